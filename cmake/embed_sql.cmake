@@ -1,0 +1,15 @@
+# Writes OUT, a C file holding every SQL_DIR/*.sql file as a string, in name order:
+#   const struct sql_file sql_files[]; const int sql_files_count;
+file(GLOB files RELATIVE ${SQL_DIR} ${SQL_DIR}/*.sql)
+list(SORT files)
+set(body "/* Generated from the files of sql/ by cmake/embed_sql.cmake. Do not edit. */\n#include \"sql_embed.h\"\n\nconst struct sql_file sql_files[] = {\n")
+set(count 0)
+foreach(f ${files})
+  file(READ ${SQL_DIR}/${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
+  string(APPEND body "  {\"${f}\", (const char[]){${bytes} 0}},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "};\nconst int sql_files_count = ${count};\n")
+file(WRITE ${OUT}.tmp "${body}")
+configure_file(${OUT}.tmp ${OUT} COPYONLY)

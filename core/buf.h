@@ -1,0 +1,41 @@
+/* buf: the one growable byte buffer, with a size cap, used wherever bytes
+ * accumulate (COPY text, URLs, JSON request bodies, error messages).
+ * The data is always NUL-terminated after data[len] once anything was appended. */
+#ifndef FE_BUF_H
+#define FE_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "err.h"
+
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* growth beyond this fails (0 = no cap) */
+} buf;
+
+/* Initialises an empty buffer (no allocation yet). */
+void buf_init(buf *b, size_t max);
+/* Frees the storage; b may be reused after buf_init. Accepts NULL. */
+void buf_term(buf *b);
+/* Keeps the storage, sets len to 0. */
+void buf_reset(buf *b);
+
+bool buf_append(buf *b, const void *data, size_t len) FE_MUST_CHECK;
+bool buf_puts(buf *b, const char *s) FE_MUST_CHECK;
+bool buf_putc(buf *b, char c) FE_MUST_CHECK;
+bool buf_printf(buf *b, const char *fmt, ...) FE_PRINTF(2, 3) FE_MUST_CHECK;
+/* Appends s percent-encoded for a URL query component (RFC 3986 unreserved kept). */
+bool buf_put_urlenc(buf *b, const char *s) FE_MUST_CHECK;
+/* Appends s as a JSON string literal, quotes included. */
+bool buf_put_jsonstr(buf *b, const char *s) FE_MUST_CHECK;
+
+/* Returns a NUL-terminated view (never NULL: "" when empty). Valid until the next change. */
+const char *buf_cstr(buf *b);
+
+/* Hands the storage to the caller, who frees it with free(); b becomes empty.
+ * Returns NULL when nothing was ever appended. */
+char *buf_take(buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,67 @@
+/* json_stream: yajl push parser that hands over one record at a time.
+ *
+ * The caller names where records sit in the document with record paths:
+ *   "data[]"    each element of the array under the root key "data"
+ *   "data"      the value under the root key "data" (one record, if an object)
+ *   "included[]", "items[]", "[]" (each element of a root array)
+ *   "."         the root object itself, minus the subtrees claimed by other paths:
+ *               gives scalars such as "meta.total" or "next"; emitted when the root
+ *               value closes. With allow_multiple (JSON Lines) each root value is one.
+ * A record is delivered as soon as its closing brace is parsed: a flat list of
+ * fields whose paths are relative to the record, dot-joined, array elements by
+ * index: "attributes.totalAmount", "relationships.lines.data.0.id".
+ * Numbers keep their exact text; strings are unescaped UTF-8 (NUL-terminated).
+ * Memory is one record's arena, reused: it never holds a page. */
+#ifndef FE_JSON_STREAM_H
+#define FE_JSON_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "../core/err.h"
+
+typedef enum { JV_STRING, JV_NUMBER, JV_BOOL, JV_NULL, JV_EMPTY_OBJECT, JV_EMPTY_ARRAY } json_type;
+
+typedef struct {
+    const char *path;  /* NUL-terminated, relative to the record */
+    const char *value; /* NUL-terminated text: string content, number text,
+                          "true"/"false", "" for null and empty containers */
+    size_t len;
+    json_type type;
+} json_field;
+
+typedef struct json_rec json_rec;
+
+/* Number of fields and the i-th field (document order). */
+size_t json_rec_count(const json_rec *r);
+const json_field *json_rec_at(const json_rec *r, size_t i);
+/* The field at path, or NULL when absent. */
+const json_field *json_rec_get(const json_rec *r, const char *path);
+/* The value text at path when it is a string or a number; NULL when absent or null. */
+const char *json_rec_str(const json_rec *r, const char *path);
+/* Raw-ish text of the whole record for etl.reject: "path=value" pairs, truncated to max. */
+size_t json_rec_dump(const json_rec *r, char *dst, size_t max);
+
+/* Called once per record; `which` is the index of the record path in the array
+ * given to json_stream_new. Return FE_OK to go on; anything else stops parsing
+ * and is returned from json_stream_feed (the callback fills err). */
+typedef fe_rc (*json_rec_fn)(void *ctx, int which, const json_rec *rec, fe_err *err);
+
+typedef struct json_stream json_stream;
+
+/* paths: record paths (copied). max_record_bytes caps one record's arena.
+ * Returns NULL on allocation failure. Free with json_stream_free. */
+json_stream *json_stream_new(const char *const *paths, int npaths, bool allow_multiple,
+                             size_t max_record_bytes, json_rec_fn fn, void *ctx);
+void json_stream_free(json_stream *js);
+
+/* Feeds bytes as they arrive. FE_EJSON with a message naming the byte offset on a
+ * syntax error; the callback's code when it stopped. */
+fe_rc json_stream_feed(json_stream *js, const void *data, size_t len, fe_err *err) FE_MUST_CHECK;
+/* End of document: FE_EJSON if the document is incomplete. */
+fe_rc json_stream_finish(json_stream *js, fe_err *err) FE_MUST_CHECK;
+/* Ready for a new document (after finish, or to discard a partial one before a retry). */
+void json_stream_reset(json_stream *js);
+/* Total bytes fed since the last reset. */
+size_t json_stream_bytes(const json_stream *js);
+
+#endif

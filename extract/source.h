@@ -1,0 +1,64 @@
+/* source: the shape every source module has. A module exports one source_def:
+ * its streams table, an open/close pair for per-run state (e.g. a session), and
+ * a check that reports what it sees of an account. A newcomer adds a fifth
+ * source by copying a sibling (posiflora.c) and listing it in app/sources.c. */
+#ifndef FE_SOURCE_H
+#define FE_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../app/config.h"
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/stats.h"
+#include "../load/loader.h"
+#include "http.h"
+#include "ratelimit.h"
+
+/* What a stream's run function gets. Everything is owned by the runner. */
+typedef struct {
+    const source_conf *conf;
+    const char *stream;  /* e.g. "orders" */
+    const char *logctx;  /* "NAME.stream", for log lines */
+    int source_key;
+    int64_t run_id;
+    bool full_refresh;   /* ignore the cursor (it was cleared) */
+    const char *cursor;  /* JSON text from etl.sync_state, NULL on a first run */
+    loader *ld;
+    http_client *http;
+    stream_stats *stats;
+    void *state;         /* the source's per-run state from open() */
+} stream_ctx;
+
+/* Runs one stream to the end: its own checkpoints (loader_begin/put/commit).
+ * On failure returns non-FE_OK with err filled; the runner rolls back. */
+typedef fe_rc (*stream_run_fn)(stream_ctx *ctx, fe_err *err);
+
+typedef struct {
+    const char *name;
+    stream_run_fn run;
+} stream_def;
+
+typedef struct {
+    const char *type; /* config `type` value */
+    const stream_def *streams;
+    int nstreams;
+    /* Base URL after defaults (e.g. from subdomain); written into out. */
+    fe_rc (*base_url)(const source_conf *conf, buf *out, fe_err *err);
+    /* dim_source.account (subdomain, tenant or host); written into out. */
+    fe_rc (*account)(const source_conf *conf, buf *out, fe_err *err);
+    /* Requests per second and burst the rate limiter starts with. */
+    void (*rate)(const source_conf *conf, double *rate, double *burst);
+    /* Per-run state (sessions): *state may stay NULL. close accepts NULL. */
+    fe_rc (*open)(const source_conf *conf, http_client *http, stream_stats *stats, void **state,
+                  fe_err *err);
+    void (*close)(void *state);
+    /* `flowetl check`: credentials and connectivity; appends human lines to out. */
+    fe_rc (*check)(const source_conf *conf, http_client *http, void *state, buf *out, fe_err *err);
+} source_def;
+
+/* The registry (app/sources.c). NULL when the type is unknown. */
+const source_def *source_find(const char *type);
+const char *const *source_types(int *n);
+
+#endif
