@@ -12,7 +12,7 @@ typedef struct {
     char *data;
     size_t len;
     size_t cap;
-    size_t max; /* growth beyond this fails (0 = no cap) */
+    size_t max; /* len may not exceed this (0 = no cap); the NUL is not counted */
 } buf;
 
 /* Initialises an empty buffer (no allocation yet). */
@@ -22,13 +22,16 @@ void buf_term(buf *b);
 /* Keeps the storage, sets len to 0. */
 void buf_reset(buf *b);
 
+/* Every append either succeeds whole or returns false (allocation failure or the
+ * cap reached) and leaves the buffer as it was. */
 bool buf_append(buf *b, const void *data, size_t len) FE_MUST_CHECK;
 bool buf_puts(buf *b, const char *s) FE_MUST_CHECK;
 bool buf_putc(buf *b, char c) FE_MUST_CHECK;
 bool buf_printf(buf *b, const char *fmt, ...) FE_PRINTF(2, 3) FE_MUST_CHECK;
 /* Appends s percent-encoded for a URL query component (RFC 3986 unreserved kept). */
 bool buf_put_urlenc(buf *b, const char *s) FE_MUST_CHECK;
-/* Appends s as a JSON string literal, quotes included. */
+/* Appends s as a JSON string literal, quotes included: '"' and backslash are escaped,
+ * control characters become \uXXXX; other bytes (UTF-8) are copied as they are. */
 bool buf_put_jsonstr(buf *b, const char *s) FE_MUST_CHECK;
 
 /* Returns a NUL-terminated view (never NULL: "" when empty). Valid until the next change. */
@@ -37,5 +40,9 @@ const char *buf_cstr(buf *b);
 /* Hands the storage to the caller, who frees it with free(); b becomes empty.
  * Returns NULL when nothing was ever appended. */
 char *buf_take(buf *b, size_t *len);
+
+/* The largest length <= n at which s[0..len) does not end inside a UTF-8
+ * sequence, for truncating text that may be stored or printed (s has >= n bytes). */
+size_t buf_utf8_floor(const char *s, size_t n);
 
 #endif

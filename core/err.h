@@ -35,7 +35,9 @@ typedef struct {
  * A second call overwrites the first. */
 fe_rc fe_err_set(fe_err *err, fe_rc code, const char *fmt, ...) FE_PRINTF(3, 4);
 
-/* Prefixes the existing message with "what: " (context from an outer layer). */
+/* Prefixes the existing message with "what: " (context from an outer layer).
+ * Returns err->code; FE_EINVAL when err is NULL (a caller that may pass NULL
+ * returns its own code instead). Messages cut at the size limit stay valid UTF-8. */
 fe_rc fe_err_wrap(fe_err *err, const char *fmt, ...) FE_PRINTF(2, 3);
 
 void fe_err_clear(fe_err *err);

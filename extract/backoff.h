@@ -16,8 +16,10 @@ typedef struct {
  * (the caller's PRNG, so tests are deterministic). */
 int64_t backoff_delay_us(const backoff_policy *p, int attempt, uint64_t rnd);
 
-/* Parses a Retry-After header value: delta-seconds (integer or fractional) or an
- * HTTP-date (relative to now_epoch_s). Returns false when it is neither. */
+/* Parses a Retry-After header value: delta-seconds (integer or fractional, e.g.
+ * "7.8832487", kept to the microsecond) or an HTTP-date (relative to now_epoch_s;
+ * a date in the past gives 0). Surrounding blanks are allowed. Returns false when
+ * it is neither, or when it is over a century away. */
 bool backoff_parse_retry_after(const char *value, int64_t now_epoch_s, int64_t *delay_us);
 
 /* A small xorshift PRNG step, for jitter without global state. */

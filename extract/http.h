@@ -42,40 +42,57 @@ typedef struct {
 } http_sink;
 
 typedef struct {
-    const char *method;      /* "GET" (default when NULL), "POST", "PATCH" */
-    const char *url;         /* absolute */
+    const char *method;         /* "GET" (default when NULL), "POST", "PATCH" */
+    const char *url;            /* absolute */
     const char *const *headers; /* "Name: value" lines, may be NULL */
     int nheaders;
     const char *body; /* request body or NULL */
     size_t body_len;
-    bool no_auth_on_redirect; /* drop Authorization when a redirect changes host */
+    /* Drop Authorization when a redirect changes host. Always holds: libcurl
+     * (>= 7.83, checked by http_client_new, CURLOPT_UNRESTRICTED_AUTH off) never
+     * sends Authorization or Cookie headers to another host, port or scheme;
+     * redirects within the same host keep them. Set it to state the intent. */
+    bool no_auth_on_redirect;
     http_sink sink;
 } http_request;
 
 typedef struct {
-    long status;       /* final HTTP status, 0 when no response */
-    int attempts;      /* 1 + retries */
-    fe_rc rc;          /* FE_OK when status is 2xx and the sink accepted all bytes */
-    fe_err err;        /* when rc != FE_OK: one line, e.g. "GET /v1/orders: HTTP 500 after 9 attempts: ..." */
-    char *error_body;  /* non-2xx body (capped at 16 KiB) or NULL; owned by the result,
-                          freed by http_result_term */
-    int64_t bytes;
+    long status;      /* final HTTP status, 0 when no response */
+    int attempts;     /* 1 + retries */
+    fe_rc rc;         /* FE_OK when status is 2xx and the sink accepted all bytes;
+                         FE_EHTTP for a non-2xx answer or a transport failure that
+                         survived its retries; the sink's code when it failed */
+    fe_err err;       /* when rc != FE_OK: one line, "GET /v1/orders?page=2: HTTP 500
+                         after 9 attempts: <first 200 bytes of the body>", or
+                         "GET /v1/orders: <curl error> (after 9 attempts)", or
+                         "GET /v1/orders: <the sink's message>" */
+    char *error_body; /* non-2xx body (capped at 16 KiB) or NULL; owned by the result,
+                         freed by http_result_term */
+    int64_t bytes;    /* body bytes received over all attempts, error bodies included */
 } http_result;
 
 void http_result_term(http_result *r);
 
 typedef struct http_client http_client;
 
-/* rl may be shared with other clients (it is thread-safe); it is not owned.
- * Returns NULL on failure (err filled). Free with http_client_free. */
+/* opts is copied (NULL = defaults). rl may be shared with other clients (it is
+ * thread-safe), may be NULL (no limit), and is not owned.
+ * Returns NULL on failure (err filled; also when the runtime libcurl is older than
+ * 7.83). Free with http_client_free. */
 http_client *http_client_new(const http_opts *opts, ratelimit *rl, fe_err *err);
 void http_client_free(http_client *c);
 
 /* Runs n requests, at most opts.max_parallel at once, each with its own retries.
  * Fills res[i] for each (caller calls http_result_term on each). Statuses that are
  * not retried (4xx but 408/429) are returned as they are, e.g. 401 for the caller's
- * session refresh. Adds requests, retries, 429s and bytes to stats (may be NULL).
- * Returns FE_OK when every transfer was attempted (check each res[i].rc). */
+ * session refresh. Retried: 408, 429, 500, 502, 503, 504, connect failures,
+ * timeouts, dropped or cut-off connections, a broken gzip stream. The wait before
+ * a retry is the larger of the backoff delay and the server's Retry-After (capped
+ * at 10 minutes); a 429 also pauses the shared limiter for that long.
+ * Adds requests (every attempt), retries, 429s and bytes to stats (may be NULL).
+ * Returns FE_OK when every transfer was attempted (check each res[i].rc); another
+ * code only when libcurl's multi interface itself failed (then every res[i] not
+ * finished carries that error). */
 fe_rc http_run_many(http_client *c, const http_request *reqs, http_result *res, size_t n,
                     stream_stats *stats, fe_err *err) FE_MUST_CHECK;
 

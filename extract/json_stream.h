@@ -7,9 +7,13 @@
  *   "."         the root object itself, minus the subtrees claimed by other paths:
  *               gives scalars such as "meta.total" or "next"; emitted when the root
  *               value closes. With allow_multiple (JSON Lines) each root value is one.
+ * Deeper paths join keys with '.': "data.items[]".
  * A record is delivered as soon as its closing brace is parsed: a flat list of
  * fields whose paths are relative to the record, dot-joined, array elements by
- * index: "attributes.totalAmount", "relationships.lines.data.0.id".
+ * index: "attributes.totalAmount", "relationships.lines.data.0.id". Empty objects
+ * and arrays inside a record are fields of type JV_EMPTY_OBJECT / JV_EMPTY_ARRAY;
+ * a record whose value is a scalar (e.g. "data": null) has one field with path "".
+ * The "." record is delivered for every root value, even when it has no fields.
  * Numbers keep their exact text; strings are unescaped UTF-8 (NUL-terminated).
  * Memory is one record's arena, reused: it never holds a page. */
 #ifndef FE_JSON_STREAM_H
@@ -36,9 +40,12 @@ size_t json_rec_count(const json_rec *r);
 const json_field *json_rec_at(const json_rec *r, size_t i);
 /* The field at path, or NULL when absent. */
 const json_field *json_rec_get(const json_rec *r, const char *path);
-/* The value text at path when it is a string or a number; NULL when absent or null. */
+/* The value text at path when it is a string, a number or a boolean ("true"/"false");
+ * NULL when absent, null or an empty container. */
 const char *json_rec_str(const json_rec *r, const char *path);
-/* Raw-ish text of the whole record for etl.reject: "path=value" pairs, truncated to max. */
+/* Raw-ish text of the whole record for etl.reject: "path=value" lines (null, {} and
+ * [] spelled as in JSON), cut to fit max bytes including the NUL without splitting a
+ * UTF-8 character. Returns the length written. */
 size_t json_rec_dump(const json_rec *r, char *dst, size_t max);
 
 /* Called once per record; `which` is the index of the record path in the array
@@ -48,14 +55,18 @@ typedef fe_rc (*json_rec_fn)(void *ctx, int which, const json_rec *rec, fe_err *
 
 typedef struct json_stream json_stream;
 
-/* paths: record paths (copied). max_record_bytes caps one record's arena.
- * Returns NULL on allocation failure. Free with json_stream_free. */
+/* paths: record paths (copied). max_record_bytes caps one record's arena (paths
+ * and values of its fields; 0 = no cap): a bigger record fails the feed with
+ * FE_EJSON "record larger than N bytes". Returns NULL on allocation failure or a
+ * malformed path. Free with json_stream_free. */
 json_stream *json_stream_new(const char *const *paths, int npaths, bool allow_multiple,
                              size_t max_record_bytes, json_rec_fn fn, void *ctx);
 void json_stream_free(json_stream *js);
 
 /* Feeds bytes as they arrive. FE_EJSON with a message naming the byte offset on a
- * syntax error; the callback's code when it stopped. */
+ * syntax error ("invalid JSON at byte N: ..."); the callback's code when it stopped.
+ * A failure is sticky: later feeds return it again until json_stream_reset.
+ * Strings must be valid UTF-8 (checked). */
 fe_rc json_stream_feed(json_stream *js, const void *data, size_t len, fe_err *err) FE_MUST_CHECK;
 /* End of document: FE_EJSON if the document is incomplete. */
 fe_rc json_stream_finish(json_stream *js, fe_err *err) FE_MUST_CHECK;

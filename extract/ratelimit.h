@@ -8,8 +8,9 @@
 
 typedef struct ratelimit ratelimit;
 
-/* rate: requests per second (> 0); burst: bucket size (>= 1).
- * Returns NULL on allocation failure. Free with ratelimit_free. */
+/* rate: requests per second (> 0); burst: bucket size (>= 1, smaller is taken as 1).
+ * The bucket starts full at the first acquire. Returns NULL on allocation failure
+ * or when rate is not a positive finite number. Free with ratelimit_free. */
 ratelimit *ratelimit_new(double rate, double burst);
 void ratelimit_free(ratelimit *rl);
 
@@ -28,7 +29,8 @@ void ratelimit_pause(ratelimit *rl, int64_t delay_us);
 void ratelimit_pause_at(ratelimit *rl, int64_t now_us, int64_t delay_us);
 
 /* Lowers (or restores up to the configured value) the rate, e.g. from
- * X-Rate-Limit-* headers. */
+ * X-Rate-Limit-* headers. Values above the configured rate are clamped to it;
+ * non-positive values are ignored. */
 void ratelimit_set_rate(ratelimit *rl, double rate);
 double ratelimit_rate(const ratelimit *rl);
 

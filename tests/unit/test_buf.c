@@ -1,0 +1,236 @@
+/* Unit tests for core/buf and core/err (err has no executable of its own). */
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/buf.h"
+#include "../../core/err.h"
+
+static void test_empty_and_append(void)
+{
+    buf b;
+    buf_init(&b, 0);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "");
+    CU_ASSERT_EQUAL(b.len, 0);
+    CU_ASSERT_TRUE(buf_append(&b, "abc", 3));
+    CU_ASSERT_TRUE(buf_putc(&b, '-'));
+    CU_ASSERT_TRUE(buf_puts(&b, "xyz"));
+    CU_ASSERT_EQUAL(b.len, 7);
+    CU_ASSERT_EQUAL(b.data[7], '\0');
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "abc-xyz");
+    CU_ASSERT_TRUE(buf_append(&b, NULL, 0));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "abc-xyz");
+    buf_term(&b);
+    CU_ASSERT_PTR_NULL(b.data);
+    buf_term(NULL);
+}
+
+static void test_growth_keeps_content(void)
+{
+    buf b;
+    buf_init(&b, 0);
+    for (int i = 0; i < 10000; i++)
+        CU_ASSERT_FATAL(buf_putc(&b, (char)('a' + i % 26)));
+    CU_ASSERT_EQUAL(b.len, 10000);
+    CU_ASSERT_TRUE(b.cap > b.len);
+    /* doubling: capacity never more than twice what is needed (plus the minimum) */
+    CU_ASSERT_TRUE(b.cap <= 2 * (b.len + 1));
+    int bad = 0;
+    for (int i = 0; i < 10000; i++)
+        bad += b.data[i] != (char)('a' + i % 26);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(b.data[10000], '\0');
+    buf_term(&b);
+}
+
+static void test_cap(void)
+{
+    buf b;
+    buf_init(&b, 10);
+    CU_ASSERT_TRUE(buf_puts(&b, "0123456789"));
+    CU_ASSERT_FALSE(buf_putc(&b, 'x'));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "0123456789");
+    CU_ASSERT_TRUE(b.cap <= 11);
+    buf_reset(&b);
+    CU_ASSERT_TRUE(buf_puts(&b, "012"));
+    CU_ASSERT_FALSE(buf_printf(&b, "%s", "this is too long"));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "012");
+    CU_ASSERT_FALSE(buf_put_jsonstr(&b, "abcdefgh"));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "012");
+    CU_ASSERT_FALSE(buf_put_urlenc(&b, "a b c d"));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "012");
+    CU_ASSERT_EQUAL(b.len, 3);
+    buf_term(&b);
+}
+
+static void test_printf(void)
+{
+    buf b;
+    buf_init(&b, 0);
+    CU_ASSERT_TRUE(buf_printf(&b, "page=%d", 12));
+    CU_ASSERT_TRUE(buf_printf(&b, "&q=%s", ""));
+    char big[3000];
+    memset(big, 'z', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CU_ASSERT_TRUE(buf_printf(&b, "%s!", big));
+    CU_ASSERT_EQUAL(b.len, strlen("page=12&q=") + 2999 + 1);
+    CU_ASSERT_EQUAL(memcmp(b.data, "page=12&q=zzz", 13), 0);
+    CU_ASSERT_EQUAL(b.data[b.len - 1], '!');
+    buf_term(&b);
+}
+
+static void test_urlenc(void)
+{
+    buf b;
+    buf_init(&b, 0);
+    CU_ASSERT_TRUE(buf_put_urlenc(&b, "a b&c=d/\xC3\xA9~._-Z9"));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "a%20b%26c%3Dd%2F%C3%A9~._-Z9");
+    buf_reset(&b);
+    CU_ASSERT_TRUE(buf_put_urlenc(&b, "2026-01-01T00:00:00+03:00"));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "2026-01-01T00%3A00%3A00%2B03%3A00");
+    buf_term(&b);
+}
+
+static void test_jsonstr(void)
+{
+    buf b;
+    buf_init(&b, 0);
+    CU_ASSERT_TRUE(
+        buf_put_jsonstr(&b, "say \"hi\" \\ \n\t\x01\x1f \xD0\xA0\xD0\xBE\xD0\xB7\xD1\x8B"));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "\"say \\\"hi\\\" \\\\ \\u000A\\u0009\\u0001\\u001F "
+                                         "\xD0\xA0\xD0\xBE\xD0\xB7\xD1\x8B\"");
+    buf_reset(&b);
+    CU_ASSERT_TRUE(buf_put_jsonstr(&b, ""));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "\"\"");
+    buf_term(&b);
+}
+
+static void test_take(void)
+{
+    buf b;
+    buf_init(&b, 100);
+    size_t len = 99;
+    CU_ASSERT_PTR_NULL(buf_take(&b, &len));
+    CU_ASSERT_EQUAL(len, 0);
+    CU_ASSERT_TRUE(buf_puts(&b, "hello"));
+    char *p = buf_take(&b, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(len, 5);
+    CU_ASSERT_STRING_EQUAL(p, "hello");
+    CU_ASSERT_PTR_NULL(b.data);
+    CU_ASSERT_EQUAL(b.len, 0);
+    CU_ASSERT_EQUAL(b.max, 100);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "");
+    free(p);
+    CU_ASSERT_TRUE(buf_puts(&b, "again"));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "again");
+    buf_term(&b);
+}
+
+static void test_reset_keeps_storage(void)
+{
+    buf b;
+    buf_init(&b, 0);
+    CU_ASSERT_TRUE(buf_puts(&b, "some text"));
+    char *before = b.data;
+    size_t cap = b.cap;
+    buf_reset(&b);
+    CU_ASSERT_EQUAL(b.len, 0);
+    CU_ASSERT_PTR_EQUAL(b.data, before);
+    CU_ASSERT_EQUAL(b.cap, cap);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "");
+    buf_term(&b);
+}
+
+static void test_utf8_floor(void)
+{
+    const char *s = "a\xD0\x96\xE2\x82\xAC\xF0\x9F\x8C\xB9"; /* a Ж € 🌹 */
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 0), 0);
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 1), 1);
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 2), 1);
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 3), 3);
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 4), 3);
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 5), 3);
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 6), 6);
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 9), 6);
+    CU_ASSERT_EQUAL(buf_utf8_floor(s, 10), 10);
+}
+
+static void test_err_set_wrap(void)
+{
+    fe_err e;
+    fe_err_clear(&e);
+    CU_ASSERT_EQUAL(e.code, FE_OK);
+    CU_ASSERT_STRING_EQUAL(e.msg, "");
+    CU_ASSERT_EQUAL(fe_err_set(&e, FE_EHTTP, "HTTP %d", 500), FE_EHTTP);
+    CU_ASSERT_EQUAL(e.code, FE_EHTTP);
+    CU_ASSERT_STRING_EQUAL(e.msg, "HTTP 500");
+    CU_ASSERT_EQUAL(fe_err_wrap(&e, "orders page %d", 3), FE_EHTTP);
+    CU_ASSERT_STRING_EQUAL(e.msg, "orders page 3: HTTP 500");
+    /* an argument may be the message itself */
+    CU_ASSERT_EQUAL(fe_err_set(&e, FE_EJSON, "again: %s", e.msg), FE_EJSON);
+    CU_ASSERT_STRING_EQUAL(e.msg, "again: orders page 3: HTTP 500");
+    CU_ASSERT_EQUAL(fe_err_set(NULL, FE_EIO, "x"), FE_EIO);
+    CU_ASSERT_EQUAL(fe_err_wrap(NULL, "x"), FE_EINVAL);
+}
+
+static void test_err_truncation_keeps_utf8(void)
+{
+    fe_err e;
+    char big[2000];
+    /* 2 ASCII bytes then 2-byte letters: a cut at an odd length splits one, and
+     * vsnprintf keeps 767 bytes */
+    big[0] = 'x';
+    big[1] = 'y';
+    for (size_t i = 2; i + 2 < sizeof big; i += 2) {
+        big[i] = '\xD0';
+        big[i + 1] = '\x96';
+    }
+    big[sizeof big - 2] = 'y';
+    big[sizeof big - 1] = '\0';
+    fe_err_set(&e, FE_EHTTP, "%s", big);
+    size_t len = strlen(e.msg);
+    CU_ASSERT_TRUE(len < sizeof e.msg);
+    CU_ASSERT_TRUE(len >= sizeof e.msg - 4);
+    CU_ASSERT_EQUAL(buf_utf8_floor(e.msg, len), len);
+    CU_ASSERT_EQUAL(len, 766); /* "xy" + whole 2-byte letters */
+    fe_err_wrap(&e, "cc");
+    len = strlen(e.msg);
+    CU_ASSERT_EQUAL(memcmp(e.msg, "cc: xy", 6), 0);
+    CU_ASSERT_EQUAL(len, 766);
+    CU_ASSERT_EQUAL(buf_utf8_floor(e.msg, len), len);
+}
+
+static void test_rc_names(void)
+{
+    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_OK), "ok");
+    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EHTTP), "http");
+    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EJSON), "json");
+    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EIO), "io");
+    CU_ASSERT_STRING_EQUAL(fe_rc_name((fe_rc)999), "unknown");
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    CU_pSuite s = CU_add_suite("buf", NULL, NULL);
+    CU_add_test(s, "empty and append", test_empty_and_append);
+    CU_add_test(s, "growth keeps content", test_growth_keeps_content);
+    CU_add_test(s, "cap refuses and leaves buffer as it was", test_cap);
+    CU_add_test(s, "printf", test_printf);
+    CU_add_test(s, "url encoding", test_urlenc);
+    CU_add_test(s, "json string", test_jsonstr);
+    CU_add_test(s, "take hands over storage", test_take);
+    CU_add_test(s, "reset keeps storage", test_reset_keeps_storage);
+    CU_add_test(s, "utf8 floor", test_utf8_floor);
+    CU_pSuite e = CU_add_suite("err", NULL, NULL);
+    CU_add_test(e, "set and wrap", test_err_set_wrap);
+    CU_add_test(e, "truncation keeps utf8", test_err_truncation_keeps_utf8);
+    CU_add_test(e, "rc names", test_rc_names);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return failures != 0;
+}

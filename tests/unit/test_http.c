@@ -1,0 +1,850 @@
+/* Unit tests for extract/http against a small HTTP/1.1 server run in this process
+ * (POSIX sockets, one thread per connection, keep-alive) on 127.0.0.1 and a free
+ * port. Routes answer by path; the n-th request for the same target (path and
+ * query) is counted, so each test uses its own query to script its own sequence. */
+#include <CUnit/Basic.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../../core/buf.h"
+#include "../../extract/http.h"
+
+#define SEC 1000000LL
+#define MAX_LOG 512
+#define MAX_CONNS 256
+
+/* ---- the test server ---- */
+
+typedef struct {
+    char method[16];
+    char target[256]; /* path and query as requested */
+    char auth[256];   /* Authorization header, "" when absent */
+    char host[128];
+    char accept_encoding[128];
+    int64_t t_us; /* arrival, on the clock of ratelimit_now_us */
+} seen_req;
+
+typedef struct {
+    int listen_fd;
+    int port;
+    pthread_t acceptor;
+    atomic_bool stop;
+    pthread_mutex_t mu;
+    seen_req log[MAX_LOG];
+    int nlog;
+    int accepted;
+    int inflight, max_inflight; /* for /n/ requests */
+    pthread_t threads[MAX_CONNS];
+    int fds[MAX_CONNS];
+    int nconn;
+} server;
+
+static server S;
+
+static bool send_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        p += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+static bool send_response(int fd, int status, const char *extra_headers, const void *body,
+                          size_t len)
+{
+    char head[1024];
+    int n = snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n", status,
+                     len, extra_headers ? extra_headers : "");
+    return send_all(fd, head, (size_t)n) && send_all(fd, body, len);
+}
+
+static char *pattern_body(size_t len)
+{
+    char *b = malloc(len + 1);
+    for (size_t i = 0; i < len; i++)
+        b[i] = (char)('a' + i % 26);
+    b[len] = '\0';
+    return b;
+}
+
+#define OK_BODY_LEN (64 * 1024)
+#define CUT_BODY_LEN 1000
+#define GZIP_TEXT_REPEAT 300
+static const char GZIP_UNIT[] = "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82, gzip! ";
+
+static size_t gzip_text(unsigned char *out, size_t cap)
+{
+    buf text;
+    buf_init(&text, 0);
+    for (int i = 0; i < GZIP_TEXT_REPEAT; i++)
+        if (!buf_puts(&text, GZIP_UNIT))
+            return 0;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return 0;
+    z.next_in = (Bytef *)text.data;
+    z.avail_in = (uInt)text.len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    size_t n = rc == Z_STREAM_END ? z.total_out : 0;
+    deflateEnd(&z);
+    buf_term(&text);
+    return n;
+}
+
+/* Answers one request. Returns false when the connection must close. */
+static bool route(int fd, const seen_req *r, int nth, const char *body, size_t body_len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s", r->target);
+    path[strcspn(path, "?")] = '\0';
+    if (strcmp(path, "/ok") == 0) {
+        char *b = pattern_body(OK_BODY_LEN);
+        char head[128];
+        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
+                         OK_BODY_LEN);
+        bool ok = send_all(fd, head, (size_t)n);
+        for (size_t off = 0; ok && off < OK_BODY_LEN; off += 4096) {
+            ok = send_all(fd, b + off, 4096);
+            usleep(1000);
+        }
+        free(b);
+        return ok;
+    }
+    if (strcmp(path, "/flaky") == 0) {
+        if (nth <= 2)
+            return send_response(fd, 500, NULL, "{\"error\":\"boom\"}", 16);
+        return send_response(fd, 200, NULL, "done", 4);
+    }
+    if (strcmp(path, "/always500") == 0) {
+        const char *b = "{\"error\":\"boom\nsecond\tline\"}";
+        return send_response(fd, 500, NULL, b, strlen(b));
+    }
+    if (strcmp(path, "/limited") == 0) {
+        if (nth == 1)
+            return send_response(fd, 429, "Retry-After: 1\r\n", "{\"message\":\"slow down\"}", 23);
+        return send_response(fd, 200, NULL, "ok", 2);
+    }
+    if (strcmp(path, "/limited-body") == 0) {
+        const char *b = "{\"message\":\"API rate limit exceeded.\",\"retry_after_seconds\":0.4}";
+        if (nth == 1)
+            return send_response(fd, 429, NULL, b, strlen(b));
+        return send_response(fd, 200, NULL, "ok", 2);
+    }
+    if (strcmp(path, "/slow") == 0) {
+        usleep(300000);
+        return send_response(fd, 200, NULL, "slow", 4);
+    }
+    if (strcmp(path, "/missing") == 0)
+        return send_response(fd, 404, NULL, "not here", 8);
+    if (strcmp(path, "/cut") == 0) {
+        char *b = pattern_body(CUT_BODY_LEN);
+        bool ok;
+        if (nth == 1) {
+            char head[128];
+            int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
+                             CUT_BODY_LEN);
+            send_all(fd, head, (size_t)n);
+            send_all(fd, b, CUT_BODY_LEN / 2);
+            ok = false; /* close before the announced length */
+        } else {
+            ok = send_response(fd, 200, NULL, b, CUT_BODY_LEN);
+        }
+        free(b);
+        return ok;
+    }
+    if (strcmp(path, "/gzip") == 0) {
+        unsigned char z[8192];
+        size_t n = gzip_text(z, sizeof z);
+        return send_response(fd, 200, "Content-Encoding: gzip\r\n", z, n);
+    }
+    if (strncmp(path, "/n/", 3) == 0) {
+        pthread_mutex_lock(&S.mu);
+        if (++S.inflight > S.max_inflight)
+            S.max_inflight = S.inflight;
+        pthread_mutex_unlock(&S.mu);
+        usleep(100000);
+        pthread_mutex_lock(&S.mu);
+        S.inflight--;
+        pthread_mutex_unlock(&S.mu);
+        char b[64];
+        int n = snprintf(b, sizeof b, "item %s", path + 3);
+        return send_response(fd, 200, NULL, b, (size_t)n);
+    }
+    if (strcmp(path, "/redirect-other") == 0) {
+        char h[128];
+        snprintf(h, sizeof h, "Location: http://localhost:%d/landing-other\r\n", S.port);
+        return send_response(fd, 302, h, "", 0);
+    }
+    if (strcmp(path, "/redirect-same") == 0)
+        return send_response(fd, 302, "Location: /landing-same\r\n", "", 0);
+    if (strncmp(path, "/landing", 8) == 0)
+        return send_response(fd, 200, NULL, "landed", 6);
+    if (strcmp(path, "/echo") == 0) {
+        char b[512];
+        int n = snprintf(b, sizeof b, "%s %.*s", r->method, (int)body_len, body);
+        return send_response(fd, 200, NULL, b, (size_t)n);
+    }
+    return send_response(fd, 500, NULL, "no route", 8);
+}
+
+static void header_copy(const char *line, const char *name, char *dst, size_t size)
+{
+    size_t nl = strlen(name);
+    if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+        return;
+    const char *v = line + nl + 1;
+    while (*v == ' ')
+        v++;
+    snprintf(dst, size, "%.*s", (int)strcspn(v, "\r"), v);
+}
+
+static void *serve_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char in[16384];
+    size_t have = 0;
+    for (;;) {
+        char *end;
+        while (!(end = memmem(in, have, "\r\n\r\n", 4))) {
+            if (have == sizeof in)
+                goto out;
+            ssize_t r = recv(fd, in + have, sizeof in - have, 0);
+            if (r <= 0)
+                goto out;
+            have += (size_t)r;
+        }
+        *end = '\0';
+        size_t head_len = (size_t)(end - in) + 4;
+        seen_req req;
+        memset(&req, 0, sizeof req);
+        req.t_us = ratelimit_now_us();
+        sscanf(in, "%15s %255s", req.method, req.target);
+        size_t content_length = 0;
+        for (char *line = strstr(in, "\r\n"); line; line = strstr(line, "\r\n")) {
+            line += 2;
+            header_copy(line, "Authorization", req.auth, sizeof req.auth);
+            header_copy(line, "Host", req.host, sizeof req.host);
+            header_copy(line, "Accept-Encoding", req.accept_encoding, sizeof req.accept_encoding);
+            if (strncasecmp(line, "Content-Length:", 15) == 0)
+                content_length = strtoul(line + 15, NULL, 10);
+        }
+        if (content_length > sizeof in - head_len)
+            goto out;
+        while (have < head_len + content_length) {
+            ssize_t r = recv(fd, in + have, sizeof in - have, 0);
+            if (r <= 0)
+                goto out;
+            have += (size_t)r;
+        }
+        int nth = 0;
+        pthread_mutex_lock(&S.mu);
+        for (int i = 0; i < S.nlog; i++)
+            nth += strcmp(S.log[i].target, req.target) == 0;
+        nth++;
+        if (S.nlog < MAX_LOG)
+            S.log[S.nlog++] = req;
+        pthread_mutex_unlock(&S.mu);
+        bool keep = route(fd, &req, nth, in + head_len, content_length);
+        size_t used = head_len + content_length;
+        memmove(in, in + used, have - used);
+        have -= used;
+        if (!keep)
+            break;
+    }
+out:
+    shutdown(fd, SHUT_RDWR);
+    return NULL;
+}
+
+static void *accept_loop(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&S.stop)) {
+        struct pollfd p = {.fd = S.listen_fd, .events = POLLIN};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int fd = accept(S.listen_fd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        struct timeval tv = {.tv_sec = 10};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        pthread_mutex_lock(&S.mu);
+        if (S.nconn == MAX_CONNS) {
+            pthread_mutex_unlock(&S.mu);
+            close(fd);
+            continue;
+        }
+        S.accepted++;
+        S.fds[S.nconn] = fd;
+        pthread_create(&S.threads[S.nconn], NULL, serve_conn, (void *)(intptr_t)fd);
+        S.nconn++;
+        pthread_mutex_unlock(&S.mu);
+    }
+    return NULL;
+}
+
+static int server_start(void)
+{
+    memset(&S, 0, sizeof S);
+    pthread_mutex_init(&S.mu, NULL);
+    S.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(S.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    if (bind(S.listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(S.listen_fd, 64) != 0 ||
+        getsockname(S.listen_fd, (struct sockaddr *)&a, &alen) != 0)
+        return -1;
+    S.port = ntohs(a.sin_port);
+    if (pthread_create(&S.acceptor, NULL, accept_loop, NULL) != 0)
+        return -1;
+    return http_global_init() ? 0 : -1;
+}
+
+static int server_stop(void)
+{
+    atomic_store(&S.stop, true);
+    pthread_join(S.acceptor, NULL);
+    close(S.listen_fd);
+    for (int i = 0; i < S.nconn; i++)
+        shutdown(S.fds[i], SHUT_RDWR);
+    for (int i = 0; i < S.nconn; i++) {
+        pthread_join(S.threads[i], NULL);
+        close(S.fds[i]);
+    }
+    http_global_term();
+    return 0;
+}
+
+/* The n-th (1-based) logged request for target, copied; false when absent. */
+static bool find_req(const char *target, int nth, seen_req *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&S.mu);
+    for (int i = 0; i < S.nlog && !found; i++) {
+        if (strcmp(S.log[i].target, target) == 0 && --nth == 0) {
+            *out = S.log[i];
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&S.mu);
+    return found;
+}
+
+static int count_req(const char *target)
+{
+    int n = 0;
+    pthread_mutex_lock(&S.mu);
+    for (int i = 0; i < S.nlog; i++)
+        n += strcmp(S.log[i].target, target) == 0;
+    pthread_mutex_unlock(&S.mu);
+    return n;
+}
+
+/* ---- client side helpers ---- */
+
+typedef struct {
+    buf body;
+    int calls;
+    int resets;
+    fe_rc fail_with; /* on_data returns this (FE_OK = accept) */
+} sink_state;
+
+static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    sink_state *s = ctx;
+    s->calls++;
+    if (s->fail_with != FE_OK)
+        return fe_err_set(err, s->fail_with, "consumer says no");
+    return buf_append(&s->body, data, len) ? FE_OK : fe_err_set(err, FE_ENOMEM, "sink full");
+}
+
+static void sink_reset(void *ctx)
+{
+    sink_state *s = ctx;
+    s->resets++;
+    buf_reset(&s->body);
+}
+
+static void sink_init(sink_state *s)
+{
+    memset(s, 0, sizeof *s);
+    buf_init(&s->body, 0);
+}
+
+static char g_url[512];
+
+static const char *url(const char *target)
+{
+    snprintf(g_url, sizeof g_url, "http://127.0.0.1:%d%s", S.port, target);
+    return g_url;
+}
+
+static http_client *client_par(int max_retries, ratelimit *rl, int max_parallel)
+{
+    http_opts o;
+    http_opts_default(&o);
+    o.backoff.base_us = 10000;
+    o.backoff.max_us = 100000;
+    o.backoff.max_retries = max_retries;
+    o.max_parallel = max_parallel;
+    o.connect_timeout_s = 5;
+    o.low_speed_time_s = 10;
+    fe_err err = {0};
+    http_client *c = http_client_new(&o, rl, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    return c;
+}
+
+static http_client *client(int max_retries, ratelimit *rl)
+{
+    return client_par(max_retries, rl, 3);
+}
+
+/* Runs one GET of target into s; returns the result (caller terms it). */
+static http_result get(http_client *c, const char *target, sink_state *s, stream_stats *st)
+{
+    char u[512];
+    snprintf(u, sizeof u, "%s", url(target));
+    http_request req = {.url = u, .sink = {sink_data, sink_reset, s}};
+    http_result res;
+    fe_err err = {0};
+    CU_ASSERT_EQUAL(http_run(c, &req, &res, st, &err), FE_OK);
+    return res;
+}
+
+/* ---- tests ---- */
+
+static void test_body_streamed_in_order(void)
+{
+    http_client *c = client(8, NULL);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_result res = get(c, "/ok", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    CU_ASSERT_EQUAL(res.status, 200);
+    CU_ASSERT_EQUAL(res.attempts, 1);
+    CU_ASSERT_PTR_NULL(res.error_body);
+    char *expect = pattern_body(OK_BODY_LEN);
+    CU_ASSERT_EQUAL(s.body.len, OK_BODY_LEN);
+    CU_ASSERT_TRUE(s.body.len == OK_BODY_LEN && memcmp(s.body.data, expect, OK_BODY_LEN) == 0);
+    CU_ASSERT_EQUAL(res.bytes, OK_BODY_LEN);
+    CU_ASSERT_EQUAL(st.requests, 1);
+    CU_ASSERT_EQUAL(st.retries, 0);
+    CU_ASSERT_EQUAL(st.bytes, OK_BODY_LEN);
+    CU_ASSERT_EQUAL(s.resets, 0);
+    seen_req r;
+    CU_ASSERT_TRUE(find_req("/ok", 1, &r));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.accept_encoding, "gzip"));
+    free(expect);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+static void test_keepalive_reuses_connection(void)
+{
+    http_client *c = client(8, NULL);
+    pthread_mutex_lock(&S.mu);
+    int before = S.accepted;
+    pthread_mutex_unlock(&S.mu);
+    for (int i = 0; i < 5; i++) {
+        sink_state s;
+        sink_init(&s);
+        http_result res = get(c, "/echo", &s, NULL);
+        CU_ASSERT_EQUAL(res.rc, FE_OK);
+        CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), "GET ");
+        http_result_term(&res);
+        buf_term(&s.body);
+    }
+    pthread_mutex_lock(&S.mu);
+    int opened = S.accepted - before;
+    pthread_mutex_unlock(&S.mu);
+    CU_ASSERT_EQUAL(opened, 1);
+    http_client_free(c);
+}
+
+static void test_500_500_200(void)
+{
+    ratelimit *rl = ratelimit_new(1000, 100);
+    http_client *c = client(8, rl);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_result res = get(c, "/flaky", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    CU_ASSERT_EQUAL(res.status, 200);
+    CU_ASSERT_EQUAL(res.attempts, 3);
+    CU_ASSERT_EQUAL(st.requests, 3);
+    CU_ASSERT_EQUAL(st.retries, 2);
+    CU_ASSERT_EQUAL(st.http_429, 0);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), "done");
+    CU_ASSERT_EQUAL(s.resets, 0); /* the 500 bodies never reached the sink */
+    CU_ASSERT_EQUAL(count_req("/flaky"), 3);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+    ratelimit_free(rl);
+}
+
+static void test_gives_up_after_retries(void)
+{
+    http_client *c = client(2, NULL);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_result res = get(c, "/always500?page=2&sort=id", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_EQUAL(res.err.code, FE_EHTTP);
+    CU_ASSERT_EQUAL(res.status, 500);
+    CU_ASSERT_EQUAL(res.attempts, 3);
+    CU_ASSERT_EQUAL(st.retries, 2);
+    CU_ASSERT_STRING_EQUAL(res.err.msg, "GET /always500?page=2&sort=id: HTTP 500 after 3 attempts: "
+                                        "{\"error\":\"boom second line\"}");
+    CU_ASSERT_PTR_NOT_NULL(res.error_body);
+    CU_ASSERT_STRING_EQUAL(res.error_body, "{\"error\":\"boom\nsecond\tline\"}");
+    CU_ASSERT_EQUAL(s.body.len, 0);
+    http_result_term(&res);
+    CU_ASSERT_PTR_NULL(res.error_body);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+static void test_429_retry_after_header(void)
+{
+    ratelimit *rl = ratelimit_new(1000, 100);
+    http_client *c = client(8, rl);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_result res = get(c, "/limited?t=header", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    CU_ASSERT_EQUAL(res.attempts, 2);
+    CU_ASSERT_EQUAL(st.http_429, 1);
+    CU_ASSERT_EQUAL(st.retries, 1);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), "ok");
+    seen_req first, second;
+    CU_ASSERT_TRUE_FATAL(find_req("/limited?t=header", 1, &first));
+    CU_ASSERT_TRUE_FATAL(find_req("/limited?t=header", 2, &second));
+    CU_ASSERT_TRUE(second.t_us - first.t_us >= SEC);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+    ratelimit_free(rl);
+}
+
+static void test_429_retry_after_body(void)
+{
+    http_client *c = client(8, NULL);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_result res = get(c, "/limited-body?t=1", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    CU_ASSERT_EQUAL(res.attempts, 2);
+    CU_ASSERT_EQUAL(st.http_429, 1);
+    seen_req first, second;
+    CU_ASSERT_TRUE_FATAL(find_req("/limited-body?t=1", 1, &first));
+    CU_ASSERT_TRUE_FATAL(find_req("/limited-body?t=1", 2, &second));
+    CU_ASSERT_TRUE(second.t_us - first.t_us >= 400000);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+static void test_429_pauses_shared_limiter(void)
+{
+    /* /limited answers 429 at once; /slow holds the second slot for 300 ms, then
+     * /n/late gets that slot but must wait for the limiter's pause (1 s). */
+    ratelimit *rl = ratelimit_new(1000, 100);
+    http_client *c = client_par(8, rl, 2);
+    sink_state s[3];
+    http_request reqs[3];
+    char urls[3][256];
+    const char *targets[3] = {"/limited?t=pause", "/slow?t=pause", "/n/late"};
+    for (int i = 0; i < 3; i++) {
+        sink_init(&s[i]);
+        snprintf(urls[i], sizeof urls[i], "%s", url(targets[i]));
+        reqs[i] = (http_request){.url = urls[i], .sink = {sink_data, sink_reset, &s[i]}};
+    }
+    http_result res[3];
+    fe_err err = {0};
+    CU_ASSERT_EQUAL(http_run_many(c, reqs, res, 3, NULL, &err), FE_OK);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(res[i].rc, FE_OK);
+        http_result_term(&res[i]);
+        buf_term(&s[i].body);
+    }
+    seen_req limited, late;
+    CU_ASSERT_TRUE_FATAL(find_req("/limited?t=pause", 1, &limited));
+    CU_ASSERT_TRUE_FATAL(find_req("/n/late", 1, &late));
+    CU_ASSERT_TRUE(late.t_us - limited.t_us >= SEC);
+    http_client_free(c);
+    ratelimit_free(rl);
+}
+
+static void test_404_not_retried(void)
+{
+    http_client *c = client(8, NULL);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_result res = get(c, "/missing", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_EQUAL(res.status, 404);
+    CU_ASSERT_EQUAL(res.attempts, 1);
+    CU_ASSERT_EQUAL(st.retries, 0);
+    CU_ASSERT_EQUAL(count_req("/missing"), 1);
+    CU_ASSERT_STRING_EQUAL(res.err.msg, "GET /missing: HTTP 404: not here");
+    CU_ASSERT_STRING_EQUAL(res.error_body, "not here");
+    CU_ASSERT_EQUAL(s.calls, 0);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+static void test_cut_body_retried_with_reset(void)
+{
+    http_client *c = client(8, NULL);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_result res = get(c, "/cut?t=1", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    CU_ASSERT_EQUAL(res.attempts, 2);
+    CU_ASSERT_EQUAL(s.resets, 1);
+    char *expect = pattern_body(CUT_BODY_LEN);
+    CU_ASSERT_EQUAL(s.body.len, CUT_BODY_LEN);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), expect);
+    CU_ASSERT_EQUAL(st.bytes, CUT_BODY_LEN + CUT_BODY_LEN / 2);
+    free(expect);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+static void test_gzip_decoded(void)
+{
+    http_client *c = client(8, NULL);
+    sink_state s;
+    sink_init(&s);
+    http_result res = get(c, "/gzip", &s, NULL);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    buf want;
+    buf_init(&want, 0);
+    for (int i = 0; i < GZIP_TEXT_REPEAT; i++)
+        CU_ASSERT_TRUE(buf_puts(&want, GZIP_UNIT));
+    CU_ASSERT_EQUAL(s.body.len, want.len);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), buf_cstr(&want));
+    buf_term(&want);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+static void test_run_many_parallel(void)
+{
+    enum { N = 10 };
+    ratelimit *rl = ratelimit_new(1000, 100);
+    http_client *c = client(8, rl);
+    pthread_mutex_lock(&S.mu);
+    S.max_inflight = 0;
+    pthread_mutex_unlock(&S.mu);
+    sink_state s[N];
+    http_request reqs[N];
+    http_result res[N];
+    char urls[N][256];
+    for (int i = 0; i < N; i++) {
+        sink_init(&s[i]);
+        char target[32];
+        snprintf(target, sizeof target, "/n/%d", i);
+        snprintf(urls[i], sizeof urls[i], "%s", url(target));
+        reqs[i] = (http_request){.url = urls[i], .sink = {sink_data, sink_reset, &s[i]}};
+    }
+    stream_stats st = {0};
+    fe_err err = {0};
+    CU_ASSERT_EQUAL(http_run_many(c, reqs, res, N, &st, &err), FE_OK);
+    for (int i = 0; i < N; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "item %d", i);
+        CU_ASSERT_EQUAL(res[i].rc, FE_OK);
+        CU_ASSERT_EQUAL(res[i].attempts, 1);
+        CU_ASSERT_STRING_EQUAL(buf_cstr(&s[i].body), want);
+        http_result_term(&res[i]);
+        buf_term(&s[i].body);
+    }
+    CU_ASSERT_EQUAL(st.requests, N);
+    pthread_mutex_lock(&S.mu);
+    int most = S.max_inflight;
+    pthread_mutex_unlock(&S.mu);
+    CU_ASSERT_TRUE(most <= 3);
+    CU_ASSERT_TRUE(most >= 2);
+    http_client_free(c);
+    ratelimit_free(rl);
+}
+
+static void test_auth_dropped_on_cross_host_redirect(void)
+{
+    http_client *c = client(8, NULL);
+    const char *hdrs[] = {"Authorization: Bearer tok-123", "X-Beta-Contact: a@b.c"};
+    const char *targets[2] = {"/redirect-other", "/redirect-same"};
+    for (int i = 0; i < 2; i++) {
+        sink_state s;
+        sink_init(&s);
+        char u[256];
+        snprintf(u, sizeof u, "%s", url(targets[i]));
+        http_request req = {.url = u,
+                            .headers = hdrs,
+                            .nheaders = 2,
+                            .no_auth_on_redirect = true,
+                            .sink = {sink_data, sink_reset, &s}};
+        http_result res;
+        fe_err err = {0};
+        CU_ASSERT_EQUAL(http_run(c, &req, &res, NULL, &err), FE_OK);
+        CU_ASSERT_EQUAL(res.rc, FE_OK);
+        CU_ASSERT_EQUAL(res.status, 200);
+        CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), "landed");
+        http_result_term(&res);
+        buf_term(&s.body);
+    }
+    seen_req r;
+    CU_ASSERT_TRUE_FATAL(find_req("/redirect-other", 1, &r));
+    CU_ASSERT_STRING_EQUAL(r.auth, "Bearer tok-123");
+    CU_ASSERT_TRUE_FATAL(find_req("/landing-other", 1, &r));
+    CU_ASSERT_STRING_EQUAL(r.auth, "");
+    char host[64];
+    snprintf(host, sizeof host, "localhost:%d", S.port);
+    CU_ASSERT_STRING_EQUAL(r.host, host);
+    /* the same host keeps it: the check above can see a header when there is one */
+    CU_ASSERT_TRUE_FATAL(find_req("/landing-same", 1, &r));
+    CU_ASSERT_STRING_EQUAL(r.auth, "Bearer tok-123");
+    http_client_free(c);
+}
+
+static void test_sink_failure_not_retried(void)
+{
+    http_client *c = client(8, NULL);
+    sink_state s;
+    sink_init(&s);
+    s.fail_with = FE_EJSON;
+    stream_stats st = {0};
+    http_result res = get(c, "/ok?t=sink", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_EJSON);
+    CU_ASSERT_EQUAL(res.err.code, FE_EJSON);
+    CU_ASSERT_EQUAL(res.attempts, 1);
+    CU_ASSERT_EQUAL(st.retries, 0);
+    CU_ASSERT_EQUAL(s.calls, 1);
+    CU_ASSERT_STRING_EQUAL(res.err.msg, "GET /ok?t=sink: consumer says no");
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+static void test_connect_refused_retried(void)
+{
+    /* a port nobody listens on: bound once, then released */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &alen);
+    close(fd);
+    char u[128];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/x", ntohs(a.sin_port));
+    http_client *c = client(2, NULL);
+    sink_state s;
+    sink_init(&s);
+    http_request req = {.url = u, .sink = {sink_data, sink_reset, &s}};
+    http_result res;
+    stream_stats st = {0};
+    fe_err err = {0};
+    CU_ASSERT_EQUAL(http_run(c, &req, &res, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_EQUAL(res.status, 0);
+    CU_ASSERT_EQUAL(res.attempts, 3);
+    CU_ASSERT_EQUAL(st.requests, 3);
+    CU_ASSERT_EQUAL(strncmp(res.err.msg, "GET /x: ", 8), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "(after 3 attempts)"));
+    CU_ASSERT_PTR_NULL(res.error_body);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+static void test_post_and_patch_bodies(void)
+{
+    http_client *c = client(8, NULL);
+    const char *methods[] = {"POST", "PATCH"};
+    const char *hdrs[] = {"Content-Type: application/json"};
+    for (int i = 0; i < 2; i++) {
+        sink_state s;
+        sink_init(&s);
+        char u[256];
+        snprintf(u, sizeof u, "%s", url("/echo"));
+        http_request req = {.method = methods[i],
+                            .url = u,
+                            .headers = hdrs,
+                            .nheaders = 1,
+                            .body = "{\"a\":1}",
+                            .body_len = 7,
+                            .sink = {sink_data, sink_reset, &s}};
+        http_result res;
+        fe_err err = {0};
+        CU_ASSERT_EQUAL(http_run(c, &req, &res, NULL, &err), FE_OK);
+        CU_ASSERT_EQUAL(res.rc, FE_OK);
+        char want[64];
+        snprintf(want, sizeof want, "%s {\"a\":1}", methods[i]);
+        CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), want);
+        http_result_term(&res);
+        buf_term(&s.body);
+    }
+    http_client_free(c);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    CU_pSuite s = CU_add_suite("http", server_start, server_stop);
+    CU_add_test(s, "200 body streamed in order", test_body_streamed_in_order);
+    CU_add_test(s, "keep-alive reuses one connection", test_keepalive_reuses_connection);
+    CU_add_test(s, "500, 500, 200: three attempts", test_500_500_200);
+    CU_add_test(s, "gives up after max retries", test_gives_up_after_retries);
+    CU_add_test(s, "429 honours Retry-After header", test_429_retry_after_header);
+    CU_add_test(s, "429 honours retry_after_seconds body", test_429_retry_after_body);
+    CU_add_test(s, "429 pauses the shared limiter", test_429_pauses_shared_limiter);
+    CU_add_test(s, "404 not retried", test_404_not_retried);
+    CU_add_test(s, "cut body retried, sink reset", test_cut_body_retried_with_reset);
+    CU_add_test(s, "gzip decoded", test_gzip_decoded);
+    CU_add_test(s, "run_many, 10 requests, 3 at once", test_run_many_parallel);
+    CU_add_test(s, "Authorization dropped on cross-host redirect",
+                test_auth_dropped_on_cross_host_redirect);
+    CU_add_test(s, "sink failure not retried", test_sink_failure_not_retried);
+    CU_add_test(s, "connection refused retried", test_connect_refused_retried);
+    CU_add_test(s, "POST and PATCH bodies", test_post_and_patch_bodies);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return failures != 0;
+}

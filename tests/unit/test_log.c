@@ -1,0 +1,213 @@
+/* Unit tests for core/log: redaction, line format, threshold, whole lines under threads. */
+#include <CUnit/Basic.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../core/log.h"
+
+static const char *const SECRETS[] = {
+    "demo-secret", "s3cr3t-token-0123", "abc", "", "s3cr3t-token-0123-longer", NULL};
+
+static void setup_secrets(void)
+{
+    log_init(LOG_INFO, SECRETS, 6);
+}
+
+static void test_redact_replaces_every_secret(void)
+{
+    setup_secrets();
+    char out[256];
+    log_redact(out, sizeof out,
+               "login demo/demo-secret then Bearer s3cr3t-token-0123 and "
+               "demo-secretdemo-secret");
+    CU_ASSERT_STRING_EQUAL(out, "login demo/*** then Bearer *** and ******");
+    log_term();
+}
+
+static void test_redact_short_and_empty_are_not_secrets(void)
+{
+    setup_secrets();
+    char out[64];
+    /* "abc" is shorter than 4 bytes: redacting it would eat ordinary words */
+    log_redact(out, sizeof out, "abc abcdef");
+    CU_ASSERT_STRING_EQUAL(out, "abc abcdef");
+    log_term();
+}
+
+static void test_redact_longest_match_wins(void)
+{
+    setup_secrets();
+    char out[128];
+    log_redact(out, sizeof out, "x s3cr3t-token-0123-longer y");
+    CU_ASSERT_STRING_EQUAL(out, "x *** y");
+    log_term();
+}
+
+static void test_redact_truncates_without_leaking(void)
+{
+    setup_secrets();
+    char out[12];
+    /* the secret starts inside the limit but does not fit: no byte of it may appear */
+    log_redact(out, sizeof out, "0123456789demo-secret");
+    CU_ASSERT_STRING_EQUAL(out, "0123456789");
+    char tiny[8];
+    log_redact(tiny, sizeof tiny, "ab demo-secret");
+    CU_ASSERT_STRING_EQUAL(tiny, "ab ***");
+    log_term();
+}
+
+static void test_redact_without_init_copies(void)
+{
+    log_term();
+    char out[32];
+    log_redact(out, sizeof out, "demo-secret");
+    CU_ASSERT_STRING_EQUAL(out, "demo-secret");
+}
+
+/* Runs fn with stderr sent to a temp file; returns what was written (caller frees). */
+static char *capture_stderr(void (*fn)(void))
+{
+    char path[] = "/tmp/test_log_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    fn();
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    off_t size = lseek(fd, 0, SEEK_END);
+    char *text = calloc(1, (size_t)size + 1);
+    if (text && pread(fd, text, (size_t)size, 0) != size) {
+        free(text);
+        text = NULL;
+    }
+    close(fd);
+    unlink(path);
+    return text;
+}
+
+static void write_some_lines(void)
+{
+    log_info("posiflora_main.orders", "token %s rejected", "s3cr3t-token-0123");
+    log_debug("x", "not shown at INFO");
+    log_error(NULL, "plain %d\n", 42);
+    log_warn("w", "careful");
+}
+
+static bool matches(const char *text, const char *re)
+{
+    regex_t rx;
+    if (regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE) != 0)
+        return false;
+    bool ok = regexec(&rx, text, 0, NULL, 0) == 0;
+    regfree(&rx);
+    return ok;
+}
+
+static void test_line_format_and_threshold(void)
+{
+    setup_secrets();
+    CU_ASSERT_TRUE(log_enabled(LOG_WARN));
+    CU_ASSERT_FALSE(log_enabled(LOG_DEBUG));
+    char *text = capture_stderr(write_some_lines);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *ts = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z";
+    char re[512];
+    snprintf(re, sizeof re,
+             "^%s INFO  posiflora_main\\.orders: token \\*\\*\\* rejected\n"
+             "%s ERROR plain 42\n"
+             "%s WARN  w: careful\n$",
+             ts, ts, ts);
+    CU_ASSERT_TRUE(matches(text, re));
+    CU_ASSERT_PTR_NULL(strstr(text, "s3cr3t"));
+    CU_ASSERT_PTR_NULL(strstr(text, "not shown"));
+    free(text);
+    log_term();
+}
+
+static void write_long_line(void)
+{
+    char pad[4090];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    /* the secret starts just before the 4 KiB line limit */
+    log_info(NULL, "%s demo-secret and more", pad);
+}
+
+static void test_long_line_cut_after_redaction(void)
+{
+    setup_secrets();
+    char *text = capture_stderr(write_long_line);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NULL(strstr(text, "demo"));
+    size_t len = strlen(text);
+    CU_ASSERT_TRUE(len > 4000 && len <= 4096 + 32);
+    CU_ASSERT_EQUAL(text[len - 1], '\n');
+    free(text);
+    log_term();
+}
+
+#define THREADS 4
+#define LINES_PER_THREAD 300
+
+static void *log_many(void *arg)
+{
+    long id = (long)arg;
+    for (int i = 0; i < LINES_PER_THREAD; i++)
+        log_info("thread", "t%ld line %d with demo-secret inside and some padding text", id, i);
+    return NULL;
+}
+
+static void run_threads(void)
+{
+    pthread_t th[THREADS];
+    for (long i = 0; i < THREADS; i++)
+        pthread_create(&th[i], NULL, log_many, (void *)i);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+}
+
+static void test_threads_write_whole_lines(void)
+{
+    setup_secrets();
+    char *text = capture_stderr(run_threads);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    int lines = 0, bad = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        lines++;
+        if (!matches(line, "^[0-9T:Z-]{20} INFO  thread: t[0-3] line [0-9]+ with \\*\\*\\* "
+                           "inside and some padding text$"))
+            bad++;
+    }
+    CU_ASSERT_EQUAL(lines, THREADS * LINES_PER_THREAD);
+    CU_ASSERT_EQUAL(bad, 0);
+    free(text);
+    log_term();
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    CU_pSuite s = CU_add_suite("log", NULL, NULL);
+    CU_add_test(s, "redact replaces every secret", test_redact_replaces_every_secret);
+    CU_add_test(s, "short and empty secrets ignored", test_redact_short_and_empty_are_not_secrets);
+    CU_add_test(s, "longest match wins", test_redact_longest_match_wins);
+    CU_add_test(s, "truncation leaks nothing", test_redact_truncates_without_leaking);
+    CU_add_test(s, "no secrets before init", test_redact_without_init_copies);
+    CU_add_test(s, "line format and threshold", test_line_format_and_threshold);
+    CU_add_test(s, "threads write whole lines", test_threads_write_whole_lines);
+    CU_add_test(s, "long line cut after redaction", test_long_line_cut_after_redaction);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return failures != 0;
+}
