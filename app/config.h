@@ -2,7 +2,13 @@
  * described in one table (config_keys), which validates the file, supplies the
  * defaults and is the reference the README's config section is checked against.
  * Values may contain ${NAME}: replaced by the environment variable NAME (missing
- * variable = error). Unknown sections and keys are errors naming file and line. */
+ * variable = error). Unknown sections and keys are errors naming file and line.
+ *
+ * File syntax (inih): `[section]` lines, `key = value` lines, whole-line comments
+ * starting with ';' or '#', inline comments starting with ';' after white space
+ * (`key = value ; comment`, so a value cannot contain " ;"). Leading white space of a
+ * line is ignored (no continuation lines). Keys are case-sensitive. A line may hold
+ * at most ~198 characters: put longer values in the environment and write ${NAME}. */
 #ifndef FE_CONFIG_H
 #define FE_CONFIG_H
 
@@ -13,50 +19,77 @@
 
 typedef enum { CK_STRING, CK_SECRET, CK_INT, CK_DOUBLE, CK_BOOL, CK_DURATION, CK_LIST } conf_type;
 
+/* Format rules a string value must follow, beyond its type. */
+typedef enum {
+    CR_NONE,
+    CR_URL,      /* http:// or https:// */
+    CR_DATE,     /* YYYY-MM-DD, a real date */
+    CR_CURRENCY, /* 3 upper-case letters (ISO 4217) */
+    CR_TIMEZONE  /* IANA zone name characters, e.g. Europe/Moscow, UTC, Etc/GMT+3 */
+} conf_rule;
+
 typedef struct {
     const char *section;     /* "warehouse", "run" or "source" (for [source.NAME]) */
-    const char *source_type; /* for source keys: NULL = every type, else "posiflora" ... */
+    const char *source_type; /* for source keys: NULL = every type, else "posiflora" ...
+                                A typed entry overrides the untyped one of the same key. */
     const char *key;
     conf_type type;
-    const char *def; /* default as text, NULL = none (required keys say so in doc) */
-    const char *doc;
+    const char *def; /* default as text, NULL = none */
+    const char *doc; /* one sentence */
+    bool required;   /* must be present (and non-empty) */
+    /* Validation beyond the type (zero = none): */
+    const char *choices; /* "a|b|c": the value must be one of them */
+    double min, max;     /* CK_INT, CK_DOUBLE: value; CK_DURATION: seconds; when min < max */
+    conf_rule rule;
 } conf_key;
 
-/* The table, sorted by section, source_type, key. */
+/* The table, sorted by section, source_type (NULL first), key. Static storage. */
 const conf_key *config_keys(size_t *n);
+/* "string", "secret", "int", "number", "bool", "duration", "list". Static string. */
+const char *conf_type_name(conf_type t);
 
 typedef struct {
-    char *key, *value;
+    char *key, *value; /* value with ${NAME} expanded and the inline comment removed */
     int line;
 } conf_kv;
 
 typedef struct {
-    char *name; /* NAME of [source.NAME] */
-    char *type; /* posiflora | goflow | flowwow | flowretail */
-    conf_kv *kv;
+    char *name;  /* NAME of [source.NAME] */
+    char *type;  /* posiflora (goflow | flowwow | flowretail are rejected for now) */
+    conf_kv *kv; /* in file order, every key valid for the type */
     size_t nkv;
-    int line;
+    int line; /* of the [source.NAME] header */
 } source_conf;
 
 typedef struct {
     char *path;
-    char *dsn;                  /* [warehouse] dsn, "" = libpq defaults */
-    source_conf *sources;       /* in file order */
+    char *dsn;    /* [warehouse] dsn, "" = libpq defaults */
+    conf_kv *run; /* [run] keys as given; read them with config_run_* */
+    size_t nrun;
+    source_conf *sources; /* in file order */
     size_t nsources;
+    char *dsn_secrets[4]; /* the DSN's password(s), as written and decoded; see config_secrets */
+    int ndsn_secrets;
 } config;
 
-/* Reads and validates the file. FE_ECONFIG with "FILE:LINE: message" on any error.
+/* Reads and validates the file. FE_ECONFIG with "FILE:LINE: message" on any error (the
+ * first error in file order), "FILE: message" when the file cannot be read; FE_ENOMEM
+ * when memory runs out. Messages never contain the value of a secret key.
  * Caller frees *out with config_free. */
 fe_rc config_load(const char *path, config **out, fe_err *err) FE_MUST_CHECK;
 /* Same, from a string (tests); name is used in messages. */
-fe_rc config_load_string(const char *text, const char *name, config **out, fe_err *err) FE_MUST_CHECK;
+fe_rc config_load_string(const char *text, const char *name, config **out,
+                         fe_err *err) FE_MUST_CHECK;
+/* Accepts NULL. */
 void config_free(config *c);
 
+/* NULL when there is no [source.NAME]. */
 const source_conf *config_source(const config *c, const char *name);
 
 /* Typed getters for a source key: the file's value, else the table's default.
- * conf_str returns NULL when neither exists. The others return false when the key
- * has no value; a malformed value was already rejected by config_load. */
+ * conf_str returns NULL when neither exists (the string is owned by the config or the
+ * table). The others return false when the key has no value; a malformed value was
+ * already rejected by config_load. */
 const char *conf_str(const source_conf *s, const char *key);
 bool conf_int(const source_conf *s, const char *key, long *out);
 bool conf_double(const source_conf *s, const char *key, double *out);
@@ -64,9 +97,18 @@ bool conf_bool(const source_conf *s, const char *key, bool *out);
 bool conf_duration(const source_conf *s, const char *key, int64_t *micros);
 /* True when the comma list key contains item (list keys only; absent = false). */
 bool conf_list_has(const source_conf *s, const char *key, const char *item);
+/* Item `index` of a comma list key, trimmed: *item points into the config's storage and
+ * is NOT NUL-terminated (*len bytes). False past the last item or when absent. */
+bool conf_list_at(const source_conf *s, const char *key, size_t index, const char **item,
+                  size_t *len);
+
+/* [run] values: the file's value, else the table's default (NULL / false when the key
+ * has neither). */
+const char *config_run_str(const config *c, const char *key);
+bool config_run_duration(const config *c, const char *key, int64_t *micros);
 
 /* Every secret value (CK_SECRET keys, the DSN's password) for log redaction. The
- * pointers are owned by c. Returns the count written (<= max). */
+ * pointers are owned by c. Empty values are skipped. Returns the count written (<= max). */
 int config_secrets(const config *c, const char **out, int max);
 
 #endif
