@@ -11,149 +11,12 @@
 
 #include "../core/buf.h"
 #include "../transform/timeutil.h"
-
-/* ---- the key table ---------------------------------------------------------------- */
-
-#define DAY 86400.0
-#define NO_LIMIT 1e9
-
-static const conf_key KEYS[] = {
-    {"run", NULL, "log_level", CK_STRING, "info",
-     "Log verbosity on stderr: error, warn, info or debug.", false, "error|warn|info|debug", 0, 0,
-     CR_NONE},
-    {"run", NULL, "progress_interval", CK_DURATION, "10s",
-     "How often a long-running stream logs a progress line.", false, NULL, 1, DAY, CR_NONE},
-
-    {"source", NULL, "base_url", CK_STRING, NULL,
-     "API root URL; its default depends on the type (see the type's own base_url); set it for "
-     "sandboxes, proxies and tests.",
-     false, NULL, 0, 0, CR_URL},
-    {"source", NULL, "ca_file", CK_STRING, NULL,
-     "CA bundle (PEM file) to verify the server's certificate with instead of the system store.",
-     false, NULL, 0, 0, CR_NONE},
-    {"source", NULL, "checkpoint_records", CK_INT, "5000",
-     "Records per checkpoint (one committed transaction) on incremental streams.", false, NULL, 1,
-     NO_LIMIT, CR_NONE},
-    {"source", NULL, "connect_timeout", CK_DURATION, "10s",
-     "Time allowed to establish a connection to the API.", false, NULL, 1, 3600, CR_NONE},
-    {"source", NULL, "lookback", CK_DURATION, "2h",
-     "Look-back window: each incremental read starts this long before the saved cursor, to catch "
-     "late writes.",
-     false, NULL, 0, 366 * DAY, CR_NONE},
-    {"source", NULL, "low_speed_timeout", CK_DURATION, "60s",
-     "A transfer that receives no data for this long is aborted and retried.", false, NULL, 1, DAY,
-     CR_NONE},
-    {"source", NULL, "max_parallel", CK_INT, "4",
-     "Concurrent requests to this source (e.g. order detail calls), within the rate limit.", false,
-     NULL, 1, 64, CR_NONE},
-    {"source", NULL, "max_rejects", CK_INT, "100",
-     "A stream that rejects more records than this fails and its open checkpoint rolls back.",
-     false, NULL, 0, NO_LIMIT, CR_NONE},
-    {"source", NULL, "rate_burst", CK_DOUBLE, "5",
-     "Requests that may go out at once after an idle period (token bucket size).", false, NULL, 1,
-     10000, CR_NONE},
-    {"source", NULL, "rate_limit", CK_DOUBLE, "5", "Requests per second sent to the API at most.",
-     false, NULL, 0.01, 10000, CR_NONE},
-    {"source", NULL, "retries", CK_INT, "8",
-     "Retries of a request that failed with 429, 5xx, a timeout or a dropped connection before "
-     "its stream fails.",
-     false, NULL, 0, 100, CR_NONE},
-    {"source", NULL, "retry_base_ms", CK_INT, "500",
-     "First retry delay in milliseconds; it doubles on each retry, with jitter.", false, NULL, 1,
-     600000, CR_NONE},
-    {"source", NULL, "retry_max", CK_DURATION, "60s", "Longest backoff delay between two retries.",
-     false, NULL, 1, 3600, CR_NONE},
-    {"source", NULL, "start_date", CK_STRING, NULL,
-     "Lower bound (YYYY-MM-DD) of the first backfill; default: everything the API has.", false,
-     NULL, 0, 0, CR_DATE},
-    {"source", NULL, "streams", CK_LIST, NULL,
-     "Comma list of the streams to read; default: all streams of the type.", false, NULL, 0, 0,
-     CR_NONE},
-    {"source", NULL, "timezone", CK_STRING, "UTC",
-     "IANA time zone of the source's business dates, e.g. Europe/Moscow.", false, NULL, 0, 0,
-     CR_TIMEZONE},
-    {"source", NULL, "tls_verify", CK_BOOL, "true",
-     "Verify the server's TLS certificate and host name (turn off only for test servers).", false,
-     NULL, 0, 0, CR_NONE},
-    {"source", NULL, "type", CK_STRING, NULL,
-     "Source type: posiflora (goflow, flowwow and flowretail are not supported yet).", true, NULL,
-     0, 0, CR_NONE},
-
-    {"source", "posiflora", "base_url", CK_STRING, NULL,
-     "Account API root, e.g. https://myshop.posiflora.com/api; required because every Posiflora "
-     "account has its own host.",
-     true, NULL, 0, 0, CR_URL},
-    {"source", "posiflora", "currency", CK_STRING, "RUB",
-     "ISO 4217 code stored with every amount (Posiflora sends no currency).", false, NULL, 0, 0,
-     CR_CURRENCY},
-    {"source", "posiflora", "orders_cursor_field", CK_STRING, "updatedAt",
-     "Order timestamp the incremental orders read filters and sorts on: updatedAt or modifiedAt.",
-     false, "updatedAt|modifiedAt", 0, 0, CR_NONE},
-    {"source", "posiflora", "orders_sort", CK_BOOL, "true",
-     "Send sort=<cursor field> so orders arrive in ascending cursor order, which allows "
-     "mid-stream checkpoints.",
-     false, NULL, 0, 0, CR_NONE},
-    {"source", "posiflora", "page_size", CK_INT, "100",
-     "Records per page, 1 to 100 (the API answers 422 to more).", false, NULL, 1, 100, CR_NONE},
-    {"source", "posiflora", "password", CK_SECRET, NULL, "Password of the Posiflora API user.",
-     true, NULL, 0, 0, CR_NONE},
-    {"source", "posiflora", "refresh_margin", CK_DURATION, "60s",
-     "Refresh the session this long before its access token expires.", false, NULL, 0, DAY,
-     CR_NONE},
-    {"source", "posiflora", "username", CK_STRING, NULL, "Posiflora API user name.", true, NULL, 0,
-     0, CR_NONE},
-
-    {"warehouse", NULL, "dsn", CK_STRING, "",
-     "libpq connection string or URI; empty = libpq defaults (PGHOST, PGDATABASE... from the "
-     "environment).",
-     false, NULL, 0, 0, CR_NONE},
-};
-
-#define NKEYS (sizeof KEYS / sizeof KEYS[0])
-
-/* Source types this version reads, and the ones the design plans. */
-static const char *const SUPPORTED_TYPES[] = {"posiflora"};
-static const char *const PLANNED_TYPES[] = {"goflow", "flowwow", "flowretail"};
-
-const conf_key *config_keys(size_t *n)
-{
-    *n = NKEYS;
-    return KEYS;
-}
-
-const char *conf_type_name(conf_type t)
-{
-    switch (t) {
-    case CK_STRING:
-        return "string";
-    case CK_SECRET:
-        return "secret";
-    case CK_INT:
-        return "int";
-    case CK_DOUBLE:
-        return "number";
-    case CK_BOOL:
-        return "bool";
-    case CK_DURATION:
-        return "duration";
-    case CK_LIST:
-        return "list";
-    }
-    return "?";
-}
+#include "config_keys.h"
+#include <libpq-fe.h>
 
 static bool streq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
-}
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (streq(s, list[i]))
-            return true;
-    }
-    return false;
 }
 
 /* The entry for key in section, preferring the one of source_type over the untyped one.
@@ -161,8 +24,8 @@ static bool in_list(const char *s, const char *const *list, size_t n)
 static const conf_key *key_entry(const char *section, const char *source_type, const char *key)
 {
     const conf_key *untyped = NULL;
-    for (size_t i = 0; i < NKEYS; i++) {
-        const conf_key *e = &KEYS[i];
+    for (size_t i = 0; i < config_key_count; i++) {
+        const conf_key *e = &config_key_table[i];
         if (!streq(e->section, section) || !streq(e->key, key))
             continue;
         if (!e->source_type)
@@ -415,27 +278,27 @@ typedef struct {
     /* The first error in file order: rank orders errors (see fail_ranked). */
     long err_rank;
     char msg[sizeof(((fe_err *)0)->msg)];
-} loader;
+} reader;
 
 /* Records an error at line unless one earlier in the file was recorded. rank is
  * 2 * line for errors on a line; errors about a whole section rank after its
  * last line (2 * last + 1), so a misspelt key is reported before the key it hides. */
-static void fail_ranked(loader *ld, long rank, int line, const char *fmt, ...) FE_PRINTF(4, 5);
-static void fail_ranked(loader *ld, long rank, int line, const char *fmt, ...)
+static void fail_ranked(reader *rd, long rank, int line, const char *fmt, ...) FE_PRINTF(4, 5);
+static void fail_ranked(reader *rd, long rank, int line, const char *fmt, ...)
 {
-    if (ld->err_rank && rank >= ld->err_rank)
+    if (rd->err_rank && rank >= rd->err_rank)
         return;
-    ld->err_rank = rank;
-    int n = snprintf(ld->msg, sizeof ld->msg, "%s:%d: ", ld->file, line);
-    if (n < 0 || (size_t)n >= sizeof ld->msg)
+    rd->err_rank = rank;
+    int n = snprintf(rd->msg, sizeof rd->msg, "%s:%d: ", rd->file, line);
+    if (n < 0 || (size_t)n >= sizeof rd->msg)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ld->msg + n, sizeof ld->msg - (size_t)n, fmt, ap);
+    vsnprintf(rd->msg + n, sizeof rd->msg - (size_t)n, fmt, ap);
     va_end(ap);
 }
 
-#define fail_at(ld, line, ...) fail_ranked(ld, 2L * (line), line, __VA_ARGS__)
+#define fail_at(rd, line, ...) fail_ranked(rd, 2L * (line), line, __VA_ARGS__)
 
 static bool valid_source_name(const char *s)
 {
@@ -443,7 +306,7 @@ static bool valid_source_name(const char *s)
                      strlen(s);
 }
 
-static sect_kind classify_section(loader *ld, const char *name)
+static sect_kind classify_section(reader *rd, const char *name)
 {
     if (streq(name, "warehouse"))
         return SECT_WAREHOUSE;
@@ -452,50 +315,50 @@ static sect_kind classify_section(loader *ld, const char *name)
     if (strncmp(name, "source.", 7) == 0) {
         if (valid_source_name(name + 7))
             return SECT_SOURCE;
-        fail_at(ld, ld->line, "invalid source name '%s' in [%s]: use letters, digits and _",
+        fail_at(rd, rd->line, "invalid source name '%s' in [%s]: use letters, digits and _",
                 name + 7, name);
         return SECT_BAD;
     }
-    fail_at(ld, ld->line, "unknown section [%s] (expected [warehouse], [run] or [source.NAME])",
+    fail_at(rd, rd->line, "unknown section [%s] (expected [warehouse], [run] or [source.NAME])",
             name);
     return SECT_BAD;
 }
 
-static void start_section(loader *ld, const char *name, size_t len)
+static void start_section(reader *rd, const char *name, size_t len)
 {
-    ld->cur = NULL;
-    if (ld->nsects == ld->cap) {
-        size_t cap = ld->cap ? ld->cap * 2 : 8;
-        raw_sect *p = realloc(ld->sects, cap * sizeof *p);
+    rd->cur = NULL;
+    if (rd->nsects == rd->cap) {
+        size_t cap = rd->cap ? rd->cap * 2 : 8;
+        raw_sect *p = realloc(rd->sects, cap * sizeof *p);
         if (!p) {
-            ld->oom = true;
+            rd->oom = true;
             return;
         }
-        ld->sects = p;
-        ld->cap = cap;
+        rd->sects = p;
+        rd->cap = cap;
     }
-    raw_sect *s = &ld->sects[ld->nsects];
-    *s = (raw_sect){.name = strndup(name, len), .line = ld->line, .last_line = ld->line};
+    raw_sect *s = &rd->sects[rd->nsects];
+    *s = (raw_sect){.name = strndup(name, len), .line = rd->line, .last_line = rd->line};
     if (!s->name) {
-        ld->oom = true;
+        rd->oom = true;
         return;
     }
-    ld->nsects++;
-    for (size_t i = 0; i + 1 < ld->nsects; i++) {
-        if (streq(ld->sects[i].name, s->name)) {
-            fail_at(ld, ld->line, "duplicate section [%s] (first at line %d)", s->name,
-                    ld->sects[i].line);
-            ld->cur = s; /* kind SECT_BAD: its keys are not checked again */
+    rd->nsects++;
+    for (size_t i = 0; i + 1 < rd->nsects; i++) {
+        if (streq(rd->sects[i].name, s->name)) {
+            fail_at(rd, rd->line, "duplicate section [%s] (first at line %d)", s->name,
+                    rd->sects[i].line);
+            rd->cur = s; /* kind SECT_BAD: its keys are not checked again */
             return;
         }
     }
-    s->kind = classify_section(ld, s->name);
-    ld->cur = s;
+    s->kind = classify_section(rd, s->name);
+    rd->cur = s;
 }
 
 /* Notes a "[name]" line the way inih reads it: the name ends at ']' unless an inline
  * comment (';' after white space) comes first, in which case inih reports the line. */
-static void note_section(loader *ld, const char *line)
+static void note_section(reader *rd, const char *line)
 {
     if (line[0] != '[')
         return;
@@ -509,8 +372,8 @@ static void note_section(loader *ld, const char *line)
         return;
     const char *rest = p + 1 + strspn(p + 1, " \t\r\n");
     if (*rest && *rest != ';' && *rest != '#')
-        fail_at(ld, ld->line, "unexpected text after [%.*s]", (int)(p - line - 1), line + 1);
-    start_section(ld, line + 1, (size_t)(p - line - 1));
+        fail_at(rd, rd->line, "unexpected text after [%.*s]", (int)(p - line - 1), line + 1);
+    start_section(rd, line + 1, (size_t)(p - line - 1));
 }
 
 /* inih's fgets-style reader. Counting lines here gives the handler its line number
@@ -518,15 +381,15 @@ static void note_section(loader *ld, const char *line)
  * indented key is never read as a continuation of the previous value. */
 static char *read_line(char *str, int num, void *stream)
 {
-    loader *ld = stream;
-    if (ld->stopped || ld->pos >= ld->len)
+    reader *rd = stream;
+    if (rd->stopped || rd->pos >= rd->len)
         return NULL;
-    const char *p = ld->text + ld->pos;
-    const char *nl = memchr(p, '\n', ld->len - ld->pos);
-    size_t n = nl ? (size_t)(nl - p) + 1 : ld->len - ld->pos;
-    ld->pos += n;
-    ld->line++;
-    if (ld->line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+    const char *p = rd->text + rd->pos;
+    const char *nl = memchr(p, '\n', rd->len - rd->pos);
+    size_t n = nl ? (size_t)(nl - p) + 1 : rd->len - rd->pos;
+    rd->pos += n;
+    rd->line++;
+    if (rd->line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
         p += 3;
         n -= 3;
     }
@@ -535,16 +398,16 @@ static char *read_line(char *str, int num, void *stream)
         n--;
     }
     if (num < 3 || n + 1 > (size_t)num) {
-        fail_at(ld, ld->line,
+        fail_at(rd, rd->line,
                 "line longer than %d characters (put a long value in an environment variable "
                 "and write ${NAME})",
                 num - 2);
-        ld->stopped = true;
+        rd->stopped = true;
         return NULL;
     }
     memcpy(str, p, n);
     str[n] = '\0';
-    note_section(ld, str);
+    note_section(rd, str);
     return str;
 }
 
@@ -578,11 +441,11 @@ static bool env_name_ok(const char *s, size_t n)
 }
 
 /* Appends the value of ${NAME} (s[0..n) is NAME) to b. False on error (recorded). */
-static bool expand_one(loader *ld, const char *key, const char *s, size_t n, buf *b)
+static bool expand_one(reader *rd, const char *key, const char *s, size_t n, buf *b)
 {
     char name[128];
     if (!env_name_ok(s, n) || n >= sizeof name) {
-        fail_at(ld, ld->line, "invalid environment variable name '${%.*s}' in the value of '%s'",
+        fail_at(rd, rd->line, "invalid environment variable name '${%.*s}' in the value of '%s'",
                 (int)n, s, key);
         return false;
     }
@@ -590,19 +453,19 @@ static bool expand_one(loader *ld, const char *key, const char *s, size_t n, buf
     name[n] = '\0';
     const char *v = getenv(name);
     if (!v) {
-        fail_at(ld, ld->line, "environment variable %s is not set", name);
+        fail_at(rd, rd->line, "environment variable %s is not set", name);
         return false;
     }
     if (!buf_puts(b, v)) {
-        ld->oom = true;
+        rd->oom = true;
         return false;
     }
     return true;
 }
 
 /* The value with its inline comment removed and every ${NAME} replaced. Returns a
- * string the caller frees, or NULL on error (recorded in ld). */
-static char *expand_value(loader *ld, const char *key, const char *value)
+ * string the caller frees, or NULL on error (recorded in rd). */
+static char *expand_value(reader *rd, const char *key, const char *value)
 {
     size_t n = value_length(value);
     buf b;
@@ -611,20 +474,20 @@ static char *expand_value(loader *ld, const char *key, const char *value)
         if (value[i] == '$' && i + 1 < n && value[i + 1] == '{') {
             const char *close = memchr(value + i + 2, '}', n - i - 2);
             if (!close) {
-                fail_at(ld, ld->line, "unterminated ${ in the value of '%s'", key);
+                fail_at(rd, rd->line, "unterminated ${ in the value of '%s'", key);
                 goto fail;
             }
-            if (!expand_one(ld, key, value + i + 2, (size_t)(close - value - i - 2), &b))
+            if (!expand_one(rd, key, value + i + 2, (size_t)(close - value - i - 2), &b))
                 goto fail;
             i = (size_t)(close - value);
         } else if (!buf_putc(&b, value[i])) {
-            ld->oom = true;
+            rd->oom = true;
             goto fail;
         }
     }
     char *out = buf_take(&b, NULL);
     if (!out && !(out = strdup("")))
-        ld->oom = true;
+        rd->oom = true;
     return out;
 fail:
     buf_term(&b);
@@ -658,47 +521,47 @@ static bool kv_append(raw_sect *s, const char *key, char *value, int line)
 }
 
 /* inih's handler: stores one key of the current section. Errors are recorded in
- * ld and parsing goes on (returns 1), so inih's result only reports syntax errors. */
+ * rd and parsing goes on (returns 1), so inih's result only reports syntax errors. */
 static int on_key(void *user, const char *section, const char *key, const char *value)
 {
     (void)section; /* the reader tracks sections itself, with their lines */
-    loader *ld = user;
-    raw_sect *s = ld->cur;
+    reader *rd = user;
+    raw_sect *s = rd->cur;
     if (!s) {
-        if (!ld->oom)
-            fail_at(ld, ld->line, "key '%s' outside any section", key);
+        if (!rd->oom)
+            fail_at(rd, rd->line, "key '%s' outside any section", key);
         return 1;
     }
-    s->last_line = ld->line;
+    s->last_line = rd->line;
     if (!*key) {
-        fail_at(ld, ld->line, "missing key name before '='");
+        fail_at(rd, rd->line, "missing key name before '='");
         return 1;
     }
     const conf_kv *dup = kv_find(s->kv, s->nkv, key);
     if (dup) {
-        fail_at(ld, ld->line, "duplicate key '%s' in [%s] (first at line %d)", key, s->name,
+        fail_at(rd, rd->line, "duplicate key '%s' in [%s] (first at line %d)", key, s->name,
                 dup->line);
         return 1;
     }
-    char *v = expand_value(ld, key, value ? value : "");
-    if (v && !kv_append(s, key, v, ld->line)) {
+    char *v = expand_value(rd, key, value ? value : "");
+    if (v && !kv_append(s, key, v, rd->line)) {
         free(v);
-        ld->oom = true;
+        rd->oom = true;
     }
     return 1;
 }
 
 /* ---- validation -------------------------------------------------------------------- */
 
-static void check_kv(loader *ld, const raw_sect *s, const conf_kv *kv, const conf_key *e)
+static void check_kv(reader *rd, const raw_sect *s, const conf_kv *kv, const conf_key *e)
 {
     char why[160];
     if (value_ok(e, kv->value, why, sizeof why))
         return;
     if (e->type == CK_SECRET)
-        fail_at(ld, kv->line, "invalid value for '%s' in [%s]: expected %s", kv->key, s->name, why);
+        fail_at(rd, kv->line, "invalid value for '%s' in [%s]: expected %s", kv->key, s->name, why);
     else
-        fail_at(ld, kv->line, "invalid value '%.80s' for '%s' in [%s]: expected %s", kv->value,
+        fail_at(rd, kv->line, "invalid value '%.80s' for '%s' in [%s]: expected %s", kv->value,
                 kv->key, s->name, why);
 }
 
@@ -708,70 +571,70 @@ static long section_end_rank(const raw_sect *s)
     return 2L * s->last_line + 1;
 }
 
-static void validate_plain(loader *ld, const raw_sect *s)
+static void validate_plain(reader *rd, const raw_sect *s)
 {
     for (size_t i = 0; i < s->nkv; i++) {
         const conf_key *e = key_entry(s->name, NULL, s->kv[i].key);
         if (!e)
-            fail_at(ld, s->kv[i].line, "unknown key '%s' in [%s]", s->kv[i].key, s->name);
+            fail_at(rd, s->kv[i].line, "unknown key '%s' in [%s]", s->kv[i].key, s->name);
         else
-            check_kv(ld, s, &s->kv[i], e);
+            check_kv(rd, s, &s->kv[i], e);
     }
 }
 
 /* Required keys of a source type, each checked once (a typed entry overrides). */
-static void check_required(loader *ld, const raw_sect *s, const char *type)
+static void check_required(reader *rd, const raw_sect *s, const char *type)
 {
-    for (size_t i = 0; i < NKEYS; i++) {
-        const conf_key *e = &KEYS[i];
+    for (size_t i = 0; i < config_key_count; i++) {
+        const conf_key *e = &config_key_table[i];
         if (!streq(e->section, "source") || key_entry("source", type, e->key) != e || !e->required)
             continue;
         const conf_kv *kv = kv_find(s->kv, s->nkv, e->key);
         if (!kv)
-            fail_ranked(ld, section_end_rank(s), s->line,
+            fail_ranked(rd, section_end_rank(s), s->line,
                         "missing required key '%s' in [%s] (type %s)", e->key, s->name, type);
         else if (!*kv->value)
-            fail_at(ld, kv->line, "key '%s' in [%s] must not be empty", e->key, s->name);
+            fail_at(rd, kv->line, "key '%s' in [%s] must not be empty", e->key, s->name);
     }
 }
 
-static void validate_source(loader *ld, const raw_sect *s)
+static void validate_source(reader *rd, const raw_sect *s)
 {
     const conf_kv *t = kv_find(s->kv, s->nkv, "type");
     if (!t) {
-        fail_ranked(ld, section_end_rank(s), s->line, "missing required key 'type' in [%s]",
+        fail_ranked(rd, section_end_rank(s), s->line, "missing required key 'type' in [%s]",
                     s->name);
         return;
     }
     const char *type = t->value;
-    if (in_list(type, PLANNED_TYPES, sizeof PLANNED_TYPES / sizeof PLANNED_TYPES[0])) {
-        fail_at(ld, t->line, "source type '%s' is not supported by this version yet", type);
+    if (config_type_planned(type)) {
+        fail_at(rd, t->line, "source type '%s' is not supported by this version yet", type);
         return;
     }
-    if (!in_list(type, SUPPORTED_TYPES, sizeof SUPPORTED_TYPES / sizeof SUPPORTED_TYPES[0])) {
-        fail_at(ld, t->line, "unknown source type '%.80s' (this version supports: posiflora)",
+    if (!config_type_supported(type)) {
+        fail_at(rd, t->line, "unknown source type '%.80s' (this version supports: posiflora)",
                 type);
         return;
     }
     for (size_t i = 0; i < s->nkv; i++) {
         const conf_key *e = key_entry("source", type, s->kv[i].key);
         if (!e)
-            fail_at(ld, s->kv[i].line, "unknown key '%s' in [%s] (type %s)", s->kv[i].key, s->name,
+            fail_at(rd, s->kv[i].line, "unknown key '%s' in [%s] (type %s)", s->kv[i].key, s->name,
                     type);
         else
-            check_kv(ld, s, &s->kv[i], e);
+            check_kv(rd, s, &s->kv[i], e);
     }
-    check_required(ld, s, type);
+    check_required(rd, s, type);
 }
 
-static void validate(loader *ld)
+static void validate(reader *rd)
 {
-    for (size_t i = 0; i < ld->nsects; i++) {
-        const raw_sect *s = &ld->sects[i];
+    for (size_t i = 0; i < rd->nsects; i++) {
+        const raw_sect *s = &rd->sects[i];
         if (s->kind == SECT_SOURCE)
-            validate_source(ld, s);
+            validate_source(rd, s);
         else if (s->kind != SECT_BAD)
-            validate_plain(ld, s);
+            validate_plain(rd, s);
     }
 }
 
@@ -790,94 +653,17 @@ static void add_dsn_secret(config *c, const char *s, size_t n)
         c->dsn_secrets[c->ndsn_secrets++] = copy;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Adds s[0..n) as written and percent-decoded (URIs). */
-static void add_uri_secret(config *c, const char *s, size_t n)
-{
-    add_dsn_secret(c, s, n);
-    char dec[256];
-    size_t o = 0;
-    for (size_t i = 0; i < n && o < sizeof dec; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
-            (lo = hex_value(s[i + 2])) >= 0) {
-            dec[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            dec[o++] = s[i];
-        }
-    }
-    if (o < sizeof dec)
-        add_dsn_secret(c, dec, o);
-}
-
-/* postgresql://[user[:password]@]host...[?password=...]: userinfo ends at the first
- * '@' before any '/', as libpq reads it. */
-static void uri_passwords(config *c, const char *uri)
-{
-    const char *p = strstr(uri, "://") + 3;
-    size_t info = strcspn(p, "@/");
-    if (p[info] == '@') {
-        const char *colon = memchr(p, ':', info);
-        if (colon)
-            add_uri_secret(c, colon + 1, (size_t)(p + info - colon - 1));
-    }
-    const char *q = strchr(uri, '?');
-    while (q) {
-        q++;
-        size_t len = strcspn(q, "&");
-        if (strncmp(q, "password=", 9) == 0 && len > 9)
-            add_uri_secret(c, q + 9, len - 9);
-        q = q[len] ? q + len : NULL;
-    }
-}
-
-/* key=value conninfo: values bare or single-quoted, backslash escapes either way. */
-static void conninfo_password(config *c, const char *s)
-{
-    char val[256];
-    while (*s) {
-        s += strspn(s, " \t\r\n");
-        size_t klen = strcspn(s, "= \t\r\n");
-        bool is_password = klen == 8 && strncmp(s, "password", 8) == 0;
-        s += klen;
-        s += strspn(s, " \t\r\n");
-        if (*s != '=')
-            return; /* not conninfo libpq would accept: nothing to find */
-        s++;
-        s += strspn(s, " \t\r\n");
-        bool quoted = *s == '\'';
-        s += quoted;
-        size_t o = 0;
-        while (*s && (quoted ? *s != '\'' : !strchr(" \t\r\n", *s))) {
-            if (*s == '\\' && s[1])
-                s++;
-            if (o < sizeof val)
-                val[o++] = *s;
-            s++;
-        }
-        s += quoted && *s == '\'';
-        if (is_password && o < sizeof val)
-            add_dsn_secret(c, val, o);
-    }
-}
-
+/* The password libpq would use from the DSN (URI or key=value), found by libpq's
+ * own parser so every quoting and percent-encoding rule is libpq's. */
 static void dsn_passwords(config *c)
 {
-    if (strncmp(c->dsn, "postgresql://", 13) == 0 || strncmp(c->dsn, "postgres://", 11) == 0)
-        uri_passwords(c, c->dsn);
-    else
-        conninfo_password(c, c->dsn);
+    PQconninfoOption *opts = PQconninfoParse(c->dsn, NULL);
+    if (!opts)
+        return; /* libpq will report the malformed DSN when connecting */
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val)
+            add_dsn_secret(c, o->val, strlen(o->val));
+    PQconninfoFree(opts);
 }
 
 /* ---- building the result ----------------------------------------------------------- */
@@ -891,19 +677,19 @@ static void kv_free(conf_kv *kv, size_t n)
     free(kv);
 }
 
-static void loader_term(loader *ld)
+static void reader_term(reader *rd)
 {
-    for (size_t i = 0; i < ld->nsects; i++) {
-        free(ld->sects[i].name);
-        kv_free(ld->sects[i].kv, ld->sects[i].nkv);
+    for (size_t i = 0; i < rd->nsects; i++) {
+        free(rd->sects[i].name);
+        kv_free(rd->sects[i].kv, rd->sects[i].nkv);
     }
-    free(ld->sects);
+    free(rd->sects);
 }
 
-static const char *plain_value(const loader *ld, const char *section, const char *key)
+static const char *plain_value(const reader *rd, const char *section, const char *key)
 {
-    for (size_t i = 0; i < ld->nsects; i++) {
-        const raw_sect *s = &ld->sects[i];
+    for (size_t i = 0; i < rd->nsects; i++) {
+        const raw_sect *s = &rd->sects[i];
         if (streq(s->name, section)) {
             const conf_kv *kv = kv_find(s->kv, s->nkv, key);
             if (kv)
@@ -914,17 +700,17 @@ static const char *plain_value(const loader *ld, const char *section, const char
 }
 
 /* Moves the validated sections into c. False when memory runs out. */
-static bool build(loader *ld, config *c)
+static bool build(reader *rd, config *c)
 {
-    c->dsn = strdup(plain_value(ld, "warehouse", "dsn"));
+    c->dsn = strdup(plain_value(rd, "warehouse", "dsn"));
     if (!c->dsn)
         return false;
     dsn_passwords(c);
-    c->sources = calloc(ld->nsects ? ld->nsects : 1, sizeof *c->sources);
+    c->sources = calloc(rd->nsects ? rd->nsects : 1, sizeof *c->sources);
     if (!c->sources)
         return false;
-    for (size_t i = 0; i < ld->nsects; i++) {
-        raw_sect *s = &ld->sects[i];
+    for (size_t i = 0; i < rd->nsects; i++) {
+        raw_sect *s = &rd->sects[i];
         if (s->kind == SECT_RUN) {
             c->run = s->kv;
             c->nrun = s->nkv;
@@ -951,25 +737,25 @@ fe_rc config_load_string(const char *text, const char *name, config **out, fe_er
 {
     fe_rc rc = FE_OK;
     config *c = NULL;
-    loader ld = {.file = name, .text = text, .len = strlen(text)};
+    reader rd = {.file = name, .text = text, .len = strlen(text)};
     *out = NULL;
-    int bad_line = ini_parse_stream(read_line, &ld, on_key, &ld);
+    int bad_line = ini_parse_stream(read_line, &rd, on_key, &rd);
     if (bad_line > 0)
-        fail_at(&ld, bad_line, "syntax error: expected [section], key = value or a comment");
+        fail_at(&rd, bad_line, "syntax error: expected [section], key = value or a comment");
     else if (bad_line < 0)
-        ld.oom = true;
-    if (!ld.oom)
-        validate(&ld);
-    if (ld.oom) {
+        rd.oom = true;
+    if (!rd.oom)
+        validate(&rd);
+    if (rd.oom) {
         rc = fe_err_set(err, FE_ENOMEM, "%s: out of memory reading the configuration", name);
         goto done;
     }
-    if (ld.err_rank) {
-        rc = fe_err_set(err, FE_ECONFIG, "%s", ld.msg);
+    if (rd.err_rank) {
+        rc = fe_err_set(err, FE_ECONFIG, "%s", rd.msg);
         goto done;
     }
     c = calloc(1, sizeof *c);
-    if (!c || !(c->path = strdup(name)) || !build(&ld, c)) {
+    if (!c || !(c->path = strdup(name)) || !build(&rd, c)) {
         rc = fe_err_set(err, FE_ENOMEM, "%s: out of memory reading the configuration", name);
         goto done;
     }
@@ -977,7 +763,7 @@ fe_rc config_load_string(const char *text, const char *name, config **out, fe_er
     c = NULL;
 done:
     config_free(c);
-    loader_term(&ld);
+    reader_term(&rd);
     return rc;
 }
 

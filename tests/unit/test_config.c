@@ -525,11 +525,11 @@ static void test_secrets(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     const char *sec[8];
     int n = config_secrets(c, sec, 8);
-    CU_ASSERT_EQUAL_FATAL(n, 4);
+    /* The DSN's password as libpq decodes it (the DSN itself is never printed). */
+    CU_ASSERT_EQUAL_FATAL(n, 3);
     CU_ASSERT_STRING_EQUAL(sec[0], "p");
     CU_ASSERT_STRING_EQUAL(sec[1], "s3cret!");
-    CU_ASSERT_STRING_EQUAL(sec[2], "p%40ss");
-    CU_ASSERT_STRING_EQUAL(sec[3], "p@ss");
+    CU_ASSERT_STRING_EQUAL(sec[2], "p@ss");
     CU_ASSERT_EQUAL(config_secrets(c, sec, 2), 2);
     CU_ASSERT_EQUAL(config_secrets(c, sec, 0), 0);
     config_free(c);
