@@ -9,15 +9,27 @@
 #include "../core/buf.h"
 #include "../core/err.h"
 
+/* Largest piece handed to one PQputCopyData call. */
+#define COPY_CHUNK (1024 * 1024)
+
 /* Appends one field (escaped: backslash, tab, newline, carriage return) or \N for
- * NULL, preceded by a tab unless first. */
+ * NULL, preceded by a tab unless first. Bytes are otherwise copied as they are
+ * (UTF-8 stays byte-exact; the server checks its validity). False when the buffer
+ * cannot grow; the buffer may then hold part of the field: the caller drops the
+ * row (see the loader, which cuts the buffer back to the row's start). */
 bool copy_field(buf *row, const char *value, bool first) FE_MUST_CHECK;
 bool copy_field_len(buf *row, const char *value, size_t len, bool first) FE_MUST_CHECK;
+/* "t" or "f". */
 bool copy_field_bool(buf *row, bool value, bool first) FE_MUST_CHECK;
 /* Ends the row with a newline. */
 bool copy_end_row(buf *row) FE_MUST_CHECK;
 
-/* Runs "COPY <target> FROM STDIN" and sends data[0..len) (whole rows). */
+/* Runs "COPY <target> FROM STDIN" (target: a table name with an optional column
+ * list) and sends data[0..len) (whole rows) in chunks of at most COPY_CHUNK. When a
+ * put fails the COPY is ended with an error message; in every case the results are
+ * drained until the connection has left COPY_IN, so it stays usable (inside a
+ * transaction block, the transaction is then aborted). FE_EPG with "COPY <table>:
+ * <first error>" on failure. */
 fe_rc copy_send(PGconn *conn, const char *target, const char *data, size_t len,
                 fe_err *err) FE_MUST_CHECK;
 

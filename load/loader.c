@@ -1,1 +1,735 @@
-/* placeholder: implementation pending */
+/* loader: staging by COPY, the checkpoint's merge, cursors and source locks.
+ * The SQL lives in loader_sql.h; this file runs it in the right order. */
+#include "loader.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/buf.h"
+#include "copy.h"
+#include "loader_sql.h"
+#include "pg.h"
+
+/* A staging buffer is sent with COPY once it passes this size ... */
+#define STAGE_FLUSH_BYTES (4u * 1024 * 1024)
+/* ... so it only grows past it by one row; a row longer than this is refused. */
+#define STAGE_MAX_BYTES (64u * 1024 * 1024)
+/* etl.reject keeps this much of a record's raw text. */
+#define REJECT_RAW_MAX 8192
+/* Advisory lock class ("FETL") of the per-source session locks; the object id is
+ * the source_key. */
+#define SOURCE_LOCK_CLASS "1178948684"
+
+struct loader {
+    PGconn *conn;
+    buf stage[STG__COUNT];
+    int64_t staged[STG__COUNT]; /* rows put in the open checkpoint, per table */
+    bool in_checkpoint;
+    bool failed; /* a statement of the open checkpoint failed: only rollback helps */
+    /* The open checkpoint's parameters $1..$3 as text. */
+    char source_key[8];
+    char run_id[24];
+    char *stream;
+    /* The source and stream whose natural keys the seen_* tables hold (NULL:
+     * they are empty or stale and get truncated by the next loader_begin). */
+    int seen_source_key;
+    char *seen_stream;
+};
+
+static const Oid step_types[4] = {PG_OID_INT2, PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT};
+
+loader *loader_open(const char *dsn, fe_err *err)
+{
+    loader *l = calloc(1, sizeof *l);
+    if (!l) {
+        fe_err_set(err, FE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (int t = 0; t < STG__COUNT; t++)
+        buf_init(&l->stage[t], STAGE_MAX_BYTES);
+    l->conn = pg_connect(dsn, err);
+    if (!l->conn)
+        goto fail;
+    if (pg_exec(l->conn, stage_ddl_sql, err) != FE_OK) {
+        fe_err_wrap(err, "creating the staging tables");
+        goto fail;
+    }
+    return l;
+fail:
+    loader_free(l);
+    return NULL;
+}
+
+void loader_free(loader *l)
+{
+    if (!l)
+        return;
+    for (int t = 0; t < STG__COUNT; t++)
+        buf_term(&l->stage[t]);
+    if (l->conn)
+        PQfinish(l->conn); /* ends the session: its advisory locks go with it */
+    free(l->stream);
+    free(l->seen_stream);
+    free(l);
+}
+
+PGconn *loader_conn(loader *l)
+{
+    return l->conn;
+}
+
+/* ---- outside checkpoints ---------------------------------------------------- */
+
+/* Insert only when missing, so the smallint identity is not spent by every run
+ * (ON CONFLICT draws a value before it sees the conflict); update name and zone
+ * when they changed; then read the key. */
+static const char register_sql[] =
+    "WITH ins AS (INSERT INTO dw.dim_source (system, account, name, timezone, loaded_at)"
+    "  SELECT $1, $2, $3, $4, now() WHERE NOT EXISTS (SELECT 1 FROM dw.dim_source"
+    "   WHERE system = $1 AND account = $2)"
+    "  ON CONFLICT (system, account) DO NOTHING RETURNING source_key),"
+    " upd AS (UPDATE dw.dim_source SET name = $3, timezone = $4, loaded_at = now()"
+    "  WHERE system = $1 AND account = $2 AND (name, timezone) IS DISTINCT FROM ($3, $4)"
+    "  RETURNING source_key)"
+    " SELECT source_key FROM ins UNION ALL SELECT source_key FROM upd"
+    " UNION ALL SELECT source_key FROM dw.dim_source WHERE system = $1 AND account = $2"
+    " LIMIT 1";
+
+fe_rc loader_register_source(loader *l, const char *system, const char *account, const char *name,
+                             const char *timezone, int *source_key, fe_err *err)
+{
+    const char *tz = timezone && *timezone ? timezone : "UTC";
+    const char *params[4] = {system, account, name, tz};
+    PGresult *res;
+
+    if (l->in_checkpoint)
+        return fe_err_set(err, FE_EINVAL, "loader_register_source inside a checkpoint");
+    /* An unknown zone would only fail later, in the middle of a merge. */
+    res = pg_query(l->conn, "SELECT now() AT TIME ZONE $1", 1, &tz, err);
+    if (!res)
+        return fe_err_set(err, FE_ECONFIG,
+                          "source %s: timezone '%s' is not known to the warehouse server", name,
+                          tz);
+    PQclear(res);
+
+    /* A concurrent first registration of the same account can hide the row from
+     * this statement's snapshot: the second attempt sees it. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        res = pg_query(l->conn, register_sql, 4, params, err);
+        if (!res)
+            return fe_err_wrap(err, "registering source %s in dw.dim_source", name);
+        if (PQntuples(res) == 1) {
+            char *end = NULL;
+            long key = strtol(PQgetvalue(res, 0, 0), &end, 10);
+            bool valid = end && !*end && key > 0;
+            PQclear(res);
+            if (!valid)
+                return fe_err_set(err, FE_EPG, "registering source %s: bad source_key", name);
+            *source_key = (int)key;
+            return FE_OK;
+        }
+        PQclear(res);
+    }
+    return fe_err_set(err, FE_EPG, "registering source %s: dw.dim_source row not found", name);
+}
+
+fe_rc loader_lock_source(loader *l, int source_key, fe_err *err)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", source_key);
+    const char *params[1] = {key};
+    PGresult *res = pg_query(l->conn, "SELECT pg_try_advisory_lock(" SOURCE_LOCK_CLASS ", $1::int)",
+                             1, params, err);
+    if (!res)
+        return fe_err_wrap(err, "locking source %d", source_key);
+    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!got)
+        return fe_err_set(err, FE_ELOCKED,
+                          "another flowetl run is loading source %d (advisory lock held)",
+                          source_key);
+    return FE_OK;
+}
+
+fe_rc loader_get_cursor(loader *l, int source_key, const char *stream, char **cursor, fe_err *err)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", source_key);
+    const char *params[2] = {key, stream};
+
+    *cursor = NULL;
+    PGresult *res = pg_query(l->conn,
+                             "SELECT cursor::text FROM etl.sync_state"
+                             " WHERE source_key = $1 AND stream = $2 AND cursor IS NOT NULL",
+                             2, params, err);
+    if (!res)
+        return fe_err_wrap(err, "reading the cursor of %s", stream);
+    if (PQntuples(res) == 1) {
+        *cursor = strdup(PQgetvalue(res, 0, 0));
+        if (!*cursor) {
+            PQclear(res);
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+        }
+    }
+    PQclear(res);
+    return FE_OK;
+}
+
+fe_rc loader_clear_cursor(loader *l, int source_key, const char *stream, fe_err *err)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", source_key);
+    const char *params[2] = {key, stream};
+
+    if (l->in_checkpoint)
+        return fe_err_set(err, FE_EINVAL, "loader_clear_cursor inside a checkpoint");
+    PGresult *res =
+        pg_query(l->conn, "DELETE FROM etl.sync_state WHERE source_key = $1 AND stream = $2", 2,
+                 params, err);
+    if (!res)
+        return fe_err_wrap(err, "clearing the cursor of %s", stream);
+    PQclear(res);
+    return FE_OK;
+}
+
+/* ---- checkpoint ------------------------------------------------------------- */
+
+static void checkpoint_reset(loader *l)
+{
+    for (int t = 0; t < STG__COUNT; t++) {
+        buf_reset(&l->stage[t]);
+        l->staged[t] = 0;
+    }
+    l->in_checkpoint = false;
+    l->failed = false;
+}
+
+void loader_rollback(loader *l)
+{
+    if (!l || !l->conn)
+        return;
+    if (PQtransactionStatus(l->conn) != PQTRANS_IDLE) {
+        PGresult *res = PQexec(l->conn, "ROLLBACK");
+        PQclear(res);
+    }
+    /* The rollback may have undone a truncate of the seen tables or the keys of
+     * this checkpoint: have the next checkpoint start them afresh. */
+    free(l->seen_stream);
+    l->seen_stream = NULL;
+    checkpoint_reset(l);
+}
+
+/* The seen_* tables collect the keys of one stream of one source; a checkpoint of
+ * another one starts them afresh (inside its transaction). */
+static fe_rc seen_switch(loader *l, int source_key, const char *stream, fe_err *err)
+{
+    if (l->seen_stream && l->seen_source_key == source_key && strcmp(l->seen_stream, stream) == 0)
+        return FE_OK;
+    free(l->seen_stream);
+    l->seen_stream = strdup(stream);
+    l->seen_source_key = source_key;
+    if (!l->seen_stream)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    return pg_exec(l->conn, seen_truncate_sql, err);
+}
+
+fe_rc loader_begin(loader *l, int source_key, const char *stream, int64_t run_id, fe_err *err)
+{
+    if (l->in_checkpoint)
+        return fe_err_set(err, FE_EINVAL, "loader_begin: a checkpoint is already open");
+    if (!stream || !*stream)
+        return fe_err_set(err, FE_EINVAL, "loader_begin: no stream name");
+    char *copy = strdup(stream);
+    if (!copy)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    free(l->stream);
+    l->stream = copy;
+    snprintf(l->source_key, sizeof l->source_key, "%d", source_key);
+    snprintf(l->run_id, sizeof l->run_id, "%" PRId64, run_id);
+
+    fe_rc rc = pg_exec(l->conn, "BEGIN", err);
+    if (rc != FE_OK)
+        return fe_err_wrap(err, "begin checkpoint");
+    checkpoint_reset(l);
+    l->in_checkpoint = true;
+    if ((rc = seen_switch(l, source_key, stream, err)) != FE_OK) {
+        loader_rollback(l);
+        return fe_err_wrap(err, "begin checkpoint");
+    }
+    return FE_OK;
+}
+
+/* Sends one staging buffer with COPY and empties it. */
+static fe_rc stage_flush(loader *l, stage_table t, fe_err *err)
+{
+    buf *b = &l->stage[t];
+    if (b->len == 0)
+        return FE_OK;
+    fe_rc rc = copy_send(l->conn, stage_sqls[t].copy_target, b->data, b->len, err);
+    buf_reset(b);
+    if (rc != FE_OK)
+        l->failed = true;
+    return rc;
+}
+
+/* Checks that a row may be put and returns its table's buffer and where the row
+ * starts in it (to cut a half-written row back out). */
+static fe_rc row_begin(loader *l, stage_table t, const char *id_name, const char *id, buf **b,
+                       size_t *mark, fe_err *err)
+{
+    if (!l->in_checkpoint)
+        return fe_err_set(err, FE_EINVAL, "%s row put outside a checkpoint",
+                          stage_sqls[t].name + 4);
+    if (l->failed)
+        return fe_err_set(err, FE_EINVAL, "%s row put after the checkpoint failed",
+                          stage_sqls[t].name + 4);
+    if (id_name && (!id || !*id))
+        return fe_err_set(err, FE_EINVAL, "%s row without %s", stage_sqls[t].name + 4, id_name);
+    *b = &l->stage[t];
+    *mark = (*b)->len;
+    return FE_OK;
+}
+
+/* Ends a row whose fields were appended (ok: every append succeeded) and sends
+ * the buffer once it is big enough. */
+static fe_rc row_end(loader *l, stage_table t, size_t mark, bool ok, fe_err *err)
+{
+    buf *b = &l->stage[t];
+    if (!ok || !copy_end_row(b)) {
+        b->len = mark;
+        if (b->data)
+            b->data[mark] = '\0';
+        return fe_err_set(err, FE_ENOMEM, "%s row does not fit in the staging buffer",
+                          stage_sqls[t].name + 4);
+    }
+    l->staged[t]++;
+    if (b->len >= STAGE_FLUSH_BYTES)
+        return stage_flush(l, t, err);
+    return FE_OK;
+}
+
+/* NULL for a foreign id that was not provided ("" means the same). */
+static const char *opt_id(const char *id)
+{
+    return id && *id ? id : NULL;
+}
+
+/* The kind of a referenced store: "store" when the row names none. */
+static const char *store_kind(const char *kind, const char *store_id)
+{
+    if (!opt_id(store_id))
+        return NULL;
+    return kind && *kind ? kind : "store";
+}
+
+fe_rc loader_put_store(loader *l, const row_store *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_STORE, "store_id", r->store_id, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    bool ok = copy_field(b, store_kind(r->kind, r->store_id), true) &&
+              copy_field(b, r->store_id, false) && copy_field(b, r->name, false) &&
+              copy_field(b, r->address, false) && copy_field(b, r->currency, false) &&
+              copy_field(b, r->timezone, false) && copy_field(b, r->status, false) &&
+              copy_field_bool(b, r->is_deleted, false);
+    return row_end(l, STG_STORE, m, ok, err);
+}
+
+fe_rc loader_put_customer(loader *l, const row_customer *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_CUSTOMER, "customer_id", r->customer_id, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    bool ok = copy_field(b, r->customer_id, true) && copy_field(b, r->name, false) &&
+              copy_field(b, r->phone, false) && copy_field(b, r->email, false) &&
+              copy_field(b, r->status, false) && copy_field(b, r->loyalty_points, false) &&
+              copy_field(b, r->created_at, false) && copy_field(b, r->updated_at, false) &&
+              copy_field_bool(b, r->is_deleted, false);
+    return row_end(l, STG_CUSTOMER, m, ok, err);
+}
+
+fe_rc loader_put_category(loader *l, const row_category *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_CATEGORY, "category_id", r->category_id, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    bool ok = copy_field(b, r->category_id, true) && copy_field(b, r->name, false) &&
+              copy_field(b, opt_id(r->parent_id), false) &&
+              copy_field_bool(b, r->is_deleted, false);
+    return row_end(l, STG_CATEGORY, m, ok, err);
+}
+
+fe_rc loader_put_product(loader *l, const row_product *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_PRODUCT, "product_id", r->product_id, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    bool ok = copy_field(b, r->product_id, true) && copy_field(b, r->sku, false) &&
+              copy_field(b, r->name, false) && copy_field(b, r->product_type, false) &&
+              copy_field(b, opt_id(r->category_id), false) && copy_field(b, r->brand, false) &&
+              copy_field(b, r->list_price, false) && copy_field(b, r->currency, false) &&
+              copy_field(b, r->created_at, false) && copy_field(b, r->updated_at, false) &&
+              copy_field_bool(b, r->is_active, false) && copy_field_bool(b, r->is_deleted, false);
+    return row_end(l, STG_PRODUCT, m, ok, err);
+}
+
+fe_rc loader_put_component(loader *l, const row_component *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_COMPONENT, "parent_id", r->parent_id, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    if (!opt_id(r->component_id))
+        return fe_err_set(err, FE_EINVAL, "component row without component_id");
+    bool ok = copy_field(b, r->parent_id, true) && copy_field(b, r->component_id, false) &&
+              copy_field(b, r->slot ? r->slot : "", false) && copy_field(b, r->quantity, false) &&
+              copy_field(b, r->special_price, false);
+    return row_end(l, STG_COMPONENT, m, ok, err);
+}
+
+fe_rc loader_put_order(loader *l, const row_order *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_ORDER, "order_id", r->order_id, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    bool ok = copy_field(b, r->order_id, true) && copy_field(b, r->order_number, false) &&
+              copy_field(b, store_kind(r->store_kind, r->store_id), false) &&
+              copy_field(b, opt_id(r->store_id), false) &&
+              copy_field(b, opt_id(r->customer_id), false) && copy_field(b, r->ordered_at, false) &&
+              copy_field(b, r->order_date, false) && copy_field(b, r->status, false) &&
+              copy_field(b, r->status_group, false) && copy_field(b, r->currency, false) &&
+              copy_field(b, r->subtotal, false) && copy_field(b, r->discount_total, false) &&
+              copy_field(b, r->tax_total, false) && copy_field(b, r->shipping_total, false) &&
+              copy_field(b, r->total, false) && copy_field(b, r->paid_total, false) &&
+              copy_field(b, r->line_count, false) && copy_field(b, r->source_updated_at, false) &&
+              copy_field_bool(b, r->is_deleted, false) &&
+              copy_field_bool(b, r->lines_complete, false) &&
+              copy_field_bool(b, r->payments_complete, false);
+    return row_end(l, STG_ORDER, m, ok, err);
+}
+
+fe_rc loader_put_order_line(loader *l, const row_order_line *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_ORDER_LINE, "order_id", r->order_id, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    if (!opt_id(r->line_id))
+        return fe_err_set(err, FE_EINVAL, "order_line row without line_id");
+    bool ok = copy_field(b, r->order_id, true) && copy_field(b, r->line_id, false) &&
+              copy_field(b, opt_id(r->product_id), false) &&
+              copy_field(b, opt_id(r->bundle_id), false) && copy_field(b, r->quantity, false) &&
+              copy_field(b, r->unit_price, false) && copy_field(b, r->discount, false) &&
+              copy_field(b, r->tax, false) && copy_field(b, r->line_total, false) &&
+              copy_field(b, r->cost, false) && copy_field(b, r->currency, false);
+    return row_end(l, STG_ORDER_LINE, m, ok, err);
+}
+
+fe_rc loader_put_payment(loader *l, const row_payment *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_PAYMENT, "payment_id", r->payment_id, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    bool ok = copy_field(b, r->payment_id, true) && copy_field(b, opt_id(r->order_id), false) &&
+              copy_field(b, r->paid_at, false) && copy_field(b, r->payment_date, false) &&
+              copy_field(b, r->payment_type, false) && copy_field(b, r->method, false) &&
+              copy_field(b, r->amount, false) && copy_field(b, r->bonus_amount, false) &&
+              copy_field(b, r->currency, false);
+    return row_end(l, STG_PAYMENT, m, ok, err);
+}
+
+fe_rc loader_put_inventory(loader *l, const row_inventory *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    fe_rc rc = row_begin(l, STG_INVENTORY, "snapshot_date", r->snapshot_date, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    bool ok = copy_field(b, r->snapshot_date, true) &&
+              copy_field(b, opt_id(r->product_id), false) &&
+              copy_field(b, store_kind(r->store_kind, r->store_id), false) &&
+              copy_field(b, opt_id(r->store_id), false) && copy_field(b, r->on_hand, false) &&
+              copy_field(b, r->available, false) && copy_field(b, r->reserved, false) &&
+              copy_field(b, r->on_order, false) && copy_field(b, r->unit_cost, false) &&
+              copy_field(b, r->unit_price, false) && copy_field(b, r->inventory_value, false) &&
+              copy_field(b, r->captured_at, false);
+    return row_end(l, STG_INVENTORY, m, ok, err);
+}
+
+/* Length of the valid UTF-8 sequence at s[0..n), 0 when it is not one (the same
+ * rules as PostgreSQL: no overlong forms, surrogates or code points past U+10FFFF). */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+/* Appends text that may be anything (a rejected record) as a COPY field: bytes
+ * that are not valid UTF-8 become "\xNN" (the server would refuse the whole COPY),
+ * and at most `limit` bytes of the result are kept, cut between characters. */
+static bool copy_field_sanitized(buf *row, const char *s, size_t limit, bool first)
+{
+    if (!s)
+        return copy_field(row, NULL, first);
+    buf clean;
+    bool ok = true;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+
+    buf_init(&clean, 0);
+    for (size_t i = 0; i < n && ok;) {
+        size_t len = utf8_seq_len(p + i, n - i);
+        char esc[5];
+        const char *piece = (const char *)p + i;
+        size_t plen = len;
+        if (len == 0) {
+            snprintf(esc, sizeof esc, "\\x%02X", p[i]);
+            piece = esc;
+            plen = 4;
+            len = 1;
+        }
+        if (clean.len + plen > limit)
+            break;
+        ok = buf_append(&clean, piece, plen);
+        i += len;
+    }
+    ok = ok && copy_field_len(row, clean.data ? clean.data : "", clean.len, first);
+    buf_term(&clean);
+    return ok;
+}
+
+fe_rc loader_put_reject(loader *l, const row_reject *r, fe_err *err)
+{
+    buf *b;
+    size_t m;
+    char raw_length[24];
+    fe_rc rc = row_begin(l, STG_REJECT, NULL, NULL, &b, &m, err);
+    if (rc != FE_OK)
+        return rc;
+    snprintf(raw_length, sizeof raw_length, "%zu", r->raw ? strlen(r->raw) : 0);
+    bool ok = copy_field_sanitized(b, r->record_id, 1024, true) &&
+              copy_field_sanitized(b, r->reason ? r->reason : "(no reason given)", 4096, false) &&
+              copy_field_sanitized(b, r->raw, REJECT_RAW_MAX, false) &&
+              copy_field(b, r->raw ? raw_length : NULL, false);
+    return row_end(l, STG_REJECT, m, ok, err);
+}
+
+int64_t loader_staged_rows(const loader *l)
+{
+    int64_t n = 0;
+    for (int t = 0; t < STG__COUNT; t++)
+        if (t != STG_REJECT)
+            n += l->staged[t];
+    return n;
+}
+
+/* ---- commit ----------------------------------------------------------------- */
+
+/* Runs one statement of the checkpoint with $1..$3 (and $4 when extra is set).
+ * Returns the result (caller PQclear()s) or NULL with err = "<step>: <message>". */
+static PGresult *step_query(loader *l, const char *step, const char *sql, const char *extra,
+                            fe_err *err)
+{
+    const char *params[4] = {l->source_key, l->run_id, l->stream, extra};
+    PGresult *res = pg_query_typed(l->conn, sql, extra ? 4 : 3, step_types, params, err);
+    if (!res)
+        fe_err_wrap(err, "%s", step);
+    return res;
+}
+
+/* Reads column col of the first row as a count. */
+static int64_t result_count(const PGresult *res, int col)
+{
+    if (PQntuples(res) < 1 || PQnfields(res) <= col)
+        return 0;
+    return strtoll(PQgetvalue(res, 0, col), NULL, 10);
+}
+
+static fe_rc run_statement(loader *l, const char *step, const char *sql, step_kind kind,
+                           stream_stats *d, fe_err *err)
+{
+    PGresult *res = step_query(l, step, sql, NULL, err);
+    if (!res)
+        return FE_EPG;
+    if (kind == STEP_UPSERT) {
+        int64_t ins = result_count(res, 0), upd = result_count(res, 1);
+        int64_t staged = result_count(res, 2);
+        d->inserted += ins;
+        d->updated += upd;
+        d->unchanged += staged > ins + upd ? staged - ins - upd : 0;
+    } else if (kind == STEP_DELETE) {
+        d->deleted += result_count(res, 0);
+    }
+    PQclear(res);
+    return FE_OK;
+}
+
+static bool any_staged(const loader *l, unsigned tables)
+{
+    for (int t = 0; t < STG__COUNT; t++)
+        if ((tables & ST(t)) && l->staged[t] > 0)
+            return true;
+    return false;
+}
+
+/* Sends what is left, removes older duplicates and records the staged keys of
+ * the dimensions (for a full read that ends in a later checkpoint). */
+static fe_rc stage_finish(loader *l, stream_stats *d, fe_err *err)
+{
+    char step[64];
+    fe_rc rc;
+    for (int t = 0; t < STG__COUNT; t++)
+        if ((rc = stage_flush(l, t, err)) != FE_OK)
+            return rc; /* "COPY stg_x: <message>" */
+    for (int t = 0; t < STG__COUNT; t++) {
+        if (!l->staged[t] || !stage_sqls[t].dedupe)
+            continue;
+        snprintf(step, sizeof step, "dedupe %s", stage_sqls[t].name);
+        if ((rc = run_statement(l, step, stage_sqls[t].dedupe, STEP_PLAIN, d, err)) != FE_OK)
+            return rc;
+        if (!stage_sqls[t].seen)
+            continue;
+        snprintf(step, sizeof step, "record keys of %s", stage_sqls[t].name);
+        if ((rc = run_statement(l, step, stage_sqls[t].seen, STEP_PLAIN, d, err)) != FE_OK)
+            return rc;
+    }
+    return FE_OK;
+}
+
+static fe_rc run_merges(loader *l, stream_stats *d, fe_err *err)
+{
+    for (size_t i = 0; i < sizeof merge_steps / sizeof merge_steps[0]; i++) {
+        const merge_step *s = &merge_steps[i];
+        if (!any_staged(l, s->when))
+            continue;
+        fe_rc rc = run_statement(l, s->name, s->sql, s->kind, d, err);
+        if (rc != FE_OK)
+            return rc;
+    }
+    return FE_OK;
+}
+
+/* For each table whose full read ended: marks the rows the stream owns but did
+ * not return as deleted, makes the stream the owner of every row it returned,
+ * then forgets the keys. */
+static fe_rc run_full_reads(loader *l, unsigned full_read, stream_stats *d, fe_err *err)
+{
+    char step[64];
+    for (int t = 0; t < STG__COUNT; t++) {
+        const stage_sql *q = &stage_sqls[t];
+        if (!(full_read & ST(t)) || !q->full_read)
+            continue;
+        snprintf(step, sizeof step, "full read %s", q->name + 4);
+        fe_rc rc = run_statement(l, step, q->full_read, STEP_DELETE, d, err);
+        if (rc == FE_OK)
+            rc = run_statement(l, step, q->claim, STEP_PLAIN, d, err);
+        if (rc == FE_OK && (rc = pg_exec(l->conn, q->seen_truncate, err)) != FE_OK)
+            fe_err_wrap(err, "%s", step);
+        if (rc != FE_OK)
+            return rc;
+    }
+    return FE_OK;
+}
+
+static fe_rc write_cursor(loader *l, const char *cursor, fe_err *err)
+{
+    PGresult *res = step_query(l, "write cursor to etl.sync_state", cursor_upsert_sql, cursor, err);
+    if (!res)
+        return FE_EPG;
+    PQclear(res);
+    return FE_OK;
+}
+
+/* COMMIT answers "ROLLBACK" instead of failing when the transaction had already
+ * failed; that must not pass for a commit. */
+static fe_rc commit_transaction(loader *l, fe_err *err)
+{
+    PGresult *res = PQexec(l->conn, "COMMIT");
+    fe_rc rc = FE_OK;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = pg_error(err, l->conn, res, "commit");
+    else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+        rc = fe_err_set(err, FE_EPG, "commit: the server rolled the checkpoint back");
+    PQclear(res);
+    return rc;
+}
+
+static void stats_add(stream_stats *to, const stream_stats *d)
+{
+    to->inserted += d->inserted;
+    to->updated += d->updated;
+    to->unchanged += d->unchanged;
+    to->deleted += d->deleted;
+}
+
+fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats, fe_err *err)
+{
+    static const load_commit none = {NULL, 0};
+    stream_stats d = {0};
+    fe_rc rc;
+
+    if (!c)
+        c = &none;
+    if (!l->in_checkpoint)
+        return fe_err_set(err, FE_EINVAL, "loader_commit without an open checkpoint");
+    if (l->failed) {
+        loader_rollback(l);
+        return fe_err_set(err, FE_EINVAL,
+                          "loader_commit after a failure in the checkpoint: rolled back");
+    }
+    if ((rc = stage_finish(l, &d, err)) != FE_OK || (rc = run_merges(l, &d, err)) != FE_OK ||
+        (rc = run_full_reads(l, c->full_read, &d, err)) != FE_OK)
+        goto fail;
+    if (c->cursor && (rc = write_cursor(l, c->cursor, err)) != FE_OK)
+        goto fail;
+    if (l->staged[STG_REJECT] && (rc = run_statement(l, "write etl.reject", rejects_insert_sql,
+                                                     STEP_PLAIN, &d, err)) != FE_OK)
+        goto fail;
+    if ((rc = commit_transaction(l, err)) != FE_OK)
+        goto fail;
+    checkpoint_reset(l);
+    if (stats)
+        stats_add(stats, &d);
+    return FE_OK;
+fail:
+    loader_rollback(l);
+    return rc;
+}

@@ -9,7 +9,12 @@
  *   for unknown ids, IS DISTINCT FROM so unchanged rows are not rewritten),
  *   mark deletions, upsert the cursor into etl.sync_state, COMMIT.
  * Any error rolls the whole checkpoint back: the warehouse and the cursor stay
- * as the last commit left them. */
+ * as the last commit left them.
+ *
+ * Not thread-safe: one loader per thread. Rows are validated only for their
+ * natural ids (a put without one is FE_EINVAL); a value PostgreSQL cannot read for
+ * its column (bad decimal, time, bool) fails the COPY or the merge, and with it the
+ * checkpoint. The merge SQL is in loader_sql.h. */
 #ifndef FE_LOADER_H
 #define FE_LOADER_H
 
@@ -23,14 +28,17 @@
 typedef struct loader loader;
 
 /* Connects (dsn: conninfo or URI; "" = libpq defaults), sets the session up
- * (UTC, application_name) and creates the temporary staging tables.
- * FE_ECONNECT when the server cannot be reached. Free with loader_free. */
+ * (UTC, UTF8, application_name flowetl; see pg_connect) and creates the temporary
+ * staging tables. FE_ECONNECT when the server cannot be reached. It does not
+ * check the schema version: call migrate_check first. Free with loader_free. */
 loader *loader_open(const char *dsn, fe_err *err);
 void loader_free(loader *l);
 PGconn *loader_conn(loader *l);
 
 /* Upserts dw.dim_source for (system, account) and returns its key; updates name
- * and timezone. Autocommit: call outside a checkpoint. */
+ * and timezone (NULL or "" = UTC; a zone the server does not know is FE_ECONFIG).
+ * Dates already loaded are not recomputed when the zone changes. Autocommit: call
+ * outside a checkpoint. */
 fe_rc loader_register_source(loader *l, const char *system, const char *account, const char *name,
                              const char *timezone, int *source_key, fe_err *err) FE_MUST_CHECK;
 
@@ -46,7 +54,8 @@ fe_rc loader_get_cursor(loader *l, int source_key, const char *stream, char **cu
 /* Removes the stream's cursor (for --full-refresh). Autocommit. */
 fe_rc loader_clear_cursor(loader *l, int source_key, const char *stream, fe_err *err) FE_MUST_CHECK;
 
-/* Starts a checkpoint for this source and stream; run_id stamps every row written. */
+/* Starts a checkpoint (BEGIN) for this source and stream; run_id stamps every row
+ * written. FE_EINVAL when one is already open. */
 fe_rc loader_begin(loader *l, int source_key, const char *stream, int64_t run_id,
                    fe_err *err) FE_MUST_CHECK;
 
@@ -61,22 +70,44 @@ fe_rc loader_put_payment(loader *l, const row_payment *r, fe_err *err) FE_MUST_C
 fe_rc loader_put_inventory(loader *l, const row_inventory *r, fe_err *err) FE_MUST_CHECK;
 fe_rc loader_put_reject(loader *l, const row_reject *r, fe_err *err) FE_MUST_CHECK;
 
+/* Puts copy the row into the staging buffers (the pointers need only live for the
+ * call). Empty foreign ids count as not provided; a referenced store without a
+ * kind is of kind "store". loader_put_reject makes its text valid UTF-8 (other
+ * bytes become \xNN) and keeps 8 KiB of raw; it does not count the reject in any
+ * stats (stream_reject does). */
+
 /* Rows staged in the open checkpoint (all tables but rejects). */
 int64_t loader_staged_rows(const loader *l);
 
 typedef struct {
     const char *cursor; /* new cursor, JSON text; NULL leaves etl.sync_state alone */
     /* Full read of these tables (bitmask of 1u << STG_x) finished in this
-     * checkpoint: rows of this source last written by this stream that were not
-     * staged are marked is_deleted. */
+     * checkpoint: rows of this source owned by this stream (origin_stream: the
+     * stream that last inserted or changed the row, or returned it in a full
+     * read) that were not staged are marked is_deleted, and every staged row
+     * becomes this stream's. "Staged" counts every committed
+     * checkpoint of this stream on this loader since the stream's first
+     * loader_begin (or the last full_read commit of that table), so a full read
+     * may span several checkpoints and set the bit on its last one. Honoured for
+     * STG_STORE, STG_CUSTOMER, STG_CATEGORY, STG_PRODUCT and STG_COMPONENT;
+     * other bits are ignored. */
     unsigned full_read;
 } load_commit;
 
-/* Merges everything staged, writes the cursor, commits. Adds inserted, updated,
- * unchanged, deleted and rejects to stats. On error the checkpoint is rolled back. */
-fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats, fe_err *err) FE_MUST_CHECK;
+/* Merges everything staged, writes the cursor, commits. c may be NULL (no cursor,
+ * no full read). On success adds inserted, updated, unchanged (staged rows, after
+ * de-duplication, whose warehouse row was already equal) and deleted to stats
+ * (which may be NULL); rejects are not added here (stream_reject counts them).
+ * Rows marked deleted also include lines and payments of orders staged with
+ * lines_complete / payments_complete or is_deleted, and recipe rows of a parent
+ * whose components were staged (the components staged for a parent are its whole
+ * recipe). On error the checkpoint is rolled back and err says which step failed,
+ * e.g. "merge fact_order: <server message>". */
+fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats,
+                    fe_err *err) FE_MUST_CHECK;
 
-/* Abandons the open checkpoint, if any. Safe to call at any time. */
+/* Abandons the open checkpoint, if any (ROLLBACK, staging emptied). Safe to call at
+ * any time, also on NULL. */
 void loader_rollback(loader *l);
 
 #endif

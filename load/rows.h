@@ -52,6 +52,8 @@ typedef struct {
     bool is_active, is_deleted;
 } row_product;
 
+/* The components staged for one parent in one checkpoint are its whole recipe:
+ * the parent's other warehouse components are marked is_deleted. */
 typedef struct {
     const char *parent_id, *component_id;
     const char *slot; /* "" when the source has no slots */
@@ -60,10 +62,10 @@ typedef struct {
 
 typedef struct {
     const char *order_id, *order_number;
-    const char *store_kind, *store_id, *customer_id;
+    const char *store_kind, *store_id, *customer_id; /* store_kind NULL = "store" */
     const char *ordered_at;
-    const char *order_date; /* business date "YYYY-MM-DD" when the source gives one;
-                               NULL: the merge takes ordered_at in the source's zone */
+    const char *order_date;            /* business date "YYYY-MM-DD" when the source gives one;
+                                          NULL: the merge takes ordered_at in the source's zone */
     const char *status, *status_group; /* open completed canceled returned */
     const char *currency;
     const char *subtotal, *discount_total, *tax_total, *shipping_total, *total, *paid_total;

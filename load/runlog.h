@@ -9,10 +9,11 @@
 #include "../core/stats.h"
 
 /* command_line must already be free of secrets. */
-fe_rc runlog_run_start(PGconn *conn, const char *version, const char *command_line,
-                       int64_t *run_id, fe_err *err) FE_MUST_CHECK;
+fe_rc runlog_run_start(PGconn *conn, const char *version, const char *command_line, int64_t *run_id,
+                       fe_err *err) FE_MUST_CHECK;
 /* status: succeeded | partial | failed */
-fe_rc runlog_run_finish(PGconn *conn, int64_t run_id, const char *status, fe_err *err) FE_MUST_CHECK;
+fe_rc runlog_run_finish(PGconn *conn, int64_t run_id, const char *status,
+                        fe_err *err) FE_MUST_CHECK;
 
 fe_rc runlog_stream_start(PGconn *conn, int64_t run_id, int source_key, const char *stream,
                           int64_t *run_stream_id, fe_err *err) FE_MUST_CHECK;

@@ -1,0 +1,479 @@
+/* test_loader_pg: the loader, migrations and run log against a real PostgreSQL
+ * server. Needs a server reachable through libpq's PG* environment (PGHOST,
+ * PGUSER, ...) whose user may create databases; it creates and drops its own
+ * database flowetl_test_loader. Without a server every test fails (no skipping):
+ * ctest runs it under scripts/pgcluster.sh (see tests/CMakeLists.txt). */
+#include <CUnit/Basic.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../load/loader.h"
+#include "../../load/migrate.h"
+#include "../../load/pg.h"
+#include "../../load/runlog.h"
+
+#define TEST_DB "flowetl_test_loader"
+#define TEST_DSN "dbname=" TEST_DB
+
+static PGconn *db; /* checks and run log */
+static loader *ld;
+static int src;
+static int64_t run_id;
+
+/* First column of the first row of sql, as text ("NULL", "(none)" or "ERROR ..."). */
+static const char *sqlval(const char *sql)
+{
+    static char out[1024];
+    PGresult *r = PQexec(db, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        snprintf(out, sizeof out, "ERROR %s", PQerrorMessage(db));
+    else if (PQntuples(r) == 0)
+        snprintf(out, sizeof out, "(none)");
+    else
+        snprintf(out, sizeof out, "%s", PQgetisnull(r, 0, 0) ? "NULL" : PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return out;
+}
+
+static int suite_init(void)
+{
+    fe_err err = {0};
+    PGconn *admin = pg_connect("", &err);
+    if (!admin) {
+        fprintf(stderr, "test_loader_pg: no PostgreSQL server (PG* environment): %s\n", err.msg);
+        return 1;
+    }
+    bool ok = pg_exec(admin, "DROP DATABASE IF EXISTS " TEST_DB, &err) == FE_OK &&
+              pg_exec(admin, "CREATE DATABASE " TEST_DB " ENCODING 'UTF8' TEMPLATE template0",
+                      &err) == FE_OK;
+    PQfinish(admin);
+    if (!ok) {
+        fprintf(stderr, "test_loader_pg: %s\n", err.msg);
+        return 1;
+    }
+    db = pg_connect(TEST_DSN, &err);
+    return db ? 0 : 1;
+}
+
+static int suite_clean(void)
+{
+    fe_err err = {0};
+    loader_free(ld);
+    ld = NULL;
+    PQfinish(db);
+    db = NULL;
+    PGconn *admin = pg_connect("", &err);
+    if (admin) {
+        if (pg_exec(admin, "DROP DATABASE IF EXISTS " TEST_DB, &err) != FE_OK)
+            fprintf(stderr, "test_loader_pg: %s\n", err.msg);
+        PQfinish(admin);
+    }
+    return 0;
+}
+
+static void test_migrate(void)
+{
+    fe_err err = {0};
+    int applied = -1;
+    CU_ASSERT_EQUAL(migrate_check(db, &err), FE_ECONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "run `flowetl init`"));
+    CU_ASSERT_EQUAL_FATAL(migrate_apply(db, &applied, &err), FE_OK);
+    CU_ASSERT(applied >= 2);
+    CU_ASSERT_EQUAL(migrate_apply(db, &applied, &err), FE_OK);
+    CU_ASSERT_EQUAL(applied, 0);
+    CU_ASSERT_EQUAL(migrate_check(db, &err), FE_OK);
+    /* Unknown members and the calendar. */
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.dim_date WHERE date_key <> 0"), "14976");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT name FROM dw.dim_customer WHERE customer_key = 0"),
+                           "unknown");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT current_setting('TimeZone')"), "UTC");
+}
+
+static void test_register_and_lock(void)
+{
+    fe_err err = {0};
+    int again = 0;
+    CU_ASSERT_EQUAL_FATAL(runlog_run_start(db, "0.0.0", "flowetl run test", &run_id, &err), FE_OK);
+    ld = loader_open(TEST_DSN, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ld);
+    CU_ASSERT_EQUAL_FATAL(
+        loader_register_source(ld, "posiflora", "demo", "main", "Europe/Moscow", &src, &err),
+        FE_OK);
+    CU_ASSERT(src > 0);
+    CU_ASSERT_EQUAL(loader_register_source(ld, "posiflora", "demo", "main2", NULL, &again, &err),
+                    FE_OK);
+    CU_ASSERT_EQUAL(again, src);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT name || ' ' || timezone FROM dw.dim_source"
+                                  " WHERE source_key > 0"),
+                           "main2 UTC");
+    CU_ASSERT_EQUAL(
+        loader_register_source(ld, "posiflora", "demo", "main", "Europe/Moscow", &again, &err),
+        FE_OK);
+    CU_ASSERT_EQUAL(loader_register_source(ld, "posiflora", "x", "x", "No/Such_Zone", &again, &err),
+                    FE_ECONFIG);
+    CU_ASSERT_EQUAL(loader_lock_source(ld, src, &err), FE_OK);
+    loader *other = loader_open(TEST_DSN, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+    CU_ASSERT_EQUAL(loader_lock_source(other, src, &err), FE_ELOCKED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "advisory lock held"));
+    loader_free(other);
+}
+
+/* Stages one orders checkpoint: 1001 (complete, 3 lines, 2 payments; staged twice,
+ * the later version wins), 1002 with total2 (unknown customer and product: inferred
+ * members), 1003 without customer. with_line3 = false drops a line of 1001. */
+static stream_stats orders_checkpoint(const char *total2, bool with_line3, const char *cursor)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    row_order old1 = {.order_id = "1001",
+                      .status_group = "open",
+                      .total = "1",
+                      .ordered_at = "2025-12-31T22:30:00Z"};
+    row_order o1 = {.order_id = "1001",
+                    .store_id = "s1",
+                    .customer_id = "c1",
+                    .ordered_at = "2025-12-31T22:30:00Z",
+                    .status = "done",
+                    .status_group = "completed",
+                    .currency = "rub",
+                    .total = "2500.00",
+                    .lines_complete = true,
+                    .payments_complete = true};
+    row_order o2 = {.order_id = "1002",
+                    .store_id = "s1",
+                    .customer_id = "c999",
+                    .ordered_at = "2025-12-30T10:00:00Z",
+                    .order_date = "2025-12-30",
+                    .status = "new",
+                    .status_group = "open",
+                    .currency = "RUB",
+                    .total = total2};
+    row_order o3 = {.order_id = "1003",
+                    .store_id = "s1",
+                    .customer_id = "",
+                    .ordered_at = "2026-01-02T12:00:00+03:00",
+                    .status_group = "canceled",
+                    .total = "100.5"};
+    row_order_line lines[] = {
+        {.order_id = "1001",
+         .line_id = "1",
+         .product_id = "rose",
+         .bundle_id = "bq-7",
+         .quantity = "15",
+         .line_total = "1500"},
+        {.order_id = "1001",
+         .line_id = "2",
+         .product_id = "ribbon",
+         .bundle_id = "bq-7",
+         .quantity = "1",
+         .line_total = "100"},
+        {.order_id = "1002",
+         .line_id = "1",
+         .product_id = "mystery",
+         .quantity = "2.5",
+         .line_total = "100"},
+        {.order_id = "1001",
+         .line_id = "3",
+         .product_id = "card",
+         .quantity = "1",
+         .line_total = "900"},
+    };
+    row_payment p1 = {.payment_id = "p1",
+                      .order_id = "1001",
+                      .paid_at = "2025-12-31T22:35:00Z",
+                      .payment_type = "payment",
+                      .method = "card",
+                      .amount = "2600"};
+    row_payment p2 = {.payment_id = "p2",
+                      .order_id = "1001",
+                      .paid_at = "2025-12-31T22:36:00Z",
+                      .payment_type = "change",
+                      .method = "cash",
+                      .amount = "-100"};
+
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "orders", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order(ld, &old1, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order(ld, &o1, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order(ld, &o2, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order(ld, &o3, &err), FE_OK);
+    for (int i = 0; i < (with_line3 ? 4 : 3); i++)
+        CU_ASSERT_EQUAL(loader_put_order_line(ld, &lines[i], &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_payment(ld, &p1, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_payment(ld, &p2, &err), FE_OK);
+    load_commit c = {.cursor = cursor};
+    fe_rc rc = loader_commit(ld, &c, &st, &err);
+    if (rc != FE_OK)
+        fprintf(stderr, "commit: %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, FE_OK);
+    return st;
+}
+
+static void test_orders_first_load(void)
+{
+    fe_err err = {0};
+    row_store s1 = {.kind = "store",
+                    .store_id = "s1",
+                    .name = "Цветы на Тверской",
+                    .address = "Москва,\tТверская 1\nофис \\2"};
+    stream_stats st = {0};
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "stores", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_store(ld, &s1, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, NULL, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 1);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT address FROM dw.dim_store WHERE store_id = 's1'"),
+                           "Москва,\tТверская 1\nофис \\2");
+
+    st = orders_checkpoint("200.00", true, "{\"from\": \"2026-01-01T08:00:00Z\"}");
+    CU_ASSERT_EQUAL(st.inserted, 9); /* 3 orders, 4 lines, 2 payments */
+    CU_ASSERT_EQUAL(st.updated, 0);
+    CU_ASSERT_EQUAL(st.unchanged, 0);
+    CU_ASSERT_STRING_EQUAL(
+        sqlval("SELECT total || ' ' || currency || ' ' || order_date_key FROM dw.fact_order"
+               " WHERE order_id = '1001'"),
+        "2500.0000 RUB 20260101"); /* 22:30 UTC is the next day in Moscow */
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT order_date_key FROM dw.fact_order"
+                                  " WHERE order_id = '1002'"),
+                           "20251230");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT customer_key FROM dw.fact_order"
+                                  " WHERE order_id = '1003'"),
+                           "0");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.dim_customer WHERE is_inferred"), "2");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.dim_product WHERE is_inferred"), "5");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT b.product_id FROM dw.fact_order_line l"
+                                  " JOIN dw.dim_product b ON b.product_key = l.bundle_product_key"
+                                  " WHERE l.order_id = '1001' AND l.line_id = '2'"),
+                           "bq-7");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT sum(amount) FROM dw.fact_payment"), "2500.0000");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT cursor->>'from' FROM etl.sync_state"
+                                  " WHERE stream = 'orders'"),
+                           "2026-01-01T08:00:00Z");
+}
+
+static void test_orders_reload_unchanged(void)
+{
+    char before[128];
+    snprintf(before, sizeof before, "%s",
+             sqlval("SELECT max(loaded_at)::text FROM dw.fact_order WHERE source_key > 0"));
+    stream_stats st = orders_checkpoint("200.00", true, NULL);
+    CU_ASSERT_EQUAL(st.inserted, 0);
+    CU_ASSERT_EQUAL(st.updated, 0);
+    CU_ASSERT_EQUAL(st.unchanged, 9);
+    CU_ASSERT_STRING_EQUAL(
+        sqlval("SELECT max(loaded_at)::text FROM dw.fact_order WHERE source_key > 0"), before);
+}
+
+static void test_orders_one_change(void)
+{
+    stream_stats st = orders_checkpoint("250.00", true, "{\"from\": \"2026-01-01T09:00:00Z\"}");
+    CU_ASSERT_EQUAL(st.inserted, 0);
+    CU_ASSERT_EQUAL(st.updated, 1);
+    CU_ASSERT_EQUAL(st.unchanged, 8);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT total FROM dw.fact_order WHERE order_id = '1002'"),
+                           "250.0000");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT cursor->>'from' FROM etl.sync_state"
+                                  " WHERE stream = 'orders'"),
+                           "2026-01-01T09:00:00Z");
+}
+
+static void test_lines_complete(void)
+{
+    stream_stats st = orders_checkpoint("250.00", false, NULL);
+    CU_ASSERT_EQUAL(st.deleted, 1);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT is_deleted FROM dw.fact_order_line"
+                                  " WHERE order_id = '1001' AND line_id = '3'"),
+                           "t");
+    st = orders_checkpoint("250.00", true, NULL);
+    CU_ASSERT_EQUAL(st.updated, 1);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT is_deleted FROM dw.fact_order_line"
+                                  " WHERE order_id = '1001' AND line_id = '3'"),
+                           "f");
+}
+
+static void test_inferred_member_filled(void)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    row_customer c = {.customer_id = "c999", .name = "Анна\t\"Тест\"\\", .loyalty_points = "12.5"};
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "customers", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_customer(ld, &c, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, NULL, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 0);
+    CU_ASSERT_EQUAL(st.updated, 1);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT is_inferred::text || '|' || name FROM dw.dim_customer"
+                                  " WHERE customer_id = 'c999'"),
+                           "false|Анна\t\"Тест\"\\");
+}
+
+static void test_categories_and_full_read(void)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    row_category cats[] = {
+        {.category_id = "k3", .name = "Красные", .parent_id = "k2"},
+        {.category_id = "k2", .name = "Розы", .parent_id = "k1"},
+        {.category_id = "k1", .name = "Цветы"},
+        {.category_id = "k4", .name = "Старое"},
+    };
+    load_commit full = {.full_read = 1u << STG_CATEGORY};
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "categories", run_id, &err), FE_OK);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(loader_put_category(ld, &cats[i], &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, &full, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 4);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT path FROM dw.dim_category WHERE category_id = 'k3'"),
+                           "Цветы / Розы / Красные");
+
+    /* Another stream writing the same row unchanged (Posiflora inventory_items maps
+     * its included categories) neither counts as an update nor takes the row. */
+    st = (stream_stats){0};
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "inventory_items", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_category(ld, &cats[2], &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, NULL, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(st.updated, 0);
+    CU_ASSERT_EQUAL(st.unchanged, 1);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT origin_stream FROM dw.dim_category"
+                                  " WHERE category_id = 'k1'"),
+                           "categories");
+
+    /* The next full read spans two checkpoints and no longer returns k4. */
+    st = (stream_stats){0};
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "categories", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_category(ld, &cats[0], &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_category(ld, &cats[1], &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, NULL, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "categories", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_category(ld, &cats[2], &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, &full, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(st.deleted, 1);
+    CU_ASSERT_EQUAL(st.unchanged, 3);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT string_agg(category_id, ',') FROM dw.dim_category"
+                                  " WHERE is_deleted"),
+                           "k4");
+}
+
+static void test_failures_roll_back(void)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    char cursor[128];
+    snprintf(cursor, sizeof cursor, "%s",
+             sqlval("SELECT cursor::text FROM etl.sync_state WHERE stream = 'orders'"));
+    load_commit c = {.cursor = "{\"from\": \"2030-01-01T00:00:00Z\"}"};
+
+    row_order bad_number = {.order_id = "9001", .total = "12,50"};
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "orders", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order(ld, &bad_number, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_commit(ld, &c, &st, &err), FE_EPG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "COPY stg_order: "));
+
+    row_order bad_group = {.order_id = "9002", .status_group = "shipped"};
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "orders", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order(ld, &bad_group, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_commit(ld, &c, &st, &err), FE_EPG);
+    CU_ASSERT_EQUAL(strncmp(err.msg, "merge fact_order: ", 18), 0);
+
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.fact_order WHERE order_id LIKE '900%'"),
+                           "0");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT cursor::text FROM etl.sync_state"
+                                  " WHERE stream = 'orders'"),
+                           cursor);
+    CU_ASSERT_EQUAL(st.inserted + st.updated + st.unchanged, 0);
+
+    row_order no_id = {.order_id = ""};
+    CU_ASSERT_EQUAL(loader_put_order(ld, &no_id, &err), FE_EINVAL); /* no checkpoint */
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "orders", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order(ld, &no_id, &err), FE_EINVAL);
+    loader_rollback(ld);
+}
+
+static void test_rejects_keep_invalid_utf8_readable(void)
+{
+    fe_err err = {0};
+    row_reject r = {.record_id = "r1", .reason = "bad total", .raw = "{\"t\": \"x\xff\"}"};
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "orders", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_reject(ld, &r, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_staged_rows(ld), 0);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, NULL, NULL, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT raw || ' ' || raw_length FROM etl.reject"),
+                           "{\"t\": \"x\\xFF\"} 11");
+}
+
+/* More than 4 MiB in one checkpoint: the buffer is sent mid-checkpoint. */
+static void test_large_checkpoint(void)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    char id[32];
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "orders", run_id, &err), FE_OK);
+    for (int i = 0; i < 40000; i++) {
+        snprintf(id, sizeof id, "bulk-%d", i);
+        row_order o = {.order_id = id,
+                       .store_id = "s1",
+                       .ordered_at = "2026-01-10T10:00:00Z",
+                       .status = "done with a longer status text to fill the buffer faster",
+                       .status_group = "completed",
+                       .currency = "RUB",
+                       .total = "10.5"};
+        if (loader_put_order(ld, &o, &err) != FE_OK) {
+            CU_FAIL("put");
+            break;
+        }
+    }
+    CU_ASSERT_EQUAL(loader_staged_rows(ld), 40000);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, NULL, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 40000);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.fact_order"
+                                  " WHERE order_id LIKE 'bulk-%'"),
+                           "40000");
+}
+
+static void test_cursor_api_and_runlog(void)
+{
+    fe_err err = {0};
+    char *cursor = NULL;
+    int64_t rs = 0;
+    CU_ASSERT_EQUAL(loader_get_cursor(ld, src, "orders", &cursor, &err), FE_OK);
+    CU_ASSERT_PTR_NOT_NULL(cursor);
+    CU_ASSERT_PTR_NOT_NULL(cursor ? strstr(cursor, "2026-01-01T09:00:00Z") : NULL);
+    free(cursor);
+    CU_ASSERT_EQUAL(loader_clear_cursor(ld, src, "orders", &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_get_cursor(ld, src, "orders", &cursor, &err), FE_OK);
+    CU_ASSERT_PTR_NULL(cursor);
+
+    stream_stats st = {.pages = 3, .records = 10, .inserted = 9, .http_429 = 1};
+    CU_ASSERT_EQUAL(runlog_stream_start(db, run_id, src, "orders", &rs, &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_stream_finish(db, rs, "failed", &st, 1.25, "boom", &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_run_finish(db, run_id, "partial", &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT concat_ws(' ', status, pages, inserted, http_429,"
+                                  " seconds, error) FROM etl.run_stream"),
+                           "failed 3 9 1 1.250 boom");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT status FROM etl.run"), "partial");
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("loader_pg", suite_init, suite_clean);
+    CU_add_test(s, "migrations apply once", test_migrate);
+    CU_add_test(s, "register source, advisory lock", test_register_and_lock);
+    CU_add_test(s, "orders first load, inferred members", test_orders_first_load);
+    CU_add_test(s, "re-load changes nothing", test_orders_reload_unchanged);
+    CU_add_test(s, "one changed order is one update", test_orders_one_change);
+    CU_add_test(s, "lines_complete marks missing lines", test_lines_complete);
+    CU_add_test(s, "inferred member filled by its dimension", test_inferred_member_filled);
+    CU_add_test(s, "category paths, full read over checkpoints", test_categories_and_full_read);
+    CU_add_test(s, "failures roll back and name the step", test_failures_roll_back);
+    CU_add_test(s, "rejects with invalid UTF-8", test_rejects_keep_invalid_utf8_readable);
+    CU_add_test(s, "checkpoint over 4 MiB", test_large_checkpoint);
+    CU_add_test(s, "cursor API and run log", test_cursor_api_and_runlog);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    /* A suite whose init failed counts no test failures: report it as one. */
+    int failures = (int)CU_get_number_of_failures() + (int)CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failures != 0;
+}
