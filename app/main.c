@@ -1,1 +1,225 @@
-int main(void) { return 0; }
+/* flowetl: the command line. Parses arguments, reads the config once, sets up
+ * logging (with the config's secrets redacted) and dispatches to a command. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/buf.h"
+#include "../core/log.h"
+#include "../extract/http.h"
+#include "commands.h"
+#include "config.h"
+#include "runner.h"
+
+#define MAX_SECRETS 64
+
+static const char usage_text[] =
+    "Usage: flowetl [-c FILE] [-v|-q] COMMAND [ARGS]\n"
+    "\n"
+    "Exports orders, payments, customers, products and stock from retail APIs into a\n"
+    "PostgreSQL star schema, incrementally and exactly once.\n"
+    "\n"
+    "Commands:\n"
+    "  init                         create or upgrade the warehouse schema (idempotent)\n"
+    "  run [SOURCE[.STREAM]...]     load every configured stream, or only those named\n"
+    "      [--full-refresh]         ignore stored cursors and read everything again\n"
+    "  status                       cursors, last runs and freshness per stream\n"
+    "  check                        config, credentials and connectivity per source\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE   config file (default ./flowetl.conf, else $FLOWETL_CONFIG)\n"
+    "  -v, --verbose       debug logging (overrides [run] log_level)\n"
+    "  -q, --quiet         warnings and errors only\n"
+    "      --help-config   list every config key with its default and meaning\n"
+    "  -h, --help          this help\n"
+    "      --version       print the version\n"
+    "\n"
+    "Exit codes: 0 all streams succeeded; 1 some stream failed (others loaded);\n"
+    "2 usage or configuration error (nothing was run); 3 warehouse unreachable.\n"
+    "Progress and errors go to stderr; summaries go to stdout.\n";
+
+typedef struct {
+    const char *config_path;
+    int verbosity; /* -1 quiet, 0 config, 1 verbose */
+    const char *command;
+    const char **args; /* the command's arguments (not owned) */
+    int nargs;
+    bool full_refresh;
+} cli;
+
+static void print_config_keys(void)
+{
+    size_t n = 0;
+    const conf_key *keys = config_keys(&n);
+    for (size_t i = 0; i < n; i++) {
+        const conf_key *k = &keys[i];
+        printf("[%s%s]%s%s %s (%s, default %s)\n    %s\n", k->section,
+               strcmp(k->section, "source") == 0 ? ".NAME" : "", k->source_type ? " type=" : "",
+               k->source_type ? k->source_type : "", k->key, conf_type_name(k->type),
+               k->def ? (*k->def ? k->def : "empty") : "none", k->doc);
+    }
+}
+
+/* Returns 0 to go on, or an exit code + 1 (so 1 means "exit 0"). */
+static int parse_options(int argc, char **argv, cli *c)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc)
+            c->config_path = argv[++i];
+        else if (strncmp(a, "--config=", 9) == 0)
+            c->config_path = a + 9;
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            c->verbosity = 1;
+        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+            c->verbosity = -1;
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            return fputs(usage_text, stdout), 1;
+        else if (strcmp(a, "--version") == 0)
+            return printf("flowetl %s\n", FLOWETL_VERSION), 1;
+        else if (strcmp(a, "--help-config") == 0)
+            return print_config_keys(), 1;
+        else
+            return fprintf(stderr, "flowetl: unknown option '%s' (see flowetl --help)\n", a), 3;
+    }
+    if (i >= argc)
+        return fprintf(stderr, "flowetl: no command given\n\n%s", usage_text), 3;
+    c->command = argv[i++];
+    c->args = (const char **)argv + i;
+    c->nargs = argc - i;
+    return 0;
+}
+
+/* Splits `run`'s arguments into targets and --full-refresh. */
+static bool parse_run_args(cli *c)
+{
+    int n = 0;
+    for (int i = 0; i < c->nargs; i++) {
+        if (strcmp(c->args[i], "--full-refresh") == 0)
+            c->full_refresh = true;
+        else if (c->args[i][0] == '-') {
+            fprintf(stderr, "flowetl: unknown option '%s' for run\n", c->args[i]);
+            return false;
+        } else
+            c->args[n++] = c->args[i];
+    }
+    c->nargs = n;
+    return true;
+}
+
+static const char *resolve_config_path(const cli *c)
+{
+    if (c->config_path)
+        return c->config_path;
+    if (access("flowetl.conf", F_OK) == 0)
+        return "flowetl.conf";
+    const char *env = getenv("FLOWETL_CONFIG");
+    return env && *env ? env : NULL;
+}
+
+static log_level level_from(const config *cfg, int verbosity)
+{
+    if (verbosity > 0)
+        return LOG_DEBUG;
+    if (verbosity < 0)
+        return LOG_WARN;
+    const char *name = config_run_str(cfg, "log_level");
+    if (name && strcmp(name, "error") == 0)
+        return LOG_ERROR;
+    if (name && strcmp(name, "warn") == 0)
+        return LOG_WARN;
+    if (name && strcmp(name, "debug") == 0)
+        return LOG_DEBUG;
+    return LOG_INFO;
+}
+
+/* The command line as recorded in etl.run, with any secret redacted. */
+static char *command_line_text(int argc, char **argv)
+{
+    buf b;
+    buf_init(&b, 64 * 1024);
+    for (int i = 0; i < argc; i++) {
+        char part[1024];
+        log_redact(part, sizeof part, argv[i]);
+        if ((i && !buf_putc(&b, ' ')) || !buf_puts(&b, part))
+            break;
+    }
+    char *text = buf_take(&b, NULL);
+    return text ? text : strdup("");
+}
+
+static int dispatch(const cli *c, const config *cfg, int argc, char **argv)
+{
+    if (strcmp(c->command, "init") == 0)
+        return command_init(cfg);
+    if (strcmp(c->command, "status") == 0)
+        return command_status(cfg);
+    if (strcmp(c->command, "check") == 0)
+        return command_check(cfg);
+    /* run */
+    int64_t progress_us = 10 * 1000000LL;
+    config_run_duration(cfg, "progress_interval", &progress_us);
+    char *line = command_line_text(argc, argv);
+    run_request req = {
+        .targets = c->args,
+        .ntargets = c->nargs,
+        .full_refresh = c->full_refresh,
+        .command_line = line ? line : "",
+        .progress_every_us = progress_us,
+    };
+    int code = runner_run(cfg, &req);
+    free(line);
+    return code;
+}
+
+static bool known_command(const char *cmd)
+{
+    return strcmp(cmd, "init") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 ||
+           strcmp(cmd, "check") == 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {0};
+    config *cfg = NULL;
+    fe_err err = {0};
+    const char *secrets[MAX_SECRETS];
+
+    int early = parse_options(argc, argv, &c);
+    if (early)
+        return early - 1;
+    if (!known_command(c.command)) {
+        fprintf(stderr, "flowetl: unknown command '%s' (see flowetl --help)\n", c.command);
+        return 2;
+    }
+    if (strcmp(c.command, "run") == 0 ? !parse_run_args(&c) : c.nargs > 0) {
+        if (strcmp(c.command, "run") != 0)
+            fprintf(stderr, "flowetl: '%s' takes no arguments\n", c.command);
+        return 2;
+    }
+    const char *path = resolve_config_path(&c);
+    if (!path) {
+        fprintf(stderr, "flowetl: no config file: pass -c FILE, create ./flowetl.conf or set "
+                        "FLOWETL_CONFIG\n");
+        return 2;
+    }
+    if (config_load(path, &cfg, &err) != FE_OK) {
+        fprintf(stderr, "flowetl: %s\n", err.msg);
+        return 2;
+    }
+    int nsecrets = config_secrets(cfg, secrets, MAX_SECRETS);
+    log_init(level_from(cfg, c.verbosity), secrets, nsecrets);
+    if (!http_global_init()) {
+        log_error(NULL, "libcurl could not be initialised");
+        config_free(cfg);
+        log_term();
+        return 1;
+    }
+    int code = dispatch(&c, cfg, argc, argv);
+    http_global_term();
+    config_free(cfg);
+    log_term();
+    return code;
+}

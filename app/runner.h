@@ -12,6 +12,7 @@ typedef struct {
     int ntargets;
     bool full_refresh;
     const char *command_line; /* for etl.run, secrets already absent */
+    long long progress_every_us; /* progress line interval; 0 = none */
 } run_request;
 
 /* Returns the process exit code. Validates targets first (2 on an unknown one). */

@@ -13,6 +13,7 @@
 #include "../core/stats.h"
 #include "../load/loader.h"
 #include "http.h"
+#include "json_stream.h"
 #include "ratelimit.h"
 
 /* What a stream's run function gets. Everything is owned by the runner. */
@@ -28,7 +29,22 @@ typedef struct {
     http_client *http;
     stream_stats *stats;
     void *state;         /* the source's per-run state from open() */
+    long max_rejects;    /* more rejected records than this fail the stream */
+    int64_t started_us;  /* monotonic start of the stream */
+    int64_t progress_every_us;
+    int64_t last_progress_us;
 } stream_ctx;
+
+/* Logs "NAME.stream: N pages, N records, N rec/s" when progress_every_us has
+ * passed since the last such line. Cheap to call per record. */
+void stream_progress(stream_ctx *ctx);
+
+/* Records a record that could not be mapped in etl.reject (through the loader, in
+ * the open checkpoint) and counts it. raw may be NULL (then the record's fields are
+ * dumped), record_id may be NULL. Returns FE_EREJECTS once the count passes
+ * max_rejects: the stream must then fail. */
+fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *record_id,
+                    const char *reason, fe_err *err) FE_MUST_CHECK;
 
 /* Runs one stream to the end: its own checkpoints (loader_begin/put/commit).
  * On failure returns non-FE_OK with err filled; the runner rolls back. */

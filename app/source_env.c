@@ -1,0 +1,73 @@
+/* source_env: limiter + HTTP client + module state of one source. */
+#include "source_env.h"
+
+#include <string.h>
+
+static long seconds_at_least_one(int64_t micros)
+{
+    long s = (long)(micros / 1000000);
+    return s < 1 ? 1 : s;
+}
+
+static void http_opts_from_conf(const source_conf *c, http_opts *o)
+{
+    int64_t us;
+    long n;
+    bool b;
+
+    http_opts_default(o);
+    if (conf_duration(c, "connect_timeout", &us))
+        o->connect_timeout_s = seconds_at_least_one(us);
+    if (conf_duration(c, "low_speed_timeout", &us))
+        o->low_speed_time_s = seconds_at_least_one(us);
+    if (conf_int(c, "max_parallel", &n) && n > 0)
+        o->max_parallel = (int)n;
+    if (conf_int(c, "retries", &n) && n >= 0)
+        o->backoff.max_retries = (int)n;
+    if (conf_int(c, "retry_base_ms", &n) && n > 0)
+        o->backoff.base_us = (int64_t)n * 1000;
+    if (conf_duration(c, "retry_max", &us) && us > 0)
+        o->backoff.max_us = us;
+    if (conf_bool(c, "tls_verify", &b))
+        o->insecure = !b;
+    o->ca_file = conf_str(c, "ca_file");
+}
+
+fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def *def, fe_err *err)
+{
+    http_opts opts;
+    double rate = 5, burst = 5;
+
+    memset(env, 0, sizeof *env);
+    env->conf = conf;
+    env->def = def;
+    def->rate(conf, &rate, &burst);
+    env->rl = ratelimit_new(rate, burst);
+    if (!env->rl)
+        return fe_err_set(err, FE_ENOMEM, "%s: out of memory", conf->name);
+    http_opts_from_conf(conf, &opts);
+    env->http = http_client_new(&opts, env->rl, err);
+    if (!env->http) {
+        source_env_term(env);
+        return err ? err->code : FE_ENOMEM;
+    }
+    return FE_OK;
+}
+
+fe_rc source_env_open(source_env *env, fe_err *err)
+{
+    if (!env->def->open)
+        return FE_OK;
+    return env->def->open(env->conf, env->http, &env->login, &env->state, err);
+}
+
+void source_env_term(source_env *env)
+{
+    if (env->def && env->def->close)
+        env->def->close(env->state);
+    env->state = NULL;
+    http_client_free(env->http);
+    env->http = NULL;
+    ratelimit_free(env->rl);
+    env->rl = NULL;
+}
