@@ -21,14 +21,14 @@ void stream_progress(stream_ctx *ctx)
              ctx->stats->retries, ctx->stats->http_429);
 }
 
-fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *record_id, const char *reason,
-                    fe_err *err)
+fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
+                    const char *reason, fe_err *err)
 {
-    char raw[8192];
-    raw[0] = '\0';
-    if (rec)
-        json_rec_dump(rec, raw, sizeof raw);
-    row_reject r = {.record_id = record_id, .reason = reason, .raw = raw};
+    char dump[8192];
+    dump[0] = '\0';
+    if (!raw && rec)
+        json_rec_dump(rec, dump, sizeof dump);
+    row_reject r = {.record_id = record_id, .reason = reason, .raw = raw ? raw : dump};
     fe_rc rc = loader_put_reject(ctx->ld, &r, err);
     if (rc != FE_OK)
         return rc;

@@ -19,18 +19,18 @@
 /* What a stream's run function gets. Everything is owned by the runner. */
 typedef struct {
     const source_conf *conf;
-    const char *stream;  /* e.g. "orders" */
-    const char *logctx;  /* "NAME.stream", for log lines */
+    const char *stream; /* e.g. "orders" */
+    const char *logctx; /* "NAME.stream", for log lines */
     int source_key;
     int64_t run_id;
-    bool full_refresh;   /* ignore the cursor (it was cleared) */
-    const char *cursor;  /* JSON text from etl.sync_state, NULL on a first run */
+    bool full_refresh;  /* ignore the cursor (it was cleared) */
+    const char *cursor; /* JSON text from etl.sync_state, NULL on a first run */
     loader *ld;
     http_client *http;
     stream_stats *stats;
-    void *state;         /* the source's per-run state from open() */
-    long max_rejects;    /* more rejected records than this fail the stream */
-    int64_t started_us;  /* monotonic start of the stream */
+    void *state;        /* the source's per-run state from open() */
+    long max_rejects;   /* more rejected records than this fail the stream */
+    int64_t started_us; /* monotonic start of the stream */
     int64_t progress_every_us;
     int64_t last_progress_us;
 } stream_ctx;
@@ -40,10 +40,11 @@ typedef struct {
 void stream_progress(stream_ctx *ctx);
 
 /* Records a record that could not be mapped in etl.reject (through the loader, in
- * the open checkpoint) and counts it. raw may be NULL (then the record's fields are
- * dumped), record_id may be NULL. Returns FE_EREJECTS once the count passes
- * max_rejects: the stream must then fail. */
-fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *record_id,
+ * the open checkpoint) and counts it. The raw text is `raw` when given, else the
+ * fields of rec when given (a mapping that outlives its records passes raw).
+ * record_id may be NULL. Returns FE_EREJECTS once the count passes max_rejects:
+ * the stream must then fail. */
+fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
                     const char *reason, fe_err *err) FE_MUST_CHECK;
 
 /* Runs one stream to the end: its own checkpoints (loader_begin/put/commit).

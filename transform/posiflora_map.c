@@ -1,1 +1,804 @@
-/* placeholder: implementation pending */
+/* posiflora_map: Posiflora records -> unified rows. See posiflora_map.h. */
+#include "posiflora_map.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/buf.h"
+#include "decimal.h"
+#include "timeutil.h"
+#include "utf8.h"
+
+/* Longest piece of a bad value quoted in a reject reason. */
+#define SHOW_MAX 40
+/* Dump of the record an order is rejected for (etl.reject keeps 8 KiB). */
+#define RAW_MAX 8192
+/* One order's copied text (ids, titles) cannot grow beyond this. */
+#define ARENA_MAX ((size_t)64 << 20)
+#define NONE SIZE_MAX
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        fe_rc try_rc_ = (expr);                                                                    \
+        if (try_rc_ != FE_OK)                                                                      \
+            return try_rc_;                                                                        \
+    } while (0)
+
+/* ---- record access ------------------------------------------------------ */
+
+/* The field at path, or NULL when absent or JSON null. */
+static const json_field *field_at(const json_rec *r, const char *path)
+{
+    const json_field *f = json_rec_get(r, path);
+    if (!f || f->type == JV_NULL)
+        return NULL;
+    return f;
+}
+
+/* A printable-ASCII rendering of a bad value for a reason text: never copies raw
+ * bytes, so the reason stays valid UTF-8 whatever the input was. */
+static const char *show(const json_field *f, char *dst, size_t n)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < f->len && j + 4 < n; i++) {
+        unsigned char c = (unsigned char)f->value[i];
+        dst[j++] = (c >= 0x20 && c < 0x7f && c != '\'') ? (char)c : '?';
+    }
+    if (j + 4 >= n && f->len > j)
+        for (int k = 0; k < 3; k++)
+            dst[j++] = '.';
+    dst[j] = '\0';
+    return dst;
+}
+
+/* Text (a string, or a number's text) at path: *out = NULL when absent, null or
+ * not a scalar. FE_EINVAL when the bytes are not UTF-8 or contain NUL. */
+static fe_rc text_at(const json_rec *r, const char *path, const char **out, fe_err *err)
+{
+    const json_field *f = field_at(r, path);
+    *out = NULL;
+    if (!f || (f->type != JV_STRING && f->type != JV_NUMBER))
+        return FE_OK;
+    if (!utf8_valid(f->value, f->len))
+        return fe_err_set(err, FE_EINVAL, "%s is not valid UTF-8", path);
+    *out = f->value;
+    return FE_OK;
+}
+
+/* Like text_at, but "" also gives NULL (optional contact fields). */
+static fe_rc text_or_null_at(const json_rec *r, const char *path, const char **out, fe_err *err)
+{
+    TRY(text_at(r, path, out, err));
+    if (*out && !**out)
+        *out = NULL;
+    return FE_OK;
+}
+
+/* The resource id: required, non-empty, UTF-8. */
+static fe_rc id_at(const json_rec *r, const char **out, fe_err *err)
+{
+    TRY(text_at(r, "id", out, err));
+    if (!*out || !**out)
+        return fe_err_set(err, FE_EINVAL, "record has no id");
+    return FE_OK;
+}
+
+/* A decimal from a JSON number or a decimal string. *present = false (and out
+ * untouched) when absent, null or ""; FE_EINVAL when it is not a decimal. */
+static fe_rc decimal_at(const json_rec *r, const char *path, decimal *out, bool *present,
+                        fe_err *err)
+{
+    char shown[SHOW_MAX];
+    const json_field *f = field_at(r, path);
+    *present = false;
+    if (!f || (f->type == JV_STRING && f->len == 0))
+        return FE_OK;
+    if ((f->type != JV_NUMBER && f->type != JV_STRING) || !decimal_parse(f->value, f->len, out))
+        return fe_err_set(err, FE_EINVAL, "%s: '%s' is not a decimal", path,
+                          show(f, shown, sizeof shown));
+    *present = true;
+    return FE_OK;
+}
+
+static fe_rc decimal_req(const json_rec *r, const char *path, decimal *out, fe_err *err)
+{
+    bool present;
+    TRY(decimal_at(r, path, out, &present, err));
+    if (!present)
+        return fe_err_set(err, FE_EINVAL, "%s is missing", path);
+    return FE_OK;
+}
+
+/* An ISO date-time with offset, as microseconds UTC. Same conventions as decimal_at. */
+static fe_rc time_at(const json_rec *r, const char *path, int64_t *out, bool *present, fe_err *err)
+{
+    char shown[SHOW_MAX];
+    const json_field *f = field_at(r, path);
+    *present = false;
+    if (!f || (f->type == JV_STRING && f->len == 0))
+        return FE_OK;
+    if (f->type != JV_STRING || !time_parse_iso(f->value, f->len, out))
+        return fe_err_set(err, FE_EINVAL, "%s: '%s' is not a date-time", path,
+                          show(f, shown, sizeof shown));
+    *present = true;
+    return FE_OK;
+}
+
+/* A business date "YYYY-MM-DD" copied into out (11 bytes); "" when absent. */
+static fe_rc date_at(const json_rec *r, const char *path, char out[11], fe_err *err)
+{
+    char shown[SHOW_MAX];
+    int64_t ignored;
+    const json_field *f = field_at(r, path);
+    out[0] = '\0';
+    if (!f || (f->type == JV_STRING && f->len == 0))
+        return FE_OK;
+    if (f->type != JV_STRING || f->len != 10 || !time_parse_iso(f->value, f->len, &ignored))
+        return fe_err_set(err, FE_EINVAL, "%s: '%s' is not a date (YYYY-MM-DD)", path,
+                          show(f, shown, sizeof shown));
+    memcpy(out, f->value, 11);
+    return FE_OK;
+}
+
+static bool bool_at(const json_rec *r, const char *path)
+{
+    const json_field *f = field_at(r, path);
+    return f && f->type == JV_BOOL && strcmp(f->value, "true") == 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return a && strcmp(a, b) == 0;
+}
+
+/* Canonical text of an optional time: NULL when absent. */
+static const char *time_text(bool present, int64_t micros, char dst[TIME_TEXT_MAX])
+{
+    return present ? time_format_iso(micros, dst) : NULL;
+}
+
+static const char *decimal_text(bool present, decimal d, char dst[DECIMAL_TEXT_MAX])
+{
+    return present ? decimal_format(d, dst) : NULL;
+}
+
+/* A sink's failure must not read as a reject (see the header's contract). */
+static fe_rc sink_rc(fe_rc rc, fe_err *err)
+{
+    if (rc == FE_EINVAL) {
+        rc = FE_EABORT;
+        if (err)
+            err->code = FE_EABORT;
+    }
+    return rc;
+}
+
+/* ---- dimensions ---------------------------------------------------------- */
+
+const char *posiflora_status_group(const char *status, bool *known)
+{
+    static const struct {
+        const char *status, *group;
+    } map[] = {
+        {"new", "open"},          {"assembled", "open"},    {"courier", "open"},
+        {"done", "completed"},    {"canceled", "canceled"}, {"notAccepted", "canceled"},
+        {"returned", "returned"},
+    };
+    for (size_t i = 0; status && i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(status, map[i].status) == 0) {
+            if (known)
+                *known = true;
+            return map[i].group;
+        }
+    }
+    if (known)
+        *known = false;
+    return "open";
+}
+
+/* "a, b", or whichever of the two is non-empty, or NULL; built in scratch. */
+static fe_rc join_address(buf *scratch, const char *street, const char *city, const char **out,
+                          fe_err *err)
+{
+    bool has_street = street && *street, has_city = city && *city;
+    *out = NULL;
+    if (!has_street && !has_city)
+        return FE_OK;
+    buf_reset(scratch);
+    if ((has_street && !buf_puts(scratch, street)) ||
+        (has_street && has_city && !buf_puts(scratch, ", ")) ||
+        (has_city && !buf_puts(scratch, city)))
+        return fe_err_set(err, FE_ENOMEM, "out of memory joining an address");
+    *out = buf_cstr(scratch);
+    return FE_OK;
+}
+
+fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o,
+                          const posiflora_rows *out, fe_err *err)
+{
+    row_store row = {.kind = "store", .currency = o->currency};
+    const char *street, *city;
+    buf scratch;
+    fe_rc rc;
+
+    buf_init(&scratch, 0);
+    if ((rc = id_at(rec, &row.store_id, err)) != FE_OK ||
+        (rc = text_at(rec, "attributes.title", &row.name, err)) != FE_OK ||
+        (rc = text_at(rec, "attributes.address", &street, err)) != FE_OK ||
+        (rc = text_at(rec, "attributes.addressCity", &city, err)) != FE_OK ||
+        (rc = text_or_null_at(rec, "relationships.timezone.data.id", &row.timezone, err)) !=
+            FE_OK ||
+        (rc = join_address(&scratch, street, city, &row.address, err)) != FE_OK)
+        goto done;
+    rc = sink_rc(out->store(out->ctx, &row, err), err);
+done:
+    buf_term(&scratch);
+    return rc;
+}
+
+fe_rc posiflora_map_category(const json_rec *rec, const posiflora_map_opts *o,
+                             const posiflora_rows *out, fe_err *err)
+{
+    row_category row = {0};
+    (void)o;
+    TRY(id_at(rec, &row.category_id, err));
+    TRY(text_at(rec, "attributes.title", &row.name, err));
+    TRY(text_or_null_at(rec, "relationships.parent.data.id", &row.parent_id, err));
+    row.is_deleted = bool_at(rec, "attributes.deleted");
+    return sink_rc(out->category(out->ctx, &row, err), err);
+}
+
+/* The first present decimal among paths, formatted into dst; NULL when none is. */
+static fe_rc first_decimal(const json_rec *rec, const char *const *paths, size_t n,
+                           char dst[DECIMAL_TEXT_MAX], const char **out, fe_err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        decimal d;
+        bool present;
+        TRY(decimal_at(rec, paths[i], &d, &present, err));
+        if (present) {
+            *out = decimal_format(d, dst);
+            return FE_OK;
+        }
+    }
+    return FE_OK;
+}
+
+fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o,
+                         const posiflora_rows *out, fe_err *err)
+{
+    static const char *const price_paths[] = {"attributes.priceMax", "attributes.priceMin"};
+    char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
+    row_product row = {.currency = o->currency, .is_active = true};
+    const char *item_type;
+    int64_t t_created, t_updated;
+    bool has_created, has_updated;
+
+    TRY(id_at(rec, &row.product_id, err));
+    TRY(text_at(rec, "attributes.title", &row.name, err));
+    TRY(text_at(rec, "attributes.itemType", &item_type, err));
+    TRY(text_or_null_at(rec, "relationships.category.data.id", &row.category_id, err));
+    TRY(text_or_null_at(rec, "relationships.vendorCodes.data.0.attributes.vendorCode", &row.sku,
+                        err));
+    TRY(first_decimal(rec, price_paths, 2, price, &row.list_price, err));
+    TRY(time_at(rec, "attributes.added", &t_created, &has_created, err));
+    TRY(time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
+    row.product_type = str_eq(item_type, "service") ? "service" : "standard";
+    row.created_at = time_text(has_created, t_created, created);
+    row.updated_at = time_text(has_updated, t_updated, updated);
+    return sink_rc(out->product(out->ctx, &row, err), err);
+}
+
+static bool bouquet_active(const char *status)
+{
+    static const char *const inactive[] = {"off", "deleted", "disassembled", "sold"};
+    for (size_t i = 0; status && i < sizeof inactive / sizeof inactive[0]; i++)
+        if (strcmp(status, inactive[i]) == 0)
+            return false;
+    return true;
+}
+
+fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o,
+                            const posiflora_rows *out, fe_err *err)
+{
+    static const char *const price_paths[] = {"attributes.trueSaleAmount", "attributes.saleAmount",
+                                              "attributes.amount"};
+    char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
+    row_product row = {.product_type = "bouquet", .currency = o->currency};
+    const char *status;
+    int64_t t_created, t_updated;
+    bool has_created, has_updated;
+
+    TRY(id_at(rec, &row.product_id, err));
+    TRY(text_at(rec, "attributes.title", &row.name, err));
+    TRY(text_or_null_at(rec, "attributes.docNo", &row.sku, err));
+    TRY(text_at(rec, "attributes.status", &status, err));
+    TRY(first_decimal(rec, price_paths, 3, price, &row.list_price, err));
+    TRY(time_at(rec, "attributes.createdAt", &t_created, &has_created, err));
+    TRY(time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
+    row.is_active = bouquet_active(status);
+    row.created_at = time_text(has_created, t_created, created);
+    row.updated_at = time_text(has_updated, t_updated, updated);
+    return sink_rc(out->product(out->ctx, &row, err), err);
+}
+
+/* "+<code><number>" when both are set and the number has no '+' of its own. */
+static fe_rc customer_phone(buf *scratch, const char *code, const char *number, const char **out,
+                            fe_err *err)
+{
+    *out = number;
+    if (!number || !code || !*code || number[0] == '+')
+        return FE_OK;
+    buf_reset(scratch);
+    if (!buf_putc(scratch, '+') || !buf_puts(scratch, code) || !buf_puts(scratch, number))
+        return fe_err_set(err, FE_ENOMEM, "out of memory building a phone number");
+    *out = buf_cstr(scratch);
+    return FE_OK;
+}
+
+fe_rc posiflora_map_customer(const json_rec *rec, const posiflora_map_opts *o,
+                             const posiflora_rows *out, fe_err *err)
+{
+    char points[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
+    row_customer row = {0};
+    const char *number, *code;
+    decimal d_points;
+    int64_t t_created, t_updated;
+    bool has_points, has_created, has_updated;
+    buf scratch;
+    fe_rc rc;
+
+    (void)o;
+    buf_init(&scratch, 0);
+    if ((rc = id_at(rec, &row.customer_id, err)) != FE_OK ||
+        (rc = text_at(rec, "attributes.title", &row.name, err)) != FE_OK ||
+        (rc = text_or_null_at(rec, "attributes.phone", &number, err)) != FE_OK ||
+        (rc = text_or_null_at(rec, "attributes.countryCode", &code, err)) != FE_OK ||
+        (rc = text_or_null_at(rec, "attributes.email", &row.email, err)) != FE_OK ||
+        (rc = text_at(rec, "attributes.status", &row.status, err)) != FE_OK ||
+        (rc = decimal_at(rec, "attributes.currentPoints", &d_points, &has_points, err)) != FE_OK ||
+        (rc = time_at(rec, "attributes.createdAt", &t_created, &has_created, err)) != FE_OK ||
+        (rc = time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err)) != FE_OK ||
+        (rc = customer_phone(&scratch, code, number, &row.phone, err)) != FE_OK)
+        goto done;
+    row.loyalty_points = decimal_text(has_points, d_points, points);
+    row.created_at = time_text(has_created, t_created, created);
+    row.updated_at = time_text(has_updated, t_updated, updated);
+    row.is_deleted = str_eq(row.status, "deleted");
+    rc = sink_rc(out->customer(out->ctx, &row, err), err);
+done:
+    buf_term(&scratch);
+    return rc;
+}
+
+/* ---- the order accumulator ------------------------------------------------ */
+
+/* Text is copied into one arena and referred to by offset (the arena may move
+ * when it grows); NONE stands for NULL. */
+typedef struct {
+    size_t id, item, bouquet;
+    decimal qty, price, amount, total;
+} acc_line;
+
+typedef struct {
+    size_t id, type, method, date;
+    decimal amount, bonus;
+    bool has_bonus;
+    int64_t paid_at;
+} acc_payment;
+
+typedef struct {
+    size_t id, title;
+} acc_method;
+
+struct posiflora_order_acc {
+    buf arena;
+    bool have_order;
+    size_t id, number, status, store, customer;
+    char date[11];
+    int64_t created_at, updated_at;
+    bool has_updated, has_paid;
+    decimal total, paid;
+    long listed_lines, listed_payments; /* ids in the order's relationships; -1 = not given */
+
+    acc_line *lines;
+    size_t nlines, cap_lines;
+    acc_payment *pays;
+    size_t npays, cap_pays;
+    acc_method *methods;
+    size_t nmethods, cap_methods;
+
+    bool failed; /* the first problem, kept for flush */
+    char reason[sizeof(((fe_err *)0)->msg)];
+    size_t fail_id;
+    char *raw; /* RAW_MAX bytes, allocated on the first failure */
+};
+
+posiflora_order_acc *posiflora_order_acc_new(void)
+{
+    posiflora_order_acc *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    buf_init(&a->arena, ARENA_MAX);
+    posiflora_order_acc_reset(a);
+    return a;
+}
+
+void posiflora_order_acc_free(posiflora_order_acc *a)
+{
+    if (!a)
+        return;
+    buf_term(&a->arena);
+    free(a->lines);
+    free(a->pays);
+    free(a->methods);
+    free(a->raw);
+    free(a);
+}
+
+void posiflora_order_acc_reset(posiflora_order_acc *a)
+{
+    buf_reset(&a->arena);
+    a->have_order = false;
+    a->id = a->number = a->status = a->store = a->customer = NONE;
+    a->date[0] = '\0';
+    a->has_updated = a->has_paid = false;
+    a->listed_lines = a->listed_payments = -1;
+    a->nlines = a->npays = a->nmethods = 0;
+    a->failed = false;
+    a->reason[0] = '\0';
+    a->fail_id = NONE;
+    if (a->raw)
+        a->raw[0] = '\0';
+}
+
+static const char *acc_str(const posiflora_order_acc *a, size_t off)
+{
+    return off == NONE ? NULL : a->arena.data + off;
+}
+
+/* Copies s (NUL included) into the arena; s == NULL gives NONE. */
+static fe_rc acc_keep(posiflora_order_acc *a, const char *s, size_t *off, fe_err *err)
+{
+    *off = NONE;
+    if (!s)
+        return FE_OK;
+    size_t at = a->arena.len;
+    if (!buf_append(&a->arena, s, strlen(s) + 1))
+        return fe_err_set(err, FE_ENOMEM, "order detail text exceeds %zu bytes", ARENA_MAX);
+    *off = at;
+    return FE_OK;
+}
+
+/* Text at path, checked and copied. */
+static fe_rc acc_text(posiflora_order_acc *a, const json_rec *r, const char *path, size_t *off,
+                      fe_err *err)
+{
+    const char *s;
+    *off = NONE;
+    TRY(text_or_null_at(r, path, &s, err));
+    return acc_keep(a, s, off, err);
+}
+
+/* Makes room for one more element of a growing array. */
+static fe_rc grow(void **items, size_t *cap, size_t n, size_t size, fe_err *err)
+{
+    if (n < *cap)
+        return FE_OK;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *p = realloc(*items, ncap * size);
+    if (!p)
+        return fe_err_set(err, FE_ENOMEM, "out of memory accumulating an order");
+    *items = p;
+    *cap = ncap;
+    return FE_OK;
+}
+
+/* Number of entries of a to-many relationship: counts "relationships.NAME.data.N.id"
+ * fields; 0 for an empty array; -1 when the relationship's data is not given. */
+static long listed_count(const json_rec *r, const char *name)
+{
+    char prefix[64];
+    int plen = snprintf(prefix, sizeof prefix, "relationships.%s.data.", name);
+    long n = 0;
+    for (size_t i = 0; i < json_rec_count(r); i++) {
+        const json_field *f = json_rec_at(r, i);
+        size_t len = strlen(f->path);
+        if (strncmp(f->path, prefix, (size_t)plen) == 0 && len > 3 &&
+            strcmp(f->path + len - 3, ".id") == 0)
+            n++;
+    }
+    if (n > 0)
+        return n;
+    snprintf(prefix, sizeof prefix, "relationships.%s.data", name);
+    const json_field *f = json_rec_get(r, prefix);
+    return f && f->type == JV_EMPTY_ARRAY ? 0 : -1;
+}
+
+static fe_rc add_order(posiflora_order_acc *a, const json_rec *r, fe_err *err)
+{
+    bool present;
+    if (a->have_order)
+        return fe_err_set(err, FE_EINVAL, "the document holds two orders");
+    TRY(acc_text(a, r, "attributes.docNo", &a->number, err));
+    TRY(acc_text(a, r, "attributes.status", &a->status, err));
+    TRY(acc_text(a, r, "relationships.store.data.id", &a->store, err));
+    TRY(acc_text(a, r, "relationships.customer.data.id", &a->customer, err));
+    TRY(date_at(r, "attributes.date", a->date, err));
+    TRY(time_at(r, "attributes.createdAt", &a->created_at, &present, err));
+    if (!present)
+        return fe_err_set(err, FE_EINVAL, "attributes.createdAt is missing");
+    TRY(time_at(r, "attributes.updatedAt", &a->updated_at, &a->has_updated, err));
+    TRY(decimal_req(r, "attributes.totalAmount", &a->total, err));
+    TRY(decimal_at(r, "attributes.paymentsAmount", &a->paid, &a->has_paid, err));
+    a->listed_lines = listed_count(r, "lines");
+    a->listed_payments = listed_count(r, "payments");
+    a->have_order = true;
+    return FE_OK;
+}
+
+static fe_rc add_line(posiflora_order_acc *a, const json_rec *r, const char *id, fe_err *err)
+{
+    acc_line l;
+    bool has_amount;
+    TRY(grow((void **)&a->lines, &a->cap_lines, a->nlines, sizeof l, err));
+    TRY(decimal_req(r, "attributes.qty", &l.qty, err));
+    TRY(decimal_req(r, "attributes.price", &l.price, err));
+    TRY(decimal_req(r, "attributes.totalAmount", &l.total, err));
+    TRY(decimal_at(r, "attributes.amount", &l.amount, &has_amount, err));
+    if (!has_amount)
+        l.amount = decimal_mul(l.qty, l.price);
+    TRY(acc_keep(a, id, &l.id, err));
+    TRY(acc_text(a, r, "relationships.item.data.id", &l.item, err));
+    TRY(acc_text(a, r, "relationships.bouquet.data.id", &l.bouquet, err));
+    a->lines[a->nlines++] = l;
+    return FE_OK;
+}
+
+static const char *payment_kind(const char *payment_type)
+{
+    if (str_eq(payment_type, "payment"))
+        return "payment";
+    if (str_eq(payment_type, "return"))
+        return "refund";
+    if (str_eq(payment_type, "change"))
+        return "change";
+    return NULL;
+}
+
+static fe_rc add_payment(posiflora_order_acc *a, const json_rec *r, const char *id, fe_err *err)
+{
+    acc_payment p;
+    const char *type;
+    char date[11];
+    bool has_created, has_posted;
+    int64_t posted;
+
+    TRY(grow((void **)&a->pays, &a->cap_pays, a->npays, sizeof p, err));
+    TRY(text_at(r, "attributes.paymentType", &type, err));
+    if (!payment_kind(type))
+        return fe_err_set(err, FE_EINVAL, "unknown paymentType%s%.40s%s", type ? " '" : "",
+                          type ? type : " (missing)", type ? "'" : "");
+    TRY(decimal_req(r, "attributes.amount", &p.amount, err));
+    TRY(decimal_at(r, "attributes.bonusAmount", &p.bonus, &p.has_bonus, err));
+    TRY(time_at(r, "attributes.createdAt", &p.paid_at, &has_created, err));
+    TRY(time_at(r, "attributes.postedAt", &posted, &has_posted, err));
+    if (!has_created && !has_posted)
+        return fe_err_set(err, FE_EINVAL, "payment has neither createdAt nor postedAt");
+    if (!has_created)
+        p.paid_at = posted;
+    TRY(date_at(r, "attributes.date", date, err));
+    TRY(acc_keep(a, date[0] ? date : NULL, &p.date, err));
+    TRY(acc_keep(a, payment_kind(type), &p.type, err));
+    TRY(acc_keep(a, id, &p.id, err));
+    TRY(acc_text(a, r, "relationships.method.data.id", &p.method, err));
+    a->pays[a->npays++] = p;
+    return FE_OK;
+}
+
+static fe_rc add_method(posiflora_order_acc *a, const json_rec *r, const char *id, fe_err *err)
+{
+    acc_method m;
+    TRY(grow((void **)&a->methods, &a->cap_methods, a->nmethods, sizeof m, err));
+    TRY(acc_keep(a, id, &m.id, err));
+    TRY(acc_text(a, r, "attributes.title", &m.title, err));
+    if (m.title == NONE)
+        TRY(acc_text(a, r, "attributes.name", &m.title, err));
+    a->methods[a->nmethods++] = m;
+    return FE_OK;
+}
+
+/* Remembers the first problem: reason, the faulting record's id and a dump. */
+static fe_rc acc_fail(posiflora_order_acc *a, const json_rec *r, const char *what, const char *id,
+                      const fe_err *why, fe_err *err)
+{
+    if (!a->raw && !(a->raw = malloc(RAW_MAX)))
+        return fe_err_set(err, FE_ENOMEM, "out of memory recording a reject");
+    a->failed = true;
+    snprintf(a->reason, sizeof a->reason, "%.32s%s%.128s: %.560s", what, id ? " " : "",
+             id ? id : "", why->msg);
+    json_rec_dump(r, a->raw, RAW_MAX);
+    /* id was checked by id_at when non-NULL here, so it is UTF-8. */
+    return acc_keep(a, id, &a->fail_id, err);
+}
+
+fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_rec *rec,
+                              fe_err *err)
+{
+    const char *type = json_rec_str(rec, "type"), *id = NULL, *what = type ? type : "record";
+    fe_err why = {.code = FE_OK};
+    fe_rc rc;
+
+    if (a->failed && !(is_data && a->id == NONE))
+        return FE_OK;
+    if (is_data || str_eq(type, "order-lines") || str_eq(type, "order-payments") ||
+        str_eq(type, "payment-methods"))
+        rc = id_at(rec, &id, &why);
+    else
+        return FE_OK; /* stores, customers, workers ... are not needed */
+    if (rc == FE_OK && is_data)
+        rc = acc_keep(a, id, &a->id, &why);
+    if (rc == FE_OK && a->failed)
+        return FE_OK; /* only the order id was still wanted */
+    if (rc == FE_OK) {
+        if (is_data)
+            rc = add_order(a, rec, &why);
+        else if (str_eq(type, "order-lines"))
+            rc = add_line(a, rec, id, &why);
+        else if (str_eq(type, "order-payments"))
+            rc = add_payment(a, rec, id, &why);
+        else
+            rc = add_method(a, rec, id, &why);
+    }
+    if (rc == FE_EINVAL)
+        return acc_fail(a, rec, is_data ? "order" : what, id, &why, err);
+    if (rc != FE_OK && err)
+        *err = why;
+    return rc;
+}
+
+static const char *method_label(const posiflora_order_acc *a, size_t method_id)
+{
+    const char *id = acc_str(a, method_id);
+    for (size_t i = 0; id && i < a->nmethods; i++)
+        if (strcmp(acc_str(a, a->methods[i].id), id) == 0 && a->methods[i].title != NONE)
+            return acc_str(a, a->methods[i].title);
+    return id;
+}
+
+/* Checks what can only be checked once the document is complete. */
+static fe_rc acc_check_complete(const posiflora_order_acc *a, fe_err *err)
+{
+    if (!a->have_order)
+        return fe_err_set(err, FE_EINVAL, "order detail document has no order (data)");
+    if (a->listed_lines >= 0 && (size_t)a->listed_lines != a->nlines)
+        return fe_err_set(err, FE_EINVAL,
+                          "order lists %ld lines but the document includes %zu (include=lines "
+                          "not honoured?)",
+                          a->listed_lines, a->nlines);
+    if (a->listed_payments >= 0 && (size_t)a->listed_payments != a->npays)
+        return fe_err_set(err, FE_EINVAL, "order lists %ld payments but the document includes %zu",
+                          a->listed_payments, a->npays);
+    return FE_OK;
+}
+
+static fe_rc put_order(const posiflora_order_acc *a, const posiflora_map_opts *o,
+                       const posiflora_rows *out, bool *known, fe_err *err)
+{
+    char subtotal[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX], zero[DECIMAL_TEXT_MAX],
+        total[DECIMAL_TEXT_MAX], paid[DECIMAL_TEXT_MAX], count[24], ordered[TIME_TEXT_MAX],
+        updated[TIME_TEXT_MAX];
+    decimal sum = decimal_zero(), disc;
+
+    for (size_t i = 0; i < a->nlines; i++)
+        sum = decimal_add(sum, a->lines[i].amount);
+    disc = decimal_sub(sum, a->total);
+    if (decimal_cmp(disc, decimal_zero()) < 0)
+        disc = decimal_zero();
+    snprintf(count, sizeof count, "%zu", a->nlines);
+
+    row_order row = {
+        .order_id = acc_str(a, a->id),
+        .order_number = acc_str(a, a->number),
+        .store_kind = "store",
+        .store_id = acc_str(a, a->store),
+        .customer_id = acc_str(a, a->customer),
+        .ordered_at = time_format_iso(a->created_at, ordered),
+        .order_date = a->date[0] ? a->date : NULL,
+        .status = acc_str(a, a->status),
+        .status_group = posiflora_status_group(acc_str(a, a->status), known),
+        .currency = o->currency,
+        .subtotal = decimal_format(sum, subtotal),
+        .discount_total = decimal_format(disc, discount),
+        .tax_total = decimal_format(decimal_zero(), zero),
+        .shipping_total = zero,
+        .total = decimal_format(a->total, total),
+        .paid_total = decimal_text(a->has_paid, a->paid, paid),
+        .line_count = count,
+        .source_updated_at = time_text(a->has_updated, a->updated_at, updated),
+        .lines_complete = true,
+        .payments_complete = true,
+    };
+    return sink_rc(out->order(out->ctx, &row, err), err);
+}
+
+static fe_rc put_line(const posiflora_order_acc *a, const acc_line *l, const posiflora_map_opts *o,
+                      const posiflora_rows *out, fe_err *err)
+{
+    char qty[DECIMAL_TEXT_MAX], price[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX],
+        zero[DECIMAL_TEXT_MAX], total[DECIMAL_TEXT_MAX];
+    decimal disc = decimal_sub(l->amount, l->total);
+    if (decimal_cmp(disc, decimal_zero()) < 0)
+        disc = decimal_zero(); /* a markup (manualSetting) is not a negative discount */
+    row_order_line row = {
+        .order_id = acc_str(a, a->id),
+        .line_id = acc_str(a, l->id),
+        .product_id = acc_str(a, l->item),
+        .bundle_id = acc_str(a, l->bouquet),
+        .quantity = decimal_format(l->qty, qty),
+        .unit_price = decimal_format(l->price, price),
+        .discount = decimal_format(disc, discount),
+        .tax = decimal_format(decimal_zero(), zero),
+        .line_total = decimal_format(l->total, total),
+        .cost = NULL,
+        .currency = o->currency,
+    };
+    return sink_rc(out->order_line(out->ctx, &row, err), err);
+}
+
+static fe_rc put_payment(const posiflora_order_acc *a, const acc_payment *p,
+                         const posiflora_map_opts *o, const posiflora_rows *out, fe_err *err)
+{
+    char amount[DECIMAL_TEXT_MAX], bonus[DECIMAL_TEXT_MAX], paid_at[TIME_TEXT_MAX];
+    const char *type = acc_str(a, p->type);
+    /* The API's sign for returns and change is not documented: normalise. */
+    decimal signed_amount = decimal_abs(p->amount);
+    if (strcmp(type, "payment") != 0)
+        signed_amount = decimal_neg(signed_amount);
+    row_payment row = {
+        .payment_id = acc_str(a, p->id),
+        .order_id = acc_str(a, a->id),
+        .paid_at = time_format_iso(p->paid_at, paid_at),
+        .payment_date = acc_str(a, p->date),
+        .payment_type = type,
+        .method = method_label(a, p->method),
+        .amount = decimal_format(signed_amount, amount),
+        .bonus_amount = decimal_text(p->has_bonus, p->bonus, bonus),
+        .currency = o->currency,
+    };
+    return sink_rc(out->payment(out->ctx, &row, err), err);
+}
+
+fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts *o,
+                                const posiflora_rows *out, posiflora_order_info *info, fe_err *err)
+{
+    bool known = true;
+    fe_rc rc;
+
+    *info = (posiflora_order_info){.order_id = acc_str(a, a->id), .reject_raw = ""};
+    info->status = acc_str(a, a->status);
+    if (a->failed) {
+        info->reject_id = info->order_id ? info->order_id : acc_str(a, a->fail_id);
+        info->reject_raw = a->raw ? a->raw : "";
+        return fe_err_set(err, FE_EINVAL, "%s", a->reason);
+    }
+    info->reject_id = info->order_id;
+    TRY(acc_check_complete(a, err));
+
+    TRY(put_order(a, o, out, &known, err));
+    info->unknown_status = !known;
+    for (size_t i = 0; i < a->nlines; i++) {
+        if ((rc = put_line(a, &a->lines[i], o, out, err)) != FE_OK)
+            return rc;
+        info->lines++;
+    }
+    for (size_t i = 0; i < a->npays; i++) {
+        if ((rc = put_payment(a, &a->pays[i], o, out, err)) != FE_OK)
+            return rc;
+        info->payments++;
+    }
+    return FE_OK;
+}

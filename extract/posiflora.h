@@ -1,0 +1,16 @@
+/* posiflora: the Posiflora POS source (JSON:API at https://ACCOUNT.posiflora.com/api).
+ *
+ * Streams (in dependency order): stores, categories, inventory_items (full reads),
+ * bouquets, customers (filter[revision] cursors), orders (list by updatedAt or
+ * modifiedAt with a look-back, then one detail request per order with its lines
+ * and payments, run concurrently). Requests, paging, sessions and checkpoints live
+ * here; records become rows in transform/posiflora_map.c. The rules per stream are
+ * in README.md ("Streams and cursors", "Status mappings"). */
+#ifndef FE_POSIFLORA_H
+#define FE_POSIFLORA_H
+
+#include "source.h"
+
+extern const source_def posiflora_source;
+
+#endif

@@ -1,0 +1,610 @@
+/* Tests for transform/posiflora_map: fixture documents (tests/data/posiflora_*.json)
+ * are fed through json_stream in small chunks, the records mapped into a recorder
+ * sink, and the rows compared as text ("NULL" for SQL NULL, t/f for booleans). */
+#include <CUnit/Basic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/buf.h"
+#include "../../extract/json_stream.h"
+#include "../../transform/posiflora_map.h"
+
+#define MAX_ROWS 64
+
+/* ---- the recorder sink ------------------------------------------------------ */
+
+typedef struct {
+    char *rows[MAX_ROWS];
+    int n;
+    fe_rc fail_with; /* != FE_OK: every callback fails with it */
+} recorder;
+
+static void recorder_clear(recorder *r)
+{
+    for (int i = 0; i < r->n; i++)
+        free(r->rows[i]);
+    r->n = 0;
+    r->fail_with = FE_OK;
+}
+
+/* Appends "kind|f1|f2|..." with NULL fields spelled NULL. */
+static fe_rc record_row(void *ctx, fe_err *err, const char *kind, int n, ...)
+{
+    recorder *r = ctx;
+    buf b;
+    va_list ap;
+    if (r->fail_with != FE_OK)
+        return fe_err_set(err, r->fail_with, "recorder told to fail");
+    CU_ASSERT_FATAL(r->n < MAX_ROWS);
+    buf_init(&b, 0);
+    CU_ASSERT_FATAL(buf_puts(&b, kind));
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        const char *v = va_arg(ap, const char *);
+        CU_ASSERT_FATAL(buf_putc(&b, '|') && buf_puts(&b, v ? v : "NULL"));
+    }
+    va_end(ap);
+    r->rows[r->n++] = buf_take(&b, NULL);
+    return FE_OK;
+}
+
+static const char *tf(bool v)
+{
+    return v ? "t" : "f";
+}
+
+static fe_rc rec_store(void *c, const row_store *r, fe_err *e)
+{
+    return record_row(c, e, "store", 8, r->kind, r->store_id, r->name, r->address, r->currency,
+                      r->timezone, r->status, tf(r->is_deleted));
+}
+static fe_rc rec_category(void *c, const row_category *r, fe_err *e)
+{
+    return record_row(c, e, "category", 4, r->category_id, r->name, r->parent_id,
+                      tf(r->is_deleted));
+}
+static fe_rc rec_product(void *c, const row_product *r, fe_err *e)
+{
+    return record_row(c, e, "product", 12, r->product_id, r->sku, r->name, r->product_type,
+                      r->category_id, r->brand, r->list_price, r->currency, r->created_at,
+                      r->updated_at, tf(r->is_active), tf(r->is_deleted));
+}
+static fe_rc rec_customer(void *c, const row_customer *r, fe_err *e)
+{
+    return record_row(c, e, "customer", 9, r->customer_id, r->name, r->phone, r->email, r->status,
+                      r->loyalty_points, r->created_at, r->updated_at, tf(r->is_deleted));
+}
+static fe_rc rec_order(void *c, const row_order *r, fe_err *e)
+{
+    return record_row(c, e, "order", 21, r->order_id, r->order_number, r->store_kind, r->store_id,
+                      r->customer_id, r->ordered_at, r->order_date, r->status, r->status_group,
+                      r->currency, r->subtotal, r->discount_total, r->tax_total, r->shipping_total,
+                      r->total, r->paid_total, r->line_count, r->source_updated_at,
+                      tf(r->is_deleted), tf(r->lines_complete), tf(r->payments_complete));
+}
+static fe_rc rec_line(void *c, const row_order_line *r, fe_err *e)
+{
+    return record_row(c, e, "line", 11, r->order_id, r->line_id, r->product_id, r->bundle_id,
+                      r->quantity, r->unit_price, r->discount, r->tax, r->line_total, r->cost,
+                      r->currency);
+}
+static fe_rc rec_payment(void *c, const row_payment *r, fe_err *e)
+{
+    return record_row(c, e, "payment", 9, r->payment_id, r->order_id, r->paid_at, r->payment_date,
+                      r->payment_type, r->method, r->amount, r->bonus_amount, r->currency);
+}
+
+static recorder rec;
+static const posiflora_rows sink = {.ctx = &rec,
+                                    .store = rec_store,
+                                    .category = rec_category,
+                                    .product = rec_product,
+                                    .customer = rec_customer,
+                                    .order = rec_order,
+                                    .order_line = rec_line,
+                                    .payment = rec_payment};
+static const posiflora_map_opts opts = {.currency = "RUB"};
+
+/* ---- feeding documents ------------------------------------------------------ */
+
+/* Reads tests/data/NAME (next to this file's directory). Caller frees. */
+static char *read_fixture(const char *name, size_t *len)
+{
+    char path[1024];
+    const char *dir = getenv("FLOWETL_TEST_DATA");
+    if (dir) {
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+    } else {
+        const char *slash = strrchr(__FILE__, '/'); /* .../tests/unit/x.c -> .../tests/data */
+        int n = slash ? (int)(slash - __FILE__) : 1;
+        snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
+    }
+    FILE *f = fopen(path, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    buf b;
+    char chunk[4096];
+    size_t got;
+    buf_init(&b, 0);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        CU_ASSERT_FATAL(buf_append(&b, chunk, got));
+    fclose(f);
+    return buf_take(&b, len);
+}
+
+/* Feeds text to a stream in 7-byte pieces (records straddle chunk borders). */
+static fe_rc feed_text(json_stream *js, const char *text, size_t len, fe_err *err)
+{
+    for (size_t at = 0; at < len; at += 7) {
+        fe_rc rc = json_stream_feed(js, text + at, len - at < 7 ? len - at : 7, err);
+        if (rc != FE_OK)
+            return rc;
+    }
+    return json_stream_finish(js, err);
+}
+
+/* A list page: each data[] (and included[] of included_type) record is mapped;
+ * rejects are counted and the last reason kept, as the extractor would. */
+typedef struct {
+    fe_rc (*map)(const json_rec *, const posiflora_map_opts *, const posiflora_rows *, fe_err *);
+    fe_rc (*map_included)(const json_rec *, const posiflora_map_opts *, const posiflora_rows *,
+                          fe_err *);
+    const char *included_type;
+    int rejects;
+    char last_reason[768];
+    char last_reject_id[128];
+} list_run;
+
+static fe_rc on_list_record(void *ctx, int which, const json_rec *r, fe_err *err)
+{
+    list_run *lr = ctx;
+    fe_rc rc;
+    if (which == 1) {
+        const char *type = json_rec_str(r, "type");
+        if (!lr->map_included || !type || strcmp(type, lr->included_type) != 0)
+            return FE_OK;
+        rc = lr->map_included(r, &opts, &sink, err);
+    } else {
+        rc = lr->map(r, &opts, &sink, err);
+    }
+    if (rc == FE_EINVAL) {
+        const char *id = json_rec_str(r, "id");
+        lr->rejects++;
+        snprintf(lr->last_reason, sizeof lr->last_reason, "%s", err->msg);
+        snprintf(lr->last_reject_id, sizeof lr->last_reject_id, "%s", id ? id : "");
+        return FE_OK;
+    }
+    return rc;
+}
+
+static void run_list(const char *fixture, list_run *lr)
+{
+    static const char *const paths[] = {"data[]", "included[]"};
+    size_t len;
+    char *text = read_fixture(fixture, &len);
+    fe_err err = {0};
+    json_stream *js = json_stream_new(paths, 2, false, 0, on_list_record, lr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    fe_rc rc = feed_text(js, text, len, &err);
+    if (rc != FE_OK)
+        fprintf(stderr, "\n%s: %s\n", fixture, err.msg);
+    CU_ASSERT_EQUAL(rc, FE_OK);
+    json_stream_free(js);
+    free(text);
+}
+
+/* An order detail document through an accumulator; returns flush's code. */
+static fe_rc on_detail_record(void *ctx, int which, const json_rec *r, fe_err *err)
+{
+    return posiflora_order_acc_add(ctx, which == 0, r, err);
+}
+
+static fe_rc run_detail_text(posiflora_order_acc *acc, const char *text, size_t len,
+                             posiflora_order_info *info, fe_err *err)
+{
+    static const char *const paths[] = {"data", "included[]"};
+    json_stream *js = json_stream_new(paths, 2, false, 0, on_detail_record, acc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    posiflora_order_acc_reset(acc);
+    fe_rc rc = feed_text(js, text, len, err);
+    CU_ASSERT_EQUAL_FATAL(rc, FE_OK);
+    json_stream_free(js);
+    return posiflora_order_acc_flush(acc, &opts, &sink, info, err);
+}
+
+/* The suite's accumulator: info strings point into it, so it outlives each test's
+ * assertions (created and freed by the suite). */
+static posiflora_order_acc *acc;
+
+static fe_rc run_detail(const char *fixture, posiflora_order_info *info, fe_err *err)
+{
+    size_t len;
+    char *text = read_fixture(fixture, &len);
+    fe_rc rc = run_detail_text(acc, text, len, info, err);
+    free(text);
+    return rc;
+}
+
+static void assert_rows(const char *const *want, int n)
+{
+    CU_ASSERT_EQUAL(rec.n, n);
+    for (int i = 0; i < n && i < rec.n; i++) {
+        if (strcmp(rec.rows[i], want[i]) != 0)
+            fprintf(stderr, "\nrow %d\n got: %s\nwant: %s\n", i, rec.rows[i], want[i]);
+        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
+    }
+}
+
+static int setup(void)
+{
+    recorder_clear(&rec);
+    return 0;
+}
+
+static int suite_init(void)
+{
+    acc = posiflora_order_acc_new();
+    return acc ? 0 : 1;
+}
+
+static int suite_clean(void)
+{
+    posiflora_order_acc_free(acc);
+    acc = NULL;
+    return 0;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_stores(void)
+{
+    list_run lr = {.map = posiflora_map_store};
+    static const char *const want[] = {
+        "store|store|3258d1db-fb18-4bcb-b2e0-65ce92514e7c|sofiabratsk|Komsomolskaya 91A, "
+        "Bratsk|RUB|7|NULL|f",
+        "store|store|038e9ff7-6bf7-4b17-a50d-0fe3a081999d|sofiabratsk Mira|Mira "
+        "31/1|RUB|NULL|NULL|f",
+    };
+    setup();
+    run_list("posiflora_stores.json", &lr);
+    CU_ASSERT_EQUAL(lr.rejects, 0);
+    assert_rows(want, 2);
+}
+
+static void test_items_and_included_categories(void)
+{
+    list_run lr = {.map = posiflora_map_item,
+                   .map_included = posiflora_map_category,
+                   .included_type = "categories"};
+    static const char *const want[] = {
+        "product|a905a878-8791-4ab4-aa88-298ec527f3d3|NULL|Роза белая|standard|"
+        "8d48b9d1-a4f1-42e2-a2dd-763e6e29d82d|NULL|150.0000|RUB|NULL|2022-07-18T13:08:14Z|t|f",
+        "product|d2000000-0000-4000-8000-000000000002|DLV-1|Delivery|service|NULL|NULL|80.5000|"
+        "RUB|2022-07-01T08:00:00Z|2022-07-18T13:08:14Z|t|f",
+        "product|d3000000-0000-4000-8000-000000000003|NULL|Ribbon|standard|"
+        "df99a11e-f059-4709-af50-9571dc3513e8|NULL|NULL|RUB|NULL|NULL|t|f",
+        "category|8d48b9d1-a4f1-42e2-a2dd-763e6e29d82d|Красные розы|"
+        "26f4c2bb-7195-4995-8c42-8f89fbf342e5|f",
+        "category|df99a11e-f059-4709-af50-9571dc3513e8|White roses|NULL|t",
+    };
+    setup();
+    run_list("posiflora_inventory_items.json", &lr);
+    CU_ASSERT_EQUAL(lr.rejects, 0);
+    assert_rows(want, 5);
+}
+
+static void test_bouquets(void)
+{
+    list_run lr = {.map = posiflora_map_bouquet};
+    static const char *const want[] = {
+        "product|06264b56-d928-43a6-a02d-914b991cd961|91001|Bouquet 1|bouquet|NULL|NULL|76.8000|"
+        "RUB|2022-07-25T11:06:45Z|2022-07-27T08:58:17Z|t|f",
+        "product|b2000000-0000-4000-8000-000000000002|91001|Букет «Нежность»|bouquet|NULL|NULL|"
+        "1990.0000|RUB|2022-07-25T11:06:45Z|2022-07-27T08:58:17Z|f|f",
+    };
+    setup();
+    run_list("posiflora_bouquets.json", &lr);
+    CU_ASSERT_EQUAL(lr.rejects, 0);
+    assert_rows(want, 2);
+}
+
+/* Two good customers (phone with country code, a deleted one with empty contact
+ * fields) and two rejects: a lone surrogate escape (invalid UTF-8 after decoding)
+ * and an unreadable createdAt. */
+static void test_customers_rows_and_rejects(void)
+{
+    list_run lr = {.map = posiflora_map_customer};
+    static const char *const want[] = {
+        "customer|0b655f42-70f5-483d-8519-29547c294604|Иван Петров|+79268693645|ivan@example.ru|"
+        "on|120.5000|2022-07-15T11:04:13Z|2022-07-15T11:04:13Z|f",
+        "customer|8096a6f8-395a-45b4-b87e-9bfbc0f30e79|Bob Ross|NULL|NULL|deleted|0.0000|"
+        "2022-07-15T11:55:19Z|2022-07-15T12:28:01Z|t",
+    };
+    setup();
+    run_list("posiflora_customers.json", &lr);
+    assert_rows(want, 2);
+    CU_ASSERT_EQUAL(lr.rejects, 2);
+    CU_ASSERT_STRING_EQUAL(lr.last_reject_id, "c4000000-0000-4000-8000-000000000004");
+    CU_ASSERT_STRING_EQUAL(lr.last_reason, "attributes.createdAt: 'yesterday' is not a date-time");
+}
+
+static void test_customer_utf8_reject_reason(void)
+{
+    static const char doc[] = "{\"data\":[{\"type\":\"customers\",\"id\":\"x1\",\"attributes\":"
+                              "{\"title\":\"Bad \\udc00 name\",\"status\":\"on\"}},"
+                              "{\"type\":\"customers\",\"id\":\"x2\",\"attributes\":"
+                              "{\"title\":\"nul\\u0000inside\",\"status\":\"on\"}}]}";
+    static const char *const paths[] = {"data[]"};
+    list_run lr = {.map = posiflora_map_customer};
+    fe_err err = {0};
+    json_stream *js = json_stream_new(paths, 1, false, 0, on_list_record, &lr);
+    setup();
+    CU_ASSERT_EQUAL(feed_text(js, doc, strlen(doc), &err), FE_OK);
+    json_stream_free(js);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_EQUAL(lr.rejects, 2);
+    CU_ASSERT_STRING_EQUAL(lr.last_reason, "attributes.title is not valid UTF-8");
+}
+
+static const char *const detail_want[] = {
+    "order|11850286-baf3-4e6b-82f1-6f97e56c81e7|aaab22002767|store|"
+    "f54d270d-6b83-48bb-aa4b-2efcf6dd8cfa|705887d3-1312-415a-89fa-5f8eca944940|"
+    "2022-07-17T17:32:48Z|2022-07-17|done|completed|RUB|2140.2500|50.2500|0.0000|0.0000|"
+    "2090.0000|2090.0000|3|2022-07-18T09:59:45Z|f|t|t",
+    "line|11850286-baf3-4e6b-82f1-6f97e56c81e7|12f18153-853c-49fa-b0f5-046d8a81d8a6|"
+    "a905a878-8791-4ab4-aa88-298ec527f3d3|06264b56-d928-43a6-a02d-914b991cd961|2.0000|500.0000|"
+    "50.0000|0.0000|950.0000|NULL|RUB",
+    "line|11850286-baf3-4e6b-82f1-6f97e56c81e7|23bdcda7-0f24-42bf-bf6c-d22a11d5e44c|"
+    "b1b1b1b1-0000-4000-8000-000000000001|06264b56-d928-43a6-a02d-914b991cd961|1.0000|700.0000|"
+    "0.0000|0.0000|700.0000|NULL|RUB",
+    "line|11850286-baf3-4e6b-82f1-6f97e56c81e7|2f6534ec-cc3f-46fe-b0cb-864e8e94b791|"
+    "c2c2c2c2-0000-4000-8000-000000000002|NULL|0.5000|880.5000|0.2500|0.0000|440.0000|NULL|RUB",
+    "payment|f9ad7716-ad08-40e3-b2c7-06feab1c77d9|11850286-baf3-4e6b-82f1-6f97e56c81e7|"
+    "2022-07-18T09:59:40Z|2022-07-18|payment|Наличные|2500.0000|100.0000|RUB",
+    "payment|0a1b2c3d-0000-4000-8000-000000000002|11850286-baf3-4e6b-82f1-6f97e56c81e7|"
+    "2022-07-18T06:59:41Z|2022-07-18|change|Наличные|-410.0000|0.0000|RUB",
+    "payment|0a1b2c3d-0000-4000-8000-000000000003|11850286-baf3-4e6b-82f1-6f97e56c81e7|"
+    "2022-07-19T10:00:00Z|2022-07-18|refund|7c1d2e3f-1111-4222-8333-444455556666|-100.0000|NULL|"
+    "RUB",
+};
+
+/* Lines and payments in `included`, a payment before the method it names, a
+ * method that is not included (-> its id), change given with a negative amount and
+ * a return with a positive string amount (both end negative), money as numbers
+ * and strings, a line discount and a fractional quantity. */
+static void test_order_detail(void)
+{
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_detail("posiflora_order_detail.json", &info, &err), FE_OK);
+    assert_rows(detail_want, 7);
+    CU_ASSERT_STRING_EQUAL(info.order_id, "11850286-baf3-4e6b-82f1-6f97e56c81e7");
+    CU_ASSERT_EQUAL(info.lines, 3);
+    CU_ASSERT_EQUAL(info.payments, 3);
+    CU_ASSERT_FALSE(info.unknown_status);
+}
+
+/* included[] before data; no customer (-> NULL, the unknown member); notAccepted
+ * -> canceled; paymentsAmount as a string; no payments. */
+static void test_order_included_first_no_customer(void)
+{
+    static const char *const want[] = {
+        "order|21360847-c158-4b68-9b93-6d68169b8d6c|aabn22000008|store|"
+        "af32a044-3ae6-40bb-9ffc-d9f609ee39bf|NULL|2022-07-19T09:01:55Z|2022-07-19|notAccepted|"
+        "canceled|RUB|800.0000|0.0000|0.0000|0.0000|800.0000|0.0000|1|2022-07-19T09:01:55Z|f|t|t",
+        "line|21360847-c158-4b68-9b93-6d68169b8d6c|1b5d8282-4cf1-4d23-9d33-b8ce080a83bb|"
+        "a6b7febf-fb5d-4ae1-bad4-ba7954d9e767|NULL|1.0000|800.0000|0.0000|0.0000|800.0000|NULL|RUB",
+    };
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_detail("posiflora_order_detail_nocustomer.json", &info, &err), FE_OK);
+    assert_rows(want, 2);
+    CU_ASSERT_EQUAL(info.payments, 0);
+}
+
+static fe_rc run_inline(const char *doc, posiflora_order_info *info, fe_err *err)
+{
+    return run_detail_text(acc, doc, strlen(doc), info, err);
+}
+
+#define ORDER_HEAD(status, lines)                                                                  \
+    "{\"data\":{\"type\":\"orders\",\"id\":\"o1\",\"attributes\":{\"status\":\"" status "\","      \
+    "\"date\":\"2026-01-02\",\"createdAt\":\"2026-01-02T10:00:00+03:00\",\"totalAmount\":90,"      \
+    "\"paymentsAmount\":90},\"relationships\":{\"customer\":{\"data\":null},\"lines\":{\"data\":"  \
+    "[" lines "]}}}"
+
+static void test_order_unknown_status_is_open(void)
+{
+    static const char doc[] = ORDER_HEAD(
+        "credit",
+        "{\"type\":\"order-lines\",\"id\":\"l1\"}") ",\"included\":[{\"type\":"
+                                                    "\"order-lines\",\"id\":\"l1\",\"attributes\":{"
+                                                    "\"qty\":1,\"price\":100,\"totalAmount\":"
+                                                    "90}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL_FATAL(run_inline(doc, &info, &err), FE_OK);
+    CU_ASSERT_TRUE(info.unknown_status);
+    CU_ASSERT_STRING_EQUAL(info.status, "credit");
+    CU_ASSERT_EQUAL_FATAL(rec.n, 2);
+    /* amount missing: qty x price = 100; discount 10; ordered_at in UTC */
+    CU_ASSERT_STRING_EQUAL(rec.rows[0], "order|o1|NULL|store|NULL|NULL|2026-01-02T07:00:00Z|"
+                                        "2026-01-02|credit|open|RUB|100.0000|10.0000|0.0000|"
+                                        "0.0000|90.0000|90.0000|1|NULL|f|t|t");
+    CU_ASSERT_STRING_EQUAL(rec.rows[1],
+                           "line|o1|l1|NULL|NULL|1.0000|100.0000|10.0000|0.0000|90.0000|NULL|RUB");
+}
+
+/* A bad decimal in one line rejects the whole order: no row at all, the reason
+ * names the line, the raw text is that line's dump. */
+static void test_order_bad_line_rejects_order(void)
+{
+    static const char doc[] =
+        ORDER_HEAD("done", "{\"type\":\"order-lines\",\"id\":\"l1\"},{\"type\":\"order-lines\","
+                           "\"id\":\"l2\"}") ",\"included\":[{\"type\":\"order-lines\",\"id\":"
+                                             "\"l1\",\"attributes\":{\"qty\":1,\"price\":50,"
+                                             "\"totalAmount\":50}},{\"type\":\"order-"
+                                             "lines\",\"id\":\"l2\",\"attributes\":{\"qty\":\"1,"
+                                             "5\",\"price\":20,\"totalAmount\":40}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_STRING_EQUAL(err.msg, "order-lines l2: attributes.qty: '1,5' is not a decimal");
+    CU_ASSERT_STRING_EQUAL(info.reject_id, "o1");
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "1,5"));
+}
+
+static void test_order_missing_included_lines_rejected(void)
+{
+    static const char doc[] = ORDER_HEAD(
+        "done",
+        "{\"type\":\"order-lines\",\"id\":\"l1\"},{\"type\":\"order-lines\","
+        "\"id\":\"l2\"}") ",\"included\":[{\"type\":\"order-lines\",\"id\":"
+                          "\"l1\",\"attributes\":{\"qty\":1,\"price\":90,\"totalAmount\":90}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "lists 2 lines but the document includes 1"));
+}
+
+static void test_order_invalid_utf8_method_rejected(void)
+{
+    static const char doc[] =
+        ORDER_HEAD("done", "") ",\"included\":[{\"type\":\"payment-methods\",\"id\":\"m1\","
+                               "\"attributes\":{\"title\":\"\\udc00\"}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_STRING_EQUAL(err.msg, "payment-methods m1: attributes.title is not valid UTF-8");
+}
+
+static void test_order_unknown_payment_type_rejected(void)
+{
+    static const char doc[] = ORDER_HEAD(
+        "done", "") ",\"included\":[{\"type\":\"order-payments\",\"id\":\"p1\","
+                    "\"attributes\":{\"paymentType\":\"gift\",\"amount\":5,\"createdAt\":"
+                    "\"2026-01-02T10:00:00Z\"}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_STRING_EQUAL(err.msg, "order-payments p1: unknown paymentType 'gift'");
+}
+
+static void test_order_without_data_rejected(void)
+{
+    static const char doc[] = "{\"data\":null,\"included\":[]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_PTR_NULL(info.order_id);
+}
+
+/* A transfer cut mid-way and retried: the partial document is forgotten after a
+ * reset, and the complete one maps exactly as a clean read. */
+static void test_order_acc_reset_after_partial_document(void)
+{
+    static const char *const paths[] = {"data", "included[]"};
+    size_t len;
+    char *text = read_fixture("posiflora_order_detail.json", &len);
+    posiflora_order_info info;
+    fe_err err = {0};
+    json_stream *js = json_stream_new(paths, 2, false, 0, on_detail_record, acc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    setup();
+    CU_ASSERT_EQUAL(json_stream_feed(js, text, len * 3 / 4, &err), FE_OK);
+    json_stream_reset(js);
+    posiflora_order_acc_reset(acc);
+    CU_ASSERT_EQUAL(feed_text(js, text, len, &err), FE_OK);
+    CU_ASSERT_EQUAL(posiflora_order_acc_flush(acc, &opts, &sink, &info, &err), FE_OK);
+    assert_rows(detail_want, 7);
+    json_stream_free(js);
+    free(text);
+}
+
+/* A sink failure must not look like a reject. */
+static void test_sink_einval_is_not_a_reject(void)
+{
+    posiflora_order_info info;
+    fe_err err = {0};
+    list_run lr = {.map = posiflora_map_store};
+    setup();
+    rec.fail_with = FE_EINVAL;
+    CU_ASSERT_EQUAL(run_detail("posiflora_order_detail.json", &info, &err), FE_EABORT);
+    CU_ASSERT_EQUAL(err.code, FE_EABORT);
+
+    static const char *const paths[] = {"data[]"};
+    static const char doc[] = "{\"data\":[{\"type\":\"stores\",\"id\":\"s1\"}]}";
+    json_stream *js = json_stream_new(paths, 1, false, 0, on_list_record, &lr);
+    CU_ASSERT_EQUAL(feed_text(js, doc, strlen(doc), &err), FE_EABORT);
+    CU_ASSERT_EQUAL(lr.rejects, 0);
+    json_stream_free(js);
+    rec.fail_with = FE_OK;
+}
+
+static void test_status_groups(void)
+{
+    static const char *const pairs[][2] = {
+        {"new", "open"},          {"assembled", "open"},    {"courier", "open"},
+        {"done", "completed"},    {"canceled", "canceled"}, {"notAccepted", "canceled"},
+        {"returned", "returned"},
+    };
+    bool known = false;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        CU_ASSERT_STRING_EQUAL(posiflora_status_group(pairs[i][0], &known), pairs[i][1]);
+        CU_ASSERT_TRUE(known);
+    }
+    CU_ASSERT_STRING_EQUAL(posiflora_status_group("credit", &known), "open");
+    CU_ASSERT_FALSE(known);
+    CU_ASSERT_STRING_EQUAL(posiflora_status_group(NULL, &known), "open");
+    CU_ASSERT_FALSE(known);
+}
+
+int main(void)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } tests[] = {
+        {"stores", test_stores},
+        {"items and included categories", test_items_and_included_categories},
+        {"bouquets", test_bouquets},
+        {"customers: rows and rejects", test_customers_rows_and_rejects},
+        {"customer: UTF-8 and NUL rejects", test_customer_utf8_reject_reason},
+        {"order detail", test_order_detail},
+        {"order: included first, no customer", test_order_included_first_no_customer},
+        {"order: unknown status is open", test_order_unknown_status_is_open},
+        {"order: bad line rejects the order", test_order_bad_line_rejects_order},
+        {"order: missing included lines", test_order_missing_included_lines_rejected},
+        {"order: invalid UTF-8 method", test_order_invalid_utf8_method_rejected},
+        {"order: unknown payment type", test_order_unknown_payment_type_rejected},
+        {"order: no data", test_order_without_data_rejected},
+        {"order: reset after a partial document", test_order_acc_reset_after_partial_document},
+        {"sink EINVAL is not a reject", test_sink_einval_is_not_a_reject},
+        {"status groups", test_status_groups},
+    };
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite suite = CU_add_suite("posiflora_map", suite_init, suite_clean);
+    for (size_t i = 0; suite && i < sizeof tests / sizeof tests[0]; i++)
+        CU_add_test(suite, tests[i].name, tests[i].fn);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    int failures = (int)CU_get_number_of_failures();
+    recorder_clear(&rec);
+    CU_cleanup_registry();
+    return failures != 0;
+}
