@@ -11,7 +11,7 @@ typedef struct {
     const char *const *targets; /* "SOURCE" or "SOURCE.STREAM"; none = everything */
     int ntargets;
     bool full_refresh;
-    const char *command_line; /* for etl.run, secrets already absent */
+    const char *command_line;    /* for etl.run, secrets already absent */
     long long progress_every_us; /* progress line interval; 0 = none */
 } run_request;
 

@@ -279,6 +279,8 @@ static fe_rc stage_flush(loader *l, stage_table t, fe_err *err)
 static fe_rc row_begin(loader *l, stage_table t, const char *id_name, const char *id, buf **b,
                        size_t *mark, fe_err *err)
 {
+    *b = NULL;
+    *mark = 0;
     if (!l->in_checkpoint)
         return fe_err_set(err, FE_EINVAL, "%s row put outside a checkpoint",
                           stage_sqls[t].name + 4);

@@ -222,7 +222,10 @@ char *time_format_date(int64_t micros, char *dst)
 {
     int y, mo, d;
     civil_from_days(floor_div(floor_div(micros, TIME_US_PER_SEC), SECS_PER_DAY), &y, &mo, &d);
-    snprintf(dst, 11, "%04d-%02d-%02d", y, mo, d);
+    /* The parsers accept 4-digit years only; the modulos let the compiler see the
+     * text always fits in 11 bytes. */
+    snprintf(dst, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)mo % 100u,
+             (unsigned)d % 100u);
     return dst;
 }
 

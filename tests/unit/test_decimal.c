@@ -128,8 +128,7 @@ static void test_parse_scaled(void)
     CU_ASSERT_STRING_EQUAL(canon_scaled("123.4", 100), "1.2340");
     CU_ASSERT_STRING_EQUAL(canon_scaled("1.5", 10000), "0.0002");
     CU_ASSERT_STRING_EQUAL(canon_scaled("0", 100), "0.0000");
-    CU_ASSERT_STRING_EQUAL(canon_scaled("99999999999999999999", 10000),
-                           "9999999999999999.9999");
+    CU_ASSERT_STRING_EQUAL(canon_scaled("99999999999999999999", 10000), "9999999999999999.9999");
     CU_ASSERT_STRING_EQUAL(canon_scaled("12345", 0), "REJECTED");
     CU_ASSERT_STRING_EQUAL(canon_scaled("12345", 50), "REJECTED");
     CU_ASSERT_STRING_EQUAL(canon_scaled("12345", 100000), "REJECTED");

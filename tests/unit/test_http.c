@@ -542,7 +542,7 @@ static void test_429_retry_after_header(void)
     CU_ASSERT_EQUAL(st.http_429, 1);
     CU_ASSERT_EQUAL(st.retries, 1);
     CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), "ok");
-    seen_req first, second;
+    seen_req first = {0}, second = {0};
     CU_ASSERT_TRUE_FATAL(find_req("/limited?t=header", 1, &first));
     CU_ASSERT_TRUE_FATAL(find_req("/limited?t=header", 2, &second));
     CU_ASSERT_TRUE(second.t_us - first.t_us >= SEC);
@@ -562,7 +562,7 @@ static void test_429_retry_after_body(void)
     CU_ASSERT_EQUAL(res.rc, FE_OK);
     CU_ASSERT_EQUAL(res.attempts, 2);
     CU_ASSERT_EQUAL(st.http_429, 1);
-    seen_req first, second;
+    seen_req first = {0}, second = {0};
     CU_ASSERT_TRUE_FATAL(find_req("/limited-body?t=1", 1, &first));
     CU_ASSERT_TRUE_FATAL(find_req("/limited-body?t=1", 2, &second));
     CU_ASSERT_TRUE(second.t_us - first.t_us >= 400000);
@@ -579,7 +579,7 @@ static void test_429_pauses_shared_limiter(void)
     http_client *c = client_par(8, rl, 2);
     sink_state s[3];
     http_request reqs[3];
-    char urls[3][256];
+    char urls[3][600];
     const char *targets[3] = {"/limited?t=pause", "/slow?t=pause", "/n/late"};
     for (int i = 0; i < 3; i++) {
         sink_init(&s[i]);
@@ -594,7 +594,7 @@ static void test_429_pauses_shared_limiter(void)
         http_result_term(&res[i]);
         buf_term(&s[i].body);
     }
-    seen_req limited, late;
+    seen_req limited = {0}, late = {0};
     CU_ASSERT_TRUE_FATAL(find_req("/limited?t=pause", 1, &limited));
     CU_ASSERT_TRUE_FATAL(find_req("/n/late", 1, &late));
     CU_ASSERT_TRUE(late.t_us - limited.t_us >= SEC);
@@ -672,7 +672,7 @@ static void test_run_many_parallel(void)
     sink_state s[N];
     http_request reqs[N];
     http_result res[N];
-    char urls[N][256];
+    char urls[N][600];
     for (int i = 0; i < N; i++) {
         sink_init(&s[i]);
         char target[32];
@@ -710,7 +710,7 @@ static void test_auth_dropped_on_cross_host_redirect(void)
     for (int i = 0; i < 2; i++) {
         sink_state s;
         sink_init(&s);
-        char u[256];
+        char u[600];
         snprintf(u, sizeof u, "%s", url(targets[i]));
         http_request req = {.url = u,
                             .headers = hdrs,
@@ -799,7 +799,7 @@ static void test_post_and_patch_bodies(void)
     for (int i = 0; i < 2; i++) {
         sink_state s;
         sink_init(&s);
-        char u[256];
+        char u[600];
         snprintf(u, sizeof u, "%s", url("/echo"));
         http_request req = {.method = methods[i],
                             .url = u,
