@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# test.sh: everything CI checks, in one command (.ci/run calls it).
+#
+#   1. scripts/deps.sh                       missing Debian packages (as root)
+#   2. clang-format check of every *.c / *.h
+#   3. build/       Release build (leaves build/flowetl and the sandbox)
+#   4. build-asan/  Debug + ASan/UBSan build; ctest there runs the unit and the
+#                   integration tests under the sanitizers
+#   5. the unit tests once more, from build/, under valgrind
+#
+# The last line is "N passed, N failed" (ctest tests); the exit status is non-zero
+# when any step failed. No terminal needed (CI=true, no colours).
+# Environment: JOBS (default 2), SKIP_DEPS=1, SKIP_VALGRIND=1, CTEST_ARGS (extra
+# arguments for ctest, e.g. "-R integration.it_cli"), BUILD_DIR and ASAN_DIR (other
+# build directories than build and build-asan, relative to the repository).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=${JOBS:-2}
+BUILD_DIR=${BUILD_DIR:-build}
+ASAN_DIR=${ASAN_DIR:-build-asan}
+
+failed_steps=()
+ctest_passed=0
+ctest_failed=0
+
+step() {
+    printf '\n== %s\n' "$*"
+}
+
+fail_step() {
+    failed_steps+=("$1")
+    echo "FAILED: $1"
+}
+
+# ---------------------------------------------------------------- 1. deps
+if [[ ${SKIP_DEPS:-0} != 1 ]]; then
+    step "dependencies"
+    scripts/deps.sh || {
+        echo "test: cannot install the dependencies" >&2
+        exit 1
+    }
+fi
+
+# ---------------------------------------------------------------- 2. format
+format_check() {
+    local files=() f bad=()
+    if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        while IFS= read -r f; do
+            [[ -f $f ]] && files+=("$f")
+        done < <(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' | LC_ALL=C sort -u)
+    else
+        while IFS= read -r f; do
+            files+=("$f")
+        done < <(find . -path './build*' -prune -o -path './.git' -prune -o \
+            -type f \( -name '*.c' -o -name '*.h' \) -print | sort)
+    fi
+    for f in "${files[@]}"; do
+        clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
+    done
+    if ((${#bad[@]})); then
+        echo "not formatted (fix with: clang-format -i FILE...):"
+        printf '  %s\n' "${bad[@]}"
+        return 1
+    fi
+    echo "${#files[@]} files formatted"
+}
+step "clang-format"
+format_check || fail_step "clang-format"
+
+# ---------------------------------------------------------------- 3-4. builds
+build() {
+    local dir=$1
+    shift
+    cmake -S "$ROOT" -B "$ROOT/$dir" "$@" >"$ROOT/$dir.configure.log" 2>&1 || {
+        cat "$ROOT/$dir.configure.log"
+        return 1
+    }
+    rm -f "$ROOT/$dir.configure.log"
+    cmake --build "$ROOT/$dir" -j "$JOBS"
+}
+
+step "$BUILD_DIR/ (Release)"
+release_ok=1
+build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release || {
+    release_ok=0
+    fail_step "Release build"
+}
+
+step "$ASAN_DIR/ (Debug, ASan + UBSan)"
+asan_ok=1
+build "$ASAN_DIR" -DCMAKE_BUILD_TYPE=Debug -DFLOWETL_SANITIZE=ON || {
+    asan_ok=0
+    fail_step "sanitizer build"
+}
+
+# ---------------------------------------------------------------- ctest
+if ((asan_ok)); then
+    step "ctest ($ASAN_DIR: unit + integration under ASan/UBSan)"
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    log=$(mktemp)
+    # shellcheck disable=SC2086 # CTEST_ARGS is a list of words
+    (cd "$ASAN_DIR" && ctest --output-on-failure -j "$JOBS" ${CTEST_ARGS:-}) 2>&1 |
+        tee "$log" || true
+    summary=$(grep -E '[0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
+    if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+        ctest_failed=${BASH_REMATCH[1]}
+        ctest_passed=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
+    elif grep -q 'No tests were found' "$log"; then
+        echo "no tests were found"
+    else
+        fail_step "ctest did not finish"
+    fi
+    ((ctest_failed == 0)) || fail_step "ctest: $ctest_failed failed"
+    rm -f "$log"
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
+# ---------------------------------------------------------------- 5. valgrind
+# The unit test executables ctest knows (label unit), from the Release build.
+unit_tests() {
+    (cd "$BUILD_DIR" && ctest -N -L unit) | sed -n 's/^ *Test *#[0-9]*: unit\.//p'
+}
+
+if ((release_ok)) && [[ ${SKIP_VALGRIND:-0} != 1 ]]; then
+    step "unit tests under valgrind ($BUILD_DIR/)"
+    vg_fail=()
+    vg_count=0
+    while IFS= read -r t; do
+        dir=$ROOT/$BUILD_DIR/tests
+        [[ -x $dir/$t ]] || continue
+        vg_count=$((vg_count + 1))
+        if (cd "$dir" && valgrind -q --error-exitcode=1 --leak-check=full \
+            "./$t" >"$dir/$t.valgrind.log" 2>&1); then
+            echo "ok   $t"
+        else
+            echo "FAIL $t"
+            tail -n 40 "$dir/$t.valgrind.log"
+            vg_fail+=("$t")
+        fi
+    done < <(unit_tests)
+    echo "$vg_count unit tests under valgrind, ${#vg_fail[@]} failed"
+    ((${#vg_fail[@]} == 0)) || fail_step "valgrind: ${vg_fail[*]}"
+fi
+
+# ---------------------------------------------------------------- summary
+echo
+if ((${#failed_steps[@]})); then
+    echo "failed steps:"
+    printf '  %s\n' "${failed_steps[@]}"
+fi
+echo "$ctest_passed passed, $ctest_failed failed"
+((${#failed_steps[@]} == 0))

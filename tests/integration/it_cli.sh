@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The command line contract: --version, --help, exit codes 2 (usage, config) and 3
+# (warehouse unreachable), check, secrets never shown, one run per source at a time.
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
+source "$(dirname "$0")/lib.sh"
+
+pg_start
+sandbox_start --scale 0.2
+# The DSN carries a password too (ignored by the trust cluster) to check that
+# warehouse secrets are redacted like source secrets.
+DB_PASSWORD=pg-Secret-7713
+write_config
+sed -i "s|^dsn = .*|dsn = postgresql://postgres:$DB_PASSWORD@/dw?host=$PGHOST|" "$CONF"
+
+flowetl_bare --version
+assert_exit 0 "--version exits 0"
+if grep -qE '^flowetl [0-9]+\.[0-9]+\.[0-9]+' "$T/out"; then
+    ok "--version prints 'flowetl X.Y.Z'"
+else
+    not_ok "--version prints 'flowetl X.Y.Z'"
+    note_file "$T/out"
+fi
+flowetl_bare --help
+assert_exit 0 "--help exits 0"
+for word in init run status check; do
+    assert_stdout_contains "$word" "--help mentions $word"
+done
+
+flowetl frobnicate
+assert_exit 2 "an unknown command exits 2"
+flowetl_bare -c "$T/no-such.conf" status
+assert_exit 2 "a missing config file exits 2"
+
+# An unknown key: exit 2 and FILE:LINE in the message.
+cp "$CONF" "$T/badkey.conf"
+echo "no_such_key = 1" >>"$T/badkey.conf"
+badline=$(wc -l <"$T/badkey.conf")
+flowetl_bare -c "$T/badkey.conf" run
+assert_exit 2 "an unknown config key exits 2"
+assert_stderr_contains "$T/badkey.conf:$badline" "the error names FILE:LINE of the unknown key"
+assert_stderr_contains "no_such_key"
+
+# A ${VAR} that is not set: exit 2, the variable named.
+# shellcheck disable=SC2016 # a literal ${VAR} for flowetl to expand
+sed 's|^username = .*|username = ${FE_IT_UNSET_VARIABLE}|' "$CONF" >"$T/noenv.conf"
+unset FE_IT_UNSET_VARIABLE
+flowetl_bare -c "$T/noenv.conf" run
+assert_exit 2 "a missing environment variable exits 2"
+assert_stderr_contains "FE_IT_UNSET_VARIABLE"
+
+flowetl run "$SOURCE.nope"
+assert_exit 2 "an unknown stream exits 2"
+flowetl run no_such_source
+assert_exit 2 "an unknown source exits 2"
+
+# A socket directory with no server behind it.
+mkdir -p "$T/nopg"
+sed "s|^dsn = .*|dsn = host=$T/nopg user=postgres dbname=dw connect_timeout=5|" "$CONF" \
+    >"$T/nopg.conf"
+flowetl_bare -c "$T/nopg.conf" run
+assert_exit 3 "run with the warehouse unreachable exits 3"
+flowetl_bare -c "$T/nopg.conf" init
+assert_exit 3 "init with the warehouse unreachable exits 3"
+
+flowetl init
+assert_exit 0 "init exits 0"
+flowetl check
+assert_exit 0 "check against the sandbox exits 0"
+cp "$T/out" "$T/check.out"
+cp "$T/err" "$T/check.err"
+sed 's|^password = .*|password = wrong-password|' "$CONF" >"$T/badpw.conf"
+flowetl_bare -c "$T/badpw.conf" check
+if [[ $FE_RC != 0 ]]; then
+    ok "check with a wrong password fails (exit $FE_RC)"
+else
+    not_ok "check with a wrong password fails (exit 0)"
+fi
+
+flowetl run "$SOURCE.stores" "$SOURCE.customers"
+assert_exit 0 "run of two named streams exits 0"
+other=$(sql "select count(*) from etl.run_stream where run_id = (select max(run_id) from etl.run)
+               and stream not in ('stores', 'customers')")
+assert_eq 0 "$other" "only the named streams ran"
+
+# Two runs of the same source: the second one does not load and says why.
+sandbox_faults slow_ms=100
+flowetl_bg first run
+first=$FE_BG_PID
+locked=0
+for ((i = 0; i < 100; i++)); do
+    locked=$(sql "select count(*) from pg_locks where locktype = 'advisory' and granted")
+    ((locked > 0)) && break
+    kill -0 "$first" 2>/dev/null || break
+    sleep 0.1
+done
+assert_gt "$locked" 0 "the first run holds an advisory lock"
+flowetl run
+assert_exit 1 "a second concurrent run of the same source exits 1"
+if grep -qi 'lock' "$T/err"; then
+    ok "the second run says the source is locked"
+else
+    not_ok "the second run says the source is locked"
+    note_file "$T/err" 20
+fi
+cp "$T/out" "$T/second.out"
+cp "$T/err" "$T/second.err"
+sandbox_faults ""
+flowetl_bg_wait "$first" first
+assert_exit 0 "the first run still succeeds"
+assert_truth_matches "the first run loaded everything"
+
+# No secret anywhere: outputs of every command above, the run log, the warehouse.
+leaks=$(grep -rlF -e "$SANDBOX_PASSWORD" -e "$DB_PASSWORD" "$T"/*.out "$T"/*.err \
+    "$T/history.log" 2>/dev/null | grep -v '/sandbox\.' || true)
+assert_eq "" "$leaks" "no password in any output of flowetl"
+stored=$(sql "select count(*) from etl.run
+               where command_line like '%$SANDBOX_PASSWORD%' or command_line like '%$DB_PASSWORD%'")
+assert_eq 0 "$stored" "no password in etl.run.command_line"
+errors=$(sql "select count(*) from etl.run_stream
+               where error like '%$SANDBOX_PASSWORD%' or error like '%$DB_PASSWORD%'")
+assert_eq 0 "$errors" "no password in etl.run_stream.error"
+
+finish
