@@ -32,6 +32,7 @@ static const char usage_text[] =
     "  -v, --verbose       debug logging (overrides [run] log_level)\n"
     "  -q, --quiet         warnings and errors only\n"
     "      --help-config   list every config key with its default and meaning\n"
+    "                      (--help-config=markdown: as the README's table)\n"
     "  -h, --help          this help\n"
     "      --version       print the version\n"
     "\n"
@@ -48,16 +49,33 @@ typedef struct {
     bool full_refresh;
 } cli;
 
-static void print_config_keys(void)
+static const char *key_default(const conf_key *k)
+{
+    return k->def ? (*k->def ? k->def : "empty") : "none";
+}
+
+/* Prints the key table: plain text, or the Markdown table README.md carries
+ * (so the documentation is generated from the parser's own table). */
+static void print_config_keys(bool markdown)
 {
     size_t n = 0;
     const conf_key *keys = config_keys(&n);
+    if (markdown)
+        printf("| section | key | type | default | meaning |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         const conf_key *k = &keys[i];
-        printf("[%s%s]%s%s %s (%s, default %s)\n    %s\n", k->section,
-               strcmp(k->section, "source") == 0 ? ".NAME" : "", k->source_type ? " type=" : "",
-               k->source_type ? k->source_type : "", k->key, conf_type_name(k->type),
-               k->def ? (*k->def ? k->def : "empty") : "none", k->doc);
+        bool source = strcmp(k->section, "source") == 0;
+        if (markdown)
+            printf("| `[%s%s]`%s%s | `%s` | %s | %s%s%s | %s%s |\n", k->section,
+                   source ? ".NAME" : "", k->source_type ? " type " : "",
+                   k->source_type ? k->source_type : "", k->key, conf_type_name(k->type),
+                   k->def ? "`" : "", k->def ? key_default(k) : "—", k->def ? "`" : "", k->doc,
+                   k->required ? " **Required.**" : "");
+        else
+            printf("[%s%s]%s%s %s (%s, default %s%s)\n    %s\n", k->section, source ? ".NAME" : "",
+                   k->source_type ? " type=" : "", k->source_type ? k->source_type : "", k->key,
+                   conf_type_name(k->type), key_default(k), k->required ? ", required" : "",
+                   k->doc);
     }
 }
 
@@ -80,7 +98,9 @@ static int parse_options(int argc, char **argv, cli *c)
         else if (strcmp(a, "--version") == 0)
             return printf("flowetl %s\n", FLOWETL_VERSION), 1;
         else if (strcmp(a, "--help-config") == 0)
-            return print_config_keys(), 1;
+            return print_config_keys(false), 1;
+        else if (strcmp(a, "--help-config=markdown") == 0)
+            return print_config_keys(true), 1;
         else
             return fprintf(stderr, "flowetl: unknown option '%s' (see flowetl --help)\n", a), 3;
     }
