@@ -1,0 +1,82 @@
+/* sb_module: the shape every emulated API has. The framework (sb_server.c) owns the
+ * HTTP daemon, the control endpoints, fault injection and the counters; a module
+ * owns its data and answers the requests under its path prefix. Goflow, Flowwow
+ * and Flow Retail plug in as further sb_module values listed in sb_modules.c.
+ *
+ * Threading: handle() runs concurrently on the daemon's pool threads; advance(),
+ * truth() and reset() may run concurrently with handle() too. A module guards its
+ * data itself (the Posiflora module uses a rwlock: requests read, advance writes). */
+#ifndef SB_MODULE_H
+#define SB_MODULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sb_buf.h"
+#include "sb_fault.h"
+
+typedef struct {
+    uint64_t seed; /* --seed */
+    double scale;  /* --scale (> 0) */
+} sb_config;
+
+/* One query-string argument, percent-decoded; value is "" when the key had no '='. */
+typedef struct {
+    const char *key;
+    const char *value;
+} sb_arg;
+
+/* A request as a module sees it. Everything is owned by the framework and valid
+ * for the duration of handle(). */
+typedef struct {
+    const char *method; /* "GET", "POST", "PATCH", ... */
+    const char *path;   /* below the module prefix, e.g. "/v1/orders" */
+    const sb_arg *args; /* query arguments in the order sent */
+    size_t nargs;
+    const char *authorization; /* the Authorization header, NULL when absent */
+    const char *body;          /* request body, NUL-terminated ("" when none) */
+    size_t body_len;
+    const sb_faults *faults; /* fault settings in force for this request */
+} sb_request;
+
+/* Events a module reports for the counters of GET /_sandbox/stats. */
+enum { SB_EVENT_NONE = 0, SB_EVENT_LOGIN = 1, SB_EVENT_REFRESH = 2 };
+
+/* What a module fills in. body comes initialised and empty; the framework sends
+ * and frees it. endpoint names the endpoint for stats and malformed= (one of the
+ * module's endpoint names, or NULL); malformed= only touches 200 answers. */
+typedef struct {
+    int status;
+    const char *content_type; /* static string */
+    sb_buf body;
+    const char *endpoint;
+    int event;
+} sb_response;
+
+typedef struct {
+    const char *system;           /* first column of its truth lines, e.g. "posiflora" */
+    const char *prefix;           /* URL prefix without trailing '/', e.g. "/posiflora/api" */
+    const char *const *endpoints; /* NULL-terminated: the names handle() reports; they
+                                   * must be unique across modules (stats lines) */
+    /* Generates the initial data. Returns the state, or NULL with err filled. */
+    void *(*create)(const sb_config *cfg, char *err, size_t errlen);
+    /* Frees everything create() made. Accepts NULL. */
+    void (*destroy)(void *state);
+    /* The endpoint name of a path below the prefix, or NULL: the framework counts
+     * the requests it answers itself (faults) under that name. Pure function. */
+    const char *(*classify)(const char *path);
+    /* Answers one request; resp->endpoint comes preset from classify(). */
+    void (*handle)(void *state, const sb_request *req, sb_response *resp);
+    /* Applies steps change steps (each one sandbox hour) and appends one
+     * "sandbox\tchanges.WHAT\tN\n" line per kind of change (in any order). */
+    void (*advance)(void *state, int steps, sb_buf *out);
+    /* Appends "SYSTEM\tMETRIC\tVALUE\n" lines (in any order: the framework sorts). */
+    void (*truth)(void *state, sb_buf *out);
+    /* Back to the initial data. Returns false when memory ran out (state unchanged). */
+    bool (*reset)(void *state);
+} sb_module;
+
+/* The modules the sandbox serves, NULL-terminated (sb_modules.c). */
+extern const sb_module *const sb_modules[];
+
+#endif

@@ -1,0 +1,546 @@
+#include "sb_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "sb_stats.h"
+#include "sb_time.h"
+
+#define MAX_BODY (1024 * 1024) /* larger request bodies answer 413 */
+#define MAX_ARGS 64            /* query arguments beyond this are ignored */
+#define MAX_ADVANCE_STEPS 100000
+
+static const char CT_TEXT[] = "text/plain; charset=utf-8";
+static const char CT_JSONAPI[] = "application/vnd.api+json";
+
+struct sb_server {
+    sb_config cfg;
+    void **states; /* one per entry of sb_modules */
+    size_t nmodules;
+    const char **endpoints; /* every module's endpoint names, for the stats */
+    size_t nendpoints;
+    sb_fault_state *faults;
+    sb_stats *stats;
+    pthread_mutex_t control_mu; /* serialises advance, reset and fault changes */
+    long long steps;            /* advance steps applied since the start or reset */
+    struct MHD_Daemon *daemon;
+};
+
+/* Per-connection request state: the body as it is uploaded. */
+typedef struct {
+    sb_buf body;
+    bool too_big;
+} conn_ctx;
+
+typedef struct {
+    sb_arg args[MAX_ARGS];
+    size_t n;
+} arg_list;
+
+bool sb_server_known_endpoints(const char *list)
+{
+    const char *p = list;
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        bool found = false;
+        for (size_t m = 0; sb_modules[m] != NULL && !found; m++)
+            for (const char *const *e = sb_modules[m]->endpoints; *e != NULL && !found; e++)
+                found = strlen(*e) == len && memcmp(*e, p, len) == 0;
+        if (!found)
+            return false;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+/* Sends data (malloc'ed, or NULL for an empty body; ownership passes to MHD). */
+static enum MHD_Result send_owned(struct MHD_Connection *c, int status, const char *ctype,
+                                  char *data, size_t len, int retry_after)
+{
+    struct MHD_Response *r;
+    if (data != NULL)
+        r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    else
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (retry_after >= 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Sends b's content and empties b; a failed buffer becomes a plain 500. */
+static enum MHD_Result send_buf(struct MHD_Connection *c, int status, const char *ctype, sb_buf *b,
+                                int retry_after)
+{
+    size_t len;
+    char *data = sb_buf_take(b, &len);
+    if (data == NULL)
+        return send_owned(c, 500, CT_TEXT, NULL, 0, -1);
+    return send_owned(c, status, ctype, data, len, retry_after);
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, int status, const char *text)
+{
+    sb_buf b;
+    sb_buf_init(&b, 0);
+    sb_buf_puts(&b, text);
+    return send_buf(c, status, CT_TEXT, &b, -1);
+}
+
+/* A body announced at its full length but delivered only up to cut_at, after
+ * which the reader reports an error and libmicrohttpd closes the connection. */
+typedef struct {
+    char *data;
+    size_t cut_at;
+} cut_body;
+
+static ssize_t cut_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    cut_body *cb = cls;
+    if (pos >= cb->cut_at)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    size_t n = cb->cut_at - (size_t)pos;
+    if (n > max)
+        n = max;
+    memcpy(out, cb->data + pos, n);
+    return (ssize_t)n;
+}
+
+static void cut_free(void *cls)
+{
+    cut_body *cb = cls;
+    free(cb->data);
+    free(cb);
+}
+
+static enum MHD_Result send_cut(struct MHD_Connection *c, int status, const char *ctype, sb_buf *b)
+{
+    cut_body *cb = malloc(sizeof *cb);
+    size_t len;
+    char *data = sb_buf_take(b, &len);
+    if (cb == NULL || data == NULL) {
+        free(cb);
+        free(data);
+        return send_owned(c, 500, CT_TEXT, NULL, 0, -1);
+    }
+    cb->data = data;
+    cb->cut_at = len / 2;
+    struct MHD_Response *r = MHD_create_response_from_callback(len, 4096, cut_reader, cb, cut_free);
+    if (r == NULL) {
+        cut_free(cb);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* ---- control endpoints ---------------------------------------------------------- */
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts the '\n'-terminated lines of in (byte order) into out. */
+static void sort_lines(sb_buf *in, sb_buf *out)
+{
+    if (sb_buf_failed(in)) {
+        out->failed = true;
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < in->len; i++)
+        n += in->data[i] == '\n';
+    char **lines = calloc(n + 1, sizeof *lines);
+    if (lines == NULL) {
+        out->failed = true;
+        return;
+    }
+    size_t k = 0;
+    for (char *p = in->data; k < n; k++) {
+        char *nl = strchr(p, '\n');
+        *nl = '\0';
+        lines[k] = p;
+        p = nl + 1;
+    }
+    qsort(lines, n, sizeof *lines, by_string);
+    for (size_t i = 0; i < n; i++) {
+        sb_buf_puts(out, lines[i]);
+        sb_buf_putc(out, '\n');
+    }
+    free(lines);
+}
+
+static void put_sandbox_lines(sb_server *s, sb_buf *b)
+{
+    sb_buf_printf(b, "sandbox\tclock\t");
+    sb_time_put_z(b, SB_CLOCK_START + s->steps * SB_HOUR);
+    sb_buf_printf(b, "\nsandbox\tscale\t%g\nsandbox\tseed\t%llu\nsandbox\tsteps\t%lld\n",
+                  s->cfg.scale, (unsigned long long)s->cfg.seed, s->steps);
+}
+
+static enum MHD_Result control_truth(sb_server *s, struct MHD_Connection *c)
+{
+    sb_buf raw, out;
+    sb_buf_init(&raw, 4096);
+    sb_buf_init(&out, 4096);
+    pthread_mutex_lock(&s->control_mu);
+    for (size_t m = 0; m < s->nmodules; m++)
+        sb_modules[m]->truth(s->states[m], &raw);
+    put_sandbox_lines(s, &raw);
+    pthread_mutex_unlock(&s->control_mu);
+    sort_lines(&raw, &out);
+    sb_buf_term(&raw);
+    return send_buf(c, 200, CT_TEXT, &out, -1);
+}
+
+static enum MHD_Result control_advance(sb_server *s, struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "steps");
+    long steps = 1;
+    if (v != NULL) {
+        char *end;
+        errno = 0;
+        steps = strtol(v, &end, 10);
+        if (errno != 0 || end == v || *end != '\0' || steps < 0 || steps > MAX_ADVANCE_STEPS)
+            return send_text(c, 400, "steps must be an integer in 0..100000\n");
+    }
+    sb_buf raw, out;
+    sb_buf_init(&raw, 1024);
+    sb_buf_init(&out, 1024);
+    pthread_mutex_lock(&s->control_mu);
+    for (size_t m = 0; m < s->nmodules; m++)
+        sb_modules[m]->advance(s->states[m], (int)steps, &raw);
+    s->steps += steps;
+    sb_buf_printf(&raw, "sandbox\tclock\t");
+    sb_time_put_z(&raw, SB_CLOCK_START + s->steps * SB_HOUR);
+    sb_buf_putc(&raw, '\n');
+    pthread_mutex_unlock(&s->control_mu);
+    sort_lines(&raw, &out);
+    sb_buf_term(&raw);
+    return send_buf(c, 200, CT_TEXT, &out, -1);
+}
+
+static enum MHD_Result control_faults(sb_server *s, struct MHD_Connection *c, const arg_list *a)
+{
+    sb_faults f;
+    char err[256];
+    sb_faults_clear(&f);
+    for (size_t i = 0; i < a->n; i++)
+        if (!sb_faults_set(&f, a->args[i].key, a->args[i].value, err, sizeof err)) {
+            sb_buf b;
+            sb_buf_init(&b, 0);
+            sb_buf_printf(&b, "%s\n", err);
+            return send_buf(c, 400, CT_TEXT, &b, -1);
+        }
+    if (!sb_server_known_endpoints(f.malformed))
+        return send_text(c, 400,
+                         "malformed= takes endpoint names: stores categories inventory_items "
+                         "bouquets customers orders order_detail (comma-separated)\n");
+    pthread_mutex_lock(&s->control_mu);
+    sb_fault_state_set(s->faults, &f);
+    pthread_mutex_unlock(&s->control_mu);
+    char text[1024];
+    sb_faults_describe(&f, text, sizeof text);
+    return send_text(c, 200, text);
+}
+
+static enum MHD_Result control_reset(sb_server *s, struct MHD_Connection *c)
+{
+    bool ok = true;
+    sb_faults none;
+    sb_faults_clear(&none);
+    pthread_mutex_lock(&s->control_mu);
+    for (size_t m = 0; m < s->nmodules; m++)
+        ok = sb_modules[m]->reset(s->states[m]) && ok;
+    s->steps = 0;
+    sb_fault_state_set(s->faults, &none);
+    sb_stats_reset(s->stats);
+    pthread_mutex_unlock(&s->control_mu);
+    return ok ? send_text(c, 200, "ok\n") : send_text(c, 500, "out of memory\n");
+}
+
+static enum MHD_Result control(sb_server *s, struct MHD_Connection *c, const char *what,
+                               const arg_list *a)
+{
+    if (strcmp(what, "truth") == 0)
+        return control_truth(s, c);
+    if (strcmp(what, "advance") == 0)
+        return control_advance(s, c);
+    if (strcmp(what, "faults") == 0)
+        return control_faults(s, c, a);
+    if (strcmp(what, "reset") == 0)
+        return control_reset(s, c);
+    if (strcmp(what, "stats") == 0) {
+        sb_buf b;
+        sb_buf_init(&b, 2048);
+        sb_stats_render(s->stats, &b);
+        return send_buf(c, 200, CT_TEXT, &b, -1);
+    }
+    return send_text(c, 404, "unknown control endpoint\n");
+}
+
+/* ---- API requests --------------------------------------------------------------- */
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void json_error(sb_buf *b, int status, const char *title, const char *detail)
+{
+    sb_buf_printf(b, "{\"errors\":[{\"status\":\"%d\",\"title\":\"%s\",\"detail\":\"%s\"}]}",
+                  status, title, detail);
+}
+
+/* Makes a JSON body invalid the way a broken proxy or server would: the final
+ * closing bracket is replaced by a stray byte. */
+static void make_malformed(sb_buf *b)
+{
+    if (b->len > 0)
+        b->data[b->len - 1] = '@';
+    else
+        sb_buf_puts(b, "{\"data\":[");
+}
+
+static const sb_module *find_module(const char *url, size_t *index)
+{
+    for (size_t m = 0; sb_modules[m] != NULL; m++) {
+        size_t n = strlen(sb_modules[m]->prefix);
+        if (strncmp(url, sb_modules[m]->prefix, n) == 0 && (url[n] == '/' || url[n] == '\0')) {
+            *index = m;
+            return sb_modules[m];
+        }
+    }
+    return NULL;
+}
+
+static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const char *url,
+                                   const char *method, conn_ctx *cc, const arg_list *a)
+{
+    sb_faults snap;
+    bool cut = false;
+    sb_fault_kind fault = sb_fault_draw(s->faults, &snap, &cut);
+    if (snap.slow_ms > 0)
+        sleep_ms(snap.slow_ms);
+
+    size_t m = 0;
+    const sb_module *mod = find_module(url, &m);
+    sb_response resp = {.status = 500, .content_type = CT_JSONAPI};
+    if (mod != NULL)
+        resp.endpoint = mod->classify(url + strlen(mod->prefix));
+    sb_buf_init(&resp.body, 0);
+    int retry_after = -1;
+    if (fault == SB_FAULT_429) {
+        resp.status = 429;
+        retry_after = snap.retry_after;
+        sb_buf_printf(&resp.body,
+                      "{\"errors\":[{\"status\":\"429\",\"title\":\"Too Many Requests\","
+                      "\"detail\":\"Rate limit exceeded, retry in %d seconds\","
+                      "\"meta\":{\"retryAfter\":%d}}]}",
+                      snap.retry_after, snap.retry_after);
+    } else if (fault == SB_FAULT_500) {
+        json_error(&resp.body, 500, "Internal Server Error", "Sandbox fault: burst of 500s");
+    } else if (cc->too_big) {
+        resp.status = 413;
+        json_error(&resp.body, 413, "Payload Too Large", "Request body over 1 MiB");
+    } else if (mod == NULL) {
+        /* Like the vendor's web server outside the API root: an HTML page. */
+        resp.status = 404;
+        resp.content_type = "text/html; charset=utf-8";
+        sb_buf_puts(&resp.body, "<html><head><title>404 Not Found</title></head><body>"
+                                "<h1>Not Found</h1></body></html>\n");
+    } else {
+        sb_request req = {.method = method,
+                          .path = url + strlen(mod->prefix),
+                          .args = a->args,
+                          .nargs = a->n,
+                          .authorization = MHD_lookup_connection_value(
+                              c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+                          .body = sb_buf_cstr(&cc->body),
+                          .body_len = cc->body.len,
+                          .faults = &snap};
+        mod->handle(s->states[m], &req, &resp);
+    }
+    bool malformed = resp.status == 200 && resp.endpoint != NULL &&
+                     sb_faults_list_has(snap.malformed, resp.endpoint);
+    if (malformed)
+        make_malformed(&resp.body);
+    if (sb_buf_failed(&resp.body)) {
+        sb_buf_reset(&resp.body);
+        resp.status = 500;
+        json_error(&resp.body, 500, "Internal Server Error", "Sandbox out of memory");
+    }
+    cut = cut && resp.body.len >= 2;
+    sb_stats_count(s->stats, resp.status, resp.endpoint, cut, malformed, resp.event);
+    if (cut)
+        return send_cut(c, resp.status, resp.content_type, &resp.body);
+    return send_buf(c, resp.status, resp.content_type, &resp.body, retry_after);
+}
+
+/* ---- libmicrohttpd callbacks ------------------------------------------------------ */
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    arg_list *a = cls;
+    if (a->n < MAX_ARGS) {
+        a->args[a->n].key = key;
+        a->args[a->n].value = value != NULL ? value : "";
+        a->n++;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    sb_server *s = cls;
+    conn_ctx *cc = *con_cls;
+    if (cc == NULL) {
+        cc = calloc(1, sizeof *cc);
+        if (cc == NULL)
+            return MHD_NO;
+        sb_buf_init(&cc->body, 0);
+        *con_cls = cc;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (cc->body.len + *upload_data_size > MAX_BODY)
+            cc->too_big = true;
+        else
+            sb_buf_put(&cc->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    arg_list a;
+    a.n = 0;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+    if (strncmp(url, "/_sandbox/", 10) == 0)
+        return control(s, c, url + 10, &a);
+    return api_request(s, c, url, method, cc, &a);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    conn_ctx *cc = *con_cls;
+    if (cc == NULL)
+        return;
+    sb_buf_term(&cc->body);
+    free(cc);
+    *con_cls = NULL;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------- */
+
+sb_server *sb_server_new(const sb_config *cfg, const sb_faults *faults, char *err, size_t errlen)
+{
+    sb_server *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        goto oom;
+    s->cfg = *cfg;
+    pthread_mutex_init(&s->control_mu, NULL);
+    while (sb_modules[s->nmodules] != NULL) {
+        for (const char *const *e = sb_modules[s->nmodules]->endpoints; *e != NULL; e++)
+            s->nendpoints++;
+        s->nmodules++;
+    }
+    s->states = calloc(s->nmodules + 1, sizeof *s->states);
+    s->endpoints = calloc(s->nendpoints + 1, sizeof *s->endpoints);
+    if (s->states == NULL || s->endpoints == NULL)
+        goto oom;
+    size_t k = 0;
+    for (size_t m = 0; m < s->nmodules; m++)
+        for (const char *const *e = sb_modules[m]->endpoints; *e != NULL; e++)
+            s->endpoints[k++] = *e;
+    s->faults = sb_fault_state_new();
+    s->stats = sb_stats_new(s->endpoints, s->nendpoints);
+    if (s->faults == NULL || s->stats == NULL)
+        goto oom;
+    sb_fault_state_set(s->faults, faults);
+    for (size_t m = 0; m < s->nmodules; m++) {
+        s->states[m] = sb_modules[m]->create(cfg, err, errlen);
+        if (s->states[m] == NULL)
+            goto fail;
+    }
+    return s;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    sb_server_free(s);
+    return NULL;
+}
+
+bool sb_server_start(sb_server *s, const char *host, int port, int threads, int *bound_port,
+                     char *err, size_t errlen)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "--host must be an IPv4 address, got '%s'", host);
+        return false;
+    }
+    s->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, s,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
+    if (s->daemon == NULL) {
+        snprintf(err, errlen, "cannot listen on %s:%d", host, port);
+        return false;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = info != NULL ? (int)info->port : port;
+    return true;
+}
+
+void sb_server_free(sb_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->daemon != NULL)
+        MHD_stop_daemon(s->daemon);
+    if (s->states != NULL)
+        for (size_t m = 0; m < s->nmodules; m++)
+            sb_modules[m]->destroy(s->states[m]);
+    free(s->states);
+    free(s->endpoints);
+    sb_fault_state_free(s->faults);
+    sb_stats_free(s->stats);
+    pthread_mutex_destroy(&s->control_mu);
+    free(s);
+}

@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Self-test of flowetl-sandbox: reads everything the Posiflora API serves the way
+a careful client would, recomputes the ground truth from the responses alone with
+exact decimals, and compares it with GET /_sandbox/truth; then checks advance,
+incremental filters, every fault switch, reset and determinism.
+
+usage: selftest.py path/to/flowetl-sandbox [--scale X]
+Exits non-zero on the first failed check. Standard library only."""
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from decimal import Decimal
+
+CREDS = {"data": {"type": "sessions", "attributes": {"username": "demo", "password": "demo-secret"}}}
+checks = 0
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    if not cond:
+        print("FAIL:", what)
+        sys.exit(1)
+
+
+class Sandbox:
+    def __init__(self, binary, *args):
+        self.dir = tempfile.mkdtemp(prefix="sbtest")
+        pf = os.path.join(self.dir, "port")
+        self.proc = subprocess.Popen([binary, "--port-file", pf, *args], stdout=subprocess.PIPE)
+        for _ in range(1200):
+            if os.path.exists(pf):
+                break
+            time.sleep(0.05)
+        self.port = int(open(pf).read())
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.token = None
+
+    def stop(self):
+        self.conn.close()
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(30)
+        check(rc == 0, "sandbox exits 0 on SIGTERM (rc %s)" % rc)
+
+    def raw(self, method, path, body=None, headers=None):
+        """Returns (status, headers dict, body bytes); reconnects after a cut."""
+        h = dict(headers or {})
+        data = json.dumps(body).encode() if body is not None else None
+        if data is not None:
+            h["Content-Type"] = "application/vnd.api+json"
+        try:
+            self.conn.request(method, path, body=data, headers=h)
+            r = self.conn.getresponse()
+            payload = r.read()
+            return r.status, dict(r.getheaders()), payload
+        except (http.client.IncompleteRead, http.client.RemoteDisconnected, ConnectionError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            return None, {}, b""
+
+    def control(self, method, what):
+        st, _, body = self.raw(method, "/_sandbox/" + what)
+        check(st == 200, "control %s answers 200 (got %s: %r)" % (what, st, body[:200]))
+        return body.decode()
+
+    def login(self):
+        st, _, body = self.raw("POST", "/posiflora/api/v1/sessions", CREDS)
+        check(st == 200, "login answers 200")
+        attrs = json.loads(body)["data"]["attributes"]
+        self.token, self.refresh_token = attrs["accessToken"], attrs["refreshToken"]
+        return attrs
+
+    def api(self, path, expect=200):
+        st, hdrs, body = self.raw("GET", "/posiflora/api" + path,
+                                  headers={"Authorization": "Bearer " + self.token})
+        check(st == expect, "GET %s answers %s (got %s: %r)" % (path, expect, st, body[:300]))
+        check(hdrs.get("Content-Type") == "application/vnd.api+json", "JSON:API content type")
+        return json.loads(body, parse_float=Decimal)
+
+    def read_all(self, path, sep="?"):
+        """Pages through a list with page[size]=100; returns (records, first meta)."""
+        out, meta, number = [], None, 1
+        while True:
+            doc = self.api("%s%spage[size]=100&page[number]=%d" % (path, sep, number))
+            if meta is None:
+                meta = doc["meta"]
+            check(doc["meta"]["page"] == {"number": number, "size": 100}, "meta.page echoes the page")
+            if not doc["data"]:
+                break
+            out.extend(doc["data"])
+            number += 1
+        check(len(out) == meta["total"], "%s: read %d rows = meta.total %d" % (path, len(out), meta["total"]))
+        check(len({r["id"] for r in out}) == len(out), "%s: ids are unique" % path)
+        return out, meta
+
+
+def dec(v):
+    """A money value sent as a JSON number or a decimal string."""
+    check(isinstance(v, (int, Decimal, str)) and not isinstance(v, bool), "money is number or string")
+    return Decimal(v) if not isinstance(v, Decimal) else v
+
+
+def fmt4(d):
+    return "%.4f" % d
+
+
+def truth_from_api(stores, cats, items, bouquets, customers, orders, details):
+    m = {}
+    m["stores.count"] = str(len(stores))
+    m["categories.count"] = str(len(cats))
+    m["products.count"] = str(len(items) + len(bouquets))
+    m["customers.count"] = str(len(customers))
+    groups = {"new": "open", "assembled": "open", "courier": "open", "done": "completed",
+              "canceled": "canceled", "notAccepted": "canceled", "returned": "returned"}
+    cnt = defaultdict(int)
+    sums = defaultdict(Decimal)
+    for o in orders:
+        a = o["attributes"]
+        total = dec(a["totalAmount"])
+        cnt["orders.count"] += 1
+        sums["orders.total"] += total
+        sums["orders.paid_total"] += dec(a["paymentsAmount"])
+        cnt["orders.status_group." + groups[a["status"]]] += 1
+        if o["relationships"]["customer"]["data"] is None:
+            cnt["orders.no_customer"] += 1
+        cnt["day.%s.orders" % a["date"]] += 1
+        sums["day.%s.total" % a["date"]] += total
+        sid = o["relationships"]["store"]["data"]["id"]
+        cnt["store.%s.orders" % sid] += 1
+        sums["store.%s.total" % sid] += total
+        for inc in details[o["id"]].get("included", []):
+            ia = inc["attributes"]
+            if inc["type"] == "order-lines":
+                cnt["order_lines.count"] += 1
+                sums["order_lines.quantity"] += dec(ia["qty"])
+                sums["order_lines.line_total"] += dec(ia["totalAmount"])
+            elif inc["type"] == "order-payments":
+                cnt["payments.count"] += 1
+                sign = 1 if ia["paymentType"] == "payment" else -1
+                sums["payments.amount"] += sign * dec(ia["amount"])
+                sums["payments.bonus_amount"] += dec(ia["bonusAmount"])
+    for s in stores:
+        cnt["store.%s.orders" % s["id"]] += 0
+        sums["store.%s.total" % s["id"]] += 0
+    for k in ("orders.no_customer", "orders.status_group.open", "orders.status_group.completed",
+              "orders.status_group.canceled", "orders.status_group.returned"):
+        cnt[k] += 0
+    for k, v in cnt.items():
+        m[k] = str(v)
+    for k, v in sums.items():
+        m[k] = fmt4(v)
+    return m
+
+
+def truth_from_sandbox(sb):
+    lines = sb.control("GET", "truth").splitlines()
+    check(lines == sorted(lines, key=lambda s: s.encode()), "truth lines are sorted byte-wise")
+    return {l.split("\t")[1]: l.split("\t")[2] for l in lines if l.startswith("posiflora\t")}
+
+
+def check_order_detail(o, doc):
+    """One order's detail: the lines add up, payments match paymentsAmount."""
+    a = doc["data"]["attributes"]
+    inc = doc.get("included", [])
+    lines = [i for i in inc if i["type"] == "order-lines"]
+    pays = [i for i in inc if i["type"] == "order-payments"]
+    methods = {i["id"] for i in inc if i["type"] == "payment-methods"}
+    check(len(lines) == len(doc["data"]["relationships"]["lines"]["data"]) >= 1, "lines included")
+    check(sum(dec(l["attributes"]["totalAmount"]) for l in lines) == dec(a["totalAmount"]),
+          "order %s: line totals add up to totalAmount" % o)
+    for l in lines:
+        la = l["attributes"]
+        check(dec(la["amount"]) == dec(la["qty"]) * dec(la["price"]), "amount = qty x price")
+        if la["manualSetting"]:
+            check(dec(la["totalAmount"]) > dec(la["amount"]), "a manual line is a markup")
+    paid = sum((1 if p["attributes"]["paymentType"] == "payment" else -1) * dec(p["attributes"]["amount"])
+               for p in pays)
+    check(paid == dec(a["paymentsAmount"]), "order %s: payments add up to paymentsAmount" % o)
+    for p in pays:
+        check(dec(p["attributes"]["amount"]) > 0, "payment amounts are positive")
+        check(p["relationships"]["method"]["data"]["id"] in methods, "payment method included")
+
+
+def read_everything(sb):
+    stores, smeta = sb.read_all("/v1/stores")
+    check("revision" in smeta, "stores meta has revision")
+    cats, _ = sb.read_all("/v1/categories")
+    items, _ = sb.read_all("/v1/inventory-items")
+    bouquets, bmeta = sb.read_all("/v1/bouquets")
+    check("revision" in bmeta and "totalAmount" in bmeta, "bouquets meta")
+    customers, cmeta = sb.read_all("/v1/customers")
+    check("revision" in cmeta, "customers meta has revision")
+    orders, ometa = sb.read_all("/v1/orders", "?sort=updatedAt&")
+    keys = [(o["attributes"]["updatedAt"], o["id"]) for o in orders]
+    check(keys == sorted(keys), "sort=updatedAt is ordered, ties by id")
+    check(all("lines" not in o["relationships"] for o in orders), "the order list has no lines")
+    details = {}
+    for o in orders:
+        doc = sb.api("/v1/orders/%s?include=lines,payments,payments.method" % o["id"])
+        check_order_detail(o["id"], doc)
+        details[o["id"]] = doc
+    return stores, cats, items, bouquets, customers, orders, details, ometa, cmeta
+
+
+def compare_truth(sb, data, what):
+    got = truth_from_api(*data[:7])
+    want = truth_from_sandbox(sb)
+    check(len(want) > 20 and len(got) > 20, "%s: truth has its metrics" % what)
+    diff = sorted(set(got.items()) ^ set(want.items()))
+    check(not diff, "%s: truth recomputed from the API equals /_sandbox/truth; diff %s" % (what, diff[:6]))
+
+
+def test_shapes(sb):
+    st, _, body = sb.raw("POST", "/posiflora/api/v1/sessions",
+                         {"data": {"type": "sessions", "attributes": {"username": "demo", "password": "no"}}})
+    check(st == 401 and json.loads(body)["errors"][0]["status"] == "401", "wrong password: 401")
+    attrs = sb.login()
+    check(attrs["expireAt"].endswith("+00:00") and attrs["accessToken"].count(".") == 2, "session shape")
+    doc = sb.api("/v1/orders?page[size]=101", 422)
+    check(doc == {"errors": [{"status": "422", "title": "Page size must be leas or equal than 100",
+                              "source": {"parameter": "page[size]"}}]}, "422 body for page[size]=101")
+    check(sb.api("/v1/orders/00000000-0000-4000-8000-000000000000", 404)["errors"][0]["status"] == "404",
+          "unknown order: 404")
+    doc = sb.api("/v1/orders?page[size]=5&page[number]=100000")
+    check(doc["data"] == [] and doc["meta"]["total"] > 0, "past the last page: empty data")
+    doc = sb.api("/v1/inventory-items?page[size]=20&include=category")
+    cat_ids = {i["relationships"]["category"]["data"]["id"] for i in doc["data"]}
+    check({c["id"] for c in doc["included"]} == cat_ids, "include=category fills included")
+    doc = sb.api("/v1/orders?page[size]=100&filter[statuses][]=done&filter[statuses][]=returned")
+    check(all(o["attributes"]["status"] in ("done", "returned") for o in doc["data"]), "status filter")
+    st, _, _ = sb.raw("GET", "/posiflora/api/v1/stores", headers={"Authorization": "Bearer nope"})
+    check(st == 401, "bad bearer: 401")
+
+
+def test_faults(sb):
+    path = "/posiflora/api/v1/stores"
+    auth = {"Authorization": "Bearer " + sb.token}
+    sb.control("POST", "faults?p429=1&retry_after=4")
+    st, h, body = sb.raw("GET", path, headers=auth)
+    check(st == 429 and h.get("Retry-After") == "4" and b"errors" in body, "p429: 429 with Retry-After")
+    sb.control("POST", "faults?burst500=2")
+    got = [sb.raw("GET", path, headers=auth)[0] for _ in range(3)]
+    check(got == [500, 500, 200], "burst500=2: two 500s then 200 (got %s)" % got)
+    sb.control("POST", "faults?pcut=1")
+    st, _, _ = sb.raw("GET", path, headers=auth)
+    check(st is None, "pcut=1: body cut off")
+    sb.control("POST", "faults?malformed=stores")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    try:
+        json.loads(body)
+        ok = False
+    except ValueError:
+        ok = True
+    check(st == 200 and ok, "malformed=stores: invalid JSON")
+    sb.control("POST", "faults?token_ttl=1")
+    time.sleep(1.1)
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 401 and b"Token expired" in body, "token_ttl=1: token expires")
+    st, _, body = sb.raw("PATCH", "/posiflora/api/v1/sessions",
+                         {"data": {"type": "sessions", "attributes": {"refreshToken": sb.refresh_token}}})
+    check(st == 200, "refresh works")
+    sb.control("POST", "faults?refresh_fail=1")
+    st, _, _ = sb.raw("PATCH", "/posiflora/api/v1/sessions",
+                      {"data": {"type": "sessions", "attributes": {"refreshToken": sb.refresh_token}}})
+    check(st == 401, "refresh_fail=1: refresh answers 401")
+    sb.control("POST", "faults?slow_ms=200")
+    t0 = time.time()
+    sb.raw("GET", path, headers=auth)
+    check(time.time() - t0 >= 0.2, "slow_ms delays API answers")
+    t0 = time.time()
+    sb.control("GET", "stats")
+    check(time.time() - t0 < 0.2, "control endpoints never fault")
+    sb.control("POST", "faults")
+    stats = dict(l.split("\t") for l in sb.control("GET", "stats").splitlines())
+    check(int(stats["status_429"]) >= 1 and int(stats["cut"]) >= 1 and int(stats["malformed"]) >= 1,
+          "stats count faults")
+    check(int(stats["requests.stores"]) >= 8, "stats count faulted requests per endpoint")
+    sb.login()
+
+
+def test_advance(sb, before):
+    ometa, cmeta = before[7], before[8]
+    clock0 = dict(l.split("\t")[1:] for l in sb.control("GET", "truth").splitlines()
+                  if l.startswith("sandbox\t"))["clock"]
+    out = sb.control("POST", "advance?steps=3")
+    changes = {l.split("\t")[1]: int(l.split("\t")[2]) for l in out.splitlines() if "changes." in l}
+    check(changes["changes.orders_created"] > 0 and changes["changes.customers_updated"] > 0, "advance changes")
+    # Incremental orders: everything updated since the old clock, merged over the old read.
+    new_orders, _ = sb.read_all("/v1/orders", "?filter[updatedAt][from]=%s&sort=updatedAt&" % clock0)
+    check(len(new_orders) >= changes["changes.orders_created"], "updatedAt filter finds the new orders")
+    orders = {o["id"]: o for o in before[5]}
+    details = dict(before[6])
+    for o in new_orders:
+        orders[o["id"]] = o
+        details[o["id"]] = sb.api("/v1/orders/%s?include=lines,payments,payments.method" % o["id"])
+    check(len(orders) == len(before[5]) + changes["changes.orders_created"], "new orders counted once")
+    by_rev, _ = sb.read_all("/v1/orders", "?filter[revision]=%d&" % (ometa["revision"] + 1))
+    check({o["id"] for o in by_rev} == {o["id"] for o in new_orders}, "revision filter = updatedAt filter")
+    # Incremental customers from the revision recorded before.
+    custs = {c["id"]: c for c in before[4]}
+    changed, _ = sb.read_all("/v1/customers", "?filter[revision]=%d&" % (cmeta["revision"] + 1))
+    for c in changed:
+        custs[c["id"]] = c
+    check(len(custs) == len(before[4]) + changes["changes.customers_created"], "customers by revision")
+    data = (before[0], before[1], before[2], before[3], list(custs.values()), list(orders.values()), details)
+    compare_truth(sb, data, "after advance")
+
+
+def main():
+    binary = sys.argv[1]
+    scale = sys.argv[sys.argv.index("--scale") + 1] if "--scale" in sys.argv else "0.2"
+    sb = Sandbox(binary, "--scale", scale, "--seed", "3")
+    test_shapes(sb)
+    initial_truth = sb.control("GET", "truth")
+    data = read_everything(sb)
+    compare_truth(sb, data, "initial data")
+    test_faults(sb)
+    test_advance(sb, data)
+    sb.control("POST", "reset")
+    check(sb.control("GET", "truth") == initial_truth, "reset restores the initial data")
+    twin = Sandbox(binary, "--scale", scale, "--seed", "3")
+    twin.login()
+    check(twin.control("GET", "truth") == initial_truth, "same seed, same truth")
+    page = "/v1/orders?page[size]=50&page[number]=2&sort=-modifiedAt"
+    check(twin.api(page) == sb.api(page), "same seed, same pages")
+    twin.stop()
+    sb.stop()
+    print("selftest: %d checks passed" % checks)
+
+
+if __name__ == "__main__":
+    main()
