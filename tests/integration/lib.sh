@@ -23,6 +23,13 @@ FE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${FLOWETL_BIN:=$SOURCE_DIR/build/flowetl}"
 : "${SANDBOX_BIN:=$SOURCE_DIR/build/sandbox/flowetl-sandbox}"
 
+# Per-system helpers (config_section_<system>, ...) live in lib_<system>.sh.
+for fe_lib in "$FE_LIB_DIR"/lib_*.sh; do
+    # shellcheck source=/dev/null
+    [[ -e $fe_lib ]] && source "$fe_lib"
+done
+unset fe_lib
+
 # The source section every test config has; `run posiflora_test.orders` names it.
 SOURCE=posiflora_test
 SANDBOX_PASSWORD=demo-secret
@@ -329,27 +336,40 @@ sandbox_stat() {
 # from the environment (${FE_IT_PASSWORD}), so env expansion is always exercised.
 # LOOKBACK (e.g. 0s) sets the source's look-back window when set; RATE_LIMIT the
 # requests per second (default 1000: the sandbox does not limit).
+# config_section_posiflora: the [source.posiflora_test] section for the sandbox.
+# Other systems define config_section_<system> in lib_<system>.sh beside this file.
+config_section_posiflora() {
+    export FE_IT_PASSWORD=$SANDBOX_PASSWORD
+    echo "[source.posiflora_test]"
+    echo "type = posiflora"
+    echo "base_url = $SANDBOX_URL/posiflora/api"
+    echo "username = demo"
+    # shellcheck disable=SC2016 # a literal ${VAR} for flowetl to expand
+    echo 'password = ${FE_IT_PASSWORD}'
+    echo "timezone = Europe/Moscow"
+}
+
+# write_config [LINE...]: $T/flowetl.conf with one source section per system in
+# SYSTEMS (default "posiflora"), named <system>_test. LINEs are added to every
+# section; CONFIG_EXTRA_<system> (newline-separated lines) to that system's only.
 write_config() {
     CONF=$T/flowetl.conf
-    export FE_IT_PASSWORD=$SANDBOX_PASSWORD
+    local system line extra
     {
         echo "[warehouse]"
         echo "dsn = host=$PGHOST user=postgres dbname=dw"
-        echo
-        echo "[source.$SOURCE]"
-        echo "type = posiflora"
-        echo "base_url = $SANDBOX_URL/posiflora/api"
-        echo "username = demo"
-        # shellcheck disable=SC2016 # a literal ${VAR} for flowetl to expand
-        echo 'password = ${FE_IT_PASSWORD}'
-        echo "timezone = Europe/Moscow"
-        # The sandbox has no rate limit: do not wait on the polite default.
-        echo "rate_limit = ${RATE_LIMIT:-1000}"
-        echo "rate_burst = 100"
-        [[ -z ${LOOKBACK:-} ]] || echo "lookback = $LOOKBACK"
-        local line
-        for line in "$@"; do
-            echo "$line"
+        for system in ${SYSTEMS:-posiflora}; do
+            echo
+            "config_section_$system"
+            # The sandbox has no rate limit: do not wait on the polite default.
+            echo "rate_limit = ${RATE_LIMIT:-1000}"
+            echo "rate_burst = 100"
+            [[ -z ${LOOKBACK:-} ]] || echo "lookback = $LOOKBACK"
+            for line in "$@"; do
+                echo "$line"
+            done
+            extra=CONFIG_EXTRA_$system
+            [[ -z ${!extra:-} ]] || echo "${!extra}"
         done
     } >"$CONF"
 }
@@ -366,103 +386,36 @@ truth_value() {
     truth posiflora | awk -F'\t' -v m="$1" '$2 == m { print $3 }'
 }
 
-# warehouse_truth [SOURCE_NAME]: the truth's metric lines (see docs/internals.md)
-# computed from the warehouse for one source, sorted byte-wise. Needs PGHOST etc.
-# Unknown members (key 0) and inferred members are not counted as dimension rows.
-# Stores, categories and customers count what the API serves, including rows the
-# source flags as deleted (is_deleted); products, orders, lines and payments count
-# live rows only (lines and payments dropped from an order are is_deleted).
+# warehouse_truth SOURCE_NAME [SYSTEM]: the truth's metric lines (docs/internals.md)
+# computed from the warehouse for one source by truth_<system>.sql beside this file,
+# sorted byte-wise. SYSTEM defaults to posiflora. Needs PGHOST etc.
 warehouse_truth() {
-    psql -XAtq -v ON_ERROR_STOP=1 -v src="${1:-$SOURCE}" -f - <<'SQL' | LC_ALL=C sort
-set datestyle = 'ISO';
-with src as (
-    select source_key, system from dw.dim_source where name = :'src'
-), o as (
-    select f.* from dw.fact_order f join src using (source_key) where not f.is_deleted
-), l as (
-    select f.* from dw.fact_order_line f join src using (source_key) where not f.is_deleted
-), p as (
-    select f.* from dw.fact_payment f join src using (source_key) where not f.is_deleted
-), st as (
-    -- Every store served gets store.ID lines, with or without orders.
-    select d.* from dw.dim_store d join src using (source_key)
-     where d.store_key <> 0 and d.kind = 'store'
-       and (not d.is_inferred or d.store_key in (select store_key from o))
-), m(metric, value) as (
-    select 'stores.count', count(*)::text
-      from dw.dim_store d join src using (source_key)
-     where d.store_key <> 0 and d.kind = 'store' and not d.is_inferred
-    union all
-    select 'categories.count', count(*)::text
-      from dw.dim_category d join src using (source_key)
-     where d.category_key <> 0 and not d.is_inferred
-    union all
-    select 'products.count', count(*)::text
-      from dw.dim_product d join src using (source_key)
-     where d.product_key <> 0 and not d.is_inferred and not d.is_deleted
-    union all
-    select 'customers.count', count(*)::text
-      from dw.dim_customer d join src using (source_key)
-     where d.customer_key <> 0 and not d.is_inferred
-    union all
-    select 'orders.count', count(*)::text from o
-    union all
-    select 'orders.total', coalesce(sum(total), 0)::numeric(20,4)::text from o
-    union all
-    select 'orders.paid_total', coalesce(sum(paid_total), 0)::numeric(20,4)::text from o
-    union all
-    select 'orders.status_group.' || g, (select count(*) from o where o.status_group = g)::text
-      from unnest(array['open', 'completed', 'canceled', 'returned']) g
-    union all
-    select 'orders.no_customer', count(*)::text from o where customer_key = 0
-    union all
-    select 'order_lines.count', count(*)::text from l
-    union all
-    select 'order_lines.quantity', coalesce(sum(quantity), 0)::numeric(20,4)::text from l
-    union all
-    select 'order_lines.line_total', coalesce(sum(line_total), 0)::numeric(20,4)::text from l
-    union all
-    select 'payments.count', count(*)::text from p
-    union all
-    select 'payments.amount', coalesce(sum(amount), 0)::numeric(20,4)::text from p
-    union all
-    select 'payments.bonus_amount', coalesce(sum(bonus_amount), 0)::numeric(20,4)::text from p
-    union all
-    select 'day.' || d.date::text || '.orders', count(*)::text
-      from o join dw.dim_date d on d.date_key = o.order_date_key group by d.date
-    union all
-    select 'day.' || d.date::text || '.total', coalesce(sum(o.total), 0)::numeric(20,4)::text
-      from o join dw.dim_date d on d.date_key = o.order_date_key group by d.date
-    union all
-    select 'store.' || s.store_id || '.orders', count(o.order_key)::text
-      from st s left join o on o.store_key = s.store_key group by s.store_id
-    union all
-    select 'store.' || s.store_id || '.total', coalesce(sum(o.total), 0)::numeric(20,4)::text
-      from st s left join o on o.store_key = s.store_key group by s.store_id
-)
-select src.system || E'\t' || m.metric || E'\t' || m.value from m cross join src;
-SQL
+    local system=${2:-posiflora}
+    psql -XAtq -v ON_ERROR_STOP=1 -v src="${1:-$SOURCE}" -f "$FE_LIB_DIR/truth_$system.sql" |
+        LC_ALL=C sort
 }
 
 # assert_truth_matches [LABEL]: the sandbox's truth equals the warehouse's, line for
 # line; on a mismatch the diff (truth = "-", warehouse = "+") is printed.
 assert_truth_matches() {
-    local label=${1:-"warehouse matches the sandbox truth"}
-    truth posiflora >"$T/truth.txt"
-    warehouse_truth "$SOURCE" >"$T/warehouse.txt" 2>"$T/warehouse.err" || {
-        not_ok "$label (warehouse query failed)"
-        note_file "$T/warehouse.err"
-        return 0
-    }
-    if [[ ! -s $T/truth.txt ]]; then
-        not_ok "$label (the sandbox truth is empty)"
-    elif diff -u --label truth --label warehouse "$T/truth.txt" "$T/warehouse.txt" \
-        >"$T/truth.diff"; then
-        ok "$label ($(wc -l <"$T/truth.txt") metrics)"
-    else
-        not_ok "$label"
-        note "$(head -n 60 "$T/truth.diff")"
-    fi
+    local label=${1:-"warehouse matches the sandbox truth"} system
+    for system in ${SYSTEMS:-posiflora}; do
+        truth "$system" >"$T/truth.txt"
+        warehouse_truth "${system}_test" "$system" >"$T/warehouse.txt" 2>"$T/warehouse.err" || {
+            not_ok "$label: $system (warehouse query failed)"
+            note_file "$T/warehouse.err"
+            continue
+        }
+        if [[ ! -s $T/truth.txt ]]; then
+            not_ok "$label: $system (the sandbox truth is empty)"
+        elif diff -u --label truth --label warehouse "$T/truth.txt" "$T/warehouse.txt" \
+            >"$T/truth.diff"; then
+            ok "$label: $system ($(wc -l <"$T/truth.txt") metrics)"
+        else
+            not_ok "$label: $system"
+            note "$(head -n 60 "$T/truth.diff")"
+        fi
+    done
 }
 
 # ---------------------------------------------------------------- setup/teardown
