@@ -95,10 +95,31 @@ static source_job *job_for(source_job *jobs, int njobs, const char *name, size_t
     return NULL;
 }
 
+/* Every name in a source's `streams` key must be a stream of its type: a typo
+ * would otherwise silently skip a stream every night. */
+static bool configured_streams_exist(const source_job *job)
+{
+    const char *item;
+    size_t len;
+    for (size_t i = 0; conf_list_at(job->conf, "streams", i, &item, &len); i++) {
+        if (find_stream(job->def, item, len))
+            continue;
+        char names[512];
+        stream_names(job->def, names, sizeof names);
+        log_error(NULL, "[source.%s] streams: unknown stream '%.*s' (type %s has: %s)",
+                  job->conf->name, (int)len, item, job->def->type, names);
+        return false;
+    }
+    return true;
+}
+
 /* Fills the jobs' stream lists from the targets. Returns false (after printing
  * why) when a target names an unknown source or stream. */
 static bool select_streams(source_job *jobs, int njobs, const run_request *req)
 {
+    for (int i = 0; i < njobs; i++)
+        if (!configured_streams_exist(&jobs[i]))
+            return false;
     if (req->ntargets == 0) {
         for (int i = 0; i < njobs; i++)
             job_add_configured_streams(&jobs[i]);

@@ -53,6 +53,12 @@ assert_exit 2 "an unknown stream exits 2"
 flowetl run no_such_source
 assert_exit 2 "an unknown source exits 2"
 
+# A typo in the config's `streams` list must not silently skip a stream.
+{ cat "$CONF"; echo "streams = stores, custmers"; } >"$T/typo.conf"
+flowetl_bare -c "$T/typo.conf" run
+assert_exit 2 "an unknown stream in the streams key exits 2"
+assert_stderr_contains "unknown stream 'custmers'"
+
 # A socket directory with no server behind it.
 mkdir -p "$T/nopg"
 sed "s|^dsn = .*|dsn = host=$T/nopg user=postgres dbname=dw connect_timeout=5|" "$CONF" \
