@@ -7,6 +7,7 @@
 #   4. build-asan/  Debug + ASan/UBSan build; ctest there runs the unit and the
 #                   integration tests under the sanitizers
 #   5. the unit tests once more, from build/, under valgrind
+#   6. flowetl itself under valgrind, end to end (full load; malformed JSON)
 #
 # The last line is "N passed, N failed" (ctest tests); the exit status is non-zero
 # when any step failed. No terminal needed (CI=true, no colours).
@@ -142,6 +143,32 @@ if ((release_ok)) && [[ ${SKIP_VALGRIND:-0} != 1 ]]; then
     done < <(unit_tests)
     echo "$vg_count unit tests under valgrind, ${#vg_fail[@]} failed"
     ((${#vg_fail[@]} == 0)) || fail_step "valgrind: ${vg_fail[*]}"
+fi
+
+# ---------------------------------------------------------------- 6. valgrind e2e
+# The real binary under valgrind, end to end: a full load with re-run and status,
+# and a malformed-JSON failure (the error paths). Any memory error or definite leak
+# makes flowetl exit 99, which fails the test.
+if ((release_ok)) && [[ ${SKIP_VALGRIND:-0} != 1 ]]; then
+    step "flowetl end to end under valgrind ($BUILD_DIR/)"
+    vg_dir=$(mktemp -d)
+    cat >"$vg_dir/flowetl" <<WRAP
+#!/bin/sh
+exec valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \\
+    --errors-for-leak-kinds=definite "$ROOT/$BUILD_DIR/flowetl" "\$@"
+WRAP
+    chmod +x "$vg_dir/flowetl"
+    for it in it_full_load it_malformed; do
+        if FLOWETL_BIN=$vg_dir/flowetl SANDBOX_BIN=$ROOT/$BUILD_DIR/sandbox/flowetl-sandbox \
+            SOURCE_DIR=$ROOT bash "tests/integration/$it.sh" >"$vg_dir/$it.log" 2>&1; then
+            echo "ok   $it (flowetl under valgrind)"
+        else
+            echo "FAIL $it (flowetl under valgrind)"
+            tail -n 60 "$vg_dir/$it.log"
+            fail_step "valgrind e2e: $it"
+        fi
+    done
+    rm -rf "$vg_dir"
 fi
 
 # ---------------------------------------------------------------- summary
