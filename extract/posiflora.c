@@ -1,10 +1,10 @@
-/* posiflora: requests, paging, cursors and checkpoints of the Posiflora source.
- * Records are turned into rows by transform/posiflora_map.c; the session lives in
- * posiflora_session.c. See posiflora.h and README.md ("Streams and cursors"). */
+/* posiflora: streams, requests, cursors and checkpoints of the Posiflora source.
+ * Lists are paged by posiflora_pages.c; records are turned into rows by
+ * transform/posiflora_map.c; the session lives in posiflora_session.c. See
+ * posiflora.h and README.md ("Streams and cursors"). */
 #include "posiflora.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +14,9 @@
 #include "../transform/posiflora_map.h"
 #include "../transform/timeutil.h"
 #include "../transform/utf8.h"
+#include "posiflora_pages.h"
 #include "posiflora_session.h"
 
-#define ACCEPT_HEADER "Accept: application/vnd.api+json"
-/* One JSON:API resource of a list or detail: far below this in practice. */
-#define RECORD_MAX ((size_t)4 << 20)
-/* Without meta.total, a list longer than this many pages is taken for a server
- * that ignores page[number]; with it, meta.total + PAGES_SLACK pages. */
-#define PAGES_MAX 1000000L
-#define PAGES_SLACK 100L
-#define PAGE_SIZE_MAX 100 /* more is answered with 422 */
 #define DETAIL_INCLUDE "lines,payments,payments.method"
 
 #define TRY(expr)                                                                                  \
@@ -113,12 +106,12 @@ static fe_rc opts_load(const source_conf *conf, posi_opts *o, fe_err *err)
         return rc;
     }
     o->base = buf_take(&b, NULL);
-    o->page_size = conf_long_or(conf, "page_size", PAGE_SIZE_MAX);
-    if (o->page_size < 1 || o->page_size > PAGE_SIZE_MAX)
+    o->page_size = conf_long_or(conf, "page_size", POSIFLORA_PAGE_SIZE_MAX);
+    if (o->page_size < 1 || o->page_size > POSIFLORA_PAGE_SIZE_MAX)
         rc = fe_err_set(err, FE_ECONFIG,
                         "[source.%s] page_size must be 1..%d (Posiflora answers "
                         "422 above %d)",
-                        conf->name, PAGE_SIZE_MAX, PAGE_SIZE_MAX);
+                        conf->name, POSIFLORA_PAGE_SIZE_MAX, POSIFLORA_PAGE_SIZE_MAX);
     if (rc == FE_OK)
         rc = opts_currency(conf, o, err);
     if (!conf_duration(conf, "lookback", &o->lookback_us))
@@ -203,255 +196,6 @@ static fe_rc reject_order(stream_ctx *ctx, const char *order_id, const char *raw
     return stream_reject(ctx, NULL, raw, order_id, reason, err);
 }
 
-/* ---- URLs ------------------------------------------------------------------- */
-
-static bool url_param(buf *u, const char *name, const char *value)
-{
-    char last = u->len ? u->data[u->len - 1] : '?';
-    return (last == '?' || buf_putc(u, '&')) && buf_put_urlenc(u, name) && buf_putc(u, '=') &&
-           buf_put_urlenc(u, value);
-}
-
-static bool url_param_long(buf *u, const char *name, long value)
-{
-    char text[24];
-    snprintf(text, sizeof text, "%ld", value);
-    return url_param(u, name, text);
-}
-
-typedef struct {
-    const char *path;                       /* "/v1/customers" */
-    const char *include;                    /* or NULL */
-    const char *filter_name, *filter_value; /* one filter, or NULL */
-    const char *sort;                       /* or NULL */
-} list_query;
-
-static bool list_url(buf *u, const posi_opts *o, const list_query *q, long page)
-{
-    return buf_puts(u, o->base) && buf_puts(u, q->path) && buf_putc(u, '?') &&
-           (!q->include || url_param(u, "include", q->include)) &&
-           (!q->filter_name || url_param(u, q->filter_name, q->filter_value)) &&
-           (!q->sort || url_param(u, "sort", q->sort)) && url_param_long(u, "page[number]", page) &&
-           url_param_long(u, "page[size]", o->page_size);
-}
-
-/* ---- the page reader: one list page after another ------------------------ */
-
-enum { REC_DATA = 0, REC_INCLUDED = 1, REC_ROOT = 2 };
-
-typedef struct page_reader page_reader;
-/* Called for each "data[]" and "included[]" record as it closes. */
-typedef fe_rc (*page_record_fn)(page_reader *pr, int which, const json_rec *rec, fe_err *err);
-
-struct page_reader {
-    http_client *http;
-    stream_stats *stats; /* may be NULL */
-    posiflora_session *sess;
-    json_stream *js;
-    page_record_fn on_record;
-    void (*on_reset)(page_reader *pr); /* a page starts (again): drop what it gave */
-    void *user;
-    /* the page being read */
-    int64_t page_rows;
-    int64_t meta_total; /* -1 when not given */
-    char meta_revision[24];
-    uint64_t ids_hash;
-    /* over the whole list */
-    char first_revision[24];
-};
-
-/* Digits only (meta.total and meta.revision are numbers, or numeric strings). */
-static bool parse_count(const char *text, int64_t *out)
-{
-    char *end;
-    if (!text || *text < '0' || *text > '9')
-        return false;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-static void read_meta(page_reader *pr, const json_rec *rec)
-{
-    int64_t v;
-    if (parse_count(json_rec_str(rec, "meta.total"), &v))
-        pr->meta_total = v;
-    if (parse_count(json_rec_str(rec, "meta.revision"), &v))
-        snprintf(pr->meta_revision, sizeof pr->meta_revision, "%" PRId64, v);
-}
-
-/* FNV-1a over the page's ids, to see a page that repeats the previous one. */
-static void hash_id(page_reader *pr, const char *id)
-{
-    for (const char *p = id ? id : ""; *p; p++)
-        pr->ids_hash = (pr->ids_hash ^ (unsigned char)*p) * UINT64_C(1099511628211);
-    pr->ids_hash = (pr->ids_hash ^ 0xff) * UINT64_C(1099511628211);
-}
-
-static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *err)
-{
-    page_reader *pr = ctx;
-    if (which == REC_ROOT) {
-        read_meta(pr, rec);
-        return FE_OK;
-    }
-    if (which == REC_DATA) {
-        pr->page_rows++;
-        hash_id(pr, json_rec_str(rec, "id"));
-    }
-    return pr->on_record ? pr->on_record(pr, which, rec, err) : FE_OK;
-}
-
-static void page_start(page_reader *pr)
-{
-    json_stream_reset(pr->js);
-    pr->page_rows = 0;
-    pr->meta_total = -1;
-    pr->meta_revision[0] = '\0';
-    pr->ids_hash = UINT64_C(14695981039346656037);
-    if (pr->on_reset)
-        pr->on_reset(pr);
-}
-
-/* A parse or mapping failure aborts the transfer; http reports it with the URL. */
-static fe_rc page_sink_data(void *ctx, const char *data, size_t len, fe_err *err)
-{
-    page_reader *pr = ctx;
-    return json_stream_feed(pr->js, data, len, err);
-}
-
-static void page_sink_reset(void *ctx)
-{
-    page_start(ctx);
-}
-
-static page_reader *page_reader_new(http_client *http, stream_stats *stats, posiflora_session *sess,
-                                    page_record_fn fn, void *user)
-{
-    static const char *const paths[] = {"data[]", "included[]", "."};
-    page_reader *pr = calloc(1, sizeof *pr);
-    if (!pr)
-        return NULL;
-    *pr = (page_reader){.http = http, .stats = stats, .sess = sess, .on_record = fn, .user = user};
-    pr->js = json_stream_new(paths, 3, false, RECORD_MAX, on_page_record, pr);
-    if (!pr->js) {
-        free(pr);
-        return NULL;
-    }
-    return pr;
-}
-
-static void page_reader_free(page_reader *pr)
-{
-    if (!pr)
-        return;
-    json_stream_free(pr->js);
-    free(pr);
-}
-
-/* GETs one page into the reader. A 401 renews the session and retries once. */
-static fe_rc fetch_page(page_reader *pr, const char *url, const char *what, fe_err *err)
-{
-    for (int attempt = 0;; attempt++) {
-        http_result res = {0};
-        fe_rc rc = attempt == 0 ? posiflora_session_ensure(pr->sess, pr->http, pr->stats, err)
-                                : posiflora_session_renew(pr->sess, pr->http, pr->stats, err);
-        if (rc != FE_OK)
-            return rc;
-        const char *headers[] = {ACCEPT_HEADER, posiflora_session_auth_header(pr->sess)};
-        http_request req = {
-            .method = "GET",
-            .url = url,
-            .headers = headers,
-            .nheaders = 2,
-            .sink = {.on_data = page_sink_data, .on_reset = page_sink_reset, .ctx = pr},
-        };
-        page_start(pr);
-        rc = http_run(pr->http, &req, &res, pr->stats, err);
-        if (rc == FE_OK && res.status == 401 && attempt == 0) {
-            http_result_term(&res);
-            continue;
-        } else if (rc == FE_OK && res.rc != FE_OK) {
-            *err = res.err;
-            rc = res.status == 401 ? FE_EAUTH : res.rc;
-            if (res.status == 401)
-                fe_err_set(err, FE_EAUTH, "GET %s: HTTP 401 again after a session renewal", what);
-        } else if (rc == FE_OK && json_stream_finish(pr->js, err) != FE_OK) {
-            fe_err_wrap(err, "GET %s", what);
-            rc = FE_EJSON;
-        }
-        http_result_term(&res);
-        return rc;
-    }
-}
-
-/* Called after each non-empty page, before the next is requested. */
-typedef fe_rc (*page_done_fn)(page_reader *pr, fe_err *err);
-
-/* Pages through a list from page[number]=1: stops when the rows read reach
- * meta.total or a page is empty; fails on a page repeating the previous one (a
- * server ignoring page[number]) and on an absurd page count. */
-static fe_rc read_list(page_reader *pr, const posi_opts *o, const list_query *q, page_done_fn done,
-                       fe_err *err)
-{
-    buf url;
-    int64_t read = 0;
-    uint64_t prev_hash = 0;
-    long max_pages = PAGES_MAX;
-    fe_rc rc = FE_OK;
-
-    buf_init(&url, 0);
-    pr->first_revision[0] = '\0';
-    for (long page = 1;; page++) {
-        if (page > max_pages) {
-            rc = fe_err_set(err, FE_EJSON,
-                            "GET %s: still reading at page %ld with meta.total %" PRId64
-                            "; stopping (does the server honour page[number]?)",
-                            q->path, page, pr->meta_total);
-            break;
-        }
-        buf_reset(&url);
-        if (!list_url(&url, o, q, page)) {
-            rc = fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
-            break;
-        }
-        if ((rc = fetch_page(pr, buf_cstr(&url), q->path, err)) != FE_OK)
-            break;
-        if (pr->stats) { /* counted once the page is whole: a cut page is read again */
-            pr->stats->pages++;
-            pr->stats->records += pr->page_rows;
-        }
-        if (page == 1)
-            memcpy(pr->first_revision, pr->meta_revision, sizeof pr->first_revision);
-        if (pr->page_rows == 0)
-            break;
-        if (page > 1 && pr->ids_hash == prev_hash) {
-            rc = fe_err_set(err, FE_EJSON,
-                            "GET %s: page %ld holds the same records as page %ld: the server "
-                            "ignores page[number]; stopping",
-                            q->path, page, page - 1);
-            break;
-        }
-        prev_hash = pr->ids_hash;
-        if (done && (rc = done(pr, err)) != FE_OK)
-            break;
-        read += pr->page_rows;
-        if (pr->meta_total >= 0) {
-            if (read >= pr->meta_total)
-                break;
-            max_pages =
-                (long)(pr->meta_total < PAGES_MAX ? pr->meta_total : PAGES_MAX) + PAGES_SLACK;
-        } else if (pr->page_rows < o->page_size) {
-            break;
-        }
-    }
-    buf_term(&url);
-    return rc;
-}
-
 /* ---- cursors -------------------------------------------------------------- */
 
 typedef struct {
@@ -527,12 +271,12 @@ typedef struct {
     posiflora_map_opts mopts;
 } dim_run;
 
-static fe_rc on_dim_record(page_reader *pr, int which, const json_rec *rec, fe_err *err)
+static fe_rc on_dim_record(void *user, int which, const json_rec *rec, fe_err *err)
 {
-    dim_run *d = pr->user;
+    dim_run *d = user;
     map_fn fn = d->spec->map_data;
     fe_rc rc;
-    if (which == REC_INCLUDED) {
+    if (which == POSIFLORA_REC_INCLUDED) {
         fn = d->spec->map_included;
         if (!fn || !str_eq(json_rec_str(rec, "type"), d->spec->included_type))
             return FE_OK;
@@ -552,7 +296,7 @@ static fe_rc revision_from_cursor(const stream_ctx *ctx, char *out, size_t size,
     if (!ctx->cursor || ctx->full_refresh)
         return FE_OK;
     TRY(cursor_value(ctx->cursor, "revision", out, size, err));
-    if (out[0] && !parse_count(out, &v))
+    if (out[0] && !posiflora_parse_count(out, &v))
         return fe_err_set(err, FE_EINVAL,
                           "stored cursor revision '%.24s' is not a number "
                           "(run with --full-refresh)",
@@ -567,7 +311,7 @@ static fe_rc run_dim(stream_ctx *ctx, const dim_spec *spec, fe_err *err)
 {
     posi_opts o;
     posiflora_session *sess;
-    page_reader *pr = NULL;
+    posiflora_pager *pg = NULL;
     char revision[24], cursor[96];
     dim_run d = {.ctx = ctx, .spec = spec};
     load_commit commit = {0};
@@ -577,7 +321,8 @@ static fe_rc run_dim(stream_ctx *ctx, const dim_spec *spec, fe_err *err)
     TRY(opts_load(ctx->conf, &o, err));
     d.rows = loader_rows(ctx->ld);
     d.mopts.currency = o.currency;
-    list_query q = {.path = spec->path, .include = spec->include};
+    posiflora_list_query q = {
+        .base = o.base, .path = spec->path, .page_size = o.page_size, .include = spec->include};
     if (spec->by_revision &&
         (rc = revision_from_cursor(ctx, revision, sizeof revision, err)) != FE_OK)
         goto done;
@@ -585,18 +330,19 @@ static fe_rc run_dim(stream_ctx *ctx, const dim_spec *spec, fe_err *err)
         q.filter_name = "filter[revision]";
         q.filter_value = revision;
     }
-    if (!(pr = page_reader_new(ctx->http, ctx->stats, sess, on_dim_record, &d))) {
+    if (!(pg = posiflora_pager_new(ctx->http, ctx->stats, sess, on_dim_record, NULL, &d))) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
         goto done;
     }
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK ||
-        (rc = read_list(pr, &o, &q, NULL, err)) != FE_OK)
+        (rc = posiflora_pages_read(pg, &q, NULL, err)) != FE_OK)
         goto done;
+    const char *first_revision = posiflora_pager_first_revision(pg);
     if (!spec->by_revision) {
         commit.cursor = read_at_cursor(cursor, sizeof cursor);
         commit.full_read = spec->full_read;
-    } else if (pr->first_revision[0]) {
-        snprintf(cursor, sizeof cursor, "{\"revision\":%s}", pr->first_revision);
+    } else if (first_revision[0]) {
+        snprintf(cursor, sizeof cursor, "{\"revision\":%s}", first_revision);
         commit.cursor = cursor;
     } else {
         log_warn(ctx->logctx, "the first page carried no meta.revision: cursor not advanced, "
@@ -604,7 +350,7 @@ static fe_rc run_dim(stream_ctx *ctx, const dim_spec *spec, fe_err *err)
     }
     rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
 done:
-    page_reader_free(pr);
+    posiflora_pager_free(pg);
     opts_term(&o);
     return rc;
 }
@@ -683,8 +429,9 @@ struct orders_run {
     http_result *res;
     size_t *pending;
     size_t nslots;
-    int64_t max_at; /* highest cursor value whose order is loaded; INT64_MIN: none */
-    bool warned_status;
+    int64_t max_at;       /* highest cursor value whose order is loaded; INT64_MIN: none */
+    posiflora_keyset *ks; /* keyset paging (orders_sort); NULL with page numbers */
+    bool warned_status, warned_cap;
 };
 
 static void refs_clear(orders_run *run)
@@ -694,19 +441,19 @@ static void refs_clear(orders_run *run)
     run->nrefs = 0;
 }
 
-static void on_orders_page_reset(page_reader *pr)
+static void on_orders_page_reset(void *user)
 {
-    refs_clear(pr->user);
+    refs_clear(user);
 }
 
 /* A list record: keep its id and cursor value; the detail call does the rest. */
-static fe_rc on_order_listed(page_reader *pr, int which, const json_rec *rec, fe_err *err)
+static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err *err)
 {
-    orders_run *run = pr->user;
+    orders_run *run = user;
     const char *id = json_rec_str(rec, "id"), *at = json_rec_str(rec, run->field_path);
     order_ref ref = {.at = INT64_MIN};
 
-    if (which != REC_DATA)
+    if (which != POSIFLORA_REC_DATA)
         return FE_OK;
     if (!id || !*id || !utf8_valid(id, strlen(id))) {
         fe_err_set(err, FE_EINVAL, "order list record without a usable id");
@@ -765,7 +512,7 @@ static detail_slot *slot_new(orders_run *run)
         return NULL;
     s->run = run;
     buf_init(&s->url, 0);
-    s->js = json_stream_new(paths, 2, false, RECORD_MAX, on_detail_record, s);
+    s->js = json_stream_new(paths, 2, false, POSIFLORA_RECORD_MAX, on_detail_record, s);
     s->acc = posiflora_order_acc_new();
     if (!s->js || !s->acc) {
         slot_free(s);
@@ -817,10 +564,10 @@ static fe_rc detail_request(orders_run *run, size_t i, http_request *req, fe_err
     buf_reset(&s->url);
     if (!buf_puts(&s->url, run->o->base) || !buf_puts(&s->url, "/v1/orders/") ||
         !buf_put_urlenc(&s->url, run->refs[i].id) || !buf_putc(&s->url, '?') ||
-        !url_param(&s->url, "include", DETAIL_INCLUDE))
+        !posiflora_url_param(&s->url, "include", DETAIL_INCLUDE))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
     detail_sink_reset(s);
-    s->headers[0] = ACCEPT_HEADER;
+    s->headers[0] = POSIFLORA_ACCEPT_HEADER;
     s->headers[1] = posiflora_session_auth_header(run->sess);
     *req = (http_request){
         .method = "GET",
@@ -929,16 +676,36 @@ static fe_rc fetch_details(orders_run *run, fe_err *err)
     return FE_OK;
 }
 
-/* Commits what is staged with the highest cursor value loaded so far (none yet:
- * the stored cursor stays), then opens the next checkpoint when again. */
+/* The cursor a checkpoint may store: the highest value loaded, unless keyset
+ * paging saw that orders at a lower value may have slid past a page boundary
+ * (posiflora_keyset_cap): then that value, so the next run reads them again. */
+static int64_t orders_cursor_at(orders_run *run)
+{
+    int64_t cap = run->ks ? posiflora_keyset_cap(run->ks) : INT64_MAX;
+    char at[TIME_TEXT_MAX];
+    if (run->max_at == INT64_MIN || cap >= run->max_at)
+        return run->max_at;
+    if (!run->warned_cap) {
+        run->warned_cap = true;
+        log_warn(run->ctx->logctx,
+                 "more than a page of orders share %s %s and one of them changed while they "
+                 "were paged by number: the cursor stays there so the next run reads them again",
+                 run->o->cursor_field, time_format_iso(cap, at));
+    }
+    return cap;
+}
+
+/* Commits what is staged with the cursor of orders_cursor_at (none yet: the
+ * stored cursor stays), then opens the next checkpoint when again. */
 static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
 {
     stream_ctx *ctx = run->ctx;
     char cursor[96], at[TIME_TEXT_MAX];
     load_commit commit = {0};
-    if (run->max_at != INT64_MIN) {
+    int64_t cursor_at = orders_cursor_at(run);
+    if (cursor_at != INT64_MIN) {
         snprintf(cursor, sizeof cursor, "{\"%s\":\"%s\"}", run->o->cursor_field,
-                 time_format_iso(run->max_at, at));
+                 time_format_iso(cursor_at, at));
         commit.cursor = cursor;
     }
     TRY(loader_commit(ctx->ld, &commit, ctx->stats, err));
@@ -947,17 +714,17 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
     return FE_OK;
 }
 
-/* After a list page: its details, then (when the list is sorted by the cursor
- * field, so every value below the page's highest has been read) a checkpoint
- * once enough rows are staged. */
-static fe_rc on_orders_page(page_reader *pr, fe_err *err)
+/* After a list page: the details of its new orders, then (keyset paging over the
+ * list sorted by the cursor field, so every value below the page's highest has
+ * been read) a checkpoint once enough rows are staged. */
+static fe_rc on_orders_page(void *user, fe_err *err)
 {
-    orders_run *run = pr->user;
+    orders_run *run = user;
     TRY(fetch_details(run, err));
     for (size_t i = 0; i < run->nrefs; i++)
         if (run->refs[i].at > run->max_at)
             run->max_at = run->refs[i].at;
-    if (run->o->sort && run->o->checkpoint_records > 0 &&
+    if (run->ks && run->o->checkpoint_records > 0 &&
         loader_staged_rows(run->ctx->ld) >= run->o->checkpoint_records)
         TRY(orders_checkpoint(run, true, err));
     return FE_OK;
@@ -994,12 +761,31 @@ static fe_rc orders_lower_bound(const stream_ctx *ctx, const posi_opts *o, char 
     return FE_OK;
 }
 
+/* The order list: the lower bound as its filter ("": none), sorted by the cursor
+ * field when orders_sort. */
+static posiflora_list_query orders_query(const posi_opts *o, const char *filter, const char *lower)
+{
+    return (posiflora_list_query){.base = o->base,
+                                  .path = "/v1/orders",
+                                  .page_size = o->page_size,
+                                  .filter_name = filter,
+                                  .filter_value = lower,
+                                  .sort = o->sort ? o->cursor_field : NULL};
+}
+
+/* Sorted (orders_sort, the default): keyset paging (posiflora_pages.h), a
+ * checkpoint every checkpoint_records rows. Unsorted: page numbers over the
+ * server's default order, one checkpoint at the end at the highest value read.
+ * That is weaker: when an order leaves its place mid-read (deleted, or moved by
+ * an update if the default order is not fixed), the orders behind it slide one
+ * place earlier and the one that lands on a page already read is missed; the
+ * cursor passes it and only the look-back window can bring it back next run. */
 static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
 {
     posi_opts o;
     posiflora_session *sess;
     orders_run run = {.ctx = ctx, .max_at = INT64_MIN};
-    page_reader *pr = NULL;
+    posiflora_pager *pg = NULL;
     char lower[TIME_TEXT_MAX], filter[48];
     fe_rc rc;
 
@@ -1013,24 +799,28 @@ static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
     snprintf(filter, sizeof filter, "filter[%s][from]", o.cursor_field);
     if ((rc = orders_lower_bound(ctx, &o, lower, err)) != FE_OK)
         goto done;
-    list_query q = {.path = "/v1/orders",
-                    .filter_name = lower[0] ? filter : NULL,
-                    .filter_value = lower,
-                    .sort = o.sort ? o.cursor_field : NULL};
-    if (!(pr = page_reader_new(ctx->http, ctx->stats, sess, on_order_listed, &run))) {
+    posiflora_list_query q = orders_query(&o, filter, lower);
+    if ((o.sort && !(run.ks = posiflora_keyset_new(o.cursor_field))) ||
+        !(pg = posiflora_pager_new(ctx->http, ctx->stats, sess, on_order_listed,
+                                   on_orders_page_reset, &run))) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
         goto done;
     }
-    pr->on_reset = on_orders_page_reset;
     if (lower[0])
         log_info(ctx->logctx, "reading orders with %s >= %s", o.cursor_field, lower);
-    if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK ||
-        (rc = read_list(pr, &o, &q, on_orders_page, err)) != FE_OK)
+    if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK)
         goto done;
-    rc = orders_checkpoint(&run, false, err);
+    rc = run.ks ? posiflora_pages_read_keyset(pg, &q, run.ks, on_orders_page, err)
+                : posiflora_pages_read(pg, &q, on_orders_page, err);
+    if (rc == FE_OK)
+        rc = orders_checkpoint(&run, false, err);
+    if (rc == FE_OK && run.ks)
+        log_debug(ctx->logctx, "keyset paging listed %" PRId64 " orders again (ties, skipped)",
+                  posiflora_keyset_skipped(run.ks));
 done:
-    page_reader_free(pr);
+    posiflora_pager_free(pg);
     orders_run_term(&run);
+    posiflora_keyset_free(run.ks);
     opts_term(&o);
     return rc;
 }
@@ -1122,23 +912,6 @@ static void posi_close(void *state)
     posiflora_session_free(state);
 }
 
-/* meta.total of GET {base}{path}?page[size]=1, or -1 when the answer has none. */
-static fe_rc check_total(page_reader *pr, const char *base, const char *path, int64_t *total,
-                         fe_err *err)
-{
-    buf url;
-    fe_rc rc;
-    buf_init(&url, 0);
-    if (!buf_puts(&url, base) || !buf_puts(&url, path) || !buf_putc(&url, '?') ||
-        !url_param_long(&url, "page[size]", 1))
-        rc = fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
-    else
-        rc = fetch_page(pr, buf_cstr(&url), path, err);
-    *total = pr->meta_total;
-    buf_term(&url);
-    return rc;
-}
-
 static bool append_total(buf *out, const char *what, int64_t total, const char *note)
 {
     if (total < 0)
@@ -1152,7 +925,7 @@ static fe_rc posi_check(const source_conf *conf, http_client *http, void *state,
                         fe_err *err)
 {
     posiflora_session *own = NULL, *sess = state;
-    page_reader *pr = NULL;
+    posiflora_pager *pg = NULL;
     posi_opts o;
     char expires[TIME_TEXT_MAX];
     int64_t stores = -1, orders = -1;
@@ -1166,7 +939,7 @@ static fe_rc posi_check(const source_conf *conf, http_client *http, void *state,
         sess = own;
     if ((rc = posiflora_session_ensure(sess, http, NULL, err)) != FE_OK)
         goto done;
-    if (!(pr = page_reader_new(http, NULL, sess, NULL, NULL))) {
+    if (!(pg = posiflora_pager_new(http, NULL, sess, NULL, NULL, NULL))) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
         goto done;
     }
@@ -1175,8 +948,8 @@ static fe_rc posi_check(const source_conf *conf, http_client *http, void *state,
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = check_total(pr, o.base, "/v1/stores", &stores, err)) != FE_OK ||
-        (rc = check_total(pr, o.base, "/v1/orders", &orders, err)) != FE_OK)
+    if ((rc = posiflora_pager_count(pg, o.base, "/v1/stores", &stores, err)) != FE_OK ||
+        (rc = posiflora_pager_count(pg, o.base, "/v1/orders", &orders, err)) != FE_OK)
         goto done;
     const char *tz = conf_str(conf, "timezone");
     ok = append_total(out, "stores", stores, "") &&
@@ -1187,12 +960,13 @@ static fe_rc posi_check(const source_conf *conf, http_client *http, void *state,
                     o.currency) &&
          buf_printf(out, "  timezone: %s (config `timezone`)\n", tz && *tz ? tz : "UTC") &&
          buf_printf(out, "  orders cursor: %s, %s, look-back %" PRId64 " s\n", o.cursor_field,
-                    o.sort ? "sorted (checkpoints during the read)" : "unsorted (one checkpoint)",
+                    o.sort ? "sorted, keyset paging (checkpoints during the read)"
+                           : "unsorted, page numbers (one checkpoint)",
                     o.lookback_us / 1000000);
     if (!ok)
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
 done:
-    page_reader_free(pr);
+    posiflora_pager_free(pg);
     posiflora_session_free(own);
     opts_term(&o);
     return rc;

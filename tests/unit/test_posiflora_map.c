@@ -1,4 +1,5 @@
-/* Tests for transform/posiflora_map: fixture documents (tests/data/posiflora_*.json)
+/* Tests for transform/posiflora_map (and, in a second suite, the keyset paging of
+ * extract/posiflora_pages): fixture documents (tests/data/posiflora_*.json)
  * are fed through json_stream in small chunks, the records mapped into a recorder
  * sink, and the rows compared as text ("NULL" for SQL NULL, t/f for booleans). */
 #include <CUnit/Basic.h>
@@ -9,6 +10,7 @@
 
 #include "../../core/buf.h"
 #include "../../extract/json_stream.h"
+#include "../../extract/posiflora_pages.h"
 #include "../../transform/posiflora_map.h"
 
 #define MAX_ROWS 64
@@ -573,6 +575,350 @@ static void test_status_groups(void)
     CU_ASSERT_FALSE(known);
 }
 
+/* ---- keyset paging (extract/posiflora_pages.c) ------------------------------
+ *
+ * A simulated order list (sorted by value, then id; inclusive from filter; page
+ * numbers) is read by posiflora_keyset while a mutation runs before each request,
+ * as writes do on a live account. The same list read by plain page numbers is the
+ * control: it must miss an order, or the scenario proves nothing. */
+
+#define SIM_MAX 600
+#define SIM_PAGE 100
+#define SEC INT64_C(1000000)
+
+typedef struct {
+    char id[16];
+    int64_t at;
+    int64_t read_at; /* value of the version last read; INT64_MIN: never read */
+} sim_order;
+
+typedef struct sim sim;
+/* Called before request number `request` (1-based). */
+typedef void (*sim_mutate_fn)(sim *s, int request);
+
+struct sim {
+    sim_order v[SIM_MAX];
+    int n;
+    int64_t clock; /* the value an update stamps: later than everything */
+    sim_mutate_fn mutate;
+    int requests;
+};
+
+static void sim_add(sim *s, const char *id, int64_t at)
+{
+    CU_ASSERT_FATAL(s->n < SIM_MAX);
+    snprintf(s->v[s->n].id, sizeof s->v[s->n].id, "%s", id);
+    s->v[s->n].at = at;
+    s->v[s->n].read_at = INT64_MIN;
+    s->n++;
+    if (at >= s->clock)
+        s->clock = at + SEC;
+}
+
+/* n orders "o0000".., one second apart from 1000 s. */
+static void sim_init_unique(sim *s, int n)
+{
+    char id[16];
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "o%04d", i);
+        sim_add(s, id, (1000 + i) * SEC);
+    }
+}
+
+static void sim_update(sim *s, const char *id)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].id, id) == 0) {
+            s->v[i].at = s->clock;
+            s->clock += SEC;
+            return;
+        }
+    CU_FAIL("sim_update: no such order");
+}
+
+static int sim_cmp(const void *a, const void *b)
+{
+    const sim_order *x = *(const sim_order *const *)a, *y = *(const sim_order *const *)b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* The page as the server would answer it now (value >= from, sorted); returns
+ * the number of orders put in out. */
+static int sim_list(sim *s, int64_t from, long page, sim_order **out)
+{
+    sim_order *sorted[SIM_MAX];
+    int m = 0, k = 0;
+    if (s->mutate)
+        s->mutate(s, ++s->requests);
+    else
+        s->requests++;
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i].at >= from)
+            sorted[m++] = &s->v[i];
+    qsort(sorted, (size_t)m, sizeof *sorted, sim_cmp);
+    for (long i = (page - 1) * SIM_PAGE; i < m && k < SIM_PAGE; i++)
+        out[k++] = sorted[i];
+    return k;
+}
+
+/* Reads the whole list with keyset paging, marking what it processes; returns
+ * the cursor a checkpoint would store. */
+static int64_t sim_read_keyset(sim *s, posiflora_keyset *ks)
+{
+    posiflora_keyset_next next = {.from = INT64_MIN, .page = 1};
+    int64_t max_at = INT64_MIN;
+    fe_err err = {0};
+    for (int guard = 0; guard < 1000; guard++) {
+        sim_order *page[SIM_PAGE];
+        int n = sim_list(s, next.from, next.page, page);
+        posiflora_keyset_page_reset(ks);
+        for (int i = 0; i < n; i++) {
+            bool is_new = false;
+            CU_ASSERT_FATAL(posiflora_keyset_see(ks, page[i]->id, page[i]->at, &is_new, &err) ==
+                            FE_OK);
+            if (is_new) {
+                page[i]->read_at = page[i]->at;
+                if (page[i]->at > max_at)
+                    max_at = page[i]->at;
+            }
+        }
+        CU_ASSERT_FATAL(posiflora_keyset_page_end(ks, SIM_PAGE, &next, &err) == FE_OK);
+        if (n == 0 || next.stop)
+            break;
+    }
+    return posiflora_keyset_cap(ks) < max_at ? posiflora_keyset_cap(ks) : max_at;
+}
+
+/* The control: page numbers 1, 2, ... over the same sorted list. */
+static void sim_read_pages(sim *s)
+{
+    for (long page = 1; page < 1000; page++) {
+        sim_order *out[SIM_PAGE];
+        int n = sim_list(s, INT64_MIN, page, out);
+        for (int i = 0; i < n; i++)
+            out[i]->read_at = out[i]->at;
+        if (n < SIM_PAGE)
+            break;
+    }
+}
+
+/* Orders whose current version was not read and that a checkpoint at cursor
+ * (inclusive lower bound next run) would leave behind. */
+static int sim_lost(const sim *s, int64_t cursor)
+{
+    int lost = 0;
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i].read_at != s->v[i].at && s->v[i].at < cursor)
+            lost++;
+    return lost;
+}
+
+static int sim_never_read(const sim *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->n; i++)
+        n += s->v[i].read_at == INT64_MIN;
+    return n;
+}
+
+/* Before the third request, an order on page 1 (already read) is updated: it moves
+ * to the end and the first order of page 3 slides onto page 2. */
+static void mutate_read_order(sim *s, int request)
+{
+    if (request == 3)
+        sim_update(s, "o0050");
+}
+
+static void test_keyset_update_mid_read(void)
+{
+    static sim s;
+    posiflora_keyset *ks = posiflora_keyset_new("updatedAt");
+    CU_ASSERT_FATAL(ks != NULL);
+    CU_ASSERT_STRING_EQUAL(posiflora_keyset_field_path(ks), "attributes.updatedAt");
+
+    sim_init_unique(&s, 500);
+    s.mutate = mutate_read_order;
+    sim_read_pages(&s);
+    CU_ASSERT_EQUAL(sim_never_read(&s), 1); /* the control misses o0200 */
+    CU_ASSERT_EQUAL(s.v[200].read_at, INT64_MIN);
+
+    sim_init_unique(&s, 500);
+    s.mutate = mutate_read_order;
+    int64_t cursor = sim_read_keyset(&s, ks);
+    CU_ASSERT_EQUAL(sim_never_read(&s), 0);
+    CU_ASSERT_EQUAL(sim_lost(&s, INT64_MAX), 0); /* o0050 read again at its new value */
+    CU_ASSERT_EQUAL(cursor, s.clock - SEC);
+    CU_ASSERT_EQUAL(posiflora_keyset_cap(ks), INT64_MAX);
+    /* 500 orders, pages of 100 overlapping by one (the last order re-listed):
+     * 6 requests, where page numbers need 5 (6 with a full last page). */
+    CU_ASSERT(s.requests <= 7);
+    CU_ASSERT(posiflora_keyset_skipped(ks) >= 5);
+    posiflora_keyset_free(ks);
+}
+
+/* Updates of orders still unread, and an insert, between every request. */
+static void mutate_every_request(sim *s, int request)
+{
+    char id[16];
+    snprintf(id, sizeof id, "o%04d", request * 37 % 400);
+    sim_update(s, id);
+    snprintf(id, sizeof id, "n%04d", request);
+    sim_add(s, id, s->clock);
+}
+
+static void test_keyset_churn(void)
+{
+    static sim s;
+    posiflora_keyset *ks = posiflora_keyset_new("updatedAt");
+    CU_ASSERT_FATAL(ks != NULL);
+    sim_init_unique(&s, 400);
+    s.mutate = mutate_every_request;
+    sim_read_pages(&s);
+    CU_ASSERT(sim_lost(&s, INT64_MAX) > 0);
+
+    sim_init_unique(&s, 400);
+    s.mutate = mutate_every_request;
+    int64_t cursor = sim_read_keyset(&s, ks);
+    CU_ASSERT_EQUAL(sim_lost(&s, INT64_MAX), 0);
+    CU_ASSERT_EQUAL(sim_never_read(&s), 0);
+    CU_ASSERT_EQUAL(posiflora_keyset_cap(ks), INT64_MAX);
+    CU_ASSERT(cursor >= s.clock - 2 * SEC);
+    posiflora_keyset_free(ks);
+}
+
+/* 90 unique orders, 250 sharing one value T, `after` orders after it: the keyset
+ * falls back to page numbers for T and reads all of them. */
+static void sim_init_ties(sim *s, int after)
+{
+    char id[16];
+    sim_init_unique(s, 90);
+    for (int i = 0; i < 250; i++) {
+        snprintf(id, sizeof id, "t%04d", i);
+        sim_add(s, id, 5000 * SEC);
+    }
+    for (int i = 0; i < after; i++) {
+        snprintf(id, sizeof id, "z%04d", i);
+        sim_add(s, id, (6000 + i) * SEC);
+    }
+}
+
+static void test_keyset_ties(void)
+{
+    static sim s;
+    posiflora_keyset *ks = posiflora_keyset_new("updatedAt");
+    CU_ASSERT_FATAL(ks != NULL);
+    sim_init_ties(&s, 60);
+    int64_t cursor = sim_read_keyset(&s, ks);
+    CU_ASSERT_EQUAL(sim_never_read(&s), 0);
+    CU_ASSERT_EQUAL(cursor, 6059 * SEC);
+    CU_ASSERT_EQUAL(posiflora_keyset_cap(ks), INT64_MAX);
+    CU_ASSERT(s.requests <= 7);
+    posiflora_keyset_free(ks);
+}
+
+/* During the page-number fallback for T, an order at T already listed changes: the
+ * order that slides onto the page already read is missed in this run, so the
+ * cursor must not pass T (the next run reads T again, the bound is inclusive). */
+static void mutate_tie(sim *s, int request)
+{
+    if (request == 3) /* page 2 for T */
+        sim_update(s, "t0005");
+}
+
+/* after = 60: the changed order turns up on a later keyset page (the watch);
+ * after = 0: on the last page of the fallback itself. */
+static void check_tie_shift(int after)
+{
+    static sim s;
+    posiflora_keyset *ks = posiflora_keyset_new("updatedAt");
+    CU_ASSERT_FATAL(ks != NULL);
+    sim_init_ties(&s, after);
+    s.mutate = mutate_tie;
+    int64_t cursor = sim_read_keyset(&s, ks);
+    CU_ASSERT_EQUAL(posiflora_keyset_cap(ks), 5000 * SEC);
+    CU_ASSERT_EQUAL(cursor, 5000 * SEC);
+    CU_ASSERT_EQUAL(sim_never_read(&s), 1); /* missed now, read next run */
+    CU_ASSERT_EQUAL(sim_lost(&s, cursor + 1), 1);
+    CU_ASSERT_EQUAL(sim_lost(&s, cursor), 0);
+    posiflora_keyset_free(ks);
+}
+
+static void test_keyset_tie_shift_caps_cursor(void)
+{
+    check_tie_shift(60);
+    check_tie_shift(0);
+}
+
+static void see_ok(posiflora_keyset *ks, const char *id, int64_t at, bool expect_new)
+{
+    fe_err err = {0};
+    bool is_new = !expect_new;
+    CU_ASSERT_EQUAL_FATAL(posiflora_keyset_see(ks, id, at, &is_new, &err), FE_OK);
+    CU_ASSERT_EQUAL(is_new, expect_new);
+}
+
+/* A cut page read again does not count its records as listed; records without a
+ * value are always new and do not move the keyset; a short page ends the list. */
+static void test_keyset_reset_and_missing_values(void)
+{
+    posiflora_keyset *ks = posiflora_keyset_new("modifiedAt");
+    posiflora_keyset_next next;
+    fe_err err = {0};
+    CU_ASSERT_FATAL(ks != NULL);
+    CU_ASSERT_STRING_EQUAL(posiflora_keyset_field_path(ks), "attributes.modifiedAt");
+    posiflora_keyset_page_reset(ks);
+    see_ok(ks, "a", 10, true);
+    posiflora_keyset_page_reset(ks); /* cut: the page starts again */
+    see_ok(ks, "a", 10, true);
+    see_ok(ks, NULL, 11, true);
+    see_ok(ks, "b", INT64_MIN, true);
+    see_ok(ks, "c", 12, true);
+    CU_ASSERT_EQUAL_FATAL(posiflora_keyset_page_end(ks, 4, &next, &err), FE_OK);
+    CU_ASSERT_FALSE(next.stop);
+    CU_ASSERT_EQUAL(next.from, 12);
+    CU_ASSERT_EQUAL(next.page, 1);
+
+    posiflora_keyset_page_reset(ks);
+    see_ok(ks, "c", 12, false);
+    see_ok(ks, "b", INT64_MIN, true);
+    see_ok(ks, "a", 10, false); /* below the keyset: listed before */
+    CU_ASSERT_EQUAL(posiflora_keyset_page_end(ks, 4, &next, &err), FE_EJSON);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "ascending modifiedAt"));
+
+    posiflora_keyset_page_reset(ks);
+    see_ok(ks, "c", 12, false);
+    see_ok(ks, "d", 12, true);
+    CU_ASSERT_EQUAL_FATAL(posiflora_keyset_page_end(ks, 4, &next, &err), FE_OK);
+    CU_ASSERT_TRUE(next.stop);
+    CU_ASSERT_EQUAL(posiflora_keyset_skipped(ks), 3);
+    posiflora_keyset_free(ks);
+    posiflora_keyset_free(NULL);
+}
+
+/* A server that ignores filter[FIELD][from] answers page 1 with what lies below
+ * it: the keyset stops with a reason instead of reading the list again and again. */
+static void test_keyset_filter_ignored(void)
+{
+    posiflora_keyset *ks = posiflora_keyset_new("updatedAt");
+    posiflora_keyset_next next;
+    fe_err err = {0};
+    CU_ASSERT_FATAL(ks != NULL);
+    posiflora_keyset_page_reset(ks);
+    see_ok(ks, "a", 1, true);
+    see_ok(ks, "b", 2, true);
+    CU_ASSERT_EQUAL_FATAL(posiflora_keyset_page_end(ks, 2, &next, &err), FE_OK);
+    CU_ASSERT_EQUAL(next.from, 2);
+    posiflora_keyset_page_reset(ks);
+    see_ok(ks, "a", 1, false);
+    see_ok(ks, "a0", 1, false);
+    CU_ASSERT_EQUAL(posiflora_keyset_page_end(ks, 2, &next, &err), FE_EJSON);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "filter[updatedAt][from]"));
+    posiflora_keyset_free(ks);
+}
+
 int main(void)
 {
     static const struct {
@@ -596,11 +942,25 @@ int main(void)
         {"sink EINVAL is not a reject", test_sink_einval_is_not_a_reject},
         {"status groups", test_status_groups},
     };
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } keyset_tests[] = {
+        {"keyset: an order read already is updated", test_keyset_update_mid_read},
+        {"keyset: updates and inserts between requests", test_keyset_churn},
+        {"keyset: more ties than a page", test_keyset_ties},
+        {"keyset: a tie shifts during the fallback", test_keyset_tie_shift_caps_cursor},
+        {"keyset: cut page, missing values, order check", test_keyset_reset_and_missing_values},
+        {"keyset: filter ignored", test_keyset_filter_ignored},
+    };
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     CU_pSuite suite = CU_add_suite("posiflora_map", suite_init, suite_clean);
     for (size_t i = 0; suite && i < sizeof tests / sizeof tests[0]; i++)
         CU_add_test(suite, tests[i].name, tests[i].fn);
+    CU_pSuite keyset = CU_add_suite("posiflora_pages keyset", NULL, NULL);
+    for (size_t i = 0; keyset && i < sizeof keyset_tests / sizeof keyset_tests[0]; i++)
+        CU_add_test(keyset, keyset_tests[i].name, keyset_tests[i].fn);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failures = (int)CU_get_number_of_failures();
