@@ -80,8 +80,9 @@ const conf_key config_key_table[] = {
      "Order timestamp the incremental orders read filters and sorts on: updatedAt or modifiedAt.",
      false, "updatedAt|modifiedAt", 0, 0, CR_NONE},
     {"source", "posiflora", "orders_sort", CK_BOOL, "true",
-     "Send sort=<cursor field> so orders arrive in ascending cursor order, which allows "
-     "mid-stream checkpoints.",
+     "Send sort=<cursor field> and read orders by keyset paging: no order is skipped when "
+     "orders change during the read, and checkpoints are committed as it goes. false: page "
+     "numbers in the server's order, one checkpoint at the end.",
      false, NULL, 0, 0, CR_NONE},
     {"source", "posiflora", "page_size", CK_INT, "100",
      "Records per page, 1 to 100 (the API answers 422 to more).", false, NULL, 1, 100, CR_NONE},

@@ -269,6 +269,7 @@ typedef struct {
     const dim_spec *spec;
     posiflora_rows rows;
     posiflora_map_opts mopts;
+    int64_t max_revision; /* highest attributes.revision read (0: none) */
 } dim_run;
 
 static fe_rc on_dim_record(void *user, int which, const json_rec *rec, fe_err *err)
@@ -280,6 +281,12 @@ static fe_rc on_dim_record(void *user, int which, const json_rec *rec, fe_err *e
         fn = d->spec->map_included;
         if (!fn || !str_eq(json_rec_str(rec, "type"), d->spec->included_type))
             return FE_OK;
+    }
+    if (which != POSIFLORA_REC_INCLUDED) {
+        int64_t revision;
+        if (posiflora_parse_count(json_rec_str(rec, "attributes.revision"), &revision) &&
+            revision > d->max_revision)
+            d->max_revision = revision;
     }
     rc = fn(rec, &d->mopts, &d->rows, err);
     if (rc == FE_EINVAL)
@@ -344,8 +351,18 @@ static fe_rc run_dim(stream_ctx *ctx, const dim_spec *spec, fe_err *err)
     } else if (first_revision[0]) {
         snprintf(cursor, sizeof cursor, "{\"revision\":%s}", first_revision);
         commit.cursor = cursor;
-    } else {
-        log_warn(ctx->logctx, "the first page carried no meta.revision: cursor not advanced, "
+    } else if (d.max_revision > 0) {
+        /* The reference documents no meta.revision on some lists (customers): the
+         * highest revision read is the next lower bound. A record rewritten while
+         * we paged gets a higher revision, so it is read next time either way. */
+        snprintf(cursor, sizeof cursor, "{\"revision\":%" PRId64 "}", d.max_revision);
+        commit.cursor = cursor;
+        log_info(ctx->logctx,
+                 "no meta.revision on the first page: cursor is the highest record "
+                 "revision read (%" PRId64 ")",
+                 d.max_revision);
+    } else if (ctx->stats->records > 0) {
+        log_warn(ctx->logctx, "neither meta.revision nor record revisions: cursor not advanced, "
                               "the next run reads the same range again");
     }
     rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
