@@ -8,6 +8,15 @@
 #define FE_MUST_CHECK __attribute__((warn_unused_result))
 #define FE_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+/* Returns the code of expr from the calling function unless it is FE_OK. Only
+ * for functions that hold nothing to release at that point. */
+#define FE_TRY(expr)                                                                               \
+    do {                                                                                           \
+        fe_rc fe_try_rc_ = (expr);                                                                 \
+        if (fe_try_rc_ != FE_OK)                                                                   \
+            return fe_try_rc_;                                                                     \
+    } while (0)
+
 typedef enum {
     FE_OK = 0,
     FE_ENOMEM,   /* allocation failed or a buffer cap was reached */

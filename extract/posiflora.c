@@ -19,13 +19,6 @@
 
 #define DETAIL_INCLUDE "lines,payments,payments.method"
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        fe_rc try_rc_ = (expr);                                                                    \
-        if (try_rc_ != FE_OK)                                                                      \
-            return try_rc_;                                                                        \
-    } while (0)
-
 static bool str_eq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
@@ -134,49 +127,6 @@ static fe_rc opts_load(const source_conf *conf, posi_opts *o, fe_err *err)
     return rc;
 }
 
-/* ---- rows go to the loader ------------------------------------------------- */
-
-static fe_rc put_store(void *c, const row_store *r, fe_err *e)
-{
-    return loader_put_store(c, r, e);
-}
-static fe_rc put_category(void *c, const row_category *r, fe_err *e)
-{
-    return loader_put_category(c, r, e);
-}
-static fe_rc put_product(void *c, const row_product *r, fe_err *e)
-{
-    return loader_put_product(c, r, e);
-}
-static fe_rc put_customer(void *c, const row_customer *r, fe_err *e)
-{
-    return loader_put_customer(c, r, e);
-}
-static fe_rc put_order(void *c, const row_order *r, fe_err *e)
-{
-    return loader_put_order(c, r, e);
-}
-static fe_rc put_order_line(void *c, const row_order_line *r, fe_err *e)
-{
-    return loader_put_order_line(c, r, e);
-}
-static fe_rc put_payment(void *c, const row_payment *r, fe_err *e)
-{
-    return loader_put_payment(c, r, e);
-}
-
-static posiflora_rows loader_rows(loader *ld)
-{
-    return (posiflora_rows){.ctx = ld,
-                            .store = put_store,
-                            .category = put_category,
-                            .product = put_product,
-                            .customer = put_customer,
-                            .order = put_order,
-                            .order_line = put_order_line,
-                            .payment = put_payment};
-}
-
 /* A record the mapping refused (err holds the reason) goes to etl.reject. */
 static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, fe_err *err)
 {
@@ -252,7 +202,7 @@ static fe_rc stream_session(stream_ctx *ctx, posiflora_session **sess, fe_err *e
 
 /* ---- dimension streams ------------------------------------------------------ */
 
-typedef fe_rc (*map_fn)(const json_rec *rec, const posiflora_map_opts *o, const posiflora_rows *out,
+typedef fe_rc (*map_fn)(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                         fe_err *err);
 
 typedef struct {
@@ -267,7 +217,7 @@ typedef struct {
 typedef struct {
     stream_ctx *ctx;
     const dim_spec *spec;
-    posiflora_rows rows;
+    row_sink rows;
     posiflora_map_opts mopts;
     int64_t max_revision; /* highest attributes.revision read (0: none) */
 } dim_run;
@@ -302,7 +252,7 @@ static fe_rc revision_from_cursor(const stream_ctx *ctx, char *out, size_t size,
     out[0] = '\0';
     if (!ctx->cursor || ctx->full_refresh)
         return FE_OK;
-    TRY(cursor_value(ctx->cursor, "revision", out, size, err));
+    FE_TRY(cursor_value(ctx->cursor, "revision", out, size, err));
     if (out[0] && !posiflora_parse_count(out, &v))
         return fe_err_set(err, FE_EINVAL,
                           "stored cursor revision '%.24s' is not a number "
@@ -324,9 +274,9 @@ static fe_rc run_dim(stream_ctx *ctx, const dim_spec *spec, fe_err *err)
     load_commit commit = {0};
     fe_rc rc;
 
-    TRY(stream_session(ctx, &sess, err));
-    TRY(opts_load(ctx->conf, &o, err));
-    d.rows = loader_rows(ctx->ld);
+    FE_TRY(stream_session(ctx, &sess, err));
+    FE_TRY(opts_load(ctx->conf, &o, err));
+    d.rows = loader_row_sink(ctx->ld);
     d.mopts.currency = o.currency;
     posiflora_list_query q = {
         .base = o.base, .path = spec->path, .page_size = o.page_size, .include = spec->include};
@@ -436,7 +386,7 @@ struct orders_run {
     stream_ctx *ctx;
     const posi_opts *o;
     posiflora_session *sess;
-    posiflora_rows rows;
+    row_sink rows;
     posiflora_map_opts mopts;
     char field_path[32]; /* "attributes.updatedAt" */
     order_ref *refs;     /* the current list page */
@@ -652,7 +602,7 @@ static fe_rc detail_round(orders_run *run, size_t *npending, fe_err *err)
     fe_rc rc = FE_OK;
     for (size_t k = 0; k < n; k++) {
         memset(&run->res[k], 0, sizeof run->res[k]);
-        TRY(detail_request(run, run->pending[k], &run->reqs[k], err));
+        FE_TRY(detail_request(run, run->pending[k], &run->reqs[k], err));
     }
     rc = http_run_many(run->ctx->http, run->reqs, run->res, n, run->ctx->stats, err);
     for (size_t k = 0; k < n; k++) {
@@ -677,14 +627,14 @@ static fe_rc fetch_details(orders_run *run, fe_err *err)
 {
     size_t npending = run->nrefs;
     stream_ctx *ctx = run->ctx;
-    TRY(slots_reserve(run, npending, err));
+    FE_TRY(slots_reserve(run, npending, err));
     for (size_t i = 0; i < npending; i++)
         run->pending[i] = i;
     for (int round = 0; npending > 0; round++) {
         size_t before = npending;
-        TRY(round == 0 ? posiflora_session_ensure(run->sess, ctx->http, ctx->stats, err)
-                       : posiflora_session_renew(run->sess, ctx->http, ctx->stats, err));
-        TRY(detail_round(run, &npending, err));
+        FE_TRY(round == 0 ? posiflora_session_ensure(run->sess, ctx->http, ctx->stats, err)
+                          : posiflora_session_renew(run->sess, ctx->http, ctx->stats, err));
+        FE_TRY(detail_round(run, &npending, err));
         if (round > 0 && npending == before)
             return fe_err_set(err, FE_EAUTH,
                               "GET /v1/orders/%s: HTTP 401 again after a session renewal",
@@ -725,9 +675,9 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
                  time_format_iso(cursor_at, at));
         commit.cursor = cursor;
     }
-    TRY(loader_commit(ctx->ld, &commit, ctx->stats, err));
+    FE_TRY(loader_commit(ctx->ld, &commit, ctx->stats, err));
     if (again)
-        TRY(loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err));
+        FE_TRY(loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err));
     return FE_OK;
 }
 
@@ -737,13 +687,13 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
 static fe_rc on_orders_page(void *user, fe_err *err)
 {
     orders_run *run = user;
-    TRY(fetch_details(run, err));
+    FE_TRY(fetch_details(run, err));
     for (size_t i = 0; i < run->nrefs; i++)
         if (run->refs[i].at > run->max_at)
             run->max_at = run->refs[i].at;
     if (run->ks && run->o->checkpoint_records > 0 &&
         loader_staged_rows(run->ctx->ld) >= run->o->checkpoint_records)
-        TRY(orders_checkpoint(run, true, err));
+        FE_TRY(orders_checkpoint(run, true, err));
     return FE_OK;
 }
 
@@ -756,9 +706,9 @@ static fe_rc orders_lower_bound(const stream_ctx *ctx, const posi_opts *o, char 
     int64_t at;
     out[0] = '\0';
     if (ctx->cursor && !ctx->full_refresh) {
-        TRY(cursor_value(ctx->cursor, o->cursor_field, value, sizeof value, err));
+        FE_TRY(cursor_value(ctx->cursor, o->cursor_field, value, sizeof value, err));
         if (!value[0]) /* the cursor field was changed in the config */
-            TRY(cursor_value(ctx->cursor, other, value, sizeof value, err));
+            FE_TRY(cursor_value(ctx->cursor, other, value, sizeof value, err));
         if (value[0]) {
             if (!time_parse_iso(value, strlen(value), &at))
                 return fe_err_set(err, FE_EINVAL,
@@ -806,11 +756,11 @@ static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
     char lower[TIME_TEXT_MAX], filter[48];
     fe_rc rc;
 
-    TRY(stream_session(ctx, &sess, err));
-    TRY(opts_load(ctx->conf, &o, err));
+    FE_TRY(stream_session(ctx, &sess, err));
+    FE_TRY(opts_load(ctx->conf, &o, err));
     run.o = &o;
     run.sess = sess;
-    run.rows = loader_rows(ctx->ld);
+    run.rows = loader_row_sink(ctx->ld);
     run.mopts.currency = o.currency;
     snprintf(run.field_path, sizeof run.field_path, "attributes.%s", o.cursor_field);
     snprintf(filter, sizeof filter, "filter[%s][from]", o.cursor_field);
@@ -914,7 +864,7 @@ static fe_rc posi_open(const source_conf *conf, http_client *http, stream_stats 
 {
     posiflora_session *s;
     *state = NULL;
-    TRY(session_for(conf, &s, err));
+    FE_TRY(session_for(conf, &s, err));
     fe_rc rc = posiflora_session_login(s, http, stats, err);
     if (rc != FE_OK) {
         posiflora_session_free(s);
@@ -949,7 +899,7 @@ static fe_rc posi_check(const source_conf *conf, http_client *http, void *state,
     bool ok;
     fe_rc rc;
 
-    TRY(opts_load(conf, &o, err));
+    FE_TRY(opts_load(conf, &o, err));
     if (!sess && (rc = session_for(conf, &own, err)) != FE_OK)
         goto done;
     if (!sess)

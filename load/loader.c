@@ -735,3 +735,56 @@ fail:
     loader_rollback(l);
     return rc;
 }
+
+/* ---- the row sink ---- */
+
+static fe_rc sink_store(void *l, const row_store *r, fe_err *e)
+{
+    return loader_put_store(l, r, e);
+}
+static fe_rc sink_customer(void *l, const row_customer *r, fe_err *e)
+{
+    return loader_put_customer(l, r, e);
+}
+static fe_rc sink_category(void *l, const row_category *r, fe_err *e)
+{
+    return loader_put_category(l, r, e);
+}
+static fe_rc sink_product(void *l, const row_product *r, fe_err *e)
+{
+    return loader_put_product(l, r, e);
+}
+static fe_rc sink_component(void *l, const row_component *r, fe_err *e)
+{
+    return loader_put_component(l, r, e);
+}
+static fe_rc sink_order(void *l, const row_order *r, fe_err *e)
+{
+    return loader_put_order(l, r, e);
+}
+static fe_rc sink_order_line(void *l, const row_order_line *r, fe_err *e)
+{
+    return loader_put_order_line(l, r, e);
+}
+static fe_rc sink_payment(void *l, const row_payment *r, fe_err *e)
+{
+    return loader_put_payment(l, r, e);
+}
+static fe_rc sink_inventory(void *l, const row_inventory *r, fe_err *e)
+{
+    return loader_put_inventory(l, r, e);
+}
+
+row_sink loader_row_sink(loader *l)
+{
+    return (row_sink){.ctx = l,
+                      .store = sink_store,
+                      .customer = sink_customer,
+                      .category = sink_category,
+                      .product = sink_product,
+                      .component = sink_component,
+                      .order = sink_order,
+                      .order_line = sink_order_line,
+                      .payment = sink_payment,
+                      .inventory = sink_inventory};
+}

@@ -76,6 +76,9 @@ fe_rc loader_put_reject(loader *l, const row_reject *r, fe_err *err) FE_MUST_CHE
  * bytes become \xNN) and keeps 8 KiB of raw; it does not count the reject in any
  * stats (stream_reject does). */
 
+/* A row_sink whose callbacks are the loader_put_* functions of l. */
+row_sink loader_row_sink(loader *l);
+
 /* Rows staged in the open checkpoint (all tables but rejects). */
 int64_t loader_staged_rows(const loader *l);
 

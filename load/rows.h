@@ -10,6 +10,7 @@
 #define FE_ROWS_H
 
 #include <stdbool.h>
+#include "../core/err.h"
 
 typedef enum {
     STG_STORE = 0,
@@ -103,5 +104,22 @@ typedef struct {
     const char *reason;
     const char *raw; /* truncated by the loader to 8 KiB */
 } row_reject;
+
+/* Where a source mapping hands its rows: the loader (loader_row_sink) in
+ * production, a recorder in unit tests, so mappings are tested without a
+ * database. Every callback is called with ctx; all are set. A callback's
+ * FE_EINVAL means the sink failed, never that the record was bad. */
+typedef struct {
+    void *ctx;
+    fe_rc (*store)(void *ctx, const row_store *r, fe_err *err);
+    fe_rc (*customer)(void *ctx, const row_customer *r, fe_err *err);
+    fe_rc (*category)(void *ctx, const row_category *r, fe_err *err);
+    fe_rc (*product)(void *ctx, const row_product *r, fe_err *err);
+    fe_rc (*component)(void *ctx, const row_component *r, fe_err *err);
+    fe_rc (*order)(void *ctx, const row_order *r, fe_err *err);
+    fe_rc (*order_line)(void *ctx, const row_order_line *r, fe_err *err);
+    fe_rc (*payment)(void *ctx, const row_payment *r, fe_err *err);
+    fe_rc (*inventory)(void *ctx, const row_inventory *r, fe_err *err);
+} row_sink;
 
 #endif

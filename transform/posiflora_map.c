@@ -19,13 +19,6 @@
 #define ARENA_MAX ((size_t)64 << 20)
 #define NONE SIZE_MAX
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        fe_rc try_rc_ = (expr);                                                                    \
-        if (try_rc_ != FE_OK)                                                                      \
-            return try_rc_;                                                                        \
-    } while (0)
-
 /* ---- record access ------------------------------------------------------ */
 
 /* The field at path, or NULL when absent or JSON null. */
@@ -70,7 +63,7 @@ static fe_rc text_at(const json_rec *r, const char *path, const char **out, fe_e
 /* Like text_at, but "" also gives NULL (optional contact fields). */
 static fe_rc text_or_null_at(const json_rec *r, const char *path, const char **out, fe_err *err)
 {
-    TRY(text_at(r, path, out, err));
+    FE_TRY(text_at(r, path, out, err));
     if (*out && !**out)
         *out = NULL;
     return FE_OK;
@@ -79,7 +72,7 @@ static fe_rc text_or_null_at(const json_rec *r, const char *path, const char **o
 /* The resource id: required, non-empty, UTF-8. */
 static fe_rc id_at(const json_rec *r, const char **out, fe_err *err)
 {
-    TRY(text_at(r, "id", out, err));
+    FE_TRY(text_at(r, "id", out, err));
     if (!*out || !**out)
         return fe_err_set(err, FE_EINVAL, "record has no id");
     return FE_OK;
@@ -105,7 +98,7 @@ static fe_rc decimal_at(const json_rec *r, const char *path, decimal *out, bool 
 static fe_rc decimal_req(const json_rec *r, const char *path, decimal *out, fe_err *err)
 {
     bool present;
-    TRY(decimal_at(r, path, out, &present, err));
+    FE_TRY(decimal_at(r, path, out, &present, err));
     if (!present)
         return fe_err_set(err, FE_EINVAL, "%s is missing", path);
     return FE_OK;
@@ -215,8 +208,8 @@ static fe_rc join_address(buf *scratch, const char *street, const char *city, co
     return FE_OK;
 }
 
-fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o,
-                          const posiflora_rows *out, fe_err *err)
+fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                          fe_err *err)
 {
     row_store row = {.kind = "store", .currency = o->currency};
     const char *street, *city;
@@ -238,14 +231,14 @@ done:
     return rc;
 }
 
-fe_rc posiflora_map_category(const json_rec *rec, const posiflora_map_opts *o,
-                             const posiflora_rows *out, fe_err *err)
+fe_rc posiflora_map_category(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                             fe_err *err)
 {
     row_category row = {0};
     (void)o;
-    TRY(id_at(rec, &row.category_id, err));
-    TRY(text_at(rec, "attributes.title", &row.name, err));
-    TRY(text_or_null_at(rec, "relationships.parent.data.id", &row.parent_id, err));
+    FE_TRY(id_at(rec, &row.category_id, err));
+    FE_TRY(text_at(rec, "attributes.title", &row.name, err));
+    FE_TRY(text_or_null_at(rec, "relationships.parent.data.id", &row.parent_id, err));
     row.is_deleted = bool_at(rec, "attributes.deleted");
     return sink_rc(out->category(out->ctx, &row, err), err);
 }
@@ -258,7 +251,7 @@ static fe_rc first_decimal(const json_rec *rec, const char *const *paths, size_t
     for (size_t i = 0; i < n; i++) {
         decimal d;
         bool present;
-        TRY(decimal_at(rec, paths[i], &d, &present, err));
+        FE_TRY(decimal_at(rec, paths[i], &d, &present, err));
         if (present) {
             *out = decimal_format(d, dst);
             return FE_OK;
@@ -267,8 +260,8 @@ static fe_rc first_decimal(const json_rec *rec, const char *const *paths, size_t
     return FE_OK;
 }
 
-fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o,
-                         const posiflora_rows *out, fe_err *err)
+fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                         fe_err *err)
 {
     static const char *const price_paths[] = {"attributes.priceMax", "attributes.priceMin"};
     char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
@@ -277,15 +270,15 @@ fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o,
     int64_t t_created, t_updated;
     bool has_created, has_updated;
 
-    TRY(id_at(rec, &row.product_id, err));
-    TRY(text_at(rec, "attributes.title", &row.name, err));
-    TRY(text_at(rec, "attributes.itemType", &item_type, err));
-    TRY(text_or_null_at(rec, "relationships.category.data.id", &row.category_id, err));
-    TRY(text_or_null_at(rec, "relationships.vendorCodes.data.0.attributes.vendorCode", &row.sku,
-                        err));
-    TRY(first_decimal(rec, price_paths, 2, price, &row.list_price, err));
-    TRY(time_at(rec, "attributes.added", &t_created, &has_created, err));
-    TRY(time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
+    FE_TRY(id_at(rec, &row.product_id, err));
+    FE_TRY(text_at(rec, "attributes.title", &row.name, err));
+    FE_TRY(text_at(rec, "attributes.itemType", &item_type, err));
+    FE_TRY(text_or_null_at(rec, "relationships.category.data.id", &row.category_id, err));
+    FE_TRY(text_or_null_at(rec, "relationships.vendorCodes.data.0.attributes.vendorCode", &row.sku,
+                           err));
+    FE_TRY(first_decimal(rec, price_paths, 2, price, &row.list_price, err));
+    FE_TRY(time_at(rec, "attributes.added", &t_created, &has_created, err));
+    FE_TRY(time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
     row.product_type = str_eq(item_type, "service") ? "service" : "standard";
     row.created_at = time_text(has_created, t_created, created);
     row.updated_at = time_text(has_updated, t_updated, updated);
@@ -301,8 +294,8 @@ static bool bouquet_active(const char *status)
     return true;
 }
 
-fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o,
-                            const posiflora_rows *out, fe_err *err)
+fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                            fe_err *err)
 {
     static const char *const price_paths[] = {"attributes.trueSaleAmount", "attributes.saleAmount",
                                               "attributes.amount"};
@@ -312,13 +305,13 @@ fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o,
     int64_t t_created, t_updated;
     bool has_created, has_updated;
 
-    TRY(id_at(rec, &row.product_id, err));
-    TRY(text_at(rec, "attributes.title", &row.name, err));
-    TRY(text_or_null_at(rec, "attributes.docNo", &row.sku, err));
-    TRY(text_at(rec, "attributes.status", &status, err));
-    TRY(first_decimal(rec, price_paths, 3, price, &row.list_price, err));
-    TRY(time_at(rec, "attributes.createdAt", &t_created, &has_created, err));
-    TRY(time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
+    FE_TRY(id_at(rec, &row.product_id, err));
+    FE_TRY(text_at(rec, "attributes.title", &row.name, err));
+    FE_TRY(text_or_null_at(rec, "attributes.docNo", &row.sku, err));
+    FE_TRY(text_at(rec, "attributes.status", &status, err));
+    FE_TRY(first_decimal(rec, price_paths, 3, price, &row.list_price, err));
+    FE_TRY(time_at(rec, "attributes.createdAt", &t_created, &has_created, err));
+    FE_TRY(time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
     row.is_active = bouquet_active(status);
     row.created_at = time_text(has_created, t_created, created);
     row.updated_at = time_text(has_updated, t_updated, updated);
@@ -339,8 +332,8 @@ static fe_rc customer_phone(buf *scratch, const char *code, const char *number, 
     return FE_OK;
 }
 
-fe_rc posiflora_map_customer(const json_rec *rec, const posiflora_map_opts *o,
-                             const posiflora_rows *out, fe_err *err)
+fe_rc posiflora_map_customer(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                             fe_err *err)
 {
     char points[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
     row_customer row = {0};
@@ -479,7 +472,7 @@ static fe_rc acc_text(posiflora_order_acc *a, const json_rec *r, const char *pat
 {
     const char *s;
     *off = NONE;
-    TRY(text_or_null_at(r, path, &s, err));
+    FE_TRY(text_or_null_at(r, path, &s, err));
     return acc_keep(a, s, off, err);
 }
 
@@ -523,17 +516,17 @@ static fe_rc add_order(posiflora_order_acc *a, const json_rec *r, fe_err *err)
     bool present;
     if (a->have_order)
         return fe_err_set(err, FE_EINVAL, "the document holds two orders");
-    TRY(acc_text(a, r, "attributes.docNo", &a->number, err));
-    TRY(acc_text(a, r, "attributes.status", &a->status, err));
-    TRY(acc_text(a, r, "relationships.store.data.id", &a->store, err));
-    TRY(acc_text(a, r, "relationships.customer.data.id", &a->customer, err));
-    TRY(date_at(r, "attributes.date", a->date, err));
-    TRY(time_at(r, "attributes.createdAt", &a->created_at, &present, err));
+    FE_TRY(acc_text(a, r, "attributes.docNo", &a->number, err));
+    FE_TRY(acc_text(a, r, "attributes.status", &a->status, err));
+    FE_TRY(acc_text(a, r, "relationships.store.data.id", &a->store, err));
+    FE_TRY(acc_text(a, r, "relationships.customer.data.id", &a->customer, err));
+    FE_TRY(date_at(r, "attributes.date", a->date, err));
+    FE_TRY(time_at(r, "attributes.createdAt", &a->created_at, &present, err));
     if (!present)
         return fe_err_set(err, FE_EINVAL, "attributes.createdAt is missing");
-    TRY(time_at(r, "attributes.updatedAt", &a->updated_at, &a->has_updated, err));
-    TRY(decimal_req(r, "attributes.totalAmount", &a->total, err));
-    TRY(decimal_at(r, "attributes.paymentsAmount", &a->paid, &a->has_paid, err));
+    FE_TRY(time_at(r, "attributes.updatedAt", &a->updated_at, &a->has_updated, err));
+    FE_TRY(decimal_req(r, "attributes.totalAmount", &a->total, err));
+    FE_TRY(decimal_at(r, "attributes.paymentsAmount", &a->paid, &a->has_paid, err));
     a->listed_lines = listed_count(r, "lines");
     a->listed_payments = listed_count(r, "payments");
     a->have_order = true;
@@ -544,16 +537,16 @@ static fe_rc add_line(posiflora_order_acc *a, const json_rec *r, const char *id,
 {
     acc_line l;
     bool has_amount;
-    TRY(grow((void **)&a->lines, &a->cap_lines, a->nlines, sizeof l, err));
-    TRY(decimal_req(r, "attributes.qty", &l.qty, err));
-    TRY(decimal_req(r, "attributes.price", &l.price, err));
-    TRY(decimal_req(r, "attributes.totalAmount", &l.total, err));
-    TRY(decimal_at(r, "attributes.amount", &l.amount, &has_amount, err));
+    FE_TRY(grow((void **)&a->lines, &a->cap_lines, a->nlines, sizeof l, err));
+    FE_TRY(decimal_req(r, "attributes.qty", &l.qty, err));
+    FE_TRY(decimal_req(r, "attributes.price", &l.price, err));
+    FE_TRY(decimal_req(r, "attributes.totalAmount", &l.total, err));
+    FE_TRY(decimal_at(r, "attributes.amount", &l.amount, &has_amount, err));
     if (!has_amount)
         l.amount = decimal_mul(l.qty, l.price);
-    TRY(acc_keep(a, id, &l.id, err));
-    TRY(acc_text(a, r, "relationships.item.data.id", &l.item, err));
-    TRY(acc_text(a, r, "relationships.bouquet.data.id", &l.bouquet, err));
+    FE_TRY(acc_keep(a, id, &l.id, err));
+    FE_TRY(acc_text(a, r, "relationships.item.data.id", &l.item, err));
+    FE_TRY(acc_text(a, r, "relationships.bouquet.data.id", &l.bouquet, err));
     a->lines[a->nlines++] = l;
     return FE_OK;
 }
@@ -577,24 +570,24 @@ static fe_rc add_payment(posiflora_order_acc *a, const json_rec *r, const char *
     bool has_created, has_posted;
     int64_t posted;
 
-    TRY(grow((void **)&a->pays, &a->cap_pays, a->npays, sizeof p, err));
-    TRY(text_at(r, "attributes.paymentType", &type, err));
+    FE_TRY(grow((void **)&a->pays, &a->cap_pays, a->npays, sizeof p, err));
+    FE_TRY(text_at(r, "attributes.paymentType", &type, err));
     if (!payment_kind(type))
         return fe_err_set(err, FE_EINVAL, "unknown paymentType%s%.40s%s", type ? " '" : "",
                           type ? type : " (missing)", type ? "'" : "");
-    TRY(decimal_req(r, "attributes.amount", &p.amount, err));
-    TRY(decimal_at(r, "attributes.bonusAmount", &p.bonus, &p.has_bonus, err));
-    TRY(time_at(r, "attributes.createdAt", &p.paid_at, &has_created, err));
-    TRY(time_at(r, "attributes.postedAt", &posted, &has_posted, err));
+    FE_TRY(decimal_req(r, "attributes.amount", &p.amount, err));
+    FE_TRY(decimal_at(r, "attributes.bonusAmount", &p.bonus, &p.has_bonus, err));
+    FE_TRY(time_at(r, "attributes.createdAt", &p.paid_at, &has_created, err));
+    FE_TRY(time_at(r, "attributes.postedAt", &posted, &has_posted, err));
     if (!has_created && !has_posted)
         return fe_err_set(err, FE_EINVAL, "payment has neither createdAt nor postedAt");
     if (!has_created)
         p.paid_at = posted;
-    TRY(date_at(r, "attributes.date", date, err));
-    TRY(acc_keep(a, date[0] ? date : NULL, &p.date, err));
-    TRY(acc_keep(a, payment_kind(type), &p.type, err));
-    TRY(acc_keep(a, id, &p.id, err));
-    TRY(acc_text(a, r, "relationships.method.data.id", &p.method, err));
+    FE_TRY(date_at(r, "attributes.date", date, err));
+    FE_TRY(acc_keep(a, date[0] ? date : NULL, &p.date, err));
+    FE_TRY(acc_keep(a, payment_kind(type), &p.type, err));
+    FE_TRY(acc_keep(a, id, &p.id, err));
+    FE_TRY(acc_text(a, r, "relationships.method.data.id", &p.method, err));
     a->pays[a->npays++] = p;
     return FE_OK;
 }
@@ -602,11 +595,11 @@ static fe_rc add_payment(posiflora_order_acc *a, const json_rec *r, const char *
 static fe_rc add_method(posiflora_order_acc *a, const json_rec *r, const char *id, fe_err *err)
 {
     acc_method m;
-    TRY(grow((void **)&a->methods, &a->cap_methods, a->nmethods, sizeof m, err));
-    TRY(acc_keep(a, id, &m.id, err));
-    TRY(acc_text(a, r, "attributes.title", &m.title, err));
+    FE_TRY(grow((void **)&a->methods, &a->cap_methods, a->nmethods, sizeof m, err));
+    FE_TRY(acc_keep(a, id, &m.id, err));
+    FE_TRY(acc_text(a, r, "attributes.title", &m.title, err));
     if (m.title == NONE)
-        TRY(acc_text(a, r, "attributes.name", &m.title, err));
+        FE_TRY(acc_text(a, r, "attributes.name", &m.title, err));
     a->methods[a->nmethods++] = m;
     return FE_OK;
 }
@@ -686,7 +679,7 @@ static fe_rc acc_check_complete(const posiflora_order_acc *a, fe_err *err)
 }
 
 static fe_rc put_order(const posiflora_order_acc *a, const posiflora_map_opts *o,
-                       const posiflora_rows *out, bool *known, fe_err *err)
+                       const row_sink *out, bool *known, fe_err *err)
 {
     char subtotal[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX], zero[DECIMAL_TEXT_MAX],
         total[DECIMAL_TEXT_MAX], paid[DECIMAL_TEXT_MAX], count[24], ordered[TIME_TEXT_MAX],
@@ -726,7 +719,7 @@ static fe_rc put_order(const posiflora_order_acc *a, const posiflora_map_opts *o
 }
 
 static fe_rc put_line(const posiflora_order_acc *a, const acc_line *l, const posiflora_map_opts *o,
-                      const posiflora_rows *out, fe_err *err)
+                      const row_sink *out, fe_err *err)
 {
     char qty[DECIMAL_TEXT_MAX], price[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX],
         zero[DECIMAL_TEXT_MAX], total[DECIMAL_TEXT_MAX];
@@ -750,7 +743,7 @@ static fe_rc put_line(const posiflora_order_acc *a, const acc_line *l, const pos
 }
 
 static fe_rc put_payment(const posiflora_order_acc *a, const acc_payment *p,
-                         const posiflora_map_opts *o, const posiflora_rows *out, fe_err *err)
+                         const posiflora_map_opts *o, const row_sink *out, fe_err *err)
 {
     char amount[DECIMAL_TEXT_MAX], bonus[DECIMAL_TEXT_MAX], paid_at[TIME_TEXT_MAX];
     const char *type = acc_str(a, p->type);
@@ -773,7 +766,7 @@ static fe_rc put_payment(const posiflora_order_acc *a, const acc_payment *p,
 }
 
 fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts *o,
-                                const posiflora_rows *out, posiflora_order_info *info, fe_err *err)
+                                const row_sink *out, posiflora_order_info *info, fe_err *err)
 {
     bool known = true;
     fe_rc rc;
@@ -786,9 +779,9 @@ fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts
         return fe_err_set(err, FE_EINVAL, "%s", a->reason);
     }
     info->reject_id = info->order_id;
-    TRY(acc_check_complete(a, err));
+    FE_TRY(acc_check_complete(a, err));
 
-    TRY(put_order(a, o, out, &known, err));
+    FE_TRY(put_order(a, o, out, &known, err));
     info->unknown_status = !known;
     for (size_t i = 0; i < a->nlines; i++) {
         if ((rc = put_line(a, &a->lines[i], o, out, err)) != FE_OK)

@@ -2,7 +2,7 @@
  *
  * Each function takes one flat record from json_stream (paths relative to the
  * resource: "id", "attributes.title", "relationships.store.data.id") and hands
- * the rows it makes to a posiflora_rows sink. The extractor points the sink at
+ * the rows it makes to a row_sink (load/rows.h). The extractor points the sink at
  * the loader; tests point it at a recorder. The module knows nothing of HTTP,
  * paging, cursors or the loader.
  *
@@ -24,18 +24,6 @@
 #include "../extract/json_stream.h"
 #include "../load/rows.h"
 
-/* Where rows go. Every callback is called with ctx; all must be set. */
-typedef struct {
-    void *ctx;
-    fe_rc (*store)(void *ctx, const row_store *r, fe_err *err);
-    fe_rc (*category)(void *ctx, const row_category *r, fe_err *err);
-    fe_rc (*product)(void *ctx, const row_product *r, fe_err *err);
-    fe_rc (*customer)(void *ctx, const row_customer *r, fe_err *err);
-    fe_rc (*order)(void *ctx, const row_order *r, fe_err *err);
-    fe_rc (*order_line)(void *ctx, const row_order_line *r, fe_err *err);
-    fe_rc (*payment)(void *ctx, const row_payment *r, fe_err *err);
-} posiflora_rows;
-
 typedef struct {
     /* ISO 4217 code for every money row: Posiflora sends no currency, it is an
      * account setting (config `currency`, default RUB). */
@@ -50,13 +38,13 @@ const char *posiflora_status_group(const char *status, bool *known);
 /* A `stores` resource -> dim_store (kind store). name = title; address =
  * "address, addressCity" (either alone when the other is empty); timezone = the
  * id of the timezone relationship (Posiflora's own id, as text) or NULL. */
-fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o,
-                          const posiflora_rows *out, fe_err *err) FE_MUST_CHECK;
+fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                          fe_err *err) FE_MUST_CHECK;
 
 /* A `categories` resource (from the list or an include) -> dim_category.
  * parent from relationships.parent; attributes.deleted -> is_deleted. */
-fe_rc posiflora_map_category(const json_rec *rec, const posiflora_map_opts *o,
-                             const posiflora_rows *out, fe_err *err) FE_MUST_CHECK;
+fe_rc posiflora_map_category(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                             fe_err *err) FE_MUST_CHECK;
 
 /* An `inventory-items` resource -> dim_product. itemType service -> service,
  * anything else standard; list_price = priceMax, else priceMin; sku = the first
@@ -64,20 +52,20 @@ fe_rc posiflora_map_category(const json_rec *rec, const posiflora_map_opts *o,
  * no article field; globalId is a catalog UUID, not an article); created_at =
  * added, updated_at = updatedAt; is_active = true (`public` is storefront
  * visibility, not activity). */
-fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o,
-                         const posiflora_rows *out, fe_err *err) FE_MUST_CHECK;
+fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                         fe_err *err) FE_MUST_CHECK;
 
 /* A `bouquets` resource -> dim_product (type bouquet). list_price =
  * trueSaleAmount, else saleAmount, else amount; sku = docNo; is_active unless
  * status is off, deleted, disassembled or sold. */
-fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o,
-                            const posiflora_rows *out, fe_err *err) FE_MUST_CHECK;
+fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                            fe_err *err) FE_MUST_CHECK;
 
 /* A `customers` resource -> dim_customer. name = title; phone = "+<countryCode>
  * <phone>" without the space when both are set, else phone; email ("" -> NULL);
  * loyalty_points = currentPoints; is_deleted = (status == "deleted"). */
-fe_rc posiflora_map_customer(const json_rec *rec, const posiflora_map_opts *o,
-                             const posiflora_rows *out, fe_err *err) FE_MUST_CHECK;
+fe_rc posiflora_map_customer(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
+                             fe_err *err) FE_MUST_CHECK;
 
 /* The order accumulator: one order detail document (GET /v1/orders/{id}
  * ?include=lines,payments,payments.method) arrives as a "data" record and
@@ -119,7 +107,7 @@ typedef struct {
  * change -> change -|amount|). Nothing reaches the sink unless the whole order is
  * valid. Results as for the other mapping functions; info is always filled. */
 fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts *o,
-                                const posiflora_rows *out, posiflora_order_info *info,
+                                const row_sink *out, posiflora_order_info *info,
                                 fe_err *err) FE_MUST_CHECK;
 
 #endif

@@ -99,14 +99,14 @@ static fe_rc rec_payment(void *c, const row_payment *r, fe_err *e)
 }
 
 static recorder rec;
-static const posiflora_rows sink = {.ctx = &rec,
-                                    .store = rec_store,
-                                    .category = rec_category,
-                                    .product = rec_product,
-                                    .customer = rec_customer,
-                                    .order = rec_order,
-                                    .order_line = rec_line,
-                                    .payment = rec_payment};
+static const row_sink sink = {.ctx = &rec,
+                              .store = rec_store,
+                              .category = rec_category,
+                              .product = rec_product,
+                              .customer = rec_customer,
+                              .order = rec_order,
+                              .order_line = rec_line,
+                              .payment = rec_payment};
 static const posiflora_map_opts opts = {.currency = "RUB"};
 
 /* ---- feeding documents ------------------------------------------------------ */
@@ -149,9 +149,8 @@ static fe_rc feed_text(json_stream *js, const char *text, size_t len, fe_err *er
 /* A list page: each data[] (and included[] of included_type) record is mapped;
  * rejects are counted and the last reason kept, as the extractor would. */
 typedef struct {
-    fe_rc (*map)(const json_rec *, const posiflora_map_opts *, const posiflora_rows *, fe_err *);
-    fe_rc (*map_included)(const json_rec *, const posiflora_map_opts *, const posiflora_rows *,
-                          fe_err *);
+    fe_rc (*map)(const json_rec *, const posiflora_map_opts *, const row_sink *, fe_err *);
+    fe_rc (*map_included)(const json_rec *, const posiflora_map_opts *, const row_sink *, fe_err *);
     const char *included_type;
     int rejects;
     char last_reason[768];
