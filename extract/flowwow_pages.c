@@ -1,0 +1,254 @@
+/* flowwow_pages: requests, page loop and repeated-page detection of the Flowwow
+ * source. See flowwow_pages.h. */
+#include "flowwow_pages.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Pages beyond total / limit before the list is taken for a loop. */
+#define PAGES_SLACK 10L
+/* Without `total`, a list longer than this many pages is taken for a loop. */
+#define PAGES_MAX 100000L
+
+#define FNV_OFFSET UINT64_C(14695981039346656037)
+#define FNV_PRIME UINT64_C(1099511628211)
+
+enum { REC_SHOPS = 0, REC_ITEMS = 1, REC_ROOT = 2 };
+
+struct flowwow_pager {
+    http_client *http;
+    stream_stats *stats;
+    char *auth_header;
+    json_stream *js;
+    flowwow_record_fn on_record;
+    void *user;
+    const char *id_path; /* of the list being read */
+    /* the page being read */
+    int64_t rows;
+    int64_t total; /* -1 when absent */
+    uint64_t ids_hash;
+    char first_id[32];
+};
+
+bool flowwow_url_param(buf *u, const char *name, const char *value)
+{
+    char last = u->len ? u->data[u->len - 1] : '?';
+    return (last == '?' || buf_putc(u, '&')) && buf_put_urlenc(u, name) && buf_putc(u, '=') &&
+           buf_put_urlenc(u, value);
+}
+
+bool flowwow_url_param_long(buf *u, const char *name, long value)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%ld", value);
+    return flowwow_url_param(u, name, text);
+}
+
+static bool parse_count(const char *text, int64_t *out)
+{
+    char *end;
+    if (!text || *text < '0' || *text > '9')
+        return false;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static void hash_text(uint64_t *h, const char *s)
+{
+    for (const char *p = s ? s : ""; *p; p++)
+        *h = (*h ^ (unsigned char)*p) * FNV_PRIME;
+    *h = (*h ^ 0xff) * FNV_PRIME;
+}
+
+static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    flowwow_pager *pg = ctx;
+    if (which == REC_ROOT) {
+        int64_t v;
+        if (parse_count(json_rec_str(rec, "total"), &v))
+            pg->total = v;
+        return FE_OK;
+    }
+    const char *id = json_rec_str(rec, pg->id_path);
+    if (pg->rows == 0)
+        snprintf(pg->first_id, sizeof pg->first_id, "%s", id ? id : "");
+    pg->rows++;
+    hash_text(&pg->ids_hash, id);
+    hash_text(&pg->ids_hash, json_rec_str(rec, "offerId"));
+    return pg->on_record ? pg->on_record(pg->user, rec, err) : FE_OK;
+}
+
+static void page_start(flowwow_pager *pg)
+{
+    json_stream_reset(pg->js);
+    pg->rows = 0;
+    pg->total = -1;
+    pg->ids_hash = FNV_OFFSET;
+    pg->first_id[0] = '\0';
+}
+
+static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    flowwow_pager *pg = ctx;
+    return json_stream_feed(pg->js, data, len, err);
+}
+
+/* A cut transfer is read again: records it gave reach the sink twice, which the
+ * loader's de-duplication on natural keys absorbs; the counters start over. */
+static void sink_reset(void *ctx)
+{
+    page_start(ctx);
+}
+
+flowwow_pager *flowwow_pager_new(http_client *http, stream_stats *stats, const char *auth_header,
+                                 flowwow_record_fn on_record, void *user)
+{
+    static const char *const paths[] = {"shops[]", "items[]", "."};
+    flowwow_pager *pg = calloc(1, sizeof *pg);
+    if (!pg)
+        return NULL;
+    pg->http = http;
+    pg->stats = stats;
+    pg->on_record = on_record;
+    pg->user = user;
+    pg->auth_header = strdup(auth_header);
+    pg->js = json_stream_new(paths, 3, false, FLOWWOW_RECORD_MAX, on_page_record, pg);
+    if (!pg->auth_header || !pg->js) {
+        flowwow_pager_free(pg);
+        return NULL;
+    }
+    return pg;
+}
+
+void flowwow_pager_free(flowwow_pager *pg)
+{
+    if (!pg)
+        return;
+    json_stream_free(pg->js);
+    free(pg->auth_header);
+    free(pg);
+}
+
+const char *flowwow_pager_first_id(const flowwow_pager *pg)
+{
+    return pg->first_id;
+}
+
+/* Sends one page request and parses the answer into the pager. */
+static fe_rc fetch_page(flowwow_pager *pg, const flowwow_list *l, long page, fe_err *err)
+{
+    static const char json_ct[] = "Content-Type: application/json";
+    buf url, body;
+    http_result res = {0};
+    fe_rc rc;
+    const char *headers[3] = {pg->auth_header, "Accept: application/json", json_ct};
+    bool post = strcmp(l->method, "POST") == 0;
+
+    buf_init(&url, 0);
+    buf_init(&body, 0);
+    pg->id_path = l->id_path;
+    if ((rc = l->build(l->build_user, page, &url, &body, err)) != FE_OK)
+        goto done;
+    http_request req = {
+        .method = l->method,
+        .url = buf_cstr(&url),
+        .headers = headers,
+        .nheaders = post ? 3 : 2,
+        .body = post ? buf_cstr(&body) : NULL,
+        .body_len = post ? body.len : 0,
+        .no_auth_on_redirect = true,
+        .sink = {.on_data = sink_data, .on_reset = sink_reset, .ctx = pg},
+    };
+    page_start(pg);
+    if ((rc = http_run(pg->http, &req, &res, pg->stats, err)) != FE_OK)
+        goto done;
+    if (res.status == 401) {
+        rc = fe_err_set(err, FE_EAUTH,
+                        "%s: HTTP 401 (the token was refused: check `token` of the source)",
+                        l->what);
+    } else if (res.rc != FE_OK) {
+        *err = res.err;
+        rc = res.rc;
+    } else if ((rc = json_stream_finish(pg->js, err)) != FE_OK) {
+        fe_err_wrap(err, "%s page %ld", l->what, page);
+        rc = FE_EJSON;
+    } else if (pg->stats) {
+        pg->stats->pages++;
+        pg->stats->records += pg->rows;
+    }
+done:
+    http_result_term(&res);
+    buf_term(&url);
+    buf_term(&body);
+    return rc;
+}
+
+fe_rc flowwow_pages_one(flowwow_pager *pg, const flowwow_list *l, long page, int64_t *rows,
+                        int64_t *total, fe_err *err)
+{
+    fe_rc rc = fetch_page(pg, l, page, err);
+    *rows = rc == FE_OK ? pg->rows : 0;
+    *total = rc == FE_OK ? pg->total : -1;
+    return rc;
+}
+
+static fe_rc incomplete(const flowwow_list *l, long page, int64_t read, int64_t total, fe_err *err)
+{
+    return fe_err_set(err, FE_EJSON,
+                      "%s: page %ld is empty after %" PRId64 " of %" PRId64
+                      " records (total): is the page base right (orders_page_base)? stopping",
+                      l->what, page, read, total);
+}
+
+fe_rc flowwow_pages_read(flowwow_pager *pg, const flowwow_list *l, int64_t *read, fe_err *err)
+{
+    int64_t got = 0;
+    uint64_t prev_hash = 0;
+    long max_pages = PAGES_MAX;
+    fe_rc rc = FE_OK;
+
+    for (long i = 0;; i++) {
+        long page = l->page_base + i;
+        if (i >= max_pages) {
+            rc = fe_err_set(err, FE_EJSON,
+                            "%s: still reading at page %ld with total %" PRId64
+                            "; stopping (does the server honour `page`?)",
+                            l->what, page, pg->total);
+            break;
+        }
+        if ((rc = fetch_page(pg, l, page, err)) != FE_OK)
+            break;
+        if (pg->rows == 0) {
+            if (pg->total > got)
+                rc = incomplete(l, page, got, pg->total, err);
+            break;
+        }
+        if (i > 0 && pg->ids_hash == prev_hash) {
+            rc = fe_err_set(err, FE_EJSON,
+                            "%s: page %ld holds the same records as page %ld: the server "
+                            "ignores `page` (or the page base is wrong: orders_page_base); "
+                            "stopping rather than loading part of the list",
+                            l->what, page, page - 1);
+            break;
+        }
+        prev_hash = pg->ids_hash;
+        got += pg->rows;
+        if (pg->total >= 0) {
+            if (got >= pg->total)
+                break;
+            max_pages = (long)(pg->total / (l->limit > 0 ? l->limit : 1)) + PAGES_SLACK;
+        } else if (pg->rows < l->limit) {
+            break;
+        }
+    }
+    if (read)
+        *read = got;
+    return rc;
+}

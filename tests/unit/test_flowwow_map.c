@@ -1,0 +1,377 @@
+/* Tests for transform/flowwow_map: fixture pages (tests/data/flowwow_*.json) are
+ * fed through json_stream in small chunks, each record is mapped into a recorder
+ * sink as the extractor would, and the rows are compared as text ("NULL" for SQL
+ * NULL, t/f for booleans); refused records must hand over no row. */
+#include <CUnit/Basic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/buf.h"
+#include "../../extract/json_stream.h"
+#include "../../transform/flowwow_map.h"
+
+#define MAX_ROWS 64
+#define MAX_RECS 16
+
+/* ---- the recorder sink ------------------------------------------------------ */
+
+typedef struct {
+    char *rows[MAX_ROWS];
+    int n;
+    fe_rc fail_with; /* != FE_OK: every callback fails with it */
+} recorder;
+
+static recorder rec;
+
+static void recorder_clear(recorder *r)
+{
+    for (int i = 0; i < r->n; i++)
+        free(r->rows[i]);
+    r->n = 0;
+    r->fail_with = FE_OK;
+}
+
+/* Appends "kind|f1|f2|..." with NULL fields spelled NULL. */
+static fe_rc record_row(void *ctx, fe_err *err, const char *kind, int n, ...)
+{
+    recorder *r = ctx;
+    buf b;
+    va_list ap;
+    if (r->fail_with != FE_OK)
+        return fe_err_set(err, r->fail_with, "recorder told to fail");
+    CU_ASSERT_FATAL(r->n < MAX_ROWS);
+    buf_init(&b, 0);
+    CU_ASSERT_FATAL(buf_puts(&b, kind));
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        const char *v = va_arg(ap, const char *);
+        CU_ASSERT_FATAL(buf_putc(&b, '|') && buf_puts(&b, v ? v : "NULL"));
+    }
+    va_end(ap);
+    r->rows[r->n++] = buf_take(&b, NULL);
+    return FE_OK;
+}
+
+static const char *tf(bool v)
+{
+    return v ? "t" : "f";
+}
+
+static fe_rc rec_store(void *c, const row_store *r, fe_err *e)
+{
+    return record_row(c, e, "store", 8, r->kind, r->store_id, r->name, r->address, r->currency,
+                      r->timezone, r->status, tf(r->is_deleted));
+}
+static fe_rc rec_product(void *c, const row_product *r, fe_err *e)
+{
+    return record_row(c, e, "product", 12, r->product_id, r->sku, r->name, r->product_type,
+                      r->category_id, r->brand, r->list_price, r->currency, r->created_at,
+                      r->updated_at, tf(r->is_active), tf(r->is_deleted));
+}
+static fe_rc rec_inventory(void *c, const row_inventory *r, fe_err *e)
+{
+    return record_row(c, e, "inventory", 12, r->snapshot_date, r->product_id, r->store_kind,
+                      r->store_id, r->on_hand, r->available, r->reserved, r->on_order, r->unit_cost,
+                      r->unit_price, r->inventory_value, r->captured_at);
+}
+static fe_rc rec_customer(void *c, const row_customer *r, fe_err *e)
+{
+    return record_row(c, e, "customer", 9, r->customer_id, r->name, r->phone, r->email, r->status,
+                      r->loyalty_points, r->created_at, r->updated_at, tf(r->is_deleted));
+}
+static fe_rc rec_order(void *c, const row_order *r, fe_err *e)
+{
+    return record_row(c, e, "order", 20, r->order_id, r->order_number, r->store_kind, r->store_id,
+                      r->customer_id, r->ordered_at, r->order_date, r->status, r->status_group,
+                      r->currency, r->subtotal, r->discount_total, r->tax_total, r->shipping_total,
+                      r->total, r->paid_total, r->line_count, r->source_updated_at,
+                      tf(r->is_deleted), tf(r->lines_complete));
+}
+static fe_rc rec_line(void *c, const row_order_line *r, fe_err *e)
+{
+    return record_row(c, e, "line", 11, r->order_id, r->line_id, r->product_id, r->bundle_id,
+                      r->quantity, r->unit_price, r->discount, r->tax, r->line_total, r->cost,
+                      r->currency);
+}
+
+static const row_sink sink = {.ctx = &rec,
+                              .store = rec_store,
+                              .product = rec_product,
+                              .inventory = rec_inventory,
+                              .customer = rec_customer,
+                              .order = rec_order,
+                              .order_line = rec_line};
+
+/* ---- feeding fixtures --------------------------------------------------------- */
+
+enum { MAP_SHOP, MAP_PRODUCT, MAP_ORDER };
+
+/* What each record of a page gave: its code, the reason of a refusal, the rows
+ * recorded before and after it, and (orders) the info flags. */
+typedef struct {
+    int what;
+    bool line_sum_is_total;
+    int n;
+    fe_rc rc[MAX_RECS];
+    char reason[MAX_RECS][sizeof(((fe_err *)0)->msg)];
+    int rows_before[MAX_RECS], rows_after[MAX_RECS];
+    bool unknown_status[MAX_RECS], no_customer[MAX_RECS];
+} page_result;
+
+static const flowwow_product_opts product_opts = {
+    .shop_id = "101", .snapshot_date = "2026-11-23", .captured_at = "2026-11-23T08:00:00Z"};
+
+static fe_rc on_record(void *ctx, int which, const json_rec *r, fe_err *err)
+{
+    page_result *p = ctx;
+    fe_err why = {0};
+    flowwow_order_info info = {0};
+    flowwow_order_opts oo = {.shop_id = "101",
+                             .order_date = "2025-12-31",
+                             .currency = "RUB",
+                             .line_sum_is_total = p->line_sum_is_total};
+    (void)which;
+    (void)err;
+    CU_ASSERT_FATAL(p->n < MAX_RECS);
+    p->rows_before[p->n] = rec.n;
+    if (p->what == MAP_SHOP)
+        p->rc[p->n] = flowwow_map_shop(r, &sink, &why);
+    else if (p->what == MAP_PRODUCT)
+        p->rc[p->n] = flowwow_map_product(r, &product_opts, &sink, &why);
+    else
+        p->rc[p->n] = flowwow_map_order(r, &oo, &sink, &info, &why);
+    snprintf(p->reason[p->n], sizeof p->reason[0], "%s", p->rc[p->n] == FE_OK ? "" : why.msg);
+    p->unknown_status[p->n] = info.unknown_status;
+    p->no_customer[p->n] = info.no_customer;
+    p->rows_after[p->n] = rec.n;
+    p->n++;
+    return FE_OK;
+}
+
+/* Reads tests/data/NAME (next to this file's directory). Caller frees. */
+static char *read_fixture(const char *name, size_t *len)
+{
+    char path[1024];
+    const char *slash = strrchr(__FILE__, '/');
+    int n = slash ? (int)(slash - __FILE__) : 1;
+    snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
+    FILE *f = fopen(path, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char *text = malloc(1 << 16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    *len = fread(text, 1, (1 << 16) - 1, f);
+    text[*len] = '\0';
+    fclose(f);
+    return text;
+}
+
+static void feed_page(const char *fixture, const char *records, page_result *p)
+{
+    const char *paths[] = {records};
+    fe_err err = {0};
+    size_t len;
+    char *text = read_fixture(fixture, &len);
+    json_stream *js = json_stream_new(paths, 1, false, 0, on_record, p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    fe_rc rc = FE_OK;
+    for (size_t at = 0; at < len && rc == FE_OK; at += 7)
+        rc = json_stream_feed(js, text + at, len - at < 7 ? len - at : 7, &err);
+    if (rc == FE_OK)
+        rc = json_stream_finish(js, &err);
+    CU_ASSERT_EQUAL(rc, FE_OK);
+    json_stream_free(js);
+    free(text);
+}
+
+static void assert_rows(const char *const *want, int n)
+{
+    CU_ASSERT_EQUAL(rec.n, n);
+    for (int i = 0; i < n && i < rec.n; i++) {
+        if (strcmp(rec.rows[i], want[i]) != 0)
+            fprintf(stderr, "\nrow %d:\n  got  %s\n  want %s\n", i, rec.rows[i], want[i]);
+        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
+    }
+}
+
+/* A refused record handed over no row and says why. */
+static void assert_refused(const page_result *p, int i, const char *reason)
+{
+    CU_ASSERT_EQUAL(p->rc[i], FE_EINVAL);
+    CU_ASSERT_EQUAL(p->rows_before[i], p->rows_after[i]);
+    if (strcmp(p->reason[i], reason) != 0)
+        fprintf(stderr, "\nreason %d: got '%s' want '%s'\n", i, p->reason[i], reason);
+    CU_ASSERT_STRING_EQUAL(p->reason[i], reason);
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static void test_shops(void)
+{
+    static const char *const want[] = {
+        "store|shop|101|Мой магазин \"Весна\"|г. Москва, ул. Ленина, д. 1|RUB|NULL|moderation|f",
+        "store|shop|4294967295|Tbilisi cakes|NULL|NULL|NULL|active|f",
+    };
+    page_result p = {.what = MAP_SHOP};
+    recorder_clear(&rec);
+    feed_page("flowwow_shops.json", "shops[]", &p);
+    CU_ASSERT_EQUAL(p.n, 3);
+    CU_ASSERT_EQUAL(p.rc[0], FE_OK);
+    CU_ASSERT_EQUAL(p.rc[1], FE_OK);
+    assert_refused(&p, 2, "shopId: 'x1' is not an integer id");
+    assert_rows(want, 2);
+}
+
+static void test_products(void)
+{
+    static const char *const want[] = {
+        "product|500001|SKU-1|Пионы «микс»|standard|16|NULL|1990.0000|RUB|NULL|NULL|t|f",
+        "inventory|2026-11-23|500001|shop|101|100.0000|99999.0000|NULL|NULL|NULL|1990.0000|NULL|"
+        "2026-11-23T08:00:00Z",
+        "product|offer:SKU-2|SKU-2|Букет\tготовый|bouquet|17|NULL|76.8500|RUB|NULL|NULL|f|f",
+        "inventory|2026-11-23|offer:SKU-2|shop|101|0.0000|0.0000|NULL|NULL|NULL|76.8500|NULL|"
+        "2026-11-23T08:00:00Z",
+        "product|500003|NULL|Открытка|addon|NULL|NULL|50.0000|GEL|NULL|NULL|t|f",
+    };
+    page_result p = {.what = MAP_PRODUCT};
+    recorder_clear(&rec);
+    feed_page("flowwow_products.json", "items[]", &p);
+    CU_ASSERT_EQUAL(p.n, 5);
+    assert_refused(&p, 3, "price: '12,5' is not a decimal");
+    assert_refused(&p, 4, "product has neither productId nor offerId");
+    assert_rows(want, 5);
+}
+
+static const char *const order1_customer =
+    "customer|phone:+79261234567|Анна \"Иванова\"|+79261234567|NULL|NULL|NULL|NULL|NULL|f";
+
+static void test_orders_sum_is_total(void)
+{
+    static const char *const want[] = {
+        order1_customer,
+        "order|7000001|7000001|shop|101|phone:+79261234567|2025-12-30T21:03:01Z|2025-12-31|3|"
+        "completed|RUB|4210.5500|480.0000|0.0000|0.0000|3730.5500|NULL|2|NULL|f|t",
+        "line|7000001|1|500001|NULL|2.0000|1990.0000|480.0000|0.0000|3500.0000|NULL|RUB",
+        "line|7000001|2|offer:SKU-2|NULL|3.0000|76.8500|0.0000|0.0000|230.5500|NULL|RUB",
+        "order|7000002|7000002|shop|101|NULL|2025-12-30T21:26:40Z|2025-12-31|1|open|RUB|45.0000|"
+        "0.0000|0.0000|0.0000|45.0000|NULL|1|NULL|f|t",
+        "line|7000002|1|500003|NULL|1.0000|45.0000|0.0000|0.0000|45.0000|NULL|RUB",
+        "order|7000003|7000003|shop|101|NULL|2025-12-30T21:43:20Z|2025-12-31|6|open|RUB|0.0000|"
+        "0.0000|0.0000|0.0000|0.0000|NULL|0|NULL|f|t",
+    };
+    page_result p = {.what = MAP_ORDER, .line_sum_is_total = true};
+    recorder_clear(&rec);
+    feed_page("flowwow_orders.json", "items[]", &p);
+    CU_ASSERT_EQUAL(p.n, 5);
+    CU_ASSERT_FALSE(p.unknown_status[0]);
+    CU_ASSERT_FALSE(p.no_customer[0]);
+    CU_ASSERT_TRUE(p.no_customer[1]);    /* user: null */
+    CU_ASSERT_TRUE(p.no_customer[2]);    /* phone "" */
+    CU_ASSERT_TRUE(p.unknown_status[2]); /* status 6 */
+    assert_refused(&p, 3, "products.0.discount: 'abc' is not a percent (0..100)");
+    assert_refused(&p, 4, "createdDate: 'yesterday' is not unix seconds");
+    assert_rows(want, 7);
+}
+
+/* line_sum_is_total = false: the line total is count x cost less the percent. */
+static void test_orders_cost_times_count(void)
+{
+    static const char *const want[] = {
+        order1_customer,
+        "order|7000001|7000001|shop|101|phone:+79261234567|2025-12-30T21:03:01Z|2025-12-31|3|"
+        "completed|RUB|4210.5500|398.0000|0.0000|0.0000|3812.5500|NULL|2|NULL|f|t",
+        "line|7000001|1|500001|NULL|2.0000|1990.0000|398.0000|0.0000|3582.0000|NULL|RUB",
+    };
+    page_result p = {.what = MAP_ORDER, .line_sum_is_total = false};
+    recorder_clear(&rec);
+    feed_page("flowwow_orders.json", "items[]", &p);
+    CU_ASSERT_TRUE_FATAL(rec.n >= 3);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
+    recorder_clear(&rec);
+}
+
+static void test_phone_normalise(void)
+{
+    static const struct {
+        const char *in, *out; /* out NULL: no phone */
+    } cases[] = {
+        {"+7 (926) 123-45-67", "+79261234567"},
+        {"89261234567", "+79261234567"},
+        {"8 (926) 123-45-67", "+79261234567"},
+        {"7 926 123 45 67", "+79261234567"},
+        {"tel: 7-926-123-45-67", "+79261234567"},
+        {"+84912345678", "+84912345678"}, /* Vietnam: the + keeps the 8 */
+        {"+995 555 12 34 56", "+995555123456"},
+        {"9261234567", "+9261234567"},
+        {"", NULL},
+        {"1234", NULL},
+        {"-", NULL},
+        {"123456789012345678901", NULL},
+        {NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[FLOWWOW_PHONE_MAX];
+        bool ok = flowwow_phone_normalise(cases[i].in, out);
+        CU_ASSERT_EQUAL(ok, cases[i].out != NULL);
+        if (ok && cases[i].out)
+            CU_ASSERT_STRING_EQUAL(out, cases[i].out);
+    }
+}
+
+static void test_status_groups(void)
+{
+    static const struct {
+        const char *status, *group;
+        bool known;
+    } cases[] = {
+        {"1", "open", true},  {"2", "open", true},  {"3", "completed", true}, {"4", "open", true},
+        {"5", "open", true},  {"7", "open", true},  {"10", "open", true},     {"11", "open", true},
+        {"12", "open", true}, {"6", "open", false}, {"13", "open", false},    {NULL, "open", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool known = !cases[i].known;
+        CU_ASSERT_STRING_EQUAL(flowwow_status_group(cases[i].status, &known), cases[i].group);
+        CU_ASSERT_EQUAL(known, cases[i].known);
+    }
+}
+
+/* A sink that fails with FE_EINVAL must not make the record look refused. */
+static void test_sink_einval_is_not_a_reject(void)
+{
+    page_result p = {.what = MAP_SHOP};
+    recorder_clear(&rec);
+    rec.fail_with = FE_EINVAL;
+    feed_page("flowwow_shops.json", "shops[]", &p);
+    CU_ASSERT_EQUAL(p.rc[0], FE_EABORT);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    recorder_clear(&rec);
+}
+
+int main(void)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } tests[] = {
+        {"shops", test_shops},
+        {"products and today's stock", test_products},
+        {"orders: sum is the line total", test_orders_sum_is_total},
+        {"orders: count x cost less discount", test_orders_cost_times_count},
+        {"phone normalisation", test_phone_normalise},
+        {"status groups", test_status_groups},
+        {"sink EINVAL is not a reject", test_sink_einval_is_not_a_reject},
+    };
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite suite = CU_add_suite("flowwow_map", NULL, NULL);
+    for (size_t i = 0; suite && i < sizeof tests / sizeof tests[0]; i++)
+        CU_add_test(suite, tests[i].name, tests[i].fn);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    int failures = (int)CU_get_number_of_failures();
+    recorder_clear(&rec);
+    CU_cleanup_registry();
+    return failures != 0;
+}
