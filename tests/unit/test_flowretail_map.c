@@ -1,0 +1,371 @@
+/* Tests for transform/flowretail_map: fixture documents (tests/data/flowretail_*.json)
+ * are fed through json_stream in small chunks, each record mapped into a recorder
+ * sink, and the rows compared as text ("NULL" for SQL NULL, t/f for booleans).
+ * Rejects are counted as the extractor would count them. */
+#include <CUnit/Basic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/buf.h"
+#include "../../extract/json_stream.h"
+#include "../../transform/flowretail_map.h"
+
+#define MAX_ROWS 64
+
+/* ---- the recorder sink ------------------------------------------------------ */
+
+typedef struct {
+    char *rows[MAX_ROWS];
+    int n;
+    fe_rc fail_with; /* != FE_OK: every callback fails with it */
+} recorder;
+
+static recorder rec;
+
+static void recorder_clear(recorder *r)
+{
+    for (int i = 0; i < r->n; i++)
+        free(r->rows[i]);
+    r->n = 0;
+    r->fail_with = FE_OK;
+}
+
+/* Appends "kind|f1|f2|..." with NULL fields spelled NULL. */
+static fe_rc record_row(void *ctx, fe_err *err, const char *kind, int n, ...)
+{
+    recorder *r = ctx;
+    buf b;
+    va_list ap;
+    if (r->fail_with != FE_OK)
+        return fe_err_set(err, r->fail_with, "recorder told to fail");
+    CU_ASSERT_FATAL(r->n < MAX_ROWS);
+    buf_init(&b, 0);
+    CU_ASSERT_FATAL(buf_puts(&b, kind));
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        const char *v = va_arg(ap, const char *);
+        CU_ASSERT_FATAL(buf_putc(&b, '|') && buf_puts(&b, v ? v : "NULL"));
+    }
+    va_end(ap);
+    r->rows[r->n++] = buf_take(&b, NULL);
+    return FE_OK;
+}
+
+static const char *tf(bool v)
+{
+    return v ? "t" : "f";
+}
+
+static fe_rc rec_category(void *c, const row_category *r, fe_err *e)
+{
+    return record_row(c, e, "category", 4, r->category_id, r->name, r->parent_id,
+                      tf(r->is_deleted));
+}
+static fe_rc rec_product(void *c, const row_product *r, fe_err *e)
+{
+    return record_row(c, e, "product", 12, r->product_id, r->sku, r->name, r->product_type,
+                      r->category_id, r->brand, r->list_price, r->currency, r->created_at,
+                      r->updated_at, tf(r->is_active), tf(r->is_deleted));
+}
+static fe_rc rec_component(void *c, const row_component *r, fe_err *e)
+{
+    return record_row(c, e, "component", 5, r->parent_id, r->component_id, r->slot, r->quantity,
+                      r->special_price);
+}
+static fe_rc rec_inventory(void *c, const row_inventory *r, fe_err *e)
+{
+    return record_row(c, e, "inventory", 12, r->snapshot_date, r->product_id, r->store_kind,
+                      r->store_id, r->on_hand, r->available, r->reserved, r->on_order, r->unit_cost,
+                      r->unit_price, r->inventory_value, r->captured_at);
+}
+static fe_rc rec_other(void *c, const void *r, fe_err *e)
+{
+    (void)r;
+    return record_row(c, e, "unexpected", 0);
+}
+static fe_rc rec_store(void *c, const row_store *r, fe_err *e)
+{
+    return rec_other(c, r, e);
+}
+static fe_rc rec_customer(void *c, const row_customer *r, fe_err *e)
+{
+    return rec_other(c, r, e);
+}
+static fe_rc rec_order(void *c, const row_order *r, fe_err *e)
+{
+    return rec_other(c, r, e);
+}
+static fe_rc rec_line(void *c, const row_order_line *r, fe_err *e)
+{
+    return rec_other(c, r, e);
+}
+static fe_rc rec_payment(void *c, const row_payment *r, fe_err *e)
+{
+    return rec_other(c, r, e);
+}
+
+static const row_sink sink = {.ctx = &rec,
+                              .store = rec_store,
+                              .customer = rec_customer,
+                              .category = rec_category,
+                              .product = rec_product,
+                              .component = rec_component,
+                              .order = rec_order,
+                              .order_line = rec_line,
+                              .payment = rec_payment,
+                              .inventory = rec_inventory};
+
+static flowretail_map_opts opts;
+
+static void opts_default(void)
+{
+    opts = (flowretail_map_opts){.currency = "NOK",
+                                 .amount_scale = 100,
+                                 .quantity_scale = 100,
+                                 .snapshot_date = "2026-01-02",
+                                 .captured_at = "2026-01-02T08:00:00Z"};
+}
+
+/* ---- feeding documents ------------------------------------------------------ */
+
+/* Reads tests/data/NAME (next to this file's directory). Caller frees. */
+static char *read_fixture(const char *name, size_t *len)
+{
+    char path[1024];
+    const char *dir = getenv("FLOWETL_TEST_DATA");
+    if (dir) {
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+    } else {
+        const char *slash = strrchr(__FILE__, '/'); /* .../tests/unit/x.c -> .../tests/data */
+        int n = slash ? (int)(slash - __FILE__) : 1;
+        snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
+    }
+    FILE *f = fopen(path, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    buf b;
+    char chunk[4096];
+    size_t got;
+    buf_init(&b, 0);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        CU_ASSERT_FATAL(buf_append(&b, chunk, got));
+    fclose(f);
+    return buf_take(&b, len);
+}
+
+typedef enum { MAP_CATEGORY_DOC, MAP_PRODUCTS, MAP_STOCK, MAP_SLOTS } map_kind;
+
+typedef struct {
+    map_kind kind;
+    int rejects, skipped;
+    char last_reason[768];
+    fe_rc sink_rc; /* the first non-OK, non-reject code */
+} doc_run;
+
+static fe_rc map_one(doc_run *d, int which, const json_rec *r, fe_err *err)
+{
+    bool skipped = false, skipped2 = false;
+    fe_rc rc = FE_OK;
+    switch (d->kind) {
+    case MAP_CATEGORY_DOC:
+        if (which == 1)
+            return flowretail_map_category(r, &opts, &sink, err);
+        rc = flowretail_map_product(r, &opts, &sink, &skipped, err);
+        if (rc == FE_OK)
+            rc = flowretail_map_store_stock(r, "store-oslo", &opts, &sink, &skipped2, err);
+        d->skipped += skipped + skipped2;
+        return rc;
+    case MAP_PRODUCTS:
+        rc = flowretail_map_product(r, &opts, &sink, &skipped, err);
+        d->skipped += skipped;
+        return rc;
+    case MAP_STOCK:
+        return flowretail_map_stock_item(r, &opts, &sink, err);
+    case MAP_SLOTS:
+        return flowretail_map_slot(r, "prd-3", &opts, &sink, err);
+    }
+    return FE_OK;
+}
+
+static fe_rc on_record(void *ctx, int which, const json_rec *r, fe_err *err)
+{
+    doc_run *d = ctx;
+    fe_rc rc = map_one(d, which, r, err);
+    if (rc == FE_EINVAL) {
+        d->rejects++;
+        snprintf(d->last_reason, sizeof d->last_reason, "%s", err->msg);
+        return FE_OK;
+    }
+    if (rc != FE_OK && d->sink_rc == FE_OK)
+        d->sink_rc = rc;
+    return FE_OK;
+}
+
+/* Feeds the fixture in 7-byte pieces (records straddle chunk borders). */
+static void run_doc(const char *fixture, doc_run *d)
+{
+    static const char *const cat_paths[] = {"products[]", "."};
+    static const char *const list_paths[] = {"items[]"};
+    bool cat = d->kind == MAP_CATEGORY_DOC;
+    size_t len;
+    char *text = read_fixture(fixture, &len);
+    fe_err err = {0};
+    fe_rc rc = FE_OK;
+    json_stream *js =
+        json_stream_new(cat ? cat_paths : list_paths, cat ? 2 : 1, false, 0, on_record, d);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    for (size_t at = 0; at < len && rc == FE_OK; at += 7)
+        rc = json_stream_feed(js, text + at, len - at < 7 ? len - at : 7, &err);
+    if (rc == FE_OK)
+        rc = json_stream_finish(js, &err);
+    if (rc != FE_OK)
+        fprintf(stderr, "\n%s: %s\n", fixture, err.msg);
+    CU_ASSERT_EQUAL(rc, FE_OK);
+    json_stream_free(js);
+    free(text);
+}
+
+static void assert_rows(const char *const *want, int n)
+{
+    CU_ASSERT_EQUAL(rec.n, n);
+    for (int i = 0; i < n && i < rec.n; i++) {
+        if (strcmp(rec.rows[i], want[i]) != 0)
+            fprintf(stderr, "\nrow %d\n  want %s\n  got  %s\n", i, want[i], rec.rows[i]);
+        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
+    }
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_product_type(void)
+{
+    CU_ASSERT_STRING_EQUAL(flowretail_product_type("STOCK"), "standard");
+    CU_ASSERT_STRING_EQUAL(flowretail_product_type("PACKAGE"), "bundle");
+    CU_ASSERT_STRING_EQUAL(flowretail_product_type("SERVICE"), "service");
+    CU_ASSERT_STRING_EQUAL(flowretail_product_type("NON_STOCK"), "standard");
+    CU_ASSERT_STRING_EQUAL(flowretail_product_type(NULL), "standard");
+}
+
+/* The category detail with storeUid: the category, its products (the excluded
+ * one skipped), store stock for the STOCK product only. */
+static void test_category_doc(void)
+{
+    static const char *const want[] = {
+        "product|prd-1|SKU-1|Rose «Freedom» 60 cm|standard|cat-010|Mester Grønn|199.0000|NOK|"
+        "2025-03-01T10:00:00Z|2025-04-18T01:27:37.225000Z|t|f",
+        "inventory|2026-01-02|prd-1|store|store-oslo|12.7500|10.2500|2.5000|3.0000|99.5000|"
+        "199.0000|1268.6250|2026-01-02T08:00:00Z",
+        "product|prd-3|PKG-3|Bukett Sommerfryd|bundle|NULL|NULL|499.5000|NOK|"
+        "2025-03-02T10:00:00Z|2025-03-02T10:00:00Z|f|f",
+        "category|cat-010|Blomster og grønt|cat-001|f",
+    };
+    doc_run d = {.kind = MAP_CATEGORY_DOC};
+    opts_default();
+    recorder_clear(&rec);
+    run_doc("flowretail_category.json", &d);
+    assert_rows(want, 4);
+    CU_ASSERT_EQUAL(d.rejects, 0);
+    CU_ASSERT_EQUAL(d.skipped, 3); /* prd-2 twice (excluded), prd-3's stock (a package) */
+}
+
+static void test_products_list(void)
+{
+    static const char *const want[] = {
+        "product|prd-1|SKU-1|Rose «Freedom» 60 cm|standard|cat-010|Mester Grønn|199.0000|NOK|"
+        "2025-03-01T10:00:00Z|2025-04-18T01:27:37.225000Z|t|f",
+        "product|prd-4|NULL|Роза кустовая|standard|NULL|NULL|NULL|NOK|NULL|"
+        "2025-04-17T00:00:00Z|t|f",
+    };
+    doc_run d = {.kind = MAP_PRODUCTS};
+    opts_default();
+    recorder_clear(&rec);
+    run_doc("flowretail_products.json", &d);
+    assert_rows(want, 2);
+    CU_ASSERT_EQUAL(d.rejects, 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d.last_reason, "lastModifiedAt 'yesterday'"));
+}
+
+/* The scale keys: amounts and quantities as they are (scale 1), or in tenths. */
+static void test_scales(void)
+{
+    doc_run d = {.kind = MAP_CATEGORY_DOC};
+    opts_default();
+    opts.amount_scale = 1;
+    opts.quantity_scale = 10;
+    recorder_clear(&rec);
+    run_doc("flowretail_category.json", &d);
+    CU_ASSERT_FATAL(rec.n == 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rec.rows[0], "|19900.0000|NOK|"));
+    CU_ASSERT_STRING_EQUAL(rec.rows[1], "inventory|2026-01-02|prd-1|store|store-oslo|127.5000|"
+                                        "102.5000|25.0000|30.0000|9950.0000|19900.0000|"
+                                        "1268625.0000|2026-01-02T08:00:00Z");
+}
+
+static void test_stock(void)
+{
+    static const char *const want[] = {
+        "inventory|2026-01-02|prd-1|warehouse|wh-oslo-main|12.7500|10.2500|2.5000|NULL|NULL|NULL|"
+        "NULL|2026-01-02T08:00:00Z",
+        "inventory|2026-01-02|prd-1|warehouse|wh-oslo-back|2.5000|2.0000|0.5000|NULL|NULL|NULL|"
+        "NULL|2026-01-02T08:00:00Z",
+    };
+    doc_run d = {.kind = MAP_STOCK};
+    opts_default();
+    recorder_clear(&rec);
+    run_doc("flowretail_stock.json", &d);
+    assert_rows(want, 2); /* prd-8 has a detail without warehouseUid: no row of it at all */
+    CU_ASSERT_EQUAL(d.rejects, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d.last_reason, "warehouseStockDetails.1.warehouseUid"));
+}
+
+static void test_slots(void)
+{
+    static const char *const want[] = {
+        "component|prd-3|prd-1|Hovedblomst|3.0000|150.0000",
+        "component|prd-3|prd-9|Hovedblomst|0.5000|NULL",
+        "component|prd-3|prd-10|slot-2|1.0000|NULL",
+    };
+    doc_run d = {.kind = MAP_SLOTS};
+    opts_default();
+    recorder_clear(&rec);
+    run_doc("flowretail_slots.json", &d);
+    assert_rows(want, 3); /* slot-3 has a component without a product uid: rejected whole */
+    CU_ASSERT_EQUAL(d.rejects, 1);
+}
+
+/* A sink failure stops the stream; a sink's FE_EINVAL must not pass for a reject. */
+static void test_sink_failure(void)
+{
+    doc_run d = {.kind = MAP_PRODUCTS};
+    opts_default();
+    recorder_clear(&rec);
+    rec.fail_with = FE_EINVAL;
+    run_doc("flowretail_products.json", &d);
+    CU_ASSERT_EQUAL(d.sink_rc, FE_EABORT);
+    CU_ASSERT_EQUAL(d.rejects, 3); /* the records that are bad by themselves */
+    recorder_clear(&rec);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("flowretail_map", NULL, NULL);
+    if (!s || !CU_add_test(s, "product type", test_product_type) ||
+        !CU_add_test(s, "category document", test_category_doc) ||
+        !CU_add_test(s, "products list and rejects", test_products_list) ||
+        !CU_add_test(s, "amount and quantity scales", test_scales) ||
+        !CU_add_test(s, "stock items", test_stock) ||
+        !CU_add_test(s, "package slots", test_slots) ||
+        !CU_add_test(s, "sink failure", test_sink_failure)) {
+        CU_cleanup_registry();
+        return 1;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures();
+    recorder_clear(&rec);
+    CU_cleanup_registry();
+    return failures != 0;
+}
