@@ -1,0 +1,451 @@
+/* goflow_api: options, state, headers and the list reader of the Goflow source.
+ * See goflow_api.h. */
+#include "goflow_api.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../transform/timeutil.h"
+
+#define ACCEPT_JSON "Accept: application/json"
+#define DEFAULT_HOST_FMT "https://%s.api.goflow.com/v1"
+
+/* ---- options ------------------------------------------------------------------ */
+
+fe_rc goflow_base_url(const source_conf *conf, buf *out, fe_err *err)
+{
+    const char *v = conf_str(conf, "base_url"), *sub = conf_str(conf, "subdomain");
+    if (v && *v) {
+        size_t len = strlen(v);
+        while (len > 0 && v[len - 1] == '/')
+            len--;
+        if (!buf_append(out, v, len))
+            return fe_err_set(err, FE_ENOMEM, "out of memory copying base_url");
+        return FE_OK;
+    }
+    if (!sub || !*sub)
+        return fe_err_set(err, FE_ECONFIG,
+                          "[source.%s] goflow needs subdomain (the account's "
+                          "SUBDOMAIN.api.goflow.com) or base_url",
+                          conf->name);
+    for (const char *p = sub; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-'))
+            return fe_err_set(err, FE_ECONFIG,
+                              "[source.%s] subdomain '%.40s' may hold only letters, digits "
+                              "and '-'",
+                              conf->name, sub);
+    if (!buf_printf(out, DEFAULT_HOST_FMT, sub))
+        return fe_err_set(err, FE_ENOMEM, "out of memory building base_url");
+    return FE_OK;
+}
+
+static long long_or(const source_conf *conf, const char *key, long def)
+{
+    long v;
+    return conf_int(conf, key, &v) ? v : def;
+}
+
+static double number_or(const source_conf *conf, const char *key, double def)
+{
+    double d;
+    long l;
+    if (conf_double(conf, key, &d))
+        return d;
+    return conf_int(conf, key, &l) ? (double)l : def;
+}
+
+static bool bool_or(const source_conf *conf, const char *key, bool def)
+{
+    bool b;
+    return conf_bool(conf, key, &b) ? b : def;
+}
+
+static fe_rc opts_format(const source_conf *conf, goflow_opts *o, fe_err *err)
+{
+    const char *f = conf_str(conf, "report_format");
+    if (!f || !*f || strcmp(f, "json") == 0)
+        o->report_format = GOFLOW_FMT_JSON;
+    else if (strcmp(f, "jsonl") == 0)
+        o->report_format = GOFLOW_FMT_JSONL;
+    else if (strcmp(f, "csv") == 0)
+        o->report_format = GOFLOW_FMT_CSV;
+    else
+        return fe_err_set(err, FE_ECONFIG, "[source.%s] report_format must be json, jsonl or csv",
+                          conf->name);
+    return FE_OK;
+}
+
+static fe_rc opts_headers(const source_conf *conf, goflow_opts *o, fe_err *err)
+{
+    const char *token = conf_str(conf, "token"), *beta = conf_str(conf, "beta_contact");
+    buf b;
+    if (!token || !*token)
+        return fe_err_set(err, FE_ECONFIG, "[source.%s] token is required for goflow", conf->name);
+    if (strpbrk(token, "\r\n") || (beta && strpbrk(beta, "\r\n")))
+        return fe_err_set(err, FE_ECONFIG, "[source.%s] token and beta_contact are one line each",
+                          conf->name);
+    buf_init(&b, 0);
+    if (!buf_printf(&b, "Authorization: Bearer %s", token))
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    o->auth_header = buf_take(&b, NULL);
+    if (beta && *beta) {
+        buf_init(&b, 0);
+        if (!buf_printf(&b, "X-Beta-Contact: %s", beta))
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+        o->beta_header = buf_take(&b, NULL);
+    }
+    return FE_OK;
+}
+
+void goflow_opts_term(goflow_opts *o)
+{
+    free(o->base);
+    free(o->auth_header);
+    free(o->beta_header);
+    memset(o, 0, sizeof *o);
+}
+
+fe_rc goflow_opts_load(const source_conf *conf, goflow_opts *o, fe_err *err)
+{
+    buf b;
+    fe_rc rc;
+    memset(o, 0, sizeof *o);
+    buf_init(&b, 0);
+    if ((rc = goflow_base_url(conf, &b, err)) != FE_OK) {
+        buf_term(&b);
+        return rc;
+    }
+    o->base = buf_take(&b, NULL);
+    if (!o->base)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    if (!conf_duration(conf, "lookback", &o->lookback_us))
+        o->lookback_us = 2 * 3600 * TIME_US_PER_SEC;
+    o->rescan_us = long_or(conf, "rescan_days", 7) * 86400 * TIME_US_PER_SEC;
+    o->start_date = conf_str(conf, "start_date");
+    if (o->start_date && !*o->start_date)
+        o->start_date = NULL;
+    o->line_price_is_unit = bool_or(conf, "line_price_is_unit", true);
+    o->inventory_values = bool_or(conf, "inventory_values", false);
+    if (!conf_duration(conf, "report_poll_max", &o->report_poll_max_us))
+        o->report_poll_max_us = 600 * TIME_US_PER_SEC;
+    o->checkpoint_records = long_or(conf, "checkpoint_records", 5000);
+    o->list_per_minute = number_or(conf, "list_rate_per_minute", 60);
+    o->report_per_hour = number_or(conf, "report_rate_per_hour", 6);
+    if ((rc = opts_headers(conf, o, err)) == FE_OK)
+        rc = opts_format(conf, o, err);
+    if (rc != FE_OK)
+        goflow_opts_term(o);
+    return rc;
+}
+
+/* ---- state ---------------------------------------------------------------------- */
+
+void goflow_budget(double n, double period_s, double *rate, double *burst)
+{
+    *burst = n / 6 < 1 ? 1 : (double)(long)(n / 6);
+    double rest = n - *burst;
+    *rate = (rest > 0 ? rest : 0.5) / period_s;
+}
+
+static void http_opts_for(const source_conf *conf, http_opts *o)
+{
+    int64_t us;
+    long n;
+    bool b;
+    http_opts_default(o);
+    if (conf_duration(conf, "connect_timeout", &us) && us >= TIME_US_PER_SEC)
+        o->connect_timeout_s = (long)(us / TIME_US_PER_SEC);
+    if (conf_int(conf, "retries", &n) && n >= 0)
+        o->backoff.max_retries = (int)n;
+    if (conf_int(conf, "retry_base_ms", &n) && n > 0)
+        o->backoff.base_us = (int64_t)n * 1000;
+    if (conf_duration(conf, "retry_max", &us) && us > 0)
+        o->backoff.max_us = us;
+    if (conf_bool(conf, "tls_verify", &b))
+        o->insecure = !b;
+    o->ca_file = conf_str(conf, "ca_file");
+}
+
+void goflow_state_free(goflow_state *s)
+{
+    if (!s)
+        return;
+    http_client_free(s->counts_http);
+    http_client_free(s->values_http);
+    ratelimit_free(s->counts_rl);
+    ratelimit_free(s->values_rl);
+    free(s);
+}
+
+fe_rc goflow_state_new(const source_conf *conf, goflow_state **out, fe_err *err)
+{
+    double per_hour = number_or(conf, "report_rate_per_hour", 6), rate, burst;
+    http_opts ho;
+    goflow_state *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    goflow_budget(per_hour, 3600, &rate, &burst);
+    http_opts_for(conf, &ho);
+    if (!(s->counts_rl = ratelimit_new(rate, burst)) ||
+        !(s->values_rl = ratelimit_new(rate, burst))) {
+        goflow_state_free(s);
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    }
+    if (!(s->counts_http = http_client_new(&ho, s->counts_rl, err)) ||
+        !(s->values_http = http_client_new(&ho, s->values_rl, err))) {
+        goflow_state_free(s);
+        return err ? err->code : FE_ENOMEM;
+    }
+    *out = s;
+    return FE_OK;
+}
+
+/* ---- requests -------------------------------------------------------------------- */
+
+int goflow_headers(const goflow_opts *o, bool with_auth, const char *h[4])
+{
+    int n = 0;
+    h[n++] = ACCEPT_JSON;
+    if (with_auth)
+        h[n++] = o->auth_header;
+    if (o->beta_header && with_auth)
+        h[n++] = o->beta_header;
+    return n;
+}
+
+fe_rc goflow_resolve(const goflow_opts *o, const char *url, buf *out, fe_err *err)
+{
+    CURLU *u = curl_url();
+    char *full = NULL;
+    fe_rc rc = FE_OK;
+    buf_reset(out);
+    if (!u)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    /* A base with a trailing '/' makes relative paths resolve below it. */
+    if (curl_url_set(u, CURLUPART_URL, o->base, 0) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK)
+        rc = fe_err_set(err, FE_EJSON, "'%.80s' is not a URL", url);
+    else if (!buf_puts(out, full))
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+    curl_free(full);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* ---- lists ------------------------------------------------------------------------ */
+
+typedef struct {
+    goflow_rec_fn on_rec;
+    void *user;
+    stream_ctx *ctx;
+    json_stream *js;
+    buf next;
+    bool saw_next_key;
+    int64_t page_rows;
+} list_run;
+
+static fe_rc on_list_record(void *c, int which, const json_rec *rec, fe_err *err)
+{
+    list_run *l = c;
+    if (which == 1) { /* the root: "next" */
+        const char *n = json_rec_str(rec, "next");
+        buf_reset(&l->next);
+        if (n && !buf_puts(&l->next, n))
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+        return FE_OK;
+    }
+    l->page_rows++;
+    return l->on_rec(l->user, rec, err);
+}
+
+static fe_rc list_sink_data(void *c, const char *data, size_t len, fe_err *err)
+{
+    list_run *l = c;
+    return json_stream_feed(l->js, data, len, err);
+}
+
+static void list_sink_reset(void *c)
+{
+    list_run *l = c;
+    json_stream_reset(l->js);
+    l->page_rows = 0;
+}
+
+static fe_rc list_page(list_run *l, const goflow_opts *o, const char *url, fe_err *err)
+{
+    const char *h[4];
+    http_result res = {0};
+    int nh = goflow_headers(o, true, h);
+    http_request req = {.method = "GET",
+                        .url = url,
+                        .headers = h,
+                        .nheaders = nh,
+                        .sink = {.on_data = list_sink_data, .on_reset = list_sink_reset, .ctx = l}};
+    list_sink_reset(l);
+    buf_reset(&l->next);
+    fe_rc rc = http_run(l->ctx->http, &req, &res, l->ctx->stats, err);
+    if (rc == FE_OK && res.rc != FE_OK) {
+        *err = res.err;
+        rc = res.rc;
+    }
+    http_result_term(&res);
+    if (rc == FE_OK && (rc = json_stream_finish(l->js, err)) != FE_OK)
+        fe_err_wrap(err, "GET %s", url);
+    if (rc == FE_OK) {
+        l->ctx->stats->pages++;
+        l->ctx->stats->records += l->page_rows;
+    }
+    return rc;
+}
+
+fe_rc goflow_list_read(stream_ctx *ctx, const goflow_opts *o, const char *first_url,
+                       goflow_rec_fn on_rec, goflow_page_fn on_page, void *user, fe_err *err)
+{
+    static const char *const paths[] = {"data[]", "."};
+    list_run l = {.on_rec = on_rec, .user = user, .ctx = ctx};
+    buf url;
+    fe_rc rc;
+    buf_init(&l.next, 0);
+    buf_init(&url, 0);
+    if (!(l.js = json_stream_new(paths, 2, false, GOFLOW_RECORD_MAX, on_list_record, &l))) {
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
+        goto done;
+    }
+    if ((rc = goflow_resolve(o, first_url, &url, err)) != FE_OK)
+        goto done;
+    for (;;) {
+        if ((rc = list_page(&l, o, buf_cstr(&url), err)) != FE_OK)
+            goto done;
+        if (on_page && (rc = on_page(user, err)) != FE_OK)
+            goto done;
+        stream_progress(ctx);
+        if (l.next.len == 0)
+            break;
+        if (strcmp(buf_cstr(&l.next), buf_cstr(&url)) == 0) {
+            rc =
+                fe_err_set(err, FE_EJSON, "GET %s: `next` points at the same page", buf_cstr(&url));
+            goto done;
+        }
+        if ((rc = goflow_resolve(o, buf_cstr(&l.next), &url, err)) != FE_OK)
+            goto done;
+    }
+done:
+    json_stream_free(l.js);
+    buf_term(&l.next);
+    buf_term(&url);
+    return rc;
+}
+
+/* ---- single objects ------------------------------------------------------------- */
+
+typedef struct {
+    goflow_rec_fn fn;
+    void *user;
+    json_stream *js;
+} object_run;
+
+static fe_rc on_object(void *c, int which, const json_rec *rec, fe_err *err)
+{
+    object_run *r = c;
+    (void)which;
+    return r->fn(r->user, rec, err);
+}
+
+static fe_rc object_data(void *c, const char *data, size_t len, fe_err *err)
+{
+    object_run *r = c;
+    return json_stream_feed(r->js, data, len, err);
+}
+
+static void object_reset(void *c)
+{
+    object_run *r = c;
+    json_stream_reset(r->js);
+}
+
+fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opts *o,
+                        const char *method, const char *url, const char *body, goflow_rec_fn fn,
+                        void *user, long *status, fe_err *err)
+{
+    static const char *const paths[] = {"."};
+    const char *h[5];
+    object_run r = {.fn = fn, .user = user};
+    http_result res = {0};
+    buf full;
+    fe_rc rc;
+    int nh = goflow_headers(o, true, h);
+    *status = 0;
+    if (body)
+        h[nh++] = "Content-Type: application/json";
+    buf_init(&full, 0);
+    if ((rc = goflow_resolve(o, url, &full, err)) != FE_OK)
+        goto done;
+    if (!(r.js = json_stream_new(paths, 1, false, 1 << 20, on_object, &r))) {
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+        goto done;
+    }
+    http_request req = {.method = method,
+                        .url = buf_cstr(&full),
+                        .headers = h,
+                        .nheaders = nh,
+                        .body = body,
+                        .body_len = body ? strlen(body) : 0,
+                        .sink = {.on_data = object_data, .on_reset = object_reset, .ctx = &r}};
+    rc = http_run(http, &req, &res, stats, err);
+    *status = res.status;
+    if (rc == FE_OK && res.status == 404)
+        goto done;
+    if (rc == FE_OK && res.rc != FE_OK) {
+        *err = res.err;
+        rc = res.rc;
+    }
+    if (rc == FE_OK && (rc = json_stream_finish(r.js, err)) != FE_OK)
+        fe_err_wrap(err, "%s %s", method, url);
+done:
+    http_result_term(&res);
+    json_stream_free(r.js);
+    buf_term(&full);
+    return rc;
+}
+
+typedef struct {
+    const char *key;
+    char *out;
+    size_t size;
+} cursor_lookup;
+
+static fe_rc on_cursor_root(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    cursor_lookup *l = ctx;
+    const char *v = json_rec_str(rec, l->key);
+    (void)which;
+    (void)err;
+    if (v)
+        snprintf(l->out, l->size, "%s", v);
+    return FE_OK;
+}
+
+fe_rc goflow_cursor_value(const char *cursor, const char *key, char *out, size_t size, fe_err *err)
+{
+    static const char *const paths[] = {"."};
+    cursor_lookup l = {.key = key, .out = out, .size = size};
+    json_stream *js;
+    fe_rc rc;
+    out[0] = '\0';
+    if (!cursor)
+        return FE_OK;
+    if (!(js = json_stream_new(paths, 1, false, 64 << 10, on_cursor_root, &l)))
+        return fe_err_set(err, FE_ENOMEM, "out of memory reading the cursor");
+    rc = json_stream_feed(js, cursor, strlen(cursor), err);
+    if (rc == FE_OK)
+        rc = json_stream_finish(js, err);
+    json_stream_free(js);
+    if (rc != FE_OK)
+        fe_err_wrap(err, "stored cursor is not JSON (run with --full-refresh)");
+    return rc;
+}

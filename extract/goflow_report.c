@@ -1,0 +1,731 @@
+/* goflow_report: the inventory stream from Goflow's asynchronous reports. See
+ * goflow_report.h for the flow and the cursor. */
+#include "goflow_report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "../core/log.h"
+#include "../transform/decimal.h"
+#include "../transform/timeutil.h"
+#include "../transform/utf8.h"
+#include "goflow_csv.h"
+
+#define POLL_FIRST_US (500 * INT64_C(1000))
+#define POLL_MAX_US (10 * TIME_US_PER_SEC)
+#define INFLATE_CHUNK 65536
+#define FIELD_MAX 256
+
+enum { KIND_COUNTS = 0, KIND_VALUES, KIND_COUNT };
+static const char *const kind_names[KIND_COUNT] = {"counts", "values"};
+static const char *const kind_columns[KIND_COUNT] = {
+    "\"product_id\",\"warehouse_id\",\"warehouse_name\",\"on_hand\",\"available\","
+    "\"on_purchase_order\"",
+    "\"product_id\",\"warehouse_id\",\"warehouse_name\",\"inventory_value_average\","
+    "\"available_value_average\""};
+static const char *const format_names[] = {"json", "jsonl", "csv"};
+
+/* ---- warehouses by name ---------------------------------------------------------- */
+
+typedef struct {
+    char *name, *id;
+} wh_entry;
+
+typedef struct {
+    wh_entry *v;
+    size_t n, cap;
+} wh_map;
+
+static void wh_map_term(wh_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->v[i].name);
+        free(m->v[i].id);
+    }
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+static fe_rc on_warehouse(void *user, const json_rec *rec, fe_err *err)
+{
+    wh_map *m = user;
+    const char *id = json_rec_str(rec, "id"), *name = json_rec_str(rec, "name");
+    if (!id || !name)
+        return FE_OK;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        wh_entry *p = realloc(m->v, cap * sizeof *p);
+        if (!p)
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+        m->v = p;
+        m->cap = cap;
+    }
+    wh_entry e = {strdup(name), strdup(id)};
+    if (!e.name || !e.id) {
+        free(e.name);
+        free(e.id);
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    }
+    m->v[m->n++] = e;
+    return FE_OK;
+}
+
+static const char *wh_lookup(const wh_map *m, const char *name)
+{
+    for (size_t i = 0; name && i < m->n; i++)
+        if (strcmp(m->v[i].name, name) == 0)
+            return m->v[i].id;
+    return NULL;
+}
+
+/* ---- values report rows, joined to the counts by (product, warehouse) ------------ */
+
+typedef struct {
+    char *key; /* "product_id\twarehouse_id" */
+    char *value, *cost;
+} val_entry;
+
+typedef struct {
+    val_entry *v;
+    size_t n, cap;
+    bool sorted;
+} val_map;
+
+static void val_map_term(val_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->v[i].key);
+        free(m->v[i].value);
+        free(m->v[i].cost);
+    }
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static fe_rc val_add(val_map *m, const char *product, const char *wh, const char *value,
+                     const char *cost, fe_err *err)
+{
+    buf k;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        val_entry *p = realloc(m->v, cap * sizeof *p);
+        if (!p)
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+        m->v = p;
+        m->cap = cap;
+    }
+    buf_init(&k, 0);
+    if (!buf_printf(&k, "%s\t%s", product, wh))
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    val_entry e = {buf_take(&k, NULL), dup_or_null(value), dup_or_null(cost)};
+    m->v[m->n++] = e;
+    if (!e.key || (value && !e.value) || (cost && !e.cost))
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    return FE_OK;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const val_entry *)a)->key, ((const val_entry *)b)->key);
+}
+
+static const val_entry *val_find(val_map *m, const char *product, const char *wh)
+{
+    char key[FIELD_MAX * 2 + 2];
+    if (!m->sorted) {
+        qsort(m->v, m->n, sizeof *m->v, by_key);
+        m->sorted = true;
+    }
+    snprintf(key, sizeof key, "%s\t%s", product, wh);
+    val_entry probe = {.key = key};
+    return m->n ? bsearch(&probe, m->v, m->n, sizeof *m->v, by_key) : NULL;
+}
+
+/* ---- the run --------------------------------------------------------------------- */
+
+typedef struct {
+    stream_ctx *ctx;
+    const goflow_opts *o;
+    goflow_state *st;
+    row_sink rows;
+    wh_map wh;
+    val_map values;
+    int64_t ids[KIND_COUNT]; /* pending or completed report ids, 0 = none */
+    char requested_at[TIME_TEXT_MAX];
+    char file_url[KIND_COUNT][2048];
+    char completed_at[64];
+    char snapshot_date[16];
+    int kinds; /* 1 (counts) or 2 (counts and values) */
+} inv_run;
+
+/* One report row by column name (NULL = absent); strings live for the call. */
+typedef struct {
+    const char *product_id, *warehouse_id, *warehouse_name;
+    const char *on_hand, *available, *on_purchase_order, *value, *cost;
+} inv_cols;
+
+static fe_rc reject_row(inv_run *r, const json_rec *rec, const char *raw, const inv_cols *c,
+                        fe_err *err)
+{
+    char reason[sizeof err->msg];
+    snprintf(reason, sizeof reason, "%s", err->msg);
+    const char *id =
+        c->product_id && utf8_valid(c->product_id, strlen(c->product_id)) ? c->product_id : NULL;
+    return stream_reject(r->ctx, rec, raw, id, reason, err);
+}
+
+/* A row of either report: values rows are kept for the join, counts rows become
+ * snapshot rows. */
+static fe_rc handle_row(inv_run *r, int kind, const inv_cols *c, const json_rec *rec,
+                        const char *raw, fe_err *err)
+{
+    const char *wh = c->warehouse_id && *c->warehouse_id ? c->warehouse_id
+                                                         : wh_lookup(&r->wh, c->warehouse_name);
+    r->ctx->stats->records++;
+    if (kind == KIND_VALUES) {
+        if (!c->product_id || !wh)
+            return FE_OK; /* the counts row of the same pair reports the problem */
+        if (strlen(c->product_id) >= FIELD_MAX || strlen(wh) >= FIELD_MAX)
+            return FE_OK;
+        return val_add(&r->values, c->product_id, wh, c->value, c->cost, err);
+    }
+    goflow_inventory_in in = {.snapshot_date = r->snapshot_date,
+                              .captured_at = r->completed_at,
+                              .product_id = c->product_id,
+                              .warehouse_id = wh,
+                              .on_hand = c->on_hand,
+                              .available = c->available,
+                              .on_purchase_order = c->on_purchase_order};
+    if (r->kinds > 1 && c->product_id && wh && strlen(c->product_id) < FIELD_MAX &&
+        strlen(wh) < FIELD_MAX) {
+        const val_entry *v = val_find(&r->values, c->product_id, wh);
+        if (v) {
+            in.inventory_value = v->value;
+            in.unit_cost = v->cost;
+        }
+    }
+    fe_rc rc;
+    if (wh)
+        rc = goflow_map_inventory(&in, &r->rows, err);
+    else if (c->warehouse_name)
+        rc = fe_err_set(err, FE_EINVAL, "warehouse '%.60s' is not among the warehouses read",
+                        c->warehouse_name);
+    else
+        rc = fe_err_set(err, FE_EINVAL, "report row without warehouse_id or warehouse_name");
+    if (rc == FE_EINVAL)
+        rc = reject_row(r, rec, raw, c, err);
+    stream_progress(r->ctx);
+    return rc;
+}
+
+/* ---- download: gzip sniffing, then the format's parser ---------------------------- */
+
+typedef struct {
+    inv_run *run;
+    int kind;
+    int mode; /* 0: first bytes not seen yet, 1: gzip, 2: plain */
+    unsigned char head[2];
+    size_t nhead;
+    z_stream z;
+    bool z_live;
+    unsigned char *out;
+    json_stream *js;
+    goflow_csv *csv;
+    int col[8]; /* csv: index of each inv_cols member, -1 absent */
+    bool header_seen;
+} download;
+
+static fe_rc on_json_row(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    download *d = ctx;
+    (void)which;
+    inv_cols c = {json_rec_str(rec, "product_id"),
+                  json_rec_str(rec, "warehouse_id"),
+                  json_rec_str(rec, "warehouse_name"),
+                  json_rec_str(rec, "on_hand"),
+                  json_rec_str(rec, "available"),
+                  json_rec_str(rec, "on_purchase_order"),
+                  json_rec_str(rec, "inventory_value_average"),
+                  json_rec_str(rec, "available_value_average")};
+    return handle_row(d->run, d->kind, &c, rec, NULL, err);
+}
+
+static const char *const csv_names[8] = {
+    "product_id", "warehouse_id",      "warehouse_name",          "on_hand",
+    "available",  "on_purchase_order", "inventory_value_average", "available_value_average"};
+
+static fe_rc on_csv_row(void *ctx, const char *const *f, size_t n, fe_err *err)
+{
+    download *d = ctx;
+    const char *v[8] = {0};
+    char raw[2048];
+    size_t len = 0;
+    if (!d->header_seen) {
+        d->header_seen = true;
+        for (int k = 0; k < 8; k++) {
+            d->col[k] = -1;
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(f[i], csv_names[k]) == 0)
+                    d->col[k] = (int)i;
+        }
+        return FE_OK;
+    }
+    for (int k = 0; k < 8; k++)
+        if (d->col[k] >= 0 && (size_t)d->col[k] < n && f[d->col[k]][0])
+            v[k] = f[d->col[k]];
+    raw[0] = '\0';
+    for (size_t i = 0; i < n && len + 1 < sizeof raw; i++) {
+        int w = snprintf(raw + len, sizeof raw - len, "%s%s", i ? "," : "", f[i]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (len >= sizeof raw)
+        raw[buf_utf8_floor(raw, sizeof raw - 1)] = '\0';
+    if (!utf8_valid(raw, strlen(raw)))
+        snprintf(raw, sizeof raw, "(row is not valid UTF-8)");
+    for (int k = 0; k < 8; k++)
+        if (v[k] && !utf8_valid(v[k], strlen(v[k]))) {
+            inv_cols none = {0};
+            fe_err_set(err, FE_EINVAL, "csv column %s is not valid UTF-8", csv_names[k]);
+            return reject_row(d->run, NULL, raw, &none, err);
+        }
+    inv_cols c = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+    return handle_row(d->run, d->kind, &c, NULL, raw, err);
+}
+
+static fe_rc parse_plain(download *d, const char *data, size_t len, fe_err *err)
+{
+    if (d->csv)
+        return goflow_csv_feed(d->csv, data, len, err);
+    return json_stream_feed(d->js, data, len, err);
+}
+
+static fe_rc parse_gzip(download *d, const unsigned char *data, size_t len, fe_err *err)
+{
+    d->z.next_in = (unsigned char *)data;
+    d->z.avail_in = (uInt)len;
+    while (d->z.avail_in > 0) {
+        d->z.next_out = d->out;
+        d->z.avail_out = INFLATE_CHUNK;
+        int zr = inflate(&d->z, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+            return fe_err_set(err, FE_EJSON, "report file: broken gzip data (%s)",
+                              d->z.msg ? d->z.msg : "inflate failed");
+        FE_TRY(parse_plain(d, (const char *)d->out, INFLATE_CHUNK - d->z.avail_out, err));
+        if (zr == Z_STREAM_END && d->z.avail_in > 0 && inflateReset(&d->z) != Z_OK)
+            return fe_err_set(err, FE_EJSON, "report file: broken gzip member");
+        if (zr == Z_BUF_ERROR && d->z.avail_out == INFLATE_CHUNK)
+            break;
+    }
+    return FE_OK;
+}
+
+static fe_rc start_mode(download *d, fe_err *err)
+{
+    d->mode = (d->nhead == 2 && d->head[0] == 0x1f && d->head[1] == 0x8b) ? 1 : 2;
+    if (d->mode == 1) {
+        memset(&d->z, 0, sizeof d->z);
+        if (inflateInit2(&d->z, 16 + MAX_WBITS) != Z_OK)
+            return fe_err_set(err, FE_ENOMEM, "out of memory starting gzip");
+        d->z_live = true;
+        return parse_gzip(d, d->head, d->nhead, err);
+    }
+    return parse_plain(d, (const char *)d->head, d->nhead, err);
+}
+
+static fe_rc dl_data(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    download *d = ctx;
+    while (d->mode == 0 && len > 0) {
+        d->head[d->nhead++] = (unsigned char)*data++;
+        len--;
+        if (d->nhead == 2)
+            FE_TRY(start_mode(d, err));
+    }
+    if (len == 0)
+        return FE_OK;
+    return d->mode == 1 ? parse_gzip(d, (const unsigned char *)data, len, err)
+                        : parse_plain(d, data, len, err);
+}
+
+static void dl_reset(void *ctx)
+{
+    download *d = ctx;
+    if (d->z_live)
+        inflateEnd(&d->z);
+    d->z_live = false;
+    d->mode = 0;
+    d->nhead = 0;
+    d->header_seen = false;
+    if (d->js)
+        json_stream_reset(d->js);
+    if (d->csv)
+        goflow_csv_reset(d->csv);
+}
+
+static fe_rc dl_finish(download *d, fe_err *err)
+{
+    if (d->mode == 0 && d->nhead > 0)
+        FE_TRY(start_mode(d, err));
+    if (d->csv)
+        return goflow_csv_finish(d->csv, err);
+    return json_stream_finish(d->js, err);
+}
+
+static void dl_term(download *d)
+{
+    dl_reset(d);
+    json_stream_free(d->js);
+    goflow_csv_free(d->csv);
+    free(d->out);
+}
+
+static fe_rc dl_init(download *d, inv_run *r, int kind, fe_err *err)
+{
+    static const char *const json_paths[] = {"[]"};
+    static const char *const jsonl_paths[] = {"."};
+    memset(d, 0, sizeof *d);
+    d->run = r;
+    d->kind = kind;
+    d->out = malloc(INFLATE_CHUNK);
+    if (r->o->report_format == GOFLOW_FMT_CSV)
+        d->csv = goflow_csv_new(0, on_csv_row, d);
+    else if (r->o->report_format == GOFLOW_FMT_JSONL)
+        d->js = json_stream_new(jsonl_paths, 1, true, 1 << 20, on_json_row, d);
+    else
+        d->js = json_stream_new(json_paths, 1, false, 1 << 20, on_json_row, d);
+    if (!d->out || (!d->csv && !d->js)) {
+        dl_term(d);
+        return fe_err_set(err, FE_ENOMEM, "out of memory starting a download");
+    }
+    return FE_OK;
+}
+
+/* GET file_url without Authorization: it is a pre-signed URL, and a CDN must
+ * never see the API token (libcurl also drops it on a redirect to another host). */
+static fe_rc download_report(inv_run *r, int kind, fe_err *err)
+{
+    download d;
+    buf url;
+    const char *h[4];
+    http_result res = {0};
+    fe_rc rc;
+    FE_TRY(dl_init(&d, r, kind, err));
+    buf_init(&url, 0);
+    if ((rc = goflow_resolve(r->o, r->file_url[kind], &url, err)) != FE_OK)
+        goto done;
+    int nh = goflow_headers(r->o, false, h);
+    http_request req = {.method = "GET",
+                        .url = buf_cstr(&url),
+                        .headers = h,
+                        .nheaders = nh,
+                        .no_auth_on_redirect = true,
+                        .sink = {.on_data = dl_data, .on_reset = dl_reset, .ctx = &d}};
+    rc = http_run(r->ctx->http, &req, &res, r->ctx->stats, err);
+    if (rc == FE_OK && res.rc != FE_OK) {
+        *err = res.err;
+        rc = res.rc;
+    }
+    if (rc == FE_OK && (rc = dl_finish(&d, err)) != FE_OK)
+        fe_err_wrap(err, "report %" PRId64 " file", r->ids[kind]);
+    if (rc == FE_OK)
+        r->ctx->stats->pages++;
+done:
+    http_result_term(&res);
+    buf_term(&url);
+    dl_term(&d);
+    return rc;
+}
+
+/* ---- request, checkpoint, poll ---------------------------------------------------- */
+
+typedef struct {
+    char status[32];
+    char id[32];
+    char file_url[2048];
+    char at[64];
+    char message[200];
+} report_doc;
+
+static fe_rc on_report_doc(void *user, const json_rec *rec, fe_err *err)
+{
+    report_doc *d = user;
+    const char *v;
+    (void)err;
+    if ((v = json_rec_str(rec, "status")))
+        snprintf(d->status, sizeof d->status, "%s", v);
+    if ((v = json_rec_str(rec, "id")))
+        snprintf(d->id, sizeof d->id, "%s", v);
+    if ((v = json_rec_str(rec, "completed.file_url")))
+        snprintf(d->file_url, sizeof d->file_url, "%s", v);
+    if ((v = json_rec_str(rec, "completed.at")))
+        snprintf(d->at, sizeof d->at, "%s", v);
+    if ((v = json_rec_str(rec, "error.message")))
+        snprintf(d->message, sizeof d->message, "%s", v);
+    return FE_OK;
+}
+
+static bool parse_id(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+    if (!s || !*s)
+        return false;
+    v = strtoll(s, &end, 10);
+    if (*end || v <= 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+static fe_rc request_report(inv_run *r, int kind, fe_err *err)
+{
+    char url[1024], body[1024];
+    report_doc doc = {0};
+    long status;
+    http_client *http = kind == KIND_COUNTS ? r->st->counts_http : r->st->values_http;
+    snprintf(url, sizeof url, "%s/reports/inventory/%s", r->o->base, kind_names[kind]);
+    snprintf(body, sizeof body,
+             "{\"columns\":[%s],\"order_by\":[{\"field\":\"warehouse_id\",\"direction\":\"asc\"},"
+             "{\"field\":\"product_id\",\"direction\":\"asc\"}],\"format\":\"%s\","
+             "\"options\":{\"include_zeros\":true}}",
+             kind_columns[kind], format_names[r->o->report_format]);
+    FE_TRY(goflow_get_object(http, r->ctx->stats, r->o, "POST", url, body, on_report_doc, &doc,
+                             &status, err));
+    if (status == 404 || !parse_id(doc.id, &r->ids[kind]))
+        return fe_err_set(err, FE_EJSON, "POST /reports/inventory/%s: HTTP %ld without a report id",
+                          kind_names[kind], status);
+    log_info(r->ctx->logctx, "requested the inventory %s report %" PRId64, kind_names[kind],
+             r->ids[kind]);
+    return FE_OK;
+}
+
+/* Commits the pending report ids right away, so a run that dies while waiting
+ * resumes them. */
+static fe_rc commit_pending(inv_run *r, fe_err *err)
+{
+    char cursor[256];
+    load_commit c = {.cursor = cursor};
+    snprintf(cursor, sizeof cursor,
+             "{\"pending_report\":{\"counts\":%" PRId64 ",\"values\":%" PRId64
+             ",\"requested_at\":\"%s\"}}",
+             r->ids[KIND_COUNTS], r->ids[KIND_VALUES], r->requested_at);
+    FE_TRY(loader_begin(r->ctx->ld, r->ctx->source_key, r->ctx->stream, r->ctx->run_id, err));
+    return loader_commit(r->ctx->ld, &c, r->ctx->stats, err);
+}
+
+static void sleep_us(int64_t us)
+{
+    struct timespec ts = {.tv_sec = (time_t)(us / 1000000), .tv_nsec = (long)(us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Polls one report until it is completed. *expired: it answered 404. */
+static fe_rc poll_report(inv_run *r, int kind, bool *expired, fe_err *err)
+{
+    char url[1024];
+    int64_t delay = POLL_FIRST_US, start = ratelimit_now_us();
+    *expired = false;
+    snprintf(url, sizeof url, "%s/reports/%" PRId64, r->o->base, r->ids[kind]);
+    for (;;) {
+        report_doc doc = {0};
+        long status;
+        FE_TRY(goflow_get_object(r->ctx->http, r->ctx->stats, r->o, "GET", url, NULL, on_report_doc,
+                                 &doc, &status, err));
+        if (status == 404) {
+            *expired = true;
+            return FE_OK;
+        }
+        if (strcmp(doc.status, "completed") == 0) {
+            if (!doc.file_url[0])
+                return fe_err_set(err, FE_EJSON, "report %" PRId64 " completed without file_url",
+                                  r->ids[kind]);
+            snprintf(r->file_url[kind], sizeof r->file_url[kind], "%s", doc.file_url);
+            if (kind == KIND_COUNTS)
+                snprintf(r->completed_at, sizeof r->completed_at, "%s", doc.at);
+            return FE_OK;
+        }
+        if (strcmp(doc.status, "error") == 0)
+            return fe_err_set(err, FE_EHTTP, "report %" PRId64 " failed at Goflow: %s",
+                              r->ids[kind], doc.message[0] ? doc.message : "(no message)");
+        if (ratelimit_now_us() - start + delay > r->o->report_poll_max_us)
+            return fe_err_set(err, FE_EHTTP,
+                              "report %" PRId64 " still %s after report_poll_max; the next run "
+                              "resumes it",
+                              r->ids[kind], doc.status[0] ? doc.status : "pending");
+        sleep_us(delay);
+        delay = delay * 2 > POLL_MAX_US ? POLL_MAX_US : delay * 2;
+    }
+}
+
+/* The pending ids of a cursor from an interrupted run, if any. */
+static fe_rc load_pending(inv_run *r, fe_err *err)
+{
+    char v[64];
+    const char *cur = r->ctx->full_refresh ? NULL : r->ctx->cursor;
+    for (int k = 0; k < r->kinds; k++) {
+        char key[48];
+        snprintf(key, sizeof key, "pending_report.%s", kind_names[k]);
+        FE_TRY(goflow_cursor_value(cur, key, v, sizeof v, err));
+        if (v[0] && !parse_id(v, &r->ids[k]))
+            r->ids[k] = 0;
+    }
+    FE_TRY(goflow_cursor_value(cur, "pending_report.requested_at", r->requested_at,
+                               sizeof r->requested_at, err));
+    return FE_OK;
+}
+
+/* Requests what is not pending, checkpoints the ids, polls until completed; an
+ * expired report is requested again once. */
+static fe_rc obtain_reports(inv_run *r, fe_err *err)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool requested = false, expired = false;
+        for (int k = 0; k < r->kinds; k++)
+            if (r->ids[k] == 0) {
+                FE_TRY(request_report(r, k, err));
+                requested = true;
+            } else if (attempt == 0) {
+                log_info(r->ctx->logctx,
+                         "resuming the inventory %s report %" PRId64 " requested at %s",
+                         kind_names[k], r->ids[k], r->requested_at[0] ? r->requested_at : "?");
+            }
+        if (requested) {
+            time_format_iso(time_now_us(), r->requested_at);
+            FE_TRY(commit_pending(r, err));
+        }
+        for (int k = 0; k < r->kinds; k++) {
+            bool gone;
+            FE_TRY(poll_report(r, k, &gone, err));
+            if (gone) {
+                log_warn(r->ctx->logctx,
+                         "report %" PRId64 " answers 404 (expired after 12 hours?): requesting "
+                         "a new one",
+                         r->ids[k]);
+                r->ids[k] = 0;
+                expired = true;
+            }
+        }
+        if (!expired)
+            return FE_OK;
+    }
+    return fe_err_set(err, FE_EHTTP, "the new inventory report answers 404 too");
+}
+
+static fe_rc snapshot_day(inv_run *r)
+{
+    int64_t at;
+    if (!r->completed_at[0] || !time_parse_iso(r->completed_at, strlen(r->completed_at), &at))
+        at = time_now_us();
+    time_format_iso(at, r->completed_at);
+    time_format_date(at, r->snapshot_date);
+    return FE_OK;
+}
+
+static fe_rc read_warehouses(inv_run *r, fe_err *err)
+{
+    char url[1024];
+    stream_stats before = *r->ctx->stats;
+    snprintf(url, sizeof url, "%s/warehouses", r->o->base);
+    FE_TRY(goflow_list_read(r->ctx, r->o, url, on_warehouse, NULL, &r->wh, err));
+    /* Records of this stream are report rows, not warehouses. */
+    r->ctx->stats->records = before.records;
+    return FE_OK;
+}
+
+static fe_rc run_inventory(inv_run *r, fe_err *err)
+{
+    char cursor[160];
+    load_commit c = {.cursor = cursor};
+    FE_TRY(load_pending(r, err));
+    FE_TRY(obtain_reports(r, err));
+    FE_TRY(snapshot_day(r));
+    FE_TRY(read_warehouses(r, err));
+    FE_TRY(loader_begin(r->ctx->ld, r->ctx->source_key, r->ctx->stream, r->ctx->run_id, err));
+    if (r->kinds > 1)
+        FE_TRY(download_report(r, KIND_VALUES, err));
+    FE_TRY(download_report(r, KIND_COUNTS, err));
+    snprintf(cursor, sizeof cursor, "{\"snapshot_date\":\"%s\",\"report_id\":%" PRId64 "}",
+             r->snapshot_date, r->ids[KIND_COUNTS]);
+    return loader_commit(r->ctx->ld, &c, r->ctx->stats, err);
+}
+
+fe_rc goflow_run_inventory(stream_ctx *ctx, fe_err *err)
+{
+    goflow_opts o;
+    inv_run r = {.ctx = ctx};
+    fe_rc rc;
+    if (!ctx->state)
+        return fe_err_set(err, FE_EINVAL, "goflow: the source was not opened");
+    FE_TRY(goflow_opts_load(ctx->conf, &o, err));
+    r.o = &o;
+    r.st = ctx->state;
+    r.rows = loader_row_sink(ctx->ld);
+    r.kinds = o.inventory_values ? 2 : 1;
+    rc = run_inventory(&r, err);
+    wh_map_term(&r.wh);
+    val_map_term(&r.values);
+    goflow_opts_term(&o);
+    return rc;
+}
+
+/* ---- check ---------------------------------------------------------------------- */
+
+typedef struct {
+    char allowance[32], consumed[32], available[32], replenishes[64], period[16];
+} quota_doc;
+
+static fe_rc on_quota(void *user, const json_rec *rec, fe_err *err)
+{
+    quota_doc *q = user;
+    const char *v;
+    (void)err;
+    if ((v = json_rec_str(rec, "quota.allowance")))
+        snprintf(q->allowance, sizeof q->allowance, "%s", v);
+    if ((v = json_rec_str(rec, "quota.per_period")))
+        snprintf(q->period, sizeof q->period, "%s", v);
+    if ((v = json_rec_str(rec, "consumed")))
+        snprintf(q->consumed, sizeof q->consumed, "%s", v);
+    if ((v = json_rec_str(rec, "available")))
+        snprintf(q->available, sizeof q->available, "%s", v);
+    if ((v = json_rec_str(rec, "replenishes_at")))
+        snprintf(q->replenishes, sizeof q->replenishes, "%s", v);
+    return FE_OK;
+}
+
+fe_rc goflow_check_quotas(http_client *http, const goflow_opts *o, buf *out, fe_err *err)
+{
+    int kinds = o->inventory_values ? 2 : 1;
+    for (int k = 0; k < kinds; k++) {
+        char url[1024];
+        quota_doc q;
+        memset(&q, 0, sizeof q);
+        long status;
+        snprintf(url, sizeof url, "%s/reports/quotas/inventory_%s", o->base, kind_names[k]);
+        FE_TRY(goflow_get_object(http, NULL, o, "GET", url, NULL, on_quota, &q, &status, err));
+        bool ok =
+            status == 404
+                ? buf_printf(out, "  report quota inventory_%s: unknown (404)\n", kind_names[k])
+                : buf_printf(out,
+                             "  report quota inventory_%s: %s of %s records per %s "
+                             "available (%s consumed, replenishes %s)\n",
+                             kind_names[k], q.available[0] ? q.available : "?",
+                             q.allowance[0] ? q.allowance : "?", q.period[0] ? q.period : "day",
+                             q.consumed[0] ? q.consumed : "?",
+                             q.replenishes[0] ? q.replenishes : "?");
+        if (!ok)
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+    }
+    return FE_OK;
+}
