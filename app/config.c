@@ -607,12 +607,10 @@ static void validate_source(reader *rd, const raw_sect *s)
         return;
     }
     const char *type = t->value;
-    if (config_type_planned(type)) {
-        fail_at(rd, t->line, "source type '%s' is not supported by this version yet", type);
-        return;
-    }
     if (!config_type_supported(type)) {
-        fail_at(rd, t->line, "unknown source type '%.80s' (this version supports: posiflora)",
+        fail_at(rd, t->line,
+                "unknown source type '%.80s' (one of: posiflora, goflow, flowwow, "
+                "flowretail)",
                 type);
         return;
     }

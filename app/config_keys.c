@@ -66,8 +66,99 @@ const conf_key config_key_table[] = {
      "Verify the server's TLS certificate and host name (turn off only for test servers).", false,
      NULL, 0, 0, CR_NONE},
     {"source", NULL, "type", CK_STRING, NULL,
-     "Source type: posiflora (goflow, flowwow and flowretail are not supported yet).", true, NULL,
+     "Source type: posiflora, goflow, flowwow or flowretail.", true, NULL, 0, 0, CR_NONE},
+
+    {"source", "flowretail", "amount_scale", CK_INT, "100",
+     "Minor units per currency unit of Flow Retail amounts (prices arrive as integers, 19900 = "
+     "199.00); check it with `flowetl check`.",
+     false, NULL, 1, 10000, CR_NONE},
+    {"source", "flowretail", "base_url", CK_STRING, "https://api.flowretail.com/v2",
+     "Flow Retail API root (staging: https://api.stage.flowretail.com/v2).", false, NULL, 0, 0,
+     CR_URL},
+    {"source", "flowretail", "full_read_every", CK_DURATION, "1d",
+     "The products stream reads the whole list (and marks deleted products) when its last full "
+     "read is older than this; 0 = every run.",
+     false, NULL, 0, 366 * DAY, CR_NONE},
+    {"source", "flowretail", "page_size", CK_INT, "1000",
+     "Records per page, 1 to 1000 (the largest size seen in use; not documented).", false, NULL, 1,
+     1000, CR_NONE},
+    {"source", "flowretail", "quantity_scale", CK_INT, "100",
+     "API quantity units per unit of Flow Retail quantities (stock arrives in hundredths, 250 = "
+     "2.5); check it with `flowetl check`.",
+     false, NULL, 1, 10000, CR_NONE},
+    {"source", "flowretail", "stores", CK_LIST, NULL,
+     "Comma list of store uids whose prices and stock are read (categories once per store, stock "
+     "filtered to them); empty = no store prices, stock of every store the token sees.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "flowretail", "tenant", CK_STRING, NULL,
+     "Tenant uid (the {tenantUid} of every path); it becomes dim_source.account.", true, NULL, 0, 0,
+     CR_NONE},
+    {"source", "flowretail", "token", CK_SECRET, NULL,
+     "Integration token of a Flow Retail API user (sent as a bearer token).", true, NULL, 0, 0,
+     CR_NONE},
+
+    {"source", "flowwow", "base_url", CK_STRING, "https://apis.flowwow.com",
+     "Seller API root (note the s in apis); set it for sandboxes and proxies.", false, NULL, 0, 0,
+     CR_URL},
+    {"source", "flowwow", "end_date", CK_STRING, NULL,
+     "Last order creation day (YYYY-MM-DD) the orders stream reads; default: today in the "
+     "source's time zone (set it to replay a past window).",
+     false, NULL, 0, 0, CR_DATE},
+    {"source", "flowwow", "line_sum_is_total", CK_BOOL, "true",
+     "An order line's `sum` is its total after discount (unit price = `cost`); false: the line "
+     "total is count x `cost` less the `discount` percent.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "flowwow", "orders_page_base", CK_INT, "1",
+     "Number of the first page of orders/list (0 or 1; undocumented, most clients send 1).", false,
+     NULL, 0, 1, CR_NONE},
+    {"source", "flowwow", "rescan_days", CK_INT, "14",
+     "Each orders run reads the orders created in this many days before the last day again, "
+     "because their statuses change after creation.",
+     false, NULL, 0, 366, CR_NONE},
+    {"source", "flowwow", "shop_statuses", CK_LIST, "active,moderation,disabled",
+     "Shop statuses whose shops are listed and read (active, moderation, disabled).", false, NULL,
      0, 0, CR_NONE},
+    {"source", "flowwow", "token", CK_SECRET, NULL,
+     "Seller API token (Bearer), issued by Flowwow support or in the seller cabinet.", true, NULL,
+     0, 0, CR_NONE},
+
+    {"source", "goflow", "base_url", CK_STRING, NULL,
+     "API root; default https://SUBDOMAIN.api.goflow.com/v1 from subdomain (one of the two is "
+     "required).",
+     false, NULL, 0, 0, CR_URL},
+    {"source", "goflow", "beta_contact", CK_STRING, NULL,
+     "E-mail address sent as X-Beta-Contact, which Goflow's beta endpoints (reports) require.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "goflow", "inventory_values", CK_BOOL, "false",
+     "Also request the inventory values report (its own 6/hour budget) for inventory_value and "
+     "unit_cost of the snapshot.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "goflow", "line_price_is_unit", CK_BOOL, "true",
+     "The `price` charge of an order line is the unit price (false: it is the extended line "
+     "amount, divided by the quantity).",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "goflow", "list_rate_per_minute", CK_DOUBLE, "60",
+     "Budget of list, poll and download requests per minute (Goflow documents 60 per endpoint).",
+     false, NULL, 1, 100000, CR_NONE},
+    {"source", "goflow", "report_format", CK_STRING, "json",
+     "File format requested for inventory reports: json, jsonl or csv.", false, "json|jsonl|csv", 0,
+     0, CR_NONE},
+    {"source", "goflow", "report_poll_max", CK_DURATION, "10m",
+     "How long one run waits for a report; a report still pending then is resumed by the next "
+     "run.",
+     false, NULL, 1, DAY, CR_NONE},
+    {"source", "goflow", "report_rate_per_hour", CK_DOUBLE, "6",
+     "Budget of requests per hour to each report generator (Goflow documents 6).", false, NULL, 1,
+     100000, CR_NONE},
+    {"source", "goflow", "rescan_days", CK_INT, "7",
+     "Each orders run also re-reads the orders dated in this many days before the newest status "
+     "change, since edits that keep the status do not move status_updated_at; 0 = off.",
+     false, NULL, 0, 366, CR_NONE},
+    {"source", "goflow", "subdomain", CK_STRING, NULL,
+     "Account subdomain (SUBDOMAIN.api.goflow.com); it becomes dim_source.account.", false, NULL, 0,
+     0, CR_NONE},
+    {"source", "goflow", "token", CK_SECRET, NULL, "Goflow API token (sent as a bearer token).",
+     true, NULL, 0, 0, CR_NONE},
 
     {"source", "posiflora", "base_url", CK_STRING, NULL,
      "Account API root, e.g. https://myshop.posiflora.com/api; required because every Posiflora "
@@ -103,8 +194,7 @@ const conf_key config_key_table[] = {
 const size_t config_key_count = sizeof config_key_table / sizeof config_key_table[0];
 
 /* Source types this version reads, and the ones the design plans. */
-static const char *const supported_types[] = {"posiflora"};
-static const char *const planned_types[] = {"goflow", "flowwow", "flowretail"};
+static const char *const supported_types[] = {"posiflora", "flowwow", "flowretail", "goflow"};
 
 const conf_key *config_keys(size_t *n)
 {
@@ -144,9 +234,4 @@ static bool in_names(const char *s, const char *const *names, size_t n)
 bool config_type_supported(const char *type)
 {
     return in_names(type, supported_types, sizeof supported_types / sizeof supported_types[0]);
-}
-
-bool config_type_planned(const char *type)
-{
-    return in_names(type, planned_types, sizeof planned_types / sizeof planned_types[0]);
 }

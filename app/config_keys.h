@@ -12,8 +12,7 @@
 extern const conf_key config_key_table[];
 extern const size_t config_key_count;
 
-/* Types this version reads, and types the design plans but this version lacks. */
+/* True for the source types this version reads. */
 bool config_type_supported(const char *type);
-bool config_type_planned(const char *type);
 
 #endif

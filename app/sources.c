@@ -1,11 +1,14 @@
 /* sources: the registry of source modules, by config `type`. */
 #include <string.h>
 
+#include "../extract/flowwow.h"
+#include "../extract/flowretail.h"
+#include "../extract/goflow.h"
 #include "../extract/posiflora.h"
 #include "../extract/source.h"
 
-static const source_def *const all_sources[] = {&posiflora_source};
-static const char *const all_types[] = {"posiflora"};
+static const source_def *const all_sources[] = {&posiflora_source, &flowwow_source, &flowretail_source, &goflow_source};
+static const char *const all_types[] = {"posiflora", "flowwow", "flowretail", "goflow"};
 
 const source_def *source_find(const char *type)
 {

@@ -297,16 +297,15 @@ static void test_errors_source_type(void)
 {
     ASSERT_ERR("[source.g]\nsubdomain = x\n",
                "t.conf:1: missing required key 'type' in [source.g]");
-    ASSERT_ERR("[source.g]\ntype = goflow\ntoken = x\n",
-               "t.conf:2: source type 'goflow' is not supported by this version yet");
     ASSERT_ERR("[source.f]\ntype = flowwow\n",
-               "t.conf:2: source type 'flowwow' is not supported by this version yet");
-    ASSERT_ERR("[source.f]\ntype = flowretail\n",
-               "t.conf:2: source type 'flowretail' is not supported by this version yet");
-    ASSERT_ERR("[source.s]\ntype = shopify\n",
-               "t.conf:2: unknown source type 'shopify' (this version supports: posiflora)");
-    ASSERT_ERR("[source.s]\ntype = Posiflora\n",
-               "t.conf:2: unknown source type 'Posiflora' (this version supports: posiflora)");
+               "t.conf:1: missing required key 'token' in [source.f] (type flowwow)");
+    ASSERT_ERR("[source.f]\ntype = flowretail\ntoken = t\n",
+               "t.conf:1: missing required key 'tenant' in [source.f] (type flowretail)");
+    ASSERT_ERR(
+        "[source.s]\ntype = shopify\n",
+        "t.conf:2: unknown source type 'shopify' (one of: posiflora, goflow, flowwow, flowretail)");
+    ASSERT_ERR("[source.s]\ntype = Posiflora\n", "t.conf:2: unknown source type 'Posiflora' (one "
+                                                 "of: posiflora, goflow, flowwow, flowretail)");
     ASSERT_ERR("[source.p]\ntype = posiflora\nbase_url = http://x\npassword = p\n",
                "t.conf:1: missing required key 'username' in [source.p] (type posiflora)");
     ASSERT_ERR("[source.p]\ntype = posiflora\nusername = u\npassword = p\n",
@@ -599,24 +598,43 @@ static void test_key_table(void)
             fprintf(stderr, "\nnot sorted: %s\n", k[i].key);
         CU_ASSERT(c < 0);
     }
-    /* Every default is a valid value of its key: a file spelling out all defaults loads. */
-    char text[4096];
+    /* Every default is a valid value of its key: a file spelling out all defaults
+     * (plus the required keys) loads, for every source type. */
+    static const char *const types[] = {"posiflora", "goflow", "flowwow", "flowretail"};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        char text[8192];
+        size_t o = (size_t)snprintf(text, sizeof text, "[source.s]\ntype = %s\n", types[t]);
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(k[i].section, "source") != 0 || strcmp(k[i].key, "type") == 0 ||
+                (k[i].source_type && strcmp(k[i].source_type, types[t]) != 0))
+                continue;
+            const char *v = k[i].def;
+            if (!v && k[i].required)
+                v = strcmp(k[i].key, "base_url") == 0 ? "http://x" : "x";
+            if (!v)
+                continue;
+            /* A typed key overrides the untyped one of the same name: write it once. */
+            bool shadowed = false;
+            for (size_t j = 0; !k[i].source_type && j < n; j++)
+                shadowed |= k[j].source_type && strcmp(k[j].source_type, types[t]) == 0 &&
+                            strcmp(k[j].key, k[i].key) == 0;
+            if (!shadowed)
+                o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", k[i].key, v);
+            CU_ASSERT_FATAL(o < sizeof text);
+        }
+        config *c = load_ok(text);
+        CU_ASSERT_PTR_NOT_NULL(c);
+        config_free(c);
+    }
+    char text[1024];
     size_t o = 0;
     const char *section = "";
     for (size_t i = 0; i < n; i++) {
-        if (!k[i].def)
+        if (strcmp(k[i].section, "source") == 0 || !k[i].def)
             continue;
-        if (strcmp(k[i].section, section) != 0) {
-            section = k[i].section;
-            if (strcmp(section, "source") == 0)
-                o += (size_t)snprintf(text + o, sizeof text - o,
-                                      "[source.p]\nusername = u\npassword = p\n"
-                                      "type = posiflora\nbase_url = http://x\n");
-            else
-                o += (size_t)snprintf(text + o, sizeof text - o, "[%s]\n", section);
-        }
+        if (strcmp(k[i].section, section) != 0)
+            o += (size_t)snprintf(text + o, sizeof text - o, "[%s]\n", section = k[i].section);
         o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", k[i].key, k[i].def);
-        CU_ASSERT_FATAL(o < sizeof text);
     }
     config *c = load_ok(text);
     CU_ASSERT_PTR_NOT_NULL(c);
