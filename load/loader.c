@@ -16,6 +16,10 @@
 #define STAGE_FLUSH_BYTES (4u * 1024 * 1024)
 /* ... so it only grows past it by one row; a row longer than this is refused. */
 #define STAGE_MAX_BYTES (64u * 1024 * 1024)
+/* A warehouse table's planner statistics are refreshed once this loader has
+ * committed at least this many rows into it and as many as at the previous
+ * refresh (so a long load analyzes each table a logarithmic number of times). */
+#define ANALYZE_MIN_ROWS 2000
 /* etl.reject keeps this much of a record's raw text. */
 #define REJECT_RAW_MAX 8192
 /* Advisory lock class ("FETL") of the per-source session locks; the object id is
@@ -36,6 +40,10 @@ struct loader {
      * they are empty or stale and get truncated by the next loader_begin). */
     int seen_source_key;
     char *seen_stream;
+    /* Rows staged into each table by committed checkpoints since this loader
+     * last refreshed the warehouse table's statistics, and in all before. */
+    int64_t since_analyze[STG__COUNT];
+    int64_t before_analyze[STG__COUNT];
 };
 
 static const Oid step_types[4] = {PG_OID_INT2, PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT};
@@ -612,6 +620,53 @@ static bool any_staged(const loader *l, unsigned tables)
     return false;
 }
 
+/* Temporary tables get no statistics from autovacuum: without them the planner
+ * guesses their size from pages and picks joins that scan the warehouse table
+ * (every checkpoint then costs as much as the table is large). ANALYZE of a
+ * staging table samples at most 30,000 rows: a few milliseconds per checkpoint. */
+static fe_rc analyze_staging(loader *l, fe_err *err)
+{
+    buf sql;
+    fe_rc rc = FE_OK;
+    bool any = false;
+    buf_init(&sql, 0);
+    for (int t = 0; t < STG__COUNT; t++) {
+        if (!l->staged[t] || t == STG_REJECT)
+            continue;
+        if (!buf_puts(&sql, any ? ", " : "ANALYZE ") || !buf_puts(&sql, stage_sqls[t].name)) {
+            rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+            goto done;
+        }
+        any = true;
+    }
+    if (any && (rc = pg_exec(l->conn, buf_cstr(&sql), err)) != FE_OK)
+        fe_err_wrap(err, "analyze staging");
+done:
+    buf_term(&sql);
+    return rc;
+}
+
+/* After a commit: ANALYZE the warehouse tables this loader has doubled (at least
+ * ANALYZE_MIN_ROWS rows) since it last did, so the merges' joins are planned for
+ * the table's real size; autovacuum is too slow for that during a first load
+ * (its statistics say the table is nearly empty while the load fills it). Best
+ * effort, outside the checkpoint: a failure (e.g. not the table's owner) only
+ * leaves the statistics as they are. */
+static void refresh_statistics(loader *l)
+{
+    for (int t = 0; t < STG__COUNT; t++) {
+        l->since_analyze[t] += l->staged[t];
+        int64_t since = l->since_analyze[t];
+        if (!stage_targets[t] || since < ANALYZE_MIN_ROWS || since < l->before_analyze[t])
+            continue;
+        char sql[96];
+        snprintf(sql, sizeof sql, "ANALYZE %s", stage_targets[t]);
+        PQclear(PQexec(l->conn, sql));
+        l->before_analyze[t] += since;
+        l->since_analyze[t] = 0;
+    }
+}
+
 /* Sends what is left, removes older duplicates and records the staged keys of
  * the dimensions (for a full read that ends in a later checkpoint). */
 static fe_rc stage_finish(loader *l, stream_stats *d, fe_err *err)
@@ -633,20 +688,34 @@ static fe_rc stage_finish(loader *l, stream_stats *d, fe_err *err)
         if ((rc = run_statement(l, step, stage_sqls[t].seen, STEP_PLAIN, d, err)) != FE_OK)
             return rc;
     }
-    return FE_OK;
+    return analyze_staging(l, err);
+}
+
+/* Switches the planner between index joins (fact steps) and its defaults. */
+static fe_rc set_index_joins(loader *l, bool on, fe_err *err)
+{
+    fe_rc rc = pg_exec(l->conn, on ? index_joins_on_sql : index_joins_off_sql, err);
+    if (rc != FE_OK)
+        fe_err_wrap(err, "planner settings");
+    return rc;
 }
 
 static fe_rc run_merges(loader *l, stream_stats *d, fe_err *err)
 {
+    bool index_joins = false;
+    fe_rc rc = FE_OK;
     for (size_t i = 0; i < sizeof merge_steps / sizeof merge_steps[0]; i++) {
         const merge_step *s = &merge_steps[i];
         if (!any_staged(l, s->when))
             continue;
-        fe_rc rc = run_statement(l, s->name, s->sql, s->kind, d, err);
-        if (rc != FE_OK)
+        bool want = (s->when & FACT_STAGES) == s->when;
+        if (want != index_joins && (rc = set_index_joins(l, want, err)) != FE_OK)
+            return rc;
+        index_joins = want;
+        if ((rc = run_statement(l, s->name, s->sql, s->kind, d, err)) != FE_OK)
             return rc;
     }
-    return FE_OK;
+    return index_joins ? set_index_joins(l, false, err) : FE_OK;
 }
 
 /* For each table whose full read ended: marks the rows the stream owns but did
@@ -660,13 +729,19 @@ static fe_rc run_full_reads(loader *l, unsigned full_read, stream_stats *d, fe_e
         if (!(full_read & ST(t)) || !q->full_read)
             continue;
         snprintf(step, sizeof step, "full read %s", q->name + 4);
-        fe_rc rc = run_statement(l, step, q->full_read, STEP_DELETE, d, err);
-        if (rc == FE_OK)
-            rc = run_statement(l, step, q->claim, STEP_PLAIN, d, err);
-        if (rc == FE_OK && (rc = pg_exec(l->conn, q->seen_truncate, err)) != FE_OK)
-            fe_err_wrap(err, "%s", step);
+        fe_rc rc = pg_exec(l->conn, full_read_joins_on_sql, err);
         if (rc != FE_OK)
-            return rc;
+            goto wrap;
+        if ((rc = run_statement(l, step, q->full_read, STEP_DELETE, d, err)) != FE_OK ||
+            (rc = run_statement(l, step, q->claim, STEP_PLAIN, d, err)) != FE_OK)
+            return rc; /* "full read x: <message>" */
+        if ((rc = pg_exec(l->conn, full_read_joins_off_sql, err)) != FE_OK ||
+            (rc = pg_exec(l->conn, q->seen_truncate, err)) != FE_OK)
+            goto wrap;
+        continue;
+    wrap:
+        fe_err_wrap(err, "%s", step);
+        return rc;
     }
     return FE_OK;
 }
@@ -727,6 +802,7 @@ fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats, fe_err
         goto fail;
     if ((rc = commit_transaction(l, err)) != FE_OK)
         goto fail;
+    refresh_statistics(l);
     checkpoint_reset(l);
     if (stats)
         stats_add(stats, &d);

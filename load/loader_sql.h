@@ -78,6 +78,21 @@ static const char stage_ddl_sql[] =
     "CREATE TEMP TABLE seen_product (product_id text);"
     "CREATE TEMP TABLE seen_component (parent_id text, component_id text, slot text)";
 
+/* The warehouse table each staging table is merged into (NULL: none), whose
+ * planner statistics the loader refreshes as the table grows (see
+ * refresh_statistics in loader.c). */
+static const char *const stage_targets[STG__COUNT] = {
+    [STG_STORE] = "dw.dim_store",
+    [STG_CUSTOMER] = "dw.dim_customer",
+    [STG_CATEGORY] = "dw.dim_category",
+    [STG_PRODUCT] = "dw.dim_product",
+    [STG_COMPONENT] = "dw.bridge_product_component",
+    [STG_ORDER] = "dw.fact_order",
+    [STG_ORDER_LINE] = "dw.fact_order_line",
+    [STG_PAYMENT] = "dw.fact_payment",
+    [STG_INVENTORY] = "dw.fact_inventory_snapshot",
+};
+
 static const char seen_truncate_sql[] =
     "TRUNCATE seen_store, seen_customer, seen_category, seen_product, seen_component";
 
@@ -248,6 +263,24 @@ typedef struct {
     unsigned when; /* runs when any of these staging tables (1u << STG_x) has rows */
     const char *sql;
 } merge_step;
+
+/* Steps that only read staged facts (orders, lines, payments, inventory) run with
+ * hash and merge joins off, so each staged row finds its warehouse rows through the
+ * natural-key indexes (nested loops): a checkpoint then costs what it stages, not
+ * what the warehouse holds. With hash joins the planner scans every row of the
+ * source in fact_order or fact_order_line once per checkpoint, which made a first
+ * load quadratic. Dimension steps keep the default planner: they compare staged
+ * keys with seen_* and staging tables that have no index. */
+#define FACT_STAGES (ST(STG_ORDER) | ST(STG_ORDER_LINE) | ST(STG_PAYMENT) | ST(STG_INVENTORY))
+static const char index_joins_on_sql[] =
+    "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
+static const char index_joins_off_sql[] =
+    "RESET enable_hashjoin; RESET enable_mergejoin";
+/* A full read compares every row of a dimension with every key the stream saw:
+ * hash joins, whatever the (stale, mid-load) statistics of the dimension say;
+ * a nested loop over the unindexed seen_* table is quadratic. */
+static const char full_read_joins_on_sql[] = "SET LOCAL enable_nestloop = off";
+static const char full_read_joins_off_sql[] = "RESET enable_nestloop";
 
 #define ST(t) (1u << (t))
 
