@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "sb_rng.h"
 
 struct sb_fault_state {
@@ -12,6 +13,12 @@ struct sb_fault_state {
     sb_faults cur;
     sb_rng rng;
     int burst_left; /* 500s still owed by the current burst */
+    /* Arrival times (monotonic microseconds) of the last cur.budget answered
+     * requests, a ring of SB_FAULT_BUDGET_MAX slots of which the first cur.budget
+     * are used: window[window_head] is the oldest once window_count is full. */
+    int64_t *window;
+    int window_count;
+    int window_head;
 };
 
 void sb_faults_clear(sb_faults *f)
@@ -66,6 +73,9 @@ bool sb_faults_set(sb_faults *f, const char *key, const char *value, char *err, 
     } else if (strcmp(key, "slow_ms") == 0) {
         if ((ok = parse_int(v, 0, 600000, &n)))
             f->slow_ms = (int)n;
+    } else if (strcmp(key, "budget") == 0) {
+        if ((ok = parse_int(v, 0, SB_FAULT_BUDGET_MAX, &n)))
+            f->budget = (int)n;
     } else if (strcmp(key, "seed") == 0) {
         if ((ok = parse_int(v, 0, INT64_MAX, &n)))
             f->seed = (uint64_t)n;
@@ -133,9 +143,9 @@ void sb_faults_describe(const sb_faults *f, char *out, size_t outlen)
 {
     snprintf(out, outlen,
              "p429\t%g\nretry_after\t%d\np500\t%g\nburst500\t%d\npcut\t%g\nmalformed\t%s\n"
-             "token_ttl\t%d\nrefresh_fail\t%d\nslow_ms\t%d\nseed\t%llu\n",
+             "token_ttl\t%d\nrefresh_fail\t%d\nslow_ms\t%d\nseed\t%llu\nbudget\t%d\n",
              f->p429, f->retry_after, f->p500, f->burst500, f->pcut, f->malformed, f->token_ttl,
-             f->refresh_fail ? 1 : 0, f->slow_ms, (unsigned long long)f->seed);
+             f->refresh_fail ? 1 : 0, f->slow_ms, (unsigned long long)f->seed, f->budget);
 }
 
 sb_fault_state *sb_fault_state_new(void)
@@ -143,7 +153,9 @@ sb_fault_state *sb_fault_state_new(void)
     sb_fault_state *st = calloc(1, sizeof *st);
     if (st == NULL)
         return NULL;
-    if (pthread_mutex_init(&st->mu, NULL) != 0) {
+    st->window = malloc(SB_FAULT_BUDGET_MAX * sizeof *st->window);
+    if (st->window == NULL || pthread_mutex_init(&st->mu, NULL) != 0) {
+        free(st->window);
         free(st);
         return NULL;
     }
@@ -158,6 +170,7 @@ void sb_fault_state_free(sb_fault_state *st)
     if (st == NULL)
         return;
     pthread_mutex_destroy(&st->mu);
+    free(st->window);
     free(st);
 }
 
@@ -167,7 +180,36 @@ void sb_fault_state_set(sb_fault_state *st, const sb_faults *f)
     st->cur = *f;
     sb_rng_seed(&st->rng, f->seed);
     st->burst_left = f->p500 <= 0.0 && f->burst500 > 0 ? f->burst500 : 0;
+    st->window_count = 0;
+    st->window_head = 0;
     pthread_mutex_unlock(&st->mu);
+}
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* True when one more request now stays within the budget, and then counts it.
+ * Called with st->mu held; st->cur.budget > 0. */
+static bool budget_admit(sb_fault_state *st)
+{
+    int64_t now = monotonic_us();
+    int n = st->cur.budget;
+    if (st->window_count < n) {
+        st->window[(st->window_head + st->window_count) % n] = now;
+        st->window_count++;
+        return true;
+    }
+    /* Full: the oldest of the last n answered requests must have left the window
+     * (now - 1 s, now] for this one to be the n-th inside it. */
+    if (st->window[st->window_head] > now - 1000000)
+        return false;
+    st->window[st->window_head] = now;
+    st->window_head = (st->window_head + 1) % n;
+    return true;
 }
 
 sb_fault_kind sb_fault_draw(sb_fault_state *st, sb_faults *snap, bool *cut)
@@ -176,7 +218,9 @@ sb_fault_kind sb_fault_draw(sb_fault_state *st, sb_faults *snap, bool *cut)
     pthread_mutex_lock(&st->mu);
     *snap = st->cur;
     *cut = false;
-    if (sb_rng_chance(&st->rng, st->cur.p429)) {
+    if (st->cur.budget > 0 && !budget_admit(st)) {
+        kind = SB_FAULT_429;
+    } else if (sb_rng_chance(&st->rng, st->cur.p429)) {
         kind = SB_FAULT_429;
     } else if (st->burst_left > 0) {
         st->burst_left--;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #define SB_FAULT_MALFORMED_MAX 256
+/* Largest per-second request budget (budget=N): the window keeps N timestamps. */
+#define SB_FAULT_BUDGET_MAX 100000
 
 /* The settings; sb_faults_clear() gives "no faults". */
 typedef struct {
@@ -23,6 +25,10 @@ typedef struct {
     bool refresh_fail; /* token refresh answers 401 */
     int slow_ms;       /* delay before each API response */
     uint64_t seed;     /* seed of the fault PRNG (default 1) */
+    int budget;        /* at most this many API requests are answered within any
+                        * 1-second window (sliding, judged at arrival); the rest
+                        * get a 429 with Retry-After. 0 = no budget. Refused
+                        * requests do not use up the budget. */
 } sb_faults;
 
 typedef enum { SB_FAULT_NONE = 0, SB_FAULT_429, SB_FAULT_500 } sb_fault_kind;
@@ -51,7 +57,8 @@ void sb_fault_state_free(sb_fault_state *st);
 void sb_fault_state_set(sb_fault_state *st, const sb_faults *f);
 /* Draws the fate of one API request: copies the settings in force into snap, and
  * returns a 429, a 500 or NONE; *cut says whether a NONE request's body is to be
- * cut off. */
+ * cut off. The request budget is judged first (a request over it is a 429 without
+ * a PRNG draw), then the probabilities. */
 sb_fault_kind sb_fault_draw(sb_fault_state *st, sb_faults *snap, bool *cut);
 
 #endif
