@@ -7,7 +7,8 @@
 #include "../extract/posiflora.h"
 #include "../extract/source.h"
 
-static const source_def *const all_sources[] = {&posiflora_source, &flowwow_source, &flowretail_source, &goflow_source};
+static const source_def *const all_sources[] = {&posiflora_source, &flowwow_source,
+                                                &flowretail_source, &goflow_source};
 static const char *const all_types[] = {"posiflora", "flowwow", "flowretail", "goflow"};
 
 const source_def *source_find(const char *type)
