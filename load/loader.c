@@ -415,19 +415,19 @@ fe_rc loader_put_order(loader *l, const row_order *r, fe_err *err)
     fe_rc rc = row_begin(l, STG_ORDER, "order_id", r->order_id, &b, &m, err);
     if (rc != FE_OK)
         return rc;
-    bool ok = copy_field(b, r->order_id, true) && copy_field(b, r->order_number, false) &&
-              copy_field(b, store_kind(r->store_kind, r->store_id), false) &&
-              copy_field(b, opt_id(r->store_id), false) &&
-              copy_field(b, opt_id(r->customer_id), false) && copy_field(b, r->ordered_at, false) &&
-              copy_field(b, r->order_date, false) && copy_field(b, r->status, false) &&
-              copy_field(b, r->status_group, false) && copy_field(b, r->currency, false) &&
-              copy_field(b, r->subtotal, false) && copy_field(b, r->discount_total, false) &&
-              copy_field(b, r->tax_total, false) && copy_field(b, r->shipping_total, false) &&
-              copy_field(b, r->total, false) && copy_field(b, r->paid_total, false) &&
-              copy_field(b, r->line_count, false) && copy_field(b, r->source_updated_at, false) &&
-              copy_field_bool(b, r->is_deleted, false) &&
-              copy_field_bool(b, r->lines_complete, false) &&
-              copy_field_bool(b, r->payments_complete, false);
+    bool ok =
+        copy_field(b, r->order_id, true) && copy_field(b, r->order_number, false) &&
+        copy_field(b, store_kind(r->store_kind, r->store_id), false) &&
+        copy_field(b, opt_id(r->store_id), false) && copy_field(b, opt_id(r->customer_id), false) &&
+        copy_field(b, r->ordered_at, false) && copy_field(b, r->order_date, false) &&
+        copy_field(b, r->status, false) && copy_field(b, r->status_group, false) &&
+        copy_field(b, r->currency, false) && copy_field(b, r->subtotal, false) &&
+        copy_field(b, r->discount_total, false) && copy_field(b, r->tax_total, false) &&
+        copy_field(b, r->shipping_total, false) && copy_field(b, r->total, false) &&
+        copy_field(b, r->paid_total, false) && copy_field(b, r->line_count, false) &&
+        copy_field(b, r->source_updated_at, false) && copy_field_bool(b, r->is_deleted, false) &&
+        copy_field_bool(b, r->lines_complete, false) &&
+        copy_field_bool(b, r->payments_complete, false) && copy_field_bool(b, r->tombstone, false);
     return row_end(l, STG_ORDER, m, ok, err);
 }
 

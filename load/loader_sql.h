@@ -51,8 +51,8 @@ static const char stage_ddl_sql[] =
     " status_group text, currency text, subtotal numeric, discount_total numeric,"
     " tax_total numeric, shipping_total numeric, total numeric, paid_total numeric,"
     " line_count integer, source_updated_at timestamptz, is_deleted boolean NOT NULL,"
-    " lines_complete boolean NOT NULL, payments_complete boolean NOT NULL)"
-    " ON COMMIT DELETE ROWS;"
+    " lines_complete boolean NOT NULL, payments_complete boolean NOT NULL,"
+    " tombstone boolean NOT NULL) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_order_line (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " order_id text NOT NULL, line_id text NOT NULL, product_id text, bundle_id text,"
     " quantity numeric, unit_price numeric, discount numeric, tax numeric,"
@@ -216,7 +216,7 @@ static const stage_sql stage_sqls[STG__COUNT] = {
                 "stg_order (order_id, order_number, store_kind, store_id, customer_id, ordered_at,"
                 " order_date, status, status_group, currency, subtotal, discount_total, tax_total,"
                 " shipping_total, total, paid_total, line_count, source_updated_at, is_deleted,"
-                " lines_complete, payments_complete)",
+                " lines_complete, payments_complete, tombstone)",
             .dedupe = DEDUPE("stg_order", "order_id"),
         },
     [STG_ORDER_LINE] =
@@ -482,6 +482,13 @@ static const merge_step merge_steps[] = {
      " UNION SELECT snapshot_date FROM stg_inventory), $2)"},
 
     /* -- facts -- */
+    /* A tombstone (a split order's original) marks the order deleted and keeps its
+     * amounts for history; the upsert below skips tombstones. */
+    {"tombstone fact_order", STEP_DELETE, ST(STG_ORDER),
+     "WITH d AS (UPDATE dw.fact_order t SET is_deleted = true, loaded_at = now(), run_id = $2"
+     " FROM stg_order s WHERE s.tombstone AND t.source_key = $1 AND t.order_id = s.order_id"
+     " AND NOT t.is_deleted RETURNING 1) SELECT count(*) FROM d"},
+
     {"merge fact_order", STEP_UPSERT, ST(STG_ORDER),
      "WITH up AS (INSERT INTO dw.fact_order AS t (source_key, order_id, order_number, store_key,"
      " customer_key, order_date_key, ordered_at, status, status_group, currency, subtotal,"
@@ -496,6 +503,7 @@ static const merge_step merge_steps[] = {
      " LEFT JOIN dw.dim_store st ON st.source_key = $1 AND st.kind = s.store_kind"
      "  AND st.store_id = s.store_id"
      " LEFT JOIN dw.dim_customer c ON c.source_key = $1 AND c.customer_id = s.customer_id"
+     " WHERE NOT s.tombstone"
      " ON CONFLICT (source_key, order_id) DO UPDATE SET order_number = excluded.order_number,"
      " store_key = excluded.store_key, customer_key = excluded.customer_key,"
      " order_date_key = excluded.order_date_key, ordered_at = excluded.ordered_at,"
@@ -514,7 +522,7 @@ static const merge_step merge_steps[] = {
      " excluded.currency, excluded.subtotal, excluded.discount_total, excluded.tax_total,"
      " excluded.shipping_total, excluded.total, excluded.paid_total, excluded.line_count,"
      " excluded.source_updated_at, excluded.is_deleted)"
-     " RETURNING (t.xmax = 0) AS inserted)" COUNT_UPSERT("stg_order")},
+     " RETURNING (t.xmax = 0) AS inserted)" COUNT_UPSERT("stg_order WHERE NOT tombstone")},
 
     /* Store, customer and date of a line are its order's. */
     {"merge fact_order_line", STEP_UPSERT, ST(STG_ORDER_LINE),

@@ -73,6 +73,9 @@ typedef struct {
     const char *line_count; /* integer text */
     const char *source_updated_at;
     bool is_deleted;
+    bool tombstone;         /* only marks the warehouse's order deleted (with its lines and
+                               payments), keeping what it held; every field but order_id
+                               is ignored, and an order never loaded is not created */
     bool lines_complete;    /* the staged lines are all the order's lines: warehouse lines
                                of this order that were not staged are marked is_deleted */
     bool payments_complete; /* likewise for payments */

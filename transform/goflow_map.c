@@ -438,7 +438,7 @@ static fe_rc map_order_checked(const json_rec *rec, const goflow_map_opts *o, co
     }
     info->lines = nlines;
     if (info->split_from) {
-        row_order t = {.order_id = info->split_from, .is_deleted = true, .lines_complete = true};
+        row_order t = {.order_id = info->split_from, .is_deleted = true, .tombstone = true};
         FE_TRY(sink_rc(out->order(out->ctx, &t, err)));
     }
     return FE_OK;

@@ -70,12 +70,12 @@ static fe_rc rec_order(void *c, const row_order *r, fe_err *e)
     (void)c;
     (void)e;
     snprintf(b, sizeof b,
-             "order %s %s|%s:%s|%s|%s/%s|%s|sub %s disc %s tax %s ship %s tot %s|%s|%s|%d%d",
+             "order %s %s|%s:%s|%s|%s/%s|%s|sub %s disc %s tax %s ship %s tot %s|%s|%s|%d%d%d",
              r->order_id, nz(r->order_number), nz(r->store_kind), nz(r->store_id),
              nz(r->ordered_at), nz(r->status), nz(r->status_group), nz(r->currency),
              nz(r->subtotal), nz(r->discount_total), nz(r->tax_total), nz(r->shipping_total),
              nz(r->total), nz(r->line_count), nz(r->source_updated_at), r->is_deleted,
-             r->lines_complete);
+             r->lines_complete, r->tombstone);
     return add(b);
 }
 
@@ -261,7 +261,7 @@ static void test_orders(void)
     /* 3 x 19.99 = 59.97 - 5.50 = 54.47; tax 1.25 + 0.50 (order) = 1.75. */
     CU_ASSERT_TRUE(has_row("order 700001 GF700001|channel:1008|2025-12-01T10:00:00.123456Z|"
                            "shipped/completed|USD|sub 154.5700 disc 10.0000 tax 1.7500 ship "
-                           "7.9500 tot 154.2700|2|2025-12-02T08:30:15.488968Z|01"));
+                           "7.9500 tot 154.2700|2|2025-12-02T08:30:15.488968Z|010"));
     CU_ASSERT_TRUE(has_row("line 700001/a1b2c3d4-0000-4000-8000-000000000001 p50003 q3.0000 "
                            "u19.9900 d5.5000 t1.2500 lt54.4700 c20.3500 USD"));
     CU_ASSERT_TRUE(has_row("line 700001/a1b2c3d4-0000-4000-8000-000000000002 p50006 q1.0000 "
@@ -271,15 +271,15 @@ static void test_orders(void)
     /* A split piece: its own rows, then the original's tombstone. */
     CU_ASSERT_TRUE(has_row("order 700002 GF700002|channel:1001|2025-12-03T00:00:00Z|"
                            "ready_to_pick/open|EUR|sub 6.0000 disc 0.0000 tax 0.0000 ship 0.0000 "
-                           "tot 6.0000|1|2025-12-03T00:00:00Z|01"));
+                           "tot 6.0000|1|2025-12-03T00:00:00Z|010"));
     CU_ASSERT_TRUE(has_row("order 600009 NULL|NULL:NULL|NULL|NULL/NULL|NULL|sub NULL disc NULL "
-                           "tax NULL ship NULL tot NULL|NULL|NULL|11"));
+                           "tax NULL ship NULL tot NULL|NULL|NULL|101"));
     CU_ASSERT_STRING_EQUAL(p.split_from[1], "600009");
     /* Unknown status: open, flagged; currency "unknown" -> NULL; no lines. */
     CU_ASSERT_TRUE(p.info[2].unknown_status);
     CU_ASSERT_TRUE(has_row("order 700003 NULL|channel:NULL|2025-12-04T00:00:00Z|teleported/open|"
                            "NULL|sub NULL disc 0.0000 tax 0.0000 ship 0.0000 tot 0.0000|0|"
-                           "2025-12-04T00:00:00Z|01"));
+                           "2025-12-04T00:00:00Z|010"));
     /* A bad date and a bad quantity are rejects with nothing sent. */
     CU_ASSERT_EQUAL(p.rejects, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(p.reason[3], "date 'yesterday'"));
