@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <curl/curl.h>
 #include <zlib.h>
 
 #include "../core/log.h"
@@ -411,8 +412,41 @@ static fe_rc dl_init(download *d, inv_run *r, int kind, fe_err *err)
     return FE_OK;
 }
 
-/* GET file_url without Authorization: it is a pre-signed URL, and a CDN must
- * never see the API token (libcurl also drops it on a redirect to another host). */
+/* One part of a URL, lower-cased by libcurl where it normalises (scheme); NULL
+ * when absent or out of memory. Free with curl_free. */
+static char *url_part(CURLU *u, CURLUPart what)
+{
+    char *v = NULL;
+    return curl_url_get(u, what, &v, CURLU_DEFAULT_PORT) == CURLUE_OK ? v : NULL;
+}
+
+/* True when a and b (absolute URLs) have the same scheme, host (ignoring case) and
+ * port, compared through libcurl's URL parser; false when either does not parse. */
+static bool same_origin(const char *a, const char *b)
+{
+    CURLU *ua = curl_url(), *ub = curl_url();
+    bool same = false;
+    if (ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
+        curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK) {
+        static const CURLUPart parts[] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
+        same = true;
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0] && same; i++) {
+            char *pa = url_part(ua, parts[i]), *pb = url_part(ub, parts[i]);
+            same = pa && pb && curl_strequal(pa, pb);
+            curl_free(pa);
+            curl_free(pb);
+        }
+    }
+    curl_url_cleanup(ua);
+    curl_url_cleanup(ub);
+    return same;
+}
+
+/* GET file_url. Goflow's file_url redirects to its CDN (a pre-signed URL that
+ * refuses, or must never see, the API token). The token goes only to a file_url
+ * on the API's own scheme, host and port (as the vendor's clients send it); a
+ * file_url elsewhere gets no Authorization at all, and on any redirect to another
+ * host libcurl drops it (no_auth_on_redirect). */
 static fe_rc download_report(inv_run *r, int kind, fe_err *err)
 {
     download d;
@@ -424,7 +458,7 @@ static fe_rc download_report(inv_run *r, int kind, fe_err *err)
     buf_init(&url, 0);
     if ((rc = goflow_resolve(r->o, r->file_url[kind], &url, err)) != FE_OK)
         goto done;
-    int nh = goflow_headers(r->o, false, h);
+    int nh = goflow_headers(r->o, same_origin(buf_cstr(&url), r->o->base), h);
     http_request req = {.method = "GET",
                         .url = buf_cstr(&url),
                         .headers = h,

@@ -6,8 +6,9 @@
  *      another of the generator's 6 requests per hour
  *   -> poll GET /reports/{id} with growing pauses (queued, processing, completed,
  *      error) for at most report_poll_max
- *   -> download completed.file_url without Authorization (a pre-signed CDN URL;
- *      the http client never sends it to another host on a redirect either),
+ *   -> download completed.file_url: the token goes only to a file_url on the API's
+ *      own scheme, host and port; a file_url elsewhere (a pre-signed CDN URL) gets
+ *      none, and libcurl drops it on any redirect to another host,
  *      gzip or plain, json, jsonl or csv, parsed while it arrives
  *   -> one fact_inventory_snapshot row per product and warehouse for the day the
  *      report was completed; the cursor becomes {"snapshot_date", "report_id"}.

@@ -1,8 +1,9 @@
 /* The Goflow module: routing of /goflow/v1/..., bearer auth, lists with
  * filters[...], sorting and an opaque keyset `next`, per-endpoint rate limits
- * that answer real 429s, the asynchronous inventory reports (create, poll,
- * download from a pre-signed path), report quotas, and /goflow/_control (the
- * module's own test switches). Data lives in sb_gf_data.c; report files in
+ * that answer real 429s (retry_after_seconds and Retry-After), the asynchronous
+ * inventory reports (create, poll, download: file_url is on another host and
+ * redirects to the file, like Goflow's CDN), report quotas, and /goflow/_control
+ * (the module's own test switches). Data lives in sb_gf_data.c; report files in
  * sb_gf_report.c. Requests take the data's read lock; advance and reset the write
  * lock; budgets and reports have their own mutex. */
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yajl/yajl_tree.h>
 #include "sb_gf.h"
 #include "sb_time.h"
@@ -22,11 +24,13 @@
 #define DEFAULT_LIST_PER_MIN 60.0
 #define DEFAULT_REPORTS_PER_HOUR 6.0
 #define DEFAULT_REPORT_POLLS 1
+#define HOST_MAX 128
 
 typedef struct {
     const char *endpoint;
     double tokens;
     int64_t last_ms;
+    int64_t retry_at_ms; /* the last 429's Retry-After ran out here */
 } bucket;
 
 typedef struct {
@@ -41,7 +45,19 @@ typedef struct {
     long rows;
     char token[40];
     bool expired;
+    /* The host serving the file: the other name of the loopback address the client
+     * polled through ("localhost:P" for "127.0.0.1:P" and the reverse); "" when the
+     * poll had no Host header (then file_url is path-absolute on the API host). */
+    char file_host[HOST_MAX];
 } report;
+
+/* What the download side saw, for GET /goflow/_control. */
+typedef struct {
+    long redirected;  /* file_url requests answered with a redirect */
+    long served;      /* files sent */
+    long leaked_auth; /* requests on the file host that carried Authorization (400) */
+    long auth_on_api; /* file_url requests on the API host that carried it (allowed) */
+} file_counts;
 
 typedef struct {
     pthread_rwlock_t lock;
@@ -52,7 +68,12 @@ typedef struct {
     size_t nbuckets;
     double list_per_min, reports_per_hour;
     int report_polls;
-    int orders_page_size; /* 0: the list's own (50) */
+    int orders_page_size;   /* 0: the list's own (50) */
+    bool relative_file_url; /* file_url as a path on the API host (then it redirects
+                             * to the file host) instead of an absolute URL there */
+    file_counts files;
+    long limited;       /* the module's own 429s */
+    long early_retries; /* requests that came before their Retry-After ran out */
     report reports[MAX_REPORTS];
     int64_t next_report_id;
     long created[2];
@@ -71,6 +92,7 @@ static void settings_default(gf_state *st)
     st->reports_per_hour = DEFAULT_REPORTS_PER_HOUR;
     st->report_polls = DEFAULT_REPORT_POLLS;
     st->orders_page_size = 0;
+    st->relative_file_url = false;
     st->nbuckets = 0;
 }
 
@@ -82,6 +104,8 @@ static void reports_clear(gf_state *st)
     }
     st->created[0] = st->created[1] = 0;
     st->consumed[0] = st->consumed[1] = 0;
+    memset(&st->files, 0, sizeof st->files);
+    st->limited = st->early_retries = 0;
 }
 
 static void *gf_create(const sb_config *cfg, char *err, size_t errlen)
@@ -160,8 +184,11 @@ static bool take_token(gf_state *st, const char *endpoint, bool hourly, sb_respo
         b->endpoint = endpoint;
         b->tokens = cap;
         b->last_ms = now;
+        b->retry_at_ms = 0;
     }
     if (b) {
+        if (now < b->retry_at_ms)
+            st->early_retries++;
         b->tokens += (double)(now - b->last_ms) * per_ms;
         if (b->tokens > cap)
             b->tokens = cap;
@@ -171,9 +198,21 @@ static bool take_token(gf_state *st, const char *endpoint, bool hourly, sb_respo
         else
             wait_s = (1 - b->tokens) / per_ms / 1000.0;
     }
+    /* The header has whole seconds only: rounded up, so it never invites an early
+     * retry, and the client is held to it. */
+    long retry_after = (long)wait_s;
+    if ((double)retry_after < wait_s)
+        retry_after++;
+    if (wait_s > 0) {
+        st->limited++;
+        b->retry_at_ms = now + retry_after * 1000;
+    }
     pthread_mutex_unlock(&st->mu);
     if (wait_s <= 0)
         return true;
+    char ra[24];
+    snprintf(ra, sizeof ra, "%ld", retry_after);
+    sb_response_header(resp, "Retry-After", ra);
     resp->status = 429;
     resp->content_type = CT_JSON;
     sb_buf_reset(&resp->body);
@@ -689,7 +728,36 @@ static void create_report(gf_state *st, int kind, const sb_request *req, sb_resp
                   "{\"id\":%" PRId64 ",\"location\":\"/goflow/v1/reports/%" PRId64 "\"}", id, id);
 }
 
-static void report_status(gf_state *st, int64_t id, sb_response *resp)
+/* The other name of the loopback host the client used: "localhost:P" for any
+ * other host (127.0.0.1:P) and "127.0.0.1:P" for "localhost[:P]"; both reach the
+ * sandbox, but to the client they are different hosts. "" when host is NULL or too
+ * long. */
+static void other_host(const char *host, char out[HOST_MAX])
+{
+    out[0] = '\0';
+    if (!host)
+        return;
+    const char *colon = strrchr(host, ':'), *bracket = strrchr(host, ']');
+    const char *port = colon && (!bracket || colon > bracket) ? colon : "";
+    size_t namelen = *port ? (size_t)(colon - host) : strlen(host);
+    bool is_localhost = namelen == 9 && strncasecmp(host, "localhost", 9) == 0;
+    int n = snprintf(out, HOST_MAX, "%s%s", is_localhost ? "127.0.0.1" : "localhost", port);
+    if (n < 0 || n >= HOST_MAX)
+        out[0] = '\0';
+}
+
+/* Appends the URL of a report's file under dir ("files": file_url, "cdn": the file
+ * itself): absolute on the file host when absolute is set and the host is known,
+ * else path-absolute. */
+static void put_file_url(const report *r, const char *dir, bool absolute, sb_buf *url)
+{
+    if (absolute && r->file_host[0])
+        sb_buf_printf(url, "http://%s", r->file_host);
+    sb_buf_printf(url, "/goflow/%s/%s/inventory_%s.%s.gz", dir, r->token,
+                  r->kind ? "values" : "counts", r->format);
+}
+
+static void report_status(gf_state *st, int64_t id, const sb_request *req, sb_response *resp)
 {
     pthread_mutex_lock(&st->mu);
     report *r = find_report(st, id, NULL);
@@ -704,6 +772,7 @@ static void report_status(gf_state *st, int64_t id, sb_response *resp)
         status = r->polls_seen++ == 0 ? "queued" : "processing";
     } else if (!r->completed_ticks) {
         r->completed_ticks = gf_now_ticks();
+        other_host(req->host, r->file_host);
     }
     sb_json j;
     resp->status = 200;
@@ -722,8 +791,7 @@ static void report_status(gf_state *st, int64_t id, sb_response *resp)
         sb_buf url, at;
         sb_buf_init(&url, 128);
         sb_buf_init(&at, 40);
-        sb_buf_printf(&url, "/goflow/files/%s/inventory_%s.%s.gz", r->token,
-                      r->kind ? "values" : "counts", r->format);
+        put_file_url(r, "files", !st->relative_file_url, &url);
         sb_json_key(&j, "completed");
         sb_json_obj(&j);
         sb_json_kint(&j, "records_count", r->rows);
@@ -744,19 +812,26 @@ static void report_status(gf_state *st, int64_t id, sb_response *resp)
     pthread_mutex_unlock(&st->mu);
 }
 
-/* GET /files/TOKEN/NAME: a pre-signed URL, like a CDN's. A request that also
- * carries Authorization is refused, as S3 does ("only one auth mechanism"). */
-static void report_file(gf_state *st, const char *rest, const sb_request *req, sb_response *resp)
+/* True when the request came through host (case-insensitive; "" matches any). */
+static bool on_host(const sb_request *req, const char *host)
+{
+    return !host[0] || (req->host && strcasecmp(req->host, host) == 0);
+}
+
+/* The file download, in two hops the way Goflow's file_url redirects to its CDN:
+ *   GET /files/TOKEN/NAME  (file_url) answers 302 to http://FILE_HOST/goflow/cdn/TOKEN/NAME;
+ *   GET /cdn/TOKEN/NAME    on the file host: the gzip'ed file.
+ * Both are pre-signed by TOKEN. On the file host a request that also carries
+ * Authorization is refused with 400, as S3 does ("only one auth mechanism"): the
+ * API token must never reach it. On the API host (relative_file_url) file_url
+ * accepts the token, as Goflow's own host would, and the redirect is what sheds it.
+ * rest is the path after "/files/" or "/cdn/" (TOKEN/NAME; NAME is not checked). */
+static void report_file(gf_state *st, const char *rest, bool cdn, const sb_request *req,
+                        sb_response *resp)
 {
     char token[40];
     const char *slash = strchr(rest, '/');
     size_t len = slash ? (size_t)(slash - rest) : 0;
-    if (req->authorization) {
-        message(resp, 400,
-                "Only one auth mechanism allowed; the URL is already signed, do not "
-                "send an Authorization header.");
-        return;
-    }
     if (len == 0 || len >= sizeof token) {
         message(resp, 404, "Not found.");
         return;
@@ -765,15 +840,41 @@ static void report_file(gf_state *st, const char *rest, const sb_request *req, s
     token[len] = '\0';
     pthread_mutex_lock(&st->mu);
     report *r = find_report(st, 0, token);
-    if (!r || !r->completed_ticks) {
+    if (!r || !r->completed_ticks || (cdn && !on_host(req, r->file_host))) {
         pthread_mutex_unlock(&st->mu);
         message(resp, 404, "Not found.");
         return;
     }
-    resp->status = 200;
-    resp->content_type = "application/gzip";
-    sb_buf_put(&resp->body, r->file.data, r->file.len);
+    if (req->authorization && on_host(req, r->file_host)) {
+        st->files.leaked_auth++;
+        pthread_mutex_unlock(&st->mu);
+        message(resp, 400,
+                "Only one auth mechanism allowed; the URL is already signed, do not "
+                "send an Authorization header.");
+        return;
+    }
+    if (cdn) {
+        st->files.served++;
+        resp->status = 200;
+        resp->content_type = "application/gzip";
+        sb_buf_put(&resp->body, r->file.data, r->file.len);
+        pthread_mutex_unlock(&st->mu);
+        return;
+    }
+    sb_buf location;
+    sb_buf_init(&location, 160);
+    put_file_url(r, "cdn", true, &location);
+    st->files.redirected++;
+    if (req->authorization)
+        st->files.auth_on_api++;
     pthread_mutex_unlock(&st->mu);
+    if (sb_buf_failed(&location))
+        resp->body.failed = true;
+    else if (!sb_response_header(resp, "Location", sb_buf_cstr(&location)))
+        message(resp, 500, "Sandbox: Location too long.");
+    else
+        message(resp, 302, "Found.");
+    sb_buf_term(&location);
 }
 
 static void quotas(gf_state *st, const char *type, sb_response *resp)
@@ -818,6 +919,8 @@ static void control(gf_state *st, const sb_request *req, sb_response *resp)
                     st->reports[r].polls_left = st->report_polls;
         } else if (strcmp(k, "orders_page_size") == 0 && v >= 0 && v <= 1000)
             st->orders_page_size = (int)v;
+        else if (strcmp(k, "relative_file_url") == 0)
+            st->relative_file_url = v != 0;
         else if (strcmp(k, "expire_reports") == 0)
             for (int r = 0; r < MAX_REPORTS; r++)
                 st->reports[r].expired = st->reports[r].used;
@@ -826,11 +929,15 @@ static void control(gf_state *st, const sb_request *req, sb_response *resp)
     resp->status = 200;
     resp->content_type = "text/plain; charset=utf-8";
     sb_buf_printf(&resp->body,
-                  "list_per_min\t%g\norders_page_size\t%d\nreport_polls\t%d\n"
-                  "reports.created.counts\t%ld\nreports.created.values\t%ld\n"
-                  "reports_per_hour\t%g\n",
-                  st->list_per_min, st->orders_page_size, st->report_polls, st->created[0],
-                  st->created[1], st->reports_per_hour);
+                  "files.auth_on_api_host\t%ld\nfiles.redirected\t%ld\nfiles.served\t%ld\n"
+                  "files.with_authorization\t%ld\nlimits.429\t%ld\nlimits.early_retries\t%ld\n"
+                  "list_per_min\t%g\norders_page_size\t%d\nrelative_file_url\t%d\n"
+                  "report_polls\t%d\nreports.created.counts\t%ld\n"
+                  "reports.created.values\t%ld\nreports_per_hour\t%g\n",
+                  st->files.auth_on_api, st->files.redirected, st->files.served,
+                  st->files.leaked_auth, st->limited, st->early_retries, st->list_per_min,
+                  st->orders_page_size, st->relative_file_url ? 1 : 0, st->report_polls,
+                  st->created[0], st->created[1], st->reports_per_hour);
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -849,7 +956,7 @@ static const char *gf_classify(const char *path)
         return "goflow_quotas";
     if (strncmp(path, "/v1/reports/", 12) == 0)
         return "goflow_reports";
-    if (strncmp(path, "/files/", 7) == 0)
+    if (strncmp(path, "/files/", 7) == 0 || strncmp(path, "/cdn/", 5) == 0)
         return "goflow_files";
     return NULL;
 }
@@ -874,7 +981,8 @@ static void gf_handle(void *state, const sb_request *req, sb_response *resp)
         return;
     }
     if (ep && strcmp(ep, "goflow_files") == 0) {
-        report_file(st, path + 7, req, resp);
+        bool cdn = strncmp(path, "/cdn/", 5) == 0;
+        report_file(st, path + (cdn ? 5 : 7), cdn, req, resp);
         return;
     }
     if (!ep) {
@@ -903,7 +1011,7 @@ static void gf_handle(void *state, const sb_request *req, sb_response *resp)
         if (!parse_report_id(path + 12, &id))
             message(resp, 404, "Not found.");
         else
-            report_status(st, id, resp);
+            report_status(st, id, req, resp);
         return;
     }
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "sb_buf.h"
 #include "sb_fault.h"
 
@@ -34,6 +35,8 @@ typedef struct {
     const sb_arg *args; /* query arguments in the order sent */
     size_t nargs;
     const char *authorization; /* the Authorization header, NULL when absent */
+    const char *host;          /* the Host header as sent ("127.0.0.1:8080"), NULL when
+                                * absent: lets a module build absolute URLs */
     const char *body;          /* request body, NUL-terminated ("" when none) */
     size_t body_len;
     const sb_faults *faults; /* fault settings in force for this request */
@@ -42,16 +45,41 @@ typedef struct {
 /* Events a module reports for the counters of GET /_sandbox/stats. */
 enum { SB_EVENT_NONE = 0, SB_EVENT_LOGIN = 1, SB_EVENT_REFRESH = 2 };
 
+enum { SB_MAX_HEADERS = 4, SB_HEADER_VALUE_MAX = 512 };
+
+/* One extra response header: name is a static string, value a copy. */
+typedef struct {
+    const char *name;
+    char value[SB_HEADER_VALUE_MAX];
+} sb_header;
+
 /* What a module fills in. body comes initialised and empty; the framework sends
  * and frees it. endpoint names the endpoint for stats and malformed= (one of the
- * module's endpoint names, or NULL); malformed= only touches 200 answers. */
+ * module's endpoint names, or NULL); malformed= only touches 200 answers.
+ * headers (nheaders of them, 0 by default) are sent after Content-Type; add them
+ * with sb_response_header. */
 typedef struct {
     int status;
     const char *content_type; /* static string */
     sb_buf body;
     const char *endpoint;
     int event;
+    sb_header headers[SB_MAX_HEADERS];
+    size_t nheaders;
 } sb_response;
+
+/* Adds the header name (a static string) with a copy of value. False, and
+ * nothing added, when SB_MAX_HEADERS are set or value does not fit. */
+static inline bool sb_response_header(sb_response *resp, const char *name, const char *value)
+{
+    size_t len = strlen(value);
+    if (resp->nheaders >= SB_MAX_HEADERS || len >= SB_HEADER_VALUE_MAX)
+        return false;
+    sb_header *h = &resp->headers[resp->nheaders++];
+    h->name = name;
+    memcpy(h->value, value, len + 1);
+    return true;
+}
 
 typedef struct {
     const char *system;           /* first column of its truth lines, e.g. "posiflora" */

@@ -65,9 +65,17 @@ bool sb_server_known_endpoints(const char *list)
 
 /* ---- sending ---------------------------------------------------------------- */
 
-/* Sends data (malloc'ed, or NULL for an empty body; ownership passes to MHD). */
+/* Adds a module's extra headers (NULL or none: nothing). */
+static void add_headers(struct MHD_Response *r, const sb_response *extra)
+{
+    for (size_t i = 0; extra != NULL && i < extra->nheaders; i++)
+        MHD_add_response_header(r, extra->headers[i].name, extra->headers[i].value);
+}
+
+/* Sends data (malloc'ed, or NULL for an empty body; ownership passes to MHD) with
+ * extra's headers (may be NULL). */
 static enum MHD_Result send_owned(struct MHD_Connection *c, int status, const char *ctype,
-                                  char *data, size_t len, int retry_after)
+                                  char *data, size_t len, int retry_after, const sb_response *extra)
 {
     struct MHD_Response *r;
     if (data != NULL)
@@ -84,20 +92,29 @@ static enum MHD_Result send_owned(struct MHD_Connection *c, int status, const ch
         snprintf(ra, sizeof ra, "%d", retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
+    add_headers(r, extra);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* Sends b's content and empties b, with extra's headers (may be NULL); a failed
+ * buffer becomes a plain 500 without them. */
+static enum MHD_Result send_buf_with(struct MHD_Connection *c, int status, const char *ctype,
+                                     sb_buf *b, int retry_after, const sb_response *extra)
+{
+    size_t len;
+    char *data = sb_buf_take(b, &len);
+    if (data == NULL)
+        return send_owned(c, 500, CT_TEXT, NULL, 0, -1, NULL);
+    return send_owned(c, status, ctype, data, len, retry_after, extra);
 }
 
 /* Sends b's content and empties b; a failed buffer becomes a plain 500. */
 static enum MHD_Result send_buf(struct MHD_Connection *c, int status, const char *ctype, sb_buf *b,
                                 int retry_after)
 {
-    size_t len;
-    char *data = sb_buf_take(b, &len);
-    if (data == NULL)
-        return send_owned(c, 500, CT_TEXT, NULL, 0, -1);
-    return send_owned(c, status, ctype, data, len, retry_after);
+    return send_buf_with(c, status, ctype, b, retry_after, NULL);
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *c, int status, const char *text)
@@ -134,7 +151,8 @@ static void cut_free(void *cls)
     free(cb);
 }
 
-static enum MHD_Result send_cut(struct MHD_Connection *c, int status, const char *ctype, sb_buf *b)
+static enum MHD_Result send_cut(struct MHD_Connection *c, int status, const char *ctype, sb_buf *b,
+                                const sb_response *extra)
 {
     cut_body *cb = malloc(sizeof *cb);
     size_t len;
@@ -142,7 +160,7 @@ static enum MHD_Result send_cut(struct MHD_Connection *c, int status, const char
     if (cb == NULL || data == NULL) {
         free(cb);
         free(data);
-        return send_owned(c, 500, CT_TEXT, NULL, 0, -1);
+        return send_owned(c, 500, CT_TEXT, NULL, 0, -1, NULL);
     }
     cb->data = data;
     cb->cut_at = len / 2;
@@ -152,6 +170,7 @@ static enum MHD_Result send_cut(struct MHD_Connection *c, int status, const char
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    add_headers(r, extra);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -376,15 +395,17 @@ static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const
         sb_buf_puts(&resp.body, "<html><head><title>404 Not Found</title></head><body>"
                                 "<h1>Not Found</h1></body></html>\n");
     } else {
-        sb_request req = {.method = method,
-                          .path = url + strlen(mod->prefix),
-                          .args = a->args,
-                          .nargs = a->n,
-                          .authorization = MHD_lookup_connection_value(
-                              c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-                          .body = sb_buf_cstr(&cc->body),
-                          .body_len = cc->body.len,
-                          .faults = &snap};
+        sb_request req = {
+            .method = method,
+            .path = url + strlen(mod->prefix),
+            .args = a->args,
+            .nargs = a->n,
+            .authorization =
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+            .host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+            .body = sb_buf_cstr(&cc->body),
+            .body_len = cc->body.len,
+            .faults = &snap};
         mod->handle(s->states[m], &req, &resp);
     }
     bool malformed = resp.status == 200 && resp.endpoint != NULL &&
@@ -394,13 +415,14 @@ static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const
     if (sb_buf_failed(&resp.body)) {
         sb_buf_reset(&resp.body);
         resp.status = 500;
+        resp.nheaders = 0;
         json_error(&resp.body, 500, "Internal Server Error", "Sandbox out of memory");
     }
     cut = cut && resp.body.len >= 2;
     sb_stats_count(s->stats, resp.status, resp.endpoint, cut, malformed, resp.event);
     if (cut)
-        return send_cut(c, resp.status, resp.content_type, &resp.body);
-    return send_buf(c, resp.status, resp.content_type, &resp.body, retry_after);
+        return send_cut(c, resp.status, resp.content_type, &resp.body, &resp);
+    return send_buf_with(c, resp.status, resp.content_type, &resp.body, retry_after, &resp);
 }
 
 /* ---- libmicrohttpd callbacks ------------------------------------------------------ */

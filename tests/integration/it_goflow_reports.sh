@@ -4,13 +4,27 @@
 #    etl.sync_state; the next run resumes that report, requests no other, and the
 #    warehouse matches the truth (csv files, with quoted warehouse names);
 #  - a run that gives up waiting (report_poll_max) keeps the pending report; an
-#    expired one (404) is replaced by exactly one fresh request (jsonl files).
+#    expired one (404) is replaced by exactly one fresh request (jsonl files);
+#  - every download goes the way Goflow's does: file_url is an absolute URL on
+#    another host (localhost for 127.0.0.1) that redirects to the gzip'ed file,
+#    and no request on that host carries the API token (the sandbox refuses it
+#    with 400 and counts it); with a file_url on the API host (relative_file_url)
+#    the token goes there and the cross-host redirect sheds it.
 # (429 storms and rate budgets: it_goflow_limits.sh)
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
 source "$(dirname "$0")/lib.sh"
 
 SYSTEMS=goflow
 SOURCE=goflow_test
+
+# downloads_ok WHAT: every file served came through a redirect, none with a token.
+downloads_ok() {
+    assert_gt "$(goflow_control files.served)" 0 "$1: files were served"
+    assert_eq "$(goflow_control files.redirected)" "$(goflow_control files.served)" \
+        "$1: every file was reached through file_url's redirect"
+    assert_eq 0 "$(goflow_control files.with_authorization)" \
+        "$1: no request on the file host carried Authorization"
+}
 
 pending_id() {
     sql "select ss.cursor->'pending_report'->>'counts' from etl.sync_state ss
@@ -53,6 +67,8 @@ assert_stderr_contains "resuming the inventory counts report $id" "it resumed re
 assert_eq 1 "$(goflow_control reports.created.counts)" "no new counts report was requested"
 assert_eq 1 "$(goflow_control reports.created.values)" "no new values report was requested"
 assert_truth_matches "csv reports match the truth after the resume"
+downloads_ok "the resumed run"
+assert_eq 2 "$(goflow_control files.served)" "the resumed run downloaded two files"
 assert_eq "" "$(pending_id)" "no report is pending any more"
 
 # ---- give up waiting, then an expired report is replaced once
@@ -68,5 +84,35 @@ assert_exit 0 "the run after the report expired exits 0"
 assert_stderr_contains "answers 404" "the expired report is noticed"
 assert_eq 3 "$(goflow_control reports.created.counts)" "exactly one fresh counts report"
 assert_truth_matches "jsonl reports match the truth"
+downloads_ok "the jsonl runs"
+
+# ---- file_url on the API host: the token goes there, the redirect sheds it
+goflow_limits relative_file_url=1 report_polls=1 >/dev/null
+write_config
+flowetl run goflow_test.inventory
+assert_exit 0 "a run with a path-absolute file_url exits 0"
+assert_truth_matches "json reports through a same-host file_url match the truth"
+assert_gt "$(goflow_control files.auth_on_api_host)" 0 \
+    "the token went to the same-host file_url, as Goflow's clients send it"
+downloads_ok "the same-host file_url run"
+
+# ---- the sandbox side: file_url is on the other host; a leaked token fails
+goflow_limits relative_file_url=0 report_polls=0 >/dev/null
+auth="Authorization: Bearer $GOFLOW_TOKEN"
+id=$(curl -fsS -H "$auth" -X POST -d '{"columns":["product_id"],"format":"json"}' \
+    "$SANDBOX_URL/goflow/v1/reports/inventory/counts" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+url=$(curl -fsS -H "$auth" "$SANDBOX_URL/goflow/v1/reports/$id" |
+    sed -n 's/.*"file_url":"\([^"]*\)".*/\1/p')
+file_host=${SANDBOX_URL/127.0.0.1/localhost}
+if [[ $url == "$file_host/goflow/files/"* ]]; then
+    ok "file_url is on the other host ($url)"
+else
+    not_ok "file_url on $file_host (got '$url')"
+fi
+assert_eq 302 "$(curl -s -o /dev/null -w '%{http_code}' "$url")" "file_url answers a redirect"
+assert_eq "[" "$(curl -fsSL "$url" | gunzip | head -c 1)" "the redirect leads to the gzip'ed json"
+assert_eq 400 "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$url")" \
+    "file_url with the API token answers 400"
+assert_eq 1 "$(goflow_control files.with_authorization)" "the sandbox counted that leaked token"
 
 finish
