@@ -44,6 +44,12 @@ const conf_key config_key_table[] = {
      10000, CR_NONE},
     {"source", NULL, "rate_limit", CK_DOUBLE, "5", "Requests per second sent to the API at most.",
      false, NULL, 0.01, 10000, CR_NONE},
+    {"source", NULL, "rate_window", CK_DURATION, "0",
+     "0: rate_limit and rate_burst make a token bucket. Set (e.g. 1s, for an API that allows N "
+     "requests in any sliding window): at most rate_limit x rate_window requests in any "
+     "rate_window (plus a guard of 2 % or 20 ms), so idle moments do not waste the budget; "
+     "rate_burst is then unused.",
+     false, NULL, 0, 3600, CR_NONE},
     {"source", NULL, "retries", CK_INT, "8",
      "Retries of a request that failed with 429, 5xx, a timeout or a dropped connection before "
      "its stream fails.",

@@ -1,6 +1,9 @@
 /* source_env: limiter + HTTP client + module state of one source. */
 #include "source_env.h"
 
+#include "../extract/ratelimit.h"
+
+#include <math.h>
 #include <string.h>
 
 static long seconds_at_least_one(int64_t micros)
@@ -33,18 +36,43 @@ static void http_opts_from_conf(const source_conf *c, http_opts *o)
     o->ca_file = conf_str(c, "ca_file");
 }
 
+/* The source's limiter: a token bucket of the module's rate and burst, or, with
+ * rate_window set, a sliding window of floor(rate x rate_window) requests (at
+ * least 1) per rate_window, the dual of an API that counts requests in a
+ * sliding window. *rl is NULL on error. */
+static fe_rc limiter_from_conf(const source_conf *conf, const source_def *def, ratelimit **rl,
+                               fe_err *err)
+{
+    double rate = 5, burst = 5;
+    int64_t window_us = 0;
+
+    def->rate(conf, &rate, &burst);
+    if (!conf_duration(conf, "rate_window", &window_us) || window_us <= 0) {
+        *rl = ratelimit_new(rate, burst);
+        return *rl ? FE_OK : fe_err_set(err, FE_ENOMEM, "%s: out of memory", conf->name);
+    }
+    double count = floor(rate * (double)window_us / 1e6 + 1e-9);
+    if (count < 1)
+        count = 1;
+    if (count > RATELIMIT_WINDOW_MAX)
+        return fe_err_set(err, FE_ECONFIG,
+                          "%s: rate_limit x rate_window allows %.0f requests per window; at most "
+                          "%d are supported (shorten rate_window)",
+                          conf->name, count, RATELIMIT_WINDOW_MAX);
+    *rl = ratelimit_new_window((long)count, window_us);
+    return *rl ? FE_OK : fe_err_set(err, FE_ENOMEM, "%s: out of memory", conf->name);
+}
+
 fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def *def, fe_err *err)
 {
     http_opts opts;
-    double rate = 5, burst = 5;
 
     memset(env, 0, sizeof *env);
     env->conf = conf;
     env->def = def;
-    def->rate(conf, &rate, &burst);
-    env->rl = ratelimit_new(rate, burst);
-    if (!env->rl)
-        return fe_err_set(err, FE_ENOMEM, "%s: out of memory", conf->name);
+    fe_rc rc = limiter_from_conf(conf, def, &env->rl, err);
+    if (rc != FE_OK)
+        return rc;
     http_opts_from_conf(conf, &opts);
     env->http = http_client_new(&opts, env->rl, err);
     if (!env->http) {

@@ -19,6 +19,15 @@ struct ratelimit {
     bool started;           /* last_us is meaningful (first call fills it) */
     int64_t last_us;        /* time of the last refill */
     int64_t paused_until_us;
+    /* Sliding window mode when ring is set: the times of the last n grants, in
+     * order from ring[head], at most cap of them (cap = the configured count). */
+    int64_t *ring;
+    long cap;
+    long n;
+    long head;
+    long limit;        /* grants allowed per window now (set_rate lowers it) */
+    int64_t window_us; /* as configured */
+    int64_t span_us;   /* window_us + guard: the spacing enforced */
 };
 
 ratelimit *ratelimit_new(double rate, double burst)
@@ -41,11 +50,39 @@ ratelimit *ratelimit_new(double rate, double burst)
     return rl;
 }
 
+int64_t ratelimit_window_guard_us(int64_t window_us)
+{
+    int64_t pct = window_us / 50;
+    return pct > 20000 ? pct : 20000;
+}
+
+ratelimit *ratelimit_new_window(long count, int64_t window_us)
+{
+    if (count < 1 || count > RATELIMIT_WINDOW_MAX || window_us < 1 ||
+        window_us > RATELIMIT_WINDOW_US_MAX)
+        return NULL;
+    double rate = (double)count * 1e6 / (double)window_us;
+    ratelimit *rl = ratelimit_new(rate, 1);
+    if (!rl)
+        return NULL;
+    rl->ring = malloc((size_t)count * sizeof *rl->ring);
+    if (!rl->ring) {
+        ratelimit_free(rl);
+        return NULL;
+    }
+    rl->cap = count;
+    rl->limit = count;
+    rl->window_us = window_us;
+    rl->span_us = window_us + ratelimit_window_guard_us(window_us);
+    return rl;
+}
+
 void ratelimit_free(ratelimit *rl)
 {
     if (!rl)
         return;
     pthread_mutex_destroy(&rl->mu);
+    free(rl->ring);
     free(rl);
 }
 
@@ -74,6 +111,32 @@ static void refill(ratelimit *rl, int64_t now_us)
     rl->last_us = now_us;
 }
 
+/* Window mode, mu held, not paused: grants when fewer than limit grants lie
+ * within the span before now. Grant times are recorded no earlier than the last
+ * one, so the ring stays ordered when threads read the clock out of turn. */
+static int64_t window_acquire(ratelimit *rl, int64_t now_us)
+{
+    if (rl->n > 0) {
+        int64_t newest = rl->ring[(rl->head + rl->n - 1) % rl->cap];
+        if (now_us < newest)
+            now_us = newest;
+    }
+    if (rl->n >= rl->limit) {
+        /* the limit-th most recent grant must have left the span */
+        int64_t kth = rl->ring[(rl->head + rl->n - rl->limit) % rl->cap];
+        if (now_us - kth < rl->span_us)
+            return kth + rl->span_us - now_us;
+    }
+    if (rl->n < rl->cap) {
+        rl->ring[(rl->head + rl->n) % rl->cap] = now_us;
+        rl->n++;
+    } else {
+        rl->ring[rl->head] = now_us;
+        rl->head = (rl->head + 1) % rl->cap;
+    }
+    return 0;
+}
+
 int64_t ratelimit_try_acquire_at(ratelimit *rl, int64_t now_us)
 {
     pthread_mutex_lock(&rl->mu);
@@ -81,6 +144,8 @@ int64_t ratelimit_try_acquire_at(ratelimit *rl, int64_t now_us)
     int64_t wait;
     if (now_us < rl->paused_until_us) {
         wait = rl->paused_until_us - now_us;
+    } else if (rl->ring) {
+        wait = window_acquire(rl, now_us);
     } else if (rl->credit >= TOKEN) {
         rl->credit -= TOKEN;
         wait = 0;
@@ -120,6 +185,11 @@ void ratelimit_set_rate(ratelimit *rl, double rate)
         return;
     pthread_mutex_lock(&rl->mu);
     rl->rate = rate < rl->configured_rate ? rate : rl->configured_rate;
+    if (rl->ring) {
+        double count = floor(rl->rate * (double)rl->window_us / 1e6 + 1e-9);
+        rl->limit = count < 1 ? 1 : count > (double)rl->cap ? rl->cap : (long)count;
+        rl->rate = (double)rl->limit * 1e6 / (double)rl->window_us;
+    }
     pthread_mutex_unlock(&rl->mu);
 }
 
