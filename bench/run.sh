@@ -13,16 +13,21 @@
 #              indexes and constraints); timed
 #   read       the read floor: bench/readfloor.c fetches and parses every page the load
 #              fetched (same client, parser and concurrency) and does nothing else
-#   peer       bench/peer.py: urllib + psycopg2 executemany, the script a user would write
+#   peer       bench/peer.py: urllib + psycopg2 executemany, the script a user would write;
+#              once against the e2e sandbox (loopback, ~0.1 ms per answer) and once, at
+#              PEER_LATENCY_SCALE, against a sandbox that answers after LATENCY_MS
+#              (--faults slow_ms), with flowetl at max_parallel LATENCY_PARALLEL
 #   memory     peak RSS of full loads at SCALE_SMALL and 10 x SCALE_SMALL
-#   pacing     the sandbox enforcing BUDGET requests per second; flowetl with
-#              rate_limit = PACE_RATE (default 95 % of BUDGET), rate_burst = 1
+#   pacing     the sandbox enforcing BUDGET requests in any sliding second; flowetl with
+#              rate_limit = PACE_RATE (default BUDGET) and rate_window = PACE_WINDOW
+#              (default 1s: a sliding-window limiter; "0" = the token bucket, rate_burst 1)
 #   increment  after ADVANCE_STEPS sandbox steps, a second run: requests and rows
 #              relative to the full load
 #
 # Environment: SCALE (10), SCALE_SMALL (1), MAX_PARALLEL (8), BUDGET (200),
-# PACE_RATE (0.95 x BUDGET), PACE_SCALE (0.2), PACE_SOURCE (posiflora), ADVANCE_STEPS (1),
-# PEER (1; 0 skips it),
+# PACE_RATE (BUDGET), PACE_WINDOW (1s), PACE_SCALE (0.2), PACE_SOURCE (posiflora),
+# ADVANCE_STEPS (1), PEER (1; 0 skips both peer runs), LATENCY_MS (50; 0 skips the
+# peer with latency), PEER_LATENCY_SCALE (0.1), LATENCY_PARALLEL (16),
 # SOURCES (posiflora; any system of the sandbox: its config section comes from
 # tests/integration/lib_<system>.sh; the floors and the peer read Posiflora only, so
 # their ratios hold for SOURCES=posiflora only), BUILD_DIR (build-bench),
@@ -38,10 +43,14 @@ SCALE=${SCALE:-10}
 SCALE_SMALL=${SCALE_SMALL:-1}
 MAX_PARALLEL=${MAX_PARALLEL:-8}
 BUDGET=${BUDGET:-200}
-PACE_RATE=${PACE_RATE:-$(awk -v b="$BUDGET" 'BEGIN { printf "%g", b * 0.95 }')}
+PACE_RATE=${PACE_RATE:-$BUDGET}
+PACE_WINDOW=${PACE_WINDOW:-1s}
 PACE_SCALE=${PACE_SCALE:-0.2}
 ADVANCE_STEPS=${ADVANCE_STEPS:-1}
 PEER=${PEER:-1}
+LATENCY_MS=${LATENCY_MS:-50}
+PEER_LATENCY_SCALE=${PEER_LATENCY_SCALE:-0.1}
+LATENCY_PARALLEL=${LATENCY_PARALLEL:-16}
 SOURCES=${SOURCES:-posiflora}
 JOBS=${JOBS:-2}
 FLOWETL=$BUILD/flowetl
@@ -134,13 +143,14 @@ fresh_db() {
     psql_q -d postgres -c "drop database if exists $1" -c "create database $1" >/dev/null
 }
 
-# start_sandbox SCALE [FAULTS]: sets SANDBOX_URL and SANDBOX_PID.
+# start_sandbox SCALE [FAULTS [THREADS]]: sets SANDBOX_URL and SANDBOX_PID.
 start_sandbox() {
     stop_sandbox
     local portfile=$WORK/sandbox.port i
     rm -f "$portfile"
     local args=(--host 127.0.0.1 --port 0 --port-file "$portfile" --seed 1 --scale "$1")
     [[ -z ${2:-} ]] || args+=(--faults "$2")
+    [[ -z ${3:-} ]] || args+=(--threads "$3")
     "$SANDBOX" "${args[@]}" >"$WORK/sandbox.log" 2>&1 </dev/null &
     SANDBOX_PID=$!
     for ((i = 0; i < 400; i++)); do
@@ -203,7 +213,8 @@ bench_section_posiflora() {
     echo "timezone = Europe/Moscow"
 }
 
-# write_config FILE DBNAME RATE BURST
+# write_config FILE DBNAME RATE BURST [WINDOW]: WINDOW is rate_window (default 0, the
+# token bucket).
 write_config() {
     local s
     {
@@ -218,6 +229,7 @@ write_config() {
             fi
             echo "rate_limit = $3"
             echo "rate_burst = $4"
+            echo "rate_window = ${5:-0}"
             echo "max_parallel = $MAX_PARALLEL"
         done
     } >"$1"
@@ -328,10 +340,9 @@ read_floor() {
     R_WALL=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
 }
 
-peer() {
-    P_WALL=
-    ((PEER)) || return 0
-    say "peer: bench/peer.py (urllib + psycopg2 executemany)"
+# run_peer: bench/peer.py against the running sandbox into a fresh database peer;
+# sets P_ROWS P_RECORDS P_WALL.
+run_peer() {
     local py line
     py=$(peer_python) || die "python3 with psycopg2 not found"
     fresh_db peer
@@ -340,6 +351,37 @@ peer() {
     P_ROWS=$(sed -n 's/.*rows=\([0-9]*\).*/\1/p' <<<"$line")
     P_RECORDS=$(sed -n 's/.*records=\([0-9]*\).*/\1/p' <<<"$line")
     P_WALL=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+}
+
+peer() {
+    P_WALL=
+    ((PEER)) || return 0
+    say "peer: bench/peer.py (urllib + psycopg2 executemany)"
+    run_peer
+}
+
+# The peer against an API with a realistic round trip: every answer LATENCY_MS late
+# (slow_ms sleeps in a sandbox pool thread, so the pool has a thread per flowetl
+# transfer and a few more). flowetl first (full load, max_parallel LATENCY_PARALLEL),
+# then the peer, on the same sandbox.
+peer_latency() {
+    L_WALL='' L_PEER_WALL=''
+    ((PEER)) && ((LATENCY_MS > 0)) || return 0
+    # run_peer sets these: locals keep the loopback peer's figures for the report
+    local MAX_PARALLEL=$LATENCY_PARALLEL SOURCES=posiflora P_WALL P_ROWS P_RECORDS
+    say "peer with latency: ${LATENCY_MS} ms per answer, scale $PEER_LATENCY_SCALE," \
+        "flowetl max_parallel $MAX_PARALLEL"
+    start_sandbox "$PEER_LATENCY_SCALE" "slow_ms=$LATENCY_MS" $((LATENCY_PARALLEL + 4))
+    fresh_db dwlat
+    write_config "$WORK/latency.conf" dwlat 10000 100
+    "$FLOWETL" -c "$WORK/latency.conf" init >"$WORK/latency.init" 2>&1 || die "flowetl init (latency)"
+    timed_run latency "$WORK/latency.conf"
+    L_WALL=$RUN_WALL
+    local run
+    run=$(psql_q -d dwlat -c "select max(run_id) from etl.run")
+    read -r _ L_ROWS _ L_REQUESTS _ _ < <(run_stream_sums dwlat "$run")
+    run_peer
+    L_PEER_WALL=$P_WALL L_PEER_ROWS=$P_ROWS
 }
 
 # ------------------------------------------------------------------ incremental
@@ -377,10 +419,11 @@ pacing() {
     # The sandbox's budget counts the requests of every vendor it serves, while each
     # source has its own limiter: pacing is measured with one source.
     local SOURCES=${PACE_SOURCE:-posiflora}
-    say "pacing: sandbox budget $BUDGET/s, $SOURCES with rate_limit $PACE_RATE, rate_burst 1"
+    say "pacing: sandbox budget $BUDGET/s, $SOURCES with rate_limit $PACE_RATE," \
+        "rate_window $PACE_WINDOW"
     start_sandbox "$PACE_SCALE" "budget=$BUDGET"
     fresh_db dwpace
-    write_config "$WORK/pace.conf" dwpace "$PACE_RATE" 1
+    write_config "$WORK/pace.conf" dwpace "$PACE_RATE" 1 "$PACE_WINDOW"
     "$FLOWETL" -c "$WORK/pace.conf" init >"$WORK/pace.init" 2>&1 || die "flowetl init (pacing)"
     timed_run pace "$WORK/pace.conf"
     A_REQUESTS=$(sandbox_stat requests)
@@ -403,8 +446,10 @@ report() {
         -v frows="$F_ROWS" -v fw="$F_WALL" \
         -v rw="$R_WALL" -v rrec="$R_RECORDS" -v rreq="$R_REQUESTS" -v rby="$R_BYTES" \
         -v pw="$P_WALL" -v prows="${P_ROWS:-0}" -v prec="${P_RECORDS:-0}" \
+        -v lw="${L_WALL:-}" -v lpw="${L_PEER_WALL:-}" -v lms="$LATENCY_MS" -v lscale="$PEER_LATENCY_SCALE" \
+        -v lpar="$LATENCY_PARALLEL" -v lreq="${L_REQUESTS:-0}" -v lrows="${L_ROWS:-0}" -v lprows="${L_PEER_ROWS:-0}" \
         -v m1="$M_RSS1" -v m10="$M_RSS10" -v s1="$SCALE_SMALL" \
-        -v budget="$BUDGET" -v prate="$PACE_RATE" -v areq="$A_REQUESTS" -v a429="$A_429" -v aw="$A_WALL" \
+        -v budget="$BUDGET" -v prate="$PACE_RATE" -v pwin="$PACE_WINDOW" -v areq="$A_REQUESTS" -v a429="$A_429" -v aw="$A_WALL" \
         -v iw="$I_WALL" -v irec="$I_RECORDS" -v ireq="$I_REQUESTS" -v irows="$I_ROWS" -v ich="$I_CHANGED" \
         -v steps="$ADVANCE_STEPS" -v par="$MAX_PARALLEL" '
     function row(name, value, note) { printf "| %-34s | %-22s | %s\n", name, value, note }
@@ -428,11 +473,17 @@ report() {
         row("  e2e / read floor", sprintf("%.0f %%", 100 * rw / ew), "same pages: read floor s / e2e s")
         if (pw != "") {
             row("peer (peer.py)", sprintf("%.2f s wall", pw), sprintf("%d records read, %d rows into simple tables", prec, prows))
-            row("  e2e speed-up over peer", sprintf("%.1f x", pw / ew), "peer s / e2e s; target >= 20 x")
+            row("  e2e speed-up over peer", sprintf("%.1f x", pw / ew), "loopback: peer s / e2e s; target >= 20 x")
+        }
+        if (lw != "" && lpw != "") {
+            row("peer, " lms " ms per answer", sprintf("%.2f s wall", lpw),
+                sprintf("scale %s: flowetl %.2f s (max_parallel %d, %d requests, %d rows; peer %d rows)",
+                    lscale, lw, lpar, lreq, lrows, lprows))
+            row("  speed-up over peer at " lms " ms", sprintf("%.1f x", lpw / lw), "peer s / flowetl s; target >= 20 x")
         }
         row("peak RSS at scale " s1 " / " s1 * 10, sprintf("%.1f / %.1f MB", m1, m10), "target < 64 MB, flat")
         row("pacing", sprintf("%.0f %% of budget", 100 * areq / aw / budget),
-            sprintf("%d requests in %.2f s, budget %s/s, rate_limit %s, rate_burst 1", areq, aw, budget, prate))
+            sprintf("%d requests in %.2f s, budget %s/s, rate_limit %s, rate_window %s", areq, aw, budget, prate, pwin))
         row("  HTTP 429", a429, "target 0")
         row("incremental (" steps " step)", sprintf("%.2f s wall", iw), sprintf("%d orders changed, %d records read", ich, irec))
         row("  requests vs full load", sprintf("%.2f %%", 100 * ireq / ereq), sprintf("%d requests", ireq))
@@ -454,6 +505,7 @@ main() {
     incremental
     memory
     pacing
+    peer_latency
     stop_sandbox
     {
         echo
