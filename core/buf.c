@@ -204,3 +204,17 @@ size_t buf_utf8_floor(const char *s, size_t n)
     size_t have = n - (i - 1);
     return have >= want ? n : i - 1;
 }
+
+bool buf_put_query(buf *b, const char *name, const char *value)
+{
+    char last = b->len ? b->data[b->len - 1] : '?';
+    return (last == '?' || buf_putc(b, '&')) && buf_put_urlenc(b, name) && buf_putc(b, '=') &&
+           buf_put_urlenc(b, value);
+}
+
+bool buf_put_query_long(buf *b, const char *name, long value)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%ld", value);
+    return buf_put_query(b, name, text);
+}

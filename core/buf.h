@@ -34,6 +34,11 @@ bool buf_put_urlenc(buf *b, const char *s) FE_MUST_CHECK;
  * control characters become \uXXXX; other bytes (UTF-8) are copied as they are. */
 bool buf_put_jsonstr(buf *b, const char *s) FE_MUST_CHECK;
 
+/* Appends "name=value" to a URL as a query parameter, both percent-encoded,
+ * preceded by '&' unless the URL ends in '?'. */
+bool buf_put_query(buf *b, const char *name, const char *value) FE_MUST_CHECK;
+bool buf_put_query_long(buf *b, const char *name, long value) FE_MUST_CHECK;
+
 /* Returns a NUL-terminated view (never NULL: "" when empty). Valid until the next change. */
 const char *buf_cstr(buf *b);
 

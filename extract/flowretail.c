@@ -142,43 +142,13 @@ static const char *read_at_cursor(char *dst, size_t size)
 
 /* ---- cursors -------------------------------------------------------------- */
 
-typedef struct {
-    const char *key;
-    char *out;
-    size_t size;
-} cursor_lookup;
-
-static fe_rc on_cursor_root(void *ctx, int which, const json_rec *rec, fe_err *err)
-{
-    cursor_lookup *l = ctx;
-    const char *v = json_rec_str(rec, l->key);
-    (void)which;
-    (void)err;
-    if (v)
-        snprintf(l->out, l->size, "%s", v);
-    return FE_OK;
-}
-
 /* The time at a top-level key of the cursor document; INT64_MIN when absent. */
 static fe_rc cursor_time(const char *cursor, const char *key, int64_t *at, fe_err *err)
 {
-    static const char *const paths[] = {"."};
-    char value[64] = "";
-    cursor_lookup l = {.key = key, .out = value, .size = sizeof value};
-    json_stream *js;
-    fe_rc rc;
+    char value[64];
 
     *at = INT64_MIN;
-    if (!cursor)
-        return FE_OK;
-    if (!(js = json_stream_new(paths, 1, false, 64 << 10, on_cursor_root, &l)))
-        return fe_err_set(err, FE_ENOMEM, "out of memory reading the cursor");
-    rc = json_stream_feed(js, cursor, strlen(cursor), err);
-    if (rc == FE_OK)
-        rc = json_stream_finish(js, err);
-    json_stream_free(js);
-    if (rc != FE_OK)
-        return fe_err_wrap(err, "stored cursor is not JSON (run with --full-refresh)");
+    FE_TRY(stream_cursor_value(cursor, key, value, sizeof value, err));
     if (value[0] && !time_parse_iso(value, strlen(value), at))
         return fe_err_set(err, FE_EINVAL,
                           "stored cursor %s '%.40s' is not a date-time (run with --full-refresh)",
@@ -641,15 +611,7 @@ done:
 
 static fe_rc fr_base_url(const source_conf *conf, buf *out, fe_err *err)
 {
-    const char *v = conf_str(conf, "base_url");
-    if (!v || !*v)
-        v = FLOWRETAIL_DEFAULT_BASE;
-    size_t len = strlen(v);
-    while (len > 0 && v[len - 1] == '/')
-        len--;
-    if (!buf_append(out, v, len))
-        return fe_err_set(err, FE_ENOMEM, "out of memory copying base_url");
-    return FE_OK;
+    return source_base_url(conf, FLOWRETAIL_DEFAULT_BASE, NULL, out, err);
 }
 
 /* dim_source.account: the tenant uid. */

@@ -53,15 +53,7 @@ static const char *conf_date(const source_conf *conf, const char *key)
 
 static fe_rc base_url_into(const source_conf *conf, buf *out, fe_err *err)
 {
-    const char *v = conf_str(conf, "base_url");
-    if (!v || !*v)
-        v = DEFAULT_BASE_URL;
-    size_t len = strlen(v);
-    while (len > 0 && v[len - 1] == '/')
-        len--;
-    if (!buf_append(out, v, len))
-        return fe_err_set(err, FE_ENOMEM, "out of memory copying base_url");
-    return FE_OK;
+    return source_base_url(conf, DEFAULT_BASE_URL, NULL, out, err);
 }
 
 static fe_rc opts_statuses(const source_conf *conf, fw_opts *o, fe_err *err)
@@ -344,7 +336,7 @@ static fe_rc build_products(void *user, long page, buf *url, buf *body, fe_err *
 {
     products_run *p = user;
     if (!buf_puts(url, p->o->base) || !buf_puts(url, "/apiseller/products?") ||
-        !flowwow_url_param(url, "shopId", p->popts.shop_id) ||
+        !buf_put_query(url, "shopId", p->popts.shop_id) ||
         !buf_printf(body, "{\"page\":%ld,\"limit\":%d}", page, FLOWWOW_PRODUCTS_LIMIT))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a request");
     return FE_OK;
@@ -431,22 +423,11 @@ static fe_rc build_orders(void *user, long page, buf *url, buf *body, fe_err *er
     orders_run *r = user;
     (void)body;
     if (!buf_puts(url, r->o->base) || !buf_puts(url, "/apiseller/orders/list?") ||
-        !flowwow_url_param(url, "shopId", r->mopts.shop_id) ||
-        !flowwow_url_param(url, "createdDate", r->mopts.order_date) ||
-        !flowwow_url_param_long(url, "page", page) ||
-        !flowwow_url_param_long(url, "limit", FLOWWOW_ORDERS_LIMIT))
+        !buf_put_query(url, "shopId", r->mopts.shop_id) ||
+        !buf_put_query(url, "createdDate", r->mopts.order_date) ||
+        !buf_put_query_long(url, "page", page) ||
+        !buf_put_query_long(url, "limit", FLOWWOW_ORDERS_LIMIT))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
-    return FE_OK;
-}
-
-static fe_rc on_cursor_root(void *ctx, int which, const json_rec *rec, fe_err *err)
-{
-    char *out = ctx;
-    const char *v = json_rec_str(rec, "day");
-    (void)which;
-    (void)err;
-    if (v && strlen(v) == 10)
-        memcpy(out, v, DATE_LEN);
     return FE_OK;
 }
 
@@ -454,20 +435,12 @@ static fe_rc on_cursor_root(void *ctx, int which, const json_rec *rec, fe_err *e
  * there is none (first run, --full-refresh). */
 static fe_rc cursor_day(const stream_ctx *ctx, int64_t *days, fe_err *err)
 {
-    static const char *const paths[] = {"."};
-    char text[DATE_LEN] = "";
-    fe_rc rc;
+    char text[32];
     *days = INT64_MIN;
     if (!ctx->cursor || ctx->full_refresh)
         return FE_OK;
-    json_stream *js = json_stream_new(paths, 1, false, 64 << 10, on_cursor_root, text);
-    if (!js)
-        return fe_err_set(err, FE_ENOMEM, "out of memory reading the cursor");
-    rc = json_stream_feed(js, ctx->cursor, strlen(ctx->cursor), err);
-    if (rc == FE_OK)
-        rc = json_stream_finish(js, err);
-    json_stream_free(js);
-    if (rc != FE_OK || !date_days(text, days))
+    fe_rc rc = stream_cursor_value(ctx->cursor, "day", text, sizeof text, err);
+    if (rc != FE_OK || strlen(text) != 10 || !date_days(text, days))
         return fe_err_set(err, FE_EINVAL,
                           "stored cursor '%.60s' has no \"day\" date (run with --full-refresh)",
                           ctx->cursor);
@@ -660,9 +633,8 @@ static fe_rc build_probe(void *user, long page, buf *url, buf *body, fe_err *err
     probe_req *p = user;
     (void)body;
     if (!buf_puts(url, p->o->base) || !buf_puts(url, "/apiseller/orders/list?") ||
-        !flowwow_url_param(url, "shopId", p->shop) ||
-        !flowwow_url_param(url, "createdDate", p->day) ||
-        !flowwow_url_param_long(url, "page", page) || !flowwow_url_param_long(url, "limit", 1))
+        !buf_put_query(url, "shopId", p->shop) || !buf_put_query(url, "createdDate", p->day) ||
+        !buf_put_query_long(url, "page", page) || !buf_put_query_long(url, "limit", 1))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
     return FE_OK;
 }

@@ -33,20 +33,6 @@ struct flowwow_pager {
     char first_id[32];
 };
 
-bool flowwow_url_param(buf *u, const char *name, const char *value)
-{
-    char last = u->len ? u->data[u->len - 1] : '?';
-    return (last == '?' || buf_putc(u, '&')) && buf_put_urlenc(u, name) && buf_putc(u, '=') &&
-           buf_put_urlenc(u, value);
-}
-
-bool flowwow_url_param_long(buf *u, const char *name, long value)
-{
-    char text[24];
-    snprintf(text, sizeof text, "%ld", value);
-    return flowwow_url_param(u, name, text);
-}
-
 static bool parse_count(const char *text, int64_t *out)
 {
     char *end;

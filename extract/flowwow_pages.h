@@ -76,8 +76,4 @@ fe_rc flowwow_pages_one(flowwow_pager *pg, const flowwow_list *l, long page, int
  * for `flowetl check`'s page-base probe. */
 const char *flowwow_pager_first_id(const flowwow_pager *pg);
 
-/* Appends "name=value" (URL-encoded) to a URL holding its '?' already. */
-bool flowwow_url_param(buf *u, const char *name, const char *value) FE_MUST_CHECK;
-bool flowwow_url_param_long(buf *u, const char *name, long value) FE_MUST_CHECK;
-
 #endif

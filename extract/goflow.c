@@ -172,7 +172,7 @@ static fe_rc orders_lower_bound(const stream_ctx *ctx, const goflow_opts *o, int
     char value[64];
     *lower = INT64_MIN;
     if (ctx->cursor && !ctx->full_refresh) {
-        FE_TRY(goflow_cursor_value(ctx->cursor, "status_updated_at", value, sizeof value, err));
+        FE_TRY(stream_cursor_value(ctx->cursor, "status_updated_at", value, sizeof value, err));
         if (value[0]) {
             if (!time_parse_iso(value, strlen(value), lower))
                 return fe_err_set(err, FE_EINVAL,

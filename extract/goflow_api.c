@@ -17,14 +17,8 @@
 fe_rc goflow_base_url(const source_conf *conf, buf *out, fe_err *err)
 {
     const char *v = conf_str(conf, "base_url"), *sub = conf_str(conf, "subdomain");
-    if (v && *v) {
-        size_t len = strlen(v);
-        while (len > 0 && v[len - 1] == '/')
-            len--;
-        if (!buf_append(out, v, len))
-            return fe_err_set(err, FE_ENOMEM, "out of memory copying base_url");
-        return FE_OK;
-    }
+    if (v && *v)
+        return source_base_url(conf, NULL, NULL, out, err);
     if (!sub || !*sub)
         return fe_err_set(err, FE_ECONFIG,
                           "[source.%s] goflow needs subdomain (the account's "
@@ -410,42 +404,5 @@ done:
     http_result_term(&res);
     json_stream_free(r.js);
     buf_term(&full);
-    return rc;
-}
-
-typedef struct {
-    const char *key;
-    char *out;
-    size_t size;
-} cursor_lookup;
-
-static fe_rc on_cursor_root(void *ctx, int which, const json_rec *rec, fe_err *err)
-{
-    cursor_lookup *l = ctx;
-    const char *v = json_rec_str(rec, l->key);
-    (void)which;
-    (void)err;
-    if (v)
-        snprintf(l->out, l->size, "%s", v);
-    return FE_OK;
-}
-
-fe_rc goflow_cursor_value(const char *cursor, const char *key, char *out, size_t size, fe_err *err)
-{
-    static const char *const paths[] = {"."};
-    cursor_lookup l = {.key = key, .out = out, .size = size};
-    json_stream *js;
-    fe_rc rc;
-    out[0] = '\0';
-    if (!cursor)
-        return FE_OK;
-    if (!(js = json_stream_new(paths, 1, false, 64 << 10, on_cursor_root, &l)))
-        return fe_err_set(err, FE_ENOMEM, "out of memory reading the cursor");
-    rc = json_stream_feed(js, cursor, strlen(cursor), err);
-    if (rc == FE_OK)
-        rc = json_stream_finish(js, err);
-    json_stream_free(js);
-    if (rc != FE_OK)
-        fe_err_wrap(err, "stored cursor is not JSON (run with --full-refresh)");
     return rc;
 }

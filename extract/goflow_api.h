@@ -85,8 +85,4 @@ fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opt
                         const char *method, const char *url, const char *body, goflow_rec_fn fn,
                         void *user, long *status, fe_err *err) FE_MUST_CHECK;
 
-/* Value of a top-level key of a stored cursor document into out ("" when absent). */
-fe_rc goflow_cursor_value(const char *cursor, const char *key, char *out, size_t size,
-                          fe_err *err) FE_MUST_CHECK;
-
 #endif

@@ -611,11 +611,11 @@ static fe_rc load_pending(inv_run *r, fe_err *err)
     for (int k = 0; k < r->kinds; k++) {
         char key[48];
         snprintf(key, sizeof key, "pending_report.%s", kind_names[k]);
-        FE_TRY(goflow_cursor_value(cur, key, v, sizeof v, err));
+        FE_TRY(stream_cursor_value(cur, key, v, sizeof v, err));
         if (v[0] && !parse_id(v, &r->ids[k]))
             r->ids[k] = 0;
     }
-    FE_TRY(goflow_cursor_value(cur, "pending_report.requested_at", r->requested_at,
+    FE_TRY(stream_cursor_value(cur, "pending_report.requested_at", r->requested_at,
                                sizeof r->requested_at, err));
     return FE_OK;
 }

@@ -39,18 +39,7 @@ typedef struct {
 
 static fe_rc base_url_into(const source_conf *conf, buf *out, fe_err *err)
 {
-    const char *v = conf_str(conf, "base_url");
-    if (!v || !*v)
-        return fe_err_set(err, FE_ECONFIG,
-                          "[source.%s] base_url is required for posiflora "
-                          "(e.g. https://ACCOUNT.posiflora.com/api)",
-                          conf->name);
-    size_t len = strlen(v);
-    while (len > 0 && v[len - 1] == '/')
-        len--;
-    if (!buf_append(out, v, len))
-        return fe_err_set(err, FE_ENOMEM, "out of memory copying base_url");
-    return FE_OK;
+    return source_base_url(conf, NULL, "https://ACCOUNT.posiflora.com/api", out, err);
 }
 
 static long conf_long_or(const source_conf *conf, const char *key, long def)
@@ -148,42 +137,6 @@ static fe_rc reject_order(stream_ctx *ctx, const char *order_id, const char *raw
 
 /* ---- cursors -------------------------------------------------------------- */
 
-typedef struct {
-    const char *key;
-    char *out;
-    size_t size;
-} cursor_lookup;
-
-static fe_rc on_cursor_root(void *ctx, int which, const json_rec *rec, fe_err *err)
-{
-    cursor_lookup *l = ctx;
-    const char *v = json_rec_str(rec, l->key);
-    (void)which;
-    (void)err;
-    if (v)
-        snprintf(l->out, l->size, "%s", v);
-    return FE_OK;
-}
-
-/* The value of a top-level key of a cursor document ("" when absent). */
-static fe_rc cursor_value(const char *cursor, const char *key, char *out, size_t size, fe_err *err)
-{
-    static const char *const paths[] = {"."};
-    cursor_lookup l = {.key = key, .out = out, .size = size};
-    json_stream *js = json_stream_new(paths, 1, false, 64 << 10, on_cursor_root, &l);
-    fe_rc rc;
-    out[0] = '\0';
-    if (!js)
-        return fe_err_set(err, FE_ENOMEM, "out of memory reading the cursor");
-    rc = json_stream_feed(js, cursor, strlen(cursor), err);
-    if (rc == FE_OK)
-        rc = json_stream_finish(js, err);
-    json_stream_free(js);
-    if (rc != FE_OK)
-        fe_err_wrap(err, "stored cursor is not JSON (run with --full-refresh)");
-    return rc;
-}
-
 /* {"read_at":"<now>"}: full reads keep no position, only when they ran. */
 static const char *read_at_cursor(char *dst, size_t size)
 {
@@ -252,7 +205,7 @@ static fe_rc revision_from_cursor(const stream_ctx *ctx, char *out, size_t size,
     out[0] = '\0';
     if (!ctx->cursor || ctx->full_refresh)
         return FE_OK;
-    FE_TRY(cursor_value(ctx->cursor, "revision", out, size, err));
+    FE_TRY(stream_cursor_value(ctx->cursor, "revision", out, size, err));
     if (out[0] && !posiflora_parse_count(out, &v))
         return fe_err_set(err, FE_EINVAL,
                           "stored cursor revision '%.24s' is not a number "
@@ -531,7 +484,7 @@ static fe_rc detail_request(orders_run *run, size_t i, http_request *req, fe_err
     buf_reset(&s->url);
     if (!buf_puts(&s->url, run->o->base) || !buf_puts(&s->url, "/v1/orders/") ||
         !buf_put_urlenc(&s->url, run->refs[i].id) || !buf_putc(&s->url, '?') ||
-        !posiflora_url_param(&s->url, "include", DETAIL_INCLUDE))
+        !buf_put_query(&s->url, "include", DETAIL_INCLUDE))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
     detail_sink_reset(s);
     s->headers[0] = POSIFLORA_ACCEPT_HEADER;
@@ -706,9 +659,9 @@ static fe_rc orders_lower_bound(const stream_ctx *ctx, const posi_opts *o, char 
     int64_t at;
     out[0] = '\0';
     if (ctx->cursor && !ctx->full_refresh) {
-        FE_TRY(cursor_value(ctx->cursor, o->cursor_field, value, sizeof value, err));
+        FE_TRY(stream_cursor_value(ctx->cursor, o->cursor_field, value, sizeof value, err));
         if (!value[0]) /* the cursor field was changed in the config */
-            FE_TRY(cursor_value(ctx->cursor, other, value, sizeof value, err));
+            FE_TRY(stream_cursor_value(ctx->cursor, other, value, sizeof value, err));
         if (value[0]) {
             if (!time_parse_iso(value, strlen(value), &at))
                 return fe_err_set(err, FE_EINVAL,

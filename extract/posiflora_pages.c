@@ -21,29 +21,15 @@
 
 /* ---- URLs ------------------------------------------------------------------- */
 
-bool posiflora_url_param(buf *u, const char *name, const char *value)
-{
-    char last = u->len ? u->data[u->len - 1] : '?';
-    return (last == '?' || buf_putc(u, '&')) && buf_put_urlenc(u, name) && buf_putc(u, '=') &&
-           buf_put_urlenc(u, value);
-}
-
-bool posiflora_url_param_long(buf *u, const char *name, long value)
-{
-    char text[24];
-    snprintf(text, sizeof text, "%ld", value);
-    return posiflora_url_param(u, name, text);
-}
-
 static bool list_url(buf *u, const posiflora_list_query *q, long page)
 {
     bool filter = q->filter_name && q->filter_value && *q->filter_value;
     return buf_puts(u, q->base) && buf_puts(u, q->path) && buf_putc(u, '?') &&
-           (!q->include || posiflora_url_param(u, "include", q->include)) &&
-           (!filter || posiflora_url_param(u, q->filter_name, q->filter_value)) &&
-           (!q->sort || posiflora_url_param(u, "sort", q->sort)) &&
-           posiflora_url_param_long(u, "page[number]", page) &&
-           posiflora_url_param_long(u, "page[size]", q->page_size);
+           (!q->include || buf_put_query(u, "include", q->include)) &&
+           (!filter || buf_put_query(u, q->filter_name, q->filter_value)) &&
+           (!q->sort || buf_put_query(u, "sort", q->sort)) &&
+           buf_put_query_long(u, "page[number]", page) &&
+           buf_put_query_long(u, "page[size]", q->page_size);
 }
 
 bool posiflora_parse_count(const char *text, int64_t *out)
@@ -240,7 +226,7 @@ fe_rc posiflora_pager_count(posiflora_pager *pg, const char *base, const char *p
     fe_rc rc;
     buf_init(&url, 0);
     if (!buf_puts(&url, base) || !buf_puts(&url, path) || !buf_putc(&url, '?') ||
-        !posiflora_url_param_long(&url, "page[size]", 1))
+        !buf_put_query_long(&url, "page[size]", 1))
         rc = fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
     else
         rc = posiflora_pager_fetch(pg, buf_cstr(&url), path, err);

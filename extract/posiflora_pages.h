@@ -42,11 +42,6 @@
 #define POSIFLORA_RECORD_MAX ((size_t)4 << 20)
 #define POSIFLORA_PAGE_SIZE_MAX 100 /* more is answered with 422 */
 
-/* Appends "name=value" (both URL-encoded) to a URL that already holds its '?',
- * with a '&' unless the '?' is its last byte. False when out of memory. */
-bool posiflora_url_param(buf *u, const char *name, const char *value) FE_MUST_CHECK;
-bool posiflora_url_param_long(buf *u, const char *name, long value) FE_MUST_CHECK;
-
 /* Digits only (meta.total and meta.revision are numbers, or numeric strings): true
  * and *out set when text is a non-negative decimal integer. */
 bool posiflora_parse_count(const char *text, int64_t *out);

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../core/log.h"
 
@@ -39,5 +40,60 @@ fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const
                           "%" PRId64
                           " records rejected, more than max_rejects = %ld; see etl.reject",
                           ctx->stats->rejects, ctx->max_rejects);
+    return FE_OK;
+}
+
+typedef struct {
+    const char *key;
+    char *out;
+    size_t size;
+} cursor_lookup;
+
+static fe_rc on_cursor_root(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    cursor_lookup *l = ctx;
+    const char *v = json_rec_str(rec, l->key);
+    (void)which;
+    (void)err;
+    if (v)
+        snprintf(l->out, l->size, "%s", v);
+    return FE_OK;
+}
+
+fe_rc stream_cursor_value(const char *cursor, const char *key, char *out, size_t size, fe_err *err)
+{
+    static const char *const paths[] = {"."};
+    cursor_lookup l = {.key = key, .out = out, .size = size};
+    json_stream *js;
+    fe_rc rc;
+
+    out[0] = '\0';
+    if (!cursor)
+        return FE_OK;
+    if (!(js = json_stream_new(paths, 1, false, 64 << 10, on_cursor_root, &l)))
+        return fe_err_set(err, FE_ENOMEM, "out of memory reading the cursor");
+    rc = json_stream_feed(js, cursor, strlen(cursor), err);
+    if (rc == FE_OK)
+        rc = json_stream_finish(js, err);
+    json_stream_free(js);
+    if (rc != FE_OK)
+        fe_err_wrap(err, "stored cursor is not JSON (run with --full-refresh)");
+    return rc;
+}
+
+fe_rc source_base_url(const source_conf *conf, const char *default_url, const char *example,
+                      buf *out, fe_err *err)
+{
+    const char *v = conf_str(conf, "base_url");
+    if (!v || !*v)
+        v = default_url;
+    if (!v || !*v)
+        return fe_err_set(err, FE_ECONFIG, "[source.%s] base_url is required for %s (e.g. %s)",
+                          conf->name, conf->type, example ? example : "https://HOST/api");
+    size_t len = strlen(v);
+    while (len > 0 && v[len - 1] == '/')
+        len--;
+    if (!buf_append(out, v, len))
+        return fe_err_set(err, FE_ENOMEM, "out of memory copying base_url");
     return FE_OK;
 }

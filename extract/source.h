@@ -74,6 +74,17 @@ typedef struct {
     fe_rc (*check)(const source_conf *conf, http_client *http, void *state, buf *out, fe_err *err);
 } source_def;
 
+/* The value of a top-level key of a stored cursor (JSON text) into out, "" when
+ * the cursor is NULL or lacks the key. FE_EJSON when the cursor is not JSON, with
+ * a hint to run --full-refresh. */
+fe_rc stream_cursor_value(const char *cursor, const char *key, char *out, size_t size,
+                          fe_err *err) FE_MUST_CHECK;
+
+/* The config's base_url without trailing slashes, else default_url; with
+ * neither, FE_ECONFIG naming the section and `example`. Appended to out. */
+fe_rc source_base_url(const source_conf *conf, const char *default_url, const char *example,
+                      buf *out, fe_err *err) FE_MUST_CHECK;
+
 /* The registry (app/sources.c). NULL when the type is unknown. */
 const source_def *source_find(const char *type);
 const char *const *source_types(int *n);

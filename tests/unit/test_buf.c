@@ -79,6 +79,22 @@ static void test_printf(void)
     buf_term(&b);
 }
 
+static void test_query(void)
+{
+    buf b;
+    buf_init(&b, 0);
+    CU_ASSERT_TRUE(buf_puts(&b, "https://x/v1/orders?"));
+    CU_ASSERT_TRUE(buf_put_query(&b, "filter[updatedAt][from]", "2026-01-01T00:00:00+03:00"));
+    CU_ASSERT_TRUE(buf_put_query_long(&b, "page[size]", 100));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "https://x/v1/orders?filter%5BupdatedAt%5D%5Bfrom%5D="
+                                         "2026-01-01T00%3A00%3A00%2B03%3A00&page%5Bsize%5D=100");
+    buf_reset(&b);
+    CU_ASSERT_TRUE(buf_puts(&b, "https://x/v1/orders?sort=a"));
+    CU_ASSERT_TRUE(buf_put_query_long(&b, "n", -7));
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&b), "https://x/v1/orders?sort=a&n=-7");
+    buf_term(&b);
+}
+
 static void test_urlenc(void)
 {
     buf b;
@@ -216,6 +232,7 @@ int main(void)
         return 2;
     CU_pSuite s = CU_add_suite("buf", NULL, NULL);
     CU_add_test(s, "empty and append", test_empty_and_append);
+    CU_add_test(s, "query parameters", test_query);
     CU_add_test(s, "growth keeps content", test_growth_keeps_content);
     CU_add_test(s, "cap refuses and leaves buffer as it was", test_cap);
     CU_add_test(s, "printf", test_printf);
