@@ -625,15 +625,6 @@ static fe_rc fr_account(const source_conf *conf, buf *out, fe_err *err)
     return FE_OK;
 }
 
-static void fr_rate(const source_conf *conf, double *rate, double *burst)
-{
-    long l;
-    if (!conf_double(conf, "rate_limit", rate))
-        *rate = conf_int(conf, "rate_limit", &l) ? (double)l : 5.0;
-    if (!conf_double(conf, "rate_burst", burst))
-        *burst = conf_int(conf, "rate_burst", &l) ? (double)l : 5.0;
-}
-
 static bool timezone_configured(const source_conf *conf)
 {
     for (size_t i = 0; i < conf->nkv; i++)
@@ -795,7 +786,7 @@ const source_def flowretail_source = {
     .nstreams = (int)(sizeof flowretail_streams / sizeof flowretail_streams[0]),
     .base_url = fr_base_url,
     .account = fr_account,
-    .rate = fr_rate,
+    .rate = source_rate_from_conf,
     .open = fr_open,
     .close = fr_close,
     .check = fr_check,

@@ -2,7 +2,6 @@
  * See flowwow.h and README.md ("Flowwow"). */
 #include "flowwow.h"
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -572,41 +571,15 @@ static fe_rc fw_base_url(const source_conf *conf, buf *out, fe_err *err)
 static fe_rc fw_account(const source_conf *conf, buf *out, fe_err *err)
 {
     buf base;
-    CURLU *u = NULL;
-    char *host = NULL, *port = NULL;
-    fe_rc rc;
-
     buf_init(&base, 0);
-    if ((rc = base_url_into(conf, &base, err)) != FE_OK)
-        goto done;
-    if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, buf_cstr(&base), 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = fe_err_set(err, FE_ECONFIG, "[source.%s] base_url '%s' is not a URL", conf->name,
-                        buf_cstr(&base));
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
-        port = NULL;
-    if (!buf_puts(out, host) || (port && (!buf_putc(out, ':') || !buf_puts(out, port))))
-        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
-done:
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    fe_rc rc = base_url_into(conf, &base, err);
+    if (rc == FE_OK)
+        rc = source_url_host(conf, buf_cstr(&base), out, err);
     buf_term(&base);
     return rc;
 }
 
 /* No documented limit: the polite common default (rate_limit, rate_burst). */
-static void fw_rate(const source_conf *conf, double *rate, double *burst)
-{
-    long l;
-    if (!conf_double(conf, "rate_limit", rate))
-        *rate = conf_int(conf, "rate_limit", &l) ? (double)l : 5.0;
-    if (!conf_double(conf, "rate_burst", burst))
-        *burst = conf_int(conf, "rate_burst", &l) ? (double)l : 5.0;
-}
-
 static fe_rc fw_open(const source_conf *conf, http_client *http, stream_stats *stats, void **state,
                      fe_err *err)
 {
@@ -735,7 +708,7 @@ const source_def flowwow_source = {
     .nstreams = (int)(sizeof flowwow_streams / sizeof flowwow_streams[0]),
     .base_url = fw_base_url,
     .account = fw_account,
-    .rate = fw_rate,
+    .rate = source_rate_from_conf,
     .open = fw_open,
     .close = fw_close,
     .check = fw_check,

@@ -3,7 +3,6 @@
  * become rows in transform/goflow_map.c. See goflow.h and README.md ("Goflow"). */
 #include "goflow.h"
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,30 +262,13 @@ static fe_rc gf_base_url(const source_conf *conf, buf *out, fe_err *err)
 static fe_rc gf_account(const source_conf *conf, buf *out, fe_err *err)
 {
     const char *sub = conf_str(conf, "subdomain");
-    buf base;
-    CURLU *u = NULL;
-    char *host = NULL, *port = NULL;
-    fe_rc rc;
-
     if (sub && *sub && !conf_str(conf, "base_url"))
         return buf_puts(out, sub) ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory");
+    buf base;
     buf_init(&base, 0);
-    if ((rc = goflow_base_url(conf, &base, err)) != FE_OK)
-        goto done;
-    if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, buf_cstr(&base), 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = fe_err_set(err, FE_ECONFIG, "[source.%s] base_url '%s' is not a URL", conf->name,
-                        buf_cstr(&base));
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
-        port = NULL;
-    if (!buf_puts(out, host) || (port && (!buf_putc(out, ':') || !buf_puts(out, port))))
-        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
-done:
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    fe_rc rc = goflow_base_url(conf, &base, err);
+    if (rc == FE_OK)
+        rc = source_url_host(conf, buf_cstr(&base), out, err);
     buf_term(&base);
     return rc;
 }

@@ -4,7 +4,6 @@
  * posiflora.h and README.md ("Streams and cursors"). */
 #include "posiflora.h"
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -756,38 +755,12 @@ static fe_rc posi_base_url(const source_conf *conf, buf *out, fe_err *err)
 static fe_rc posi_account(const source_conf *conf, buf *out, fe_err *err)
 {
     buf base;
-    CURLU *u = NULL;
-    char *host = NULL, *port = NULL;
-    fe_rc rc;
-
     buf_init(&base, 0);
-    if ((rc = base_url_into(conf, &base, err)) != FE_OK)
-        goto done;
-    if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, buf_cstr(&base), 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = fe_err_set(err, FE_ECONFIG, "[source.%s] base_url '%s' is not a URL", conf->name,
-                        buf_cstr(&base));
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
-        port = NULL; /* no explicit port */
-    if (!buf_puts(out, host) || (port && (!buf_putc(out, ':') || !buf_puts(out, port))))
-        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
-done:
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    fe_rc rc = base_url_into(conf, &base, err);
+    if (rc == FE_OK)
+        rc = source_url_host(conf, buf_cstr(&base), out, err);
     buf_term(&base);
     return rc;
-}
-
-static void posi_rate(const source_conf *conf, double *rate, double *burst)
-{
-    long l;
-    if (!conf_double(conf, "rate_limit", rate))
-        *rate = conf_int(conf, "rate_limit", &l) ? (double)l : 5.0;
-    if (!conf_double(conf, "rate_burst", burst))
-        *burst = conf_int(conf, "rate_burst", &l) ? (double)l : 5.0;
 }
 
 /* A session for conf (not logged in yet). */
@@ -907,7 +880,7 @@ const source_def posiflora_source = {
     .nstreams = (int)(sizeof posiflora_streams / sizeof posiflora_streams[0]),
     .base_url = posi_base_url,
     .account = posi_account,
-    .rate = posi_rate,
+    .rate = source_rate_from_conf,
     .open = posi_open,
     .close = posi_close,
     .check = posi_check,

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "../core/log.h"
 
 void stream_progress(stream_ctx *ctx)
@@ -96,4 +98,34 @@ fe_rc source_base_url(const source_conf *conf, const char *default_url, const ch
     if (!buf_append(out, v, len))
         return fe_err_set(err, FE_ENOMEM, "out of memory copying base_url");
     return FE_OK;
+}
+
+fe_rc source_url_host(const source_conf *conf, const char *url, buf *out, fe_err *err)
+{
+    CURLU *u = NULL;
+    char *host = NULL, *port = NULL;
+    fe_rc rc = FE_OK;
+
+    if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        rc = fe_err_set(err, FE_ECONFIG, "[source.%s] base_url '%s' is not a URL", conf->name, url);
+        goto done;
+    }
+    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+        port = NULL; /* no explicit port */
+    if (!buf_puts(out, host) || (port && (!buf_putc(out, ':') || !buf_puts(out, port))))
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+done:
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+void source_rate_from_conf(const source_conf *conf, double *rate, double *burst)
+{
+    if (!conf_double(conf, "rate_limit", rate))
+        *rate = 5.0;
+    if (!conf_double(conf, "rate_burst", burst))
+        *burst = 5.0;
 }

@@ -85,6 +85,15 @@ fe_rc stream_cursor_value(const char *cursor, const char *key, char *out, size_t
 fe_rc source_base_url(const source_conf *conf, const char *default_url, const char *example,
                       buf *out, fe_err *err) FE_MUST_CHECK;
 
+/* dim_source.account from a URL: its host, with ":port" when the URL names one.
+ * FE_ECONFIG when url is not a URL. Appended to out. */
+fe_rc source_url_host(const source_conf *conf, const char *url, buf *out,
+                      fe_err *err) FE_MUST_CHECK;
+
+/* The common `rate_limit` and `rate_burst` keys (defaults from the key table),
+ * usable directly as a source_def's rate callback. */
+void source_rate_from_conf(const source_conf *conf, double *rate, double *burst);
+
 /* The registry (app/sources.c). NULL when the type is unknown. */
 const source_def *source_find(const char *type);
 const char *const *source_types(int *n);
