@@ -9,113 +9,14 @@
 #include <string.h>
 
 #include "../../core/buf.h"
+#include "row_recorder.h"
 #include "../../extract/json_stream.h"
 #include "../../transform/flowretail_map.h"
 
-#define MAX_ROWS 64
-
 /* ---- the recorder sink ------------------------------------------------------ */
 
-typedef struct {
-    char *rows[MAX_ROWS];
-    int n;
-    fe_rc fail_with; /* != FE_OK: every callback fails with it */
-} recorder;
-
 static recorder rec;
-
-static void recorder_clear(recorder *r)
-{
-    for (int i = 0; i < r->n; i++)
-        free(r->rows[i]);
-    r->n = 0;
-    r->fail_with = FE_OK;
-}
-
-/* Appends "kind|f1|f2|..." with NULL fields spelled NULL. */
-static fe_rc record_row(void *ctx, fe_err *err, const char *kind, int n, ...)
-{
-    recorder *r = ctx;
-    buf b;
-    va_list ap;
-    if (r->fail_with != FE_OK)
-        return fe_err_set(err, r->fail_with, "recorder told to fail");
-    CU_ASSERT_FATAL(r->n < MAX_ROWS);
-    buf_init(&b, 0);
-    CU_ASSERT_FATAL(buf_puts(&b, kind));
-    va_start(ap, n);
-    for (int i = 0; i < n; i++) {
-        const char *v = va_arg(ap, const char *);
-        CU_ASSERT_FATAL(buf_putc(&b, '|') && buf_puts(&b, v ? v : "NULL"));
-    }
-    va_end(ap);
-    r->rows[r->n++] = buf_take(&b, NULL);
-    return FE_OK;
-}
-
-static const char *tf(bool v)
-{
-    return v ? "t" : "f";
-}
-
-static fe_rc rec_category(void *c, const row_category *r, fe_err *e)
-{
-    return record_row(c, e, "category", 4, r->category_id, r->name, r->parent_id,
-                      tf(r->is_deleted));
-}
-static fe_rc rec_product(void *c, const row_product *r, fe_err *e)
-{
-    return record_row(c, e, "product", 12, r->product_id, r->sku, r->name, r->product_type,
-                      r->category_id, r->brand, r->list_price, r->currency, r->created_at,
-                      r->updated_at, tf(r->is_active), tf(r->is_deleted));
-}
-static fe_rc rec_component(void *c, const row_component *r, fe_err *e)
-{
-    return record_row(c, e, "component", 5, r->parent_id, r->component_id, r->slot, r->quantity,
-                      r->special_price);
-}
-static fe_rc rec_inventory(void *c, const row_inventory *r, fe_err *e)
-{
-    return record_row(c, e, "inventory", 12, r->snapshot_date, r->product_id, r->store_kind,
-                      r->store_id, r->on_hand, r->available, r->reserved, r->on_order, r->unit_cost,
-                      r->unit_price, r->inventory_value, r->captured_at);
-}
-static fe_rc rec_other(void *c, const void *r, fe_err *e)
-{
-    (void)r;
-    return record_row(c, e, "unexpected", 0);
-}
-static fe_rc rec_store(void *c, const row_store *r, fe_err *e)
-{
-    return rec_other(c, r, e);
-}
-static fe_rc rec_customer(void *c, const row_customer *r, fe_err *e)
-{
-    return rec_other(c, r, e);
-}
-static fe_rc rec_order(void *c, const row_order *r, fe_err *e)
-{
-    return rec_other(c, r, e);
-}
-static fe_rc rec_line(void *c, const row_order_line *r, fe_err *e)
-{
-    return rec_other(c, r, e);
-}
-static fe_rc rec_payment(void *c, const row_payment *r, fe_err *e)
-{
-    return rec_other(c, r, e);
-}
-
-static const row_sink sink = {.ctx = &rec,
-                              .store = rec_store,
-                              .customer = rec_customer,
-                              .category = rec_category,
-                              .product = rec_product,
-                              .component = rec_component,
-                              .order = rec_order,
-                              .order_line = rec_line,
-                              .payment = rec_payment,
-                              .inventory = rec_inventory};
+static row_sink sink;
 
 static flowretail_map_opts opts;
 
@@ -349,6 +250,7 @@ static void test_sink_failure(void)
 
 int main(void)
 {
+    sink = recorder_sink(&rec);
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     CU_pSuite s = CU_add_suite("flowretail_map", NULL, NULL);

@@ -9,100 +9,16 @@
 #include <string.h>
 
 #include "../../core/buf.h"
+#include "row_recorder.h"
 #include "../../extract/json_stream.h"
 #include "../../transform/flowwow_map.h"
 
-#define MAX_ROWS 64
 #define MAX_RECS 16
 
 /* ---- the recorder sink ------------------------------------------------------ */
 
-typedef struct {
-    char *rows[MAX_ROWS];
-    int n;
-    fe_rc fail_with; /* != FE_OK: every callback fails with it */
-} recorder;
-
 static recorder rec;
-
-static void recorder_clear(recorder *r)
-{
-    for (int i = 0; i < r->n; i++)
-        free(r->rows[i]);
-    r->n = 0;
-    r->fail_with = FE_OK;
-}
-
-/* Appends "kind|f1|f2|..." with NULL fields spelled NULL. */
-static fe_rc record_row(void *ctx, fe_err *err, const char *kind, int n, ...)
-{
-    recorder *r = ctx;
-    buf b;
-    va_list ap;
-    if (r->fail_with != FE_OK)
-        return fe_err_set(err, r->fail_with, "recorder told to fail");
-    CU_ASSERT_FATAL(r->n < MAX_ROWS);
-    buf_init(&b, 0);
-    CU_ASSERT_FATAL(buf_puts(&b, kind));
-    va_start(ap, n);
-    for (int i = 0; i < n; i++) {
-        const char *v = va_arg(ap, const char *);
-        CU_ASSERT_FATAL(buf_putc(&b, '|') && buf_puts(&b, v ? v : "NULL"));
-    }
-    va_end(ap);
-    r->rows[r->n++] = buf_take(&b, NULL);
-    return FE_OK;
-}
-
-static const char *tf(bool v)
-{
-    return v ? "t" : "f";
-}
-
-static fe_rc rec_store(void *c, const row_store *r, fe_err *e)
-{
-    return record_row(c, e, "store", 8, r->kind, r->store_id, r->name, r->address, r->currency,
-                      r->timezone, r->status, tf(r->is_deleted));
-}
-static fe_rc rec_product(void *c, const row_product *r, fe_err *e)
-{
-    return record_row(c, e, "product", 12, r->product_id, r->sku, r->name, r->product_type,
-                      r->category_id, r->brand, r->list_price, r->currency, r->created_at,
-                      r->updated_at, tf(r->is_active), tf(r->is_deleted));
-}
-static fe_rc rec_inventory(void *c, const row_inventory *r, fe_err *e)
-{
-    return record_row(c, e, "inventory", 12, r->snapshot_date, r->product_id, r->store_kind,
-                      r->store_id, r->on_hand, r->available, r->reserved, r->on_order, r->unit_cost,
-                      r->unit_price, r->inventory_value, r->captured_at);
-}
-static fe_rc rec_customer(void *c, const row_customer *r, fe_err *e)
-{
-    return record_row(c, e, "customer", 9, r->customer_id, r->name, r->phone, r->email, r->status,
-                      r->loyalty_points, r->created_at, r->updated_at, tf(r->is_deleted));
-}
-static fe_rc rec_order(void *c, const row_order *r, fe_err *e)
-{
-    return record_row(c, e, "order", 20, r->order_id, r->order_number, r->store_kind, r->store_id,
-                      r->customer_id, r->ordered_at, r->order_date, r->status, r->status_group,
-                      r->currency, r->subtotal, r->discount_total, r->tax_total, r->shipping_total,
-                      r->total, r->paid_total, r->line_count, r->source_updated_at,
-                      tf(r->is_deleted), tf(r->lines_complete));
-}
-static fe_rc rec_line(void *c, const row_order_line *r, fe_err *e)
-{
-    return record_row(c, e, "line", 11, r->order_id, r->line_id, r->product_id, r->bundle_id,
-                      r->quantity, r->unit_price, r->discount, r->tax, r->line_total, r->cost,
-                      r->currency);
-}
-
-static const row_sink sink = {.ctx = &rec,
-                              .store = rec_store,
-                              .product = rec_product,
-                              .inventory = rec_inventory,
-                              .customer = rec_customer,
-                              .order = rec_order,
-                              .order_line = rec_line};
+static row_sink sink;
 
 /* ---- feeding fixtures --------------------------------------------------------- */
 
@@ -251,14 +167,14 @@ static void test_orders_sum_is_total(void)
     static const char *const want[] = {
         order1_customer,
         "order|7000001|7000001|shop|101|phone:+79261234567|2025-12-30T21:03:01Z|2025-12-31|3|"
-        "completed|RUB|4210.5500|480.0000|0.0000|0.0000|3730.5500|NULL|2|NULL|f|t",
+        "completed|RUB|4210.5500|480.0000|0.0000|0.0000|3730.5500|NULL|2|NULL|f|t|f",
         "line|7000001|1|500001|NULL|2.0000|1990.0000|480.0000|0.0000|3500.0000|NULL|RUB",
         "line|7000001|2|offer:SKU-2|NULL|3.0000|76.8500|0.0000|0.0000|230.5500|NULL|RUB",
         "order|7000002|7000002|shop|101|NULL|2025-12-30T21:26:40Z|2025-12-31|1|open|RUB|45.0000|"
-        "0.0000|0.0000|0.0000|45.0000|NULL|1|NULL|f|t",
+        "0.0000|0.0000|0.0000|45.0000|NULL|1|NULL|f|t|f",
         "line|7000002|1|500003|NULL|1.0000|45.0000|0.0000|0.0000|45.0000|NULL|RUB",
         "order|7000003|7000003|shop|101|NULL|2025-12-30T21:43:20Z|2025-12-31|6|open|RUB|0.0000|"
-        "0.0000|0.0000|0.0000|0.0000|NULL|0|NULL|f|t",
+        "0.0000|0.0000|0.0000|0.0000|NULL|0|NULL|f|t|f",
     };
     page_result p = {.what = MAP_ORDER, .line_sum_is_total = true};
     recorder_clear(&rec);
@@ -280,7 +196,7 @@ static void test_orders_cost_times_count(void)
     static const char *const want[] = {
         order1_customer,
         "order|7000001|7000001|shop|101|phone:+79261234567|2025-12-30T21:03:01Z|2025-12-31|3|"
-        "completed|RUB|4210.5500|398.0000|0.0000|0.0000|3812.5500|NULL|2|NULL|f|t",
+        "completed|RUB|4210.5500|398.0000|0.0000|0.0000|3812.5500|NULL|2|NULL|f|t|f",
         "line|7000001|1|500001|NULL|2.0000|1990.0000|398.0000|0.0000|3582.0000|NULL|RUB",
     };
     page_result p = {.what = MAP_ORDER, .line_sum_is_total = false};
@@ -351,6 +267,7 @@ static void test_sink_einval_is_not_a_reject(void)
 
 int main(void)
 {
+    sink = recorder_sink(&rec);
     static const struct {
         const char *name;
         void (*fn)(void);

@@ -9,104 +9,15 @@
 #include <string.h>
 
 #include "../../core/buf.h"
+#include "row_recorder.h"
 #include "../../extract/json_stream.h"
 #include "../../extract/posiflora_pages.h"
 #include "../../transform/posiflora_map.h"
 
-#define MAX_ROWS 64
-
 /* ---- the recorder sink ------------------------------------------------------ */
 
-typedef struct {
-    char *rows[MAX_ROWS];
-    int n;
-    fe_rc fail_with; /* != FE_OK: every callback fails with it */
-} recorder;
-
-static void recorder_clear(recorder *r)
-{
-    for (int i = 0; i < r->n; i++)
-        free(r->rows[i]);
-    r->n = 0;
-    r->fail_with = FE_OK;
-}
-
-/* Appends "kind|f1|f2|..." with NULL fields spelled NULL. */
-static fe_rc record_row(void *ctx, fe_err *err, const char *kind, int n, ...)
-{
-    recorder *r = ctx;
-    buf b;
-    va_list ap;
-    if (r->fail_with != FE_OK)
-        return fe_err_set(err, r->fail_with, "recorder told to fail");
-    CU_ASSERT_FATAL(r->n < MAX_ROWS);
-    buf_init(&b, 0);
-    CU_ASSERT_FATAL(buf_puts(&b, kind));
-    va_start(ap, n);
-    for (int i = 0; i < n; i++) {
-        const char *v = va_arg(ap, const char *);
-        CU_ASSERT_FATAL(buf_putc(&b, '|') && buf_puts(&b, v ? v : "NULL"));
-    }
-    va_end(ap);
-    r->rows[r->n++] = buf_take(&b, NULL);
-    return FE_OK;
-}
-
-static const char *tf(bool v)
-{
-    return v ? "t" : "f";
-}
-
-static fe_rc rec_store(void *c, const row_store *r, fe_err *e)
-{
-    return record_row(c, e, "store", 8, r->kind, r->store_id, r->name, r->address, r->currency,
-                      r->timezone, r->status, tf(r->is_deleted));
-}
-static fe_rc rec_category(void *c, const row_category *r, fe_err *e)
-{
-    return record_row(c, e, "category", 4, r->category_id, r->name, r->parent_id,
-                      tf(r->is_deleted));
-}
-static fe_rc rec_product(void *c, const row_product *r, fe_err *e)
-{
-    return record_row(c, e, "product", 12, r->product_id, r->sku, r->name, r->product_type,
-                      r->category_id, r->brand, r->list_price, r->currency, r->created_at,
-                      r->updated_at, tf(r->is_active), tf(r->is_deleted));
-}
-static fe_rc rec_customer(void *c, const row_customer *r, fe_err *e)
-{
-    return record_row(c, e, "customer", 9, r->customer_id, r->name, r->phone, r->email, r->status,
-                      r->loyalty_points, r->created_at, r->updated_at, tf(r->is_deleted));
-}
-static fe_rc rec_order(void *c, const row_order *r, fe_err *e)
-{
-    return record_row(c, e, "order", 21, r->order_id, r->order_number, r->store_kind, r->store_id,
-                      r->customer_id, r->ordered_at, r->order_date, r->status, r->status_group,
-                      r->currency, r->subtotal, r->discount_total, r->tax_total, r->shipping_total,
-                      r->total, r->paid_total, r->line_count, r->source_updated_at,
-                      tf(r->is_deleted), tf(r->lines_complete), tf(r->payments_complete));
-}
-static fe_rc rec_line(void *c, const row_order_line *r, fe_err *e)
-{
-    return record_row(c, e, "line", 11, r->order_id, r->line_id, r->product_id, r->bundle_id,
-                      r->quantity, r->unit_price, r->discount, r->tax, r->line_total, r->cost,
-                      r->currency);
-}
-static fe_rc rec_payment(void *c, const row_payment *r, fe_err *e)
-{
-    return record_row(c, e, "payment", 9, r->payment_id, r->order_id, r->paid_at, r->payment_date,
-                      r->payment_type, r->method, r->amount, r->bonus_amount, r->currency);
-}
-
 static recorder rec;
-static const row_sink sink = {.ctx = &rec,
-                              .store = rec_store,
-                              .category = rec_category,
-                              .product = rec_product,
-                              .customer = rec_customer,
-                              .order = rec_order,
-                              .order_line = rec_line,
-                              .payment = rec_payment};
+static row_sink sink;
 static const posiflora_map_opts opts = {.currency = "RUB"};
 
 /* ---- feeding documents ------------------------------------------------------ */
@@ -920,6 +831,7 @@ static void test_keyset_filter_ignored(void)
 
 int main(void)
 {
+    sink = recorder_sink(&rec);
     static const struct {
         const char *name;
         void (*fn)(void);

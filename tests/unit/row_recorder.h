@@ -1,0 +1,25 @@
+/* row_recorder: a row_sink for mapping unit tests. Every row is recorded as
+ * one text line "kind|field|field|..." (NULL fields spelled NULL, booleans t/f),
+ * in the order the mapping handed them over, so a test compares exact rows
+ * without a database. */
+#ifndef FE_ROW_RECORDER_H
+#define FE_ROW_RECORDER_H
+
+#include "../../core/err.h"
+#include "../../load/rows.h"
+
+#define RECORDER_MAX_ROWS 64
+
+typedef struct {
+    char *rows[RECORDER_MAX_ROWS]; /* owned: freed by recorder_clear */
+    int n;
+    fe_rc fail_with; /* != FE_OK: every callback fails with it */
+} recorder;
+
+/* Frees the recorded rows and stops failing. */
+void recorder_clear(recorder *r);
+
+/* A sink recording into r, for every staging table. */
+row_sink recorder_sink(recorder *r);
+
+#endif
