@@ -215,6 +215,10 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
     log_info(logctx, "starting (%s)", cursor ? cursor : "no cursor: full read");
 
     fe_rc rc = sj->def->run(&ctx, &err);
+    /* A stream ends with a synchronous commit; should one leave a commit in
+     * flight, its outcome decides the stream's. */
+    if (rc == FE_OK)
+        rc = loader_wait(ld, &err);
     sj->seconds = (double)(ratelimit_now_us() - ctx.started_us) / 1e6;
     if (rc != FE_OK) {
         loader_rollback(ld);

@@ -615,7 +615,8 @@ static int64_t orders_cursor_at(orders_run *run)
 }
 
 /* Commits what is staged with the cursor of orders_cursor_at (none yet: the
- * stored cursor stays), then opens the next checkpoint when again. */
+ * stored cursor stays); when again, without waiting (loader_commit_send), and the
+ * next checkpoint is open. */
 static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
 {
     stream_ctx *ctx = run->ctx;
@@ -627,10 +628,11 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
                  time_format_iso(cursor_at, at));
         commit.cursor = cursor;
     }
-    FE_TRY(loader_commit(ctx->ld, &commit, ctx->stats, err));
+    /* Mid-stream the merge runs on the server while the next pages are fetched;
+     * the last commit is waited for. */
     if (again)
-        FE_TRY(loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err));
-    return FE_OK;
+        return loader_commit_send(ctx->ld, &commit, ctx->stats, err);
+    return loader_commit(ctx->ld, &commit, ctx->stats, err);
 }
 
 /* After a list page: the details of its new orders, then (keyset paging over the

@@ -25,6 +25,23 @@
 /* Advisory lock class ("FETL") of the per-source session locks; the object id is
  * the source_key. */
 #define SOURCE_LOCK_CLASS "1178948684"
+/* Statements (and sync points) one commit may send; a commit sends about 40 when
+ * every table has rows. */
+#define PIPE_MAX 160
+
+/* What a statement sent in the commit pipeline is, so that its result can be
+ * counted and a failure named after it. */
+typedef enum {
+    PIPE_STEP,   /* a merge_step-like statement: its step_kind says what to count */
+    PIPE_COMMIT, /* COMMIT: answers "ROLLBACK" when the transaction had failed */
+    PIPE_SYNC,   /* a pipeline sync point */
+} pipe_kind;
+
+typedef struct {
+    pipe_kind kind;
+    step_kind counts;
+    char step[56];
+} pipe_entry;
 
 struct loader {
     PGconn *conn;
@@ -44,6 +61,17 @@ struct loader {
      * last refreshed the warehouse table's statistics, and in all before. */
     int64_t since_analyze[STG__COUNT];
     int64_t before_analyze[STG__COUNT];
+    /* Rows of each staging table when it was last analyzed on this connection. */
+    int64_t stage_analyzed[STG__COUNT];
+    /* The commit in flight: what was sent, in order (npipe = 0: none), what its
+     * results counted so far, and where the counts go once it succeeded. */
+    pipe_entry *pipe;
+    int npipe;
+    stream_stats pipe_counts;
+    stream_stats *pipe_stats;
+    /* loader_commit_send opened the next checkpoint; its BEGIN is sent once the
+     * commit in flight succeeded. */
+    bool begin_deferred;
 };
 
 static const Oid step_types[4] = {PG_OID_INT2, PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT};
@@ -57,6 +85,11 @@ loader *loader_open(const char *dsn, fe_err *err)
     }
     for (int t = 0; t < STG__COUNT; t++)
         buf_init(&l->stage[t], STAGE_MAX_BYTES);
+    l->pipe = calloc(PIPE_MAX, sizeof *l->pipe);
+    if (!l->pipe) {
+        fe_err_set(err, FE_ENOMEM, "out of memory");
+        goto fail;
+    }
     l->conn = pg_connect(dsn, err);
     if (!l->conn)
         goto fail;
@@ -80,6 +113,7 @@ void loader_free(loader *l)
         PQfinish(l->conn); /* ends the session: its advisory locks go with it */
     free(l->stream);
     free(l->seen_stream);
+    free(l->pipe);
     free(l);
 }
 
@@ -212,12 +246,18 @@ static void checkpoint_reset(loader *l)
     }
     l->in_checkpoint = false;
     l->failed = false;
+    l->begin_deferred = false;
 }
+
+static fe_rc pipe_drain(loader *l, fe_err *err);
+static fe_rc checkpoint_ready(loader *l, fe_err *err);
 
 void loader_rollback(loader *l)
 {
     if (!l || !l->conn)
         return;
+    fe_err ignored = {0};
+    (void)pipe_drain(l, &ignored); /* the commit in flight, if any: its outcome */
     if (PQtransactionStatus(l->conn) != PQTRANS_IDLE) {
         PGresult *res = PQexec(l->conn, "ROLLBACK");
         PQclear(res);
@@ -247,6 +287,7 @@ fe_rc loader_begin(loader *l, int source_key, const char *stream, int64_t run_id
 {
     if (l->in_checkpoint)
         return fe_err_set(err, FE_EINVAL, "loader_begin: a checkpoint is already open");
+    FE_TRY(pipe_drain(l, err));
     if (!stream || !*stream)
         return fe_err_set(err, FE_EINVAL, "loader_begin: no stream name");
     char *copy = strdup(stream);
@@ -275,6 +316,7 @@ static fe_rc stage_flush(loader *l, stage_table t, fe_err *err)
     buf *b = &l->stage[t];
     if (b->len == 0)
         return FE_OK;
+    FE_TRY(checkpoint_ready(l, err));
     fe_rc rc = copy_send(l->conn, stage_sqls[t].copy_target, b->data, b->len, err);
     buf_reset(b);
     if (rc != FE_OK)
@@ -573,16 +615,47 @@ int64_t loader_staged_rows(const loader *l)
 
 /* ---- commit ----------------------------------------------------------------- */
 
-/* Runs one statement of the checkpoint with $1..$3 (and $4 when extra is set).
- * Returns the result (caller PQclear()s) or NULL with err = "<step>: <message>". */
-static PGresult *step_query(loader *l, const char *step, const char *sql, const char *extra,
-                            fe_err *err)
+/* Sends one statement into the pipeline (entering pipeline mode when needed).
+ * with_params: the checkpoint's $1..$3 (and $4 = extra when extra is set);
+ * otherwise none (SET, ANALYZE, COMMIT). Nothing is read here. */
+static fe_rc pipe_send(loader *l, const char *step, const char *sql, step_kind counts,
+                       bool with_params, const char *extra, fe_err *err)
 {
     const char *params[4] = {l->source_key, l->run_id, l->stream, extra};
-    PGresult *res = pg_query_typed(l->conn, sql, extra ? 4 : 3, step_types, params, err);
-    if (!res)
-        fe_err_wrap(err, "%s", step);
-    return res;
+    int nparams = with_params ? (extra ? 4 : 3) : 0;
+
+    if (l->npipe >= PIPE_MAX - 1) /* room is kept for the sync that ends it */
+        return fe_err_set(err, FE_EINVAL, "%s: more than %d statements in one commit", step,
+                          PIPE_MAX - 1);
+    if (PQpipelineStatus(l->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(l->conn))
+        return pg_error(err, l->conn, NULL, "entering pipeline mode");
+    if (!PQsendQueryParams(l->conn, sql, nparams, nparams ? step_types : NULL,
+                           nparams ? params : NULL, NULL, NULL, 0))
+        return pg_error(err, l->conn, NULL, step);
+    pipe_entry *e = &l->pipe[l->npipe++];
+    e->kind = strcmp(sql, "COMMIT") == 0 ? PIPE_COMMIT : PIPE_STEP;
+    e->counts = counts;
+    snprintf(e->step, sizeof e->step, "%s", step);
+    return FE_OK;
+}
+
+/* Ends a pipeline segment: the server runs what was sent so far and answers. */
+static fe_rc pipe_sync(loader *l, fe_err *err)
+{
+    if (l->npipe >= PIPE_MAX)
+        return fe_err_set(err, FE_EINVAL, "more than %d statements in one commit", PIPE_MAX);
+    if (!PQpipelineSync(l->conn))
+        return pg_error(err, l->conn, NULL, "pipeline sync");
+    l->pipe[l->npipe++] = (pipe_entry){.kind = PIPE_SYNC};
+    return FE_OK;
+}
+
+static void stats_add(stream_stats *to, const stream_stats *d)
+{
+    to->inserted += d->inserted;
+    to->updated += d->updated;
+    to->unchanged += d->unchanged;
+    to->deleted += d->deleted;
 }
 
 /* Reads column col of the first row as a count. */
@@ -593,23 +666,103 @@ static int64_t result_count(const PGresult *res, int col)
     return strtoll(PQgetvalue(res, 0, col), NULL, 10);
 }
 
-static fe_rc run_statement(loader *l, const char *step, const char *sql, step_kind kind,
-                           stream_stats *d, fe_err *err)
+static void count_result(stream_stats *d, step_kind counts, const PGresult *res)
 {
-    PGresult *res = step_query(l, step, sql, NULL, err);
-    if (!res)
-        return FE_EPG;
-    if (kind == STEP_UPSERT) {
+    if (counts == STEP_UPSERT) {
         int64_t ins = result_count(res, 0), upd = result_count(res, 1);
         int64_t staged = result_count(res, 2);
         d->inserted += ins;
         d->updated += upd;
         d->unchanged += staged > ins + upd ? staged - ins - upd : 0;
-    } else if (kind == STEP_DELETE) {
+    } else if (counts == STEP_DELETE) {
         d->deleted += result_count(res, 0);
     }
-    PQclear(res);
+}
+
+/* Checks one result against what was sent. A statement skipped because an
+ * earlier one failed (PIPELINE_ABORTED) is not the cause: the first failure is. */
+static fe_rc pipe_check(loader *l, const pipe_entry *e, PGresult *res, fe_err *err)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (e->kind == PIPE_SYNC)
+        return st == PGRES_PIPELINE_SYNC ? FE_OK : pg_error(err, l->conn, res, "pipeline sync");
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        return pg_error(err, l->conn, res, e->step);
+    /* COMMIT answers "ROLLBACK" instead of failing when the transaction had
+     * already failed; that must not pass for a commit. */
+    if (e->kind == PIPE_COMMIT && strcmp(PQcmdStatus(res), "COMMIT") != 0)
+        return fe_err_set(err, FE_EPG, "commit: the server rolled the checkpoint back");
+    count_result(&l->pipe_counts, e->counts, res);
     return FE_OK;
+}
+
+/* Reads every result of the commit in flight and leaves pipeline mode. On
+ * success its counts go to the stats given with the commit; on failure err names
+ * the first statement that failed, and the checkpoint open behind the commit
+ * (if any) is failed too: only loader_rollback helps. */
+static fe_rc pipe_drain(loader *l, fe_err *err)
+{
+    fe_rc rc = FE_OK;
+    if (l->npipe == 0)
+        return FE_OK;
+    /* The server answers a segment only at its sync point. */
+    if (l->pipe[l->npipe - 1].kind != PIPE_SYNC && (rc = pipe_sync(l, err)) != FE_OK) {
+        l->npipe = 0; /* nothing would answer: the loader is failed for good */
+        l->failed = true;
+        return rc;
+    }
+    for (int i = 0; i < l->npipe; i++) {
+        const pipe_entry *e = &l->pipe[i];
+        PGresult *res = PQgetResult(l->conn);
+        if (!res) { /* the connection broke: nothing more will come */
+            if (rc == FE_OK)
+                rc = pg_error(err, l->conn, NULL, e->step[0] ? e->step : "commit");
+            break;
+        }
+        fe_rc one = pipe_check(l, e, res, rc == FE_OK ? err : &(fe_err){0});
+        PQclear(res);
+        if (rc == FE_OK)
+            rc = one;
+        if (e->kind != PIPE_SYNC) /* each statement's results end with a NULL */
+            while ((res = PQgetResult(l->conn)) != NULL)
+                PQclear(res);
+    }
+    l->npipe = 0;
+    if (PQpipelineStatus(l->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(l->conn) && rc == FE_OK)
+        rc = pg_error(err, l->conn, NULL, "leaving pipeline mode");
+    if (rc == FE_OK && l->pipe_stats)
+        stats_add(l->pipe_stats, &l->pipe_counts);
+    l->pipe_counts = (stream_stats){0};
+    l->pipe_stats = NULL;
+    if (rc != FE_OK)
+        l->failed = true;
+    return rc;
+}
+
+/* Before the open checkpoint talks to the server: the commit in flight must have
+ * succeeded, and the BEGIN that loader_commit_send deferred is sent. */
+static fe_rc checkpoint_ready(loader *l, fe_err *err)
+{
+    FE_TRY(pipe_drain(l, err));
+    if (!l->begin_deferred)
+        return FE_OK;
+    fe_rc rc = pg_exec(l->conn, "BEGIN", err);
+    if (rc != FE_OK) {
+        l->failed = true;
+        return fe_err_wrap(err, "begin checkpoint");
+    }
+    l->begin_deferred = false;
+    return FE_OK;
+}
+
+static fe_rc send_step(loader *l, const char *step, const char *sql, step_kind counts, fe_err *err)
+{
+    return pipe_send(l, step, sql, counts, true, NULL, err);
+}
+
+static fe_rc send_plain(loader *l, const char *step, const char *sql, fe_err *err)
+{
+    return pipe_send(l, step, sql, STEP_PLAIN, false, NULL, err);
 }
 
 static bool any_staged(const loader *l, unsigned tables)
@@ -622,106 +775,109 @@ static bool any_staged(const loader *l, unsigned tables)
 
 /* Temporary tables get no statistics from autovacuum: without them the planner
  * guesses their size from pages and picks joins that scan the warehouse table
- * (every checkpoint then costs as much as the table is large). ANALYZE of a
- * staging table samples at most 30,000 rows: a few milliseconds per checkpoint. */
-static fe_rc analyze_staging(loader *l, fe_err *err)
+ * (every checkpoint then costs as much as the table is large). A staging table
+ * keeps its statistics when the commit empties it, and the planner scales its
+ * row estimate by the pages it has at plan time, so one ANALYZE serves every
+ * later checkpoint of similar rows: it is repeated only when a checkpoint stages
+ * more than twice the rows of the last analyzed one. */
+static fe_rc send_analyze_staging(loader *l, fe_err *err)
 {
     buf sql;
     fe_rc rc = FE_OK;
     bool any = false;
     buf_init(&sql, 0);
     for (int t = 0; t < STG__COUNT; t++) {
-        if (!l->staged[t] || t == STG_REJECT)
+        if (!l->staged[t] || t == STG_REJECT || l->staged[t] <= 2 * l->stage_analyzed[t])
             continue;
         if (!buf_puts(&sql, any ? ", " : "ANALYZE ") || !buf_puts(&sql, stage_sqls[t].name)) {
             rc = fe_err_set(err, FE_ENOMEM, "out of memory");
             goto done;
         }
+        l->stage_analyzed[t] = l->staged[t];
         any = true;
     }
-    if (any && (rc = pg_exec(l->conn, buf_cstr(&sql), err)) != FE_OK)
-        fe_err_wrap(err, "analyze staging");
+    if (any)
+        rc = send_plain(l, "analyze staging", buf_cstr(&sql), err);
 done:
     buf_term(&sql);
     return rc;
 }
 
-/* After a commit: ANALYZE the warehouse tables this loader has doubled (at least
- * ANALYZE_MIN_ROWS rows) since it last did, so the merges' joins are planned for
- * the table's real size; autovacuum is too slow for that during a first load
- * (its statistics say the table is nearly empty while the load fills it). Best
- * effort, outside the checkpoint: a failure (e.g. not the table's owner) only
- * leaves the statistics as they are. */
-static void refresh_statistics(loader *l)
+/* After the commit: ANALYZE the warehouse tables this loader has doubled (at
+ * least ANALYZE_MIN_ROWS rows) since it last did, so the merges' joins are planned
+ * for the table's real size; autovacuum is too slow for that during a first load
+ * (its statistics say the table is nearly empty while the load fills it). Sent
+ * after the COMMIT's sync point, so each runs in its own transaction. Best
+ * effort in spirit: ANALYZE of a table this role does not own only warns. */
+static fe_rc send_refresh_statistics(loader *l, fe_err *err)
 {
+    bool any = false;
     for (int t = 0; t < STG__COUNT; t++) {
         l->since_analyze[t] += l->staged[t];
         int64_t since = l->since_analyze[t];
         if (!stage_targets[t] || since < ANALYZE_MIN_ROWS || since < l->before_analyze[t])
             continue;
-        char sql[96];
+        char sql[96], step[112];
         snprintf(sql, sizeof sql, "ANALYZE %s", stage_targets[t]);
-        PQclear(PQexec(l->conn, sql));
+        snprintf(step, sizeof step, "analyze %s", stage_targets[t]);
+        FE_TRY(send_plain(l, step, sql, err));
         l->before_analyze[t] += since;
         l->since_analyze[t] = 0;
+        any = true;
     }
+    return any ? pipe_sync(l, err) : FE_OK;
 }
 
-/* Sends what is left, removes older duplicates and records the staged keys of
- * the dimensions (for a full read that ends in a later checkpoint). */
-static fe_rc stage_finish(loader *l, stream_stats *d, fe_err *err)
+/* Sends what is left with COPY (synchronously: COPY cannot be pipelined), then
+ * the statements that remove older duplicates and record the staged keys of the
+ * dimensions (for a full read that ends in a later checkpoint). */
+static fe_rc send_stage_finish(loader *l, fe_err *err)
 {
     char step[64];
-    fe_rc rc;
     for (int t = 0; t < STG__COUNT; t++)
-        if ((rc = stage_flush(l, t, err)) != FE_OK)
-            return rc; /* "COPY stg_x: <message>" */
+        FE_TRY(stage_flush(l, t, err)); /* "COPY stg_x: <message>" */
     for (int t = 0; t < STG__COUNT; t++) {
         if (!l->staged[t] || !stage_sqls[t].dedupe)
             continue;
         snprintf(step, sizeof step, "dedupe %s", stage_sqls[t].name);
-        if ((rc = run_statement(l, step, stage_sqls[t].dedupe, STEP_PLAIN, d, err)) != FE_OK)
-            return rc;
+        FE_TRY(send_step(l, step, stage_sqls[t].dedupe, STEP_PLAIN, err));
         if (!stage_sqls[t].seen)
             continue;
         snprintf(step, sizeof step, "record keys of %s", stage_sqls[t].name);
-        if ((rc = run_statement(l, step, stage_sqls[t].seen, STEP_PLAIN, d, err)) != FE_OK)
-            return rc;
+        FE_TRY(send_step(l, step, stage_sqls[t].seen, STEP_PLAIN, err));
     }
-    return analyze_staging(l, err);
+    return send_analyze_staging(l, err);
 }
 
 /* Switches the planner between index joins (fact steps) and its defaults. */
-static fe_rc set_index_joins(loader *l, bool on, fe_err *err)
+static fe_rc send_index_joins(loader *l, bool on, fe_err *err)
 {
-    fe_rc rc = pg_exec(l->conn, on ? index_joins_on_sql : index_joins_off_sql, err);
-    if (rc != FE_OK)
-        fe_err_wrap(err, "planner settings");
-    return rc;
+    const char *const *sqls = on ? index_joins_on_sqls : index_joins_off_sqls;
+    for (size_t i = 0; i < sizeof index_joins_on_sqls / sizeof index_joins_on_sqls[0]; i++)
+        FE_TRY(send_plain(l, "planner settings", sqls[i], err));
+    return FE_OK;
 }
 
-static fe_rc run_merges(loader *l, stream_stats *d, fe_err *err)
+static fe_rc send_merges(loader *l, fe_err *err)
 {
     bool index_joins = false;
-    fe_rc rc = FE_OK;
     for (size_t i = 0; i < sizeof merge_steps / sizeof merge_steps[0]; i++) {
         const merge_step *s = &merge_steps[i];
         if (!any_staged(l, s->when))
             continue;
         bool want = (s->when & FACT_STAGES) == s->when;
-        if (want != index_joins && (rc = set_index_joins(l, want, err)) != FE_OK)
-            return rc;
+        if (want != index_joins)
+            FE_TRY(send_index_joins(l, want, err));
         index_joins = want;
-        if ((rc = run_statement(l, s->name, s->sql, s->kind, d, err)) != FE_OK)
-            return rc;
+        FE_TRY(send_step(l, s->name, s->sql, s->kind, err));
     }
-    return index_joins ? set_index_joins(l, false, err) : FE_OK;
+    return index_joins ? send_index_joins(l, false, err) : FE_OK;
 }
 
 /* For each table whose full read ended: marks the rows the stream owns but did
  * not return as deleted, makes the stream the owner of every row it returned,
  * then forgets the keys. */
-static fe_rc run_full_reads(loader *l, unsigned full_read, stream_stats *d, fe_err *err)
+static fe_rc send_full_reads(loader *l, unsigned full_read, fe_err *err)
 {
     char step[64];
     for (int t = 0; t < STG__COUNT; t++) {
@@ -729,62 +885,39 @@ static fe_rc run_full_reads(loader *l, unsigned full_read, stream_stats *d, fe_e
         if (!(full_read & ST(t)) || !q->full_read)
             continue;
         snprintf(step, sizeof step, "full read %s", q->name + 4);
-        fe_rc rc = pg_exec(l->conn, full_read_joins_on_sql, err);
-        if (rc != FE_OK)
-            goto wrap;
-        if ((rc = run_statement(l, step, q->full_read, STEP_DELETE, d, err)) != FE_OK ||
-            (rc = run_statement(l, step, q->claim, STEP_PLAIN, d, err)) != FE_OK)
-            return rc; /* "full read x: <message>" */
-        if ((rc = pg_exec(l->conn, full_read_joins_off_sql, err)) != FE_OK ||
-            (rc = pg_exec(l->conn, q->seen_truncate, err)) != FE_OK)
-            goto wrap;
-        continue;
-    wrap:
-        fe_err_wrap(err, "%s", step);
-        return rc;
+        FE_TRY(send_plain(l, step, full_read_joins_on_sql, err));
+        FE_TRY(send_step(l, step, q->full_read, STEP_DELETE, err));
+        FE_TRY(send_step(l, step, q->claim, STEP_PLAIN, err));
+        FE_TRY(send_plain(l, step, full_read_joins_off_sql, err));
+        FE_TRY(send_plain(l, step, q->seen_truncate, err));
     }
     return FE_OK;
 }
 
-static fe_rc write_cursor(loader *l, const char *cursor, fe_err *err)
+/* Sends the whole commit of the open checkpoint as one pipeline: staged rows
+ * (COPY, synchronous), de-duplication, merges, full reads, cursor, rejects,
+ * COMMIT, then the statistics refresh; returns without reading any result. */
+static fe_rc commit_send(loader *l, const load_commit *c, stream_stats *stats, fe_err *err)
 {
-    PGresult *res = step_query(l, "write cursor to etl.sync_state", cursor_upsert_sql, cursor, err);
-    if (!res)
-        return FE_EPG;
-    PQclear(res);
+    FE_TRY(checkpoint_ready(l, err));
+    FE_TRY(send_stage_finish(l, err));
+    FE_TRY(send_merges(l, err));
+    FE_TRY(send_full_reads(l, c->full_read, err));
+    if (c->cursor)
+        FE_TRY(pipe_send(l, "write cursor to etl.sync_state", cursor_upsert_sql, STEP_PLAIN, true,
+                         c->cursor, err));
+    if (l->staged[STG_REJECT])
+        FE_TRY(send_step(l, "write etl.reject", rejects_insert_sql, STEP_PLAIN, err));
+    FE_TRY(send_plain(l, "commit", "COMMIT", err));
+    FE_TRY(pipe_sync(l, err));
+    FE_TRY(send_refresh_statistics(l, err));
+    l->pipe_stats = stats;
     return FE_OK;
 }
 
-/* COMMIT answers "ROLLBACK" instead of failing when the transaction had already
- * failed; that must not pass for a commit. */
-static fe_rc commit_transaction(loader *l, fe_err *err)
+/* Checks the state for a commit; on a failed checkpoint rolls it back. */
+static fe_rc commit_allowed(loader *l, fe_err *err)
 {
-    PGresult *res = PQexec(l->conn, "COMMIT");
-    fe_rc rc = FE_OK;
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = pg_error(err, l->conn, res, "commit");
-    else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
-        rc = fe_err_set(err, FE_EPG, "commit: the server rolled the checkpoint back");
-    PQclear(res);
-    return rc;
-}
-
-static void stats_add(stream_stats *to, const stream_stats *d)
-{
-    to->inserted += d->inserted;
-    to->updated += d->updated;
-    to->unchanged += d->unchanged;
-    to->deleted += d->deleted;
-}
-
-fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats, fe_err *err)
-{
-    static const load_commit none = {NULL, 0};
-    stream_stats d = {0};
-    fe_rc rc;
-
-    if (!c)
-        c = &none;
     if (!l->in_checkpoint)
         return fe_err_set(err, FE_EINVAL, "loader_commit without an open checkpoint");
     if (l->failed) {
@@ -792,24 +925,44 @@ fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats, fe_err
         return fe_err_set(err, FE_EINVAL,
                           "loader_commit after a failure in the checkpoint: rolled back");
     }
-    if ((rc = stage_finish(l, &d, err)) != FE_OK || (rc = run_merges(l, &d, err)) != FE_OK ||
-        (rc = run_full_reads(l, c->full_read, &d, err)) != FE_OK)
+    return FE_OK;
+}
+
+fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats, fe_err *err)
+{
+    static const load_commit none = {NULL, 0};
+    fe_rc rc;
+
+    FE_TRY(commit_allowed(l, err));
+    if ((rc = commit_send(l, c ? c : &none, stats, err)) != FE_OK ||
+        (rc = pipe_drain(l, err)) != FE_OK)
         goto fail;
-    if (c->cursor && (rc = write_cursor(l, c->cursor, err)) != FE_OK)
-        goto fail;
-    if (l->staged[STG_REJECT] && (rc = run_statement(l, "write etl.reject", rejects_insert_sql,
-                                                     STEP_PLAIN, &d, err)) != FE_OK)
-        goto fail;
-    if ((rc = commit_transaction(l, err)) != FE_OK)
-        goto fail;
-    refresh_statistics(l);
     checkpoint_reset(l);
-    if (stats)
-        stats_add(stats, &d);
     return FE_OK;
 fail:
     loader_rollback(l);
     return rc;
+}
+
+fe_rc loader_commit_send(loader *l, const load_commit *c, stream_stats *stats, fe_err *err)
+{
+    static const load_commit none = {NULL, 0};
+    fe_rc rc;
+
+    FE_TRY(commit_allowed(l, err));
+    if ((rc = commit_send(l, c ? c : &none, stats, err)) != FE_OK) {
+        loader_rollback(l);
+        return rc;
+    }
+    checkpoint_reset(l);
+    l->in_checkpoint = true;
+    l->begin_deferred = true;
+    return FE_OK;
+}
+
+fe_rc loader_wait(loader *l, fe_err *err)
+{
+    return pipe_drain(l, err);
 }
 
 /* ---- the row sink ---- */

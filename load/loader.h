@@ -109,8 +109,29 @@ typedef struct {
 fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats,
                     fe_err *err) FE_MUST_CHECK;
 
-/* Abandons the open checkpoint, if any (ROLLBACK, staging emptied). Safe to call at
- * any time, also on NULL. */
+/* loader_commit in two halves, so that the next checkpoint's rows are fetched
+ * while the server merges this one: sends the staged rows (COPY), then the merge
+ * statements, the cursor and COMMIT as one libpq pipeline, and returns without
+ * waiting; the next checkpoint of the same stream is open at once (its BEGIN is
+ * sent once the commit in flight succeeded). The commit's outcome arrives with
+ * the next call on l that needs the server: a put whose buffer is sent,
+ * loader_commit, loader_commit_send, loader_wait, loader_rollback. When the commit
+ * failed that call returns its error (e.g. "merge fact_order: <message>") and the
+ * checkpoint opened here is failed too: call loader_rollback. stats must stay
+ * valid until then; it gets the counts once the commit is known to have
+ * succeeded. A stream ends with loader_commit (synchronous) or loader_rollback,
+ * never with a commit in flight. Memory: the open checkpoint's buffers fill while
+ * the commit runs, so at most one commit's worth more than loader_commit. */
+fe_rc loader_commit_send(loader *l, const load_commit *c, stream_stats *stats,
+                         fe_err *err) FE_MUST_CHECK;
+
+/* Waits for the commit sent by loader_commit_send, if any: FE_OK when it succeeded
+ * (or none was in flight), else its error. */
+fe_rc loader_wait(loader *l, fe_err *err) FE_MUST_CHECK;
+
+/* Abandons the open checkpoint, if any (ROLLBACK, staging emptied), after the
+ * commit in flight finished (committed or not). Safe to call at any time, also on
+ * NULL. */
 void loader_rollback(loader *l);
 
 #endif

@@ -272,9 +272,12 @@ typedef struct {
  * load quadratic. Dimension steps keep the default planner: they compare staged
  * keys with seen_* and staging tables that have no index. */
 #define FACT_STAGES (ST(STG_ORDER) | ST(STG_ORDER_LINE) | ST(STG_PAYMENT) | ST(STG_INVENTORY))
-static const char index_joins_on_sql[] =
-    "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
-static const char index_joins_off_sql[] = "RESET enable_hashjoin; RESET enable_mergejoin";
+/* One statement each: the commit sends them in a libpq pipeline, which takes
+ * single statements only. */
+static const char *const index_joins_on_sqls[] = {"SET LOCAL enable_hashjoin = off",
+                                                  "SET LOCAL enable_mergejoin = off"};
+static const char *const index_joins_off_sqls[] = {"RESET enable_hashjoin",
+                                                   "RESET enable_mergejoin"};
 /* A full read compares every row of a dimension with every key the stream saw:
  * hash joins, whatever the (stale, mid-load) statistics of the dimension say;
  * a nested loop over the unindexed seen_* table is quadratic. */

@@ -389,6 +389,66 @@ static void test_failures_roll_back(void)
     loader_rollback(ld);
 }
 
+static fe_rc put_async_order(const char *id, const char *status_group)
+{
+    fe_err err = {0};
+    row_order o = {.order_id = id,
+                   .ordered_at = "2026-02-01T10:00:00Z",
+                   .status_group = status_group,
+                   .total = "7"};
+    return loader_put_order(ld, &o, &err);
+}
+
+static const char *async_cursor(void)
+{
+    return sqlval("SELECT cursor->>'at' FROM etl.sync_state WHERE stream = 'async'");
+}
+
+/* loader_commit_send: the commit runs while the next checkpoint fills; its outcome
+ * arrives with the next call that needs the server. */
+static void test_commit_in_flight(void)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    load_commit c1 = {.cursor = "{\"at\": \"1\"}"}, c2 = {.cursor = "{\"at\": \"2\"}"};
+    load_commit c3 = {.cursor = "{\"at\": \"3\"}"}, c9 = {.cursor = "{\"at\": \"9\"}"};
+
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "async", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(put_async_order("a1", "open"), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit_send(ld, &c1, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_staged_rows(ld), 0);
+    CU_ASSERT_EQUAL(put_async_order("a2", "open"), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit_send(ld, &c2, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_wait(ld, &err), FE_OK); /* a2 is committed, a3 not yet put */
+    CU_ASSERT_STRING_EQUAL(async_cursor(), "2");
+    CU_ASSERT_EQUAL(st.inserted, 2);
+    CU_ASSERT_EQUAL(put_async_order("a3", "open"), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, &c3, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 3);
+    CU_ASSERT_STRING_EQUAL(async_cursor(), "3");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.fact_order WHERE order_id ~ '^a[123]$'"),
+                           "3");
+
+    /* The merge of f1 fails on the server while f2 is put: the failure comes back
+     * with the next commit, and neither f1, f2 nor their cursors are written. */
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "async", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(put_async_order("f1", "shipped"), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit_send(ld, &c9, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(put_async_order("f2", "open"), FE_OK);
+    CU_ASSERT_EQUAL(loader_commit(ld, &c9, &st, &err), FE_EPG);
+    CU_ASSERT_EQUAL(strncmp(err.msg, "merge fact_order: ", 18), 0);
+    loader_rollback(ld);
+    CU_ASSERT_STRING_EQUAL(async_cursor(), "3");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.fact_order WHERE order_id ~ '^f'"), "0");
+    CU_ASSERT_EQUAL(st.inserted, 3);
+
+    /* The loader is usable again after the rollback. */
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "async", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(put_async_order("a4", "open"), FE_OK);
+    CU_ASSERT_EQUAL(loader_commit(ld, &c9, &st, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(async_cursor(), "9");
+}
+
 static void test_rejects_keep_invalid_utf8_readable(void)
 {
     fe_err err = {0};
@@ -467,6 +527,7 @@ int main(void)
     CU_add_test(s, "inferred member filled by its dimension", test_inferred_member_filled);
     CU_add_test(s, "category paths, full read over checkpoints", test_categories_and_full_read);
     CU_add_test(s, "failures roll back and name the step", test_failures_roll_back);
+    CU_add_test(s, "commit in flight (loader_commit_send)", test_commit_in_flight);
     CU_add_test(s, "rejects with invalid UTF-8", test_rejects_keep_invalid_utf8_readable);
     CU_add_test(s, "checkpoint over 4 MiB", test_large_checkpoint);
     CU_add_test(s, "cursor API and run log", test_cursor_api_and_runlog);
