@@ -20,6 +20,19 @@
 static const char CT_TEXT[] = "text/plain; charset=utf-8";
 static const char CT_JSONAPI[] = "application/vnd.api+json";
 
+typedef struct conn_ctx conn_ctx;
+
+/* Answers waiting out their slow_ms delay, earliest first; see "delayed answers". */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* a new earliest entry, or stop */
+    conn_ctx *head, *tail;
+    bool ready;    /* delay_init succeeded */
+    bool stopping; /* set by delay_stop: resume everything, take nothing more */
+    bool running;  /* the resumer thread was started */
+    pthread_t thread;
+} delay_queue;
+
 struct sb_server {
     sb_config cfg;
     void **states; /* one per entry of sb_modules */
@@ -30,14 +43,25 @@ struct sb_server {
     sb_stats *stats;
     pthread_mutex_t control_mu; /* serialises advance, reset and fault changes */
     long long steps;            /* advance steps applied since the start or reset */
+    delay_queue delays;
     struct MHD_Daemon *daemon;
 };
 
-/* Per-connection request state: the body as it is uploaded. */
-typedef struct {
+/* Per-request state (libmicrohttpd's con_cls is per request, freed by
+ * on_completed): the body as it is uploaded, then the request's fate, drawn when it
+ * has fully arrived and kept while the answer waits out slow_ms. */
+struct conn_ctx {
     sb_buf body;
     bool too_big;
-} conn_ctx;
+    bool drawn; /* fault, cut and snap are set */
+    sb_fault_kind fault;
+    bool cut;
+    sb_faults snap;
+    /* while queued in delay_queue: */
+    int64_t due_ns; /* CLOCK_MONOTONIC */
+    struct MHD_Connection *conn;
+    conn_ctx *prev, *next;
+};
 
 typedef struct {
     sb_arg args[MAX_ARGS];
@@ -322,14 +346,163 @@ static enum MHD_Result control(sb_server *s, struct MHD_Connection *c, const cha
     return send_text(c, 404, "unknown control endpoint\n");
 }
 
-/* ---- API requests --------------------------------------------------------------- */
+/* ---- delayed answers ------------------------------------------------------------ *
+ *
+ * slow_ms must look like a real API with that latency: every request answered
+ * slow_ms after it arrived, whatever else is in flight. Sleeping in the request
+ * handler does not give that: a pool thread serves many keep-alive connections
+ * from one event loop, so a sleep there holds every connection of that thread and
+ * concurrent answers come out one after the other. Instead the handler draws the
+ * request's fate, suspends the connection (MHD_suspend_connection: its pool
+ * thread goes on serving the others) and queues it here; one resumer thread
+ * resumes each connection when its time has come, and libmicrohttpd calls the
+ * handler again, which answers at once. This was preferred to a thread per
+ * connection because it also holds for slow_ms set at run time through
+ * /_sandbox/faults, needs no thread per client connection, and leaves requests
+ * without slow_ms on exactly the pool path they had.
+ *
+ * libmicrohttpd forbids stopping a daemon that has suspended connections, so
+ * delay_stop resumes everything queued and refuses new entries before the
+ * daemon stops; a refused request is resumed at once (answered without delay). */
 
-static void sleep_ms(int ms)
+static int64_t monotonic_ns(void)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+/* Returns false when pthread failed, with nothing to undo (q->ready stays false). */
+static bool delay_init(delay_queue *q)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return false;
+    bool ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+              pthread_cond_init(&q->wake, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+    if (!ok)
+        return false;
+    pthread_mutex_init(&q->mu, NULL);
+    q->head = q->tail = NULL;
+    q->stopping = q->running = false;
+    q->ready = true;
+    return true;
+}
+
+/* Unlinks the head; the caller holds q->mu and the queue is not empty. */
+static conn_ctx *delay_pop(delay_queue *q)
+{
+    conn_ctx *cc = q->head;
+    q->head = cc->next;
+    if (q->head != NULL)
+        q->head->prev = NULL;
+    else
+        q->tail = NULL;
+    cc->prev = cc->next = NULL;
+    return cc;
+}
+
+/* The resumer thread. A connection is resumed outside the lock: once resumed, its
+ * handler may answer and on_completed free the conn_ctx, so nothing of it is
+ * touched after MHD_resume_connection. */
+static void *delay_run(void *arg)
+{
+    delay_queue *q = arg;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        if (q->head == NULL) {
+            if (q->stopping)
+                break;
+            pthread_cond_wait(&q->wake, &q->mu);
+            continue;
+        }
+        int64_t due = q->head->due_ns;
+        if (!q->stopping && due > monotonic_ns()) {
+            struct timespec ts = {(time_t)(due / 1000000000), (long)(due % 1000000000)};
+            pthread_cond_timedwait(&q->wake, &q->mu, &ts);
+            continue;
+        }
+        struct MHD_Connection *c = delay_pop(q)->conn;
+        pthread_mutex_unlock(&q->mu);
+        MHD_resume_connection(c);
+        pthread_mutex_lock(&q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+static bool delay_start(delay_queue *q)
+{
+    q->running = pthread_create(&q->thread, NULL, delay_run, q) == 0;
+    return q->running;
+}
+
+/* Queues cc (due_ns and conn set, connection already suspended) in due order.
+ * Returns false when the queue is stopping: the caller resumes the connection. */
+static bool delay_push(delay_queue *q, conn_ctx *cc)
+{
+    pthread_mutex_lock(&q->mu);
+    bool ok = !q->stopping;
+    if (ok) {
+        /* Dues mostly arrive in order (one slow_ms for all): search from the tail. */
+        conn_ctx *after = q->tail;
+        while (after != NULL && after->due_ns > cc->due_ns)
+            after = after->prev;
+        cc->prev = after;
+        cc->next = after != NULL ? after->next : q->head;
+        if (cc->next != NULL)
+            cc->next->prev = cc;
+        else
+            q->tail = cc;
+        if (after != NULL)
+            after->next = cc;
+        else
+            q->head = cc;
+        if (q->head == cc)
+            pthread_cond_signal(&q->wake);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return ok;
+}
+
+/* Resumes every queued connection and joins the resumer thread; from then on
+ * delay_push refuses. Call before MHD_stop_daemon. */
+static void delay_stop(delay_queue *q)
+{
+    if (!q->ready)
+        return;
+    pthread_mutex_lock(&q->mu);
+    q->stopping = true;
+    pthread_cond_signal(&q->wake);
+    pthread_mutex_unlock(&q->mu);
+    if (q->running)
+        pthread_join(q->thread, NULL);
+    q->running = false;
+}
+
+/* Call after delay_stop (the queue is empty then). */
+static void delay_term(delay_queue *q)
+{
+    if (!q->ready)
+        return;
+    q->ready = false;
+    pthread_cond_destroy(&q->wake);
+    pthread_mutex_destroy(&q->mu);
+}
+
+/* Holds c's answer back for ms milliseconds from now without holding its thread;
+ * the handler is called again when the time has come (or at once on shutdown). */
+static void delay_answer(sb_server *s, struct MHD_Connection *c, conn_ctx *cc, int ms)
+{
+    cc->due_ns = monotonic_ns() + (int64_t)ms * 1000000;
+    cc->conn = c;
+    MHD_suspend_connection(c);
+    if (!delay_push(&s->delays, cc))
+        MHD_resume_connection(c);
+}
+
+/* ---- API requests --------------------------------------------------------------- */
 
 static void json_error(sb_buf *b, int status, const char *title, const char *detail)
 {
@@ -359,15 +532,23 @@ static const sb_module *find_module(const char *url, size_t *index)
     return NULL;
 }
 
+/* Answers an API request. The fate (faults, budget) is drawn when the request has
+ * arrived; with slow_ms the answer is then deferred (delay_answer) and made when
+ * libmicrohttpd calls the handler again, from the same draw. */
 static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const char *url,
                                    const char *method, conn_ctx *cc, const arg_list *a)
 {
-    sb_faults snap;
-    bool cut = false;
-    sb_fault_kind fault = sb_fault_draw(s->faults, &snap, &cut);
-    if (snap.slow_ms > 0)
-        sleep_ms(snap.slow_ms);
-
+    if (!cc->drawn) {
+        cc->fault = sb_fault_draw(s->faults, &cc->snap, &cc->cut);
+        cc->drawn = true;
+        if (cc->snap.slow_ms > 0) {
+            delay_answer(s, c, cc, cc->snap.slow_ms);
+            return MHD_YES;
+        }
+    }
+    const sb_faults *snap = &cc->snap;
+    sb_fault_kind fault = cc->fault;
+    bool cut = cc->cut;
     size_t m = 0;
     const sb_module *mod = find_module(url, &m);
     sb_response resp = {.status = 500, .content_type = CT_JSONAPI};
@@ -377,12 +558,12 @@ static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const
     int retry_after = -1;
     if (fault == SB_FAULT_429) {
         resp.status = 429;
-        retry_after = snap.retry_after;
+        retry_after = snap->retry_after;
         sb_buf_printf(&resp.body,
                       "{\"errors\":[{\"status\":\"429\",\"title\":\"Too Many Requests\","
                       "\"detail\":\"Rate limit exceeded, retry in %d seconds\","
                       "\"meta\":{\"retryAfter\":%d}}]}",
-                      snap.retry_after, snap.retry_after);
+                      snap->retry_after, snap->retry_after);
     } else if (fault == SB_FAULT_500) {
         json_error(&resp.body, 500, "Internal Server Error", "Sandbox fault: burst of 500s");
     } else if (cc->too_big) {
@@ -405,11 +586,11 @@ static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const
             .host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
             .body = sb_buf_cstr(&cc->body),
             .body_len = cc->body.len,
-            .faults = &snap};
+            .faults = snap};
         mod->handle(s->states[m], &req, &resp);
     }
     bool malformed = resp.status == 200 && resp.endpoint != NULL &&
-                     sb_faults_list_has(snap.malformed, resp.endpoint);
+                     sb_faults_list_has(snap->malformed, resp.endpoint);
     if (malformed)
         make_malformed(&resp.body);
     if (sb_buf_failed(&resp.body)) {
@@ -509,7 +690,7 @@ sb_server *sb_server_new(const sb_config *cfg, const sb_faults *faults, char *er
             s->endpoints[k++] = *e;
     s->faults = sb_fault_state_new();
     s->stats = sb_stats_new(s->endpoints, s->nendpoints);
-    if (s->faults == NULL || s->stats == NULL)
+    if (s->faults == NULL || s->stats == NULL || !delay_init(&s->delays))
         goto oom;
     sb_fault_state_set(s->faults, faults);
     for (size_t m = 0; m < s->nmodules; m++) {
@@ -536,10 +717,14 @@ bool sb_server_start(sb_server *s, const char *host, int port, int threads, int 
         snprintf(err, errlen, "--host must be an IPv4 address, got '%s'", host);
         return false;
     }
-    s->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, s,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+    if (!delay_start(&s->delays)) {
+        snprintf(err, errlen, "cannot start the slow_ms thread");
+        return false;
+    }
+    s->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
+                                 NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+                                 (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%d", host, port);
@@ -554,8 +739,10 @@ void sb_server_free(sb_server *s)
 {
     if (s == NULL)
         return;
+    delay_stop(&s->delays); /* no suspended connection may outlive the daemon */
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
+    delay_term(&s->delays);
     if (s->states != NULL)
         for (size_t m = 0; m < s->nmodules; m++)
             sb_modules[m]->destroy(s->states[m]);
