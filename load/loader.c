@@ -97,6 +97,15 @@ loader *loader_open(const char *dsn, fe_err *err)
         fe_err_wrap(err, "creating the staging tables");
         goto fail;
     }
+    /* A checkpoint's statements each touch a few thousand rows through index
+     * probes, but forced nested loops give them plan costs above jit_above_cost:
+     * the server then spends up to hundreds of milliseconds compiling a statement
+     * that runs in twenty ("complete fact_order_line" at scale 10: 0.84 s with JIT,
+     * 0.29 s without). */
+    if (pg_exec(l->conn, "SET jit = off", err) != FE_OK) {
+        fe_err_wrap(err, "session settings");
+        goto fail;
+    }
     return l;
 fail:
     loader_free(l);
@@ -817,9 +826,10 @@ static fe_rc send_refresh_statistics(loader *l, fe_err *err)
         int64_t since = l->since_analyze[t];
         if (!stage_targets[t] || since < ANALYZE_MIN_ROWS || since < l->before_analyze[t])
             continue;
-        char sql[96], step[112];
+        char sql[128], step[56];
         snprintf(sql, sizeof sql, "ANALYZE %s", stage_targets[t]);
-        snprintf(step, sizeof step, "analyze %s", stage_targets[t]);
+        snprintf(step, sizeof step, "analyze %.*s", (int)strcspn(stage_targets[t], " "),
+                 stage_targets[t]);
         FE_TRY(send_plain(l, step, sql, err));
         l->before_analyze[t] += since;
         l->since_analyze[t] = 0;

@@ -80,17 +80,22 @@ static const char stage_ddl_sql[] =
 
 /* The warehouse table each staging table is merged into (NULL: none), whose
  * planner statistics the loader refreshes as the table grows (see
- * refresh_statistics in loader.c). */
+ * send_refresh_statistics in loader.c), with the columns the merges look rows up
+ * by: what matters to their plans is the table's size (reltuples, relpages, which
+ * any ANALYZE updates) and these columns. Analyzing them alone costs a fifth of a
+ * whole-table ANALYZE (fact_order_line at 114,000 rows: 40 ms instead of 190 ms). */
 static const char *const stage_targets[STG__COUNT] = {
-    [STG_STORE] = "dw.dim_store",
-    [STG_CUSTOMER] = "dw.dim_customer",
-    [STG_CATEGORY] = "dw.dim_category",
-    [STG_PRODUCT] = "dw.dim_product",
-    [STG_COMPONENT] = "dw.bridge_product_component",
-    [STG_ORDER] = "dw.fact_order",
-    [STG_ORDER_LINE] = "dw.fact_order_line",
-    [STG_PAYMENT] = "dw.fact_payment",
-    [STG_INVENTORY] = "dw.fact_inventory_snapshot",
+    [STG_STORE] = "dw.dim_store (source_key, kind, store_id)",
+    [STG_CUSTOMER] = "dw.dim_customer (source_key, customer_id)",
+    [STG_CATEGORY] = "dw.dim_category (source_key, category_id)",
+    [STG_PRODUCT] = "dw.dim_product (source_key, product_id)",
+    [STG_COMPONENT] =
+        "dw.bridge_product_component (parent_product_key, component_product_key, slot)",
+    [STG_ORDER] = "dw.fact_order (source_key, order_id)",
+    [STG_ORDER_LINE] = "dw.fact_order_line (source_key, order_id, line_id)",
+    [STG_PAYMENT] = "dw.fact_payment (source_key, order_id, payment_id)",
+    [STG_INVENTORY] = "dw.fact_inventory_snapshot (source_key, product_key, store_key,"
+                      " snapshot_date_key)",
 };
 
 static const char seen_truncate_sql[] =
