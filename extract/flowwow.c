@@ -479,10 +479,10 @@ static fe_rc orders_checkpoint(stream_ctx *ctx, int64_t done, int64_t *stored, b
         commit.cursor = cursor;
         *stored = done;
     }
-    FE_TRY(loader_commit(ctx->ld, &commit, ctx->stats, err));
+    /* Mid-stream the merge runs on the server while the next pages are fetched. */
     if (again)
-        FE_TRY(loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err));
-    return FE_OK;
+        return loader_commit_send(ctx->ld, &commit, ctx->stats, err);
+    return loader_commit(ctx->ld, &commit, ctx->stats, err);
 }
 
 /* Reads one day for every shop. */

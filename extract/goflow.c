@@ -146,10 +146,10 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
                  time_format_iso(run->max_at, at));
         commit.cursor = cursor;
     }
-    FE_TRY(loader_commit(ctx->ld, &commit, ctx->stats, err));
+    /* Mid-stream the merge runs on the server while the next pages are fetched. */
     if (again)
-        FE_TRY(loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err));
-    return FE_OK;
+        return loader_commit_send(ctx->ld, &commit, ctx->stats, err);
+    return loader_commit(ctx->ld, &commit, ctx->stats, err);
 }
 
 /* Pages of the cursor pass arrive sorted by status_updated_at ascending, so every
