@@ -35,7 +35,7 @@ const conf_key config_key_table[] = {
      CR_NONE},
     {"source", NULL, "max_parallel", CK_INT, "4",
      "Concurrent requests to this source (e.g. order detail calls), within the rate limit.", false,
-     NULL, 1, 64, CR_NONE},
+     NULL, 1, 256, CR_NONE},
     {"source", NULL, "max_rejects", CK_INT, "100",
      "A stream that rejects more records than this fails and its open checkpoint rolls back.",
      false, NULL, 0, NO_LIMIT, CR_NONE},

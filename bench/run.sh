@@ -27,7 +27,7 @@
 # Environment: SCALE (10), SCALE_SMALL (1), MAX_PARALLEL (8), BUDGET (200),
 # PACE_RATE (BUDGET), PACE_WINDOW (1s), PACE_SCALE (0.2), PACE_SOURCE (posiflora),
 # ADVANCE_STEPS (1), PEER (1; 0 skips both peer runs), LATENCY_MS (50; 0 skips the
-# peer with latency), PEER_LATENCY_SCALE (0.1), LATENCY_PARALLEL (16),
+# peer with latency), PEER_LATENCY_SCALE (0.1), LATENCY_PARALLEL (128),
 # SOURCES (posiflora; any system of the sandbox: its config section comes from
 # tests/integration/lib_<system>.sh; the floors and the peer read Posiflora only, so
 # their ratios hold for SOURCES=posiflora only), BUILD_DIR (build-bench),
@@ -50,7 +50,7 @@ ADVANCE_STEPS=${ADVANCE_STEPS:-1}
 PEER=${PEER:-1}
 LATENCY_MS=${LATENCY_MS:-50}
 PEER_LATENCY_SCALE=${PEER_LATENCY_SCALE:-0.1}
-LATENCY_PARALLEL=${LATENCY_PARALLEL:-16}
+LATENCY_PARALLEL=${LATENCY_PARALLEL:-128}
 SOURCES=${SOURCES:-posiflora}
 JOBS=${JOBS:-2}
 FLOWETL=$BUILD/flowetl
@@ -360,9 +360,9 @@ peer() {
     run_peer
 }
 
-# The peer against an API with a realistic round trip: every answer LATENCY_MS late
-# (slow_ms sleeps in a sandbox pool thread, so the pool has a thread per flowetl
-# transfer and a few more). flowetl first (full load, max_parallel LATENCY_PARALLEL),
+# The peer against an API with a realistic round trip: every answer LATENCY_MS after
+# its request arrived, however many are in flight (the sandbox suspends the
+# connection meanwhile). flowetl first (full load, max_parallel LATENCY_PARALLEL),
 # then the peer, on the same sandbox.
 peer_latency() {
     L_WALL='' L_PEER_WALL=''
@@ -371,7 +371,7 @@ peer_latency() {
     local MAX_PARALLEL=$LATENCY_PARALLEL SOURCES=posiflora P_WALL P_ROWS P_RECORDS
     say "peer with latency: ${LATENCY_MS} ms per answer, scale $PEER_LATENCY_SCALE," \
         "flowetl max_parallel $MAX_PARALLEL"
-    start_sandbox "$PEER_LATENCY_SCALE" "slow_ms=$LATENCY_MS" $((LATENCY_PARALLEL + 4))
+    start_sandbox "$PEER_LATENCY_SCALE" "slow_ms=$LATENCY_MS"
     fresh_db dwlat
     write_config "$WORK/latency.conf" dwlat 10000 100
     "$FLOWETL" -c "$WORK/latency.conf" init >"$WORK/latency.init" 2>&1 || die "flowetl init (latency)"
@@ -474,6 +474,7 @@ report() {
         if (pw != "") {
             row("peer (peer.py)", sprintf("%.2f s wall", pw), sprintf("%d records read, %d rows into simple tables", prec, prows))
             row("  e2e speed-up over peer", sprintf("%.1f x", pw / ew), "loopback: peer s / e2e s; target >= 20 x")
+            row("  loader floor over peer", sprintf("%.1f x", pw / fw), "peer s / loader floor s: the bound for any loader of these rows on loopback")
         }
         if (lw != "" && lpw != "") {
             row("peer, " lms " ms per answer", sprintf("%.2f s wall", lpw),
