@@ -316,12 +316,24 @@ static fe_rc run_customers(stream_ctx *ctx, fe_err *err)
     return run_dim(ctx, &spec, err);
 }
 
-/* ---- orders: list page -> concurrent details -> checkpoint ------------------- */
+/* ---- orders: list page -> concurrent details -> checkpoint -------------------
+ *
+ * With keyset paging the details of page n run in one batch with the list request
+ * of page n+1 (posiflora_next_page): a page costs one round trip. Two pages of
+ * refs are alive then, kept apart: `work` (page n, being detailed; its cursor
+ * values may reach a checkpoint once its details are staged) and `listing` (page
+ * n+1, filled by the list transfer; a cut and restarted list page clears only it). */
 
 typedef struct {
     char *id;
     int64_t at; /* cursor field value; INT64_MIN when absent or not a date-time */
 } order_ref;
+
+/* The orders of one list page, in list order. */
+typedef struct {
+    order_ref *v;
+    size_t n, cap;
+} order_refs;
 
 typedef struct orders_run orders_run;
 
@@ -341,10 +353,12 @@ struct orders_run {
     row_sink rows;
     posiflora_map_opts mopts;
     char field_path[32]; /* "attributes.updatedAt" */
-    order_ref *refs;     /* the current list page */
-    size_t nrefs, cap_refs;
-    detail_slot **slots; /* pointers: a slot is its parser's callback context */
-    http_request *reqs;
+    order_refs pages[2];
+    order_refs *work;          /* the page whose details are fetched (pages[0] or [1]) */
+    order_refs *listing;       /* the page the list transfer fills (the other one) */
+    posiflora_next_page *next; /* during orders_page: the next list page, or NULL */
+    detail_slot **slots;       /* pointers: a slot is its parser's callback context */
+    http_request *reqs;        /* nslots + 1: the next list page rides along */
     http_result *res;
     size_t *pending;
     size_t nslots;
@@ -353,16 +367,18 @@ struct orders_run {
     bool warned_status, warned_cap;
 };
 
-static void refs_clear(orders_run *run)
+static void refs_clear(order_refs *refs)
 {
-    for (size_t i = 0; i < run->nrefs; i++)
-        free(run->refs[i].id);
-    run->nrefs = 0;
+    for (size_t i = 0; i < refs->n; i++)
+        free(refs->v[i].id);
+    refs->n = 0;
 }
 
+/* Only the page being listed starts again; the page being detailed stays. */
 static void on_orders_page_reset(void *user)
 {
-    refs_clear(user);
+    orders_run *run = user;
+    refs_clear(run->listing);
 }
 
 /* A list record: keep its id and cursor value; the detail call does the rest. */
@@ -378,19 +394,20 @@ static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err 
         fe_err_set(err, FE_EINVAL, "order list record without a usable id");
         return reject_record(run->ctx, rec, err);
     }
-    if (run->nrefs == run->cap_refs) {
-        size_t cap = run->cap_refs ? run->cap_refs * 2 : 128;
-        order_ref *p = realloc(run->refs, cap * sizeof *p);
+    order_refs *page = run->listing;
+    if (page->n == page->cap) {
+        size_t cap = page->cap ? page->cap * 2 : 128;
+        order_ref *p = realloc(page->v, cap * sizeof *p);
         if (!p)
             return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
-        run->refs = p;
-        run->cap_refs = cap;
+        page->v = p;
+        page->cap = cap;
     }
     if (!(ref.id = strdup(id)))
         return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
     if (at && !time_parse_iso(at, strlen(at), &ref.at))
         ref.at = INT64_MIN;
-    run->refs[run->nrefs++] = ref;
+    page->v[page->n++] = ref;
     return FE_OK;
 }
 
@@ -440,21 +457,22 @@ static detail_slot *slot_new(orders_run *run)
     return s;
 }
 
-/* Room for n concurrent details. */
+/* Room for n concurrent details and the next list page beside them. */
 static fe_rc slots_reserve(orders_run *run, size_t n, fe_err *err)
 {
-    if (n <= run->nslots)
+    size_t m = n > 0 ? n : 1; /* realloc to 0 bytes may answer NULL */
+    if (run->reqs && n <= run->nslots)
         return FE_OK;
-    detail_slot **slots = realloc(run->slots, n * sizeof *slots);
+    detail_slot **slots = realloc(run->slots, m * sizeof *slots);
     if (slots)
         run->slots = slots;
-    http_request *reqs = slots ? realloc(run->reqs, n * sizeof *reqs) : NULL;
+    http_request *reqs = slots ? realloc(run->reqs, (m + 1) * sizeof *reqs) : NULL;
     if (reqs)
         run->reqs = reqs;
-    http_result *res = reqs ? realloc(run->res, n * sizeof *res) : NULL;
+    http_result *res = reqs ? realloc(run->res, (m + 1) * sizeof *res) : NULL;
     if (res)
         run->res = res;
-    size_t *pending = res ? realloc(run->pending, n * sizeof *pending) : NULL;
+    size_t *pending = res ? realloc(run->pending, m * sizeof *pending) : NULL;
     if (pending)
         run->pending = pending;
     if (!pending)
@@ -467,8 +485,10 @@ static fe_rc slots_reserve(orders_run *run, size_t n, fe_err *err)
 
 static void orders_run_term(orders_run *run)
 {
-    refs_clear(run);
-    free(run->refs);
+    for (int p = 0; p < 2; p++) {
+        refs_clear(&run->pages[p]);
+        free(run->pages[p].v);
+    }
     for (size_t i = 0; i < run->nslots; i++)
         slot_free(run->slots[i]);
     free(run->slots);
@@ -482,7 +502,7 @@ static fe_rc detail_request(orders_run *run, size_t i, http_request *req, fe_err
     detail_slot *s = run->slots[i];
     buf_reset(&s->url);
     if (!buf_puts(&s->url, run->o->base) || !buf_puts(&s->url, "/v1/orders/") ||
-        !buf_put_urlenc(&s->url, run->refs[i].id) || !buf_putc(&s->url, '?') ||
+        !buf_put_urlenc(&s->url, run->work->v[i].id) || !buf_putc(&s->url, '?') ||
         !buf_put_query(&s->url, "include", DETAIL_INCLUDE))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
     detail_sink_reset(s);
@@ -505,8 +525,8 @@ static fe_rc flush_detail(orders_run *run, size_t i, fe_err *err)
     posiflora_order_info info;
     fe_rc rc = posiflora_order_acc_flush(run->slots[i]->acc, &run->mopts, &run->rows, &info, err);
     if (rc == FE_EINVAL)
-        return reject_order(ctx, info.reject_id ? info.reject_id : run->refs[i].id, info.reject_raw,
-                            err);
+        return reject_order(ctx, info.reject_id ? info.reject_id : run->work->v[i].id,
+                            info.reject_raw, err);
     if (rc != FE_OK)
         return rc;
     if (info.unknown_status && !run->warned_status) {
@@ -525,7 +545,7 @@ static fe_rc flush_detail(orders_run *run, size_t i, fe_err *err)
 static fe_rc detail_result(orders_run *run, size_t i, const http_result *res, bool *retry,
                            fe_err *err)
 {
-    const char *id = run->refs[i].id;
+    const char *id = run->work->v[i].id;
     *retry = res->status == 401;
     if (*retry)
         return FE_OK;
@@ -546,51 +566,62 @@ static fe_rc detail_result(orders_run *run, size_t i, const http_result *res, bo
     return flush_detail(run, i, err);
 }
 
-/* One round of detail transfers for the pending indices; keeps in pending (and
- * *npending) those that answered 401. */
-static fe_rc detail_round(orders_run *run, size_t *npending, fe_err *err)
+/* One round of transfers: the details of the pending indices, and first (so that
+ * it starts at once) the next list page when *list_pending. Keeps in pending (and
+ * *npending) the details that answered 401; *list_pending stays true when the
+ * list page is to run again after a renewal. */
+static fe_rc detail_round(orders_run *run, size_t *npending, bool *list_pending, fe_err *err)
 {
-    size_t n = *npending, nretry = 0;
+    size_t n = *npending, nretry = 0, off = *list_pending ? 1 : 0;
+    http_request *reqs = run->reqs + off;
+    http_result *res = run->res + off;
     fe_rc rc = FE_OK;
-    for (size_t k = 0; k < n; k++) {
-        memset(&run->res[k], 0, sizeof run->res[k]);
-        FE_TRY(detail_request(run, run->pending[k], &run->reqs[k], err));
+    for (size_t k = 0; k < n; k++)
+        FE_TRY(detail_request(run, run->pending[k], &reqs[k], err));
+    if (off)
+        posiflora_next_page_request(run->next, &run->reqs[0]);
+    rc = http_run_many(run->ctx->http, run->reqs, run->res, n + off, run->ctx->stats, err);
+    if (off) {
+        *list_pending = posiflora_next_page_result(run->next, &run->res[0]);
+        http_result_term(&run->res[0]);
     }
-    rc = http_run_many(run->ctx->http, run->reqs, run->res, n, run->ctx->stats, err);
     for (size_t k = 0; k < n; k++) {
         bool retry = false;
         if (rc == FE_OK)
-            rc = detail_result(run, run->pending[k], &run->res[k], &retry, err);
+            rc = detail_result(run, run->pending[k], &res[k], &retry, err);
         if (retry)
             run->pending[nretry++] = run->pending[k]; /* nretry <= k: nothing unread is lost */
-        http_result_term(&run->res[k]);
+        http_result_term(&res[k]);
     }
     *npending = nretry;
     return rc;
 }
 
-/* The details of every order of the current list page, concurrently (the http
- * client runs max_parallel at once within the source's rate limit). Details that
- * answer 401 run again after a session renewal, round after round while each
- * round gets some through: a token that expires in the middle of a long batch
- * (short lifetimes) costs a renewal, not the stream. A renewal after which every
- * pending detail still answers 401 fails the stream. */
+/* The details of every order of the work page, concurrently (the http client
+ * runs max_parallel at once within the source's rate limit), with the next list
+ * page (run->next, when there is one) in the same batch. Transfers that answer 401
+ * run again after a session renewal, round after round while each round gets some
+ * details through: a token that expires in the middle of a long batch (short
+ * lifetimes) costs a renewal, not the stream. A renewal after which every pending
+ * detail still answers 401 fails the stream; the list page's own failures
+ * (posiflora_next_page_result) are reported by the pager after this page's work. */
 static fe_rc fetch_details(orders_run *run, fe_err *err)
 {
-    size_t npending = run->nrefs;
+    size_t npending = run->work->n;
+    bool list_pending = run->next != NULL;
     stream_ctx *ctx = run->ctx;
     FE_TRY(slots_reserve(run, npending, err));
     for (size_t i = 0; i < npending; i++)
         run->pending[i] = i;
-    for (int round = 0; npending > 0; round++) {
+    for (int round = 0; npending > 0 || list_pending; round++) {
         size_t before = npending;
         FE_TRY(round == 0 ? posiflora_session_ensure(run->sess, ctx->http, ctx->stats, err)
                           : posiflora_session_renew(run->sess, ctx->http, ctx->stats, err));
-        FE_TRY(detail_round(run, &npending, err));
-        if (round > 0 && npending == before)
+        FE_TRY(detail_round(run, &npending, &list_pending, err));
+        if (round > 0 && before > 0 && npending == before)
             return fe_err_set(err, FE_EAUTH,
                               "GET /v1/orders/%s: HTTP 401 again after a session renewal",
-                              run->refs[run->pending[0]].id);
+                              run->work->v[run->pending[0]].id);
     }
     return FE_OK;
 }
@@ -635,20 +666,41 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
     return loader_commit(ctx->ld, &commit, ctx->stats, err);
 }
 
-/* After a list page: the details of its new orders, then (keyset paging over the
- * list sorted by the cursor field, so every value below the page's highest has
- * been read) a checkpoint once enough rows are staged. */
-static fe_rc on_orders_page(void *user, fe_err *err)
+/* After a list page: the details of its new orders (with the next list page in
+ * the same batch when next is not NULL), then (keyset paging over the list sorted
+ * by the cursor field, so every value below the page's highest has been read) a
+ * checkpoint once enough rows are staged. The page just listed becomes the work
+ * page; the cursor only learns the values of orders whose details are staged. */
+static fe_rc orders_page(orders_run *run, posiflora_next_page *next, fe_err *err)
 {
-    orders_run *run = user;
-    FE_TRY(fetch_details(run, err));
-    for (size_t i = 0; i < run->nrefs; i++)
-        if (run->refs[i].at > run->max_at)
-            run->max_at = run->refs[i].at;
+    order_refs *listed = run->listing;
+    run->listing = run->work;
+    run->work = listed;
+    refs_clear(run->listing);
+    run->next = next;
+    fe_rc rc = fetch_details(run, err);
+    run->next = NULL;
+    if (rc != FE_OK)
+        return rc;
+    for (size_t i = 0; i < run->work->n; i++)
+        if (run->work->v[i].at > run->max_at)
+            run->max_at = run->work->v[i].at;
     if (run->ks && run->o->checkpoint_records > 0 &&
         loader_staged_rows(run->ctx->ld) >= run->o->checkpoint_records)
         FE_TRY(orders_checkpoint(run, true, err));
     return FE_OK;
+}
+
+/* posiflora_keyset_page_fn */
+static fe_rc on_orders_keyset_page(void *user, posiflora_next_page *next, fe_err *err)
+{
+    return orders_page(user, next, err);
+}
+
+/* posiflora_page_done_fn (page numbers: the next page is asked for afterwards) */
+static fe_rc on_orders_page(void *user, fe_err *err)
+{
+    return orders_page(user, NULL, err);
 }
 
 /* filter[<field>][from]: the stored cursor minus the look-back, else start_date,
@@ -710,6 +762,8 @@ static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
     char lower[TIME_TEXT_MAX], filter[48];
     fe_rc rc;
 
+    run.work = &run.pages[0];
+    run.listing = &run.pages[1];
     FE_TRY(stream_session(ctx, &sess, err));
     FE_TRY(opts_load(ctx->conf, &o, err));
     run.o = &o;
@@ -731,7 +785,7 @@ static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
         log_info(ctx->logctx, "reading orders with %s >= %s", o.cursor_field, lower);
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK)
         goto done;
-    rc = run.ks ? posiflora_pages_read_keyset(pg, &q, run.ks, on_orders_page, err)
+    rc = run.ks ? posiflora_pages_read_keyset(pg, &q, run.ks, on_orders_keyset_page, err)
                 : posiflora_pages_read(pg, &q, on_orders_page, err);
     if (rc == FE_OK)
         rc = orders_checkpoint(&run, false, err);

@@ -184,38 +184,64 @@ const char *posiflora_pager_first_revision(const posiflora_pager *pg)
     return pg->first_revision;
 }
 
+/* The GET of one list page into pg, with the session's bearer header (headers[2]
+ * is the caller's, valid as long as *req). The page starts again: what an earlier
+ * attempt gave is forgotten. */
+static void page_request(posiflora_pager *pg, const char *url, const char *headers[2],
+                         http_request *req)
+{
+    headers[0] = POSIFLORA_ACCEPT_HEADER;
+    headers[1] = posiflora_session_auth_header(pg->sess);
+    *req = (http_request){
+        .method = "GET",
+        .url = url,
+        .headers = headers,
+        .nheaders = 2,
+        .sink = {.on_data = page_sink_data, .on_reset = page_sink_reset, .ctx = pg},
+    };
+    page_start(pg);
+}
+
+/* Judges a finished list transfer. *retry for a 401 when the session was not
+ * renewed for this request yet (renew, then run it again). Otherwise FE_OK when
+ * the page is whole, or the failure with err filled. */
+static fe_rc page_result(posiflora_pager *pg, const http_result *res, bool renewed,
+                         const char *what, bool *retry, fe_err *err)
+{
+    *retry = res->status == 401 && !renewed;
+    if (*retry)
+        return FE_OK;
+    if (res->status == 401)
+        return fe_err_set(err, FE_EAUTH, "GET %s: HTTP 401 again after a session renewal", what);
+    if (res->rc != FE_OK) {
+        *err = res->err;
+        return res->rc;
+    }
+    if (json_stream_finish(pg->js, err) != FE_OK) {
+        fe_err_wrap(err, "GET %s", what);
+        return FE_EJSON;
+    }
+    return FE_OK;
+}
+
 fe_rc posiflora_pager_fetch(posiflora_pager *pg, const char *url, const char *what, fe_err *err)
 {
     for (int attempt = 0;; attempt++) {
         http_result res = {0};
+        http_request req;
+        const char *headers[2];
+        bool retry = false;
         fe_rc rc = attempt == 0 ? posiflora_session_ensure(pg->sess, pg->http, pg->stats, err)
                                 : posiflora_session_renew(pg->sess, pg->http, pg->stats, err);
         if (rc != FE_OK)
             return rc;
-        const char *headers[] = {POSIFLORA_ACCEPT_HEADER, posiflora_session_auth_header(pg->sess)};
-        http_request req = {
-            .method = "GET",
-            .url = url,
-            .headers = headers,
-            .nheaders = 2,
-            .sink = {.on_data = page_sink_data, .on_reset = page_sink_reset, .ctx = pg},
-        };
-        page_start(pg);
+        page_request(pg, url, headers, &req);
         rc = http_run(pg->http, &req, &res, pg->stats, err);
-        if (rc == FE_OK && res.status == 401 && attempt == 0) {
-            http_result_term(&res);
-            continue;
-        } else if (rc == FE_OK && res.rc != FE_OK) {
-            *err = res.err;
-            rc = res.status == 401 ? FE_EAUTH : res.rc;
-            if (res.status == 401)
-                fe_err_set(err, FE_EAUTH, "GET %s: HTTP 401 again after a session renewal", what);
-        } else if (rc == FE_OK && json_stream_finish(pg->js, err) != FE_OK) {
-            fe_err_wrap(err, "GET %s", what);
-            rc = FE_EJSON;
-        }
+        if (rc == FE_OK)
+            rc = page_result(pg, &res, attempt > 0, what, &retry, err);
         http_result_term(&res);
-        return rc;
+        if (rc != FE_OK || !retry)
+            return rc;
     }
 }
 
@@ -235,6 +261,15 @@ fe_rc posiflora_pager_count(posiflora_pager *pg, const char *base, const char *p
     return rc;
 }
 
+/* A whole list page counts into the stream's stats. */
+static void count_page(posiflora_pager *pg)
+{
+    if (pg->stats) {
+        pg->stats->pages++;
+        pg->stats->records += pg->page_rows;
+    }
+}
+
 /* Builds the URL of one page and GETs it; counts it once it is whole. */
 static fe_rc fetch_list_page(posiflora_pager *pg, const posiflora_list_query *q, long page,
                              buf *url, fe_err *err)
@@ -243,10 +278,8 @@ static fe_rc fetch_list_page(posiflora_pager *pg, const posiflora_list_query *q,
     if (!list_url(url, q, page))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
     fe_rc rc = posiflora_pager_fetch(pg, buf_cstr(url), q->path, err);
-    if (rc == FE_OK && pg->stats) {
-        pg->stats->pages++;
-        pg->stats->records += pg->page_rows;
-    }
+    if (rc == FE_OK)
+        count_page(pg);
     return rc;
 }
 
@@ -304,29 +337,73 @@ fe_rc posiflora_pages_read(posiflora_pager *pg, const posiflora_list_query *q,
     return rc;
 }
 
+/* ---- the next page of a keyset read, run by the page callback ------------------ */
+
+struct posiflora_next_page {
+    posiflora_pager *pg;
+    const char *url, *what; /* the loop's: valid during the page callback */
+    const char *headers[2];
+    bool renewed; /* it answered 401 once: the caller renewed the session since */
+    bool done;    /* judged: rc and err hold the outcome */
+    fe_rc rc;
+    fe_err err;
+};
+
+void posiflora_next_page_request(posiflora_next_page *np, http_request *req)
+{
+    page_request(np->pg, np->url, np->headers, req);
+}
+
+bool posiflora_next_page_result(posiflora_next_page *np, const http_result *res)
+{
+    bool retry = false;
+    np->rc = page_result(np->pg, res, np->renewed, np->what, &retry, &np->err);
+    if (retry) {
+        np->renewed = true;
+        return true;
+    }
+    np->done = true;
+    if (np->rc == FE_OK)
+        count_page(np->pg);
+    return false;
+}
+
+/* The request of the next page (url holds its URL) is ready to hand over. */
+static void next_page_init(posiflora_next_page *np, posiflora_pager *pg, buf *url, const char *what)
+{
+    *np = (posiflora_next_page){.pg = pg, .url = buf_cstr(url), .what = what};
+}
+
+/* After the page callback: the next page is read, by the callback or now. */
+static fe_rc next_page_finish(posiflora_next_page *np, fe_err *err)
+{
+    if (np->done) {
+        if (np->rc != FE_OK)
+            *err = np->err;
+        return np->rc;
+    }
+    fe_rc rc = posiflora_pager_fetch(np->pg, np->url, np->what, err);
+    if (rc == FE_OK)
+        count_page(np->pg);
+    return rc;
+}
+
 fe_rc posiflora_pages_read_keyset(posiflora_pager *pg, const posiflora_list_query *q,
-                                  posiflora_keyset *ks, posiflora_page_done_fn done, fe_err *err)
+                                  posiflora_keyset *ks, posiflora_keyset_page_fn done, fe_err *err)
 {
     posiflora_list_query cur = *q;
     posiflora_keyset_next at = {.from = INT64_MIN, .page = 1}, next;
+    posiflora_next_page np;
     char from_text[TIME_TEXT_MAX];
     uint64_t prev_hash = 0;
     buf url;
-    fe_rc rc = FE_OK;
+    fe_rc rc;
 
     buf_init(&url, 0);
     pg->first_revision[0] = '\0';
     pg->ks = ks;
-    for (long requests = 1;; requests++) {
-        if (requests > PAGES_MAX) {
-            rc = fe_err_set(err, FE_EJSON, "GET %s: still reading after %ld requests; stopping",
-                            q->path, PAGES_MAX);
-            break;
-        }
-        if (at.from != INT64_MIN)
-            cur.filter_value = time_format_iso(at.from, from_text);
-        if ((rc = fetch_list_page(pg, &cur, at.page, &url, err)) != FE_OK)
-            break;
+    rc = fetch_list_page(pg, &cur, at.page, &url, err);
+    for (long requests = 1; rc == FE_OK; requests++) {
         if ((rc = posiflora_keyset_page_end(ks, q->page_size, &next, err)) != FE_OK) {
             fe_err_wrap(err, "GET %s", buf_cstr(&url));
             break;
@@ -340,10 +417,29 @@ fe_rc posiflora_pages_read_keyset(posiflora_pager *pg, const posiflora_list_quer
             break;
         }
         prev_hash = pg->ids_hash;
-        if (done && (rc = done(pg->user, err)) != FE_OK)
+        /* The next request is known before the page is worked on: the callback
+         * may run it beside its own. */
+        bool more = !next.stop && requests < PAGES_MAX;
+        if (more) {
+            if (next.from != INT64_MIN)
+                cur.filter_value = time_format_iso(next.from, from_text);
+            buf_reset(&url);
+            if (!list_url(&url, &cur, next.page)) {
+                rc = fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+                break;
+            }
+            next_page_init(&np, pg, &url, q->path);
+        }
+        if (done && (rc = done(pg->user, more ? &np : NULL, err)) != FE_OK)
             break;
         if (next.stop)
             break;
+        if (!more) {
+            rc = fe_err_set(err, FE_EJSON, "GET %s: still reading after %ld requests; stopping",
+                            q->path, PAGES_MAX);
+            break;
+        }
+        rc = next_page_finish(&np, err);
         at = next;
     }
     pg->ks = NULL;

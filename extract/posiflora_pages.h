@@ -24,7 +24,9 @@
  *
  * Requests carry the session's bearer header; a 401 renews the session and runs
  * the request again once. Pages count into the stream's stats (pages, records)
- * once they are whole: a page cut off and read again counts once. */
+ * once they are whole: a page cut off and read again counts once. A keyset read
+ * hands each next request to its page callback, to run beside the callback's own
+ * (posiflora_next_page below). */
 #ifndef FE_POSIFLORA_PAGES_H
 #define FE_POSIFLORA_PAGES_H
 
@@ -170,17 +172,50 @@ int64_t posiflora_keyset_cap(const posiflora_keyset *ks);
  * the keyset). */
 int64_t posiflora_keyset_skipped(const posiflora_keyset *ks);
 
+/* ---- the next page in flight ----------------------------------------------------
+ *
+ * A keyset read knows its next request as soon as a page is parsed, before the
+ * caller works on that page. The page callback gets that request as a
+ * posiflora_next_page and may run it in the same http_run_many batch as its own
+ * requests (the details of the page's orders), so that a page costs one round trip
+ * instead of two. The next page's records then reach the pager's record and reset
+ * callbacks while the callback is still working on the page before: the caller
+ * keeps the two pages apart (a reset concerns the page being read only). */
+
+typedef struct posiflora_next_page posiflora_next_page;
+
+/* The page read last is whole (its records were handed over); next is the request
+ * of the page after it, or NULL when there is none (the list ends here). The
+ * callback may run next (posiflora_next_page_request, then _result) beside its own
+ * requests; when it returns FE_OK without having run it to its end, the pager runs
+ * it alone. Its failure is reported by the pager after the callback returns, so the
+ * callback finishes its own work first; a callback failure wins. */
+typedef fe_rc (*posiflora_keyset_page_fn)(void *user, posiflora_next_page *next, fe_err *err);
+
+/* Fills *req: the GET of the next page with the session's current bearer header
+ * (call it after posiflora_session_ensure or _renew, for every attempt), its body
+ * streaming into the pager. The page starts again (the reset callback runs). *req
+ * and its strings stay valid until the next call or the end of the page callback. */
+void posiflora_next_page_request(posiflora_next_page *np, http_request *req);
+
+/* The transfer of the last posiflora_next_page_request finished with res (the
+ * caller still terms res). True when it answered 401 for the first time: renew the
+ * session and run the request again. False: the page is judged (read whole and
+ * counted in the stats, or failed: a second 401 is FE_EAUTH) and must not run
+ * again. */
+bool posiflora_next_page_result(posiflora_next_page *np, const http_result *res);
+
 /* Reads a list sorted ascending by the keyset's field with keyset paging (see the
  * top of this file). q->sort must name that field; q->filter_name must be
  * "filter[FIELD][from]" and q->filter_value the first lower bound (NULL or "" for
  * none); the value is replaced on later requests. The pager's record callback gets
  * only the data records that are new (included[] records always); done (may be
- * NULL) runs after each non-empty page. The loop ends at an empty or short page
- * (the end of the list as of that request), so a list whose last page is full
- * costs one more request. Fails like posiflora_pages_read and
- * posiflora_keyset_page_end. */
+ * NULL) runs after each non-empty page, with the next page's request (see above).
+ * The loop ends at an empty or short page (the end of the list as of that
+ * request), so a list whose last page is full costs one more request. Fails like
+ * posiflora_pages_read and posiflora_keyset_page_end, or with done's code. */
 fe_rc posiflora_pages_read_keyset(posiflora_pager *pg, const posiflora_list_query *q,
-                                  posiflora_keyset *ks, posiflora_page_done_fn done,
+                                  posiflora_keyset *ks, posiflora_keyset_page_fn done,
                                   fe_err *err) FE_MUST_CHECK;
 
 #endif

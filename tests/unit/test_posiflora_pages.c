@@ -1,0 +1,714 @@
+/* Unit tests for the keyset read of extract/posiflora_pages with the next list page
+ * in flight (posiflora_next_page): a page callback runs the next page's request in
+ * the same http_run_many batch as its own "detail" requests, as extract/posiflora.c
+ * does. A small HTTP/1.1 server in this process (one thread per connection,
+ * keep-alive) plays the Posiflora API: sessions, an orders list that honours
+ * filter[updatedAt][from], sort and page[number]/page[size] (each can be scripted to
+ * misbehave), and order details. List answers wait LIST_MS and note whether a
+ * detail request arrived meanwhile: that is a list page fetched beside details. */
+#include <CUnit/Basic.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../core/buf.h"
+#include "../../extract/http.h"
+#include "../../extract/posiflora_pages.h"
+#include "../../extract/posiflora_session.h"
+#include "../../transform/timeutil.h"
+
+#define MAX_CONNS 256
+#define MAX_RECS 64
+#define MAX_LISTS 64
+#define LIST_MS 80
+#define DETAIL_MS 80
+#define PAGE 4
+#define ID_LEN 16
+
+/* ---- the fake API ---- */
+
+typedef struct {
+    char id[ID_LEN];
+    int64_t at;
+} order_rec;
+
+typedef struct {
+    int listen_fd;
+    int port;
+    pthread_t acceptor;
+    atomic_bool stop;
+    pthread_mutex_t mu;
+    pthread_t threads[MAX_CONNS];
+    int fds[MAX_CONNS];
+    int nconn;
+    /* the list, ascending by (at, id) */
+    order_rec recs[MAX_RECS];
+    int nrecs;
+    /* scripts, by list request ordinal (1-based, retries included); 0 = never */
+    int ignore_sort_from, fail401[2], cut_at;
+    bool ignore_filter, ignore_page;
+    /* what was served */
+    int lists, lists_whole, lists_overlapped;
+    int64_t rows_whole;
+    char list_auth[MAX_LISTS][64];
+    int details_arrived, details_inflight, logins, refreshes;
+    int bad_requests; /* the server's own failures (CUnit asserts only in the test thread) */
+} server;
+
+static server S;
+static int64_t T0; /* 2025-01-01T00:00:00Z */
+
+static bool send_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        p += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+/* Sends status and body; with cut, only 3/4 of the announced body (then closes). */
+static bool send_response(int fd, int status, const char *body, bool cut)
+{
+    char head[256];
+    size_t len = strlen(body);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d X\r\nContent-Type: application/vnd.api+json\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     status, len);
+    if (!send_all(fd, head, (size_t)n))
+        return false;
+    if (cut) {
+        send_all(fd, body, len * 3 / 4);
+        return false;
+    }
+    return send_all(fd, body, len);
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c - 'a' + 10;
+}
+
+/* Percent-decodes src[0..len) into dst (size > len). */
+static void urldecode(const char *src, size_t len, char *dst)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (src[i] == '%' && i + 2 < len) {
+            dst[o++] = (char)(hexval(src[i + 1]) * 16 + hexval(src[i + 2]));
+            i += 2;
+        } else {
+            dst[o++] = src[i];
+        }
+    }
+    dst[o] = '\0';
+}
+
+typedef struct {
+    int64_t from; /* INT64_MIN: none */
+    bool sorted;
+    long number, size;
+} list_query;
+
+static void parse_query(const char *q, list_query *lq)
+{
+    *lq = (list_query){.from = INT64_MIN, .number = 1, .size = 20};
+    while (q && *q) {
+        size_t len = strcspn(q, "&");
+        char pair[256], name[128], *eq;
+        urldecode(q, len < 200 ? len : 200, pair);
+        if ((eq = strchr(pair, '='))) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - pair), pair);
+            const char *v = eq + 1;
+            if (strcmp(name, "filter[updatedAt][from]") == 0 &&
+                !time_parse_iso(v, strlen(v), &lq->from))
+                S.bad_requests++;
+            else if (strcmp(name, "sort") == 0)
+                lq->sorted = strcmp(v, "updatedAt") == 0;
+            else if (strcmp(name, "page[number]") == 0)
+                lq->number = strtol(v, NULL, 10);
+            else if (strcmp(name, "page[size]") == 0)
+                lq->size = strtol(v, NULL, 10);
+        }
+        q += len + (q[len] == '&');
+    }
+}
+
+/* The JSON:API page for the ordinal-th list request (S.mu held). *rows: data rows. */
+static void list_body(buf *b, int ordinal, const char *query, int *rows)
+{
+    list_query lq;
+    order_rec sel[MAX_RECS];
+    int n = 0;
+    parse_query(query, &lq);
+    bool descending = S.ignore_sort_from && ordinal >= S.ignore_sort_from;
+    for (int i = 0; i < S.nrecs; i++) {
+        int k = descending ? S.nrecs - 1 - i : i;
+        if (S.ignore_filter || lq.from == INT64_MIN || S.recs[k].at >= lq.from)
+            sel[n++] = S.recs[k];
+    }
+    long start = S.ignore_page ? 0 : (lq.number - 1) * lq.size;
+    bool ok = buf_puts(b, "{\"data\":[");
+    *rows = 0;
+    for (long i = start; i < n && i < start + lq.size; i++) {
+        char at[TIME_TEXT_MAX];
+        ok = ok && buf_printf(b,
+                              "%s{\"id\":\"%s\",\"type\":\"orders\",\"attributes\":"
+                              "{\"updatedAt\":\"%s\",\"totalAmount\":1}}",
+                              *rows ? "," : "", sel[i].id, time_format_iso(sel[i].at, at));
+        ++*rows;
+    }
+    ok = ok && buf_printf(b, "],\"meta\":{\"total\":%d}}", n);
+    S.bad_requests += !ok;
+}
+
+static bool serve_list(int fd, const char *query, const char *auth)
+{
+    buf body;
+    int rows;
+    buf_init(&body, 0);
+    pthread_mutex_lock(&S.mu);
+    int ordinal = ++S.lists;
+    if (ordinal <= MAX_LISTS)
+        snprintf(S.list_auth[ordinal - 1], sizeof S.list_auth[0], "%s", auth);
+    bool deny = ordinal == S.fail401[0] || ordinal == S.fail401[1];
+    bool cut = ordinal == S.cut_at;
+    list_body(&body, ordinal, query, &rows);
+    /* The batch's details may reach the server before or after the list request. */
+    bool overlapped = S.details_inflight > 0;
+    int details_before = S.details_arrived;
+    pthread_mutex_unlock(&S.mu);
+
+    usleep(LIST_MS * 1000);
+    pthread_mutex_lock(&S.mu);
+    if (overlapped || S.details_arrived > details_before)
+        S.lists_overlapped++;
+    if (!deny && !cut) {
+        S.lists_whole++;
+        S.rows_whole += rows;
+    }
+    pthread_mutex_unlock(&S.mu);
+    bool keep = deny ? send_response(fd, 401, "{\"errors\":[{\"status\":\"401\"}]}", false)
+                     : send_response(fd, 200, buf_cstr(&body), cut);
+    buf_term(&body);
+    return keep;
+}
+
+static bool serve_session(int fd, bool refresh)
+{
+    char body[256];
+    pthread_mutex_lock(&S.mu);
+    int serial = refresh ? ++S.refreshes : ++S.logins;
+    pthread_mutex_unlock(&S.mu);
+    snprintf(body, sizeof body,
+             "{\"data\":{\"type\":\"sessions\",\"attributes\":{\"accessToken\":\"%s%d\","
+             "\"refreshToken\":\"r\",\"expireAt\":\"2099-01-01T00:00:00Z\"}}}",
+             refresh ? "refreshed" : "login", serial);
+    return send_response(fd, 200, body, false);
+}
+
+static bool route(int fd, const char *method, const char *target, const char *auth)
+{
+    const char *q = strchr(target, '?');
+    size_t plen = q ? (size_t)(q - target) : strlen(target);
+    if (plen == strlen("/api/v1/sessions") && strncmp(target, "/api/v1/sessions", plen) == 0)
+        return serve_session(fd, strcmp(method, "PATCH") == 0);
+    if (plen == strlen("/api/v1/orders") && strncmp(target, "/api/v1/orders", plen) == 0)
+        return serve_list(fd, q ? q + 1 : "", auth);
+    if (strncmp(target, "/api/v1/orders/", 15) == 0) {
+        pthread_mutex_lock(&S.mu);
+        S.details_arrived++;
+        S.details_inflight++;
+        pthread_mutex_unlock(&S.mu);
+        usleep(DETAIL_MS * 1000);
+        pthread_mutex_lock(&S.mu);
+        S.details_inflight--;
+        pthread_mutex_unlock(&S.mu);
+        return send_response(fd, 200, "{\"data\":{\"type\":\"orders\"}}", false);
+    }
+    return send_response(fd, 404, "{}", false);
+}
+
+static void header_copy(const char *line, const char *name, char *dst, size_t size)
+{
+    size_t nl = strlen(name);
+    if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+        return;
+    const char *v = line + nl + 1;
+    while (*v == ' ')
+        v++;
+    snprintf(dst, size, "%.*s", (int)strcspn(v, "\r"), v);
+}
+
+static void *serve_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char in[16384];
+    size_t have = 0;
+    for (;;) {
+        char *end;
+        while (!(end = memmem(in, have, "\r\n\r\n", 4))) {
+            if (have == sizeof in)
+                goto out;
+            ssize_t r = recv(fd, in + have, sizeof in - have, 0);
+            if (r <= 0)
+                goto out;
+            have += (size_t)r;
+        }
+        *end = '\0';
+        size_t head_len = (size_t)(end - in) + 4, content_length = 0;
+        char method[16] = "", target[1024] = "", auth[64] = "";
+        sscanf(in, "%15s %1023s", method, target);
+        for (char *line = strstr(in, "\r\n"); line; line = strstr(line, "\r\n")) {
+            line += 2;
+            header_copy(line, "Authorization", auth, sizeof auth);
+            if (strncasecmp(line, "Content-Length:", 15) == 0)
+                content_length = strtoul(line + 15, NULL, 10);
+        }
+        if (content_length > sizeof in - head_len)
+            goto out;
+        while (have < head_len + content_length) {
+            ssize_t r = recv(fd, in + have, sizeof in - have, 0);
+            if (r <= 0)
+                goto out;
+            have += (size_t)r;
+        }
+        bool keep = route(fd, method, target, auth);
+        size_t used = head_len + content_length;
+        memmove(in, in + used, have - used);
+        have -= used;
+        if (!keep)
+            break;
+    }
+out:
+    shutdown(fd, SHUT_RDWR);
+    return NULL;
+}
+
+static void *accept_loop(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&S.stop)) {
+        struct pollfd p = {.fd = S.listen_fd, .events = POLLIN};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int fd = accept(S.listen_fd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        struct timeval tv = {.tv_sec = 10};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        pthread_mutex_lock(&S.mu);
+        if (S.nconn == MAX_CONNS) {
+            pthread_mutex_unlock(&S.mu);
+            close(fd);
+            continue;
+        }
+        S.fds[S.nconn] = fd;
+        pthread_create(&S.threads[S.nconn], NULL, serve_conn, (void *)(intptr_t)fd);
+        S.nconn++;
+        pthread_mutex_unlock(&S.mu);
+    }
+    return NULL;
+}
+
+static int server_start(void)
+{
+    memset(&S, 0, sizeof S);
+    pthread_mutex_init(&S.mu, NULL);
+    if (!time_parse_iso("2025-01-01T00:00:00Z", 20, &T0))
+        return -1;
+    S.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(S.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    if (bind(S.listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(S.listen_fd, 64) != 0 ||
+        getsockname(S.listen_fd, (struct sockaddr *)&a, &alen) != 0)
+        return -1;
+    S.port = ntohs(a.sin_port);
+    if (pthread_create(&S.acceptor, NULL, accept_loop, NULL) != 0)
+        return -1;
+    return http_global_init() ? 0 : -1;
+}
+
+static int server_stop(void)
+{
+    atomic_store(&S.stop, true);
+    pthread_join(S.acceptor, NULL);
+    close(S.listen_fd);
+    for (int i = 0; i < S.nconn; i++)
+        shutdown(S.fds[i], SHUT_RDWR);
+    for (int i = 0; i < S.nconn; i++) {
+        pthread_join(S.threads[i], NULL);
+        close(S.fds[i]);
+    }
+    http_global_term();
+    return 0;
+}
+
+/* A fresh list: `unique` orders one second apart, `ties` orders sharing one value,
+ * `after` orders after them; scripts and counters cleared. */
+static void server_script(int unique, int ties, int after)
+{
+    pthread_mutex_lock(&S.mu);
+    S.nrecs = 0;
+    for (int i = 0; i < unique; i++)
+        S.recs[S.nrecs++] = (order_rec){.at = T0 + (1 + i) * 1000000LL};
+    for (int i = 0; i < ties; i++)
+        S.recs[S.nrecs++] = (order_rec){.at = T0 + 100 * 1000000LL};
+    for (int i = 0; i < after; i++)
+        S.recs[S.nrecs++] = (order_rec){.at = T0 + (200 + i) * 1000000LL};
+    for (int i = 0; i < S.nrecs; i++)
+        snprintf(S.recs[i].id, ID_LEN, "%c%02d",
+                 i < unique          ? 'u'
+                 : i < unique + ties ? 't'
+                                     : 'v',
+                 i);
+    S.ignore_sort_from = S.cut_at = S.fail401[0] = S.fail401[1] = 0;
+    S.ignore_filter = S.ignore_page = false;
+    S.lists = S.lists_whole = S.lists_overlapped = 0;
+    S.rows_whole = 0;
+    S.details_arrived = S.logins = S.refreshes = S.bad_requests = 0;
+    pthread_mutex_unlock(&S.mu);
+}
+
+/* ---- the reader: the shape of extract/posiflora.c's orders stream ---- */
+
+typedef struct {
+    char ids[MAX_RECS][ID_LEN];
+    int n;
+} page_ids;
+
+typedef struct {
+    http_client *http;
+    posiflora_session *sess;
+    stream_stats stats;
+    char base[64];
+    bool run_next;     /* run the next page beside the details */
+    int fail_at;       /* the fail_at-th callback fails (FE_EINVAL); 0 = never */
+    page_ids pages[2]; /* kept apart: the page worked on, the page being listed */
+    page_ids *work, *listing;
+    page_ids done; /* every id worked on, in order */
+    bool in_callback, in_batch;
+    int callbacks, last_pages, overlapped_batches, stray_records;
+} reader;
+
+static fe_rc on_record(void *user, int which, const json_rec *rec, fe_err *err)
+{
+    reader *r = user;
+    const char *id = json_rec_str(rec, "id");
+    (void)err;
+    if (which != POSIFLORA_REC_DATA)
+        return FE_OK;
+    /* During a page callback, records can only be the next page's, in its batch. */
+    if (r->in_callback && !r->in_batch)
+        r->stray_records++;
+    CU_ASSERT_FATAL(id && r->listing->n < MAX_RECS);
+    snprintf(r->listing->ids[r->listing->n++], ID_LEN, "%s", id);
+    return FE_OK;
+}
+
+static void on_reset(void *user)
+{
+    reader *r = user;
+    r->listing->n = 0;
+}
+
+static fe_rc discard(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    (void)ctx, (void)data, (void)len, (void)err;
+    return FE_OK;
+}
+
+/* One batch: the next list page (when *list_pending) and the details of the work
+ * page (when details). */
+static fe_rc run_batch(reader *r, posiflora_next_page *next, bool *list_pending, bool details,
+                       fe_err *err)
+{
+    http_request reqs[MAX_RECS + 1];
+    http_result res[MAX_RECS + 1];
+    char urls[MAX_RECS][128];
+    const char *headers[2] = {POSIFLORA_ACCEPT_HEADER, posiflora_session_auth_header(r->sess)};
+    size_t n = 0;
+    if (*list_pending)
+        posiflora_next_page_request(next, &reqs[n++]);
+    for (int i = 0; details && i < r->work->n; i++) {
+        snprintf(urls[i], sizeof urls[i], "%s/v1/orders/%s", r->base, r->work->ids[i]);
+        reqs[n++] = (http_request){.url = urls[i],
+                                   .headers = headers,
+                                   .nheaders = 2,
+                                   .sink = {.on_data = discard, .ctx = r}};
+    }
+    r->in_batch = true;
+    fe_rc rc = http_run_many(r->http, reqs, res, n, &r->stats, err);
+    r->in_batch = false;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 && *list_pending)
+            *list_pending = posiflora_next_page_result(next, &res[0]);
+        else
+            CU_ASSERT_EQUAL(res[i].rc, FE_OK);
+        http_result_term(&res[i]);
+    }
+    return rc;
+}
+
+static fe_rc on_page(void *user, posiflora_next_page *next, fe_err *err)
+{
+    reader *r = user;
+    page_ids *listed = r->listing;
+    fe_rc rc = FE_OK;
+    r->listing = r->work;
+    r->work = listed;
+    r->listing->n = 0;
+    r->callbacks++;
+    r->last_pages += next == NULL;
+    for (int i = 0; i < r->work->n; i++)
+        memcpy(r->done.ids[r->done.n++], r->work->ids[i], ID_LEN);
+    r->in_callback = true;
+    bool list_pending = r->run_next && next;
+    if (list_pending && r->work->n > 0)
+        r->overlapped_batches++;
+    for (int round = 0; rc == FE_OK && (list_pending || (round == 0 && r->work->n > 0)); round++) {
+        rc = round == 0 ? posiflora_session_ensure(r->sess, r->http, &r->stats, err)
+                        : posiflora_session_renew(r->sess, r->http, &r->stats, err);
+        if (rc == FE_OK)
+            rc = run_batch(r, next, &list_pending, round == 0, err);
+    }
+    r->in_callback = false;
+    if (rc == FE_OK && r->callbacks == r->fail_at)
+        rc = fe_err_set(err, FE_EINVAL, "boom in page %d", r->callbacks);
+    return rc;
+}
+
+static void reader_init(reader *r, bool run_next)
+{
+    http_opts o;
+    fe_err err = {0};
+    memset(r, 0, sizeof *r);
+    http_opts_default(&o);
+    o.max_parallel = 8;
+    o.backoff.base_us = 10000;
+    o.backoff.max_us = 50000;
+    r->http = http_client_new(&o, NULL, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r->http);
+    snprintf(r->base, sizeof r->base, "http://127.0.0.1:%d/api", S.port);
+    r->sess = posiflora_session_new(r->base, "demo", "secret", 60 * 1000000LL, "test");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r->sess);
+    r->run_next = run_next;
+    r->work = &r->pages[0];
+    r->listing = &r->pages[1];
+}
+
+static void reader_term(reader *r)
+{
+    posiflora_session_free(r->sess);
+    http_client_free(r->http);
+}
+
+/* Reads the scripted list with keyset paging, page size PAGE, from lower (or none). */
+static fe_rc read_list(reader *r, const char *lower, fe_err *err)
+{
+    posiflora_list_query q = {.base = r->base,
+                              .path = "/v1/orders",
+                              .page_size = PAGE,
+                              .filter_name = "filter[updatedAt][from]",
+                              .filter_value = lower,
+                              .sort = "updatedAt"};
+    posiflora_keyset *ks = posiflora_keyset_new("updatedAt");
+    posiflora_pager *pg = posiflora_pager_new(r->http, &r->stats, r->sess, on_record, on_reset, r);
+    CU_ASSERT_FATAL(ks && pg);
+    fe_rc rc = posiflora_pages_read_keyset(pg, &q, ks, on_page, err);
+    CU_ASSERT_EQUAL(posiflora_keyset_cap(ks), INT64_MAX);
+    posiflora_pager_free(pg);
+    posiflora_keyset_free(ks);
+    return rc;
+}
+
+/* Every order of the list was worked on once, in list order. */
+static void assert_each_once(const reader *r)
+{
+    CU_ASSERT_EQUAL(r->done.n, S.nrecs);
+    for (int i = 0; i < r->done.n && i < S.nrecs; i++)
+        CU_ASSERT_STRING_EQUAL(r->done.ids[i], S.recs[i].id);
+}
+
+/* Pages and records counted once: as many as the server answered whole. */
+static void assert_counted_once(const reader *r)
+{
+    CU_ASSERT_EQUAL(r->stats.pages, S.lists_whole);
+    CU_ASSERT_EQUAL(r->stats.records, S.rows_whole);
+    CU_ASSERT_EQUAL(S.bad_requests, 0);
+}
+
+/* ---- tests ---- */
+
+/* 6 orders, 9 sharing one value (more than a page: page numbers at that value), 5
+ * after. Each next list page runs beside the details of the page before. */
+static void test_prefetch_ties_fallback(void)
+{
+    reader r;
+    fe_err err = {0};
+    server_script(6, 9, 5);
+    reader_init(&r, true);
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_OK);
+    assert_each_once(&r);
+    assert_counted_once(&r);
+    CU_ASSERT_EQUAL(r.last_pages, 1); /* only the last page comes without a next */
+    CU_ASSERT_EQUAL(r.callbacks, S.lists);
+    CU_ASSERT_EQUAL(r.stray_records, 0);
+    CU_ASSERT(r.overlapped_batches >= 4);
+    CU_ASSERT_EQUAL(S.lists_overlapped, r.overlapped_batches);
+    CU_ASSERT_EQUAL(S.logins, 1);
+    CU_ASSERT_EQUAL(S.refreshes, 0);
+    reader_term(&r);
+}
+
+/* A callback that does not run the next page: the pager GETs it alone. */
+static void test_callback_leaves_next_to_pager(void)
+{
+    reader r;
+    fe_err err = {0};
+    server_script(6, 9, 5);
+    reader_init(&r, false);
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_OK);
+    assert_each_once(&r);
+    assert_counted_once(&r);
+    CU_ASSERT_EQUAL(S.lists_overlapped, 0);
+    reader_term(&r);
+}
+
+/* A prefetched list page answering 401 runs again after a session renewal, with
+ * the new token. */
+static void test_prefetch_401_renews(void)
+{
+    reader r;
+    fe_err err = {0};
+    server_script(10, 0, 5);
+    S.fail401[0] = 3;
+    reader_init(&r, true);
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_OK);
+    assert_each_once(&r);
+    assert_counted_once(&r);
+    CU_ASSERT_EQUAL(S.refreshes, 1);
+    CU_ASSERT_STRING_EQUAL(S.list_auth[2], "Bearer login1");
+    CU_ASSERT_STRING_EQUAL(S.list_auth[3], "Bearer refreshed1");
+    reader_term(&r);
+}
+
+/* 401 again after the renewal: the callback finishes its page, then the read fails
+ * with FE_EAUTH; a failing callback wins over it. */
+static void test_prefetch_401_twice_fails(void)
+{
+    reader r;
+    fe_err err = {0};
+    server_script(10, 0, 5);
+    S.fail401[0] = 3;
+    S.fail401[1] = 4;
+    reader_init(&r, true);
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_EAUTH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "401 again after a session renewal"));
+    CU_ASSERT_EQUAL(r.callbacks, 2);
+    CU_ASSERT_EQUAL(r.done.n, 2 * PAGE - 1); /* page 2 re-lists page 1's newest */
+    reader_term(&r);
+
+    server_script(10, 0, 5);
+    S.fail401[0] = 3;
+    S.fail401[1] = 4;
+    reader_init(&r, true);
+    r.fail_at = 2;
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.msg, "boom in page 2");
+    reader_term(&r);
+}
+
+/* A prefetched list page cut off mid-body is read again: its partial records are
+ * dropped (the reset clears only the page being listed), and it counts once. */
+static void test_prefetch_cut_counts_once(void)
+{
+    reader r;
+    fe_err err = {0};
+    server_script(6, 9, 5);
+    S.cut_at = 3;
+    reader_init(&r, true);
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_OK);
+    CU_ASSERT_EQUAL(S.lists, S.lists_whole + 1);
+    assert_each_once(&r);
+    assert_counted_once(&r);
+    reader_term(&r);
+}
+
+/* A server that stops honouring sort on a prefetched page: the read fails after
+ * the page before it was worked on. */
+static void test_prefetch_sort_ignored_fails(void)
+{
+    reader r;
+    fe_err err = {0};
+    server_script(10, 0, 5);
+    S.ignore_sort_from = 2;
+    reader_init(&r, true);
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_EJSON);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not in ascending updatedAt order"));
+    CU_ASSERT_EQUAL(r.callbacks, 1);
+    reader_term(&r);
+}
+
+/* A server that ignores the lower bound, and one that ignores page[number] while
+ * the pages of one value are read by number. */
+static void test_filter_and_page_ignored_fail(void)
+{
+    reader r;
+    fe_err err = {0};
+    /* Requests: 1 (u00-u03), 2 from u03 (u00-u03 again: all listed, so page 2 of
+     * that value), 3 (u04-u07), 4 from u07: u00-u03, a full first page below it. */
+    server_script(10, 0, 5);
+    S.ignore_filter = true;
+    reader_init(&r, true);
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_EJSON);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "below filter[updatedAt][from]"));
+    CU_ASSERT_EQUAL(r.callbacks, 3);
+    CU_ASSERT_EQUAL(r.done.n, 2 * PAGE);
+    for (int i = 0; i < r.done.n; i++)
+        CU_ASSERT_STRING_EQUAL(r.done.ids[i], S.recs[i].id);
+    reader_term(&r);
+
+    server_script(2, 9, 5);
+    S.ignore_page = true;
+    reader_init(&r, true);
+    CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_EJSON);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "ignores page[number]"));
+    reader_term(&r);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    CU_pSuite s = CU_add_suite("posiflora_pages keyset read", server_start, server_stop);
+    CU_add_test(s, "next page beside the details, ties by page number",
+                test_prefetch_ties_fallback);
+    CU_add_test(s, "callback leaves the next page to the pager",
+                test_callback_leaves_next_to_pager);
+    CU_add_test(s, "401 on a prefetched page renews", test_prefetch_401_renews);
+    CU_add_test(s, "401 twice on a prefetched page fails", test_prefetch_401_twice_fails);
+    CU_add_test(s, "cut prefetched page counts once", test_prefetch_cut_counts_once);
+    CU_add_test(s, "sort ignored on a prefetched page fails", test_prefetch_sort_ignored_fails);
+    CU_add_test(s, "filter or page[number] ignored fails", test_filter_and_page_ignored_fail);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return failures != 0;
+}
