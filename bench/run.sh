@@ -25,7 +25,7 @@
 #              relative to the full load
 #
 # Environment: SCALE (10), SCALE_SMALL (1), MAX_PARALLEL (8), BUDGET (200),
-# PACE_RATE (BUDGET), PACE_WINDOW (1s), PACE_SCALE (0.2), PACE_SOURCE (posiflora),
+# PACE_RATE (BUDGET), PACE_WINDOW (1s), PACE_SCALE (0.5), PACE_SOURCE (posiflora),
 # ADVANCE_STEPS (1), PEER (1; 0 skips both peer runs), LATENCY_MS (50; 0 skips the
 # peer with latency), PEER_LATENCY_SCALE (0.1), LATENCY_PARALLEL (128),
 # SOURCES (posiflora; any system of the sandbox: its config section comes from
@@ -45,7 +45,7 @@ MAX_PARALLEL=${MAX_PARALLEL:-8}
 BUDGET=${BUDGET:-200}
 PACE_RATE=${PACE_RATE:-$BUDGET}
 PACE_WINDOW=${PACE_WINDOW:-1s}
-PACE_SCALE=${PACE_SCALE:-0.2}
+PACE_SCALE=${PACE_SCALE:-0.5}
 ADVANCE_STEPS=${ADVANCE_STEPS:-1}
 PEER=${PEER:-1}
 LATENCY_MS=${LATENCY_MS:-50}
@@ -483,7 +483,7 @@ report() {
             row("  speed-up over peer at " lms " ms", sprintf("%.1f x", lpw / lw), "peer s / flowetl s; target >= 20 x")
         }
         row("peak RSS at scale " s1 " / " s1 * 10, sprintf("%.1f / %.1f MB", m1, m10), "target < 64 MB, flat")
-        row("pacing", sprintf("%.0f %% of budget", 100 * areq / aw / budget),
+        row("pacing", sprintf("%.1f %% of budget", 100 * areq / aw / budget),
             sprintf("%d requests in %.2f s, budget %s/s, rate_limit %s, rate_window %s", areq, aw, budget, prate, pwin))
         row("  HTTP 429", a429, "target 0")
         row("incremental (" steps " step)", sprintf("%.2f s wall", iw), sprintf("%d orders changed, %d records read", ich, irec))
