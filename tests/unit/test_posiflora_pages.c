@@ -24,6 +24,19 @@
 #include "../../extract/posiflora_session.h"
 #include "../../transform/timeutil.h"
 
+/* Under valgrind the client runs tens of times slower than the fake server's
+ * LIST_MS window, so what the server sees overlap is no longer a property of the
+ * code: there only the client's own account of its batches is checked. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#endif
+#endif
+#ifndef UNDER_VALGRIND
+#define UNDER_VALGRIND() false
+#endif
+
 #define MAX_CONNS 256
 #define MAX_RECS 64
 #define MAX_LISTS 64
@@ -570,7 +583,8 @@ static void test_prefetch_ties_fallback(void)
     CU_ASSERT_EQUAL(r.callbacks, S.lists);
     CU_ASSERT_EQUAL(r.stray_records, 0);
     CU_ASSERT(r.overlapped_batches >= 4);
-    CU_ASSERT_EQUAL(S.lists_overlapped, r.overlapped_batches);
+    if (!UNDER_VALGRIND())
+        CU_ASSERT_EQUAL(S.lists_overlapped, r.overlapped_batches);
     CU_ASSERT_EQUAL(S.logins, 1);
     CU_ASSERT_EQUAL(S.refreshes, 0);
     reader_term(&r);
