@@ -3,65 +3,38 @@
  * port. Routes answer by path; the n-th request for the same target (path and
  * query) is counted, so each test uses its own query to script its own sequence. */
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "../../core/buf.h"
 #include "../../extract/http.h"
+#include "fake_http.h"
 
 #define SEC 1000000LL
 #define MAX_LOG 512
-#define MAX_CONNS 256
 
 /* ---- the test server ---- */
 
-typedef struct {
-    char method[16];
-    char target[256]; /* path and query as requested */
-    char auth[256];   /* Authorization header, "" when absent */
-    char host[128];
-    char accept_encoding[128];
-    int64_t t_us; /* arrival, on the clock of ratelimit_now_us */
-} seen_req;
+/* What the server saw of a request (fake_http.h). */
+typedef fake_http_req seen_req;
 
 typedef struct {
-    int listen_fd;
+    fake_http *srv;
     int port;
-    pthread_t acceptor;
-    atomic_bool stop;
     pthread_mutex_t mu;
     seen_req log[MAX_LOG];
     int nlog;
-    int accepted;
     int inflight, max_inflight; /* for /n/ requests */
-    pthread_t threads[MAX_CONNS];
-    int fds[MAX_CONNS];
-    int nconn;
 } server;
 
 static server S;
-
-static bool send_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-        if (w <= 0)
-            return false;
-        p += w;
-        len -= (size_t)w;
-    }
-    return true;
-}
 
 static bool send_response(int fd, int status, const char *extra_headers, const void *body,
                           size_t len)
@@ -69,7 +42,7 @@ static bool send_response(int fd, int status, const char *extra_headers, const v
     char head[1024];
     int n = snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n", status,
                      len, extra_headers ? extra_headers : "");
-    return send_all(fd, head, (size_t)n) && send_all(fd, body, len);
+    return fake_http_send_all(fd, head, (size_t)n) && fake_http_send_all(fd, body, len);
 }
 
 static char *pattern_body(size_t len)
@@ -111,7 +84,7 @@ static size_t gzip_text(unsigned char *out, size_t cap)
 /* Answers one request. Returns false when the connection must close. */
 static bool route(int fd, const seen_req *r, int nth, const char *body, size_t body_len)
 {
-    char path[256];
+    char path[sizeof r->target];
     snprintf(path, sizeof path, "%s", r->target);
     path[strcspn(path, "?")] = '\0';
     if (strcmp(path, "/ok") == 0) {
@@ -119,9 +92,9 @@ static bool route(int fd, const seen_req *r, int nth, const char *body, size_t b
         char head[128];
         int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
                          OK_BODY_LEN);
-        bool ok = send_all(fd, head, (size_t)n);
+        bool ok = fake_http_send_all(fd, head, (size_t)n);
         for (size_t off = 0; ok && off < OK_BODY_LEN; off += 4096) {
-            ok = send_all(fd, b + off, 4096);
+            ok = fake_http_send_all(fd, b + off, 4096);
             usleep(1000);
         }
         free(b);
@@ -160,8 +133,8 @@ static bool route(int fd, const seen_req *r, int nth, const char *body, size_t b
             char head[128];
             int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
                              CUT_BODY_LEN);
-            send_all(fd, head, (size_t)n);
-            send_all(fd, b, CUT_BODY_LEN / 2);
+            fake_http_send_all(fd, head, (size_t)n);
+            fake_http_send_all(fd, b, CUT_BODY_LEN / 2);
             ok = false; /* close before the announced length */
         } else {
             ok = send_response(fd, 200, NULL, b, CUT_BODY_LEN);
@@ -204,132 +177,35 @@ static bool route(int fd, const seen_req *r, int nth, const char *body, size_t b
     return send_response(fd, 500, NULL, "no route", 8);
 }
 
-static void header_copy(const char *line, const char *name, char *dst, size_t size)
+/* Logs the request (the n-th for its target), then routes it. */
+static bool log_and_route(void *user, int fd, const seen_req *req, const char *body,
+                          size_t body_len)
 {
-    size_t nl = strlen(name);
-    if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-        return;
-    const char *v = line + nl + 1;
-    while (*v == ' ')
-        v++;
-    snprintf(dst, size, "%.*s", (int)strcspn(v, "\r"), v);
-}
-
-static void *serve_conn(void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    char in[16384];
-    size_t have = 0;
-    for (;;) {
-        char *end;
-        while (!(end = memmem(in, have, "\r\n\r\n", 4))) {
-            if (have == sizeof in)
-                goto out;
-            ssize_t r = recv(fd, in + have, sizeof in - have, 0);
-            if (r <= 0)
-                goto out;
-            have += (size_t)r;
-        }
-        *end = '\0';
-        size_t head_len = (size_t)(end - in) + 4;
-        seen_req req;
-        memset(&req, 0, sizeof req);
-        req.t_us = ratelimit_now_us();
-        sscanf(in, "%15s %255s", req.method, req.target);
-        size_t content_length = 0;
-        for (char *line = strstr(in, "\r\n"); line; line = strstr(line, "\r\n")) {
-            line += 2;
-            header_copy(line, "Authorization", req.auth, sizeof req.auth);
-            header_copy(line, "Host", req.host, sizeof req.host);
-            header_copy(line, "Accept-Encoding", req.accept_encoding, sizeof req.accept_encoding);
-            if (strncasecmp(line, "Content-Length:", 15) == 0)
-                content_length = strtoul(line + 15, NULL, 10);
-        }
-        if (content_length > sizeof in - head_len)
-            goto out;
-        while (have < head_len + content_length) {
-            ssize_t r = recv(fd, in + have, sizeof in - have, 0);
-            if (r <= 0)
-                goto out;
-            have += (size_t)r;
-        }
-        int nth = 0;
-        pthread_mutex_lock(&S.mu);
-        for (int i = 0; i < S.nlog; i++)
-            nth += strcmp(S.log[i].target, req.target) == 0;
-        nth++;
-        if (S.nlog < MAX_LOG)
-            S.log[S.nlog++] = req;
-        pthread_mutex_unlock(&S.mu);
-        bool keep = route(fd, &req, nth, in + head_len, content_length);
-        size_t used = head_len + content_length;
-        memmove(in, in + used, have - used);
-        have -= used;
-        if (!keep)
-            break;
-    }
-out:
-    shutdown(fd, SHUT_RDWR);
-    return NULL;
-}
-
-static void *accept_loop(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&S.stop)) {
-        struct pollfd p = {.fd = S.listen_fd, .events = POLLIN};
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        int fd = accept(S.listen_fd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        struct timeval tv = {.tv_sec = 10};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        pthread_mutex_lock(&S.mu);
-        if (S.nconn == MAX_CONNS) {
-            pthread_mutex_unlock(&S.mu);
-            close(fd);
-            continue;
-        }
-        S.accepted++;
-        S.fds[S.nconn] = fd;
-        pthread_create(&S.threads[S.nconn], NULL, serve_conn, (void *)(intptr_t)fd);
-        S.nconn++;
-        pthread_mutex_unlock(&S.mu);
-    }
-    return NULL;
+    (void)user;
+    int nth = 1;
+    pthread_mutex_lock(&S.mu);
+    for (int i = 0; i < S.nlog; i++)
+        nth += strcmp(S.log[i].target, req->target) == 0;
+    if (S.nlog < MAX_LOG)
+        S.log[S.nlog++] = *req;
+    pthread_mutex_unlock(&S.mu);
+    return route(fd, req, nth, body, body_len);
 }
 
 static int server_start(void)
 {
     memset(&S, 0, sizeof S);
     pthread_mutex_init(&S.mu, NULL);
-    S.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(S.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    if (bind(S.listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(S.listen_fd, 64) != 0 ||
-        getsockname(S.listen_fd, (struct sockaddr *)&a, &alen) != 0)
+    S.srv = fake_http_start(log_and_route, NULL);
+    if (!S.srv)
         return -1;
-    S.port = ntohs(a.sin_port);
-    if (pthread_create(&S.acceptor, NULL, accept_loop, NULL) != 0)
-        return -1;
+    S.port = fake_http_port(S.srv);
     return http_global_init() ? 0 : -1;
 }
 
 static int server_stop(void)
 {
-    atomic_store(&S.stop, true);
-    pthread_join(S.acceptor, NULL);
-    close(S.listen_fd);
-    for (int i = 0; i < S.nconn; i++)
-        shutdown(S.fds[i], SHUT_RDWR);
-    for (int i = 0; i < S.nconn; i++) {
-        pthread_join(S.threads[i], NULL);
-        close(S.fds[i]);
-    }
+    fake_http_stop(S.srv);
     http_global_term();
     return 0;
 }
@@ -465,7 +341,7 @@ static void test_keepalive_reuses_connection(void)
 {
     http_client *c = client(8, NULL);
     pthread_mutex_lock(&S.mu);
-    int before = S.accepted;
+    int before = fake_http_accepted(S.srv);
     pthread_mutex_unlock(&S.mu);
     for (int i = 0; i < 5; i++) {
         sink_state s;
@@ -477,7 +353,7 @@ static void test_keepalive_reuses_connection(void)
         buf_term(&s.body);
     }
     pthread_mutex_lock(&S.mu);
-    int opened = S.accepted - before;
+    int opened = fake_http_accepted(S.srv) - before;
     pthread_mutex_unlock(&S.mu);
     CU_ASSERT_EQUAL(opened, 1);
     http_client_free(c);

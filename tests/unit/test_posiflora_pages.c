@@ -7,15 +7,10 @@
  * misbehave), and order details. List answers wait LIST_MS and note whether a
  * detail request arrived meanwhile: that is a list page fetched beside details. */
 #include <CUnit/Basic.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../core/buf.h"
@@ -23,6 +18,7 @@
 #include "../../extract/posiflora_pages.h"
 #include "../../extract/posiflora_session.h"
 #include "../../transform/timeutil.h"
+#include "fake_http.h"
 
 /* Under valgrind the client runs tens of times slower than the fake server's
  * LIST_MS window, so what the server sees overlap is no longer a property of the
@@ -37,7 +33,6 @@
 #define UNDER_VALGRIND() false
 #endif
 
-#define MAX_CONNS 256
 #define MAX_RECS 64
 #define MAX_LISTS 64
 #define LIST_MS 80
@@ -53,14 +48,9 @@ typedef struct {
 } order_rec;
 
 typedef struct {
-    int listen_fd;
+    fake_http *srv;
     int port;
-    pthread_t acceptor;
-    atomic_bool stop;
     pthread_mutex_t mu;
-    pthread_t threads[MAX_CONNS];
-    int fds[MAX_CONNS];
-    int nconn;
     /* the list, ascending by (at, id) */
     order_rec recs[MAX_RECS];
     int nrecs;
@@ -70,7 +60,7 @@ typedef struct {
     /* what was served */
     int lists, lists_whole, lists_overlapped;
     int64_t rows_whole;
-    char list_auth[MAX_LISTS][64];
+    char list_auth[MAX_LISTS][256];
     int details_arrived, details_inflight, logins, refreshes;
     int bad_requests; /* the server's own failures (CUnit asserts only in the test thread) */
 } server;
@@ -78,20 +68,6 @@ typedef struct {
 static server S;
 static int64_t T0; /* 2025-01-01T00:00:00Z */
 
-static bool send_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-        if (w <= 0)
-            return false;
-        p += w;
-        len -= (size_t)w;
-    }
-    return true;
-}
-
-/* Sends status and body; with cut, only 3/4 of the announced body (then closes). */
 static bool send_response(int fd, int status, const char *body, bool cut)
 {
     char head[256];
@@ -100,13 +76,13 @@ static bool send_response(int fd, int status, const char *body, bool cut)
                      "HTTP/1.1 %d X\r\nContent-Type: application/vnd.api+json\r\n"
                      "Content-Length: %zu\r\n\r\n",
                      status, len);
-    if (!send_all(fd, head, (size_t)n))
+    if (!fake_http_send_all(fd, head, (size_t)n))
         return false;
     if (cut) {
-        send_all(fd, body, len * 3 / 4);
+        fake_http_send_all(fd, body, len * 3 / 4);
         return false;
     }
-    return send_all(fd, body, len);
+    return fake_http_send_all(fd, body, len);
 }
 
 static int hexval(char c)
@@ -254,86 +230,13 @@ static bool route(int fd, const char *method, const char *target, const char *au
     return send_response(fd, 404, "{}", false);
 }
 
-static void header_copy(const char *line, const char *name, char *dst, size_t size)
+static bool route_request(void *user, int fd, const fake_http_req *req, const char *body,
+                          size_t body_len)
 {
-    size_t nl = strlen(name);
-    if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-        return;
-    const char *v = line + nl + 1;
-    while (*v == ' ')
-        v++;
-    snprintf(dst, size, "%.*s", (int)strcspn(v, "\r"), v);
-}
-
-static void *serve_conn(void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    char in[16384];
-    size_t have = 0;
-    for (;;) {
-        char *end;
-        while (!(end = memmem(in, have, "\r\n\r\n", 4))) {
-            if (have == sizeof in)
-                goto out;
-            ssize_t r = recv(fd, in + have, sizeof in - have, 0);
-            if (r <= 0)
-                goto out;
-            have += (size_t)r;
-        }
-        *end = '\0';
-        size_t head_len = (size_t)(end - in) + 4, content_length = 0;
-        char method[16] = "", target[1024] = "", auth[64] = "";
-        sscanf(in, "%15s %1023s", method, target);
-        for (char *line = strstr(in, "\r\n"); line; line = strstr(line, "\r\n")) {
-            line += 2;
-            header_copy(line, "Authorization", auth, sizeof auth);
-            if (strncasecmp(line, "Content-Length:", 15) == 0)
-                content_length = strtoul(line + 15, NULL, 10);
-        }
-        if (content_length > sizeof in - head_len)
-            goto out;
-        while (have < head_len + content_length) {
-            ssize_t r = recv(fd, in + have, sizeof in - have, 0);
-            if (r <= 0)
-                goto out;
-            have += (size_t)r;
-        }
-        bool keep = route(fd, method, target, auth);
-        size_t used = head_len + content_length;
-        memmove(in, in + used, have - used);
-        have -= used;
-        if (!keep)
-            break;
-    }
-out:
-    shutdown(fd, SHUT_RDWR);
-    return NULL;
-}
-
-static void *accept_loop(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&S.stop)) {
-        struct pollfd p = {.fd = S.listen_fd, .events = POLLIN};
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        int fd = accept(S.listen_fd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        struct timeval tv = {.tv_sec = 10};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        pthread_mutex_lock(&S.mu);
-        if (S.nconn == MAX_CONNS) {
-            pthread_mutex_unlock(&S.mu);
-            close(fd);
-            continue;
-        }
-        S.fds[S.nconn] = fd;
-        pthread_create(&S.threads[S.nconn], NULL, serve_conn, (void *)(intptr_t)fd);
-        S.nconn++;
-        pthread_mutex_unlock(&S.mu);
-    }
-    return NULL;
+    (void)user;
+    (void)body;
+    (void)body_len;
+    return route(fd, req->method, req->target, req->auth);
 }
 
 static int server_start(void)
@@ -342,32 +245,16 @@ static int server_start(void)
     pthread_mutex_init(&S.mu, NULL);
     if (!time_parse_iso("2025-01-01T00:00:00Z", 20, &T0))
         return -1;
-    S.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(S.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    if (bind(S.listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(S.listen_fd, 64) != 0 ||
-        getsockname(S.listen_fd, (struct sockaddr *)&a, &alen) != 0)
+    S.srv = fake_http_start(route_request, NULL);
+    if (!S.srv)
         return -1;
-    S.port = ntohs(a.sin_port);
-    if (pthread_create(&S.acceptor, NULL, accept_loop, NULL) != 0)
-        return -1;
+    S.port = fake_http_port(S.srv);
     return http_global_init() ? 0 : -1;
 }
 
 static int server_stop(void)
 {
-    atomic_store(&S.stop, true);
-    pthread_join(S.acceptor, NULL);
-    close(S.listen_fd);
-    for (int i = 0; i < S.nconn; i++)
-        shutdown(S.fds[i], SHUT_RDWR);
-    for (int i = 0; i < S.nconn; i++) {
-        pthread_join(S.threads[i], NULL);
-        close(S.fds[i]);
-    }
+    fake_http_stop(S.srv);
     http_global_term();
     return 0;
 }
