@@ -479,10 +479,7 @@ static fe_rc orders_checkpoint(stream_ctx *ctx, int64_t done, int64_t *stored, b
         commit.cursor = cursor;
         *stored = done;
     }
-    /* Mid-stream the merge runs on the server while the next pages are fetched. */
-    if (again)
-        return loader_commit_send(ctx->ld, &commit, ctx->stats, err);
-    return loader_commit(ctx->ld, &commit, ctx->stats, err);
+    return stream_checkpoint(ctx, &commit, again, err);
 }
 
 /* Reads one day for every shop. */

@@ -146,10 +146,7 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
                  time_format_iso(run->max_at, at));
         commit.cursor = cursor;
     }
-    /* Mid-stream the merge runs on the server while the next pages are fetched. */
-    if (again)
-        return loader_commit_send(ctx->ld, &commit, ctx->stats, err);
-    return loader_commit(ctx->ld, &commit, ctx->stats, err);
+    return stream_checkpoint(ctx, &commit, again, err);
 }
 
 /* Pages of the cursor pass arrive sorted by status_updated_at ascending, so every

@@ -646,8 +646,7 @@ static int64_t orders_cursor_at(orders_run *run)
 }
 
 /* Commits what is staged with the cursor of orders_cursor_at (none yet: the
- * stored cursor stays); when again, without waiting (loader_commit_send), and the
- * next checkpoint is open. */
+ * stored cursor stays); see stream_checkpoint for again. */
 static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
 {
     stream_ctx *ctx = run->ctx;
@@ -659,11 +658,7 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
                  time_format_iso(cursor_at, at));
         commit.cursor = cursor;
     }
-    /* Mid-stream the merge runs on the server while the next pages are fetched;
-     * the last commit is waited for. */
-    if (again)
-        return loader_commit_send(ctx->ld, &commit, ctx->stats, err);
-    return loader_commit(ctx->ld, &commit, ctx->stats, err);
+    return stream_checkpoint(ctx, &commit, again, err);
 }
 
 /* After a list page: the details of its new orders (with the next list page in

@@ -24,6 +24,13 @@ void stream_progress(stream_ctx *ctx)
              ctx->stats->retries, ctx->stats->http_429);
 }
 
+fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again, fe_err *err)
+{
+    if (again)
+        return loader_commit_send(ctx->ld, c, ctx->stats, err);
+    return loader_commit(ctx->ld, c, ctx->stats, err);
+}
+
 fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
                     const char *reason, fe_err *err)
 {

@@ -47,6 +47,12 @@ void stream_progress(stream_ctx *ctx);
 fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
                     const char *reason, fe_err *err) FE_MUST_CHECK;
 
+/* Commits the stream's checkpoint with c. Mid-stream (again) the commit is only
+ * sent (loader_commit_send): the next pages are fetched while the server merges,
+ * and the next checkpoint is open. The last one (!again) is waited for. */
+fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again,
+                        fe_err *err) FE_MUST_CHECK;
+
 /* Runs one stream to the end: its own checkpoints (loader_begin/put/commit).
  * On failure returns non-FE_OK with err filled; the runner rolls back. */
 typedef fe_rc (*stream_run_fn)(stream_ctx *ctx, fe_err *err);

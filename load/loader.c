@@ -938,13 +938,15 @@ static fe_rc commit_allowed(loader *l, fe_err *err)
     return FE_OK;
 }
 
+/* A commit without a cursor or full read (c == NULL). */
+static const load_commit no_commit_options = {NULL, 0};
+
 fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats, fe_err *err)
 {
-    static const load_commit none = {NULL, 0};
     fe_rc rc;
 
     FE_TRY(commit_allowed(l, err));
-    if ((rc = commit_send(l, c ? c : &none, stats, err)) != FE_OK ||
+    if ((rc = commit_send(l, c ? c : &no_commit_options, stats, err)) != FE_OK ||
         (rc = pipe_drain(l, err)) != FE_OK)
         goto fail;
     checkpoint_reset(l);
@@ -956,11 +958,10 @@ fail:
 
 fe_rc loader_commit_send(loader *l, const load_commit *c, stream_stats *stats, fe_err *err)
 {
-    static const load_commit none = {NULL, 0};
     fe_rc rc;
 
     FE_TRY(commit_allowed(l, err));
-    if ((rc = commit_send(l, c ? c : &none, stats, err)) != FE_OK) {
+    if ((rc = commit_send(l, c ? c : &no_commit_options, stats, err)) != FE_OK) {
         loader_rollback(l);
         return rc;
     }
