@@ -90,6 +90,10 @@ const char *fe_rc_name(fe_rc code)
         return "abort";
     case FE_EIO:
         return "io";
+    case FE_EINTR:
+        return "interrupted";
+    case FE_EIDENTITY:
+        return "identity";
     }
     return "unknown";
 }

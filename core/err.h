@@ -30,7 +30,9 @@ typedef enum {
     FE_ELOCKED,  /* another run holds this source's advisory lock */
     FE_EREJECTS, /* too many records could not be mapped */
     FE_EABORT,   /* a callback asked to stop */
-    FE_EIO       /* file or OS error */
+    FE_EIO,      /* file or OS error */
+    FE_EINTR,    /* the run was asked to stop (SIGTERM, SIGINT): not a failure of the source */
+    FE_EIDENTITY /* the source's configured identity no longer matches the warehouse */
 } fe_rc;
 
 /* Error record. msg is one line, no trailing newline, never contains secrets
