@@ -116,7 +116,7 @@ static bool login(http_client *hc, const char *base, totals *tot, buf *auth)
                         .nheaders = 1,
                         .body = body,
                         .body_len = sizeof body - 1,
-                        .sink = {sink_data, sink_reset, &d}};
+                        .sink = {.on_data = sink_data, .on_reset = sink_reset, .ctx = &d}};
     if (http_run(hc, &req, &res, &tot->stats, &err) != FE_OK) {
         fprintf(stderr, "readfloor: login: %s\n", err.msg);
         http_result_term(&res);
@@ -137,8 +137,10 @@ done:
 static bool get_page(http_client *hc, const char *url, const char *auth, doc *d, totals *tot)
 {
     const char *headers[] = {"Accept: application/vnd.api+json", auth};
-    http_request req = {
-        .url = url, .headers = headers, .nheaders = 2, .sink = {sink_data, sink_reset, d}};
+    http_request req = {.url = url,
+                        .headers = headers,
+                        .nheaders = 2,
+                        .sink = {.on_data = sink_data, .on_reset = sink_reset, .ctx = d}};
     http_result res = {0};
     fe_err err = {0};
     json_stream_reset(d->js);
@@ -166,10 +168,11 @@ static bool get_details(http_client *hc, const char *base, const char *auth, cha
         snprintf(urls[i], sizeof urls[i],
                  "%s/v1/orders/%s?include=lines%%2Cpayments%%2Cpayments.method", base, ids[i]);
         json_stream_reset(docs[i].js);
-        reqs[i] = (http_request){.url = urls[i],
-                                 .headers = headers,
-                                 .nheaders = 2,
-                                 .sink = {sink_data, sink_reset, &docs[i]}};
+        reqs[i] =
+            (http_request){.url = urls[i],
+                           .headers = headers,
+                           .nheaders = 2,
+                           .sink = {.on_data = sink_data, .on_reset = sink_reset, .ctx = &docs[i]}};
         memset(&res[i], 0, sizeof res[i]);
     }
     if (http_run_many(hc, reqs, res, (size_t)n, &tot->stats, &err) != FE_OK) {

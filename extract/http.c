@@ -418,6 +418,11 @@ static void fail_sink(http_client *c, xfer *x)
     url_for_message(x->req->url, where, sizeof where);
     x->res->err = x->sink_err;
     fe_err_wrap(&x->res->err, "%s %s", method_of(x->req), where);
+    if (x->res->attempts > 1) {
+        size_t len = strlen(x->res->err.msg);
+        snprintf(x->res->err.msg + len, sizeof x->res->err.msg - len, " (after %d attempts)",
+                 x->res->attempts);
+    }
     finish(c, x, x->sink_rc);
 }
 
@@ -520,6 +525,21 @@ static void attempt_done(http_client *c, xfer *x, CURLcode cc)
         return;
     }
     bool retryable = cc == CURLE_OK ? status_retryable(status) : curl_retryable(cc);
+    if (cc == CURLE_OK && is_2xx(status) && x->req->sink.on_end) {
+        fe_rc rc = x->req->sink.on_end(x->req->sink.ctx, &x->sink_err);
+        if (rc != FE_OK) {
+            x->delivered = true; /* the sink holds a document it judged bad */
+            if (x->res->attempts <= c->backoff.max_retries) {
+                schedule_retry(c, x, false);
+                return;
+            }
+            x->sink_rc = rc;
+            if (!x->sink_err.msg[0])
+                fe_err_set(&x->sink_err, rc, "unexpected response");
+            fail_sink(c, x);
+            return;
+        }
+    }
     if (cc == CURLE_OK && is_2xx(status)) {
         finish(c, x, FE_OK);
     } else if (retryable && x->res->attempts <= c->backoff.max_retries) {

@@ -34,10 +34,17 @@ void http_opts_default(http_opts *o);
 /* Sink for a 2xx body. on_data gets the bytes in order; on_reset is called before
  * a retry of a transfer that already delivered bytes, so the sink discards the
  * partial document (e.g. json_stream_reset). on_data returning non-FE_OK aborts
- * that transfer (not retried) and the code is reported in the result. */
+ * that transfer (not retried) and the code is reported in the result.
+ * on_end (may be NULL) is called once a 2xx body is complete, to judge it whole: a
+ * 200 is not proof of a good answer (a gateway's `200 {}`, a page without its
+ * list). Returning non-FE_OK (err filled, e.g. "unexpected response shape: no
+ * `data` array") makes the attempt count as failed and it is retried like a 5xx
+ * (on_reset first); when the retries run out the result carries that code and
+ * message. */
 typedef struct {
     fe_rc (*on_data)(void *ctx, const char *data, size_t len, fe_err *err);
     void (*on_reset)(void *ctx);
+    fe_rc (*on_end)(void *ctx, fe_err *err);
     void *ctx;
 } http_sink;
 

@@ -242,6 +242,8 @@ typedef struct {
     int calls;
     int resets;
     fe_rc fail_with; /* on_data returns this (FE_OK = accept) */
+    int ends;        /* on_end calls */
+    int bad_ends;    /* on_end refuses the body this many times */
 } sink_state;
 
 static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
@@ -258,6 +260,15 @@ static void sink_reset(void *ctx)
     sink_state *s = ctx;
     s->resets++;
     buf_reset(&s->body);
+}
+
+/* Judges a complete body: the first bad_ends are refused as a wrong shape. */
+static fe_rc sink_end(void *ctx, fe_err *err)
+{
+    sink_state *s = ctx;
+    if (s->ends++ < s->bad_ends)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape (body %d)", s->ends);
+    return FE_OK;
 }
 
 static void sink_init(sink_state *s)
@@ -300,7 +311,7 @@ static http_result get(http_client *c, const char *target, sink_state *s, stream
 {
     char u[512];
     snprintf(u, sizeof u, "%s", url(target));
-    http_request req = {.url = u, .sink = {sink_data, sink_reset, s}};
+    http_request req = {.url = u, .sink = {sink_data, sink_reset, sink_end, s}};
     http_result res;
     fe_err err = {0};
     CU_ASSERT_EQUAL(http_run(c, &req, &res, st, &err), FE_OK);
@@ -460,7 +471,7 @@ static void test_429_pauses_shared_limiter(void)
     for (int i = 0; i < 3; i++) {
         sink_init(&s[i]);
         snprintf(urls[i], sizeof urls[i], "%s", url(targets[i]));
-        reqs[i] = (http_request){.url = urls[i], .sink = {sink_data, sink_reset, &s[i]}};
+        reqs[i] = (http_request){.url = urls[i], .sink = {sink_data, sink_reset, sink_end, &s[i]}};
     }
     http_result res[3];
     fe_err err = {0};
@@ -554,7 +565,7 @@ static void test_run_many_parallel(void)
         char target[32];
         snprintf(target, sizeof target, "/n/%d", i);
         snprintf(urls[i], sizeof urls[i], "%s", url(target));
-        reqs[i] = (http_request){.url = urls[i], .sink = {sink_data, sink_reset, &s[i]}};
+        reqs[i] = (http_request){.url = urls[i], .sink = {sink_data, sink_reset, sink_end, &s[i]}};
     }
     stream_stats st = {0};
     fe_err err = {0};
@@ -592,7 +603,7 @@ static void test_auth_dropped_on_cross_host_redirect(void)
                             .headers = hdrs,
                             .nheaders = 2,
                             .no_auth_on_redirect = true,
-                            .sink = {sink_data, sink_reset, &s}};
+                            .sink = {sink_data, sink_reset, sink_end, &s}};
         http_result res;
         fe_err err = {0};
         CU_ASSERT_EQUAL(http_run(c, &req, &res, NULL, &err), FE_OK);
@@ -635,6 +646,37 @@ static void test_sink_failure_not_retried(void)
     http_client_free(c);
 }
 
+/* A 200 whose body the sink judges bad is retried like a 5xx, the sink reset
+ * first; when every attempt is bad the result carries the sink's verdict. */
+static void test_bad_body_retried(void)
+{
+    http_client *c = client(3, NULL);
+    sink_state s;
+    sink_init(&s);
+    s.bad_ends = 2;
+    stream_stats st = {0};
+    http_result res = get(c, "/echo?t=shape", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    CU_ASSERT_EQUAL(res.attempts, 3);
+    CU_ASSERT_EQUAL(st.retries, 2);
+    CU_ASSERT_EQUAL(s.ends, 3);
+    CU_ASSERT_EQUAL(s.resets, 2);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), "GET ");
+    http_result_term(&res);
+
+    sink_init(&s);
+    s.bad_ends = 100;
+    res = get(c, "/echo?t=shape", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_EJSON);
+    CU_ASSERT_EQUAL(res.attempts, 4);
+    CU_ASSERT_EQUAL(s.ends, 4);
+    CU_ASSERT_STRING_EQUAL(
+        res.err.msg, "GET /echo?t=shape: unexpected response shape (body 4) (after 4 attempts)");
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
 static void test_connect_refused_retried(void)
 {
     /* a port nobody listens on: bound once, then released */
@@ -650,7 +692,7 @@ static void test_connect_refused_retried(void)
     http_client *c = client(2, NULL);
     sink_state s;
     sink_init(&s);
-    http_request req = {.url = u, .sink = {sink_data, sink_reset, &s}};
+    http_request req = {.url = u, .sink = {sink_data, sink_reset, sink_end, &s}};
     http_result res;
     stream_stats st = {0};
     fe_err err = {0};
@@ -683,7 +725,7 @@ static void test_post_and_patch_bodies(void)
                             .nheaders = 1,
                             .body = "{\"a\":1}",
                             .body_len = 7,
-                            .sink = {sink_data, sink_reset, &s}};
+                            .sink = {sink_data, sink_reset, sink_end, &s}};
         http_result res;
         fe_err err = {0};
         CU_ASSERT_EQUAL(http_run(c, &req, &res, NULL, &err), FE_OK);
@@ -717,6 +759,7 @@ int main(void)
                 test_auth_dropped_on_cross_host_redirect);
     CU_add_test(s, "sink failure not retried", test_sink_failure_not_retried);
     CU_add_test(s, "connection refused retried", test_connect_refused_retried);
+    CU_add_test(s, "a 200 judged bad is retried", test_bad_body_retried);
     CU_add_test(s, "POST and PATCH bodies", test_post_and_patch_bodies);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
