@@ -11,15 +11,16 @@
 #include "pg.h"
 
 static const char run_start_sql[] =
-    "INSERT INTO etl.run (started_at, status, version, command_line, host)"
-    " VALUES (now(), 'running', $1, $2, $3) RETURNING run_id";
+    "INSERT INTO etl.run (started_at, status, version, command_line, host, pid)"
+    " VALUES (now(), 'running', $1, $2, $3, $4) RETURNING run_id";
 
 static const char run_finish_sql[] =
     "UPDATE etl.run SET finished_at = now(), status = $2 WHERE run_id = $1";
 
 static const char stream_start_sql[] =
-    "INSERT INTO etl.run_stream (run_id, source_key, stream, status, started_at)"
-    " VALUES ($1, $2, $3, 'running', now()) RETURNING run_stream_id";
+    "INSERT INTO etl.run_stream (run_id, source_key, source_name, stream, status, started_at)"
+    " VALUES ($1, $2, (SELECT name FROM dw.dim_source WHERE source_key = $2), $3, 'running',"
+    " now()) RETURNING run_stream_id";
 
 static const char stream_finish_sql[] =
     "UPDATE etl.run_stream SET status = $2, finished_at = now(), pages = $3, records = $4,"
@@ -48,8 +49,10 @@ fe_rc runlog_run_start(PGconn *conn, const char *version, const char *command_li
     if (gethostname(host, sizeof host) != 0)
         host[0] = '\0';
     host[sizeof host - 1] = '\0';
-    const char *params[3] = {version, command_line, host[0] ? host : NULL};
-    PGresult *res = pg_query(conn, run_start_sql, 3, params, err);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    const char *params[4] = {version, command_line, host[0] ? host : NULL, pid};
+    PGresult *res = pg_query(conn, run_start_sql, 4, params, err);
     if (!res)
         return fe_err_wrap(err, "recording the run in etl.run");
     fe_rc rc = returned_id(res, run_id, err);
