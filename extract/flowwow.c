@@ -576,16 +576,43 @@ static fe_rc fw_account(const source_conf *conf, buf *out, fe_err *err)
     return rc;
 }
 
-/* No documented limit: the polite common default (rate_limit, rate_burst). */
+static fe_rc build_first_shop(void *user, long page, buf *url, buf *body, fe_err *err)
+{
+    const fw_opts *o = user;
+    if (!buf_puts(url, o->base) || !buf_puts(url, "/apiseller/shops") ||
+        !buf_puts(body, "{\"status\":") || !buf_put_jsonstr(body, o->statuses[0]) ||
+        !buf_printf(body, ",\"page\":%ld,\"limit\":1}", page))
+        return fe_err_set(err, FE_ENOMEM, "out of memory building a request");
+    return FE_OK;
+}
+
+/* One light authenticated request (the first shop of the first status), so that
+ * a wrong token, host or base_url fails the source here, before the runner
+ * registers it in the warehouse. (ping/check would not do: it needs no token.) */
 static fe_rc fw_open(const source_conf *conf, http_client *http, stream_stats *stats, void **state,
                      fe_err *err)
 {
-    (void)conf;
-    (void)http;
-    (void)stats;
-    (void)err;
+    fw_opts o;
+    int64_t rows, total;
+    fe_rc rc;
     *state = NULL;
-    return FE_OK;
+    FE_TRY(opts_load(conf, &o, err));
+    flowwow_pager *pg = flowwow_pager_new(http, stats, o.auth_header, NULL, NULL);
+    if (!pg) {
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+    } else {
+        flowwow_list l = {.method = "POST",
+                          .what = "POST /apiseller/shops (first shop)",
+                          .id_path = "shopId",
+                          .page_base = 0,
+                          .limit = 1,
+                          .build = build_first_shop,
+                          .build_user = &o};
+        rc = flowwow_pages_one(pg, &l, 0, &rows, &total, err);
+    }
+    flowwow_pager_free(pg);
+    opts_term(&o);
+    return rc;
 }
 
 static void fw_close(void *state)
