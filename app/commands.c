@@ -122,7 +122,8 @@ static bool check_source(const source_conf *conf)
 
     buf_init(&out, 64 * 1024);
     printf("[source.%s] type %s\n", conf->name, conf->type);
-    if (source_env_init(&env, conf, def, &err) != FE_OK || source_env_open(&env, &err) != FE_OK ||
+    if (source_env_init(&env, conf, def, NULL, &err) != FE_OK ||
+        source_env_open(&env, &err) != FE_OK ||
         (def->check && def->check(conf, env.http, env.state, &out, &err) != FE_OK)) {
         if (out.len)
             printf("%s", buf_cstr(&out));

@@ -8,11 +8,18 @@
 #include "../core/buf.h"
 #include "../core/log.h"
 #include "../extract/http.h"
+#include "../load/pg.h"
 #include "commands.h"
 #include "config.h"
+#include "rebind.h"
 #include "runner.h"
 
 #define MAX_SECRETS 64
+/* TCP keepalives of warehouse connections: a peer that died without closing the
+ * connection is noticed in about a minute (idle 30 s + 3 probes 10 s apart). */
+#define KEEPALIVE_IDLE_S 30
+#define KEEPALIVE_INTERVAL_S 10
+#define KEEPALIVE_COUNT 3
 
 static const char usage_text[] =
     "Usage: flowetl [-c FILE] [-v|-q] COMMAND [ARGS]\n"
@@ -26,6 +33,8 @@ static const char usage_text[] =
     "      [--full-refresh]         ignore stored cursors and read everything again\n"
     "  status                       cursors, last runs and freshness per stream\n"
     "  check                        config, credentials and connectivity per source\n"
+    "  rebind NAME                  bind source NAME to the account its config now gives\n"
+    "                               (after a refused run: its old rows keep their key)\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   config file (default ./flowetl.conf, else $FLOWETL_CONFIG)\n"
@@ -36,8 +45,11 @@ static const char usage_text[] =
     "  -h, --help          this help\n"
     "      --version       print the version\n"
     "\n"
-    "Exit codes: 0 all streams succeeded; 1 some stream failed (others loaded);\n"
-    "2 usage or configuration error (nothing was run); 3 warehouse unreachable.\n"
+    "Exit codes of run: 0 all streams succeeded; 1 some stream failed (others\n"
+    "loaded); 2 usage, configuration or source identity error (nothing was run);\n"
+    "3 the warehouse is unreachable or went away; 4 nothing failed, but a source was\n"
+    "skipped because another flowetl run was loading it; 143 / 130 stopped by\n"
+    "SIGTERM / SIGINT (open checkpoints rolled back). Several at once: 143/130, 3, 1, 4.\n"
     "Progress and errors go to stderr; summaries go to stdout.\n";
 
 typedef struct {
@@ -178,6 +190,8 @@ static int dispatch(const cli *c, const config *cfg, int argc, char **argv)
         return command_status(cfg);
     if (strcmp(c->command, "check") == 0)
         return command_check(cfg);
+    if (strcmp(c->command, "rebind") == 0)
+        return rebind_command(cfg, c->args[0]);
     /* run */
     int64_t progress_us = 10 * 1000000LL;
     config_run_duration(cfg, "progress_interval", &progress_us);
@@ -197,7 +211,46 @@ static int dispatch(const cli *c, const config *cfg, int argc, char **argv)
 static bool known_command(const char *cmd)
 {
     return strcmp(cmd, "init") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 ||
-           strcmp(cmd, "check") == 0;
+           strcmp(cmd, "check") == 0 || strcmp(cmd, "rebind") == 0;
+}
+
+/* Checks the command's arguments (run's are parsed); false after saying why. */
+static bool command_args_ok(cli *c)
+{
+    if (strcmp(c->command, "run") == 0)
+        return parse_run_args(c);
+    if (strcmp(c->command, "rebind") == 0) {
+        if (c->nargs == 1 && c->args[0][0] != '-')
+            return true;
+        fprintf(stderr, "flowetl: usage: flowetl rebind NAME (NAME of a [source.NAME])\n");
+        return false;
+    }
+    if (c->nargs > 0) {
+        fprintf(stderr, "flowetl: '%s' takes no arguments\n", c->command);
+        return false;
+    }
+    return true;
+}
+
+/* Makes cfg->dsn the DSN every command connects with: the [warehouse]
+ * connect_timeout and TCP keepalives added where the DSN sets none, so no
+ * connection attempt waits unbounded. Done once, before anything connects. */
+static bool apply_warehouse_defaults(config *cfg, fe_err *err)
+{
+    int64_t us = 10 * 1000000LL;
+    config_warehouse_duration(cfg, "connect_timeout", &us);
+    pg_dsn_defaults d = {
+        .connect_timeout_s = (long)((us + 999999) / 1000000),
+        .keepalives_idle_s = KEEPALIVE_IDLE_S,
+        .keepalives_interval_s = KEEPALIVE_INTERVAL_S,
+        .keepalives_count = KEEPALIVE_COUNT,
+    };
+    char *dsn = pg_dsn_with_defaults(cfg->dsn, &d, err);
+    if (!dsn)
+        return false;
+    free(cfg->dsn);
+    cfg->dsn = dsn;
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -214,19 +267,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "flowetl: unknown command '%s' (see flowetl --help)\n", c.command);
         return 2;
     }
-    if (strcmp(c.command, "run") == 0 ? !parse_run_args(&c) : c.nargs > 0) {
-        if (strcmp(c.command, "run") != 0)
-            fprintf(stderr, "flowetl: '%s' takes no arguments\n", c.command);
+    if (!command_args_ok(&c))
         return 2;
-    }
     const char *path = resolve_config_path(&c);
     if (!path) {
         fprintf(stderr, "flowetl: no config file: pass -c FILE, create ./flowetl.conf or set "
                         "FLOWETL_CONFIG\n");
         return 2;
     }
-    if (config_load(path, &cfg, &err) != FE_OK) {
+    if (config_load(path, &cfg, &err) != FE_OK || !apply_warehouse_defaults(cfg, &err)) {
         fprintf(stderr, "flowetl: %s\n", err.msg);
+        config_free(cfg);
         return 2;
     }
     int nsecrets = config_secrets(cfg, secrets, MAX_SECRETS);

@@ -63,13 +63,15 @@ static fe_rc limiter_from_conf(const source_conf *conf, const source_def *def, r
     return *rl ? FE_OK : fe_err_set(err, FE_ENOMEM, "%s: out of memory", conf->name);
 }
 
-fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def *def, fe_err *err)
+fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def *def,
+                      const fe_stop *stop, fe_err *err)
 {
     http_opts opts;
 
     memset(env, 0, sizeof *env);
     env->conf = conf;
     env->def = def;
+    env->stop = stop;
     fe_rc rc = limiter_from_conf(conf, def, &env->rl, err);
     if (rc != FE_OK)
         return rc;

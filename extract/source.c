@@ -2,6 +2,7 @@
 #include "source.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +25,20 @@ void stream_progress(stream_ctx *ctx)
              ctx->stats->retries, ctx->stats->http_429);
 }
 
+fe_rc stream_stop_check(const stream_ctx *ctx, fe_err *err)
+{
+    int sig = fe_stop_requested(ctx->stop);
+    if (!sig)
+        return FE_OK;
+    return fe_err_set(err, FE_EINTR, "stopped by %s",
+                      sig == SIGTERM  ? "SIGTERM"
+                      : sig == SIGINT ? "SIGINT"
+                                      : "a signal");
+}
+
 fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again, fe_err *err)
 {
+    FE_TRY(stream_stop_check(ctx, err));
     if (again)
         return loader_commit_send(ctx->ld, c, ctx->stats, err);
     return loader_commit(ctx->ld, c, ctx->stats, err);

@@ -504,9 +504,9 @@ static void test_cursor_api_and_runlog(void)
     CU_ASSERT_PTR_NULL(cursor);
 
     stream_stats st = {.pages = 3, .records = 10, .inserted = 9, .http_429 = 1};
-    CU_ASSERT_EQUAL(runlog_stream_start(db, run_id, src, "orders", &rs, &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_stream_start(db, run_id, src, "main2", "orders", &rs, &err), FE_OK);
     CU_ASSERT_EQUAL(runlog_stream_finish(db, rs, "failed", &st, 1.25, "boom", &err), FE_OK);
-    CU_ASSERT_EQUAL(runlog_run_finish(db, run_id, "partial", &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_run_finish(db, run_id, "partial", "1 stream(s) failed", &err), FE_OK);
     CU_ASSERT_STRING_EQUAL(sqlval("SELECT concat_ws(' ', status, pages, inserted, http_429,"
                                   " seconds, error) FROM etl.run_stream"),
                            "failed 3 9 1 1.250 boom");
