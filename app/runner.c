@@ -387,8 +387,10 @@ static bool worker_reconnect(source_job *job, loader **ld)
     worker_disconnect(job, ld);
     log_warn(job->conf->name, "the warehouse connection broke: connecting again");
     if (!(*ld = worker_connect(job, &err))) {
+        char msg[sizeof err.msg + 64];
         job_lost(job, err.msg);
-        job_end_rest(job, SJ_FAILED, "not run: the warehouse went away: %s", err.msg);
+        snprintf(msg, sizeof msg, "not run: the warehouse went away: %s", err.msg);
+        job_end_quiet(job, SJ_FAILED, msg); /* the run's last line says it */
         return false;
     }
     if (!job_lock(job, *ld))
@@ -673,12 +675,13 @@ static void watch_waits(run_ctl *ctl, PGconn *conn, source_job *jobs, int njobs)
         if (acts[k].seconds < (job->wait_logged_s ? 2 * job->wait_logged_s : WAIT_LOG_FIRST_S))
             continue;
         job->wait_logged_s = acts[k].seconds;
-        log_info(job->conf->name,
-                 "waiting for the warehouse: %s.%s: a statement has been running for %d s (%s)"
-                 "%s%s (lock_timeout %s)",
-                 job->conf->name, job->stream_now, acts[k].seconds, acts[k].query,
-                 acts[k].waiting[0] ? "; it waits for " : "", acts[k].waiting,
-                 ctl->lock_timeout_text);
+        char logctx[256];
+        snprintf(logctx, sizeof logctx, "%s.%s", job->conf->name, job->stream_now);
+        log_info(logctx,
+                 "waiting for the warehouse: a statement has been running for %d s (%s)%s%s "
+                 "(lock_timeout %s)",
+                 acts[k].seconds, acts[k].query, acts[k].waiting[0] ? "; it waits for " : "",
+                 acts[k].waiting, ctl->lock_timeout_text);
     }
     pthread_mutex_unlock(&ctl->mu);
 }
@@ -843,29 +846,40 @@ static int exit_code(const tally *t, int sig)
 }
 
 /* Writes the rows the workers could not (their connection broke) and the run's
- * end with conn, or with a new connection when conn broke. False when neither
- * works; lost then says why. */
+ * end with conn. */
+static fe_rc record_with(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs,
+                         const char *status, const char *reason, fe_err *err)
+{
+    for (int i = 0; i < njobs; i++)
+        for (int k = 0; k < jobs[i].nstreams; k++)
+            if (!stream_record(conn, ctl->run_id, jobs[i].conf->name, &jobs[i].streams[k]))
+                return fe_err_set(err, FE_EPG, "could not record stream %s.%s", jobs[i].conf->name,
+                                  jobs[i].streams[k].def->name);
+    if (runlog_run_finish(conn, ctl->run_id, status, reason[0] ? reason : NULL, err) != FE_OK)
+        return err->code;
+    return FE_OK;
+}
+
+/* record_with the main connection, or a new one when that broke. False when
+ * neither could; lost then says why when the warehouse cannot be reached. */
 static bool record_run_end(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs,
                            const char *status, const char *reason, fe_err *lost)
 {
-    PGconn *fresh = NULL;
-    bool written = true;
     fe_err err = {0};
-    if (!conn || PQstatus(conn) != CONNECTION_OK)
-        conn = fresh = pg_connect(ctl->dsn, lost);
-    if (!conn)
+    if (conn && record_with(conn, ctl, jobs, njobs, status, reason, &err) == FE_OK)
+        return true;
+    /* Most likely the connection broke (libpq does not always know yet): once
+     * more with a new one. */
+    PGconn *fresh = pg_connect(ctl->dsn, lost);
+    if (!fresh)
         return false;
-    for (int i = 0; i < njobs; i++)
-        for (int k = 0; k < jobs[i].nstreams; k++)
-            written = stream_record(conn, ctl->run_id, jobs[i].conf->name, &jobs[i].streams[k]) &&
-                      written;
-    if (runlog_run_finish(conn, ctl->run_id, status, reason[0] ? reason : NULL, &err) != FE_OK) {
-        written = false;
+    fe_rc rc = session_setup(ctl, fresh, &err);
+    if (rc == FE_OK)
+        rc = record_with(fresh, ctl, jobs, njobs, status, reason, &err);
+    if (rc != FE_OK)
         log_warn(NULL, "could not record the end of run %" PRId64 ": %s", ctl->run_id, err.msg);
-    }
-    if (fresh)
-        PQfinish(fresh);
-    return written;
+    PQfinish(fresh);
+    return rc == FE_OK;
 }
 
 /* Records every outcome and the run's end, prints the summary and the run's last
@@ -899,11 +913,14 @@ static int run_finish_and_report(PGconn *conn, run_ctl *ctl, source_job *jobs, i
                  t.ok, t.interrupted, t.failed, t.skipped, 128 + sig, unwritten);
     else if (t.lost)
         log_error(NULL, "%s%s", reason, unwritten);
-    else
+    else if (t.skipped)
         log_info(NULL,
                  "run %" PRId64 " %s: %d stream(s) ok, %d failed, %d skipped (another run was "
                  "loading them)%s",
                  ctl->run_id, status, t.ok, t.failed, t.skipped, unwritten);
+    else
+        log_info(NULL, "run %" PRId64 " %s: %d stream(s) ok, %d failed%s", ctl->run_id, status,
+                 t.ok, t.failed, unwritten);
     return exit_code(&t, sig);
 }
 

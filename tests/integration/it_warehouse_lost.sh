@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Losing the warehouse mid-run (PostgreSQL stopped with -m immediate while a slow
+# run loads): the stream that was loading fails, the worker tries one new
+# connection, the remaining streams are not run, and the run exits 3 with one
+# line saying when the warehouse went away and how many streams did not run.
+# Once the warehouse is back, the next run marks the lost run abandoned and loads
+# everything exactly.
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
+source "$(dirname "$0")/lib.sh"
+
+pg_start
+sandbox_start --scale 0.2
+write_config
+flowetl init
+assert_exit 0 "init exits 0"
+
+# Runs pg_ctl as the cluster's owner (scripts/pgcluster.sh runs it as postgres
+# when we are root).
+pg_ctl_owner() {
+    local bindir
+    bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    [[ -x $bindir/pg_ctl ]] || bindir=$(dirname "$(command -v pg_ctl)")
+    if [[ $EUID -eq 0 ]]; then
+        runuser -u postgres -- "$bindir/pg_ctl" "$@"
+    else
+        "$bindir/pg_ctl" "$@"
+    fi
+}
+
+# Slow answers: the kill lands while the first streams load and the rest wait.
+sandbox_faults slow_ms=150
+flowetl_bg lost run
+pid=$FE_BG_PID
+started=0
+for ((i = 0; i < 200; i++)); do
+    started=$(sql "select count(*) from etl.run_stream where stream = 'categories'")
+    ((started > 0)) && break
+    sleep 0.05
+done
+assert_gt "$started" 0 "the run is loading when the warehouse goes away"
+lost_run=$(sql "select max(run_id) from etl.run")
+pg_ctl_owner -D "$PG_DIR/data" stop -m immediate -w >/dev/null 2>&1 ||
+    bail "could not stop PostgreSQL"
+stopped=$(date +%s)
+flowetl_bg_wait "$pid" lost
+assert_exit 3 "a run that lost the warehouse exits 3"
+assert_le $(($(date +%s) - stopped)) 20 "it ended soon after (s)"
+assert_eq 1 "$(grep -c 'the warehouse went away at [0-9:]* UTC: .*; [0-9]* stream(s) not run' "$T/err")" \
+    "one line says when the warehouse went away and how many streams did not run"
+check "that line comes last" bash -c "tail -n 1 '$T/err' | grep -q 'the warehouse went away'"
+
+# The warehouse comes back: the next run closes the lost one and loads everything.
+eval "$("$SOURCE_DIR/scripts/pgcluster.sh" start "$PG_DIR")" || bail "could not restart PostgreSQL"
+sandbox_faults ""
+flowetl run
+assert_exit 0 "the run after the warehouse came back exits 0"
+assert_eq "abandoned" "$(sql "select status from etl.run where run_id = $lost_run")" \
+    "the lost run is marked abandoned"
+assert_eq 0 "$(sql "select count(*) from etl.run_stream where status = 'running'")" \
+    "no stream row is left running"
+assert_truth_matches "after the warehouse came back"
+
+finish
