@@ -7,8 +7,6 @@
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +15,13 @@
 
 #include "../core/log.h"
 #include "../extract/source.h"
-#include "../load/loader.h"
 #include "../load/migrate.h"
 #include "../load/pg.h"
 #include "../load/runlog.h"
 #include "../load/source_id.h"
+#include "run_job.h"
 #include "runstop.h"
-#include "source_env.h"
 
-#define MAX_STREAMS 32
-#define US_PER_S 1000000LL
 /* A warehouse statement running this long is logged, then again at each doubling. */
 #define WAIT_LOG_FIRST_S 10
 /* After a signal: statements still running this long after it are cancelled ... */
@@ -38,79 +33,6 @@
 /* The main thread's tick, and how long its own queries may take. */
 #define TICK_MS 250
 #define WATCH_QUERY_MS 2000
-
-typedef enum { SJ_PENDING, SJ_SUCCEEDED, SJ_FAILED, SJ_INTERRUPTED, SJ_SKIPPED } sj_status;
-
-static const char *const sj_status_names[] = {"running", "succeeded", "failed", "interrupted",
-                                              "skipped"};
-
-typedef struct {
-    const stream_def *def;
-    sj_status status;
-    bool started;          /* its run function was called */
-    bool recorded;         /* its etl.run_stream row holds its outcome */
-    int64_t run_stream_id; /* the row written when it started; 0 = none */
-    int source_key;        /* for its row; 0 = not registered (NULL) */
-    stream_stats stats;
-    double seconds;
-    char error[sizeof(((fe_err *)0)->msg)];
-} stream_job;
-
-/* What the workers and the main thread share; mu guards the fields of each
- * source_job marked "published" and every stream_job's status. */
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int running; /* worker threads not finished */
-    fe_stop stop;
-    int64_t run_id;
-    const char *dsn;
-    char app_name[64];     /* application_name of the run's sessions */
-    char lock_timeout[24]; /* milliseconds, for SET lock_timeout */
-    char lock_timeout_text[24];
-} run_ctl;
-
-typedef struct {
-    run_ctl *ctl;
-    const config *cfg;
-    const run_request *req;
-    const source_conf *conf;
-    const source_def *def;
-    char account[256]; /* identity: dw.dim_source.account */
-    int source_key;    /* the identity's row; 0 until it exists */
-    stream_job streams[MAX_STREAMS];
-    int nstreams;
-    bool warehouse_lost; /* the worker's connection broke and could not be made again */
-    char lost_at[16];    /* HH:MM:SS UTC */
-    char lost_msg[512];
-    bool started; /* thread is running and must be joined */
-    pthread_t thread;
-    /* Published for the main thread (under ctl->mu). */
-    PGcancel *cancel; /* of the loader's session; NULL when none */
-    bool cancel_busy; /* the main thread is sending a cancel with it */
-    int backend_pid;
-    bool in_stream; /* a stream (or its rollback) is running */
-    const char *stream_now;
-    int64_t stream_since_us;
-    /* The main thread's own bookkeeping of long statements. */
-    char wait_seen[40];
-    int wait_logged_s;
-} source_job;
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
-}
-
-static void utc_clock(char *dst, size_t size)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(dst, size, "%H:%M:%S UTC", &tm);
-}
 
 /* --- selection ------------------------------------------------------------ */
 
@@ -222,361 +144,6 @@ static bool select_streams(source_job *jobs, int njobs, const run_request *req)
     return true;
 }
 
-/* --- outcomes and their rows ------------------------------------------------ */
-
-/* Sets a stream's outcome (under the lock: the main thread reads it when it
- * must end the run at its deadline). */
-static void stream_set(source_job *job, stream_job *sj, sj_status status, const char *msg)
-{
-    pthread_mutex_lock(&job->ctl->mu);
-    sj->status = status;
-    sj->source_key = job->source_key;
-    snprintf(sj->error, sizeof sj->error, "%s", msg ? msg : "");
-    pthread_mutex_unlock(&job->ctl->mu);
-}
-
-/* Writes the outcome of a finished stream into its row (inserting the row for a
- * stream that never started). False when the connection cannot do it now. */
-static bool stream_record(PGconn *conn, int64_t run_id, const char *source_name, stream_job *sj)
-{
-    fe_err err = {0};
-    fe_rc rc;
-    if (sj->recorded || sj->status == SJ_PENDING)
-        return true;
-    if (!conn || PQstatus(conn) != CONNECTION_OK)
-        return false;
-    const char *status = sj_status_names[sj->status];
-    const char *error = sj->status == SJ_SUCCEEDED ? NULL : sj->error;
-    if (sj->run_stream_id)
-        rc = runlog_stream_finish(conn, sj->run_stream_id, status, &sj->stats, sj->seconds, error,
-                                  &err);
-    else
-        rc = runlog_stream_record(conn, run_id, sj->source_key, source_name, sj->def->name, status,
-                                  error, &err);
-    if (rc != FE_OK) {
-        log_debug(source_name, "could not record %s in etl.run_stream yet: %s", sj->def->name,
-                  err.msg);
-        return false;
-    }
-    sj->recorded = true;
-    return true;
-}
-
-/* Records every finished stream of the job that is not recorded yet. */
-static void job_record(source_job *job, loader *ld)
-{
-    for (int i = 0; i < job->nstreams; i++)
-        (void)stream_record(ld ? loader_conn(ld) : NULL, job->ctl->run_id, job->conf->name,
-                            &job->streams[i]);
-}
-
-/* Ends every stream of the job not ended yet with one status and reason; returns
- * how many. */
-static int job_end_quiet(source_job *job, sj_status status, const char *msg)
-{
-    int n = 0;
-    for (int i = 0; i < job->nstreams; i++)
-        if (job->streams[i].status == SJ_PENDING) {
-            stream_set(job, &job->streams[i], status, msg);
-            n++;
-        }
-    return n;
-}
-
-/* job_end_quiet, with one log line for all of them (none for interrupted ones:
- * the run's summary says it). */
-static void job_end_rest(source_job *job, sj_status status, const char *fmt, ...) FE_PRINTF(3, 4);
-static void job_end_rest(source_job *job, sj_status status, const char *fmt, ...)
-{
-    char msg[sizeof(((fe_err *)0)->msg)];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    int n = job_end_quiet(job, status, msg);
-    if (n == 0 || status == SJ_INTERRUPTED)
-        return;
-    if (status == SJ_SKIPPED)
-        log_warn(job->conf->name, "skipped (%d stream(s)): %s", n, msg);
-    else
-        log_error(job->conf->name, "%d stream(s) not run: %s", n, msg);
-}
-
-/* --- the warehouse session of a worker ------------------------------------ */
-
-static void publish_session(source_job *job, loader *ld)
-{
-    PGcancel *c = PQgetCancel(loader_conn(ld));
-    pthread_mutex_lock(&job->ctl->mu);
-    job->cancel = c;
-    job->backend_pid = PQbackendPID(loader_conn(ld));
-    pthread_mutex_unlock(&job->ctl->mu);
-}
-
-/* Takes the cancel handle back (waiting for a cancel being sent with it). */
-static void unpublish_session(source_job *job)
-{
-    pthread_mutex_lock(&job->ctl->mu);
-    while (job->cancel_busy)
-        pthread_cond_wait(&job->ctl->cv, &job->ctl->mu);
-    PQfreeCancel(job->cancel);
-    job->cancel = NULL;
-    job->backend_pid = 0;
-    pthread_mutex_unlock(&job->ctl->mu);
-}
-
-/* The session settings of every connection of the run. */
-static fe_rc session_setup(const run_ctl *ctl, PGconn *conn, fe_err *err)
-{
-    FE_TRY(pg_set(conn, "application_name", ctl->app_name, err));
-    return pg_set(conn, "lock_timeout", ctl->lock_timeout, err);
-}
-
-/* A loader with the run's session settings; NULL with err (FE_ECONNECT when the
- * warehouse cannot be reached). */
-static loader *worker_connect(source_job *job, fe_err *err)
-{
-    loader *ld = loader_open(job->cfg->dsn, err);
-    if (!ld)
-        return NULL;
-    if (session_setup(job->ctl, loader_conn(ld), err) != FE_OK) {
-        if (PQstatus(loader_conn(ld)) != CONNECTION_OK)
-            err->code = FE_ECONNECT;
-        loader_free(ld);
-        return NULL;
-    }
-    publish_session(job, ld);
-    return ld;
-}
-
-static void worker_disconnect(source_job *job, loader **ld)
-{
-    if (!*ld)
-        return;
-    unpublish_session(job);
-    loader_free(*ld);
-    *ld = NULL;
-}
-
-static void job_lost(source_job *job, const char *msg)
-{
-    job->warehouse_lost = true;
-    utc_clock(job->lost_at, sizeof job->lost_at);
-    snprintf(job->lost_msg, sizeof job->lost_msg, "%s", msg);
-}
-
-/* Takes the source's lock on the worker's session; on failure ends every
- * remaining stream (skipped when a flowetl run holds it, else failed). */
-static bool job_lock(source_job *job, loader *ld)
-{
-    fe_err err = {0};
-    bool by_run = false;
-    if (source_id_lock(loader_conn(ld), job->conf->name, job->def->type, job->account, &by_run,
-                       &err) == FE_OK)
-        return true;
-    job_end_rest(job, by_run ? SJ_SKIPPED : SJ_FAILED, "%s", err.msg);
-    return false;
-}
-
-/* After a stream whose connection broke: one new connection, the session
- * settings and the source's lock again. False when that failed (the remaining
- * streams are ended; job->warehouse_lost when the warehouse cannot be reached). */
-static bool worker_reconnect(source_job *job, loader **ld)
-{
-    fe_err err = {0};
-    worker_disconnect(job, ld);
-    log_warn(job->conf->name, "the warehouse connection broke: connecting again");
-    if (!(*ld = worker_connect(job, &err))) {
-        char msg[sizeof err.msg + 64];
-        job_lost(job, err.msg);
-        snprintf(msg, sizeof msg, "not run: the warehouse went away: %s", err.msg);
-        job_end_quiet(job, SJ_FAILED, msg); /* the run's last line says it */
-        return false;
-    }
-    if (!job_lock(job, *ld))
-        return false;
-    job_record(job, *ld); /* the broken stream's own row */
-    return true;
-}
-
-/* --- one stream ----------------------------------------------------------- */
-
-static fe_rc stream_prepare_cursor(loader *ld, const source_job *job, const char *stream,
-                                   char **cursor, fe_err *err)
-{
-    *cursor = NULL;
-    if (job->req->full_refresh)
-        return loader_clear_cursor(ld, job->source_key, stream, err);
-    return loader_get_cursor(ld, job->source_key, stream, cursor, err);
-}
-
-static void set_in_stream(source_job *job, const char *stream)
-{
-    pthread_mutex_lock(&job->ctl->mu);
-    job->in_stream = stream != NULL;
-    job->stream_now = stream;
-    job->stream_since_us = mono_us();
-    pthread_mutex_unlock(&job->ctl->mu);
-}
-
-/* The stream's error as stored and printed: a lock_timeout names the tables and
- * the sessions that hold them. */
-static void stream_failure_text(source_job *job, loader *ld, const fe_err *err, char *dst,
-                                size_t size)
-{
-    buf holders;
-    fe_err qerr = {0};
-    const char *msg = err->msg[0] ? err->msg : fe_rc_name(err->code);
-    if (!pg_err_is_lock_timeout(err) || PQstatus(loader_conn(ld)) != CONNECTION_OK) {
-        snprintf(dst, size, "%s", msg);
-        return;
-    }
-    buf_init(&holders, 4096);
-    if (pg_lock_holders(loader_conn(ld), &holders, &qerr) == FE_OK && holders.len)
-        snprintf(dst, size, "%s; waited lock_timeout = %s for: %s", msg,
-                 job->ctl->lock_timeout_text, buf_cstr(&holders));
-    else
-        snprintf(dst, size, "%s (waited lock_timeout = %s)", msg, job->ctl->lock_timeout_text);
-    buf_term(&holders);
-}
-
-/* Runs one stream and records it in etl.run_stream. Failures stay inside the
- * stream: its open checkpoint is rolled back and the next stream runs. */
-static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_env *env)
-{
-    char logctx[256], text[sizeof sj->error];
-    fe_err err = {0};
-    char *cursor = NULL;
-    long max_rejects = 100;
-    int64_t started = mono_us();
-
-    snprintf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
-    conf_int(job->conf, "max_rejects", &max_rejects);
-    sj->started = true;
-    sj->source_key = job->source_key;
-    fe_rc rc = runlog_stream_start(loader_conn(ld), job->ctl->run_id, job->source_key,
-                                   job->conf->name, sj->def->name, &sj->run_stream_id, &err);
-    if (rc == FE_OK)
-        rc = stream_prepare_cursor(ld, job, sj->def->name, &cursor, &err);
-    if (rc == FE_OK) {
-        stream_ctx ctx = {
-            .conf = job->conf,
-            .stream = sj->def->name,
-            .logctx = logctx,
-            .source_key = job->source_key,
-            .run_id = job->ctl->run_id,
-            .full_refresh = job->req->full_refresh,
-            .cursor = cursor,
-            .ld = ld,
-            .http = env->http,
-            .stats = &sj->stats,
-            .state = env->state,
-            .max_rejects = max_rejects,
-            .started_us = ratelimit_now_us(),
-            .progress_every_us = job->req->progress_every_us,
-            .stop = &job->ctl->stop,
-        };
-        ctx.last_progress_us = ctx.started_us;
-        log_info(logctx, "starting (%s)", cursor ? cursor : "no cursor: full read");
-        set_in_stream(job, sj->def->name);
-        rc = sj->def->run(&ctx, &err);
-        /* A stream ends with a synchronous commit; should one leave a commit in
-         * flight, its outcome decides the stream's. */
-        if (rc == FE_OK)
-            rc = loader_wait(ld, &err);
-        if (rc != FE_OK)
-            loader_rollback(ld);
-        set_in_stream(job, NULL);
-    }
-    sj->seconds = (double)(mono_us() - started) / 1e6;
-    int sig = fe_stop_requested(&job->ctl->stop);
-    if (rc == FE_OK) {
-        stream_set(job, sj, SJ_SUCCEEDED, NULL);
-        log_info(logctx,
-                 "done in %.1f s: %" PRId64 " records, %" PRId64 " inserted, %" PRId64
-                 " updated, %" PRId64 " unchanged, %" PRId64 " rejected",
-                 sj->seconds, sj->stats.records, sj->stats.inserted, sj->stats.updated,
-                 sj->stats.unchanged, sj->stats.rejects);
-    } else if (sig) {
-        snprintf(text, sizeof text, "interrupted by %s: its open checkpoint was rolled back",
-                 runstop_signal_name(sig));
-        stream_set(job, sj, SJ_INTERRUPTED, text);
-        log_warn(logctx, "%s", text);
-    } else {
-        stream_failure_text(job, ld, &err, text, sizeof text);
-        stream_set(job, sj, SJ_FAILED, text);
-        log_error(NULL, "%s failed: %s", logctx, text);
-    }
-    job_record(job, ld);
-    free(cursor);
-}
-
-/* --- one source (a worker thread) ----------------------------------------- */
-
-/* Everything before the first stream: the time zone, the lock, the source's
- * first request (open), its row. False when the source cannot run (its streams
- * are ended). */
-static bool job_start(source_job *job, loader *ld, source_env *env)
-{
-    fe_err err = {0};
-    int sig;
-    if (source_id_check_timezone(loader_conn(ld), job->conf->name, conf_str(job->conf, "timezone"),
-                                 &err) != FE_OK) {
-        job_end_rest(job, SJ_FAILED, "%s", err.msg);
-        return false;
-    }
-    if (!job_lock(job, ld))
-        return false;
-    if (source_env_init(env, job->conf, job->def, &job->ctl->stop, &err) == FE_OK &&
-        source_env_open(env, &err) == FE_OK &&
-        source_id_register(loader_conn(ld), job->def->type, job->account, job->conf->name,
-                           conf_str(job->conf, "timezone"), &job->source_key, &err) == FE_OK)
-        return true;
-    if ((sig = fe_stop_requested(&job->ctl->stop)) != 0)
-        job_end_rest(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",
-                     runstop_signal_name(sig));
-    else
-        job_end_rest(job, SJ_FAILED, "%s", err.msg);
-    return false;
-}
-
-static void *source_worker(void *arg)
-{
-    source_job *job = arg;
-    fe_err err = {0};
-    source_env env = {0};
-    loader *ld = worker_connect(job, &err);
-
-    if (!ld) {
-        if (err.code == FE_ECONNECT)
-            job_lost(job, err.msg);
-        job_end_rest(job, SJ_FAILED, "%s", err.msg);
-        goto done;
-    }
-    if (!job_start(job, ld, &env))
-        goto done;
-    for (int i = 0; i < job->nstreams; i++) {
-        int sig = fe_stop_requested(&job->ctl->stop);
-        if (sig) {
-            job_end_rest(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",
-                         runstop_signal_name(sig));
-            break;
-        }
-        if (PQstatus(loader_conn(ld)) != CONNECTION_OK && !worker_reconnect(job, &ld))
-            break;
-        run_one_stream(job, &job->streams[i], ld, &env);
-    }
-done:
-    job_record(job, ld);
-    source_env_term(&env);
-    worker_disconnect(job, &ld);
-    pthread_mutex_lock(&job->ctl->mu);
-    job->ctl->running--;
-    pthread_cond_broadcast(&job->ctl->cv);
-    pthread_mutex_unlock(&job->ctl->mu);
-    return NULL;
-}
-
 /* --- the main thread while the workers run -------------------------------- */
 
 typedef struct {
@@ -651,7 +218,7 @@ static void watch_waits(run_ctl *ctl, PGconn *conn, source_job *jobs, int njobs)
     int pids[64], npids = 0, n = 0;
     pg_activity acts[16];
     fe_err err = {0};
-    int64_t now = mono_us();
+    int64_t now = run_mono_us();
 
     pthread_mutex_lock(&ctl->mu);
     for (int i = 0; i < njobs && npids < 64; i++)
@@ -717,7 +284,7 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
                 continue;
             if (sj->run_stream_id) {
                 stream_stats none = {0};
-                if (runlog_stream_finish(conn, sj->run_stream_id, sj_status_names[sj->status],
+                if (runlog_stream_finish(conn, sj->run_stream_id, run_status_name(sj->status),
                                          &none, sj->seconds, sj->error, &err) != FE_OK)
                     log_debug(NULL, "%s", err.msg);
                 sj->recorded = true;
@@ -734,7 +301,7 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
  * ends at the deadline whatever the workers do. */
 static void supervise(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs)
 {
-    int64_t stop_at = 0, last_cancel = 0, last_watch = mono_us();
+    int64_t stop_at = 0, last_cancel = 0, last_watch = run_mono_us();
     pthread_mutex_lock(&ctl->mu);
     while (ctl->running > 0) {
         struct timespec until;
@@ -746,7 +313,7 @@ static void supervise(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs)
         if (ctl->running == 0)
             break;
         pthread_mutex_unlock(&ctl->mu);
-        int64_t now = mono_us();
+        int64_t now = run_mono_us();
         int sig = fe_stop_requested(&ctl->stop);
         if (sig && !stop_at)
             stop_at = now;
@@ -773,13 +340,13 @@ static void run_workers(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs)
         pthread_mutex_lock(&ctl->mu);
         ctl->running++;
         pthread_mutex_unlock(&ctl->mu);
-        jobs[i].started = pthread_create(&jobs[i].thread, NULL, source_worker, &jobs[i]) == 0;
+        jobs[i].started = pthread_create(&jobs[i].thread, NULL, run_worker, &jobs[i]) == 0;
         if (jobs[i].started)
             continue;
         pthread_mutex_lock(&ctl->mu);
         ctl->running--;
         pthread_mutex_unlock(&ctl->mu);
-        job_end_rest(&jobs[i], SJ_FAILED, "could not start a worker thread");
+        run_job_end_logged(&jobs[i], SJ_FAILED, "could not start a worker thread");
     }
     supervise(conn, ctl, jobs, njobs);
     for (int i = 0; i < njobs; i++)
@@ -852,7 +419,7 @@ static fe_rc record_with(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs
 {
     for (int i = 0; i < njobs; i++)
         for (int k = 0; k < jobs[i].nstreams; k++)
-            if (!stream_record(conn, ctl->run_id, jobs[i].conf->name, &jobs[i].streams[k]))
+            if (!run_stream_record(conn, ctl->run_id, jobs[i].conf->name, &jobs[i].streams[k]))
                 return fe_err_set(err, FE_EPG, "could not record stream %s.%s", jobs[i].conf->name,
                                   jobs[i].streams[k].def->name);
     if (runlog_run_finish(conn, ctl->run_id, status, reason[0] ? reason : NULL, err) != FE_OK)
@@ -873,7 +440,7 @@ static bool record_run_end(PGconn *conn, run_ctl *ctl, source_job *jobs, int njo
     PGconn *fresh = pg_connect(ctl->dsn, lost);
     if (!fresh)
         return false;
-    fe_rc rc = session_setup(ctl, fresh, &err);
+    fe_rc rc = run_session_setup(ctl, fresh, &err);
     if (rc == FE_OK)
         rc = record_with(fresh, ctl, jobs, njobs, status, reason, &err);
     if (rc != FE_OK)
@@ -897,7 +464,7 @@ static int run_finish_and_report(PGconn *conn, run_ctl *ctl, source_job *jobs, i
     if (!written && lost.code && !t.lost) {
         source_job *any = njobs ? &jobs[0] : NULL;
         if (any) {
-            job_lost(any, lost.msg);
+            run_job_lost(any, lost.msg);
             t = count_outcomes(jobs, njobs);
             status = run_status(&t, sig, reason, sizeof reason);
         }
@@ -958,7 +525,7 @@ static bool check_identities(PGconn *conn, source_job *jobs, int njobs)
         if (rc == FE_OK)
             continue;
         log_error(NULL, "%s", err.msg);
-        job_end_quiet(&jobs[i], SJ_FAILED, err.msg);
+        run_job_end(&jobs[i], SJ_FAILED, err.msg);
         if (!first[0])
             snprintf(first, sizeof first, "not run: the run was refused because of source %s",
                      jobs[i].conf->name);
@@ -966,7 +533,7 @@ static bool check_identities(PGconn *conn, source_job *jobs, int njobs)
     if (!first[0])
         return true;
     for (int i = 0; i < njobs; i++)
-        job_end_quiet(&jobs[i], SJ_FAILED, first);
+        run_job_end(&jobs[i], SJ_FAILED, first);
     return false;
 }
 
@@ -1023,7 +590,7 @@ static int open_run(PGconn *conn, run_ctl *ctl, const run_request *req)
     if (snprintf(ctl->app_name, sizeof ctl->app_name, "flowetl run=%" PRId64 " pid=%ld host=%s",
                  ctl->run_id, (long)getpid(), host) >= (int)sizeof ctl->app_name)
         log_debug(NULL, "application_name cut to '%s'", ctl->app_name);
-    if (session_setup(ctl, conn, &err) != FE_OK)
+    if (run_session_setup(ctl, conn, &err) != FE_OK)
         log_warn(NULL, "session settings: %s", err.msg);
     if (PQserverVersion(conn) < 140000)
         log_debug(NULL,
@@ -1085,8 +652,9 @@ int runner_run(const config *cfg, const run_request *req)
         run_workers(conn, &ctl, jobs, njobs);
     if ((sig = fe_stop_requested(&ctl.stop)) != 0)
         for (int i = 0; i < njobs; i++)
-            job_end_rest(&jobs[i], SJ_INTERRUPTED, "not started: the run was interrupted by %s",
-                         runstop_signal_name(sig));
+            run_job_end_logged(&jobs[i], SJ_INTERRUPTED,
+                               "not started: the run was interrupted by %s",
+                               runstop_signal_name(sig));
     code = run_finish_and_report(conn, &ctl, jobs, njobs, sig, false);
 cleanup:
     if (conn)

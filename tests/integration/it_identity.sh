@@ -39,6 +39,10 @@ assert_eq 6 "$(sql "select count(*) from etl.run_stream
 assert_eq "failed" "$(sql "select status from etl.run order by run_id desc limit 1")" \
     "etl.run ends failed"
 
+flowetl check
+assert_exit 2 "check says run would refuse the changed account (exit 2)"
+assert_stdout_contains "identity: REFUSED: [source.$SOURCE] is bound to posiflora account '127.0.0.1:$port'"
+
 # --- pinned: the same rows, nothing doubled
 echo "account = 127.0.0.1:$port" >>"$CONF"
 flowetl run --full-refresh
@@ -50,6 +54,9 @@ assert_eq "$orders" "$(sql "select count(*) from dw.fact_order where source_key 
 assert_eq "$revenue" "$(sql "select sum(revenue) from dw.v_sales_daily")" \
     "v_sales_daily's revenue is not doubled"
 assert_truth_matches "with account pinned"
+flowetl check
+assert_exit 0 "check with account pinned exits 0"
+assert_stdout_contains "identity: posiflora account '127.0.0.1:$port' (dw.dim_source key $key)"
 
 # --- rebind: the name moves to the new account
 sed -i '/^account = /d' "$CONF"

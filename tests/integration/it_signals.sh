@@ -99,6 +99,25 @@ assert_gt "$(grep -c 'not started: the run was interrupted by SIGINT' "$T/int.tx
 assert_eq 0 "$(running_rows)" "SIGINT: no running row"
 assert_no_lock_left "SIGINT"
 
+# --- SIGTERM while a request hangs: the run still ends within 10 s, recorded
+sandbox_faults slow_ms=30000
+flowetl_bg hang run
+pid=$FE_BG_PID
+# The login itself hangs: the run is started, no stream is.
+wait_sql "select count(*) from etl.run where status = 'running'" 100 ||
+    note "the run did not start before the signal"
+sleep 0.5
+sent=$(now_ms)
+kill -TERM "$pid"
+flowetl_bg_wait "$pid" hang
+took=$(($(now_ms) - sent))
+assert_exit 143 "SIGTERM while a request hangs exits 143"
+assert_le "$took" 10000 "... within 10 s (ms)"
+assert_eq "interrupted" "$(sql "select status from etl.run order by run_id desc limit 1")" \
+    "... and the run is recorded interrupted"
+assert_eq 0 "$(running_rows)" "... with no running row"
+assert_no_lock_left "hanging request"
+
 # --- a second signal exits at once
 sandbox_faults slow_ms=4000
 flowetl_bg twice run
