@@ -189,6 +189,10 @@ static bool worker_reconnect(source_job *job, loader **ld)
     log_warn(job->conf->name, "the warehouse connection broke: connecting again");
     if (!(*ld = worker_connect(job, &err))) {
         char msg[sizeof err.msg + 64];
+        if (err.code != FE_ECONNECT) {
+            run_job_end_logged(job, SJ_FAILED, "not run: connecting again failed: %s", err.msg);
+            return false;
+        }
         run_job_lost(job, err.msg);
         snprintf(msg, sizeof msg, "not run: the warehouse went away: %s", err.msg);
         run_job_end(job, SJ_FAILED, msg); /* the run's last line says it */

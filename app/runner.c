@@ -33,6 +33,8 @@
 /* The main thread's tick, and how long its own queries may take. */
 #define TICK_MS 250
 #define WATCH_QUERY_MS 2000
+/* How often the main thread tries to make its own broken connection again. */
+#define MAIN_RECONNECT_US (5 * US_PER_S)
 
 /* --- selection ------------------------------------------------------------ */
 
@@ -296,12 +298,32 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
     _exit(128 + sig);
 }
 
+/* The main connection broke (the warehouse restarted, a network blip): a new
+ * one, with the run's lock again, so that no other run takes this one for
+ * abandoned while its workers go on. Quietly keeps the broken one on failure. */
+static void main_reconnect(run_ctl *ctl, PGconn **conn)
+{
+    fe_err err = {0};
+    PGconn *fresh = pg_connect(ctl->dsn, &err);
+    if (!fresh)
+        return;
+    if (run_session_setup(ctl, fresh, &err) != FE_OK ||
+        runlog_run_relock(fresh, ctl->run_id, &err) != FE_OK) {
+        log_debug(NULL, "the run's own warehouse connection: %s", err.msg);
+        PQfinish(fresh);
+        return;
+    }
+    PQfinish(*conn);
+    *conn = fresh;
+    log_info(NULL, "the run's own warehouse connection broke and was made again");
+}
+
 /* Waits for the workers, watching them: long statements are logged; after a
  * signal, running statements are cancelled once the grace is over, and the run
  * ends at the deadline whatever the workers do. */
-static void supervise(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs)
+static void supervise(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
 {
-    int64_t stop_at = 0, last_cancel = 0, last_watch = run_mono_us();
+    int64_t stop_at = 0, last_cancel = 0, last_watch = run_mono_us(), last_reconnect = 0;
     pthread_mutex_lock(&ctl->mu);
     while (ctl->running > 0) {
         struct timespec until;
@@ -318,13 +340,17 @@ static void supervise(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs)
         if (sig && !stop_at)
             stop_at = now;
         if (sig && now - stop_at >= STOP_DEADLINE_US)
-            stop_at_deadline(conn, ctl, jobs, njobs, sig);
+            stop_at_deadline(*conn, ctl, jobs, njobs, sig);
         if (sig && now - stop_at >= STOP_GRACE_US && now - last_cancel >= US_PER_S) {
             cancel_streams(ctl, jobs, njobs);
             last_cancel = now;
         }
+        if (!sig && PQstatus(*conn) != CONNECTION_OK && now - last_reconnect >= MAIN_RECONNECT_US) {
+            main_reconnect(ctl, conn);
+            last_reconnect = now;
+        }
         if (now - last_watch >= US_PER_S) {
-            watch_waits(ctl, conn, jobs, njobs);
+            watch_waits(ctl, *conn, jobs, njobs);
             last_watch = now;
         }
         pthread_mutex_lock(&ctl->mu);
@@ -332,7 +358,7 @@ static void supervise(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs)
     pthread_mutex_unlock(&ctl->mu);
 }
 
-static void run_workers(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs)
+static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
 {
     for (int i = 0; i < njobs; i++) {
         if (jobs[i].nstreams == 0)
@@ -649,7 +675,7 @@ int runner_run(const config *cfg, const run_request *req)
         goto cleanup;
     }
     if (!fe_stop_requested(&ctl.stop))
-        run_workers(conn, &ctl, jobs, njobs);
+        run_workers(&conn, &ctl, jobs, njobs);
     if ((sig = fe_stop_requested(&ctl.stop)) != 0)
         for (int i = 0; i < njobs; i++)
             run_job_end_logged(&jobs[i], SJ_INTERRUPTED,

@@ -26,6 +26,9 @@ static const char run_start_sql[] =
 static const char run_lock_sql[] =
     "SELECT pg_advisory_lock(" LOCK_CLASS_TEXT ", ($1::bigint % 2147483648)::int)";
 
+static const char run_relock_sql[] =
+    "SELECT pg_try_advisory_lock(" LOCK_CLASS_TEXT ", ($1::bigint % 2147483648)::int)";
+
 static const char run_finish_sql[] =
     "UPDATE etl.run SET finished_at = now(), status = $2, reason = $3 WHERE run_id = $1";
 
@@ -141,6 +144,19 @@ done:
         return fe_err_wrap(err, "recording the run in etl.run");
     }
     return FE_OK;
+}
+
+fe_rc runlog_run_relock(PGconn *conn, int64_t run_id, fe_err *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    const char *params[1] = {id};
+    PGresult *res = pg_query(conn, run_relock_sql, 1, params, err);
+    if (!res)
+        return fe_err_wrap(err, "taking the lock of run %s again", id);
+    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return got ? FE_OK : fe_err_set(err, FE_ELOCKED, "the lock of run %s is held elsewhere", id);
 }
 
 fe_rc runlog_mark_abandoned(PGconn *conn, int64_t self_run_id, int *count, char *described,

@@ -24,6 +24,10 @@
 fe_rc runlog_run_start(PGconn *conn, const char *version, const char *command_line, int64_t *run_id,
                        fe_err *err) FE_MUST_CHECK;
 
+/* Takes run_id's lock again on a new connection of the same run (after its
+ * first one broke); FE_ELOCKED if some other session holds it. */
+fe_rc runlog_run_relock(PGconn *conn, int64_t run_id, fe_err *err) FE_MUST_CHECK;
+
 /* Marks every other run still `running` whose lock no session holds as
  * `abandoned`, with its `running` streams; *count gets how many runs, and
  * described (may be NULL) one line naming them ("run 7 (pid 123 on host h,
