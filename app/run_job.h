@@ -82,6 +82,10 @@ static inline int64_t run_mono_us(void)
     return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
 }
 
+/* snprintf for messages that may be cut: a cut never splits a UTF-8 character
+ * (the text goes into etl.* columns, which refuse invalid UTF-8). */
+void run_textf(char *dst, size_t size, const char *fmt, ...) FE_PRINTF(3, 4);
+
 /* etl.run_stream's word for a status ("running" for SJ_PENDING). */
 const char *run_status_name(sj_status s);
 

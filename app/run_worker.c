@@ -23,6 +23,16 @@ const char *run_status_name(sj_status s)
     return status_names[s];
 }
 
+void run_textf(char *dst, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst, size, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= size)
+        dst[buf_utf8_floor(dst, size - 1)] = '\0';
+}
+
 static void utc_clock(char *dst, size_t size)
 {
     time_t now = time(NULL);
@@ -40,7 +50,7 @@ static void stream_set(source_job *job, stream_job *sj, sj_status status, const 
     pthread_mutex_lock(&job->ctl->mu);
     sj->status = status;
     sj->source_key = job->source_key;
-    snprintf(sj->error, sizeof sj->error, "%s", msg ? msg : "");
+    run_textf(sj->error, sizeof sj->error, "%s", msg ? msg : "");
     pthread_mutex_unlock(&job->ctl->mu);
 }
 
@@ -93,8 +103,10 @@ void run_job_end_logged(source_job *job, sj_status status, const char *fmt, ...)
     char msg[sizeof(((fe_err *)0)->msg)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int w = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (w >= 0 && (size_t)w >= sizeof msg)
+        msg[buf_utf8_floor(msg, sizeof msg - 1)] = '\0';
     int n = run_job_end(job, status, msg);
     if (n == 0 || status == SJ_INTERRUPTED)
         return;
@@ -163,7 +175,7 @@ void run_job_lost(source_job *job, const char *msg)
 {
     job->warehouse_lost = true;
     utc_clock(job->lost_at, sizeof job->lost_at);
-    snprintf(job->lost_msg, sizeof job->lost_msg, "%s", msg);
+    run_textf(job->lost_msg, sizeof job->lost_msg, "%s", msg);
 }
 
 /* Takes the source's lock on the worker's session; on failure ends every
@@ -194,7 +206,7 @@ static bool worker_reconnect(source_job *job, loader **ld)
             return false;
         }
         run_job_lost(job, err.msg);
-        snprintf(msg, sizeof msg, "not run: the warehouse went away: %s", err.msg);
+        run_textf(msg, sizeof msg, "not run: the warehouse went away: %s", err.msg);
         run_job_end(job, SJ_FAILED, msg); /* the run's last line says it */
         return false;
     }
@@ -233,15 +245,15 @@ static void stream_failure_text(source_job *job, loader *ld, const fe_err *err, 
     fe_err qerr = {0};
     const char *msg = err->msg[0] ? err->msg : fe_rc_name(err->code);
     if (!pg_err_is_lock_timeout(err) || PQstatus(loader_conn(ld)) != CONNECTION_OK) {
-        snprintf(dst, size, "%s", msg);
+        run_textf(dst, size, "%s", msg);
         return;
     }
     buf_init(&holders, 4096);
     if (pg_lock_holders(loader_conn(ld), &holders, &qerr) == FE_OK && holders.len)
-        snprintf(dst, size, "%s; waited lock_timeout = %s for: %s", msg,
-                 job->ctl->lock_timeout_text, buf_cstr(&holders));
+        run_textf(dst, size, "%s; waited lock_timeout = %s for: %s", msg,
+                  job->ctl->lock_timeout_text, buf_cstr(&holders));
     else
-        snprintf(dst, size, "%s (waited lock_timeout = %s)", msg, job->ctl->lock_timeout_text);
+        run_textf(dst, size, "%s (waited lock_timeout = %s)", msg, job->ctl->lock_timeout_text);
     buf_term(&holders);
 }
 
@@ -255,7 +267,7 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
     long max_rejects = 100;
     int64_t started = run_mono_us();
 
-    snprintf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
+    run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
     conf_int(job->conf, "max_rejects", &max_rejects);
     sj->started = true;
     sj->source_key = job->source_key;
@@ -303,8 +315,8 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
                  sj->seconds, sj->stats.records, sj->stats.inserted, sj->stats.updated,
                  sj->stats.unchanged, sj->stats.rejects);
     } else if (sig) {
-        snprintf(text, sizeof text, "interrupted by %s: its open checkpoint was rolled back",
-                 runstop_signal_name(sig));
+        run_textf(text, sizeof text, "interrupted by %s: its open checkpoint was rolled back",
+                  runstop_signal_name(sig));
         stream_set(job, sj, SJ_INTERRUPTED, text);
         log_warn(logctx, "%s", text);
     } else {

@@ -245,7 +245,7 @@ static void watch_waits(run_ctl *ctl, PGconn *conn, source_job *jobs, int njobs)
             continue;
         job->wait_logged_s = acts[k].seconds;
         char logctx[256];
-        snprintf(logctx, sizeof logctx, "%s.%s", job->conf->name, job->stream_now);
+        run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, job->stream_now);
         log_info(logctx,
                  "waiting for the warehouse: a statement has been running for %d s (%s)%s%s "
                  "(lock_timeout %s)",
@@ -271,11 +271,11 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
             if (sj->status != SJ_PENDING)
                 continue;
             sj->status = SJ_INTERRUPTED;
-            snprintf(sj->error, sizeof sj->error,
-                     "%s by %s: stopped at the deadline; the server rolled back its open "
-                     "checkpoint",
-                     sj->started ? "interrupted" : "not started: the run was interrupted",
-                     runstop_signal_name(sig));
+            run_textf(sj->error, sizeof sj->error,
+                      "%s by %s: stopped at the deadline; the server rolled back its open "
+                      "checkpoint",
+                      sj->started ? "interrupted" : "not started: the run was interrupted",
+                      runstop_signal_name(sig));
         }
     /* Rows of streams that were running: their stats are the workers' (still
      * being written), so only the status goes in. */
@@ -391,7 +391,7 @@ static void print_summary(const source_job *jobs, int njobs)
         for (int k = 0; k < jobs[i].nstreams; k++) {
             const stream_job *sj = &jobs[i].streams[k];
             char name[256];
-            snprintf(name, sizeof name, "%s.%s", jobs[i].conf->name, sj->def->name);
+            run_textf(name, sizeof name, "%s.%s", jobs[i].conf->name, sj->def->name);
             printf("%-32s %-11s %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64
                    " %7" PRId64 " %9" PRId64 " %8.1f\n",
                    name, shown[sj->status], sj->stats.records, sj->stats.inserted,
@@ -407,21 +407,21 @@ static const char *run_status(const tally *t, int sig, char *reason, size_t size
 {
     reason[0] = '\0';
     if (sig && t->interrupted) {
-        snprintf(reason, size,
-                 "interrupted by %s: %d stream(s) ok, %d rolled back or not started, %d failed",
-                 runstop_signal_name(sig), t->ok, t->interrupted, t->failed);
+        run_textf(reason, size,
+                  "interrupted by %s: %d stream(s) ok, %d rolled back or not started, %d failed",
+                  runstop_signal_name(sig), t->ok, t->interrupted, t->failed);
         return "interrupted";
     }
     if (t->lost)
-        snprintf(reason, size, "the warehouse went away at %s: %s; %d stream(s) not run",
-                 t->lost_job->lost_at, t->lost_job->lost_msg, t->not_started);
+        run_textf(reason, size, "the warehouse went away at %s: %s; %d stream(s) not run",
+                  t->lost_job->lost_at, t->lost_job->lost_msg, t->not_started);
     else if (t->failed)
-        snprintf(reason, size, "%d stream(s) failed; first: %s.%s: %s", t->failed,
-                 t->first_failed_job->conf->name, t->first_failed->def->name,
-                 t->first_failed->error);
+        run_textf(reason, size, "%d stream(s) failed; first: %s.%s: %s", t->failed,
+                  t->first_failed_job->conf->name, t->first_failed->def->name,
+                  t->first_failed->error);
     else if (t->skipped)
-        snprintf(reason, size, "%d stream(s) skipped: another flowetl run was loading them",
-                 t->skipped);
+        run_textf(reason, size, "%d stream(s) skipped: another flowetl run was loading them",
+                  t->skipped);
     if (t->failed == 0)
         return "succeeded";
     return t->ok == 0 ? "failed" : "partial";
@@ -543,7 +543,7 @@ static bool check_identities(PGconn *conn, source_job *jobs, int njobs)
             continue;
         buf_init(&account, sizeof jobs[i].account - 1);
         fe_rc rc = runner_source_account(jobs[i].conf, &account, &err);
-        snprintf(jobs[i].account, sizeof jobs[i].account, "%s", buf_cstr(&account));
+        run_textf(jobs[i].account, sizeof jobs[i].account, "%s", buf_cstr(&account));
         buf_term(&account);
         if (rc == FE_OK)
             rc = source_id_check(conn, jobs[i].conf->name, jobs[i].def->type, jobs[i].account,
@@ -553,8 +553,8 @@ static bool check_identities(PGconn *conn, source_job *jobs, int njobs)
         log_error(NULL, "%s", err.msg);
         run_job_end(&jobs[i], SJ_FAILED, err.msg);
         if (!first[0])
-            snprintf(first, sizeof first, "not run: the run was refused because of source %s",
-                     jobs[i].conf->name);
+            run_textf(first, sizeof first, "not run: the run was refused because of source %s",
+                      jobs[i].conf->name);
     }
     if (!first[0])
         return true;

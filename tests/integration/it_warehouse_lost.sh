@@ -35,7 +35,7 @@ sandbox_faults slow_ms=150
 flowetl_bg blip run
 pid=$FE_BG_PID
 loader_pid=
-for ((i = 0; i < 200; i++)); do
+for ((i = 0; i < 400; i++)); do
     if (($(sql "select count(*) from etl.run_stream where stream = 'categories'") > 0)); then
         loader_pid=$(sql "select pid from pg_locks where locktype = 'advisory' and granted
                             and classid = 1179865667")
@@ -63,7 +63,7 @@ sandbox_faults slow_ms=150
 flowetl_bg main run --full-refresh
 pid=$FE_BG_PID
 main_pid=
-for ((i = 0; i < 200; i++)); do
+for ((i = 0; i < 400; i++)); do
     main_pid=$(sql "select pid from pg_locks where locktype = 'advisory' and granted
                       and classid = 1179800910")
     [[ -n $main_pid ]] && break
@@ -89,12 +89,13 @@ assert_eq "succeeded" "$(sql "select status from etl.run where run_id = $main_ru
 # --- the warehouse goes away: slow answers, so the stop lands while the first
 # streams load and the rest wait
 sandbox_faults slow_ms=150
+before=$(sql "select max(run_id) from etl.run")
 flowetl_bg lost run --full-refresh
 pid=$FE_BG_PID
 started=0
-for ((i = 0; i < 200; i++)); do
+for ((i = 0; i < 400; i++)); do
     started=$(sql "select count(*) from etl.run_stream where stream = 'categories'
-                     and run_id = (select max(run_id) from etl.run)")
+                     and run_id > $before")
     ((started > 0)) && break
     sleep 0.05
 done
