@@ -6,7 +6,8 @@
 # while the source was never registered), etl.run ends failed with a reason, no
 # dw.dim_source row is created, and stderr says it in one line per source. An
 # overlap with another live run is not a failure: its streams are `skipped`,
-# the holder is named, and the run exits 4.
+# the holder is named, and the run exits 4. A run refused because the schema is
+# out of date is recorded too.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
 source "$(dirname "$0")/lib.sh"
 
@@ -142,5 +143,18 @@ flowetl_bg_wait "$first" first
 assert_exit 0 "the first run still succeeds"
 assert_truth_matches "the first run loaded everything"
 assert_eq 0 "$(sql "select count(*) from etl.run where status = 'running'")" "no run left running"
+
+# --- a schema that is out of date: refused (exit 2), and the refusal is recorded
+sql "update etl.schema_migration set checksum = 'x' || checksum
+      where name = '003_run_outcomes.sql'" >/dev/null
+flowetl run
+assert_exit 2 "a run against an out-of-date schema exits 2"
+assert_stderr_contains "migration 003_run_outcomes.sql was changed after it was applied"
+assert_eq 1 "$(sql "select count(*) from etl.run where run_id = (select max(run_id) from etl.run)
+                      and status = 'failed' and finished_at is not null
+                      and reason like 'migration 003_run_outcomes.sql was changed%'")" \
+    "the refused run is recorded failed with the reason"
+sql "update etl.schema_migration set checksum = substr(checksum, 2)
+      where name = '003_run_outcomes.sql'" >/dev/null
 
 finish
