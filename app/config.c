@@ -184,7 +184,7 @@ static const char *rule_expectation(conf_rule rule)
  * the name is left to the server (the CLI says so once). */
 static bool zone_ok(zone_ctx *z, const char *v, char *why, size_t n)
 {
-    char detail[512];
+    char detail[384];
     switch (config_zone_check(z->dir, v, detail, sizeof detail)) {
     case ZONE_OK:
         return true;
@@ -626,12 +626,12 @@ static int on_key(void *user, const char *section, const char *key, const char *
 
 /* ---- validation -------------------------------------------------------------------- */
 
-/* "invalid value ... for KEY in [SECTION]: why" for kv, or NULL-free message text
- * into msg when kv's value is valid returns true. A secret's value is never echoed. */
+/* True when kv's value is valid for e; otherwise msg receives "invalid value ... for
+ * 'KEY' in [SECTION]: why". A secret's value is never echoed. */
 static bool kv_valid(const char *section, const conf_kv *kv, const conf_key *e, zone_ctx *z,
                      char *msg, size_t n)
 {
-    char why[600];
+    char why[512];
     if (value_ok(e, kv->value, z, why, sizeof why))
         return true;
     if (e->type == CK_SECRET)
@@ -646,7 +646,7 @@ static bool kv_valid(const char *section, const conf_kv *kv, const conf_key *e, 
  * expanded (config_resolve_source). */
 static void check_kv(reader *rd, const raw_sect *s, const conf_kv *kv, const conf_key *e)
 {
-    char msg[700];
+    char msg[sizeof(((fe_err *)0)->msg)];
     if (kv->value && !kv_valid(s->name, kv, e, &rd->zone, msg, sizeof msg))
         fail_at(rd, kv->line, "%s", msg);
 }
@@ -931,7 +931,7 @@ static bool key_wanted(const char *key, const char *const *keys, size_t nkeys)
 static fe_rc resolve_kv(const config *c, const source_conf *s, conf_kv *kv, zone_ctx *z,
                         fe_err *err)
 {
-    char why[700], section[160];
+    char why[sizeof(((fe_err *)0)->msg)], section[160];
     bool oom = false;
     char *v = expand_alloc(kv->key, kv->raw, strlen(kv->raw), why, sizeof why, &oom);
     if (!v)
