@@ -142,48 +142,33 @@ static bool select_streams(selection *sel, const config *cfg, const status_reque
 
 /* ---- queries ------------------------------------------------------------------ */
 
-#define UTC_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
 /* One row per selected (source NAME, stream), in selection order: the latest run
  * row of any status, the latest decisive outcome (skipped and running rows tell
  * nothing about the data), the latest success, and the cursor of the source key the
  * stream last loaded with. Matched by source_name: a stream whose source was never
- * registered (no source_key) is seen too. */
+ * registered (no source_key) is seen too. Times as ISO 8601 text in UTC (the
+ * session's time zone, see pg_connect). */
 static const char streams_sql[] =
-    "SELECT l.run_id, l.status, " UTC_TEXT("l.started_at") ", " UTC_TEXT(
-        "l.finished_at") ","
-                         " l.records, l.inserted, l.updated, d.status, coalesce(l.error, d.error),"
-                         " " UTC_TEXT(
-                             "ok.finished_at") ","
-                                               " floor(extract(epoch FROM now() - "
-                                               "ok.finished_at))::bigint, st.cursor::text"
-                                               " FROM unnest($1::text[], $2::text[]) WITH "
-                                               "ORDINALITY AS sel(source_name, stream, ord)"
-                                               " LEFT JOIN LATERAL (SELECT * FROM etl.run_stream r "
-                                               "WHERE r.source_name = sel.source_name"
-                                               "   AND r.stream = sel.stream ORDER BY "
-                                               "r.run_stream_id DESC LIMIT 1) l ON true"
-                                               " LEFT JOIN LATERAL (SELECT r.status, r.error FROM "
-                                               "etl.run_stream r"
-                                               "   WHERE r.source_name = sel.source_name AND "
-                                               "r.stream = sel.stream"
-                                               "   AND r.status NOT IN ('skipped', 'running') "
-                                               "ORDER BY r.run_stream_id DESC LIMIT 1) d ON true"
-                                               " LEFT JOIN LATERAL (SELECT r.finished_at FROM "
-                                               "etl.run_stream r"
-                                               "   WHERE r.source_name = sel.source_name AND "
-                                               "r.stream = sel.stream"
-                                               "   AND r.status = 'succeeded' ORDER BY "
-                                               "r.run_stream_id DESC LIMIT 1) ok ON true"
-                                               " LEFT JOIN LATERAL (SELECT r.source_key FROM "
-                                               "etl.run_stream r"
-                                               "   WHERE r.source_name = sel.source_name AND "
-                                               "r.stream = sel.stream"
-                                               "   AND r.source_key IS NOT NULL ORDER BY "
-                                               "r.run_stream_id DESC LIMIT 1) k ON true"
-                                               " LEFT JOIN etl.sync_state st ON st.source_key = "
-                                               "k.source_key AND st.stream = sel.stream"
-                                               " ORDER BY sel.ord";
+    "SELECT l.run_id, l.status, to_char(l.started_at, f.iso), to_char(l.finished_at, f.iso),"
+    " l.records, l.inserted, l.updated, d.status, coalesce(l.error, d.error),"
+    " to_char(ok.finished_at, f.iso), floor(extract(epoch FROM now() - ok.finished_at))::bigint,"
+    " st.cursor::text"
+    " FROM (VALUES ('YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) f(iso),"
+    " unnest($1::text[], $2::text[]) WITH ORDINALITY AS sel(source_name, stream, ord)"
+    " LEFT JOIN LATERAL (SELECT * FROM etl.run_stream r"
+    "  WHERE r.source_name = sel.source_name AND r.stream = sel.stream"
+    "  ORDER BY r.run_stream_id DESC LIMIT 1) l ON true"
+    " LEFT JOIN LATERAL (SELECT r.status, r.error FROM etl.run_stream r"
+    "  WHERE r.source_name = sel.source_name AND r.stream = sel.stream"
+    "  AND r.status NOT IN ('skipped', 'running') ORDER BY r.run_stream_id DESC LIMIT 1) d ON true"
+    " LEFT JOIN LATERAL (SELECT r.finished_at FROM etl.run_stream r"
+    "  WHERE r.source_name = sel.source_name AND r.stream = sel.stream"
+    "  AND r.status = 'succeeded' ORDER BY r.run_stream_id DESC LIMIT 1) ok ON true"
+    " LEFT JOIN LATERAL (SELECT r.source_key FROM etl.run_stream r"
+    "  WHERE r.source_name = sel.source_name AND r.stream = sel.stream"
+    "  AND r.source_key IS NOT NULL ORDER BY r.run_stream_id DESC LIMIT 1) k ON true"
+    " LEFT JOIN etl.sync_state st ON st.source_key = k.source_key AND st.stream = sel.stream"
+    " ORDER BY sel.ord";
 
 enum {
     C_RUN_ID,
@@ -201,18 +186,16 @@ enum {
 };
 
 /* The 5 latest runs; with a selection given, those that ran one of its sources. */
-static const char runs_sql[] = "SELECT r.run_id, r.status, " UTC_TEXT("r.started_at") ", " UTC_TEXT(
-    "r.finished_at") ","
-                     " r.reason, r.host, r.pid, " UTC_TEXT(
-                         "now()") " FROM etl.run r"
-                                  " WHERE $1::text[] IS NULL OR EXISTS (SELECT 1 FROM "
-                                  "etl.run_stream rs"
-                                  "  WHERE rs.run_id = r.run_id AND rs.source_name = ANY "
-                                  "($1::text[]))"
-                                  " ORDER BY r.run_id DESC LIMIT 5";
+static const char runs_sql[] =
+    "SELECT r.run_id, r.status, to_char(r.started_at, f.iso), to_char(r.finished_at, f.iso),"
+    " r.reason, r.host, r.pid"
+    " FROM (VALUES ('YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) f(iso), etl.run r"
+    " WHERE $1::text[] IS NULL OR EXISTS (SELECT 1 FROM etl.run_stream rs"
+    "  WHERE rs.run_id = r.run_id AND rs.source_name = ANY ($1::text[]))"
+    " ORDER BY r.run_id DESC LIMIT 5";
 
 /* The server's clock: ages are measured by it too. */
-static const char now_sql[] = "SELECT " UTC_TEXT("now()");
+static const char now_sql[] = "SELECT to_char(now(), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 
 /* A PostgreSQL array literal of the items' source names or streams. */
 static bool array_literal(buf *b, const selection *sel, bool streams)
@@ -399,15 +382,10 @@ static void j_str(yajl_gen g, const char *s)
     yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-static void j_key(yajl_gen g, const char *key)
-{
-    j_str(g, key);
-}
-
 /* key: the column's text, or null. */
 static void j_text_col(yajl_gen g, const char *key, const PGresult *res, int row, int col)
 {
-    j_key(g, key);
+    j_str(g, key);
     if (is_null(res, row, col))
         yajl_gen_null(g);
     else
@@ -416,7 +394,7 @@ static void j_text_col(yajl_gen g, const char *key, const PGresult *res, int row
 
 static void j_int_col(yajl_gen g, const char *key, const PGresult *res, int row, int col)
 {
-    j_key(g, key);
+    j_str(g, key);
     if (is_null(res, row, col))
         yajl_gen_null(g);
     else
@@ -425,7 +403,7 @@ static void j_int_col(yajl_gen g, const char *key, const PGresult *res, int row,
 
 static void j_seconds(yajl_gen g, const char *key, bool set, int64_t secs)
 {
-    j_key(g, key);
+    j_str(g, key);
     if (set)
         yajl_gen_integer(g, secs);
     else
@@ -473,7 +451,7 @@ static const yajl_callbacks reformat = {rf_null,    rf_bool,        NULL,       
 
 static void j_raw_json(yajl_gen g, const char *key, const PGresult *res, int row, int col)
 {
-    j_key(g, key);
+    j_str(g, key);
     if (is_null(res, row, col)) {
         yajl_gen_null(g);
         return;
@@ -489,7 +467,7 @@ static void j_raw_json(yajl_gen g, const char *key, const PGresult *res, int row
 
 static void j_last_run(yajl_gen g, const PGresult *res, int r)
 {
-    j_key(g, "last_run");
+    j_str(g, "last_run");
     if (is_null(res, r, C_STATUS)) {
         yajl_gen_null(g);
         return;
@@ -511,20 +489,20 @@ static void j_stream(yajl_gen g, const status_item *it, const PGresult *res, int
     static const char *const names[] = {"ok", "warn", "error"};
     char error[sizeof(((fe_err *)0)->msg) + 64];
     yajl_gen_map_open(g);
-    j_key(g, "source");
+    j_str(g, "source");
     j_str(g, it->conf->name);
-    j_key(g, "stream");
+    j_str(g, "stream");
     j_str(g, it->stream);
-    j_key(g, "status");
+    j_str(g, "status");
     j_str(g, names[j->v]);
-    j_key(g, "problem");
+    j_str(g, "problem");
     if (j->problem[0])
         j_str(g, j->problem);
     else
         yajl_gen_null(g);
     j_last_run(g, res, r);
     j_text_col(g, "outcome", res, r, C_OUTCOME);
-    j_key(g, "error");
+    j_str(g, "error");
     if (is_null(res, r, C_ERROR)) {
         yajl_gen_null(g);
     } else {
@@ -533,7 +511,7 @@ static void j_stream(yajl_gen g, const status_item *it, const PGresult *res, int
     }
     j_text_col(g, "last_success_at", res, r, C_LAST_OK);
     j_int_col(g, "age_seconds", res, r, C_AGE);
-    j_key(g, "freshness");
+    j_str(g, "freshness");
     j_str(g, j->freshness);
     j_seconds(g, "warn_after_seconds", j->has_warn, j->warn_s);
     j_seconds(g, "error_after_seconds", j->has_error, j->error_s);
@@ -543,7 +521,7 @@ static void j_stream(yajl_gen g, const status_item *it, const PGresult *res, int
 
 static void j_runs(yajl_gen g, const PGresult *runs)
 {
-    j_key(g, "runs");
+    j_str(g, "runs");
     yajl_gen_array_open(g);
     for (int r = 0; r < PQntuples(runs); r++) {
         yajl_gen_map_open(g);
@@ -579,13 +557,13 @@ static bool print_json(const selection *sel, const PGresult *res, const judgemen
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_config(g, yajl_gen_indent_string, "  ");
     yajl_gen_map_open(g);
-    j_key(g, "status");
+    j_str(g, "status");
     j_str(g, names[v]);
-    j_key(g, "exit_code");
+    j_str(g, "exit_code");
     yajl_gen_integer(g, v == V_ERROR ? 1 : 0);
-    j_key(g, "checked_at");
+    j_str(g, "checked_at");
     j_str(g, now);
-    j_key(g, "streams");
+    j_str(g, "streams");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < sel->n; i++)
         j_stream(g, &sel->items[i], res, (int)i, &js[i]);
