@@ -1,4 +1,4 @@
-/* commands: `flowetl init`, `status` and `check`. */
+/* commands: `flowetl init` and `check`. */
 #include "commands.h"
 
 #include <stdio.h>
@@ -27,87 +27,6 @@ int command_init(const config *cfg)
     } else {
         printf("warehouse schema is up to date (%d migration(s) applied now)\n", applied);
     }
-    PQfinish(conn);
-    return code;
-}
-
-/* One row per (source, stream) that ever ran: its last run's outcome, when it
- * last succeeded, how old that is, and the stored cursor. */
-static const char status_sql[] =
-    "WITH last AS ("
-    "  SELECT DISTINCT ON (source_key, stream) source_key, stream, status, finished_at,"
-    "         records, inserted, updated, error"
-    "  FROM etl.run_stream ORDER BY source_key, stream, run_stream_id DESC),"
-    " ok AS (SELECT source_key, stream, max(finished_at) AS last_success"
-    "  FROM etl.run_stream WHERE status = 'succeeded' GROUP BY 1, 2)"
-    " SELECT s.name, l.stream, l.status,"
-    "  coalesce(to_char(ok.last_success AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), 'never'),"
-    "  coalesce(justify_interval(date_trunc('second', now() - ok.last_success))::text, '-'),"
-    "  l.records, l.inserted, l.updated,"
-    "  coalesce(st.cursor::text, '-'), coalesce(l.error, '')"
-    " FROM last l JOIN dw.dim_source s USING (source_key)"
-    " LEFT JOIN ok USING (source_key, stream)"
-    " LEFT JOIN etl.sync_state st USING (source_key, stream)"
-    " ORDER BY 1, 2";
-
-static const char runs_sql[] =
-    "SELECT run_id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
-    " coalesce(to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '-'), status"
-    " FROM etl.run ORDER BY run_id DESC LIMIT 5";
-
-static void print_streams(const PGresult *res)
-{
-    printf("%-32s %-10s %-19s %-16s %9s %9s %9s  %s\n", "stream", "last", "last success (UTC)",
-           "age", "records", "inserted", "updated", "cursor");
-    for (int r = 0; r < PQntuples(res); r++) {
-        char name[256];
-        snprintf(name, sizeof name, "%s.%s", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
-        printf("%-32s %-10s %-19s %-16s %9s %9s %9s  %s\n", name, PQgetvalue(res, r, 2),
-               PQgetvalue(res, r, 3), PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
-               PQgetvalue(res, r, 6), PQgetvalue(res, r, 7), PQgetvalue(res, r, 8));
-        if (*PQgetvalue(res, r, 9))
-            printf("    last error: %s\n", PQgetvalue(res, r, 9));
-    }
-    if (PQntuples(res) == 0)
-        printf("(no stream has run yet: try `flowetl run`)\n");
-}
-
-static void print_runs(const PGresult *res)
-{
-    printf("\n%-8s %-19s %-19s %s\n", "run", "started (UTC)", "finished (UTC)", "status");
-    for (int r = 0; r < PQntuples(res); r++)
-        printf("%-8s %-19s %-19s %s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-               PQgetvalue(res, r, 2), PQgetvalue(res, r, 3));
-}
-
-int command_status(const config *cfg)
-{
-    fe_err err = {0};
-    PGresult *streams = NULL, *runs = NULL;
-    int code = 0;
-    PGconn *conn = pg_connect(cfg->dsn, &err);
-
-    if (!conn) {
-        log_error(NULL, "cannot reach the warehouse: %s", err.msg);
-        return 3;
-    }
-    if (migrate_check(conn, &err) != FE_OK) {
-        log_error(NULL, "%s", err.msg);
-        code = 2;
-        goto cleanup;
-    }
-    streams = pg_query(conn, status_sql, 0, NULL, &err);
-    runs = streams ? pg_query(conn, runs_sql, 0, NULL, &err) : NULL;
-    if (!streams || !runs) {
-        log_error(NULL, "status query failed: %s", err.msg);
-        code = 1;
-        goto cleanup;
-    }
-    print_streams(streams);
-    print_runs(runs);
-cleanup:
-    PQclear(streams);
-    PQclear(runs);
     PQfinish(conn);
     return code;
 }

@@ -26,6 +26,10 @@ const conf_key config_key_table[] = {
      NO_LIMIT, CR_NONE},
     {"source", NULL, "connect_timeout", CK_DURATION, "10s",
      "Time allowed to establish a connection to the API.", false, NULL, 1, 3600, CR_NONE},
+    {"source", NULL, "error_after", CK_DURATION, NULL,
+     "`flowetl status` fails (exit 1) for a stream whose last success is older than this; unset "
+     "= no freshness error.",
+     false, NULL, 1, 366 * DAY, CR_NONE},
     {"source", NULL, "lookback", CK_DURATION, "2h",
      "Look-back window: each incremental read starts this long before the saved cursor, to catch "
      "late writes.",
@@ -66,13 +70,19 @@ const conf_key config_key_table[] = {
      "Comma list of the streams to read; default: all streams of the type.", false, NULL, 0, 0,
      CR_NONE},
     {"source", NULL, "timezone", CK_STRING, "UTC",
-     "IANA time zone of the source's business dates, e.g. Europe/Moscow.", false, NULL, 0, 0,
-     CR_TIMEZONE},
+     "IANA time zone of the source's business dates, e.g. Europe/Moscow or Etc/GMT-3 (checked "
+     "against the system's zone database; POSIX offsets such as UTC+3 are refused).",
+     false, NULL, 0, 0, CR_TIMEZONE},
     {"source", NULL, "tls_verify", CK_BOOL, "true",
      "Verify the server's TLS certificate and host name (turn off only for test servers).", false,
      NULL, 0, 0, CR_NONE},
     {"source", NULL, "type", CK_STRING, NULL,
      "Source type: posiflora, goflow, flowwow or flowretail.", true, NULL, 0, 0, CR_NONE},
+
+    {"source", NULL, "warn_after", CK_DURATION, NULL,
+     "`flowetl status` warns (on stderr, exit 0) about a stream whose last success is older "
+     "than this; unset = no freshness warning.",
+     false, NULL, 1, 366 * DAY, CR_NONE},
 
     {"source", "flowretail", "amount_scale", CK_INT, "100",
      "Minor units per currency unit of Flow Retail amounts (prices arrive as integers, 19900 = "
