@@ -326,7 +326,7 @@ static fe_rc stage_flush(loader *l, stage_table t, fe_err *err)
     if (b->len == 0)
         return FE_OK;
     FE_TRY(checkpoint_ready(l, err));
-    fe_rc rc = copy_send(l->conn, stage_sqls[t].copy_target, b->data, b->len, err);
+    fe_rc rc = copy_send(l->conn, stage_sqls[t].copy_target, b->data, b->len, NULL, err);
     buf_reset(b);
     if (rc != FE_OK)
         l->failed = true;
