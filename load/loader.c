@@ -1168,6 +1168,16 @@ static bool merge_refused(const loader *l)
            PQtransactionStatus(l->conn) == PQTRANS_INERROR;
 }
 
+/* Switches the planner between index joins and its defaults, at once. */
+static fe_rc index_joins_set(loader *l, bool on, fe_err *err)
+{
+    const char *const *sqls = on ? index_joins_on_sqls : index_joins_off_sqls;
+    for (size_t i = 0; i < sizeof index_joins_on_sqls / sizeof index_joins_on_sqls[0]; i++)
+        if (pg_exec(l->conn, sqls[i], err) != FE_OK)
+            return fe_err_wrap(err, "merge retry: planner settings");
+    return FE_OK;
+}
+
 /* One question of merge_blame: with the tables order[0..j) whole, order[j] up to
  * seq `last` and order[j+1..n) empty, do the merge steps up to `step` fail with
  * a data exception? Under a savepoint that is rolled back: staging and the
@@ -1192,9 +1202,16 @@ static fe_rc merge_probe(loader *l, int step, const stage_table *order, int n, i
             rc = fe_err_wrap(err, "merge retry");
         PQclear(res);
     }
+    bool index_joins = false;
     for (int k = 0; k <= step && rc == FE_OK && !*fails; k++) {
         if (!commit_staged(l, merge_steps[k].when))
             continue;
+        /* The plans of send_merges (a fact step scanning a large warehouse table
+         * would make every probe slow); the rollback below undoes the settings. */
+        bool want = (merge_steps[k].when & FACT_STAGES) == merge_steps[k].when;
+        if (want != index_joins && (rc = index_joins_set(l, want, err)) != FE_OK)
+            break;
+        index_joins = want;
         PGresult *res = step_exec(l, merge_steps[k].sql);
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         if (!step_ok(res)) {

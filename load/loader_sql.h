@@ -2,7 +2,9 @@
  * merge steps of a checkpoint. Included by loader.c only.
  *
  * Every statement of a checkpoint takes the same three parameters:
- *   $1 source_key (smallint), $2 run_id (bigint), $3 stream (text).
+ *   $1 source_key (smallint), $2 run_id (bigint), $3 stream (text);
+ * the cursor upsert and the full reads also a fourth, as text ($4: the cursor's
+ * JSON; max_delete_fraction).
  * Staging tables are temporary (one set per connection) and ON COMMIT DELETE
  * ROWS, so a commit empties them and a rollback discards what was copied. Each
  * has a `seq` identity: the order rows were staged in, so the last one staged per
