@@ -56,9 +56,9 @@ PGconn *loader_conn(loader *l);
 /* The largest share (0..1, clamped; NaN = 0) of a table's live rows owned by a
  * stream that one full read may mark deleted (the [source.NAME] key
  * max_delete_fraction; 0.5 until set). A full read that would mark more fails
- * its commit before marking anything, with "full read <table>: the full read
- * would mark N of M live rows of dw.<table> deleted, ... (hint: set
- * max_delete_fraction = 1 in [source.NAME] for one run if this is intended)".
+ * its commit before marking anything, with "full read <table>: would mark N of
+ * M live rows of dw.<table> deleted, ... (hint: set max_delete_fraction = 1 in
+ * [source.NAME] for one run if this is intended)".
  * Call once after loader_open; applies to every later commit. */
 void loader_set_max_delete_fraction(loader *l, double fraction);
 

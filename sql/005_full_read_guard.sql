@@ -19,7 +19,7 @@ BEGIN
         RETURN true;
     END IF;
     SELECT name INTO source_name FROM dw.dim_source WHERE source_key = source;
-    RAISE EXCEPTION 'the full read would mark % of % live rows of % deleted, more than max_delete_fraction = % allows; nothing was marked',
+    RAISE EXCEPTION 'would mark % of % live rows of % deleted, more than max_delete_fraction = % allows; nothing was marked',
         gone, live, tbl, max_fraction
         USING HINT = format('set max_delete_fraction = 1 in [source.%s] for one run if this is intended',
                             coalesce(source_name, '?'));
