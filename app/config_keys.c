@@ -37,6 +37,12 @@ const conf_key config_key_table[] = {
     {"source", NULL, "low_speed_timeout", CK_DURATION, "60s",
      "A transfer that receives no data for this long is aborted and retried.", false, NULL, 1, DAY,
      CR_NONE},
+    {"source", NULL, "max_delete_fraction", CK_DOUBLE, "0.5",
+     "Largest share of a stream's live rows of a table (stores, customers, categories, products, "
+     "components) that one full read may mark deleted; a full read that would mark more fails "
+     "its stream and marks nothing (a wrong or empty list from the API looks like a mass "
+     "deletion). Set 1 for one run when the deletion is real.",
+     false, NULL, 0, 1, CR_NONE},
     {"source", NULL, "max_parallel", CK_INT, "4",
      "Concurrent requests to this source (e.g. order detail calls), within the rate limit.", false,
      NULL, 1, 256, CR_NONE},

@@ -277,6 +277,9 @@ static void *source_worker(void *arg)
         job_fail_all(job, err.msg);
         goto cleanup;
     }
+    double max_delete_fraction = 0.5;
+    conf_double(job->conf, "max_delete_fraction", &max_delete_fraction);
+    loader_set_max_delete_fraction(ld, max_delete_fraction);
     if (job_register(job, ld, &source_key, &err) != FE_OK ||
         loader_lock_source(ld, source_key, &err) != FE_OK ||
         source_env_init(&env, job->conf, job->def, &err) != FE_OK ||
