@@ -837,11 +837,15 @@ static bool follow_redirect(http_client *c, xfer *x, long status)
 }
 
 /* The attempt reached request_timeout (not a low-speed or connect timeout): the
- * deadline was hit whatever libcurl's message says. */
+ * deadline was hit whatever libcurl's message says. libcurl judges it on its own
+ * millisecond clock and may end the transfer a millisecond or so before ours says
+ * the time is up: hence the tolerance. */
+#define HTTP_DEADLINE_SLACK_US 20000
 static bool deadline_hit(const http_client *c, const xfer *x, CURLcode cc)
 {
     return cc == CURLE_OPERATION_TIMEDOUT && c->opts.request_timeout_us > 0 &&
-           ratelimit_now_us() - x->attempt_start_us >= c->opts.request_timeout_us;
+           ratelimit_now_us() - x->attempt_start_us + HTTP_DEADLINE_SLACK_US >=
+               c->opts.request_timeout_us;
 }
 
 static void fail_deadline(http_client *c, xfer *x)

@@ -1061,7 +1061,7 @@ static void test_request_timeout_ends_endless_body(void)
     int64_t took = ratelimit_now_us() - t0;
     CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
     CU_ASSERT_EQUAL(res.attempts, 1);
-    CU_ASSERT_TRUE(took >= SEC && took < 3 * SEC);
+    CU_ASSERT_TRUE(took >= SEC - 50000 && took < 3 * SEC); /* libcurl may end it 1 ms early */
     CU_ASSERT_TRUE(s.body.len > 0);
     CU_ASSERT_EQUAL(
         strncmp(res.err.msg, "GET /trickle: no complete answer within request_timeout 1s (", 60),
