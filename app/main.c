@@ -26,6 +26,7 @@ static const char usage_text[] =
     "      [--full-refresh]         ignore stored cursors and read everything again\n"
     "  status                       cursors, last runs and freshness per stream\n"
     "  check                        config, credentials and connectivity per source\n"
+    "                               (a probe: one retry, 10 s per request)\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   config file (default ./flowetl.conf, else $FLOWETL_CONFIG)\n"
