@@ -767,7 +767,7 @@ static void retry(http_client *c, xfer *x, CURLcode cc, bool judged)
         fail_out_of_time(c, x, cc, judged);
         return;
     }
-    char what[600], reason[400], wait[32];
+    char what[600], reason[sizeof x->sink_err.msg], wait[32];
     what_of(x, what, sizeof what);
     attempt_reason(x, cc, judged, reason, sizeof reason);
     fmt_wait(delay, wait, sizeof wait);

@@ -185,7 +185,7 @@ static bool route(int fd, const seen_req *r, int nth, const char *body, size_t b
     }
     if (strncmp(path, "/to-echo/", 9) == 0) { /* /to-echo/303 → /echo on this origin */
         char h[160];
-        snprintf(h, sizeof h, "Location: http://127.0.0.1:%d/echo?via=%s\r\n", S.port, path + 9);
+        snprintf(h, sizeof h, "Location: http://127.0.0.1:%d/echo?via=%.8s\r\n", S.port, path + 9);
         return send_response(fd, atoi(path + 9), h, "", 0);
     }
     if (strcmp(path, "/loop") == 0)
