@@ -31,6 +31,17 @@ int command_init(const config *cfg)
     return code;
 }
 
+/* `check` prints what the API and libpq answered: masked like every log line,
+ * since an answer may echo a token. */
+static void print_redacted(const char *before, const char *text, const char *after)
+{
+    char *clean = log_redact_dup(text);
+    fputs(before, stdout);
+    fputs(clean ? clean : "(not shown: out of memory while masking secrets)", stdout);
+    fputs(after, stdout);
+    free(clean);
+}
+
 static bool check_source(const source_conf *conf)
 {
     fe_err err = {0};
@@ -41,14 +52,15 @@ static bool check_source(const source_conf *conf)
 
     buf_init(&out, 64 * 1024);
     printf("[source.%s] type %s\n", conf->name, conf->type);
-    if (source_env_init(&env, conf, def, &err) != FE_OK || source_env_open(&env, &err) != FE_OK ||
+    if (source_env_init_check(&env, conf, def, &err) != FE_OK ||
+        source_env_open(&env, &err) != FE_OK ||
         (def->check && def->check(conf, env.http, env.state, &out, &err) != FE_OK)) {
         if (out.len)
-            printf("%s", buf_cstr(&out));
-        printf("  FAILED: %s\n", err.msg);
+            print_redacted("", buf_cstr(&out), "");
+        print_redacted("  FAILED: ", err.msg, "\n");
         goto cleanup;
     }
-    printf("%s", buf_cstr(&out));
+    print_redacted("", buf_cstr(&out), "");
     printf("  ok\n");
     ok = true;
 cleanup:
@@ -65,10 +77,10 @@ int command_check(const config *cfg)
 
     printf("config %s: ok, %zu source(s)\n", cfg->path, cfg->nsources);
     if (!conn) {
-        printf("warehouse: FAILED: %s\n", err.msg);
+        print_redacted("warehouse: FAILED: ", err.msg, "\n");
         code = 3;
     } else if (migrate_check(conn, &err) != FE_OK) {
-        printf("warehouse: reachable, but %s\n", err.msg);
+        print_redacted("warehouse: reachable, but ", err.msg, "\n");
         code = 2;
     } else {
         printf("warehouse: ok (%s)\n", PQdb(conn));

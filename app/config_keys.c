@@ -60,6 +60,10 @@ const conf_key config_key_table[] = {
      "rate_window (plus a guard of 2 % or 20 ms), so idle moments do not waste the budget; "
      "rate_burst is then unused.",
      false, NULL, 0, 3600, CR_NONE},
+    {"source", NULL, "request_timeout", CK_DURATION, "5m",
+     "Longest one HTTP exchange may take, from connecting to the last byte of the answer (an "
+     "answer that never ends stops here, and is not retried); besides low_speed_timeout.",
+     false, NULL, 1, DAY, CR_NONE},
     {"source", NULL, "retries", CK_INT, "8",
      "Retries of a request that failed with 429, 5xx, a timeout or a dropped connection before "
      "its stream fails.",
@@ -69,6 +73,11 @@ const conf_key config_key_table[] = {
      600000, CR_NONE},
     {"source", NULL, "retry_max", CK_DURATION, "60s", "Longest backoff delay between two retries.",
      false, NULL, 1, 3600, CR_NONE},
+    {"source", NULL, "retry_total", CK_DURATION, "15m",
+     "Longest time one request may spend on its attempts and the waits between them, "
+     "Retry-After included: a server that asks for a longer wait fails the request at once, "
+     "saying so.",
+     false, NULL, 1, DAY, CR_NONE},
     {"source", NULL, "start_date", CK_STRING, NULL,
      "Lower bound (YYYY-MM-DD) of the first backfill; default: everything the API has.", false,
      NULL, 0, 0, CR_DATE},
@@ -165,6 +174,14 @@ const conf_key config_key_table[] = {
     {"source", "goflow", "report_format", CK_STRING, "json",
      "File format requested for inventory reports: json, jsonl or csv.", false, "json|jsonl|csv", 0,
      0, CR_NONE},
+    {"source", "goflow", "report_max_bytes", CK_INT, "1073741824",
+     "Largest inventory report file, in bytes after decompression (1 GiB); a bigger one fails "
+     "the inventory stream with nothing committed from it.",
+     false, NULL, 1048576, 1e15, CR_NONE},
+    {"source", "goflow", "report_max_ratio", CK_INT, "200",
+     "Largest ratio of a gzip report file's decompressed size to its compressed size, judged "
+     "once 8 MiB came out (a gzip bomb fails the stream in a moment, not after 1 GiB).",
+     false, NULL, 2, 1000000, CR_NONE},
     {"source", "goflow", "report_poll_max", CK_DURATION, "10m",
      "How long one run waits for a report; a report still pending then is resumed by the next "
      "run.",

@@ -28,6 +28,7 @@ static const char usage_text[] =
     "  status [SOURCE[.STREAM]...]  last outcome, last error, cursor and freshness per\n"
     "      [--json]                 stream, and the last runs (--json: one JSON document)\n"
     "  check                        config, credentials and connectivity per source\n"
+    "                               (a probe: one retry, 10 s per request)\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   config file (default ./flowetl.conf, else $FLOWETL_CONFIG)\n"

@@ -282,7 +282,7 @@ static void *source_worker(void *arg)
     loader_set_max_delete_fraction(ld, max_delete_fraction);
     if (job_register(job, ld, &source_key, &err) != FE_OK ||
         loader_lock_source(ld, source_key, &err) != FE_OK ||
-        source_env_init(&env, job->conf, job->def, &err) != FE_OK ||
+        source_env_init(&env, job->conf, job->def, NULL, &err) != FE_OK ||
         source_env_open(&env, &err) != FE_OK) {
         job_fail_all(job, err.msg);
         goto cleanup;

@@ -285,10 +285,9 @@ static fe_rc gf_open(const source_conf *conf, http_client *http, stream_stats *s
                      fe_err *err)
 {
     goflow_state *s;
-    (void)http;
     (void)stats;
     *state = NULL;
-    FE_TRY(goflow_state_new(conf, &s, err));
+    FE_TRY(goflow_state_new(conf, http, &s, err));
     *state = s;
     return FE_OK;
 }

@@ -144,25 +144,6 @@ void goflow_budget(double n, double period_s, double *rate, double *burst)
     *rate = (rest > 0 ? rest : 0.5) / period_s;
 }
 
-static void http_opts_for(const source_conf *conf, http_opts *o)
-{
-    int64_t us;
-    long n;
-    bool b;
-    http_opts_default(o);
-    if (conf_duration(conf, "connect_timeout", &us) && us >= TIME_US_PER_SEC)
-        o->connect_timeout_s = (long)(us / TIME_US_PER_SEC);
-    if (conf_int(conf, "retries", &n) && n >= 0)
-        o->backoff.max_retries = (int)n;
-    if (conf_int(conf, "retry_base_ms", &n) && n > 0)
-        o->backoff.base_us = (int64_t)n * 1000;
-    if (conf_duration(conf, "retry_max", &us) && us > 0)
-        o->backoff.max_us = us;
-    if (conf_bool(conf, "tls_verify", &b))
-        o->insecure = !b;
-    o->ca_file = conf_str(conf, "ca_file");
-}
-
 void goflow_state_free(goflow_state *s)
 {
     if (!s)
@@ -174,7 +155,8 @@ void goflow_state_free(goflow_state *s)
     free(s);
 }
 
-fe_rc goflow_state_new(const source_conf *conf, goflow_state **out, fe_err *err)
+fe_rc goflow_state_new(const source_conf *conf, const http_client *like, goflow_state **out,
+                       fe_err *err)
 {
     double per_hour = number_or(conf, "report_rate_per_hour", 6), rate, burst;
     http_opts ho;
@@ -183,7 +165,8 @@ fe_rc goflow_state_new(const source_conf *conf, goflow_state **out, fe_err *err)
     if (!s)
         return fe_err_set(err, FE_ENOMEM, "out of memory");
     goflow_budget(per_hour, 3600, &rate, &burst);
-    http_opts_for(conf, &ho);
+    http_client_opts(like, &ho);
+    ho.refund_failed_attempts = true; /* the budget is spent by reports created */
     if (!(s->counts_rl = ratelimit_new(rate, burst)) ||
         !(s->values_rl = ratelimit_new(rate, burst))) {
         goflow_state_free(s);

@@ -47,13 +47,17 @@ fe_rc goflow_base_url(const source_conf *conf, buf *out, fe_err *err) FE_MUST_CH
 void goflow_budget(double n, double period_s, double *rate, double *burst);
 
 /* Per-run state: one limiter and client per report generator (6/hour each), so a
- * generator request never waits behind the list budget or the other generator. */
+ * generator request never waits behind the list budget or the other generator.
+ * The report clients take the options of `like` (the source's client: origin,
+ * timeouts, retries, stop flag) and give a token back for every creation attempt
+ * that created nothing (5xx, 408, 429, a cut or failed connection). */
 typedef struct {
     ratelimit *counts_rl, *values_rl;
     http_client *counts_http, *values_http;
 } goflow_state;
 
-fe_rc goflow_state_new(const source_conf *conf, goflow_state **out, fe_err *err) FE_MUST_CHECK;
+fe_rc goflow_state_new(const source_conf *conf, const http_client *like, goflow_state **out,
+                       fe_err *err) FE_MUST_CHECK;
 void goflow_state_free(goflow_state *s);
 
 /* Request headers: Accept, Authorization and X-Beta-Contact when configured.

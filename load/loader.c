@@ -703,20 +703,30 @@ static bool copy_field_sanitized(buf *row, const char *s, size_t limit, bool fir
     return ok;
 }
 
+/* A reject's text is what the API sent (an echoed token, a record holding one):
+ * every registered secret is masked before it is cut and stored. */
 fe_rc loader_put_reject(loader *l, const row_reject *r, fe_err *err)
 {
     buf *b;
     size_t m;
     char raw_length[24];
-    fe_rc rc = row_begin(l, STG_REJECT, NULL, NULL, &b, &m, err);
-    if (rc != FE_OK)
-        return rc;
-    snprintf(raw_length, sizeof raw_length, "%zu", r->raw ? strlen(r->raw) : 0);
-    bool ok = copy_field_sanitized(b, r->record_id, 1024, true) &&
-              copy_field_sanitized(b, r->reason ? r->reason : "(no reason given)", 4096, false) &&
-              copy_field_sanitized(b, r->raw, REJECT_RAW_MAX, false) &&
-              copy_field(b, r->raw ? raw_length : NULL, false);
-    return row_end(l, STG_REJECT, m, ok, err);
+    char *id = log_redact_dup(r->record_id), *raw = log_redact_dup(r->raw),
+         *reason = log_redact_dup(r->reason ? r->reason : "(no reason given)");
+    fe_rc rc = (r->record_id && !id) || (r->raw && !raw) || !reason
+                   ? fe_err_set(err, FE_ENOMEM, "out of memory masking secrets in a reject")
+                   : row_begin(l, STG_REJECT, NULL, NULL, &b, &m, err);
+    if (rc == FE_OK) {
+        snprintf(raw_length, sizeof raw_length, "%zu", r->raw ? strlen(r->raw) : 0);
+        bool ok = copy_field_sanitized(b, id, 1024, true) &&
+                  copy_field_sanitized(b, reason, 4096, false) &&
+                  copy_field_sanitized(b, raw, REJECT_RAW_MAX, false) &&
+                  copy_field(b, r->raw ? raw_length : NULL, false);
+        rc = row_end(l, STG_REJECT, m, ok, err);
+    }
+    free(id);
+    free(raw);
+    free(reason);
+    return rc;
 }
 
 int64_t loader_staged_rows(const loader *l)

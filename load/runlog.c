@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/log.h"
 #include "pg.h"
 
 static const char run_start_sql[] =
@@ -107,8 +108,11 @@ fe_rc runlog_stream_finish(PGconn *conn, int64_t run_stream_id, const char *stat
     }
     snprintf(v[12], sizeof v[12], "%.3f", isfinite(seconds) && seconds >= 0 ? seconds : 0.0);
     params[13] = v[12];
-    params[14] = error;
+    /* The error may quote an API's answer (an echoed token): masked like a log line. */
+    char *clean = log_redact_dup(error);
+    params[14] = error && !clean ? "(error not stored: out of memory masking secrets)" : clean;
     PGresult *res = pg_query(conn, stream_finish_sql, 15, params, err);
+    free(clean);
     if (!res)
         return fe_err_wrap(err, "finishing stream in etl.run_stream");
     PQclear(res);
