@@ -669,6 +669,13 @@ static bool fr_reset(void *state)
     return true;
 }
 
+/* The token the module accepts. */
+static void fr_secrets(void *state, sb_buf *out)
+{
+    (void)state;
+    sb_buf_puts(out, FR_TOKEN "\n");
+}
+
 const sb_module sb_flowretail_module = {
     .system = "flowretail",
     .prefix = "/flowretail/v2",
@@ -680,4 +687,5 @@ const sb_module sb_flowretail_module = {
     .advance = fr_advance,
     .truth = fr_truth,
     .reset = fr_reset,
+    .secrets = fr_secrets,
 };

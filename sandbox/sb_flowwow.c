@@ -607,6 +607,13 @@ static bool fw_reset(void *state)
     return true;
 }
 
+/* The token the module accepts. */
+static void fw_secrets(void *state, sb_buf *out)
+{
+    (void)state;
+    sb_buf_puts(out, TOKEN "\n");
+}
+
 const sb_module sb_flowwow_module = {
     .system = "flowwow",
     .prefix = "/flowwow",
@@ -618,4 +625,5 @@ const sb_module sb_flowwow_module = {
     .advance = fw_advance,
     .truth = fw_truth,
     .reset = fw_reset,
+    .secrets = fw_secrets,
 };

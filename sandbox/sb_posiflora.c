@@ -56,6 +56,7 @@ static void pf_destroy(void *state)
         return;
     pf_data_free(&st->data);
     sb_qcache_term(&st->cache);
+    pf_auth_term(&st->auth);
     pthread_rwlock_destroy(&st->lock);
     free(st);
 }
@@ -171,6 +172,12 @@ static bool pf_reset(void *state)
     return true;
 }
 
+static void pf_secrets(void *state, sb_buf *out)
+{
+    pf_state *st = state;
+    pf_auth_secrets(&st->auth, out);
+}
+
 const sb_module sb_posiflora_module = {
     .system = "posiflora",
     .prefix = "/posiflora/api",
@@ -182,4 +189,5 @@ const sb_module sb_posiflora_module = {
     .advance = pf_advance,
     .truth = pf_truth,
     .reset = pf_reset,
+    .secrets = pf_secrets,
 };
