@@ -111,7 +111,10 @@ static void reports_clear(gf_state *st)
 static void *gf_create(const sb_config *cfg, char *err, size_t errlen)
 {
     gf_state *st = calloc(1, sizeof *st);
-    if (st == NULL || !gf_data_generate(&st->data, cfg->seed, cfg->scale)) {
+    if (st == NULL || !gf_data_generate(&st->data, cfg->seed, cfg->scale) ||
+        (cfg->poison && !gf_data_add_poison(&st->data))) {
+        if (st != NULL)
+            gf_data_free(&st->data);
         free(st);
         snprintf(err, errlen, "goflow: out of memory generating the data");
         return NULL;
@@ -1082,6 +1085,10 @@ static bool gf_reset(void *state)
     gf_data fresh;
     if (!gf_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
+    if (st->cfg.poison && !gf_data_add_poison(&fresh)) {
+        gf_data_free(&fresh);
+        return false;
+    }
     pthread_rwlock_wrlock(&st->lock);
     gf_data old = st->data;
     st->data = fresh;
