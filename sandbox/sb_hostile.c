@@ -36,7 +36,7 @@ static char *list_field(sb_hostile *h, const char *key)
     } lists[] = {
         {"empty", h->empty},       {"gateway", h->gateway},           {"wrong_type", h->wrong_type},
         {"redirect", h->redirect}, {"foreign_next", h->foreign_next}, {"echo", h->echo},
-        {"endless", h->endless},   {"long_string", h->long_string}};
+        {"endless", h->endless},   {"long_string", h->long_string},   {"short", h->short_page}};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
         if (strcmp(lists[i].name, key) == 0)
             return lists[i].field;
@@ -137,15 +137,18 @@ void sb_hostile_describe(const sb_hostile *h, sb_buf *out)
 {
     sb_buf_printf(out,
                   "bomb_mb\t%d\necho\t%s\nempty\t%s\nendless\t%s\nforeign_next\t%s\ngateway\t%s\n"
-                  "gzip_bomb\t%d\nlong_mb\t%d\nlong_string\t%s\nredirect\t%s\nwrong_type\t%s\n",
+                  "gzip_bomb\t%d\nlong_mb\t%d\nlong_string\t%s\nredirect\t%s\nshort\t%s\n"
+                  "wrong_type\t%s\n",
                   h->bomb_mb, h->echo, h->empty, h->endless, h->foreign_next, h->gateway,
-                  h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string, h->redirect, h->wrong_type);
+                  h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string, h->redirect, h->short_page,
+                  h->wrong_type);
 }
 
 bool sb_hostile_any(const sb_hostile *h)
 {
     return h->empty[0] || h->gateway[0] || h->wrong_type[0] || h->redirect[0] ||
-           h->foreign_next[0] || h->echo[0] || h->endless[0] || h->long_string[0] || h->gzip_bomb;
+           h->foreign_next[0] || h->echo[0] || h->endless[0] || h->long_string[0] ||
+           h->short_page[0] || h->gzip_bomb;
 }
 
 bool sb_hostile_targets(const char *list, const char *endpoint, const char *method)
@@ -303,6 +306,32 @@ static void long_string(sb_buf *body, int mb)
     free(insert);
 }
 
+/* The collection's last record is left out; the rest (counts included) stays. */
+static void short_page(sb_buf *body)
+{
+    size_t v0, v1;
+    int which;
+    if (body->len == 0 || !find_member(body->data, body->len, COLLECTION_KEYS, &v0, &v1, &which) ||
+        body->data[v0] != '[')
+        return;
+    size_t i = skip_ws(body->data, v1, v0 + 1), cut_from = 0, cut_to = 0;
+    bool first = true;
+    while (i < v1 && body->data[i] != ']') {
+        size_t end = skip_value(body->data, v1, i);
+        if (first)
+            cut_from = i; /* the only record so far: cut from itself */
+        cut_to = end;
+        i = skip_ws(body->data, v1, end);
+        if (i < v1 && body->data[i] == ',') {
+            cut_from = end; /* a later record: cut from the comma before it */
+            i = skip_ws(body->data, v1, i + 1);
+        }
+        first = false;
+    }
+    if (cut_to > cut_from)
+        splice(body, cut_from, cut_to - cut_from, "", 0);
+}
+
 /* A top-level `next` link moves to the foreign host. */
 static void foreign_next(sb_buf *body, const char *base)
 {
@@ -399,6 +428,8 @@ sb_hostile_send sb_hostile_apply(const sb_hostile *h, const sb_hostile_io *io)
         wrong_type(io->body);
     else if (sb_hostile_targets(h->long_string, ep, m))
         long_string(io->body, h->long_mb);
+    else if (sb_hostile_targets(h->short_page, ep, m))
+        short_page(io->body);
     if (sb_hostile_targets(h->foreign_next, ep, m))
         foreign_next(io->body, io->foreign_base);
     return SB_HOSTILE_SEND;

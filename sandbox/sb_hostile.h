@@ -28,6 +28,9 @@
  *   long_string=TARGETS the first record of a 200 answer's collection gets a field
  *                       "hostileNote" holding one string of long_mb MiB
  *   long_mb=N           size of that string (default 40, 1..1024)
+ *   short=TARGETS       200 answers lose their collection's last record and keep
+ *                       everything else, counts included (a page that lost a
+ *                       record on the way)
  *   gzip_bomb=1         Goflow report files are a gzip of one JSON record whose one
  *                       string inflates to bomb_mb MiB (default 2048, 1..65536)
  *   bomb_mb=N
@@ -60,6 +63,7 @@ typedef struct {
     char echo[SB_HOSTILE_LIST_MAX];
     char endless[SB_HOSTILE_LIST_MAX];
     char long_string[SB_HOSTILE_LIST_MAX];
+    char short_page[SB_HOSTILE_LIST_MAX]; /* short= */
     int long_mb;
     bool gzip_bomb;
     int bomb_mb;

@@ -311,6 +311,10 @@ def test_hostile(sb):
     doc = json.loads(sb.raw("GET", path, headers=auth)[2])
     check(len(doc["data"][0]["hostileNote"]) == 2 << 20 and doc["data"][1:] == json.loads(good)["data"][1:],
           "long_string=stores: one string of 2 MiB in the first record")
+    sb.control("POST", "hostile?short=stores")
+    doc = json.loads(sb.raw("GET", path, headers=auth)[2])
+    check(doc["data"] == json.loads(good)["data"][:-1] and doc["meta"] == json.loads(good)["meta"],
+          "short=stores: the last record gone, meta.total kept")
     sb.control("POST", "hostile?echo=stores")
     st, _, body = sb.raw("GET", path, headers=auth)
     check(st == 400 and sb.token.encode() in body[:400], "echo=stores: 400 quoting the token")
