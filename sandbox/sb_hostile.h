@@ -9,7 +9,7 @@
  *
  * SPEC (`&`-separated, POST /_sandbox/hostile?SPEC or --hostile SPEC; "" = off).
  * TARGETS is a comma list of endpoint names (as in the stats and malformed=), each
- * optionally narrowed to one method: `sessions:PATCH`.
+ * optionally narrowed to one method: `sessions:PATCH`; or `*`, every endpoint.
  *   empty=TARGETS       200 answers become `{}`
  *   gateway=TARGETS     200 answers become `{"message":"Service temporarily unavailable"}`
  *   wrong_type=TARGETS  200 answers keep everything but the type of their collection
