@@ -457,8 +457,15 @@ static void truth_orders(const fw_data *d, sb_buf *out)
         snprintf(metric, sizeof metric, "day.%s.total", date);
         line_sum(out, metric, day_t[k]);
     }
-    if (rejects > 0)
-        sb_buf_printf(out, "hostile\tflowwow.orders.rejects\t%lld\n", (long long)rejects);
+    if (rejects > 0) {
+        sb_buf_printf(out,
+                      "hostile\tflowwow.orders.rejects\t%lld\nhostile\tflowwow.orders.reject_ids\t",
+                      (long long)rejects);
+        for (uint32_t i = 0, k = 0; i < d->norders; i++)
+            if (d->orders[i].poison != FW_POISON_NONE)
+                sb_buf_printf(out, "%s%lld", k++ ? "," : "", (long long)d->orders[i].id);
+        sb_buf_putc(out, '\n');
+    }
     for (uint32_t s = 0; s < d->nshops; s++) {
         char metric[48];
         snprintf(metric, sizeof metric, "store.%lld.orders", (long long)d->shops[s].id);

@@ -572,10 +572,17 @@ void gf_data_truth(const gf_data *d, sb_buf *out)
     metric4(out, "inventory.on_order", on_order * GF_V4);
     metric4(out, "inventory.value", value4);
     truth_days(d, out);
-    if (rejects > 0 || poisoned > 0)
+    if (rejects > 0 || poisoned > 0) {
         sb_buf_printf(
-            out, "hostile\tgoflow.orders.rejects\t%ld\nhostile\tgoflow.orders.loaded_id0\t%ld\n",
+            out,
+            "hostile\tgoflow.orders.rejects\t%ld\nhostile\tgoflow.orders.loaded_id0\t%ld\n"
+            "hostile\tgoflow.orders.reject_ids\t",
             rejects, poisoned);
+        for (size_t i = 0, k = 0; i < d->norders; i++)
+            if (gf_order_rejected(&d->orders[i]))
+                sb_buf_printf(out, "%s%lld", k++ ? "," : "", (long long)d->orders[i].id);
+        sb_buf_putc(out, '\n');
+    }
 }
 
 /* ---- rendering --------------------------------------------------------------------- */
