@@ -132,6 +132,7 @@ typedef struct {
     uint16_t store;
     uint8_t nlines, npay, status, worker, source;
     bool delivery;
+    bool poison; /* --poison: totalAmount is 90000000000000000.00, beyond numeric(20,4) */
 } pf_order;
 
 typedef struct {
@@ -189,6 +190,9 @@ typedef struct {
 /* Generates the initial data for seed and scale into d (zeroed first). Returns
  * false when memory ran out (d is then freed). */
 bool pf_data_generate(pf_data *d, uint64_t seed, double scale);
+/* --poison: one old done order gets a totalAmount beyond numeric(20,4) (a reject
+ * for a correct client, left out of the truth). No change step touches it. */
+void pf_data_add_poison(pf_data *d);
 /* Frees d's arrays; d may be generated again. */
 void pf_data_free(pf_data *d);
 

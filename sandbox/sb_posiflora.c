@@ -43,6 +43,8 @@ static void *pf_create(const sb_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     st->cfg = *cfg;
+    if (cfg->poison)
+        pf_data_add_poison(&st->data);
     pthread_rwlock_init(&st->lock, NULL);
     sb_qcache_init(&st->cache);
     pf_auth_init(&st->auth, cfg->seed);
@@ -161,6 +163,8 @@ static bool pf_reset(void *state)
     pf_data fresh;
     if (!pf_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
+    if (st->cfg.poison)
+        pf_data_add_poison(&fresh);
     pthread_rwlock_wrlock(&st->lock);
     /* Versions keep growing across resets, so no cached list outlives its data. */
     fresh.version = st->data.version + 1;
