@@ -24,21 +24,6 @@ config_key_known() {
     "$FLOWETL_BIN" --help-config=markdown | grep -qF "| \`$1\` |"
 }
 
-# flowetl_measured SECONDS ARGS...: flowetl_within, and FE_RSS_KB the run's peak
-# resident size (GNU time; 0 when the run was killed).
-flowetl_measured() {
-    local limit=$1 start
-    shift
-    FE_LAST_ARGS="$*"
-    rm -f "$T/time.txt"
-    start=$(date +%s)
-    fe_exec timeout -s KILL "$limit" /usr/bin/time -f 'max_rss_kb %M' -o "$T/time.txt" \
-        "$FLOWETL_BIN" -c "$CONF" "$@"
-    FE_SECONDS=$(($(date +%s) - start))
-    FE_RSS_KB=$(awk '/^max_rss_kb/ { print $2 }' "$T/time.txt" 2>/dev/null)
-    FE_RSS_KB=${FE_RSS_KB:-0}
-    [[ $FE_RC != 137 ]] || FE_RC=124
-}
 
 pg_start
 sandbox_start --scale 0.05
@@ -55,7 +40,7 @@ deleted_members >"$T/deleted.before"
 sandbox_hostile "endless=stores"
 if config_key_known request_timeout; then
     CONFIG_EXTRA_posiflora=$'retry_base_ms = 10\nrequest_timeout = 3s' write_config "retries = 1"
-    flowetl_within 60 run posiflora_test
+    flowetl_bounded 60 run posiflora_test
     assert_exit 1 "an endless body fails the run"
     assert_le "$FE_SECONDS" 20 "request_timeout ends it in seconds (2 attempts of 3 s)"
     assert_streams_failed posiflora_test.stores
@@ -69,7 +54,7 @@ assert_eq "$(cat "$T/deleted.before")" "$(deleted_members)" "endless body: nothi
 
 # -- 2. one string of 40 MiB
 sandbox_hostile "long_string=fr_products&long_mb=40"
-flowetl_measured 60 run flowretail_test --full-refresh
+flowetl_bounded 60 run flowretail_test --full-refresh
 note "40 MiB string: $FE_SECONDS s, peak RSS $((FE_RSS_KB / 1024)) MiB, exit $FE_RC"
 assert_le "$FE_SECONDS" 15 "the long string is dealt with in seconds"
 ((FE_RSS_KB == 0)) || assert_le "$FE_RSS_KB" $((512 * 1024)) "memory stays under 512 MiB (ASan included)"
@@ -88,7 +73,7 @@ assert_eq "$(cat "$T/deleted.before")" "$(deleted_members)" "long string: nothin
 # -- 3. a gzip bomb as the report file
 sandbox_hostile "gzip_bomb=1&bomb_mb=512"
 if config_key_known report_max_bytes && config_key_known report_max_ratio; then
-    flowetl_measured 120 run goflow_test.inventory
+    flowetl_bounded 120 run goflow_test.inventory
     note "gzip bomb: $FE_SECONDS s, peak RSS $((FE_RSS_KB / 1024)) MiB, exit $FE_RC"
     assert_exit 1 "a gzip bomb fails the inventory stream"
     assert_streams_failed goflow_test.inventory

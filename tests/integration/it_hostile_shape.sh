@@ -10,7 +10,7 @@
 # Each time nothing in the warehouse is deleted or changed and the failed streams
 # keep their cursors; they fail with "unexpected response", the others succeed;
 # with the API healthy again the next run is exact against the truth.
-# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119,SC2016 # literal backticks
 source "$(dirname "$0")/lib.sh"
 
 SYSTEMS="posiflora goflow flowwow flowretail"
@@ -18,6 +18,7 @@ SYSTEMS="posiflora goflow flowwow flowretail"
 for s in posiflora flowwow flowretail; do
     printf -v "CONFIG_EXTRA_$s" '%s' 'retry_base_ms = 10'
 done
+# shellcheck disable=SC2034 # read by write_config
 CONFIG_EXTRA_goflow='report_poll_max = 2s'
 FULL_READ_LISTS=stores,categories,inventory_items,goflow_stores,goflow_warehouses,goflow_products,flowwow_shops,flowwow_products,fr_products,fr_categories,fr_category,fr_slots
 

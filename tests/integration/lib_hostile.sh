@@ -20,15 +20,22 @@ hostile_truth() {
         END { print v + 0 }'
 }
 
-# flowetl_within SECONDS ARGS...: flowetl ARGS, killed after SECONDS (then FE_RC is
-# 124); FE_SECONDS gets the wall time in whole seconds.
-flowetl_within() {
+# flowetl_bounded SECONDS ARGS...: flowetl ARGS, killed after SECONDS (then FE_RC
+# is 124); FE_SECONDS gets the wall time in whole seconds, FE_RSS_KB the run's peak
+# resident size (GNU time; 0 when the run was killed).
+flowetl_bounded() {
     local limit=$1 start
     shift
+    # shellcheck disable=SC2034 # read by fe_after_run
     FE_LAST_ARGS="$*"
+    rm -f "$T/time.txt"
     start=$(date +%s)
-    fe_exec timeout -s KILL "$limit" "$FLOWETL_BIN" -c "$CONF" "$@"
+    fe_exec timeout -s KILL "$limit" /usr/bin/time -f 'max_rss_kb %M' -o "$T/time.txt" \
+        "$FLOWETL_BIN" -c "$CONF" "$@"
+    # shellcheck disable=SC2034 # read by the tests
     FE_SECONDS=$(($(date +%s) - start))
+    FE_RSS_KB=$(awk '/^max_rss_kb/ { print $2 }' "$T/time.txt" 2>/dev/null || true)
+    FE_RSS_KB=${FE_RSS_KB:-0}
     # timeout -s KILL exits 137; say 124 like timeout's own signal would.
     [[ $FE_RC != 137 ]] || FE_RC=124
 }
