@@ -123,14 +123,15 @@ static fe_rc sink_end(void *ctx, fe_err *err)
     if (json_stream_shape(pg->js, which) != JSON_AS_ARRAY)
         return fe_err_set(err, FE_EJSON, "unexpected response shape: no `%s` array", l->records);
     int64_t want = expected_rows(pg);
+    /* Only orders/list (the one GET list) has a configurable page base. */
+    bool base_hint = strcmp(l->method, "GET") == 0;
     if (want >= 0 && pg->rows < want)
         return fe_err_set(err, FE_EJSON,
                           "unexpected response: `total` is %" PRId64
                           ", so page %ld of %ld records (first page %ld) should hold %" PRId64
-                          ", it holds %" PRId64
-                          " (records lost on the way, or is the page base right? "
-                          "orders_page_base)",
-                          pg->total, pg->page, l->limit, l->page_base, want, pg->rows);
+                          ", it holds %" PRId64 " (records lost on the way%s)",
+                          pg->total, pg->page, l->limit, l->page_base, want, pg->rows,
+                          base_hint ? ", or is the page base right? orders_page_base" : "");
     return FE_OK;
 }
 

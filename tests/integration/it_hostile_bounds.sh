@@ -67,7 +67,9 @@ else
     not_ok "the long record fails its stream naming the cap, or is one reject (exit $FE_RC)"
     note_file "$T/err" 10
 fi
-assert_streams_ok flowretail_test.categories flowretail_test.stock
+if [[ $FE_RC != 124 ]]; then
+    assert_streams_ok flowretail_test.categories flowretail_test.stock
+fi
 assert_eq "$(cat "$T/deleted.before")" "$(deleted_members)" "long string: nothing marked deleted"
 
 # -- 3. a gzip bomb as the report file
