@@ -33,10 +33,16 @@ static char *list_field(sb_hostile *h, const char *key)
     struct {
         const char *name;
         char *field;
-    } lists[] = {
-        {"empty", h->empty},       {"gateway", h->gateway},           {"wrong_type", h->wrong_type},
-        {"redirect", h->redirect}, {"foreign_next", h->foreign_next}, {"echo", h->echo},
-        {"endless", h->endless},   {"long_string", h->long_string},   {"short", h->short_page}};
+    } lists[] = {{"empty", h->empty},
+                 {"gateway", h->gateway},
+                 {"wrong_type", h->wrong_type},
+                 {"redirect", h->redirect},
+                 {"foreign_next", h->foreign_next},
+                 {"echo", h->echo},
+                 {"endless", h->endless},
+                 {"long_string", h->long_string},
+                 {"short", h->short_page},
+                 {"few", h->few}};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
         if (strcmp(lists[i].name, key) == 0)
             return lists[i].field;
@@ -136,10 +142,11 @@ bool sb_hostile_parse(sb_hostile *h, const char *spec, bool (*known)(const char 
 void sb_hostile_describe(const sb_hostile *h, sb_buf *out)
 {
     sb_buf_printf(out,
-                  "bomb_mb\t%d\necho\t%s\nempty\t%s\nendless\t%s\nforeign_next\t%s\ngateway\t%s\n"
+                  "bomb_mb\t%d\necho\t%s\nempty\t%s\nendless\t%s\nfew\t%s\nforeign_next\t%s\n"
+                  "gateway\t%s\n"
                   "gzip_bomb\t%d\nlong_mb\t%d\nlong_string\t%s\nredirect\t%s\nshort\t%s\n"
                   "wrong_type\t%s\n",
-                  h->bomb_mb, h->echo, h->empty, h->endless, h->foreign_next, h->gateway,
+                  h->bomb_mb, h->echo, h->empty, h->endless, h->few, h->foreign_next, h->gateway,
                   h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string, h->redirect, h->short_page,
                   h->wrong_type);
 }
@@ -148,7 +155,7 @@ bool sb_hostile_any(const sb_hostile *h)
 {
     return h->empty[0] || h->gateway[0] || h->wrong_type[0] || h->redirect[0] ||
            h->foreign_next[0] || h->echo[0] || h->endless[0] || h->long_string[0] ||
-           h->short_page[0] || h->gzip_bomb;
+           h->short_page[0] || h->few[0] || h->gzip_bomb;
 }
 
 bool sb_hostile_targets(const char *list, const char *endpoint, const char *method)
@@ -334,6 +341,56 @@ static void short_page(sb_buf *body)
         splice(body, cut_from, cut_to - cut_from, "", 0);
 }
 
+/* The value of member key of the object at body[o0..o1) is replaced by text. */
+static bool set_member(sb_buf *body, size_t o0, size_t o1, const char *key, const char *text)
+{
+    const char *const keys[] = {key, NULL};
+    size_t v0, v1;
+    int which;
+    if (o1 <= o0 || !find_member(body->data + o0, o1 - o0, keys, &v0, &v1, &which))
+        return false;
+    splice(body, o0 + v0, v1 - v0, text, strlen(text));
+    return true;
+}
+
+/* Sets the member path (one key, or "outer.inner") of the top-level object to text. */
+static void set_path(sb_buf *body, const char *path, const char *text)
+{
+    const char *dot = strchr(path, '.');
+    if (dot == NULL) {
+        set_member(body, 0, body->len, path, text);
+        return;
+    }
+    char outer[32];
+    snprintf(outer, sizeof outer, "%.*s", (int)(dot - path), path);
+    const char *const keys[] = {outer, NULL};
+    size_t v0, v1;
+    int which;
+    if (find_member(body->data, body->len, keys, &v0, &v1, &which) && body->data[v0] == '{')
+        set_member(body, v0, v1, dot + 1, text);
+}
+
+/* A consistent list of one: the collection keeps its first record, the counts
+ * say 1 and there is no next page (an API that lost most of a list, or answers
+ * for another account). */
+static void few(sb_buf *body)
+{
+    size_t v0, v1;
+    int which;
+    if (body->len == 0 || !find_member(body->data, body->len, COLLECTION_KEYS, &v0, &v1, &which) ||
+        body->data[v0] != '[')
+        return;
+    size_t i = skip_ws(body->data, v1, v0 + 1);
+    if (i < v1 && body->data[i] != ']') {
+        size_t end = skip_value(body->data, v1, i);
+        splice(body, end, v1 - 1 - end, "", 0); /* up to the closing ']' */
+    }
+    static const char *const counts[] = {"total", "meta.total", "paging.totalCount"};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+        set_path(body, counts[k], "1");
+    set_path(body, "next", "null");
+}
+
 /* A top-level `next` link moves to the foreign host. */
 static void foreign_next(sb_buf *body, const char *base)
 {
@@ -432,6 +489,8 @@ sb_hostile_send sb_hostile_apply(const sb_hostile *h, const sb_hostile_io *io)
         long_string(io->body, h->long_mb);
     else if (sb_hostile_targets(h->short_page, ep, m))
         short_page(io->body);
+    else if (sb_hostile_targets(h->few, ep, m))
+        few(io->body);
     if (sb_hostile_targets(h->foreign_next, ep, m))
         foreign_next(io->body, io->foreign_base);
     return SB_HOSTILE_SEND;

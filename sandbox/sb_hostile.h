@@ -31,6 +31,9 @@
  *   short=TARGETS       200 answers lose their collection's last record and keep
  *                       everything else, counts included (a page that lost a
  *                       record on the way)
+ *   few=TARGETS         200 answers are a consistent list of one: the first record,
+ *                       counts of 1, no `next` (a list that lost most of its
+ *                       members: a full read must not mark them all deleted)
  *   gzip_bomb=1         Goflow report files are a gzip of one JSON record whose one
  *                       string inflates to bomb_mb MiB (default 2048, 1..65536)
  *   bomb_mb=N
@@ -64,6 +67,7 @@ typedef struct {
     char endless[SB_HOSTILE_LIST_MAX];
     char long_string[SB_HOSTILE_LIST_MAX];
     char short_page[SB_HOSTILE_LIST_MAX]; /* short= */
+    char few[SB_HOSTILE_LIST_MAX];
     int long_mb;
     bool gzip_bomb;
     int bomb_mb;

@@ -315,6 +315,10 @@ def test_hostile(sb):
     doc = json.loads(sb.raw("GET", path, headers=auth)[2])
     check(doc["data"] == json.loads(good)["data"][:-1] and doc["meta"] == json.loads(good)["meta"],
           "short=stores: the last record gone, meta.total kept")
+    sb.control("POST", "hostile?few=stores")
+    doc = json.loads(sb.raw("GET", path, headers=auth)[2])
+    check(doc["data"] == json.loads(good)["data"][:1] and doc["meta"]["total"] == 1,
+          "few=stores: a consistent list of one")
     sb.control("POST", "hostile?echo=stores")
     st, _, body = sb.raw("GET", path, headers=auth)
     check(st == 400 and sb.token.encode() in body[:400], "echo=stores: 400 quoting the token")
