@@ -200,6 +200,7 @@ typedef struct {
     const char *status; /* being read */
     fw_shop *shops;
     size_t n, cap;
+    bool total_changed; /* a list's `total` changed while it was read */
 } shops_run;
 
 static fe_rc shop_add(shops_run *s, const char *id, const char *currency, fe_err *err)
@@ -263,6 +264,7 @@ static fe_rc list_shops(http_client *http, stream_stats *stats, shops_run *s, fe
         snprintf(what, sizeof what, "POST /apiseller/shops status %s", s->status);
         flowwow_list l = {.method = "POST",
                           .what = what,
+                          .records = "shops",
                           .id_path = "shopId",
                           .page_base = 0,
                           .limit = FLOWWOW_SHOPS_LIMIT,
@@ -270,8 +272,20 @@ static fe_rc list_shops(http_client *http, stream_stats *stats, shops_run *s, fe
                           .build_user = s};
         rc = flowwow_pages_read(pg, &l, NULL, err);
     }
+    s->total_changed = flowwow_pager_total_changed(pg);
     flowwow_pager_free(pg);
     return rc;
+}
+
+/* A full read marks deletions only when no list changed while it was read: a
+ * record removed mid-read slides the next one onto a page already read, and that
+ * one would be marked deleted. */
+static unsigned full_read_unless_changed(stream_ctx *ctx, unsigned bits, bool changed)
+{
+    if (changed)
+        log_warn(ctx->logctx, "a list's `total` changed while it was read: deleted members "
+                              "are not marked this time");
+    return changed ? 0 : bits;
 }
 
 static void shops_term(shops_run *s)
@@ -293,6 +307,7 @@ static fe_rc run_shops(stream_ctx *ctx, fe_err *err)
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) == FE_OK &&
         (rc = list_shops(ctx->http, ctx->stats, &s, err)) == FE_OK) {
         commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.full_read = full_read_unless_changed(ctx, commit.full_read, s.total_changed);
         rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
     }
     shops_term(&s);
@@ -371,6 +386,7 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
         snprintf(what, sizeof what, "POST /apiseller/products shop %s", s.shops[i].id);
         flowwow_list l = {.method = "POST",
                           .what = what,
+                          .records = "items",
                           .id_path = "productId",
                           .page_base = 0,
                           .limit = FLOWWOW_PRODUCTS_LIMIT,
@@ -380,6 +396,8 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
     }
     if (rc == FE_OK) {
         commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.full_read = full_read_unless_changed(
+            ctx, commit.full_read, s.total_changed || flowwow_pager_total_changed(pg));
         rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
     }
 done:
@@ -495,6 +513,7 @@ static fe_rc orders_day(orders_run *r, flowwow_pager *pg, const shops_run *s, co
                  day);
         flowwow_list l = {.method = "GET",
                           .what = what,
+                          .records = "items",
                           .id_path = "id",
                           .page_base = r->o->page_base,
                           .limit = FLOWWOW_ORDERS_LIMIT,
@@ -626,6 +645,7 @@ static fe_rc check_page_base(http_client *http, const fw_opts *o, const shops_ru
         probe_req p = {.o = o, .shop = s->shops[i].id, .day = day};
         flowwow_list l = {.method = "GET",
                           .what = "GET /apiseller/orders/list",
+                          .records = "items",
                           .id_path = "id",
                           .limit = 1,
                           .build = build_probe,

@@ -4,7 +4,11 @@
  *
  * Lists: GET the first URL, stream its `data[]` elements to a callback, then
  * follow `next` exactly as sent until it is null or empty (never built here). A
- * `next` that is not absolute is resolved against base_url the RFC 3986 way. */
+ * `next` that is not absolute is resolved against base_url the RFC 3986 way. A
+ * page counts only with a `data` array and a `next` key (a string or null); any
+ * other 2xx answer (a gateway's `200 {}`) is retried like a 5xx and, when the
+ * retries run out, fails the read: "GET <path?query>: unexpected response shape:
+ * no `data` array". Goflow sends no count, so none is checked. */
 #ifndef FE_GOFLOW_API_H
 #define FE_GOFLOW_API_H
 
@@ -84,7 +88,8 @@ fe_rc goflow_list_read(stream_ctx *ctx, const goflow_opts *o, const char *first_
 /* Reads one JSON object document (GET or POST) into a flat record handed to fn
  * (path "."). status gets the HTTP status (0: none); answers other than 2xx are
  * returned as FE_EHTTP with err set, except 404 which returns FE_OK with
- * *status = 404 and no callback. http may be a report client; stats may be NULL. */
+ * *status = 404 and no callback. A 2xx body that is not a JSON object is retried
+ * like a 5xx, then FE_EJSON. http may be a report client; stats may be NULL. */
 fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opts *o,
                         const char *method, const char *url, const char *body, goflow_rec_fn fn,
                         void *user, long *status, fe_err *err) FE_MUST_CHECK;
