@@ -83,7 +83,7 @@ bool sb_hostile_set(sb_hostile *h, const char *key, const char *value,
 {
     const char *v = value != NULL ? value : "";
     char *list = list_field(h, key);
-    int n;
+    int n = 0;
     if (list != NULL) {
         if (strlen(v) >= SB_HOSTILE_LIST_MAX || !targets_known(v, known)) {
             snprintf(err, errlen, "%s= takes endpoint names (ENDPOINT or ENDPOINT:METHOD)", key);
