@@ -21,7 +21,9 @@ done
 
 # config_key_known KEY: flowetl's key table has a [source.NAME] KEY.
 config_key_known() {
-    "$FLOWETL_BIN" --help-config=markdown | grep -qF "| \`$1\` |"
+    local keys
+    keys=$("$FLOWETL_BIN" --help-config=markdown) # not piped into grep -q: pipefail
+    grep -qF "| \`$1\` |" <<<"$keys"
 }
 
 
