@@ -12,6 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "../core/buf.h"
+#include "../core/log.h"
 
 #ifndef FLOWETL_VERSION
 #define FLOWETL_VERSION "dev"
@@ -537,6 +538,21 @@ static void notify(http_client *c, log_level level, const char *fmt, ...)
     c->opts.on_event(c->opts.event_ctx, level, text);
 }
 
+/* Masks every registered secret in a kept error body, in place, before any of it
+ * is cut for a message or handed to the caller: a server that echoes a token
+ * must not leave a piece of it (a cut token no longer matches the secret).
+ * Masking never lengthens the text. Out of memory: the body is dropped. */
+static void errbody_redact(buf *body)
+{
+    if (!body->len)
+        return;
+    char *clean = log_redact_dup(buf_cstr(body));
+    buf_reset(body);
+    if (clean && !buf_puts(body, clean))
+        buf_reset(body);
+    free(clean);
+}
+
 /* First HTTP_SNIPPET_MAX bytes of the error body on one line, valid UTF-8. */
 static void body_snippet(const buf *body, char *dst, size_t size)
 {
@@ -556,8 +572,10 @@ static void finish(http_client *c, xfer *x, fe_rc rc)
     x->res->rc = rc;
     if (rc != FE_OK)
         x->res->err.code = rc;
-    if (x->errbody.len && !is_2xx(x->res->status))
+    if (x->errbody.len && !is_2xx(x->res->status)) {
+        errbody_redact(&x->errbody);
         x->res->error_body = buf_take(&x->errbody, NULL);
+    }
     buf_term(&x->errbody);
     curl_slist_free_all(x->headers);
     x->headers = NULL;
@@ -573,6 +591,7 @@ static void fail_http(http_client *c, xfer *x, const char *note)
 {
     char what[600], snippet[HTTP_SNIPPET_MAX + 1], tries[32] = "";
     what_of(x, what, sizeof what);
+    errbody_redact(&x->errbody);
     body_snippet(&x->errbody, snippet, sizeof snippet);
     if (x->res->attempts > 1)
         snprintf(tries, sizeof tries, " after %d attempts", x->res->attempts);
