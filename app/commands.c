@@ -1,4 +1,4 @@
-/* commands: `flowetl init`, `status` and `check`. */
+/* commands: `flowetl init` and `check`. */
 #include "commands.h"
 
 #include <stdio.h>
@@ -33,85 +33,15 @@ int command_init(const config *cfg)
     return code;
 }
 
-/* One row per (source, stream) that ever ran: its last run's outcome, when it
- * last succeeded, how old that is, and the stored cursor. */
-static const char status_sql[] =
-    "WITH last AS ("
-    "  SELECT DISTINCT ON (source_key, stream) source_key, stream, status, finished_at,"
-    "         records, inserted, updated, error"
-    "  FROM etl.run_stream ORDER BY source_key, stream, run_stream_id DESC),"
-    " ok AS (SELECT source_key, stream, max(finished_at) AS last_success"
-    "  FROM etl.run_stream WHERE status = 'succeeded' GROUP BY 1, 2)"
-    " SELECT s.name, l.stream, l.status,"
-    "  coalesce(to_char(ok.last_success AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), 'never'),"
-    "  coalesce(justify_interval(date_trunc('second', now() - ok.last_success))::text, '-'),"
-    "  l.records, l.inserted, l.updated,"
-    "  coalesce(st.cursor::text, '-'), coalesce(l.error, '')"
-    " FROM last l JOIN dw.dim_source s USING (source_key)"
-    " LEFT JOIN ok USING (source_key, stream)"
-    " LEFT JOIN etl.sync_state st USING (source_key, stream)"
-    " ORDER BY 1, 2";
-
-static const char runs_sql[] =
-    "SELECT run_id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
-    " coalesce(to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '-'), status"
-    " FROM etl.run ORDER BY run_id DESC LIMIT 5";
-
-static void print_streams(const PGresult *res)
+/* `check` prints what the API and libpq answered: masked like every log line,
+ * since an answer may echo a token. */
+static void print_redacted(const char *before, const char *text, const char *after)
 {
-    printf("%-32s %-10s %-19s %-16s %9s %9s %9s  %s\n", "stream", "last", "last success (UTC)",
-           "age", "records", "inserted", "updated", "cursor");
-    for (int r = 0; r < PQntuples(res); r++) {
-        char name[256];
-        snprintf(name, sizeof name, "%s.%s", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
-        printf("%-32s %-10s %-19s %-16s %9s %9s %9s  %s\n", name, PQgetvalue(res, r, 2),
-               PQgetvalue(res, r, 3), PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
-               PQgetvalue(res, r, 6), PQgetvalue(res, r, 7), PQgetvalue(res, r, 8));
-        if (*PQgetvalue(res, r, 9))
-            printf("    last error: %s\n", PQgetvalue(res, r, 9));
-    }
-    if (PQntuples(res) == 0)
-        printf("(no stream has run yet: try `flowetl run`)\n");
-}
-
-static void print_runs(const PGresult *res)
-{
-    printf("\n%-8s %-19s %-19s %s\n", "run", "started (UTC)", "finished (UTC)", "status");
-    for (int r = 0; r < PQntuples(res); r++)
-        printf("%-8s %-19s %-19s %s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-               PQgetvalue(res, r, 2), PQgetvalue(res, r, 3));
-}
-
-int command_status(const config *cfg)
-{
-    fe_err err = {0};
-    PGresult *streams = NULL, *runs = NULL;
-    int code = 0;
-    PGconn *conn = pg_connect(cfg->dsn, &err);
-
-    if (!conn) {
-        log_error(NULL, "cannot reach the warehouse: %s", err.msg);
-        return 3;
-    }
-    if (migrate_check(conn, &err) != FE_OK) {
-        log_error(NULL, "%s", err.msg);
-        code = 2;
-        goto cleanup;
-    }
-    streams = pg_query(conn, status_sql, 0, NULL, &err);
-    runs = streams ? pg_query(conn, runs_sql, 0, NULL, &err) : NULL;
-    if (!streams || !runs) {
-        log_error(NULL, "status query failed: %s", err.msg);
-        code = 1;
-        goto cleanup;
-    }
-    print_streams(streams);
-    print_runs(runs);
-cleanup:
-    PQclear(streams);
-    PQclear(runs);
-    PQfinish(conn);
-    return code;
+    char *clean = log_redact_dup(text);
+    fputs(before, stdout);
+    fputs(clean ? clean : "(not shown: out of memory while masking secrets)", stdout);
+    fputs(after, stdout);
+    free(clean);
 }
 
 /* The source's identity and its binding in dw.dim_source (conn NULL: the
@@ -124,13 +54,13 @@ static bool check_identity(PGconn *conn, const source_conf *conf)
     bool ok = true;
     buf_init(&account, 4096);
     if (runner_source_account(conf, &account, &err) != FE_OK) {
-        printf("  identity: FAILED: %s\n", err.msg);
+        print_redacted("  identity: FAILED: ", err.msg, "\n");
         ok = false;
     } else if (!conn) {
         printf("  identity: %s account '%s'\n", conf->type, buf_cstr(&account));
     } else if (source_id_check(conn, conf->name, conf->type, buf_cstr(&account), &key, &err) !=
                FE_OK) {
-        printf("  identity: REFUSED: %s\n", err.msg);
+        print_redacted("  identity: REFUSED: ", err.msg, "\n");
         ok = false;
     } else if (key) {
         printf("  identity: %s account '%s' (dw.dim_source key %d)\n", conf->type,
@@ -152,15 +82,15 @@ static bool check_source(const source_conf *conf)
 
     buf_init(&out, 64 * 1024);
     printf("[source.%s] type %s\n", conf->name, conf->type);
-    if (source_env_init(&env, conf, def, NULL, &err) != FE_OK ||
+    if (source_env_init_check(&env, conf, def, &err) != FE_OK ||
         source_env_open(&env, &err) != FE_OK ||
         (def->check && def->check(conf, env.http, env.state, &out, &err) != FE_OK)) {
         if (out.len)
-            printf("%s", buf_cstr(&out));
-        printf("  FAILED: %s\n", err.msg);
+            print_redacted("", buf_cstr(&out), "");
+        print_redacted("  FAILED: ", err.msg, "\n");
         goto cleanup;
     }
-    printf("%s", buf_cstr(&out));
+    print_redacted("", buf_cstr(&out), "");
     printf("  ok\n");
     ok = true;
 cleanup:
@@ -177,10 +107,10 @@ int command_check(const config *cfg)
 
     printf("config %s: ok, %zu source(s)\n", cfg->path, cfg->nsources);
     if (!conn) {
-        printf("warehouse: FAILED: %s\n", err.msg);
+        print_redacted("warehouse: FAILED: ", err.msg, "\n");
         code = 3;
     } else if (migrate_check(conn, &err) != FE_OK) {
-        printf("warehouse: reachable, but %s\n", err.msg);
+        print_redacted("warehouse: reachable, but ", err.msg, "\n");
         code = 2;
     } else {
         printf("warehouse: ok (%s)\n", PQdb(conn));

@@ -12,6 +12,7 @@
 #include "../core/buf.h"
 #include "../transform/timeutil.h"
 #include "config_keys.h"
+#include "config_zone.h"
 #include <libpq-fe.h>
 
 static bool streq(const char *a, const char *b)
@@ -132,6 +133,12 @@ static bool in_choices(const char *v, const char *choices)
     return false;
 }
 
+/* Where time zones are looked up, and whether the database was found missing. */
+typedef struct {
+    const char *dir;
+    bool missing; /* set when a zone could not be checked: the database is absent */
+} zone_ctx;
+
 static bool rule_ok(conf_rule rule, const char *v)
 {
     size_t n = strlen(v);
@@ -150,7 +157,8 @@ static bool rule_ok(conf_rule rule, const char *v)
         return n == 3 && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3;
     case CR_TIMEZONE:
         return n > 0 && n <= 64 && v[0] != '/' && strstr(v, "..") == NULL &&
-               strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") == n;
+               strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-:") ==
+                   n;
     }
     return false;
 }
@@ -172,6 +180,28 @@ static const char *rule_expectation(conf_rule rule)
     return "";
 }
 
+/* A zone name of the right characters against the zone database. Without a database
+ * the name is left to the server (the CLI says so once). */
+static bool zone_ok(zone_ctx *z, const char *v, char *why, size_t n)
+{
+    char detail[384];
+    switch (config_zone_check(z->dir, v, detail, sizeof detail)) {
+    case ZONE_OK:
+        return true;
+    case ZONE_NO_DB:
+        z->missing = true;
+        return true;
+    case ZONE_POSIX:
+        snprintf(why, n, "%s", detail);
+        return false;
+    case ZONE_UNKNOWN:
+        break;
+    }
+    snprintf(why, n, "unknown time zone (not in the zone database %s)%s%s", z->dir,
+             detail[0] ? "; " : "", detail);
+    return false;
+}
+
 /* Seconds as the shortest duration text ("90s", "2h", "1d"). */
 static void format_seconds(double secs, char *dst, size_t n)
 {
@@ -191,8 +221,8 @@ static bool has_range(const conf_key *e)
     return e->min < e->max;
 }
 
-/* True when v is a valid value of e; otherwise describes what was expected in why. */
-static bool value_ok(const conf_key *e, const char *v, char *why, size_t n)
+/* True when v is a valid value of e; otherwise why says what is wrong ("expected ..."). */
+static bool value_ok(const conf_key *e, const char *v, zone_ctx *z, char *why, size_t n)
 {
     long l;
     double d;
@@ -206,21 +236,21 @@ static bool value_ok(const conf_key *e, const char *v, char *why, size_t n)
     case CK_INT:
         if (!parse_long(v, &l) || (has_range(e) && (l < e->min || l > e->max))) {
             if (e->max >= NO_LIMIT)
-                snprintf(why, n, "an integer >= %.0f", e->min);
+                snprintf(why, n, "expected an integer >= %.0f", e->min);
             else
-                snprintf(why, n, "an integer from %.0f to %.0f", e->min, e->max);
+                snprintf(why, n, "expected an integer from %.0f to %.0f", e->min, e->max);
             return false;
         }
         break;
     case CK_DOUBLE:
         if (!parse_double(v, &d) || (has_range(e) && (d < e->min || d > e->max))) {
-            snprintf(why, n, "a number from %g to %g", e->min, e->max);
+            snprintf(why, n, "expected a number from %g to %g", e->min, e->max);
             return false;
         }
         break;
     case CK_BOOL:
         if (!parse_bool(v, &b)) {
-            snprintf(why, n, "true or false (or yes/no, on/off, 1/0)");
+            snprintf(why, n, "expected true or false (or yes/no, on/off, 1/0)");
             return false;
         }
         break;
@@ -229,26 +259,27 @@ static bool value_ok(const conf_key *e, const char *v, char *why, size_t n)
             (has_range(e) && ((double)us < e->min * 1e6 || (double)us > e->max * 1e6))) {
             format_seconds(e->min, lo, sizeof lo);
             format_seconds(e->max, hi, sizeof hi);
-            snprintf(why, n, "a duration from %s to %s such as 90s, 10m, 2h, 1h30m or 7d", lo, hi);
+            snprintf(why, n, "expected a duration from %s to %s such as 90s, 10m, 2h, 1h30m or 7d",
+                     lo, hi);
             return false;
         }
         break;
     case CK_LIST:
         if (!list_ok(v)) {
-            snprintf(why, n, "a comma-separated list of names");
+            snprintf(why, n, "expected a comma-separated list of names");
             return false;
         }
         break;
     }
     if (e->choices && !in_choices(v, e->choices)) {
-        snprintf(why, n, "one of %s", e->choices);
+        snprintf(why, n, "expected one of %s", e->choices);
         return false;
     }
     if (!rule_ok(e->rule, v)) {
-        snprintf(why, n, "%s", rule_expectation(e->rule));
+        snprintf(why, n, "expected %s", rule_expectation(e->rule));
         return false;
     }
-    return true;
+    return e->rule != CR_TIMEZONE || zone_ok(z, v, why, n);
 }
 
 /* ---- loading ----------------------------------------------------------------------- */
@@ -274,6 +305,7 @@ typedef struct {
     raw_sect *sects;
     size_t nsects, cap;
     raw_sect *cur; /* section the current line belongs to, NULL before the first */
+    zone_ctx zone;
     bool oom;
     /* The first error in file order: rank orders errors (see fail_ranked). */
     long err_rank;
@@ -440,58 +472,68 @@ static bool env_name_ok(const char *s, size_t n)
     return true;
 }
 
-/* Appends the value of ${NAME} (s[0..n) is NAME) to b. False on error (recorded). */
-static bool expand_one(reader *rd, const char *key, const char *s, size_t n, buf *b)
+typedef enum { EXPAND_OK, EXPAND_SYNTAX, EXPAND_UNSET, EXPAND_NOMEM } expand_rc;
+
+/* Reads text[0..n) of key's value. With out NULL it only checks the ${NAME} syntax and
+ * counts the references in *refs; otherwise it also appends the text to out with
+ * every ${NAME} replaced by the environment variable's value. On an error why says
+ * what is wrong (without FILE:LINE). */
+static expand_rc expand_text(const char *key, const char *text, size_t n, buf *out, int *refs,
+                             char *why, size_t whyn)
 {
     char name[128];
-    if (!env_name_ok(s, n) || n >= sizeof name) {
-        fail_at(rd, rd->line, "invalid environment variable name '${%.*s}' in the value of '%s'",
-                (int)n, s, key);
-        return false;
+    *refs = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] != '$' || i + 1 >= n || text[i + 1] != '{') {
+            if (out && !buf_putc(out, text[i]))
+                return EXPAND_NOMEM;
+            continue;
+        }
+        const char *start = text + i + 2;
+        const char *close = memchr(start, '}', n - i - 2);
+        if (!close) {
+            snprintf(why, whyn, "unterminated ${ in the value of '%s'", key);
+            return EXPAND_SYNTAX;
+        }
+        size_t len = (size_t)(close - start);
+        if (!env_name_ok(start, len) || len >= sizeof name) {
+            snprintf(why, whyn, "invalid environment variable name '${%.*s}' in the value of '%s'",
+                     (int)len, start, key);
+            return EXPAND_SYNTAX;
+        }
+        (*refs)++;
+        i = (size_t)(close - text);
+        if (!out)
+            continue;
+        memcpy(name, start, len);
+        name[len] = '\0';
+        const char *v = getenv(name);
+        if (!v) {
+            snprintf(why, whyn, "environment variable %s is not set", name);
+            return EXPAND_UNSET;
+        }
+        if (!buf_puts(out, v))
+            return EXPAND_NOMEM;
     }
-    memcpy(name, s, n);
-    name[n] = '\0';
-    const char *v = getenv(name);
-    if (!v) {
-        fail_at(rd, rd->line, "environment variable %s is not set", name);
-        return false;
-    }
-    if (!buf_puts(b, v)) {
-        rd->oom = true;
-        return false;
-    }
-    return true;
+    return EXPAND_OK;
 }
 
-/* The value with its inline comment removed and every ${NAME} replaced. Returns a
- * string the caller frees, or NULL on error (recorded in rd). */
-static char *expand_value(reader *rd, const char *key, const char *value)
+/* text[0..n) with every ${NAME} replaced, as a string the caller frees. NULL on an
+ * error, described in why (*oom set when memory ran out). */
+static char *expand_alloc(const char *key, const char *text, size_t n, char *why, size_t whyn,
+                          bool *oom)
 {
-    size_t n = value_length(value);
     buf b;
+    int refs;
     buf_init(&b, 0);
-    for (size_t i = 0; i < n; i++) {
-        if (value[i] == '$' && i + 1 < n && value[i + 1] == '{') {
-            const char *close = memchr(value + i + 2, '}', n - i - 2);
-            if (!close) {
-                fail_at(rd, rd->line, "unterminated ${ in the value of '%s'", key);
-                goto fail;
-            }
-            if (!expand_one(rd, key, value + i + 2, (size_t)(close - value - i - 2), &b))
-                goto fail;
-            i = (size_t)(close - value);
-        } else if (!buf_putc(&b, value[i])) {
-            rd->oom = true;
-            goto fail;
-        }
-    }
-    char *out = buf_take(&b, NULL);
-    if (!out && !(out = strdup("")))
-        rd->oom = true;
+    expand_rc rc = expand_text(key, text, n, &b, &refs, why, whyn);
+    char *out = rc == EXPAND_OK ? buf_take(&b, NULL) : NULL;
+    if (rc == EXPAND_OK && !out)
+        out = strdup("");
+    if (!out)
+        buf_term(&b);
+    *oom = rc == EXPAND_NOMEM || (rc == EXPAND_OK && !out);
     return out;
-fail:
-    buf_term(&b);
-    return NULL;
 }
 
 static const conf_kv *kv_find(const conf_kv *kv, size_t n, const char *key)
@@ -503,7 +545,7 @@ static const conf_kv *kv_find(const conf_kv *kv, size_t n, const char *key)
     return NULL;
 }
 
-static bool kv_append(raw_sect *s, const char *key, char *value, int line)
+static bool kv_append(raw_sect *s, const char *key, char *value, char *raw, int line)
 {
     if (s->nkv == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 8;
@@ -516,7 +558,42 @@ static bool kv_append(raw_sect *s, const char *key, char *value, int line)
     char *k = strdup(key);
     if (!k)
         return false;
-    s->kv[s->nkv++] = (conf_kv){k, value, line};
+    s->kv[s->nkv++] = (conf_kv){k, value, raw, line};
+    return true;
+}
+
+/* Whether a value is expanded at load: every command needs [warehouse], [run] and a
+ * source's type (it decides which keys the section may have). */
+static bool expand_at_load(const raw_sect *s, const char *key)
+{
+    return s->kind != SECT_SOURCE || streq(key, "type");
+}
+
+/* The value as stored: expanded now, or kept as written (raw) for later when it holds
+ * a ${NAME} of a source. False on an error (recorded). */
+static bool store_value(reader *rd, raw_sect *s, const char *key, const char *value)
+{
+    char why[256];
+    int refs;
+    char *v = NULL, *raw = NULL;
+    size_t n = value_length(value);
+    bool oom = false;
+    if (expand_text(key, value, n, NULL, &refs, why, sizeof why) != EXPAND_OK) {
+        fail_at(rd, rd->line, "%s", why);
+        return false;
+    }
+    if (refs && !expand_at_load(s, key))
+        raw = strndup(value, n);
+    else if (!(v = expand_alloc(key, value, n, why, sizeof why, &oom)) && !oom) {
+        fail_at(rd, rd->line, "%s", why);
+        return false;
+    }
+    if ((!v && !raw) || !kv_append(s, key, v, raw, rd->line)) {
+        free(v);
+        free(raw);
+        rd->oom = true;
+        return false;
+    }
     return true;
 }
 
@@ -543,26 +620,35 @@ static int on_key(void *user, const char *section, const char *key, const char *
                 dup->line);
         return 1;
     }
-    char *v = expand_value(rd, key, value ? value : "");
-    if (v && !kv_append(s, key, v, rd->line)) {
-        free(v);
-        rd->oom = true;
-    }
+    store_value(rd, s, key, value ? value : "");
     return 1;
 }
 
 /* ---- validation -------------------------------------------------------------------- */
 
+/* True when kv's value is valid for e; otherwise msg receives "invalid value ... for
+ * 'KEY' in [SECTION]: why". A secret's value is never echoed. */
+static bool kv_valid(const char *section, const conf_kv *kv, const conf_key *e, zone_ctx *z,
+                     char *msg, size_t n)
+{
+    char why[512];
+    if (value_ok(e, kv->value, z, why, sizeof why))
+        return true;
+    if (e->type == CK_SECRET)
+        snprintf(msg, n, "invalid value for '%s' in [%s]: %s", kv->key, section, why);
+    else
+        snprintf(msg, n, "invalid value '%.80s' for '%s' in [%s]: %s", kv->value, kv->key, section,
+                 why);
+    return false;
+}
+
+/* Checks a value expanded at load; one still holding a ${NAME} is checked when it is
+ * expanded (config_resolve_source). */
 static void check_kv(reader *rd, const raw_sect *s, const conf_kv *kv, const conf_key *e)
 {
-    char why[160];
-    if (value_ok(e, kv->value, why, sizeof why))
-        return;
-    if (e->type == CK_SECRET)
-        fail_at(rd, kv->line, "invalid value for '%s' in [%s]: expected %s", kv->key, s->name, why);
-    else
-        fail_at(rd, kv->line, "invalid value '%.80s' for '%s' in [%s]: expected %s", kv->value,
-                kv->key, s->name, why);
+    char msg[sizeof(((fe_err *)0)->msg)];
+    if (kv->value && !kv_valid(s->name, kv, e, &rd->zone, msg, sizeof msg))
+        fail_at(rd, kv->line, "%s", msg);
 }
 
 /* Rank of an error about the section as a whole: after its last line. */
@@ -593,7 +679,7 @@ static void check_required(reader *rd, const raw_sect *s, const char *type)
         if (!kv)
             fail_ranked(rd, section_end_rank(s), s->line,
                         "missing required key '%s' in [%s] (type %s)", e->key, s->name, type);
-        else if (!*kv->value)
+        else if (kv->value && !*kv->value)
             fail_at(rd, kv->line, "key '%s' in [%s] must not be empty", e->key, s->name);
     }
 }
@@ -671,6 +757,7 @@ static void kv_free(conf_kv *kv, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(kv[i].key);
         free(kv[i].value);
+        free(kv[i].raw);
     }
     free(kv);
 }
@@ -704,6 +791,8 @@ static bool build(reader *rd, config *c)
     if (!c->dsn)
         return false;
     dsn_passwords(c);
+    snprintf(c->zone_db_dir, sizeof c->zone_db_dir, "%s", rd->zone.dir);
+    c->zone_db_missing = rd->zone.missing;
     c->sources = calloc(rd->nsects ? rd->nsects : 1, sizeof *c->sources);
     if (!c->sources)
         return false;
@@ -742,6 +831,7 @@ fe_rc config_load_string(const char *text, const char *name, config **out, fe_er
     fe_rc rc = FE_OK;
     config *c = NULL;
     reader rd = {.file = name, .text = text, .len = strlen(text)};
+    rd.zone.dir = config_zone_dir();
     *out = NULL;
     int bad_line = ini_parse_stream(read_line, &rd, on_key, &rd);
     if (bad_line > 0)
@@ -831,6 +921,74 @@ void config_free(config *c)
     free(c);
 }
 
+/* ---- expanding on demand ---------------------------------------------------------- */
+
+static bool key_wanted(const char *key, const char *const *keys, size_t nkeys)
+{
+    if (nkeys == 0)
+        return true;
+    for (size_t i = 0; i < nkeys; i++)
+        if (streq(keys[i], key))
+            return true;
+    return false;
+}
+
+/* Expands and validates one value kept as written. On an error the value stays
+ * unexpanded. */
+static fe_rc resolve_kv(const config *c, const source_conf *s, conf_kv *kv, zone_ctx *z,
+                        fe_err *err)
+{
+    char why[sizeof(((fe_err *)0)->msg)], section[160];
+    bool oom = false;
+    char *v = expand_alloc(kv->key, kv->raw, strlen(kv->raw), why, sizeof why, &oom);
+    if (!v)
+        return oom ? fe_err_set(err, FE_ENOMEM, "%s: out of memory reading the configuration",
+                                c->path)
+                   : fe_err_set(err, FE_ECONFIG, "%s:%d: %s", c->path, kv->line, why);
+    /* Every stored key of a source is in the table: config_load checked it. */
+    const conf_key *e = key_entry("source", s->type, kv->key);
+    snprintf(section, sizeof section, "source.%s", s->name);
+    kv->value = v;
+    if (e->required && !*v) {
+        snprintf(why, sizeof why, "key '%s' in [%s] must not be empty", kv->key, section);
+    } else if (kv_valid(section, kv, e, z, why, sizeof why)) {
+        return FE_OK;
+    }
+    kv->value = NULL;
+    free(v);
+    return fe_err_set(err, FE_ECONFIG, "%s:%d: %s", c->path, kv->line, why);
+}
+
+fe_rc config_resolve_source(config *c, const char *name, const char *const *keys, size_t nkeys,
+                            fe_err *err)
+{
+    source_conf *s = NULL;
+    for (size_t i = 0; i < c->nsources && !s; i++)
+        if (streq(c->sources[i].name, name))
+            s = &c->sources[i];
+    if (!s)
+        return fe_err_set(err, FE_ECONFIG, "%s: no [source.%s]", c->path, name);
+    zone_ctx z = {.dir = c->zone_db_dir, .missing = c->zone_db_missing};
+    fe_rc rc = FE_OK;
+    for (size_t k = 0; k < s->nkv && rc == FE_OK; k++) {
+        if (!s->kv[k].value && key_wanted(s->kv[k].key, keys, nkeys))
+            rc = resolve_kv(c, s, &s->kv[k], &z, err);
+    }
+    c->zone_db_missing = z.missing;
+    return rc;
+}
+
+fe_rc config_require_sources(const config *c, fe_err *err)
+{
+    if (c->nsources > 0)
+        return FE_OK;
+    return fe_err_set(err, FE_ECONFIG,
+                      "%s: no source configured: add a [source.NAME] section, e.g. [source.shop] "
+                      "with type = posiflora and its base_url, username and password "
+                      "(flowetl --help-config lists every key)",
+                      c->path);
+}
+
 /* ---- lookups ----------------------------------------------------------------------- */
 
 const source_conf *config_source(const config *c, const char *name)
@@ -846,7 +1004,7 @@ const char *conf_str(const source_conf *s, const char *key)
 {
     const conf_kv *kv = kv_find(s->kv, s->nkv, key);
     if (kv)
-        return kv->value;
+        return kv->value; /* NULL while unexpanded: never the default */
     const conf_key *e = key_entry("source", s->type, key);
     return e ? e->def : NULL;
 }
@@ -923,7 +1081,7 @@ int config_secrets(const config *c, const char **out, int max)
         const source_conf *s = &c->sources[i];
         for (size_t k = 0; k < s->nkv && n < max; k++) {
             const conf_key *e = key_entry("source", s->type, s->kv[k].key);
-            if (e && e->type == CK_SECRET && *s->kv[k].value)
+            if (e && e->type == CK_SECRET && s->kv[k].value && *s->kv[k].value)
                 out[n++] = s->kv[k].value;
         }
     }

@@ -1,8 +1,15 @@
 /* config: the INI file (inih), read once at start. Every key of every section is
  * described in one table (config_keys), which validates the file, supplies the
  * defaults and is the reference the README's config section is checked against.
- * Values may contain ${NAME}: replaced by the environment variable NAME (missing
- * variable = error). Unknown sections and keys are errors naming file and line.
+ * Unknown sections and keys are errors naming file and line.
+ *
+ * Values may contain ${NAME}: replaced by the environment variable NAME. A command
+ * expands only what it uses: config_load expands [warehouse], [run] and each
+ * source's `type` (every command needs them); the other source values keep their
+ * ${NAME}s until config_resolve_source expands them, so `init` and `status` run
+ * without the API secrets and `run SOURCE` without the variables of other sources.
+ * A value holding ${NAME} is validated when it is expanded; its ${NAME} syntax is
+ * checked at load.
  *
  * File syntax (inih): `[section]` lines, `key = value` lines, whole-line comments
  * starting with ';' or '#', inline comments starting with ';' after white space
@@ -25,7 +32,8 @@ typedef enum {
     CR_URL,      /* http:// or https:// */
     CR_DATE,     /* YYYY-MM-DD, a real date */
     CR_CURRENCY, /* 3 upper-case letters (ISO 4217) */
-    CR_TIMEZONE  /* IANA zone name characters, e.g. Europe/Moscow, UTC, Etc/GMT+3 */
+    CR_TIMEZONE  /* a zone of the system's zone database (TZDIR, else /usr/share/zoneinfo),
+                    e.g. Europe/Moscow, UTC, Etc/GMT-3; POSIX offsets (UTC+3) refused */
 } conf_rule;
 
 typedef struct {
@@ -49,7 +57,10 @@ const conf_key *config_keys(size_t *n);
 const char *conf_type_name(conf_type t);
 
 typedef struct {
-    char *key, *value; /* value with ${NAME} expanded and the inline comment removed */
+    char *key;
+    char *value; /* with ${NAME} expanded and the inline comment removed; NULL while it
+                    holds a ${NAME} not expanded yet (config_resolve_source) */
+    char *raw;   /* as written, inline comment removed, when it holds a ${NAME}; else NULL */
     int line;
 } conf_kv;
 
@@ -72,6 +83,11 @@ typedef struct {
     size_t nsources;
     char *dsn_secrets[4]; /* the DSN's password(s), as written and decoded; see config_secrets */
     int ndsn_secrets;
+    /* Set when a time zone had to be checked but the zone database (zone_db_dir) is
+     * missing: the zone is then left to the server's check at run time. The CLI says
+     * so once. */
+    bool zone_db_missing;
+    char zone_db_dir[256];
 } config;
 
 /* Reads and validates the file. FE_ECONFIG with "FILE:LINE: message" on any error (the
@@ -85,13 +101,28 @@ fe_rc config_load_string(const char *text, const char *name, config **out,
 /* Accepts NULL. */
 void config_free(config *c);
 
+/* Expands the ${NAME}s of source `name` and validates the expanded values: every key
+ * when nkeys is 0, else only the keys listed. Values already expanded are skipped, so
+ * calling it again (or for more keys) is cheap. FE_ECONFIG with "FILE:LINE: message"
+ * for the first failure in file order (a variable that is not set, an invalid value),
+ * "FILE: no [source.NAME]" for an unknown name; FE_ENOMEM. Secrets expanded here are
+ * returned by config_secrets from then on. */
+fe_rc config_resolve_source(config *c, const char *name, const char *const *keys, size_t nkeys,
+                            fe_err *err) FE_MUST_CHECK;
+
+/* FE_OK when the file has at least one [source.NAME]; else FE_ECONFIG with a message
+ * saying how to add one (`run` and `check` need a source, `init` and `status` do not). */
+fe_rc config_require_sources(const config *c, fe_err *err) FE_MUST_CHECK;
+
 /* NULL when there is no [source.NAME]. */
 const source_conf *config_source(const config *c, const char *name);
 
 /* Typed getters for a source key: the file's value, else the table's default.
  * conf_str returns NULL when neither exists (the string is owned by the config or the
  * table). The others return false when the key has no value; a malformed value was
- * already rejected by config_load. */
+ * already rejected by config_load or config_resolve_source. A value whose ${NAME} was
+ * not expanded yet reads as absent (NULL / false), never as the default: resolve a
+ * source before reading it. */
 const char *conf_str(const source_conf *s, const char *key);
 bool conf_int(const source_conf *s, const char *key, long *out);
 bool conf_double(const source_conf *s, const char *key, double *out);
@@ -112,8 +143,9 @@ bool config_run_duration(const config *c, const char *key, int64_t *micros);
 /* [warehouse] values, the same way. */
 bool config_warehouse_duration(const config *c, const char *key, int64_t *micros);
 
-/* Every secret value (CK_SECRET keys, the DSN's password) for log redaction. The
- * pointers are owned by c. Empty values are skipped. Returns the count written (<= max). */
+/* Every expanded secret value (CK_SECRET keys, the DSN's password) for log redaction.
+ * The pointers are owned by c. Empty and unexpanded values are skipped. Returns the
+ * count written (<= max). */
 int config_secrets(const config *c, const char **out, int max);
 
 #endif

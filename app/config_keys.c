@@ -31,6 +31,10 @@ const conf_key config_key_table[] = {
      NO_LIMIT, CR_NONE},
     {"source", NULL, "connect_timeout", CK_DURATION, "10s",
      "Time allowed to establish a connection to the API.", false, NULL, 1, 3600, CR_NONE},
+    {"source", NULL, "error_after", CK_DURATION, NULL,
+     "`flowetl status` fails (exit 1) for a stream whose last success is older than this; unset "
+     "= no freshness error.",
+     false, NULL, 1, 366 * DAY, CR_NONE},
     {"source", NULL, "lookback", CK_DURATION, "2h",
      "Look-back window: each incremental read starts this long before the saved cursor, to catch "
      "late writes.",
@@ -38,6 +42,12 @@ const conf_key config_key_table[] = {
     {"source", NULL, "low_speed_timeout", CK_DURATION, "60s",
      "A transfer that receives no data for this long is aborted and retried.", false, NULL, 1, DAY,
      CR_NONE},
+    {"source", NULL, "max_delete_fraction", CK_DOUBLE, "0.5",
+     "Largest share of a stream's live rows of a table (stores, customers, categories, products, "
+     "components) that one full read may mark deleted; a full read that would mark more fails "
+     "its stream and marks nothing (a wrong or empty list from the API looks like a mass "
+     "deletion). Set 1 for one run when the deletion is real.",
+     false, NULL, 0, 1, CR_NONE},
     {"source", NULL, "max_parallel", CK_INT, "4",
      "Concurrent requests to this source (e.g. order detail calls), within the rate limit.", false,
      NULL, 1, 256, CR_NONE},
@@ -55,6 +65,10 @@ const conf_key config_key_table[] = {
      "rate_window (plus a guard of 2 % or 20 ms), so idle moments do not waste the budget; "
      "rate_burst is then unused.",
      false, NULL, 0, 3600, CR_NONE},
+    {"source", NULL, "request_timeout", CK_DURATION, "5m",
+     "Longest one HTTP exchange may take, from connecting to the last byte of the answer (an "
+     "answer that never ends stops here, and is not retried); besides low_speed_timeout.",
+     false, NULL, 1, DAY, CR_NONE},
     {"source", NULL, "retries", CK_INT, "8",
      "Retries of a request that failed with 429, 5xx, a timeout or a dropped connection before "
      "its stream fails.",
@@ -64,6 +78,11 @@ const conf_key config_key_table[] = {
      600000, CR_NONE},
     {"source", NULL, "retry_max", CK_DURATION, "60s", "Longest backoff delay between two retries.",
      false, NULL, 1, 3600, CR_NONE},
+    {"source", NULL, "retry_total", CK_DURATION, "15m",
+     "Longest time one request may spend on its attempts and the waits between them, "
+     "Retry-After included: a server that asks for a longer wait fails the request at once, "
+     "saying so.",
+     false, NULL, 1, DAY, CR_NONE},
     {"source", NULL, "start_date", CK_STRING, NULL,
      "Lower bound (YYYY-MM-DD) of the first backfill; default: everything the API has.", false,
      NULL, 0, 0, CR_DATE},
@@ -71,13 +90,19 @@ const conf_key config_key_table[] = {
      "Comma list of the streams to read; default: all streams of the type.", false, NULL, 0, 0,
      CR_NONE},
     {"source", NULL, "timezone", CK_STRING, "UTC",
-     "IANA time zone of the source's business dates, e.g. Europe/Moscow.", false, NULL, 0, 0,
-     CR_TIMEZONE},
+     "IANA time zone of the source's business dates, e.g. Europe/Moscow or Etc/GMT-3 (checked "
+     "against the system's zone database; POSIX offsets such as UTC+3 are refused).",
+     false, NULL, 0, 0, CR_TIMEZONE},
     {"source", NULL, "tls_verify", CK_BOOL, "true",
      "Verify the server's TLS certificate and host name (turn off only for test servers).", false,
      NULL, 0, 0, CR_NONE},
     {"source", NULL, "type", CK_STRING, NULL,
      "Source type: posiflora, goflow, flowwow or flowretail.", true, NULL, 0, 0, CR_NONE},
+
+    {"source", NULL, "warn_after", CK_DURATION, NULL,
+     "`flowetl status` warns (on stderr, exit 0) about a stream whose last success is older "
+     "than this; unset = no freshness warning.",
+     false, NULL, 1, 366 * DAY, CR_NONE},
 
     {"source", "flowretail", "amount_scale", CK_INT, "100",
      "Minor units per currency unit of Flow Retail amounts (prices arrive as integers, 19900 = "
@@ -154,6 +179,14 @@ const conf_key config_key_table[] = {
     {"source", "goflow", "report_format", CK_STRING, "json",
      "File format requested for inventory reports: json, jsonl or csv.", false, "json|jsonl|csv", 0,
      0, CR_NONE},
+    {"source", "goflow", "report_max_bytes", CK_INT, "1073741824",
+     "Largest inventory report file, in bytes after decompression (1 GiB); a bigger one fails "
+     "the inventory stream with nothing committed from it.",
+     false, NULL, 1048576, 1e15, CR_NONE},
+    {"source", "goflow", "report_max_ratio", CK_INT, "200",
+     "Largest ratio of a gzip report file's decompressed size to its compressed size, judged "
+     "once 8 MiB came out (a gzip bomb fails the stream in a moment, not after 1 GiB).",
+     false, NULL, 2, 1000000, CR_NONE},
     {"source", "goflow", "report_poll_max", CK_DURATION, "10m",
      "How long one run waits for a report; a report still pending then is resumed by the next "
      "run.",

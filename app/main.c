@@ -13,6 +13,7 @@
 #include "config.h"
 #include "rebind.h"
 #include "runner.h"
+#include "status.h"
 
 #define MAX_SECRETS 64
 /* TCP keepalives of warehouse connections: a peer that died without closing the
@@ -31,8 +32,10 @@ static const char usage_text[] =
     "  init                         create or upgrade the warehouse schema (idempotent)\n"
     "  run [SOURCE[.STREAM]...]     load every configured stream, or only those named\n"
     "      [--full-refresh]         ignore stored cursors and read everything again\n"
-    "  status                       cursors, last runs and freshness per stream\n"
+    "  status [SOURCE[.STREAM]...]  last outcome, last error, cursor and freshness per\n"
+    "      [--json]                 stream, and the last runs (--json: one JSON document)\n"
     "  check                        config, credentials and connectivity per source\n"
+    "                               (a probe: one retry, 10 s per request)\n"
     "  rebind NAME                  bind source NAME to the account its config now gives\n"
     "                               (after a refused run: its old rows keep their key)\n"
     "\n"
@@ -50,15 +53,20 @@ static const char usage_text[] =
     "3 the warehouse is unreachable or went away; 4 nothing failed, but a source was\n"
     "skipped because another flowetl run was loading it; 143 / 130 stopped by\n"
     "SIGTERM / SIGINT (open checkpoints rolled back). Several at once: 143/130, 3, 1, 4.\n"
+    "status: 0 every selected stream's latest run succeeded and none is older than\n"
+    "error_after (older than warn_after: a warning on stderr); 1 a latest run failed,\n"
+    "was interrupted or abandoned, a stream never succeeded, or is older than\n"
+    "error_after; 2 usage or configuration error; 3 warehouse unreachable.\n"
     "Progress and errors go to stderr; summaries go to stdout.\n";
 
 typedef struct {
     const char *config_path;
     int verbosity; /* -1 quiet, 0 config, 1 verbose */
     const char *command;
-    const char **args; /* the command's arguments (not owned) */
+    const char **args; /* the command's targets, options removed (not owned) */
     int nargs;
-    bool full_refresh;
+    bool full_refresh; /* run --full-refresh */
+    bool json;         /* status --json */
 } cli;
 
 static const char *key_default(const conf_key *k)
@@ -124,21 +132,77 @@ static int parse_options(int argc, char **argv, cli *c)
     return 0;
 }
 
-/* Splits `run`'s arguments into targets and --full-refresh. */
-static bool parse_run_args(cli *c)
+/* Splits the arguments of run and status into targets and their options
+ * (run --full-refresh, status --json); rebind takes one NAME; the other commands
+ * take none. */
+static bool parse_command_args(cli *c)
 {
+    bool run = strcmp(c->command, "run") == 0, status = strcmp(c->command, "status") == 0;
+    if (strcmp(c->command, "rebind") == 0) {
+        if (c->nargs == 1 && c->args[0][0] != '-')
+            return true;
+        fprintf(stderr, "flowetl: usage: flowetl rebind NAME (NAME of a [source.NAME])\n");
+        return false;
+    }
+    if (!run && !status) {
+        if (c->nargs > 0)
+            fprintf(stderr, "flowetl: '%s' takes no arguments\n", c->command);
+        return c->nargs == 0;
+    }
     int n = 0;
     for (int i = 0; i < c->nargs; i++) {
-        if (strcmp(c->args[i], "--full-refresh") == 0)
+        if (run && strcmp(c->args[i], "--full-refresh") == 0)
             c->full_refresh = true;
+        else if (status && strcmp(c->args[i], "--json") == 0)
+            c->json = true;
         else if (c->args[i][0] == '-') {
-            fprintf(stderr, "flowetl: unknown option '%s' for run\n", c->args[i]);
+            fprintf(stderr, "flowetl: unknown option '%s' for %s\n", c->args[i], c->command);
             return false;
         } else
             c->args[n++] = c->args[i];
     }
     c->nargs = n;
     return true;
+}
+
+/* True when the command's targets name source `name` (no target = every source). */
+static bool selects_source(const cli *c, const char *name)
+{
+    size_t len = strlen(name);
+    if (c->nargs == 0)
+        return true;
+    for (int i = 0; i < c->nargs; i++)
+        if (strncmp(c->args[i], name, len) == 0 &&
+            (c->args[i][len] == '\0' || c->args[i][len] == '.'))
+            return true;
+    return false;
+}
+
+/* The keys a source's identity is derived from (runner_source_account): all
+ * that rebind reads. */
+static const char *const identity_keys[] = {"account", "base_url", "subdomain", "tenant"};
+
+/* Expands the config values the command uses (config_load did the warehouse's): init
+ * nothing more, status the keys it reads of the sources it reports on, rebind the
+ * identity keys of its source (which must exist), run and check everything of the
+ * sources they talk to, which must exist. A target naming no source is left for
+ * the command to report. */
+static fe_rc resolve_config(const cli *c, config *cfg, fe_err *err)
+{
+    bool status = strcmp(c->command, "status") == 0;
+    size_t nkeys = 0;
+    const char *const *keys = status ? status_config_keys(&nkeys) : NULL;
+    if (strcmp(c->command, "init") == 0)
+        return FE_OK;
+    if (strcmp(c->command, "rebind") == 0)
+        return config_resolve_source(cfg, c->args[0], identity_keys,
+                                     sizeof identity_keys / sizeof identity_keys[0], err);
+    if (!status)
+        FE_TRY(config_require_sources(cfg, err));
+    for (size_t i = 0; i < cfg->nsources; i++)
+        if (selects_source(c, cfg->sources[i].name))
+            FE_TRY(config_resolve_source(cfg, cfg->sources[i].name, keys, nkeys, err));
+    return FE_OK;
 }
 
 static const char *resolve_config_path(const cli *c)
@@ -186,8 +250,10 @@ static int dispatch(const cli *c, const config *cfg, int argc, char **argv)
 {
     if (strcmp(c->command, "init") == 0)
         return command_init(cfg);
-    if (strcmp(c->command, "status") == 0)
-        return command_status(cfg);
+    if (strcmp(c->command, "status") == 0) {
+        status_request req = {.targets = c->args, .ntargets = c->nargs, .json = c->json};
+        return status_run(cfg, &req);
+    }
     if (strcmp(c->command, "check") == 0)
         return command_check(cfg);
     if (strcmp(c->command, "rebind") == 0)
@@ -212,24 +278,6 @@ static bool known_command(const char *cmd)
 {
     return strcmp(cmd, "init") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 ||
            strcmp(cmd, "check") == 0 || strcmp(cmd, "rebind") == 0;
-}
-
-/* Checks the command's arguments (run's are parsed); false after saying why. */
-static bool command_args_ok(cli *c)
-{
-    if (strcmp(c->command, "run") == 0)
-        return parse_run_args(c);
-    if (strcmp(c->command, "rebind") == 0) {
-        if (c->nargs == 1 && c->args[0][0] != '-')
-            return true;
-        fprintf(stderr, "flowetl: usage: flowetl rebind NAME (NAME of a [source.NAME])\n");
-        return false;
-    }
-    if (c->nargs > 0) {
-        fprintf(stderr, "flowetl: '%s' takes no arguments\n", c->command);
-        return false;
-    }
-    return true;
 }
 
 /* Makes cfg->dsn the DSN every command connects with: the [warehouse]
@@ -267,7 +315,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "flowetl: unknown command '%s' (see flowetl --help)\n", c.command);
         return 2;
     }
-    if (!command_args_ok(&c))
+    if (!parse_command_args(&c))
         return 2;
     const char *path = resolve_config_path(&c);
     if (!path) {
@@ -275,13 +323,19 @@ int main(int argc, char **argv)
                         "FLOWETL_CONFIG\n");
         return 2;
     }
-    if (config_load(path, &cfg, &err) != FE_OK || !apply_warehouse_defaults(cfg, &err)) {
+    if (config_load(path, &cfg, &err) != FE_OK || resolve_config(&c, cfg, &err) != FE_OK ||
+        !apply_warehouse_defaults(cfg, &err)) {
         fprintf(stderr, "flowetl: %s\n", err.msg);
         config_free(cfg);
         return 2;
     }
     int nsecrets = config_secrets(cfg, secrets, MAX_SECRETS);
     log_init(level_from(cfg, c.verbosity), secrets, nsecrets);
+    if (cfg->zone_db_missing)
+        log_warn(NULL,
+                 "no time zone database in %s (install tzdata): the warehouse server checks "
+                 "time zones at run time",
+                 cfg->zone_db_dir);
     if (!http_global_init()) {
         log_error(NULL, "libcurl could not be initialised");
         config_free(cfg);

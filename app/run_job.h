@@ -109,8 +109,9 @@ bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, st
  * returns how many. */
 int run_job_end(source_job *job, sj_status status, const char *msg);
 
-/* run_job_end with one log line for all of them (none for interrupted ones: the
- * run's summary says it). */
+/* run_job_end, logged: a line for each failed stream ("NAME.stream failed: msg"),
+ * one line for a source skipped (another run holds it), none for interrupted
+ * streams (the run's summary says it). */
 void run_job_end_logged(source_job *job, sj_status status, const char *fmt, ...) FE_PRINTF(3, 4);
 
 /* Notes that the job's worker lost the warehouse (now, with msg). */

@@ -87,15 +87,25 @@ static void job_record(source_job *job, loader *ld)
                                 &job->streams[i]);
 }
 
-int run_job_end(source_job *job, sj_status status, const char *msg)
+/* run_job_end; with log, a line for each failed stream ("NAME.stream failed:
+ * msg", the contract of exit code 1). */
+static int job_end(source_job *job, sj_status status, const char *msg, bool log)
 {
     int n = 0;
     for (int i = 0; i < job->nstreams; i++)
         if (job->streams[i].status == SJ_PENDING) {
             stream_set(job, &job->streams[i], status, msg);
+            if (log && status == SJ_FAILED)
+                log_error(NULL, "%s.%s failed: %s", job->conf->name, job->streams[i].def->name,
+                          msg);
             n++;
         }
     return n;
+}
+
+int run_job_end(source_job *job, sj_status status, const char *msg)
+{
+    return job_end(job, status, msg, false);
 }
 
 void run_job_end_logged(source_job *job, sj_status status, const char *fmt, ...)
@@ -107,13 +117,9 @@ void run_job_end_logged(source_job *job, sj_status status, const char *fmt, ...)
     va_end(ap);
     if (w >= 0 && (size_t)w >= sizeof msg)
         msg[buf_utf8_floor(msg, sizeof msg - 1)] = '\0';
-    int n = run_job_end(job, status, msg);
-    if (n == 0 || status == SJ_INTERRUPTED)
-        return;
-    if (status == SJ_SKIPPED)
+    int n = job_end(job, status, msg, true);
+    if (n > 0 && status == SJ_SKIPPED)
         log_warn(job->conf->name, "skipped (%d stream(s)): %s", n, msg);
-    else
-        log_error(job->conf->name, "%d stream(s) not run: %s", n, msg);
 }
 
 /* --- the warehouse session of a worker ------------------------------------ */
@@ -152,6 +158,9 @@ static loader *worker_connect(source_job *job, fe_err *err)
     loader *ld = loader_open(job->cfg->dsn, err);
     if (!ld)
         return NULL;
+    double max_delete_fraction = 0.5;
+    conf_double(job->conf, "max_delete_fraction", &max_delete_fraction);
+    loader_set_max_delete_fraction(ld, max_delete_fraction);
     if (run_session_setup(job->ctl, loader_conn(ld), err) != FE_OK) {
         if (PQstatus(loader_conn(ld)) != CONNECTION_OK)
             err->code = FE_ECONNECT;

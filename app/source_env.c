@@ -1,6 +1,7 @@
 /* source_env: limiter + HTTP client + module state of one source. */
 #include "source_env.h"
 
+#include "../core/log.h"
 #include "../extract/ratelimit.h"
 
 #include <math.h>
@@ -23,6 +24,10 @@ static void http_opts_from_conf(const source_conf *c, http_opts *o)
         o->connect_timeout_s = seconds_at_least_one(us);
     if (conf_duration(c, "low_speed_timeout", &us))
         o->low_speed_time_s = seconds_at_least_one(us);
+    if (conf_duration(c, "request_timeout", &us) && us > 0)
+        o->request_timeout_us = us;
+    if (conf_duration(c, "retry_total", &us) && us > 0)
+        o->retry_total_us = us;
     if (conf_int(c, "max_parallel", &n) && n > 0)
         o->max_parallel = (int)n;
     if (conf_int(c, "retries", &n) && n >= 0)
@@ -63,25 +68,63 @@ static fe_rc limiter_from_conf(const source_conf *conf, const source_def *def, r
     return *rl ? FE_OK : fe_err_set(err, FE_ENOMEM, "%s: out of memory", conf->name);
 }
 
-fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def *def,
-                      const fe_stop *stop, fe_err *err)
+/* The client's notifications (retries, long rate-limit waits) as log lines
+ * under the source's name. */
+static void log_event(void *ctx, log_level level, const char *text)
+{
+    log_msg(level, ctx, "%s", text);
+}
+
+/* A check is a probe: see source_env_init_check. */
+static void probe_policy(http_opts *o)
+{
+    if (o->backoff.max_retries > 1)
+        o->backoff.max_retries = 1;
+    o->retry_total_us = SOURCE_ENV_CHECK_RETRY_TOTAL_S * 1000000LL;
+}
+
+static fe_rc env_init(source_env *env, const source_conf *conf, const source_def *def,
+                      const fe_stop *stop, bool probe, fe_err *err)
 {
     http_opts opts;
+    buf base;
 
     memset(env, 0, sizeof *env);
     env->conf = conf;
     env->def = def;
-    env->stop = stop;
-    fe_rc rc = limiter_from_conf(conf, def, &env->rl, err);
+    buf_init(&base, 0);
+    fe_rc rc = def->base_url(conf, &base, err);
+    if (rc == FE_OK)
+        rc = limiter_from_conf(conf, def, &env->rl, err);
     if (rc != FE_OK)
-        return rc;
+        goto done;
     http_opts_from_conf(conf, &opts);
+    opts.origin_url = buf_cstr(&base); /* copied by the client */
+    opts.stop = stop;
+    opts.on_event = log_event;
+    opts.event_ctx = conf->name;
+    if (probe)
+        probe_policy(&opts);
     env->http = http_client_new(&opts, env->rl, err);
-    if (!env->http) {
+    if (!env->http)
+        rc = err ? err->code : FE_ENOMEM;
+done:
+    buf_term(&base);
+    if (rc != FE_OK)
         source_env_term(env);
-        return err ? err->code : FE_ENOMEM;
-    }
-    return FE_OK;
+    return rc;
+}
+
+fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def *def,
+                      const fe_stop *stop, fe_err *err)
+{
+    return env_init(env, conf, def, stop, false, err);
+}
+
+fe_rc source_env_init_check(source_env *env, const source_conf *conf, const source_def *def,
+                            fe_err *err)
+{
+    return env_init(env, conf, def, NULL, true, err);
 }
 
 fe_rc source_env_open(source_env *env, fe_err *err)

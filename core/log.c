@@ -14,73 +14,131 @@
 /* One line's text after redaction; longer lines are cut. */
 #define LOG_LINE_MAX 4096
 
-/* Set once by log_init before threads start, read-only afterwards (the project's
- * "config read once" exception to no global state). The mutex only orders
- * writers so lines never interleave. */
+/* The threshold is set once by log_init before threads start. The secrets are
+ * the registry described in log.h: an append-only list under g_secrets_mu, with
+ * the entries chained by their first byte so that a scan looks only at the
+ * secrets that can start at a given byte. g_log_mu only orders writers so that
+ * lines never interleave. */
+static log_level g_level = LOG_INFO;
 static struct {
-    log_level level;
-    char **secrets;
-    size_t *lens;
-    int n;
-} g_log = {LOG_INFO, NULL, NULL, 0};
+    char **s;
+    size_t *len;
+    int *next;     /* next entry with the same first byte, -1 = none */
+    int head[256]; /* first entry per first byte, -1 = none */
+    int n, cap;
+} g_sec = {.n = 0};
+static pthread_mutex_t g_secrets_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* g_secrets_mu held. */
 static void free_secrets(void)
 {
-    for (int i = 0; i < g_log.n; i++)
-        free(g_log.secrets[i]);
-    free(g_log.secrets);
-    free(g_log.lens);
-    g_log.secrets = NULL;
-    g_log.lens = NULL;
-    g_log.n = 0;
+    for (int i = 0; i < g_sec.n; i++) {
+        memset(g_sec.s[i], 0, g_sec.len[i]);
+        free(g_sec.s[i]);
+    }
+    free(g_sec.s);
+    free(g_sec.len);
+    free(g_sec.next);
+    g_sec.s = NULL;
+    g_sec.len = NULL;
+    g_sec.next = NULL;
+    g_sec.n = g_sec.cap = 0;
+    for (int i = 0; i < 256; i++)
+        g_sec.head[i] = -1;
+}
+
+/* g_secrets_mu held. */
+static bool known(const char *secret, size_t len)
+{
+    for (int i = g_sec.head[(unsigned char)secret[0]]; i >= 0; i = g_sec.next[i])
+        if (g_sec.len[i] == len && memcmp(g_sec.s[i], secret, len) == 0)
+            return true;
+    return false;
+}
+
+/* g_secrets_mu held. Appends one secret unless too short or known; false on OOM. */
+static bool add_locked(const char *secret)
+{
+    size_t len = secret ? strlen(secret) : 0;
+    if (len < LOG_MIN_SECRET || (g_sec.n > 0 && known(secret, len)))
+        return true;
+    if (g_sec.n == 0 && g_sec.cap == 0)
+        for (int i = 0; i < 256; i++)
+            g_sec.head[i] = -1;
+    if (g_sec.n == g_sec.cap) {
+        int cap = g_sec.cap ? g_sec.cap * 2 : 16;
+        char **s = realloc(g_sec.s, (size_t)cap * sizeof *s);
+        if (s)
+            g_sec.s = s;
+        size_t *l = realloc(g_sec.len, (size_t)cap * sizeof *l);
+        if (l)
+            g_sec.len = l;
+        int *nx = realloc(g_sec.next, (size_t)cap * sizeof *nx);
+        if (nx)
+            g_sec.next = nx;
+        if (!s || !l || !nx)
+            return false;
+        g_sec.cap = cap;
+    }
+    char *copy = strdup(secret);
+    if (!copy)
+        return false;
+    unsigned char first = (unsigned char)copy[0];
+    g_sec.s[g_sec.n] = copy;
+    g_sec.len[g_sec.n] = len;
+    g_sec.next[g_sec.n] = g_sec.head[first];
+    g_sec.head[first] = g_sec.n;
+    g_sec.n++;
+    return true;
 }
 
 void log_init(log_level level, const char *const *secrets, int nsecrets)
 {
+    bool ok = true;
+    pthread_mutex_lock(&g_secrets_mu);
     free_secrets();
-    g_log.level = level;
-    if (nsecrets <= 0)
-        return;
-    g_log.secrets = calloc((size_t)nsecrets, sizeof *g_log.secrets);
-    g_log.lens = calloc((size_t)nsecrets, sizeof *g_log.lens);
-    if (!g_log.secrets || !g_log.lens)
-        goto fail;
-    for (int i = 0; i < nsecrets; i++) {
-        if (!secrets[i] || strlen(secrets[i]) < LOG_MIN_SECRET)
-            continue;
-        g_log.secrets[g_log.n] = strdup(secrets[i]);
-        if (!g_log.secrets[g_log.n])
-            goto fail;
-        g_log.lens[g_log.n] = strlen(secrets[i]);
-        g_log.n++;
+    g_level = level;
+    for (int i = 0; i < nsecrets && ok; i++)
+        ok = add_locked(secrets[i]);
+    if (!ok) {
+        /* Without the list nothing could be redacted: better to print nothing. */
+        free_secrets();
+        g_level = LOG_ERROR;
+        fputs("flowetl: out of memory while setting up logging\n", stderr);
     }
-    return;
-fail:
-    /* Without the list nothing could be redacted: better to print nothing. */
-    free_secrets();
-    g_log.level = LOG_ERROR;
-    fputs("flowetl: out of memory while setting up logging\n", stderr);
+    pthread_mutex_unlock(&g_secrets_mu);
 }
 
 void log_term(void)
 {
+    pthread_mutex_lock(&g_secrets_mu);
     free_secrets();
+    pthread_mutex_unlock(&g_secrets_mu);
+}
+
+bool log_add_secret(const char *secret)
+{
+    pthread_mutex_lock(&g_secrets_mu);
+    bool ok = add_locked(secret);
+    pthread_mutex_unlock(&g_secrets_mu);
+    return ok;
 }
 
 bool log_enabled(log_level level)
 {
-    return level <= g_log.level;
+    return level <= g_level;
 }
 
-/* Length of the longest registered secret that starts at s, or 0. */
+/* g_secrets_mu held. Length of the longest registered secret that starts at s, or 0. */
 static size_t secret_at(const char *s, size_t avail)
 {
     size_t best = 0;
-    for (int i = 0; i < g_log.n; i++) {
-        size_t l = g_log.lens[i];
-        if (l > best && l <= avail && s[0] == g_log.secrets[i][0] &&
-            memcmp(s, g_log.secrets[i], l) == 0)
+    if (g_sec.n == 0)
+        return 0;
+    for (int i = g_sec.head[(unsigned char)s[0]]; i >= 0; i = g_sec.next[i]) {
+        size_t l = g_sec.len[i];
+        if (l > best && l <= avail && memcmp(s, g_sec.s[i], l) == 0)
             best = l;
     }
     return best;
@@ -91,6 +149,7 @@ void log_redact(char *dst, size_t n, const char *src)
     if (n == 0)
         return;
     size_t srclen = strlen(src), out = 0, i = 0;
+    pthread_mutex_lock(&g_secrets_mu);
     while (i < srclen) {
         size_t hit = secret_at(src + i, srclen - i);
         const char *piece = hit ? "***" : src + i;
@@ -101,7 +160,20 @@ void log_redact(char *dst, size_t n, const char *src)
         out += plen;
         i += hit ? hit : 1;
     }
+    pthread_mutex_unlock(&g_secrets_mu);
     dst[buf_utf8_floor(dst, out)] = '\0';
+}
+
+char *log_redact_dup(const char *src)
+{
+    if (!src)
+        return NULL;
+    /* A secret (at least 4 bytes) becomes 3: the result is never longer. */
+    size_t n = strlen(src) + 1;
+    char *dst = malloc(n);
+    if (dst)
+        log_redact(dst, n, src);
+    return dst;
 }
 
 static const char *level_name(log_level level)

@@ -325,8 +325,11 @@ typedef struct {
     fr_run *r;
     uid_list queue;     /* every category uid met, in walk order */
     const char *store;  /* storeUid of the request, or NULL */
+    const char *uid;    /* the category being read */
+    bool uid_seen;      /* its document names it (categoryUid) */
     bool first_pass;    /* the first request of this category: map it and its products */
     bool gone;          /* a listed category answered 404: the walk is not complete */
+    bool skipped;       /* a category was left out (unusable uid): the walk is not complete */
     int64_t categories; /* read */
 } cat_run;
 
@@ -340,6 +343,7 @@ static fe_rc enqueue_children(cat_run *c, const json_rec *rec, fe_err *err)
             return FE_OK;
         if (!uid_safe(uid)) {
             log_warn(c->r->ctx->logctx, "skipping a child category with an unusable uid");
+            c->skipped = true;
             continue;
         }
         if (!uids_add(&c->queue, uid))
@@ -353,6 +357,7 @@ static fe_rc on_root_listed(void *user, int which, const json_rec *rec, fe_err *
     const char *uid = json_rec_str(rec, "categoryUid");
     (void)which;
     if (!uid_safe(uid)) {
+        c->skipped = true;
         fe_err_set(err, FE_EINVAL, "category without a usable categoryUid");
         return reject_record(c->r->ctx, rec, "categoryUid", err);
     }
@@ -369,7 +374,11 @@ static fe_rc on_category_doc(void *user, int which, const json_rec *rec, fe_err 
     bool skipped;
     fe_rc rc = FE_OK;
     if (which == 1) {
-        if (!c->first_pass)
+        const char *uid = json_rec_str(rec, "categoryUid");
+        /* Another document (a gateway's {}, another category) is refused whole by
+         * on_category_end: nothing of it is mapped. */
+        c->uid_seen = uid && strcmp(uid, c->uid) == 0;
+        if (!c->first_pass || !c->uid_seen)
             return FE_OK;
         c->categories++;
         rc = mapped(r, flowretail_map_category(rec, &r->mopts, &r->rows, err), rec, "categoryUid",
@@ -386,6 +395,25 @@ static fe_rc on_category_doc(void *user, int which, const json_rec *rec, fe_err 
             mapped(r, flowretail_map_store_stock(rec, c->store, &r->mopts, &r->rows, &skipped, err),
                    rec, "productUid", err);
     return rc;
+}
+
+static void on_category_reset(void *user)
+{
+    cat_run *c = user;
+    c->uid_seen = false;
+}
+
+/* A category document counts only when it is the category asked for, with its
+ * `products` array; else it is retried like a 5xx (flowretail_end_fn). */
+static fe_rc on_category_end(void *user, const json_stream *js, fe_err *err)
+{
+    cat_run *c = user;
+    if (json_stream_shape(js, 0) != JSON_AS_ARRAY)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `products` array");
+    if (!c->uid_seen)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: `categoryUid` is not %s",
+                          c->uid);
+    return FE_OK;
 }
 
 /* GET categories/{uid}, once per configured store (storeUid=...) or once without
@@ -419,6 +447,7 @@ static fe_rc read_category(cat_run *c, const char *uid, fe_err *err)
             }
         }
         c->store = nstores ? store : NULL;
+        c->uid = uid;
         c->first_pass = s == 0;
         flowretail_doc d = {.method = "GET",
                             .path = path,
@@ -426,6 +455,8 @@ static fe_rc read_category(cat_run *c, const char *uid, fe_err *err)
                             .paths = paths,
                             .npaths = 2,
                             .on_record = on_category_doc,
+                            .on_reset = on_category_reset,
+                            .on_end = on_category_end,
                             .user = c};
         rc = flowretail_fetch(r->api, r->ctx->http, r->ctx->stats, &d, &status, err);
         if (rc == FE_OK)
@@ -449,24 +480,28 @@ static fe_rc run_categories(stream_ctx *ctx, fe_err *err)
     fr_run r;
     cat_run c = {.r = &r};
     char cursor[96];
+    bool changed = false;
     fe_rc rc;
 
     FE_TRY(run_init(&r, ctx, true, err));
     flowretail_doc d = {
         .method = "GET", .path = "/categories", .on_record = on_root_listed, .user = &c};
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK ||
-        (rc = flowretail_list(r.api, ctx->http, ctx->stats, &d, r.o.page_size, NULL, NULL, err)) !=
-            FE_OK)
+        (rc = flowretail_list(r.api, ctx->http, ctx->stats, &d, r.o.page_size, NULL, &changed,
+                              err)) != FE_OK)
         goto done;
     for (size_t i = 0; i < c.queue.n && rc == FE_OK; i++)
         rc = read_category(&c, c.queue.uids[i], err);
     if (rc == FE_OK) {
         log_info(ctx->logctx, "%" PRId64 " categories walked", c.categories);
-        if (c.gone)
-            log_warn(ctx->logctx, "a category disappeared during the walk: deleted categories "
-                                  "and products are not marked this time");
+        bool partial = c.gone || c.skipped || changed;
+        if (partial)
+            log_warn(ctx->logctx, "%s: deleted categories and products are not marked this time",
+                     c.gone      ? "a category disappeared during the walk"
+                     : c.skipped ? "a category was left out of the walk"
+                                 : "the root count changed while the roots were read");
         rc = commit(&r, read_at_cursor(cursor, sizeof cursor),
-                    c.gone ? 0 : (1u << STG_CATEGORY) | (1u << STG_PRODUCT), err);
+                    partial ? 0 : (1u << STG_CATEGORY) | (1u << STG_PRODUCT), err);
     }
 done:
     uids_term(&c.queue);
@@ -479,6 +514,7 @@ typedef struct {
     fr_run *r;
     uid_list packages;
     const char *parent;
+    bool skipped; /* a package was left out (unusable uid): its recipe is unknown */
 } pkg_run;
 
 static fe_rc on_package_candidate(void *user, int which, const json_rec *rec, fe_err *err)
@@ -490,6 +526,7 @@ static fe_rc on_package_candidate(void *user, int which, const json_rec *rec, fe
         return FE_OK;
     if (!uid_safe(uid)) {
         log_warn(p->r->ctx->logctx, "skipping a package product with an unusable productUid");
+        p->skipped = true;
         return FE_OK;
     }
     if (!uids_add(&p->packages, uid))
@@ -542,14 +579,17 @@ static fe_rc run_packages(stream_ctx *ctx, fe_err *err)
                               err)) != FE_OK)
         goto done;
     log_info(ctx->logctx, "%zu package products", p.packages.n);
-    if (changed)
-        log_warn(ctx->logctx, "the product count changed while the list was read: components "
-                              "of packages no longer listed are not marked deleted this time");
+    if (changed || p.skipped)
+        log_warn(ctx->logctx,
+                 "%s: components of packages no longer listed are not marked "
+                 "deleted this time",
+                 changed ? "the product count changed while the list was read"
+                         : "a package was left out");
     for (size_t i = 0; i < p.packages.n && rc == FE_OK; i++)
         rc = read_slots(&p, p.packages.uids[i], err);
     if (rc == FE_OK)
-        rc = commit(&r, read_at_cursor(cursor, sizeof cursor), changed ? 0 : 1u << STG_COMPONENT,
-                    err);
+        rc = commit(&r, read_at_cursor(cursor, sizeof cursor),
+                    changed || p.skipped ? 0 : 1u << STG_COMPONENT, err);
 done:
     uids_term(&p.packages);
     return rc;

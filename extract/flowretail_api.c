@@ -3,6 +3,7 @@
 #include "flowretail_api.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,15 @@ static void sink_reset(void *ctx)
         f->d->on_reset(f->d->user);
 }
 
+/* The whole 2xx body: complete JSON, then the document's own judge. */
+static fe_rc sink_end(void *ctx, fe_err *err)
+{
+    fetch_ctx *f = ctx;
+    if (json_stream_finish(f->js, err) != FE_OK)
+        return FE_EJSON;
+    return f->d->on_end ? f->d->on_end(f->d->user, f->js, err) : FE_OK;
+}
+
 static fe_rc on_doc_record(void *ctx, int which, const json_rec *rec, fe_err *err)
 {
     const flowretail_doc *d = ctx;
@@ -127,7 +137,7 @@ static bool doc_url(const flowretail_api *a, const flowretail_doc *d, buf *url)
 }
 
 /* The answer of a finished transfer as a return code. */
-static fe_rc result_rc(const flowretail_doc *d, http_result *res, json_stream *js, fe_err *err)
+static fe_rc result_rc(const flowretail_doc *d, http_result *res, fe_err *err)
 {
     if (res->rc != FE_OK) {
         *err = res->err;
@@ -138,11 +148,7 @@ static fe_rc result_rc(const flowretail_doc *d, http_result *res, json_stream *j
                               d->method, d->path ? d->path : "/", res->status);
         return res->rc;
     }
-    if (json_stream_finish(js, err) != FE_OK) {
-        fe_err_wrap(err, "%s %s", d->method, d->path ? d->path : "/");
-        return FE_EJSON;
-    }
-    return FE_OK;
+    return FE_OK; /* whole and judged by sink_end */
 }
 
 fe_rc flowretail_fetch(flowretail_api *a, http_client *http, stream_stats *stats,
@@ -172,7 +178,7 @@ fe_rc flowretail_fetch(flowretail_api *a, http_client *http, stream_stats *stats
         .body = d->body,
         .body_len = d->body ? strlen(d->body) : 0,
         .no_auth_on_redirect = true,
-        .sink = {.on_data = sink_data, .on_reset = sink_reset, .ctx = &f},
+        .sink = {.on_data = sink_data, .on_reset = sink_reset, .on_end = sink_end, .ctx = &f},
     };
     if (d->on_reset)
         d->on_reset(d->user);
@@ -181,7 +187,7 @@ fe_rc flowretail_fetch(flowretail_api *a, http_client *http, stream_stats *stats
     if (status)
         *status = res.status;
     if (rc == FE_OK)
-        rc = result_rc(d, &res, f.js, err);
+        rc = result_rc(d, &res, err);
 done:
     http_result_term(&res);
     json_stream_free(f.js);
@@ -229,7 +235,9 @@ fe_rc flowretail_api_read_tenant(flowretail_api *a, http_client *http, stream_st
 
 typedef struct {
     const flowretail_doc *d;
+    long page, asked_size; /* the request's pageNumber and pageSize */
     int64_t rows, total, page_size;
+    bool paging_seen; /* the answer has a `paging` object */
 } page_ctx;
 
 static bool parse_count(const char *text, int64_t *out)
@@ -249,10 +257,14 @@ static fe_rc on_page_record(void *user, int which, const json_rec *rec, fe_err *
 {
     page_ctx *p = user;
     if (which == 1) {
+        const json_field *f = json_rec_get(rec, "paging");
         if (!parse_count(json_rec_str(rec, "paging.totalCount"), &p->total))
             p->total = -1;
         if (!parse_count(json_rec_str(rec, "paging.pageSize"), &p->page_size))
             p->page_size = -1;
+        p->paging_seen = f && f->type == JV_EMPTY_OBJECT;
+        for (size_t i = 0; i < json_rec_count(rec) && !p->paging_seen; i++)
+            p->paging_seen = strncmp(json_rec_at(rec, i)->path, "paging.", 7) == 0;
         return FE_OK;
     }
     p->rows++;
@@ -264,8 +276,33 @@ static void on_page_reset(void *user)
     page_ctx *p = user;
     p->rows = 0;
     p->total = p->page_size = -1;
+    p->paging_seen = false;
     if (p->d->on_reset)
         p->d->on_reset(p->d->user);
+}
+
+/* A list page: an `items` array, a `paging` object, and as many items as
+ * paging.totalCount leaves for the page (see flowretail_list). */
+static fe_rc on_page_end(void *user, const json_stream *js, fe_err *err)
+{
+    page_ctx *p = user;
+    if (json_stream_shape(js, 0) != JSON_AS_ARRAY)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `items` array");
+    if (!p->paging_seen)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `paging` object");
+    if (p->total < 0)
+        return FE_OK;
+    int64_t size = p->page_size > 0 ? p->page_size : p->asked_size;
+    int64_t before = (int64_t)(p->page - 1) * size;
+    int64_t left = p->total > before ? p->total - before : 0;
+    int64_t want = left < size ? left : size;
+    if (p->rows < want)
+        return fe_err_set(err, FE_EJSON,
+                          "unexpected response: paging.totalCount is %" PRId64
+                          ", so page %ld of %" PRId64 " items should hold %" PRId64
+                          ", it holds %" PRId64,
+                          p->total, p->page, size, want, p->rows);
+    return FE_OK;
 }
 
 static fe_rc page_query(buf *q, const flowretail_doc *d, long page, long page_size, fe_err *err)
@@ -282,7 +319,7 @@ fe_rc flowretail_list(flowretail_api *a, http_client *http, stream_stats *stats,
                       bool *total_changed, fe_err *err)
 {
     static const char *const paths[] = {"items[]", "."};
-    page_ctx p = {.d = d};
+    page_ctx p = {.d = d, .asked_size = page_size};
     flowretail_doc pd = *d;
     int64_t read = 0, first_total = -2;
     long max_pages = PAGES_MAX;
@@ -295,6 +332,7 @@ fe_rc flowretail_list(flowretail_api *a, http_client *http, stream_stats *stats,
     pd.npaths = 2;
     pd.on_record = on_page_record;
     pd.on_reset = on_page_reset;
+    pd.on_end = on_page_end;
     pd.user = &p;
     buf_init(&query, 0);
     for (long page = 1;; page++) {
@@ -309,6 +347,7 @@ fe_rc flowretail_list(flowretail_api *a, http_client *http, stream_stats *stats,
         if ((rc = page_query(&query, d, page, page_size, err)) != FE_OK)
             break;
         pd.query = buf_cstr(&query);
+        p.page = page;
         if ((rc = flowretail_fetch(a, http, stats, &pd, NULL, err)) != FE_OK)
             break;
         if (stats) {

@@ -51,6 +51,11 @@ typedef fe_rc (*flowretail_record_fn)(void *user, int which, const json_rec *rec
 /* A transfer starts again after a cut: forget what this document gave so far
  * (rows already staged are staged again and de-duplicated by the loader). */
 typedef void (*flowretail_reset_fn)(void *user);
+/* Judges a whole 2xx document once its records were handed over (js tells what
+ * stood where, json_stream_shape): non-FE_OK (err filled, "unexpected response
+ * shape: ...") refuses it, and the request is retried like a 5xx; when the
+ * retries run out flowretail_fetch fails with that code and message. */
+typedef fe_rc (*flowretail_end_fn)(void *user, const json_stream *js, fe_err *err);
 
 /* One document: METHOD {base}/tenants/{tenant}{path}[?query] with body (NULL for
  * none), records at the json_stream paths given. *status gets the HTTP status
@@ -66,6 +71,7 @@ typedef struct {
     int npaths;
     flowretail_record_fn on_record;
     flowretail_reset_fn on_reset; /* may be NULL */
+    flowretail_end_fn on_end;     /* may be NULL: any complete JSON document counts */
     void *user;
 } flowretail_doc;
 
@@ -78,12 +84,19 @@ typedef fe_rc (*flowretail_page_fn)(void *user, int64_t rows, int64_t total, boo
                                     fe_err *err);
 
 /* A paged list: every items[] element goes to on_item (which = 0) as it closes.
- * d->paths is ignored (the list paths are used); d->query holds the fixed
- * parameters (sortBy...) or NULL. Pages 1, 2, ... until the items read reach
- * paging.totalCount, a page is empty or short of the page size the server
- * reports (paging.pageSize, else page_size), or page_done sets stop. Counts pages
- * and records into stats. *total_changed (may be NULL) becomes true when
- * paging.totalCount differed between pages (the list changed while read). */
+ * d->paths and d->on_end are ignored (the list's own are used); d->query holds
+ * the fixed parameters (sortBy...) or NULL. Pages 1, 2, ... until the items read
+ * reach paging.totalCount, a page is empty or short of the page size the server
+ * reports (paging.pageSize, else page_size), or page_done sets stop. A 2xx answer
+ * counts as a page only with an `items` array, a `paging` object and, when
+ * paging.totalCount is given, at least the items it leaves for the page
+ * (totalCount - (pageNumber - 1) x pageSize, at most pageSize); any other answer
+ * (a gateway's `200 {}`, a maintenance message, a page that lost items) is
+ * retried like a 5xx and then fails the list ("GET <path?query>: unexpected
+ * response shape: no `items` array"). More items than that are accepted (a list
+ * that grows while read). Counts pages and records into stats. *total_changed
+ * (may be NULL) becomes true when paging.totalCount differed between pages (the
+ * list changed while read): a full read then must not mark deletions. */
 fe_rc flowretail_list(flowretail_api *a, http_client *http, stream_stats *stats,
                       const flowretail_doc *d, long page_size, flowretail_page_fn page_done,
                       bool *total_changed, fe_err *err) FE_MUST_CHECK;

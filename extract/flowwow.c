@@ -200,6 +200,7 @@ typedef struct {
     const char *status; /* being read */
     fw_shop *shops;
     size_t n, cap;
+    bool total_changed; /* a list's `total` changed while it was read */
 } shops_run;
 
 static fe_rc shop_add(shops_run *s, const char *id, const char *currency, fe_err *err)
@@ -263,6 +264,7 @@ static fe_rc list_shops(http_client *http, stream_stats *stats, shops_run *s, fe
         snprintf(what, sizeof what, "POST /apiseller/shops status %s", s->status);
         flowwow_list l = {.method = "POST",
                           .what = what,
+                          .records = "shops",
                           .id_path = "shopId",
                           .page_base = 0,
                           .limit = FLOWWOW_SHOPS_LIMIT,
@@ -270,8 +272,20 @@ static fe_rc list_shops(http_client *http, stream_stats *stats, shops_run *s, fe
                           .build_user = s};
         rc = flowwow_pages_read(pg, &l, NULL, err);
     }
+    s->total_changed = flowwow_pager_total_changed(pg);
     flowwow_pager_free(pg);
     return rc;
+}
+
+/* A full read marks deletions only when no list changed while it was read: a
+ * record removed mid-read slides the next one onto a page already read, and that
+ * one would be marked deleted. */
+static unsigned full_read_unless_changed(stream_ctx *ctx, unsigned bits, bool changed)
+{
+    if (changed)
+        log_warn(ctx->logctx, "a list's `total` changed while it was read: deleted members "
+                              "are not marked this time");
+    return changed ? 0 : bits;
 }
 
 static void shops_term(shops_run *s)
@@ -293,6 +307,7 @@ static fe_rc run_shops(stream_ctx *ctx, fe_err *err)
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) == FE_OK &&
         (rc = list_shops(ctx->http, ctx->stats, &s, err)) == FE_OK) {
         commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.full_read = full_read_unless_changed(ctx, commit.full_read, s.total_changed);
         rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
     }
     shops_term(&s);
@@ -371,6 +386,7 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
         snprintf(what, sizeof what, "POST /apiseller/products shop %s", s.shops[i].id);
         flowwow_list l = {.method = "POST",
                           .what = what,
+                          .records = "items",
                           .id_path = "productId",
                           .page_base = 0,
                           .limit = FLOWWOW_PRODUCTS_LIMIT,
@@ -380,6 +396,8 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
     }
     if (rc == FE_OK) {
         commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.full_read = full_read_unless_changed(
+            ctx, commit.full_read, s.total_changed || flowwow_pager_total_changed(pg));
         rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
     }
 done:
@@ -495,6 +513,7 @@ static fe_rc orders_day(orders_run *r, flowwow_pager *pg, const shops_run *s, co
                  day);
         flowwow_list l = {.method = "GET",
                           .what = what,
+                          .records = "items",
                           .id_path = "id",
                           .page_base = r->o->page_base,
                           .limit = FLOWWOW_ORDERS_LIMIT,
@@ -576,41 +595,38 @@ static fe_rc fw_account(const source_conf *conf, buf *out, fe_err *err)
     return rc;
 }
 
-static fe_rc build_first_shop(void *user, long page, buf *url, buf *body, fe_err *err)
-{
-    const fw_opts *o = user;
-    if (!buf_puts(url, o->base) || !buf_puts(url, "/apiseller/shops") ||
-        !buf_puts(body, "{\"status\":") || !buf_put_jsonstr(body, o->statuses[0]) ||
-        !buf_printf(body, ",\"page\":%ld,\"limit\":1}", page))
-        return fe_err_set(err, FE_ENOMEM, "out of memory building a request");
-    return FE_OK;
-}
-
 /* One light authenticated request (the first shop of the first status), so that
  * a wrong token, host or base_url fails the source here, before the runner
- * registers it in the warehouse. (ping/check would not do: it needs no token.) */
+ * registers it in the warehouse. (ping/check would not do: it needs no token.)
+ * Only its status counts: the shops stream judges the list itself. */
 static fe_rc fw_open(const source_conf *conf, http_client *http, stream_stats *stats, void **state,
                      fe_err *err)
 {
     fw_opts o;
-    int64_t rows, total;
+    buf url, body;
     fe_rc rc;
     *state = NULL;
     FE_TRY(opts_load(conf, &o, err));
-    flowwow_pager *pg = flowwow_pager_new(http, stats, o.auth_header, NULL, NULL);
-    if (!pg) {
-        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+    buf_init(&url, 0);
+    buf_init(&body, 0);
+    const char *headers[3] = {o.auth_header, "Accept: application/json",
+                              "Content-Type: application/json"};
+    if (!buf_puts(&url, o.base) || !buf_puts(&url, "/apiseller/shops") ||
+        !buf_puts(&body, "{\"status\":") || !buf_put_jsonstr(&body, o.statuses[0]) ||
+        !buf_puts(&body, ",\"page\":0,\"limit\":1}")) {
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory building a request");
     } else {
-        flowwow_list l = {.method = "POST",
-                          .what = "POST /apiseller/shops (first shop)",
-                          .id_path = "shopId",
-                          .page_base = 0,
-                          .limit = 1,
-                          .build = build_first_shop,
-                          .build_user = &o};
-        rc = flowwow_pages_one(pg, &l, 0, &rows, &total, err);
+        http_request req = {.method = "POST",
+                            .url = buf_cstr(&url),
+                            .headers = headers,
+                            .nheaders = 3,
+                            .body = buf_cstr(&body),
+                            .body_len = body.len,
+                            .no_auth_on_redirect = true};
+        rc = source_probe(http, stats, &req, "POST /apiseller/shops (first shop)", "token", err);
     }
-    flowwow_pager_free(pg);
+    buf_term(&url);
+    buf_term(&body);
     opts_term(&o);
     return rc;
 }
@@ -653,6 +669,7 @@ static fe_rc check_page_base(http_client *http, const fw_opts *o, const shops_ru
         probe_req p = {.o = o, .shop = s->shops[i].id, .day = day};
         flowwow_list l = {.method = "GET",
                           .what = "GET /apiseller/orders/list",
+                          .records = "items",
                           .id_path = "id",
                           .limit = 1,
                           .build = build_probe,

@@ -25,12 +25,15 @@ struct flowwow_pager {
     json_stream *js;
     flowwow_record_fn on_record;
     void *user;
-    const char *id_path; /* of the list being read */
+    const flowwow_list *list; /* being read */
+    long page;                /* being read */
     /* the page being read */
     int64_t rows;
     int64_t total; /* -1 when absent */
     uint64_t ids_hash;
     char first_id[32];
+    /* over the pager's life */
+    bool total_changed; /* `total` differed between two pages of one list */
 };
 
 static bool parse_count(const char *text, int64_t *out)
@@ -62,7 +65,7 @@ static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *e
             pg->total = v;
         return FE_OK;
     }
-    const char *id = json_rec_str(rec, pg->id_path);
+    const char *id = json_rec_str(rec, pg->list->id_path);
     if (pg->rows == 0)
         snprintf(pg->first_id, sizeof pg->first_id, "%s", id ? id : "");
     pg->rows++;
@@ -91,6 +94,45 @@ static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
 static void sink_reset(void *ctx)
 {
     page_start(ctx);
+}
+
+/* The records the page must hold when `total` is right: what the pages before it
+ * leave, at most `limit`. -1 when the answer has no total. */
+static int64_t expected_rows(const flowwow_pager *pg)
+{
+    const flowwow_list *l = pg->list;
+    if (pg->total < 0 || l->limit < 1)
+        return -1;
+    int64_t before = (int64_t)(pg->page - l->page_base) * l->limit;
+    int64_t left = pg->total > before ? pg->total - before : 0;
+    return left < l->limit ? left : l->limit;
+}
+
+/* A whole 2xx body counts only when it is a page of the list: its records array
+ * ("shops" or "items") and, when it sends `total`, at least the records that
+ * leaves for the page. Anything else (a gateway's `200 {}`, a maintenance
+ * message, a page short of records) is refused: retried like a 5xx
+ * (http_sink.on_end). More records are let through (a list growing meanwhile). */
+static fe_rc sink_end(void *ctx, fe_err *err)
+{
+    flowwow_pager *pg = ctx;
+    const flowwow_list *l = pg->list;
+    int which = strcmp(l->records, "shops") == 0 ? REC_SHOPS : REC_ITEMS;
+    if (json_stream_finish(pg->js, err) != FE_OK)
+        return FE_EJSON;
+    if (json_stream_shape(pg->js, which) != JSON_AS_ARRAY)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `%s` array", l->records);
+    int64_t want = expected_rows(pg);
+    /* Only orders/list (the one GET list) has a configurable page base. */
+    bool base_hint = strcmp(l->method, "GET") == 0;
+    if (want >= 0 && pg->rows < want)
+        return fe_err_set(err, FE_EJSON,
+                          "unexpected response: `total` is %" PRId64
+                          ", so page %ld of %ld records (first page %ld) should hold %" PRId64
+                          ", it holds %" PRId64 " (records lost on the way%s)",
+                          pg->total, pg->page, l->limit, l->page_base, want, pg->rows,
+                          base_hint ? ", or is the page base right? orders_page_base" : "");
+    return FE_OK;
 }
 
 flowwow_pager *flowwow_pager_new(http_client *http, stream_stats *stats, const char *auth_header,
@@ -139,7 +181,8 @@ static fe_rc fetch_page(flowwow_pager *pg, const flowwow_list *l, long page, fe_
 
     buf_init(&url, 0);
     buf_init(&body, 0);
-    pg->id_path = l->id_path;
+    pg->list = l;
+    pg->page = page;
     if ((rc = l->build(l->build_user, page, &url, &body, err)) != FE_OK)
         goto done;
     http_request req = {
@@ -150,7 +193,7 @@ static fe_rc fetch_page(flowwow_pager *pg, const flowwow_list *l, long page, fe_
         .body = post ? buf_cstr(&body) : NULL,
         .body_len = post ? body.len : 0,
         .no_auth_on_redirect = true,
-        .sink = {.on_data = sink_data, .on_reset = sink_reset, .ctx = pg},
+        .sink = {.on_data = sink_data, .on_reset = sink_reset, .on_end = sink_end, .ctx = pg},
     };
     page_start(pg);
     if ((rc = http_run(pg->http, &req, &res, pg->stats, err)) != FE_OK)
@@ -162,10 +205,8 @@ static fe_rc fetch_page(flowwow_pager *pg, const flowwow_list *l, long page, fe_
     } else if (res.rc != FE_OK) {
         *err = res.err;
         rc = res.rc;
-    } else if ((rc = json_stream_finish(pg->js, err)) != FE_OK) {
         fe_err_wrap(err, "%s page %ld", l->what, page);
-        rc = FE_EJSON;
-    } else if (pg->stats) {
+    } else if (pg->stats) { /* whole and judged by sink_end */
         pg->stats->pages++;
         pg->stats->records += pg->rows;
     }
@@ -185,17 +226,14 @@ fe_rc flowwow_pages_one(flowwow_pager *pg, const flowwow_list *l, long page, int
     return rc;
 }
 
-static fe_rc incomplete(const flowwow_list *l, long page, int64_t read, int64_t total, fe_err *err)
+bool flowwow_pager_total_changed(const flowwow_pager *pg)
 {
-    return fe_err_set(err, FE_EJSON,
-                      "%s: page %ld is empty after %" PRId64 " of %" PRId64
-                      " records (total): is the page base right (orders_page_base)? stopping",
-                      l->what, page, read, total);
+    return pg->total_changed;
 }
 
 fe_rc flowwow_pages_read(flowwow_pager *pg, const flowwow_list *l, int64_t *read, fe_err *err)
 {
-    int64_t got = 0;
+    int64_t got = 0, first_total = -1;
     uint64_t prev_hash = 0;
     long max_pages = PAGES_MAX;
     fe_rc rc = FE_OK;
@@ -211,11 +249,12 @@ fe_rc flowwow_pages_read(flowwow_pager *pg, const flowwow_list *l, int64_t *read
         }
         if ((rc = fetch_page(pg, l, page, err)) != FE_OK)
             break;
-        if (pg->rows == 0) {
-            if (pg->total > got)
-                rc = incomplete(l, page, got, pg->total, err);
+        if (i == 0)
+            first_total = pg->total;
+        else if (pg->total != first_total)
+            pg->total_changed = true;
+        if (pg->rows == 0) /* fewer than `total` said was refused by sink_end */
             break;
-        }
         if (i > 0 && pg->ids_hash == prev_hash) {
             rc = fe_err_set(err, FE_EJSON,
                             "%s: page %ld holds the same records as page %ld: the server "

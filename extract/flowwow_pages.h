@@ -8,13 +8,22 @@
  *
  * flowwow_pages_read runs one list from its first page (the list's page base)
  * and stops when the records read reach `total`, at an empty page, or, when the
- * answer has no `total`, at a short page. It fails (FE_EJSON, with the shop, day
- * and page in the message) rather than load an incomplete list silently:
+ * answer has no `total`, at a short page. A 2xx answer counts as a page only
+ * when it has the list's records array ("shops" or "items") and, when it sends
+ * `total`, at least the records `total` leaves for that page
+ * (total - (page - base) x limit, at most limit); any other answer (a gateway's
+ * `200 {}` or `{"message": ...}`, a page short of records) is retried like a 5xx
+ * and then fails the read: "<request>: unexpected response shape: no `items`
+ * array". It fails (FE_EJSON, with the shop, day and page in the message) rather
+ * than load an incomplete list silently:
  * - a page that repeats the previous one (same ids): the server ignores `page`
  *   (or clamps a page number below its base to the first page);
- * - an empty page while fewer records than `total` were read: wrong page base
- *   (a 0-based server read from page 1 never shows its first page);
+ * - a page short of what `total` leaves for it: records lost, or the wrong page
+ *   base (a 0-based server read from page 1 never shows its first page);
  * - more pages than `total` allows.
+ * More records than `total` leaves are accepted (a list growing while read); a
+ * `total` that changes between pages of a list is noted
+ * (flowwow_pager_total_changed): a full read then marks no deletions.
  * A 401 is FE_EAUTH ("check `token`"). Requests carry the bearer header; the
  * http client retries 429 (Retry-After), 5xx and cut transfers. */
 #ifndef FE_FLOWWOW_PAGES_H
@@ -46,6 +55,7 @@ typedef fe_rc (*flowwow_build_fn)(void *user, long page, buf *url, buf *body, fe
 typedef struct {
     const char *method;  /* "GET" or "POST" */
     const char *what;    /* for messages: "orders/list shop 1001 day 2025-12-31" */
+    const char *records; /* the array that holds the records: "shops" or "items" */
     const char *id_path; /* record field that identifies it ("shopId", "productId", "id") */
     long page_base;      /* 0 or 1: the number of the first page */
     long limit;          /* records per page asked for */
@@ -75,5 +85,9 @@ fe_rc flowwow_pages_one(flowwow_pager *pg, const flowwow_list *l, long page, int
 /* The value of id_path of the first record of the page read last ("" when none),
  * for `flowetl check`'s page-base probe. */
 const char *flowwow_pager_first_id(const flowwow_pager *pg);
+
+/* Whether `total` changed between the pages of one list in any read of this
+ * pager: records may have slid from an unread page onto one already read. */
+bool flowwow_pager_total_changed(const flowwow_pager *pg);
 
 #endif

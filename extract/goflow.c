@@ -281,34 +281,25 @@ static void gf_rate(const source_conf *conf, double *rate, double *burst)
     goflow_budget(n, 60, rate, burst);
 }
 
-static fe_rc ignore_record(void *user, const json_rec *rec, fe_err *err)
-{
-    (void)user;
-    (void)rec;
-    (void)err;
-    return FE_OK;
-}
-
 /* One light authenticated request (the first page of stores), so that a wrong
  * token, host or base_url fails the source here, before the runner registers it
- * in the warehouse. */
+ * in the warehouse. Only its status counts: the stores stream judges the list. */
 static fe_rc first_request(const source_conf *conf, http_client *http, stream_stats *stats,
                            fe_err *err)
 {
     goflow_opts o;
-    long status = 0;
+    const char *h[4];
     buf url;
     fe_rc rc;
     FE_TRY(goflow_opts_load(conf, &o, err));
+    int nh = goflow_headers(&o, true, h);
     buf_init(&url, 0);
-    if (!buf_printf(&url, "%s/stores", o.base))
+    if (!buf_printf(&url, "%s/stores", o.base)) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
-    else
-        rc = goflow_get_object(http, stats, &o, "GET", buf_cstr(&url), NULL, ignore_record, NULL,
-                               &status, err);
-    if (rc == FE_OK && status == 404)
-        rc = fe_err_set(err, FE_EHTTP, "GET %s: HTTP 404: is base_url the API root (.../v1)?",
-                        buf_cstr(&url));
+    } else {
+        http_request req = {.url = buf_cstr(&url), .headers = h, .nheaders = nh};
+        rc = source_probe(http, stats, &req, "GET /stores (first page)", "token", err);
+    }
     buf_term(&url);
     goflow_opts_term(&o);
     return rc;
@@ -320,7 +311,7 @@ static fe_rc gf_open(const source_conf *conf, http_client *http, stream_stats *s
     goflow_state *s;
     *state = NULL;
     FE_TRY(first_request(conf, http, stats, err));
-    FE_TRY(goflow_state_new(conf, &s, err));
+    FE_TRY(goflow_state_new(conf, http, &s, err));
     *state = s;
     return FE_OK;
 }

@@ -144,25 +144,6 @@ void goflow_budget(double n, double period_s, double *rate, double *burst)
     *rate = (rest > 0 ? rest : 0.5) / period_s;
 }
 
-static void http_opts_for(const source_conf *conf, http_opts *o)
-{
-    int64_t us;
-    long n;
-    bool b;
-    http_opts_default(o);
-    if (conf_duration(conf, "connect_timeout", &us) && us >= TIME_US_PER_SEC)
-        o->connect_timeout_s = (long)(us / TIME_US_PER_SEC);
-    if (conf_int(conf, "retries", &n) && n >= 0)
-        o->backoff.max_retries = (int)n;
-    if (conf_int(conf, "retry_base_ms", &n) && n > 0)
-        o->backoff.base_us = (int64_t)n * 1000;
-    if (conf_duration(conf, "retry_max", &us) && us > 0)
-        o->backoff.max_us = us;
-    if (conf_bool(conf, "tls_verify", &b))
-        o->insecure = !b;
-    o->ca_file = conf_str(conf, "ca_file");
-}
-
 void goflow_state_free(goflow_state *s)
 {
     if (!s)
@@ -174,7 +155,8 @@ void goflow_state_free(goflow_state *s)
     free(s);
 }
 
-fe_rc goflow_state_new(const source_conf *conf, goflow_state **out, fe_err *err)
+fe_rc goflow_state_new(const source_conf *conf, const http_client *like, goflow_state **out,
+                       fe_err *err)
 {
     double per_hour = number_or(conf, "report_rate_per_hour", 6), rate, burst;
     http_opts ho;
@@ -183,7 +165,8 @@ fe_rc goflow_state_new(const source_conf *conf, goflow_state **out, fe_err *err)
     if (!s)
         return fe_err_set(err, FE_ENOMEM, "out of memory");
     goflow_budget(per_hour, 3600, &rate, &burst);
-    http_opts_for(conf, &ho);
+    http_client_opts(like, &ho);
+    ho.refund_failed_attempts = true; /* the budget is spent by reports created */
     if (!(s->counts_rl = ratelimit_new(rate, burst)) ||
         !(s->values_rl = ratelimit_new(rate, burst))) {
         goflow_state_free(s);
@@ -239,15 +222,19 @@ typedef struct {
     stream_ctx *ctx;
     json_stream *js;
     buf next;
-    bool saw_next_key;
+    bool saw_next_key; /* the page has `next`, a string or null */
     int64_t page_rows;
 } list_run;
+
+enum { LIST_REC_DATA = 0, LIST_REC_ROOT = 1 };
 
 static fe_rc on_list_record(void *c, int which, const json_rec *rec, fe_err *err)
 {
     list_run *l = c;
-    if (which == 1) { /* the root: "next" */
+    if (which == LIST_REC_ROOT) {
+        const json_field *f = json_rec_get(rec, "next");
         const char *n = json_rec_str(rec, "next");
+        l->saw_next_key = f && (f->type == JV_STRING || f->type == JV_NULL);
         buf_reset(&l->next);
         if (n && !buf_puts(&l->next, n))
             return fe_err_set(err, FE_ENOMEM, "out of memory");
@@ -268,6 +255,24 @@ static void list_sink_reset(void *c)
     list_run *l = c;
     json_stream_reset(l->js);
     l->page_rows = 0;
+    l->saw_next_key = false;
+    buf_reset(&l->next);
+}
+
+/* A whole 2xx body counts only as a list page: a `data` array and `next` (a
+ * string, or null on the last page). A gateway's `200 {}` read as the end of the
+ * list would make a full read mark every member deleted; it is refused and
+ * retried like a 5xx (http_sink.on_end). */
+static fe_rc list_sink_end(void *c, fe_err *err)
+{
+    list_run *l = c;
+    if (json_stream_finish(l->js, err) != FE_OK)
+        return FE_EJSON;
+    if (json_stream_shape(l->js, LIST_REC_DATA) != JSON_AS_ARRAY)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `data` array");
+    if (!l->saw_next_key)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `next` (string or null)");
+    return FE_OK;
 }
 
 static fe_rc list_page(list_run *l, const goflow_opts *o, const char *url, fe_err *err)
@@ -279,17 +284,17 @@ static fe_rc list_page(list_run *l, const goflow_opts *o, const char *url, fe_er
                         .url = url,
                         .headers = h,
                         .nheaders = nh,
-                        .sink = {.on_data = list_sink_data, .on_reset = list_sink_reset, .ctx = l}};
+                        .sink = {.on_data = list_sink_data,
+                                 .on_reset = list_sink_reset,
+                                 .on_end = list_sink_end,
+                                 .ctx = l}};
     list_sink_reset(l);
-    buf_reset(&l->next);
     fe_rc rc = http_run(l->ctx->http, &req, &res, l->ctx->stats, err);
     if (rc == FE_OK && res.rc != FE_OK) {
         *err = res.err;
         rc = res.rc;
     }
     http_result_term(&res);
-    if (rc == FE_OK && (rc = json_stream_finish(l->js, err)) != FE_OK)
-        fe_err_wrap(err, "GET %s", url);
     if (rc == FE_OK) {
         l->ctx->stats->pages++;
         l->ctx->stats->records += l->page_rows;
@@ -362,6 +367,17 @@ static void object_reset(void *c)
     json_stream_reset(r->js);
 }
 
+/* A whole 2xx body counts only when it is a JSON object; else retried like a 5xx. */
+static fe_rc object_end(void *c, fe_err *err)
+{
+    object_run *r = c;
+    if (json_stream_finish(r->js, err) != FE_OK)
+        return FE_EJSON;
+    if (json_stream_shape(r->js, 0) != JSON_AS_OBJECT)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: not a JSON object");
+    return FE_OK;
+}
+
 fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opts *o,
                         const char *method, const char *url, const char *body, goflow_rec_fn fn,
                         void *user, long *status, fe_err *err)
@@ -383,13 +399,15 @@ fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opt
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
         goto done;
     }
-    http_request req = {.method = method,
-                        .url = buf_cstr(&full),
-                        .headers = h,
-                        .nheaders = nh,
-                        .body = body,
-                        .body_len = body ? strlen(body) : 0,
-                        .sink = {.on_data = object_data, .on_reset = object_reset, .ctx = &r}};
+    http_request req = {
+        .method = method,
+        .url = buf_cstr(&full),
+        .headers = h,
+        .nheaders = nh,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .sink = {
+            .on_data = object_data, .on_reset = object_reset, .on_end = object_end, .ctx = &r}};
     rc = http_run(http, &req, &res, stats, err);
     *status = res.status;
     if (rc == FE_OK && res.status == 404)
@@ -398,8 +416,6 @@ fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opt
         *err = res.err;
         rc = res.rc;
     }
-    if (rc == FE_OK && (rc = json_stream_finish(r.js, err)) != FE_OK)
-        fe_err_wrap(err, "%s %s", method, url);
 done:
     http_result_term(&res);
     json_stream_free(r.js);

@@ -4,7 +4,11 @@
  *
  * Lists: GET the first URL, stream its `data[]` elements to a callback, then
  * follow `next` exactly as sent until it is null or empty (never built here). A
- * `next` that is not absolute is resolved against base_url the RFC 3986 way. */
+ * `next` that is not absolute is resolved against base_url the RFC 3986 way. A
+ * page counts only with a `data` array and a `next` key (a string or null); any
+ * other 2xx answer (a gateway's `200 {}`) is retried like a 5xx and, when the
+ * retries run out, fails the read: "GET <path?query>: unexpected response shape:
+ * no `data` array". Goflow sends no count, so none is checked. */
 #ifndef FE_GOFLOW_API_H
 #define FE_GOFLOW_API_H
 
@@ -47,13 +51,17 @@ fe_rc goflow_base_url(const source_conf *conf, buf *out, fe_err *err) FE_MUST_CH
 void goflow_budget(double n, double period_s, double *rate, double *burst);
 
 /* Per-run state: one limiter and client per report generator (6/hour each), so a
- * generator request never waits behind the list budget or the other generator. */
+ * generator request never waits behind the list budget or the other generator.
+ * The report clients take the options of `like` (the source's client: origin,
+ * timeouts, retries, stop flag) and give a token back for every creation attempt
+ * that created nothing (5xx, 408, 429, a cut or failed connection). */
 typedef struct {
     ratelimit *counts_rl, *values_rl;
     http_client *counts_http, *values_http;
 } goflow_state;
 
-fe_rc goflow_state_new(const source_conf *conf, goflow_state **out, fe_err *err) FE_MUST_CHECK;
+fe_rc goflow_state_new(const source_conf *conf, const http_client *like, goflow_state **out,
+                       fe_err *err) FE_MUST_CHECK;
 void goflow_state_free(goflow_state *s);
 
 /* Request headers: Accept, Authorization and X-Beta-Contact when configured.
@@ -80,7 +88,8 @@ fe_rc goflow_list_read(stream_ctx *ctx, const goflow_opts *o, const char *first_
 /* Reads one JSON object document (GET or POST) into a flat record handed to fn
  * (path "."). status gets the HTTP status (0: none); answers other than 2xx are
  * returned as FE_EHTTP with err set, except 404 which returns FE_OK with
- * *status = 404 and no callback. http may be a report client; stats may be NULL. */
+ * *status = 404 and no callback. A 2xx body that is not a JSON object is retried
+ * like a 5xx, then FE_EJSON. http may be a report client; stats may be NULL. */
 fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opts *o,
                         const char *method, const char *url, const char *body, goflow_rec_fn fn,
                         void *user, long *status, fe_err *err) FE_MUST_CHECK;

@@ -19,6 +19,8 @@
 #define POLL_FIRST_US (500 * INT64_C(1000))
 #define POLL_MAX_US (10 * TIME_US_PER_SEC)
 #define INFLATE_CHUNK 65536
+/* The ratio cap is judged from this much output on: small files compress well. */
+#define UNZIP_RATIO_AFTER (INT64_C(8) << 20)
 #define FIELD_MAX 256
 
 enum { KIND_COUNTS = 0, KIND_VALUES, KIND_COUNT };
@@ -228,17 +230,153 @@ static fe_rc handle_row(inv_run *r, int kind, const inv_cols *c, const json_rec 
     return rc;
 }
 
-/* ---- download: gzip sniffing, then the format's parser ---------------------------- */
+/* ---- report files: gzip sniffing, inflating within the caps -------------------- */
 
-typedef struct {
-    inv_run *run;
-    int kind;
+struct goflow_unzip {
+    goflow_bytes_fn out;
+    void *ctx;
+    int64_t max_bytes;
+    long max_ratio;
     int mode; /* 0: first bytes not seen yet, 1: gzip, 2: plain */
     unsigned char head[2];
     size_t nhead;
     z_stream z;
     bool z_live;
-    unsigned char *out;
+    bool ended; /* the last gzip member is complete */
+    int64_t in_bytes, out_bytes;
+    unsigned char *chunk;
+};
+
+goflow_unzip *goflow_unzip_new(int64_t max_bytes, long max_ratio, goflow_bytes_fn out, void *ctx)
+{
+    goflow_unzip *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    *u = (goflow_unzip){.out = out, .ctx = ctx, .max_bytes = max_bytes, .max_ratio = max_ratio};
+    if (!(u->chunk = malloc(INFLATE_CHUNK))) {
+        free(u);
+        return NULL;
+    }
+    return u;
+}
+
+void goflow_unzip_reset(goflow_unzip *u)
+{
+    if (u->z_live)
+        inflateEnd(&u->z);
+    u->z_live = u->ended = false;
+    u->mode = 0;
+    u->nhead = 0;
+    u->in_bytes = u->out_bytes = 0;
+}
+
+void goflow_unzip_free(goflow_unzip *u)
+{
+    if (!u)
+        return;
+    goflow_unzip_reset(u);
+    free(u->chunk);
+    free(u);
+}
+
+static double mib(int64_t n)
+{
+    return (double)n / (1024.0 * 1024.0);
+}
+
+/* Counts len more plain bytes against the caps, then hands them on. */
+static fe_rc unzip_emit(goflow_unzip *u, const char *data, size_t len, fe_err *err)
+{
+    if (len == 0)
+        return FE_OK;
+    u->out_bytes += (int64_t)len;
+    if (u->max_bytes > 0 && u->out_bytes > u->max_bytes)
+        return fe_err_set(err, FE_EJSON,
+                          "report file: more than report_max_bytes (%" PRId64
+                          " bytes) after decompression; raise report_max_bytes if the file is "
+                          "genuine",
+                          u->max_bytes);
+    if (u->mode == 1 && u->max_ratio > 0 && u->out_bytes >= UNZIP_RATIO_AFTER &&
+        u->out_bytes / u->max_ratio > u->in_bytes)
+        return fe_err_set(err, FE_EJSON,
+                          "report file: %.1f MiB came out of %.3f MiB of gzip, more than "
+                          "report_max_ratio (%ld) times: refusing a likely gzip bomb",
+                          mib(u->out_bytes), mib(u->in_bytes), u->max_ratio);
+    return u->out(u->ctx, data, len, err);
+}
+
+/* Inflates data, member after member, until the input is used up and no output
+ * is pending. */
+static fe_rc unzip_inflate(goflow_unzip *u, const unsigned char *data, size_t len, fe_err *err)
+{
+    u->in_bytes += (int64_t)len;
+    u->z.next_in = (unsigned char *)data;
+    u->z.avail_in = (uInt)len;
+    for (;;) {
+        u->z.next_out = u->chunk;
+        u->z.avail_out = INFLATE_CHUNK;
+        int zr = inflate(&u->z, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+            return fe_err_set(err, FE_EJSON, "report file: broken gzip data (%s)",
+                              u->z.msg ? u->z.msg : "inflate failed");
+        size_t produced = INFLATE_CHUNK - u->z.avail_out;
+        FE_TRY(unzip_emit(u, (const char *)u->chunk, produced, err));
+        if (zr == Z_STREAM_END) {
+            u->ended = true;
+            if (u->z.avail_in == 0)
+                return FE_OK;
+            if (inflateReset(&u->z) != Z_OK) /* another gzip member follows */
+                return fe_err_set(err, FE_EJSON, "report file: broken gzip member");
+            u->ended = false;
+            continue;
+        }
+        if ((u->z.avail_in == 0 && u->z.avail_out > 0) || (zr == Z_BUF_ERROR && produced == 0))
+            return FE_OK;
+    }
+}
+
+/* The first two bytes decide: gzip's magic, or plain text. */
+static fe_rc unzip_start(goflow_unzip *u, fe_err *err)
+{
+    u->mode = (u->nhead == 2 && u->head[0] == 0x1f && u->head[1] == 0x8b) ? 1 : 2;
+    if (u->mode == 2)
+        return unzip_emit(u, (const char *)u->head, u->nhead, err);
+    memset(&u->z, 0, sizeof u->z);
+    if (inflateInit2(&u->z, 16 + MAX_WBITS) != Z_OK)
+        return fe_err_set(err, FE_ENOMEM, "out of memory starting gzip");
+    u->z_live = true;
+    return unzip_inflate(u, u->head, u->nhead, err);
+}
+
+fe_rc goflow_unzip_feed(goflow_unzip *u, const char *data, size_t len, fe_err *err)
+{
+    while (u->mode == 0 && len > 0) {
+        u->head[u->nhead++] = (unsigned char)*data++;
+        len--;
+        if (u->nhead == 2)
+            FE_TRY(unzip_start(u, err));
+    }
+    if (len == 0)
+        return FE_OK;
+    return u->mode == 1 ? unzip_inflate(u, (const unsigned char *)data, len, err)
+                        : unzip_emit(u, data, len, err);
+}
+
+fe_rc goflow_unzip_finish(goflow_unzip *u, fe_err *err)
+{
+    if (u->mode == 0 && u->nhead > 0)
+        FE_TRY(unzip_start(u, err));
+    if (u->mode == 1 && !u->ended)
+        return fe_err_set(err, FE_EJSON, "report file: the gzip data ends early");
+    return FE_OK;
+}
+
+/* ---- download: the format's parser behind the decoder ----------------------------- */
+
+typedef struct {
+    inv_run *run;
+    int kind;
+    goflow_unzip *unzip;
     json_stream *js;
     goflow_csv *csv;
     int col[8]; /* csv: index of each inv_cols member, -1 absent */
@@ -304,69 +442,24 @@ static fe_rc on_csv_row(void *ctx, const char *const *f, size_t n, fe_err *err)
     return handle_row(d->run, d->kind, &c, NULL, raw, err);
 }
 
-static fe_rc parse_plain(download *d, const char *data, size_t len, fe_err *err)
+static fe_rc parse_plain(void *ctx, const char *data, size_t len, fe_err *err)
 {
+    download *d = ctx;
     if (d->csv)
         return goflow_csv_feed(d->csv, data, len, err);
     return json_stream_feed(d->js, data, len, err);
 }
 
-static fe_rc parse_gzip(download *d, const unsigned char *data, size_t len, fe_err *err)
-{
-    d->z.next_in = (unsigned char *)data;
-    d->z.avail_in = (uInt)len;
-    while (d->z.avail_in > 0) {
-        d->z.next_out = d->out;
-        d->z.avail_out = INFLATE_CHUNK;
-        int zr = inflate(&d->z, Z_NO_FLUSH);
-        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-            return fe_err_set(err, FE_EJSON, "report file: broken gzip data (%s)",
-                              d->z.msg ? d->z.msg : "inflate failed");
-        FE_TRY(parse_plain(d, (const char *)d->out, INFLATE_CHUNK - d->z.avail_out, err));
-        if (zr == Z_STREAM_END && d->z.avail_in > 0 && inflateReset(&d->z) != Z_OK)
-            return fe_err_set(err, FE_EJSON, "report file: broken gzip member");
-        if (zr == Z_BUF_ERROR && d->z.avail_out == INFLATE_CHUNK)
-            break;
-    }
-    return FE_OK;
-}
-
-static fe_rc start_mode(download *d, fe_err *err)
-{
-    d->mode = (d->nhead == 2 && d->head[0] == 0x1f && d->head[1] == 0x8b) ? 1 : 2;
-    if (d->mode == 1) {
-        memset(&d->z, 0, sizeof d->z);
-        if (inflateInit2(&d->z, 16 + MAX_WBITS) != Z_OK)
-            return fe_err_set(err, FE_ENOMEM, "out of memory starting gzip");
-        d->z_live = true;
-        return parse_gzip(d, d->head, d->nhead, err);
-    }
-    return parse_plain(d, (const char *)d->head, d->nhead, err);
-}
-
 static fe_rc dl_data(void *ctx, const char *data, size_t len, fe_err *err)
 {
     download *d = ctx;
-    while (d->mode == 0 && len > 0) {
-        d->head[d->nhead++] = (unsigned char)*data++;
-        len--;
-        if (d->nhead == 2)
-            FE_TRY(start_mode(d, err));
-    }
-    if (len == 0)
-        return FE_OK;
-    return d->mode == 1 ? parse_gzip(d, (const unsigned char *)data, len, err)
-                        : parse_plain(d, data, len, err);
+    return goflow_unzip_feed(d->unzip, data, len, err);
 }
 
 static void dl_reset(void *ctx)
 {
     download *d = ctx;
-    if (d->z_live)
-        inflateEnd(&d->z);
-    d->z_live = false;
-    d->mode = 0;
-    d->nhead = 0;
+    goflow_unzip_reset(d->unzip);
     d->header_seen = false;
     if (d->js)
         json_stream_reset(d->js);
@@ -376,8 +469,7 @@ static void dl_reset(void *ctx)
 
 static fe_rc dl_finish(download *d, fe_err *err)
 {
-    if (d->mode == 0 && d->nhead > 0)
-        FE_TRY(start_mode(d, err));
+    FE_TRY(goflow_unzip_finish(d->unzip, err));
     if (d->csv)
         return goflow_csv_finish(d->csv, err);
     return json_stream_finish(d->js, err);
@@ -385,27 +477,37 @@ static fe_rc dl_finish(download *d, fe_err *err)
 
 static void dl_term(download *d)
 {
-    dl_reset(d);
+    goflow_unzip_free(d->unzip);
     json_stream_free(d->js);
     goflow_csv_free(d->csv);
-    free(d->out);
+}
+
+/* The caps of a report file: report_max_bytes and report_max_ratio. */
+static void file_caps(const source_conf *conf, int64_t *max_bytes, long *max_ratio)
+{
+    long n;
+    *max_bytes = conf_int(conf, "report_max_bytes", &n) && n > 0 ? n : INT64_C(1) << 30;
+    *max_ratio = conf_int(conf, "report_max_ratio", &n) && n > 0 ? n : 200;
 }
 
 static fe_rc dl_init(download *d, inv_run *r, int kind, fe_err *err)
 {
     static const char *const json_paths[] = {"[]"};
     static const char *const jsonl_paths[] = {"."};
+    int64_t max_bytes;
+    long max_ratio;
     memset(d, 0, sizeof *d);
     d->run = r;
     d->kind = kind;
-    d->out = malloc(INFLATE_CHUNK);
+    file_caps(r->ctx->conf, &max_bytes, &max_ratio);
+    d->unzip = goflow_unzip_new(max_bytes, max_ratio, parse_plain, d);
     if (r->o->report_format == GOFLOW_FMT_CSV)
         d->csv = goflow_csv_new(0, on_csv_row, d);
     else if (r->o->report_format == GOFLOW_FMT_JSONL)
         d->js = json_stream_new(jsonl_paths, 1, true, 1 << 20, on_json_row, d);
     else
         d->js = json_stream_new(json_paths, 1, false, 1 << 20, on_json_row, d);
-    if (!d->out || (!d->csv && !d->js)) {
+    if (!d->unzip || (!d->csv && !d->js)) {
         dl_term(d);
         return fe_err_set(err, FE_ENOMEM, "out of memory starting a download");
     }
@@ -558,13 +660,6 @@ static fe_rc commit_pending(inv_run *r, fe_err *err)
     return loader_commit(r->ctx->ld, &c, r->ctx->stats, err);
 }
 
-static void sleep_us(int64_t us)
-{
-    struct timespec ts = {.tv_sec = (time_t)(us / 1000000), .tv_nsec = (long)(us % 1000000) * 1000};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 /* Polls one report until it is completed. *expired: it answered 404. */
 static fe_rc poll_report(inv_run *r, int kind, bool *expired, fe_err *err)
 {
@@ -598,7 +693,11 @@ static fe_rc poll_report(inv_run *r, int kind, bool *expired, fe_err *err)
                               "report %" PRId64 " still %s after report_poll_max; the next run "
                               "resumes it",
                               r->ids[kind], doc.status[0] ? doc.status : "pending");
-        sleep_us(delay);
+        if (delay > TIME_US_PER_SEC)
+            log_info(r->ctx->logctx, "report %" PRId64 " is %s: asking again in %.1f s",
+                     r->ids[kind], doc.status[0] ? doc.status : "pending",
+                     (double)delay / TIME_US_PER_SEC);
+        FE_TRY(http_sleep(r->ctx->http, delay, err)); /* wakes for the stop flag */
         delay = delay * 2 > POLL_MAX_US ? POLL_MAX_US : delay * 2;
     }
 }

@@ -1,11 +1,26 @@
 /* http: libcurl client for one source worker (not shared between threads).
  * Keep-alive reuse (one multi handle, its connection cache), gzip, redirects,
- * connect and low-speed timeouts, TLS verification on. Retries with exponential
- * backoff and jitter on 429, 5xx, timeouts and dropped or cut-off connections,
- * honouring Retry-After as a header or as a JSON body field (retry_after_seconds
- * or retry_after). Every transfer start takes a token from the rate limiter.
- * Response bodies of 2xx answers stream into the request's sink as they arrive;
- * other bodies are kept (capped) for the error message. */
+ * connect, low-speed and total timeouts, TLS verification on. Retries with
+ * exponential backoff and jitter on 429, 5xx, timeouts and dropped or cut-off
+ * connections, honouring Retry-After as a header or as a JSON body field
+ * (retry_after_seconds or retry_after), all within retry_total. Every transfer
+ * start takes a token from the rate limiter. Response bodies of 2xx answers stream
+ * into the request's sink as they arrive; other bodies are kept (capped) for the
+ * error message.
+ *
+ * Credentials stay with their origin. A request "carries credentials" when it has
+ * an Authorization header (any case) or sets body_has_credentials (a login). Such
+ * a request goes only to the origin (scheme, host, port; default ports made
+ * explicit) of opts.origin_url: one aimed elsewhere (a `next` link to another
+ * host) fails at once, unsent and not retried; its redirects are followed by this
+ * module, within the origin only (307/308 keep method and body, 303 and a POST's
+ * 301/302 become a GET without body; at most 5 hops), and a redirect to another
+ * origin fails the request without anything being sent there. The one exception
+ * is no_auth_on_redirect (below). Requests without credentials have libcurl
+ * follow their redirects.
+ *
+ * This module never prints: retries and long rate-limit waits are reported to
+ * opts.on_event, one line each, for the caller to log. */
 #ifndef FE_HTTP_H
 #define FE_HTTP_H
 
@@ -13,19 +28,42 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../core/err.h"
+#include "../core/log.h"
 #include "../core/stats.h"
+#include "../core/stop.h"
 #include "backoff.h"
 #include "ratelimit.h"
 
+/* A notification for the caller's log: "retry 3/8 in 4.0 s after HTTP 503 on GET
+ * /v1/orders?page=2", "waiting 2.4 s for the rate limit (5 requests/s) before GET
+ * /v1/orders". text holds no secret (URLs as path and query; tokens never travel
+ * in our URLs) and is valid only during the call. Called on the client's thread. */
+typedef void (*http_event_fn)(void *ctx, log_level level, const char *text);
+
 typedef struct {
-    long connect_timeout_s; /* default 10 */
-    long low_speed_time_s;  /* abort when below 1 byte/s for this long; default 60 */
-    long total_timeout_s;   /* 0 = none */
-    int max_parallel;       /* transfers at once in http_run_many; default 4 */
-    backoff_policy backoff; /* default base 500 ms, max 60 s, 8 retries */
-    const char *user_agent; /* default "flowetl/VERSION" */
-    const char *ca_file;    /* optional CA bundle */
-    bool insecure;          /* never set by default; config `tls_verify = false` */
+    long connect_timeout_s;     /* default 10 */
+    long low_speed_time_s;      /* abort when below 1 byte/s for this long; default 60 */
+    int64_t request_timeout_us; /* total deadline of one exchange (one attempt: connect,
+                                   request, the whole answer); an attempt that reaches it
+                                   is not retried. Default 5 min; 0 = none */
+    int64_t retry_total_us;     /* bound of all attempts and waits of one request, from
+                                   its first attempt, Retry-After included; default 15 min;
+                                   0 = none */
+    int max_parallel;           /* transfers at once in http_run_many; default 4 */
+    backoff_policy backoff;     /* default base 500 ms, max 60 s, 8 retries */
+    const char *user_agent;     /* default "flowetl/VERSION" */
+    const char *ca_file;        /* optional CA bundle */
+    bool insecure;              /* never set by default; config `tls_verify = false` */
+    /* The configured base URL: credentials belong to its origin. NULL: to the
+     * origin of each request's own URL (only the redirect rule applies). */
+    const char *origin_url;
+    /* An attempt the server did not act on (a transport error, a cut-off body, 408,
+     * 429 or 5xx) gives its limiter token back (ratelimit_refund): for a limiter of
+     * a budget the server spends only on what it did, e.g. a report generator's. */
+    bool refund_failed_attempts;
+    const fe_stop *stop;    /* checked at least once a second; NULL = never stopped */
+    http_event_fn on_event; /* may be NULL */
+    void *event_ctx;
 } http_opts;
 
 /* Fills defaults. */
@@ -55,10 +93,15 @@ typedef struct {
     int nheaders;
     const char *body; /* request body or NULL */
     size_t body_len;
-    /* Drop Authorization when a redirect changes host. Always holds: libcurl
-     * (>= 7.83, checked by http_client_new, CURLOPT_UNRESTRICTED_AUTH off) never
-     * sends Authorization or Cookie headers to another host, port or scheme;
-     * redirects within the same host keep them. Set it to state the intent. */
+    /* The body carries credentials (a login's password, a refresh token): the
+     * request goes only to the origin, and its redirects too. */
+    bool body_has_credentials;
+    /* For an Authorization header that may be dropped on the way (a report file
+     * on the API host that redirects to a CDN): a redirect to another origin is
+     * followed by libcurl without the header (libcurl >= 7.83, checked by
+     * http_client_new, CURLOPT_UNRESTRICTED_AUTH off, never sends Authorization
+     * or Cookie headers to another host, port or scheme) instead of failing the
+     * request. Ignored when body_has_credentials is set. */
     bool no_auth_on_redirect;
     http_sink sink;
 } http_request;
@@ -76,30 +119,46 @@ typedef struct {
     char *error_body; /* non-2xx body (capped at 16 KiB) or NULL; owned by the result,
                          freed by http_result_term */
     int64_t bytes;    /* body bytes received over all attempts, error bodies included */
+    bool foreign;     /* refused: credentials would have gone to another origin; err
+                         names it (no body of any answer in it) */
 } http_result;
 
 void http_result_term(http_result *r);
 
 typedef struct http_client http_client;
 
-/* opts is copied (NULL = defaults). rl may be shared with other clients (it is
+/* opts is copied, strings included (NULL = defaults). rl may be shared with other clients (it is
  * thread-safe), may be NULL (no limit), and is not owned.
  * Returns NULL on failure (err filled; also when the runtime libcurl is older than
  * 7.83). Free with http_client_free. */
 http_client *http_client_new(const http_opts *opts, ratelimit *rl, fe_err *err);
 void http_client_free(http_client *c);
 
+/* The options c was made with, e.g. for a sibling client with its own limiter.
+ * The strings point into c: valid while c lives. */
+void http_client_opts(const http_client *c, http_opts *out);
+
+/* Waits us microseconds, waking at least once a second to check the stop flag:
+ * FE_EINTR ("interrupted") when it is set, else FE_OK. For callers that wait
+ * between requests (report polling). */
+fe_rc http_sleep(http_client *c, int64_t us, fe_err *err) FE_MUST_CHECK;
+
 /* Runs n requests, at most opts.max_parallel at once, each with its own retries.
  * Fills res[i] for each (caller calls http_result_term on each). Statuses that are
  * not retried (4xx but 408/429) are returned as they are, e.g. 401 for the caller's
  * session refresh. Retried: 408, 429, 500, 502, 503, 504, connect failures,
- * timeouts, dropped or cut-off connections, a broken gzip stream. The wait before
- * a retry is the larger of the backoff delay and the server's Retry-After (capped
- * at 10 minutes); a 429 also pauses the shared limiter for that long.
- * Adds requests (every attempt), retries, 429s and bytes to stats (may be NULL).
- * Returns FE_OK when every transfer was attempted (check each res[i].rc); another
- * code only when libcurl's multi interface itself failed (then every res[i] not
- * finished carries that error). */
+ * low-speed timeouts, dropped or cut-off connections, a broken gzip stream; not
+ * an attempt that reached request_timeout. The wait before a retry is the larger
+ * of the backoff delay and the server's Retry-After; a 429 also pauses the shared
+ * limiter for that long (at most retry_total). A wait that would end past the
+ * request's retry_total fails it at once, saying so ("server asked to wait 3600 s
+ * (Retry-After) but only 14m12s of retry_total 15m is left").
+ * Adds requests (every transfer, redirect hops included), retries, 429s and bytes
+ * to stats (may be NULL).
+ * Returns FE_OK when every transfer was attempted (check each res[i].rc); FE_EINTR
+ * ("interrupted") when the stop flag was set: every transfer still going was
+ * abandoned and carries that code; another code when libcurl's multi interface
+ * itself failed (every res[i] not finished carries that error). */
 fe_rc http_run_many(http_client *c, const http_request *reqs, http_result *res, size_t n,
                     stream_stats *stats, fe_err *err) FE_MUST_CHECK;
 

@@ -19,8 +19,9 @@ typedef struct {
 
 typedef struct {
     js_seg *segs;
-    int nseg;   /* the record sits at a value with exactly these enclosing steps */
-    int nclaim; /* steps of the subtree the "." record must skip ("data" for "data[]") */
+    int nseg;         /* the record sits at a value with exactly these enclosing steps */
+    int nclaim;       /* steps of the subtree the "." record must skip ("data" for "data[]") */
+    json_shape shape; /* what stood at those nclaim steps (json_stream_shape) */
 } js_path;
 
 /* One open container of the document. */
@@ -273,11 +274,13 @@ static bool abs_step(json_stream *js, const char *text, size_t len)
     return buf_append(&js->abs, text, len);
 }
 
-/* Called at the start of every value: moves the path to it, starts a record
- * when the value sits at a record path, and tells whether the "." record must
- * skip the value. Returns 1, or 0 with js->rc set. */
-static int begin_value(json_stream *js, bool container, bool *root_skip)
+/* Called at the start of every value (shape: what it is): moves the path to it,
+ * notes it when it stands where a record path's records sit, starts a record when
+ * the value sits at a record path, and tells whether the "." record must skip the
+ * value. Returns 1, or 0 with js->rc set. */
+static int begin_value(json_stream *js, json_shape shape, bool *root_skip)
 {
+    bool container = shape != JSON_AS_SCALAR;
     *root_skip = false;
     if (js->depth > 0) {
         js_frame *top = &js->frames[js->depth - 1];
@@ -294,6 +297,8 @@ static int begin_value(json_stream *js, bool container, bool *root_skip)
                 return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
         }
     } else {
+        if (js->root_which >= 0)
+            js->paths[js->root_which].shape = shape;
         js->root_active = js->root_which >= 0;
         js->root.rel_off = 0;
         js->claimed_depth = 0;
@@ -301,9 +306,11 @@ static int begin_value(json_stream *js, bool container, bool *root_skip)
     if (js->item_which >= 0)
         return 1;
     for (int i = 0; i < js->npaths; i++) {
-        const js_path *p = &js->paths[i];
+        js_path *p = &js->paths[i];
         if (p->nseg == 0) /* "." */
             continue;
+        if (at_steps(js, p, p->nclaim))
+            p->shape = shape;
         if (at_steps(js, p, p->nseg)) {
             js->item_which = i;
             js->item_depth = js->depth;
@@ -343,7 +350,7 @@ static js_collector *owner(json_stream *js, bool root_skip)
 static int on_scalar(json_stream *js, json_type type, const char *val, size_t len)
 {
     bool skip;
-    if (!begin_value(js, false, &skip))
+    if (!begin_value(js, JSON_AS_SCALAR, &skip))
         return 0;
     js_collector *c = owner(js, skip);
     if (c && !coll_add(js, c, type, val, len))
@@ -360,7 +367,7 @@ static int on_scalar(json_stream *js, json_type type, const char *val, size_t le
 static int on_start(json_stream *js, bool is_array)
 {
     bool skip;
-    if (!begin_value(js, true, &skip))
+    if (!begin_value(js, is_array ? JSON_AS_ARRAY : JSON_AS_OBJECT, &skip))
         return 0;
     if (js->depth == JS_MAX_DEPTH)
         return js_fail(js, FE_EJSON, "JSON nested deeper than 1024 levels");
@@ -638,6 +645,8 @@ void json_stream_reset(json_stream *js)
     js->claimed_depth = 0;
     coll_clear(&js->item);
     coll_clear(&js->root);
+    for (int i = 0; i < js->npaths; i++)
+        js->paths[i].shape = JSON_ABSENT;
     js->fed = 0;
     js->rc = FE_OK;
     fe_err_clear(&js->err);
@@ -647,4 +656,9 @@ void json_stream_reset(json_stream *js)
 size_t json_stream_bytes(const json_stream *js)
 {
     return js->fed;
+}
+
+json_shape json_stream_shape(const json_stream *js, int which)
+{
+    return which >= 0 && which < js->npaths ? js->paths[which].shape : JSON_ABSENT;
 }

@@ -75,4 +75,13 @@ void json_stream_reset(json_stream *js);
 /* Total bytes fed since the last reset. */
 size_t json_stream_bytes(const json_stream *js);
 
+/* What stood at the place of record path `which` (the index given to
+ * json_stream_new) in the document fed since the last reset: for "a[]" the value
+ * of "a" (the array that holds the records), for "a" the record's own value, for
+ * "[]" and "." the root value. JSON_ABSENT when no value stood there. Lets a reader tell
+ * `{"data":[]}` (an empty list) from `{}` or `{"data":{}}` (not a list at all),
+ * which the records alone cannot. With allow_multiple, the last root value's. */
+typedef enum { JSON_ABSENT = 0, JSON_AS_SCALAR, JSON_AS_OBJECT, JSON_AS_ARRAY } json_shape;
+json_shape json_stream_shape(const json_stream *js, int which);
+
 #endif

@@ -249,7 +249,10 @@ static fe_rc run_dim(stream_ctx *ctx, const dim_spec *spec, fe_err *err)
     const char *first_revision = posiflora_pager_first_revision(pg);
     if (!spec->by_revision) {
         commit.cursor = read_at_cursor(cursor, sizeof cursor);
-        commit.full_read = spec->full_read;
+        commit.full_read = posiflora_pager_total_changed(pg) ? 0 : spec->full_read;
+        if (!commit.full_read)
+            log_warn(ctx->logctx, "meta.total changed while the list was read: deleted "
+                                  "members are not marked this time");
     } else if (first_revision[0]) {
         snprintf(cursor, sizeof cursor, "{\"revision\":%s}", first_revision);
         commit.cursor = cursor;
@@ -430,6 +433,18 @@ static void detail_sink_reset(void *ctx)
     posiflora_order_acc_reset(s->acc);
 }
 
+/* A whole 2xx detail counts only with its `data` object (a gateway's `200 {}`
+ * would be an order without lines); otherwise it is retried like a 5xx. */
+static fe_rc detail_sink_end(void *ctx, fe_err *err)
+{
+    detail_slot *s = ctx;
+    if (json_stream_finish(s->js, err) != FE_OK)
+        return FE_EJSON;
+    if (json_stream_shape(s->js, 0) != JSON_AS_OBJECT)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `data` object");
+    return FE_OK;
+}
+
 static void slot_free(detail_slot *s)
 {
     if (!s)
@@ -513,7 +528,10 @@ static fe_rc detail_request(orders_run *run, size_t i, http_request *req, fe_err
         .url = buf_cstr(&s->url),
         .headers = s->headers,
         .nheaders = 2,
-        .sink = {.on_data = detail_sink_data, .on_reset = detail_sink_reset, .ctx = s},
+        .sink = {.on_data = detail_sink_data,
+                 .on_reset = detail_sink_reset,
+                 .on_end = detail_sink_end,
+                 .ctx = s},
     };
     return FE_OK;
 }
@@ -559,11 +577,7 @@ static fe_rc detail_result(orders_run *run, size_t i, const http_result *res, bo
         *err = res->err;
         return res->rc;
     }
-    if (json_stream_finish(run->slots[i]->js, err) != FE_OK) {
-        fe_err_wrap(err, "GET /v1/orders/%s", id);
-        return FE_EJSON;
-    }
-    return flush_detail(run, i, err);
+    return flush_detail(run, i, err); /* whole and judged by detail_sink_end */
 }
 
 /* One round of transfers: the details of the pending indices, and first (so that

@@ -59,12 +59,16 @@ struct posiflora_pager {
     void *user;
     posiflora_keyset *ks; /* during a keyset read: filters the data records */
     /* the page being read */
+    long page_number, page_size; /* as asked for; 0 when not a numbered list page */
     int64_t page_rows;
     int64_t meta_total; /* -1 when not given */
+    bool meta_seen;     /* the answer has a `meta` object */
     char meta_revision[24];
     uint64_t ids_hash; /* FNV-1a over the page's ids: a page repeating the last one */
     /* over the whole list */
     char first_revision[24];
+    int64_t first_total; /* meta.total of the first page read (-1: none) */
+    bool total_changed;  /* a later page's meta.total differed from it */
 };
 
 static void read_meta(posiflora_pager *pg, const json_rec *rec)
@@ -74,6 +78,11 @@ static void read_meta(posiflora_pager *pg, const json_rec *rec)
         pg->meta_total = v;
     if (posiflora_parse_count(json_rec_str(rec, "meta.revision"), &v))
         snprintf(pg->meta_revision, sizeof pg->meta_revision, "%" PRId64, v);
+    const json_field *m = json_rec_get(rec, "meta");
+    if (m && m->type == JV_EMPTY_OBJECT)
+        pg->meta_seen = true;
+    for (size_t i = 0; i < json_rec_count(rec) && !pg->meta_seen; i++)
+        pg->meta_seen = strncmp(json_rec_at(rec, i)->path, "meta.", 5) == 0;
 }
 
 static void hash_id(posiflora_pager *pg, const char *id)
@@ -118,6 +127,7 @@ static void page_start(posiflora_pager *pg)
     json_stream_reset(pg->js);
     pg->page_rows = 0;
     pg->meta_total = -1;
+    pg->meta_seen = false;
     pg->meta_revision[0] = '\0';
     pg->ids_hash = FNV_OFFSET;
     if (pg->ks)
@@ -138,6 +148,40 @@ static void page_sink_reset(void *ctx)
     page_start(ctx);
 }
 
+/* The records a whole page must hold when meta.total is right: the rest of the
+ * list after the pages before it, at most a page. -1 when unknown. */
+static int64_t page_expected_rows(const posiflora_pager *pg)
+{
+    if (pg->page_number < 1 || pg->page_size < 1 || pg->meta_total < 0)
+        return -1;
+    int64_t before = (int64_t)(pg->page_number - 1) * pg->page_size;
+    int64_t left = pg->meta_total > before ? pg->meta_total - before : 0;
+    return left < pg->page_size ? left : pg->page_size;
+}
+
+/* A whole 2xx body counts only when it is a list page: a `data` array and a
+ * `meta` object, and as many records as meta.total leaves for the page (fewer:
+ * records were lost on the way, or a gateway answered for the API). Anything
+ * else is refused and the request retried like a 5xx (http_sink.on_end). More
+ * records than that are let through: a list that grows while it is read. */
+static fe_rc page_sink_end(void *ctx, fe_err *err)
+{
+    posiflora_pager *pg = ctx;
+    if (json_stream_finish(pg->js, err) != FE_OK)
+        return FE_EJSON;
+    if (json_stream_shape(pg->js, POSIFLORA_REC_DATA) != JSON_AS_ARRAY)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `data` array");
+    if (!pg->meta_seen)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `meta` object");
+    int64_t want = page_expected_rows(pg);
+    if (want >= 0 && pg->page_rows < want)
+        return fe_err_set(err, FE_EJSON,
+                          "unexpected response: meta.total is %" PRId64
+                          ", so page %ld of %ld records should hold %" PRId64 ", it holds %" PRId64,
+                          pg->meta_total, pg->page_number, pg->page_size, want, pg->page_rows);
+    return FE_OK;
+}
+
 posiflora_pager *posiflora_pager_new(http_client *http, stream_stats *stats,
                                      posiflora_session *sess, posiflora_record_fn on_record,
                                      posiflora_reset_fn on_reset, void *user)
@@ -152,7 +196,8 @@ posiflora_pager *posiflora_pager_new(http_client *http, stream_stats *stats,
                             .on_record = on_record,
                             .on_reset = on_reset,
                             .user = user,
-                            .meta_total = -1};
+                            .meta_total = -1,
+                            .first_total = -1};
     pg->js = json_stream_new(paths, 3, false, POSIFLORA_RECORD_MAX, on_page_record, pg);
     if (!pg->js) {
         free(pg);
@@ -184,11 +229,17 @@ const char *posiflora_pager_first_revision(const posiflora_pager *pg)
     return pg->first_revision;
 }
 
+bool posiflora_pager_total_changed(const posiflora_pager *pg)
+{
+    return pg->total_changed;
+}
+
 /* The GET of one list page into pg, with the session's bearer header (headers[2]
- * is the caller's, valid as long as *req). The page starts again: what an earlier
- * attempt gave is forgotten. */
-static void page_request(posiflora_pager *pg, const char *url, const char *headers[2],
-                         http_request *req)
+ * is the caller's, valid as long as *req): page number and size as asked for (0:
+ * not a numbered page, meta.total is not checked against it). The page starts
+ * again: what an earlier attempt gave is forgotten. */
+static void page_request(posiflora_pager *pg, const char *url, long page, long size,
+                         const char *headers[2], http_request *req)
 {
     headers[0] = POSIFLORA_ACCEPT_HEADER;
     headers[1] = posiflora_session_auth_header(pg->sess);
@@ -197,16 +248,21 @@ static void page_request(posiflora_pager *pg, const char *url, const char *heade
         .url = url,
         .headers = headers,
         .nheaders = 2,
-        .sink = {.on_data = page_sink_data, .on_reset = page_sink_reset, .ctx = pg},
+        .sink = {.on_data = page_sink_data,
+                 .on_reset = page_sink_reset,
+                 .on_end = page_sink_end,
+                 .ctx = pg},
     };
+    pg->page_number = page;
+    pg->page_size = size;
     page_start(pg);
 }
 
 /* Judges a finished list transfer. *retry for a 401 when the session was not
  * renewed for this request yet (renew, then run it again). Otherwise FE_OK when
  * the page is whole, or the failure with err filled. */
-static fe_rc page_result(posiflora_pager *pg, const http_result *res, bool renewed,
-                         const char *what, bool *retry, fe_err *err)
+static fe_rc page_result(const http_result *res, bool renewed, const char *what, bool *retry,
+                         fe_err *err)
 {
     *retry = res->status == 401 && !renewed;
     if (*retry)
@@ -217,14 +273,12 @@ static fe_rc page_result(posiflora_pager *pg, const http_result *res, bool renew
         *err = res->err;
         return res->rc;
     }
-    if (json_stream_finish(pg->js, err) != FE_OK) {
-        fe_err_wrap(err, "GET %s", what);
-        return FE_EJSON;
-    }
-    return FE_OK;
+    return FE_OK; /* whole and judged by page_sink_end */
 }
 
-fe_rc posiflora_pager_fetch(posiflora_pager *pg, const char *url, const char *what, fe_err *err)
+/* posiflora_pager_fetch of a numbered list page (page and size as asked for). */
+static fe_rc pager_fetch(posiflora_pager *pg, const char *url, const char *what, long page,
+                         long size, fe_err *err)
 {
     for (int attempt = 0;; attempt++) {
         http_result res = {0};
@@ -235,14 +289,19 @@ fe_rc posiflora_pager_fetch(posiflora_pager *pg, const char *url, const char *wh
                                 : posiflora_session_renew(pg->sess, pg->http, pg->stats, err);
         if (rc != FE_OK)
             return rc;
-        page_request(pg, url, headers, &req);
+        page_request(pg, url, page, size, headers, &req);
         rc = http_run(pg->http, &req, &res, pg->stats, err);
         if (rc == FE_OK)
-            rc = page_result(pg, &res, attempt > 0, what, &retry, err);
+            rc = page_result(&res, attempt > 0, what, &retry, err);
         http_result_term(&res);
         if (rc != FE_OK || !retry)
             return rc;
     }
+}
+
+fe_rc posiflora_pager_fetch(posiflora_pager *pg, const char *url, const char *what, fe_err *err)
+{
+    return pager_fetch(pg, url, what, 0, 0, err);
 }
 
 fe_rc posiflora_pager_count(posiflora_pager *pg, const char *base, const char *path, int64_t *total,
@@ -261,13 +320,26 @@ fe_rc posiflora_pager_count(posiflora_pager *pg, const char *base, const char *p
     return rc;
 }
 
-/* A whole list page counts into the stream's stats. */
+/* A whole list page counts into the stream's stats, and its meta.total is
+ * compared with the first page's. */
 static void count_page(posiflora_pager *pg)
 {
     if (pg->stats) {
         pg->stats->pages++;
         pg->stats->records += pg->page_rows;
     }
+    if (pg->first_total < 0)
+        pg->first_total = pg->meta_total;
+    else if (pg->meta_total != pg->first_total)
+        pg->total_changed = true;
+}
+
+/* A list read starts: forgets what the last one saw. */
+static void list_start(posiflora_pager *pg)
+{
+    pg->first_revision[0] = '\0';
+    pg->first_total = -1;
+    pg->total_changed = false;
 }
 
 /* Builds the URL of one page and GETs it; counts it once it is whole. */
@@ -277,7 +349,7 @@ static fe_rc fetch_list_page(posiflora_pager *pg, const posiflora_list_query *q,
     buf_reset(url);
     if (!list_url(url, q, page))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
-    fe_rc rc = posiflora_pager_fetch(pg, buf_cstr(url), q->path, err);
+    fe_rc rc = pager_fetch(pg, buf_cstr(url), q->path, page, q->page_size, err);
     if (rc == FE_OK)
         count_page(pg);
     return rc;
@@ -301,7 +373,7 @@ fe_rc posiflora_pages_read(posiflora_pager *pg, const posiflora_list_query *q,
     fe_rc rc = FE_OK;
 
     buf_init(&url, 0);
-    pg->first_revision[0] = '\0';
+    list_start(pg);
     for (long page = 1;; page++) {
         if (page > max_pages) {
             rc = fe_err_set(err, FE_EJSON,
@@ -342,6 +414,7 @@ fe_rc posiflora_pages_read(posiflora_pager *pg, const posiflora_list_query *q,
 struct posiflora_next_page {
     posiflora_pager *pg;
     const char *url, *what; /* the loop's: valid during the page callback */
+    long page, size;        /* page[number] and page[size] of the request */
     const char *headers[2];
     bool renewed; /* it answered 401 once: the caller renewed the session since */
     bool done;    /* judged: rc and err hold the outcome */
@@ -351,13 +424,13 @@ struct posiflora_next_page {
 
 void posiflora_next_page_request(posiflora_next_page *np, http_request *req)
 {
-    page_request(np->pg, np->url, np->headers, req);
+    page_request(np->pg, np->url, np->page, np->size, np->headers, req);
 }
 
 bool posiflora_next_page_result(posiflora_next_page *np, const http_result *res)
 {
     bool retry = false;
-    np->rc = page_result(np->pg, res, np->renewed, np->what, &retry, &np->err);
+    np->rc = page_result(res, np->renewed, np->what, &retry, &np->err);
     if (retry) {
         np->renewed = true;
         return true;
@@ -369,9 +442,11 @@ bool posiflora_next_page_result(posiflora_next_page *np, const http_result *res)
 }
 
 /* The request of the next page (url holds its URL) is ready to hand over. */
-static void next_page_init(posiflora_next_page *np, posiflora_pager *pg, buf *url, const char *what)
+static void next_page_init(posiflora_next_page *np, posiflora_pager *pg, buf *url, const char *what,
+                           long page, long size)
 {
-    *np = (posiflora_next_page){.pg = pg, .url = buf_cstr(url), .what = what};
+    *np = (posiflora_next_page){
+        .pg = pg, .url = buf_cstr(url), .what = what, .page = page, .size = size};
 }
 
 /* After the page callback: the next page is read, by the callback or now. */
@@ -382,7 +457,7 @@ static fe_rc next_page_finish(posiflora_next_page *np, fe_err *err)
             *err = np->err;
         return np->rc;
     }
-    fe_rc rc = posiflora_pager_fetch(np->pg, np->url, np->what, err);
+    fe_rc rc = pager_fetch(np->pg, np->url, np->what, np->page, np->size, err);
     if (rc == FE_OK)
         count_page(np->pg);
     return rc;
@@ -400,7 +475,7 @@ fe_rc posiflora_pages_read_keyset(posiflora_pager *pg, const posiflora_list_quer
     fe_rc rc;
 
     buf_init(&url, 0);
-    pg->first_revision[0] = '\0';
+    list_start(pg);
     pg->ks = ks;
     rc = fetch_list_page(pg, &cur, at.page, &url, err);
     for (long requests = 1; rc == FE_OK; requests++) {
@@ -428,7 +503,7 @@ fe_rc posiflora_pages_read_keyset(posiflora_pager *pg, const posiflora_list_quer
                 rc = fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
                 break;
             }
-            next_page_init(&np, pg, &url, q->path);
+            next_page_init(&np, pg, &url, q->path, next.page, q->page_size);
         }
         if (done && (rc = done(pg->user, more ? &np : NULL, err)) != FE_OK)
             break;

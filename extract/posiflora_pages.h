@@ -23,8 +23,17 @@
  *   why that fallback cannot lose a record unnoticed.
  *
  * Requests carry the session's bearer header; a 401 renews the session and runs
- * the request again once. Pages count into the stream's stats (pages, records)
- * once they are whole: a page cut off and read again counts once. A keyset read
+ * the request again once. A 2xx answer counts only when it has the shape of a
+ * list page: a `data` array, a `meta` object, and, on a numbered page, at least
+ * the records meta.total leaves for it (meta.total - (page - 1) x page[size], at
+ * most a page). Any other answer (a gateway's `200 {}` or
+ * `200 {"message":"Service temporarily unavailable"}`, a page that lost records)
+ * is refused: retried like a 5xx, and when the retries run out the read fails
+ * with FE_EJSON "GET <path?query>: unexpected response shape: no `data` array".
+ * A page with more records than that is accepted (a list that grows while read);
+ * a change of meta.total between pages is noted (posiflora_pager_total_changed).
+ * Pages count into the stream's stats (pages, records) once they are whole: a
+ * page cut off (or refused) and read again counts once. A keyset read
  * hands each next request to its page callback, to run beside the callback's own
  * (posiflora_next_page below). */
 #ifndef FE_POSIFLORA_PAGES_H
@@ -82,7 +91,8 @@ void posiflora_pager_free(posiflora_pager *pg);
 /* GETs one page (url is complete) into the pager; `what` names it in errors
  * (e.g. the path). FE_EAUTH on a 401 that survives a session renewal, the http
  * code of a failure that survived its retries, FE_EJSON for a page that is not
- * JSON, or the record callback's code. */
+ * JSON or not a list page (see above; meta.total is not compared with the records
+ * here), or the record callback's code. */
 fe_rc posiflora_pager_fetch(posiflora_pager *pg, const char *url, const char *what,
                             fe_err *err) FE_MUST_CHECK;
 
@@ -97,6 +107,10 @@ int64_t posiflora_pager_total(const posiflora_pager *pg);
 int64_t posiflora_pager_rows(const posiflora_pager *pg);
 /* meta.revision of page 1 of the last posiflora_pages_read ("" when absent). */
 const char *posiflora_pager_first_revision(const posiflora_pager *pg);
+/* Whether meta.total differed between the pages of the last list read: the list
+ * changed while it was read, so records may have slid from an unread page onto
+ * one already read. A full read must not mark deletions from such a read. */
+bool posiflora_pager_total_changed(const posiflora_pager *pg);
 
 /* Reads a list by page numbers from page 1 (see the top of this file), calling
  * done (may be NULL) after each non-empty page. Stops when the rows read reach

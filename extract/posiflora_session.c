@@ -48,14 +48,18 @@ static void reply_term(session_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Keeps one attribute of the "data" record (the last value wins). */
-static void reply_keep(session_reply *r, const json_rec *rec, const char *path, char **dst)
+/* Keeps one attribute of the "data" record (the last value wins). A token is
+ * registered for redaction here, the moment it arrives: from now on no log line,
+ * output or stored error can show it (an API error that echoes it included). */
+static void reply_keep(session_reply *r, const json_rec *rec, const char *path, char **dst,
+                       bool secret)
 {
     const char *v = json_rec_str(rec, path);
     if (!v)
         return;
     wipe_free(*dst);
-    if (!(*dst = strdup(v)))
+    *dst = NULL;
+    if ((secret && !log_add_secret(v)) || !(*dst = strdup(v)))
         r->oom = true;
 }
 
@@ -63,9 +67,9 @@ static fe_rc on_session_record(void *ctx, int which, const json_rec *rec, fe_err
 {
     session_reply *r = ctx;
     (void)which;
-    reply_keep(r, rec, "attributes.accessToken", &r->access);
-    reply_keep(r, rec, "attributes.refreshToken", &r->refresh);
-    reply_keep(r, rec, "attributes.expireAt", &r->expire_at);
+    reply_keep(r, rec, "attributes.accessToken", &r->access, true);
+    reply_keep(r, rec, "attributes.refreshToken", &r->refresh, true);
+    reply_keep(r, rec, "attributes.expireAt", &r->expire_at, false);
     if (r->oom)
         return fe_err_set(err, FE_ENOMEM, "out of memory reading a session response");
     return FE_OK;
@@ -201,6 +205,7 @@ static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats 
         .nheaders = 2,
         .body = body->data,
         .body_len = body->len,
+        .body_has_credentials = true, /* the password or the refresh token */
         .sink = {.on_data = on_session_data, .on_reset = on_session_reset, .ctx = &reply},
     };
     rc = http_run(http, &req, &res, stats, err);
@@ -208,7 +213,9 @@ static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats 
         goto done;
     if (res.rc != FE_OK) {
         /* Messages name the status only: a session body is not echoed anywhere. */
-        if (res.status == 401 || res.status == 403)
+        if (res.foreign)
+            rc = fe_err_set(err, res.rc, "%s", res.err.msg); /* names no body */
+        else if (res.status == 401 || res.status == 403)
             rc = fe_err_set(err, FE_EAUTH, "%s /v1/sessions: refused (HTTP %ld)", method,
                             res.status);
         else if (res.status >= 200 && res.status < 300)

@@ -6,7 +6,10 @@
  * on a data call; when a refresh fails, the session logs in again.
  *
  * Secrets: the password and the tokens live only in this struct (wiped on free)
- * and in request headers and bodies. They never reach a log line or an fe_err.
+ * and in request headers and bodies. The tokens are registered for redaction
+ * (log_add_secret) as soon as a response carries them, the password is a config
+ * secret; session requests go only to the origin of base_url (the http client's
+ * rule for requests whose body carries credentials).
  * Not thread-safe: one session per source worker. */
 #ifndef FE_POSIFLORA_SESSION_H
 #define FE_POSIFLORA_SESSION_H

@@ -163,6 +163,25 @@ int64_t ratelimit_try_acquire(ratelimit *rl)
     return ratelimit_try_acquire_at(rl, ratelimit_now_us());
 }
 
+void ratelimit_refund_at(ratelimit *rl, int64_t now_us)
+{
+    pthread_mutex_lock(&rl->mu);
+    if (rl->ring) {
+        if (rl->n > 0)
+            rl->n--; /* the newest grant: the last of the ring from head */
+    } else if (rl->started) {
+        refill(rl, now_us);
+        double cap = rl->burst * TOKEN;
+        rl->credit = rl->credit + TOKEN > cap ? cap : rl->credit + TOKEN;
+    }
+    pthread_mutex_unlock(&rl->mu);
+}
+
+void ratelimit_refund(ratelimit *rl)
+{
+    ratelimit_refund_at(rl, ratelimit_now_us());
+}
+
 void ratelimit_pause_at(ratelimit *rl, int64_t now_us, int64_t delay_us)
 {
     if (delay_us <= 0)

@@ -48,6 +48,14 @@ int64_t ratelimit_now_us(void);
 int64_t ratelimit_try_acquire(ratelimit *rl);
 int64_t ratelimit_try_acquire_at(ratelimit *rl, int64_t now_us);
 
+/* Gives back one token taken by an acquire whose request the server did not
+ * count: for budgets the server spends only on what it did (a report generator's
+ * budget is spent by reports created, not by a 5xx or a connection cut before the
+ * answer). A bucket gets one token back (never above its burst); a window forgets
+ * its most recent grant. Does nothing when nothing was granted. */
+void ratelimit_refund(ratelimit *rl);
+void ratelimit_refund_at(ratelimit *rl, int64_t now_us);
+
 /* The server said "wait": no token is granted before now + delay_us
  * (Retry-After on a 429). Extends, never shortens, an existing pause. */
 void ratelimit_pause(ratelimit *rl, int64_t delay_us);

@@ -142,6 +142,33 @@ done:
     return rc;
 }
 
+static fe_rc probe_drop(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    (void)err;
+    return FE_OK;
+}
+
+fe_rc source_probe(http_client *http, stream_stats *stats, const http_request *req,
+                   const char *what, const char *cred_key, fe_err *err)
+{
+    http_result res = {0};
+    http_request r = *req;
+    r.sink = (http_sink){.on_data = probe_drop};
+    fe_rc rc = http_run(http, &r, &res, stats, err);
+    if (rc == FE_OK && (res.status == 401 || res.status == 403))
+        rc = fe_err_set(err, FE_EAUTH, "%s: HTTP %ld (the credentials were refused: check `%s`)",
+                        what, res.status, cred_key);
+    else if (rc == FE_OK && res.rc != FE_OK) {
+        *err = res.err;
+        rc = res.rc;
+    }
+    http_result_term(&res);
+    return rc;
+}
+
 void source_rate_from_conf(const source_conf *conf, double *rate, double *burst)
 {
     if (!conf_double(conf, "rate_limit", rate))

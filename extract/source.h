@@ -108,6 +108,15 @@ fe_rc source_base_url(const source_conf *conf, const char *default_url, const ch
 fe_rc source_url_host(const source_conf *conf, const char *url, buf *out,
                       fe_err *err) FE_MUST_CHECK;
 
+/* One request whose answer only has to be a 2xx: the cheap authenticated request
+ * a source's open() makes. The body is read and dropped, its shape not judged
+ * (each stream judges the pages it reads). what names the request in messages,
+ * cred_key the config key of the credential. FE_EAUTH for a 401 or 403 ("what:
+ * HTTP 401 (the credentials were refused: check `cred_key`)"), the client's error
+ * for anything else; stats may be NULL. */
+fe_rc source_probe(http_client *http, stream_stats *stats, const http_request *req,
+                   const char *what, const char *cred_key, fe_err *err) FE_MUST_CHECK;
+
 /* The common `rate_limit` and `rate_burst` keys (defaults from the key table),
  * usable directly as a source_def's rate callback. */
 void source_rate_from_conf(const source_conf *conf, double *rate, double *burst);

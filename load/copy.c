@@ -3,6 +3,7 @@
 #include "copy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pg.h"
@@ -65,10 +66,23 @@ static void target_name(char *dst, size_t size, const char *target)
     dst[n] = '\0';
 }
 
-/* Reads results until libpq has none left, keeping the first error in err.
- * A server that is still in COPY_IN after the end was sent (it should not be)
- * is told again to abort, a few times at most, so the loop always ends. */
-static fe_rc copy_drain(PGconn *conn, const char *what, fe_err *err)
+/* Keeps what the server said about a refused COPY, for copy_refusal. */
+static void refusal_note(copy_refusal *why, PGconn *conn, const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    fe_err msg = {0};
+
+    snprintf(why->sqlstate, sizeof why->sqlstate, "%s", state ? state : "");
+    copy_context_line(PQresultErrorField(res, PG_DIAG_CONTEXT), &why->line, why->column,
+                      sizeof why->column);
+    pg_error(&msg, conn, res, NULL);
+    snprintf(why->message, sizeof why->message, "%s", msg.msg);
+}
+
+/* Reads results until libpq has none left, keeping the first error in err (and
+ * why). A server that is still in COPY_IN after the end was sent (it should not
+ * be) is told again to abort, a few times at most, so the loop always ends. */
+static fe_rc copy_drain(PGconn *conn, const char *what, copy_refusal *why, fe_err *err)
 {
     PGresult *res;
     fe_rc rc = FE_OK;
@@ -76,8 +90,11 @@ static fe_rc copy_drain(PGconn *conn, const char *what, fe_err *err)
 
     while ((res = PQgetResult(conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
-        if (st != PGRES_COMMAND_OK && st != PGRES_COPY_IN && rc == FE_OK)
+        if (st != PGRES_COMMAND_OK && st != PGRES_COPY_IN && rc == FE_OK) {
             rc = pg_error(err, conn, res, what);
+            if (why)
+                refusal_note(why, conn, res);
+        }
         PQclear(res);
         if (st == PGRES_COPY_IN) {
             if (rc == FE_OK)
@@ -89,10 +106,14 @@ static fe_rc copy_drain(PGconn *conn, const char *what, fe_err *err)
     return rc;
 }
 
-fe_rc copy_send(PGconn *conn, const char *target, const char *data, size_t len, fe_err *err)
+fe_rc copy_send(PGconn *conn, const char *target, const char *data, size_t len, copy_refusal *why,
+                fe_err *err)
 {
     char what[128], sql[1024];
     fe_err put_err = {0};
+
+    if (why)
+        *why = (copy_refusal){0};
 
     memcpy(what, "COPY ", 5);
     target_name(what + 5, sizeof what - 5, target);
@@ -123,11 +144,101 @@ fe_rc copy_send(PGconn *conn, const char *target, const char *data, size_t len, 
         !put_err.code)
         pg_error(&put_err, conn, NULL, what);
 
-    fe_rc rc = copy_drain(conn, what, err);
+    fe_rc rc = copy_drain(conn, what, why, err);
     if (rc == FE_OK && put_err.code) {
         if (err)
             *err = put_err;
         rc = put_err.code;
     }
     return rc;
+}
+
+bool copy_context_line(const char *context, unsigned long *line, char *column, size_t column_size)
+{
+    *line = 0;
+    if (column_size)
+        column[0] = '\0';
+    /* "COPY <table>, <word> <N>[, <word> <column>: <value>]" */
+    if (!context || strncmp(context, "COPY ", 5) != 0)
+        return false;
+    const char *p = strchr(context + 5, ',');
+    if (!p)
+        return false;
+    p += strcspn(p, "0123456789\n");
+    if (*p < '0' || *p > '9')
+        return false;
+    char *end;
+    unsigned long n = strtoul(p, &end, 10);
+    if (n == 0)
+        return false;
+    *line = n;
+    if (end[0] != ',' || end[1] != ' ')
+        return true;
+    /* The column is the last word before the colon. */
+    const char *seg = end + 2;
+    const char *colon = strchr(seg, ':');
+    if (!colon)
+        return true;
+    const char *name = colon;
+    while (name > seg && name[-1] != ' ')
+        name--;
+    size_t len = (size_t)(colon - name);
+    if (len > 0 && len < column_size) {
+        memcpy(column, name, len);
+        column[len] = '\0';
+    }
+    return true;
+}
+
+/* The character a backslash escape of COPY text stands for. */
+static char unescape_char(char c)
+{
+    switch (c) {
+    case 't':
+        return '\t';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'v':
+        return '\v';
+    default:
+        return c;
+    }
+}
+
+int copy_row_split(const char *row, size_t len, buf *out, const char **fields, int max)
+{
+    size_t starts[64];
+    bool null[64];
+    int n = 0;
+
+    if (max > 64)
+        max = 64;
+    buf_reset(out);
+    for (size_t i = 0; i <= len && n < max;) {
+        size_t end = i;
+        while (end < len && row[end] != '\t')
+            end++;
+        starts[n] = out->len;
+        null[n] = end - i == 2 && row[i] == '\\' && row[i + 1] == 'N';
+        for (size_t k = i; k < end && !null[n]; k++) {
+            char c = row[k];
+            if (c == '\\' && k + 1 < end)
+                c = unescape_char(row[++k]);
+            if (!buf_putc(out, c))
+                return -1;
+        }
+        if (!buf_putc(out, '\0'))
+            return -1;
+        n++;
+        i = end + 1;
+    }
+    for (int f = 0; f < n; f++)
+        fields[f] = null[f] ? NULL : out->data + starts[f];
+    return n;
 }

@@ -14,9 +14,27 @@
  * The source's row in dw.dim_source and its lock are source_id's (source_id.h).
  *
  * Not thread-safe: one loader per thread. Rows are validated only for their
- * natural ids (a put without one is FE_EINVAL); a value PostgreSQL cannot read for
- * its column (bad decimal, time, bool) fails the COPY or the merge, and with it the
- * checkpoint. The merge SQL is in loader_sql.h. */
+ * natural ids (a put without one is FE_EINVAL). A value PostgreSQL refuses (a
+ * data exception: a bad decimal or time, a year out of range, an amount beyond
+ * numeric(20,4), text that is not UTF-8) costs its record, never the checkpoint:
+ *   - staging columns have the warehouse columns' types, so most such values fail
+ *     the COPY, which runs under a savepoint: the refused row is cut out of its
+ *     buffer and the rest sent again;
+ *   - one that fails a merge instead (an expression, e.g. a date whose key does
+ *     not fit) is found by bisecting the staged rows under savepoints, taken out,
+ *     and the merge runs again (also for a commit in flight, when its outcome is
+ *     read).
+ * Either way the record is one row in etl.reject (record_id: the order id for an
+ * order, line or payment, else the row's own id; reason "PostgreSQL refused
+ * <table>.<column>: <message>"; raw: the row as COPY text; all redacted with
+ * log_redact), written by the same commit as the data and counted in the
+ * commit's stats->rejects. A refused order, line or payment takes the order's
+ * other staged rows with it, a refused component its parent's whole recipe; a
+ * refused dimension row is not taken for deleted by a full read. At most
+ * REFUSED_MAX (100) refusals per checkpoint: one more fails the commit with
+ * FE_EREJECTS. Check and not-null violations inside a merge (a mapper's value
+ * outside the schema's sets) still fail the checkpoint. The merge SQL is in
+ * loader_sql.h. */
 #ifndef FE_LOADER_H
 #define FE_LOADER_H
 
@@ -36,6 +54,15 @@ typedef struct loader loader;
 loader *loader_open(const char *dsn, fe_err *err);
 void loader_free(loader *l);
 PGconn *loader_conn(loader *l);
+
+/* The largest share (0..1, clamped; NaN = 0) of a table's live rows owned by a
+ * stream that one full read may mark deleted (the [source.NAME] key
+ * max_delete_fraction; 0.5 until set). A full read that would mark more fails
+ * its commit before marking anything, with "full read <table>: would mark N of
+ * M live rows of dw.<table> deleted, ... (hint: set max_delete_fraction = 1 in
+ * [source.NAME] for one run if this is intended)".
+ * Call once after loader_open; applies to every later commit. */
+void loader_set_max_delete_fraction(loader *l, double fraction);
 
 /* The cursor stored for (source_key, stream) as JSON text, or NULL when none.
  * Caller frees with free(). */
@@ -91,12 +118,14 @@ typedef struct {
 /* Merges everything staged, writes the cursor, commits. c may be NULL (no cursor,
  * no full read). On success adds inserted, updated, unchanged (staged rows, after
  * de-duplication, whose warehouse row was already equal) and deleted to stats
- * (which may be NULL); rejects are not added here (stream_reject counts them).
+ * (which may be NULL); of rejects, only the loader's own (loader_put_reject's are
+ * counted by stream_reject).
  * Rows marked deleted also include lines and payments of orders staged with
  * lines_complete / payments_complete or is_deleted, and recipe rows of a parent
  * whose components were staged (the components staged for a parent are its whole
- * recipe). On error the checkpoint is rolled back and err says which step failed,
- * e.g. "merge fact_order: <server message>". */
+ * recipe). stats->rejects gets the records whose rows PostgreSQL refused (see the
+ * top of this file). On error the checkpoint is rolled back and err says which
+ * step failed, e.g. "merge fact_order: <server message>". */
 fe_rc loader_commit(loader *l, const load_commit *c, stream_stats *stats,
                     fe_err *err) FE_MUST_CHECK;
 

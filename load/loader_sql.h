@@ -2,7 +2,9 @@
  * merge steps of a checkpoint. Included by loader.c only.
  *
  * Every statement of a checkpoint takes the same three parameters:
- *   $1 source_key (smallint), $2 run_id (bigint), $3 stream (text).
+ *   $1 source_key (smallint), $2 run_id (bigint), $3 stream (text);
+ * the cursor upsert and the full reads also a fourth, as text ($4: the cursor's
+ * JSON; max_delete_fraction).
  * Staging tables are temporary (one set per connection) and ON COMMIT DELETE
  * ROWS, so a commit empties them and a rollback discards what was copied. Each
  * has a `seq` identity: the order rows were staged in, so the last one staged per
@@ -26,49 +28,60 @@
 
 /* ---- staging ------------------------------------------------------------- */
 
+/* Column types are the warehouse columns' own (numeric(20,4), varchar(3) for the
+ * char(3) currencies, timestamptz, date, integer), so a value PostgreSQL refuses
+ * fails the COPY, where the error names the row, not a merge: the loader turns
+ * such a row into a reject (see stage_flush in loader.c). */
+#define AMOUNT "numeric(20,4)"
+#define CURRENCY "varchar(3)"
+
 static const char stage_ddl_sql[] =
     "CREATE TEMP TABLE stg_store (seq bigint GENERATED ALWAYS AS IDENTITY,"
-    " kind text NOT NULL, store_id text NOT NULL, name text, address text, currency text,"
-    " timezone text, status text, is_deleted boolean NOT NULL) ON COMMIT DELETE ROWS;"
+    " kind text NOT NULL, store_id text NOT NULL, name text, address text,"
+    " currency " CURRENCY ", timezone text, status text, is_deleted boolean NOT NULL)"
+    " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_customer (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " customer_id text NOT NULL, name text, phone text, email text, status text,"
-    " loyalty_points numeric, created_at timestamptz, updated_at timestamptz,"
+    " loyalty_points " AMOUNT ", created_at timestamptz, updated_at timestamptz,"
     " is_deleted boolean NOT NULL) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_category (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " category_id text NOT NULL, name text, parent_id text, is_deleted boolean NOT NULL)"
     " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_product (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " product_id text NOT NULL, sku text, name text, product_type text, category_id text,"
-    " brand text, list_price numeric, currency text, created_at timestamptz,"
+    " brand text, list_price " AMOUNT ", currency " CURRENCY ", created_at timestamptz,"
     " updated_at timestamptz, is_active boolean NOT NULL, is_deleted boolean NOT NULL)"
     " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_component (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " parent_id text NOT NULL, component_id text NOT NULL, slot text NOT NULL,"
-    " quantity numeric, special_price numeric) ON COMMIT DELETE ROWS;"
+    " quantity " AMOUNT ", special_price " AMOUNT ") ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_order (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " order_id text NOT NULL, order_number text, store_kind text, store_id text,"
     " customer_id text, ordered_at timestamptz, order_date date, status text,"
-    " status_group text, currency text, subtotal numeric, discount_total numeric,"
-    " tax_total numeric, shipping_total numeric, total numeric, paid_total numeric,"
+    " status_group text, currency " CURRENCY ", subtotal " AMOUNT ", discount_total " AMOUNT ","
+    " tax_total " AMOUNT ", shipping_total " AMOUNT ", total " AMOUNT ", paid_total " AMOUNT ","
     " line_count integer, source_updated_at timestamptz, is_deleted boolean NOT NULL,"
     " lines_complete boolean NOT NULL, payments_complete boolean NOT NULL,"
     " tombstone boolean NOT NULL) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_order_line (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " order_id text NOT NULL, line_id text NOT NULL, product_id text, bundle_id text,"
-    " quantity numeric, unit_price numeric, discount numeric, tax numeric,"
-    " line_total numeric, cost numeric, currency text) ON COMMIT DELETE ROWS;"
+    " quantity " AMOUNT ", unit_price " AMOUNT ", discount " AMOUNT ", tax " AMOUNT ","
+    " line_total " AMOUNT ", cost " AMOUNT ", currency " CURRENCY ") ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_payment (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " payment_id text NOT NULL, order_id text, paid_at timestamptz, payment_date date,"
-    " payment_type text, method text, amount numeric, bonus_amount numeric, currency text)"
-    " ON COMMIT DELETE ROWS;"
+    " payment_type text, method text, amount " AMOUNT ", bonus_amount " AMOUNT ","
+    " currency " CURRENCY ") ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_inventory (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " snapshot_date date NOT NULL, product_id text, store_kind text, store_id text,"
-    " on_hand numeric, available numeric, reserved numeric, on_order numeric,"
-    " unit_cost numeric, unit_price numeric, inventory_value numeric,"
+    " on_hand " AMOUNT ", available " AMOUNT ", reserved " AMOUNT ", on_order " AMOUNT ","
+    " unit_cost " AMOUNT ", unit_price " AMOUNT ", inventory_value " AMOUNT ","
     " captured_at timestamptz) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE stg_reject (seq bigint GENERATED ALWAYS AS IDENTITY,"
     " record_id text, reason text NOT NULL, raw text, raw_length integer)"
     " ON COMMIT DELETE ROWS;"
+    /* Records of the open checkpoint that PostgreSQL refused, whose other staged
+     * rows the commit purges before merging (see purge_sqls). */
+    "CREATE TEMP TABLE stg_drop (kind text NOT NULL, id text NOT NULL) ON COMMIT DELETE ROWS;"
     /* Natural keys staged by every checkpoint of the current stream (kept across
      * commits): a full read spread over several checkpoints compares the warehouse
      * with all of them. */
@@ -101,6 +114,23 @@ static const char *const stage_targets[STG__COUNT] = {
 static const char seen_truncate_sql[] =
     "TRUNCATE seen_store, seen_customer, seen_category, seen_product, seen_component";
 
+/* A full read's deletion: the rows of this source the stream owns ($3) that are
+ * not deleted and whose key it did not stage (seen_*) are marked deleted, unless
+ * they are more than $4 (max_delete_fraction, text) of those live rows: then
+ * etl.full_read_guard (sql/005) fails the statement, before anything is marked,
+ * with a message that says how many of how many and how to allow it. The guard
+ * is a one-time filter of the UPDATE (an uncorrelated subquery), so it costs one
+ * more pass over the stream's rows of the table, not a round trip. */
+#define FULL_READ_DIM(tbl, seen, cols, match, key)                                                 \
+    "WITH n AS (SELECT count(*) AS live, count(*) FILTER (WHERE s." key " IS NULL) AS gone"        \
+    " FROM " tbl " t LEFT JOIN (SELECT DISTINCT " cols " FROM " seen ") s ON " match               \
+    " WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted),"                     \
+    " d AS (UPDATE " tbl " t SET is_deleted = true, loaded_at = now(), run_id = $2"                \
+    " WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted"                       \
+    " AND NOT EXISTS (SELECT 1 FROM " seen " s WHERE " match ")"                                   \
+    " AND (SELECT etl.full_read_guard($1, '" tbl "', n.gone, n.live, $4::float8) FROM n)"          \
+    " RETURNING 1) SELECT count(*) FROM d"
+
 /* Per staging table: the COPY target (column order = the put function's field
  * order), the de-duplication (keep the last staged row per natural key), and for
  * dimensions the statements that record the staged keys and mark the rows a full
@@ -110,7 +140,7 @@ typedef struct {
     const char *copy_target;
     const char *dedupe;
     const char *seen;      /* NULL: table has no full-read semantics */
-    const char *full_read; /* returns one row: rows marked deleted */
+    const char *full_read; /* returns one row: rows marked deleted; $4 max_delete_fraction */
     const char *claim;     /* the stream that finished a full read owns what it saw */
     const char *seen_truncate;
 } stage_sql;
@@ -127,11 +157,8 @@ static const stage_sql stage_sqls[STG__COUNT] = {
                 "stg_store (kind, store_id, name, address, currency, timezone, status, is_deleted)",
             .dedupe = DEDUPE("stg_store", "kind, store_id"),
             .seen = "INSERT INTO seen_store SELECT kind, store_id FROM stg_store",
-            .full_read =
-                "WITH d AS (UPDATE dw.dim_store t SET is_deleted = true, loaded_at = now(),"
-                " run_id = $2 WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT"
-                " t.is_deleted AND NOT EXISTS (SELECT 1 FROM seen_store s  WHERE s.kind ="
-                " t.kind AND s.store_id = t.store_id) RETURNING 1) SELECT count(*) FROM d",
+            .full_read = FULL_READ_DIM("dw.dim_store", "seen_store", "kind, store_id",
+                                       "s.kind = t.kind AND s.store_id = t.store_id", "store_id"),
             .claim = "UPDATE dw.dim_store t SET origin_stream = $3 FROM seen_store s WHERE"
                      " t.source_key = $1 AND t.kind = s.kind AND t.store_id = s.store_id AND"
                      " t.origin_stream IS DISTINCT FROM $3",
@@ -145,11 +172,8 @@ static const stage_sql stage_sqls[STG__COUNT] = {
                 " updated_at, is_deleted)",
             .dedupe = DEDUPE("stg_customer", "customer_id"),
             .seen = "INSERT INTO seen_customer SELECT customer_id FROM stg_customer",
-            .full_read =
-                "WITH d AS (UPDATE dw.dim_customer t SET is_deleted = true, loaded_at ="
-                " now(), run_id = $2 WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT"
-                " t.is_deleted AND NOT EXISTS (SELECT 1 FROM seen_customer s WHERE"
-                " s.customer_id = t.customer_id) RETURNING 1) SELECT count(*) FROM d",
+            .full_read = FULL_READ_DIM("dw.dim_customer", "seen_customer", "customer_id",
+                                       "s.customer_id = t.customer_id", "customer_id"),
             .claim = "UPDATE dw.dim_customer t SET origin_stream = $3 FROM seen_customer s WHERE"
                      " t.source_key = $1 AND t.customer_id = s.customer_id AND t.origin_stream IS"
                      " DISTINCT FROM $3",
@@ -161,11 +185,8 @@ static const stage_sql stage_sqls[STG__COUNT] = {
             .copy_target = "stg_category (category_id, name, parent_id, is_deleted)",
             .dedupe = DEDUPE("stg_category", "category_id"),
             .seen = "INSERT INTO seen_category SELECT category_id FROM stg_category",
-            .full_read =
-                "WITH d AS (UPDATE dw.dim_category t SET is_deleted = true, loaded_at ="
-                " now(), run_id = $2 WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT"
-                " t.is_deleted AND NOT EXISTS (SELECT 1 FROM seen_category s WHERE"
-                " s.category_id = t.category_id) RETURNING 1) SELECT count(*) FROM d",
+            .full_read = FULL_READ_DIM("dw.dim_category", "seen_category", "category_id",
+                                       "s.category_id = t.category_id", "category_id"),
             .claim = "UPDATE dw.dim_category t SET origin_stream = $3 FROM seen_category s WHERE"
                      " t.source_key = $1 AND t.category_id = s.category_id AND t.origin_stream IS"
                      " DISTINCT FROM $3",
@@ -179,12 +200,8 @@ static const stage_sql stage_sqls[STG__COUNT] = {
                 " currency, created_at, updated_at, is_active, is_deleted)",
             .dedupe = DEDUPE("stg_product", "product_id"),
             .seen = "INSERT INTO seen_product SELECT product_id FROM stg_product",
-            .full_read =
-                "WITH d AS (UPDATE dw.dim_product t"
-                " SET is_deleted = true, loaded_at = now(), run_id = $2"
-                " WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted"
-                " AND NOT EXISTS (SELECT 1 FROM seen_product s WHERE s.product_id = t.product_id)"
-                " RETURNING 1) SELECT count(*) FROM d",
+            .full_read = FULL_READ_DIM("dw.dim_product", "seen_product", "product_id",
+                                       "s.product_id = t.product_id", "product_id"),
             .claim = "UPDATE dw.dim_product t SET origin_stream = $3 FROM seen_product s WHERE"
                      " t.source_key = $1 AND t.product_id = s.product_id AND t.origin_stream IS"
                      " DISTINCT FROM $3",
@@ -198,7 +215,16 @@ static const stage_sql stage_sqls[STG__COUNT] = {
             .seen = "INSERT INTO seen_component SELECT parent_id, component_id, slot FROM"
                     " stg_component",
             .full_read =
-                "WITH d AS (UPDATE dw.bridge_product_component t"
+                "WITH n AS (SELECT count(*) AS live,"
+                " count(*) FILTER (WHERE s.parent_id IS NULL) AS gone"
+                " FROM dw.bridge_product_component t"
+                " JOIN dw.dim_product pp ON pp.product_key = t.parent_product_key"
+                " JOIN dw.dim_product cp ON cp.product_key = t.component_product_key"
+                " LEFT JOIN (SELECT DISTINCT parent_id, component_id, slot FROM seen_component) s"
+                " ON s.parent_id = pp.product_id AND s.component_id = cp.product_id"
+                " AND s.slot = t.slot"
+                " WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted),"
+                " d AS (UPDATE dw.bridge_product_component t"
                 " SET is_deleted = true, loaded_at = now(), run_id = $2"
                 " FROM dw.dim_product pp, dw.dim_product cp"
                 " WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted"
@@ -206,6 +232,8 @@ static const stage_sql stage_sqls[STG__COUNT] = {
                 " AND cp.product_key = t.component_product_key"
                 " AND NOT EXISTS (SELECT 1 FROM seen_component s WHERE s.parent_id = pp.product_id"
                 "  AND s.component_id = cp.product_id AND s.slot = t.slot)"
+                " AND (SELECT etl.full_read_guard($1, 'dw.bridge_product_component', n.gone,"
+                " n.live, $4::float8) FROM n)"
                 " RETURNING 1) SELECT count(*) FROM d",
             .claim = "UPDATE dw.bridge_product_component t SET origin_stream = $3 FROM"
                      " seen_component s, dw.dim_product pp, dw.dim_product cp WHERE t.source_key ="
@@ -665,5 +693,39 @@ static const char rejects_insert_sql[] =
     "INSERT INTO etl.reject (run_id, source_key, stream, record_id, reason, raw, raw_length,"
     " created_at) SELECT $2, $1, $3, record_id, reason, raw, raw_length, now()"
     " FROM stg_reject ORDER BY seq";
+
+/* Rows of the records PostgreSQL refused (stg_drop), taken out of staging before
+ * the merge, so one bad record is one reject and never half a record: an order
+ * ('o') goes with its lines and payments, a payment without order ('p') with its
+ * copies, a recipe ('c') with every component of its parent; that parent's
+ * warehouse components join seen_component, so a full read keeps them. */
+static const char *const purge_sqls[] = {
+    "DELETE FROM stg_order WHERE order_id IN (SELECT id FROM stg_drop WHERE kind = 'o')",
+    "DELETE FROM stg_order_line WHERE order_id IN (SELECT id FROM stg_drop WHERE kind = 'o')",
+    "DELETE FROM stg_payment WHERE order_id IN (SELECT id FROM stg_drop WHERE kind = 'o')"
+    " OR payment_id IN (SELECT id FROM stg_drop WHERE kind = 'p')",
+    "INSERT INTO seen_component SELECT pp.product_id, cp.product_id, t.slot"
+    " FROM dw.bridge_product_component t"
+    " JOIN dw.dim_product pp ON pp.product_key = t.parent_product_key"
+    " JOIN dw.dim_product cp ON cp.product_key = t.component_product_key"
+    " WHERE pp.source_key = $1 AND NOT t.is_deleted"
+    " AND pp.product_id IN (SELECT id FROM stg_drop WHERE kind = 'c')",
+    "DELETE FROM stg_component WHERE parent_id IN (SELECT id FROM stg_drop WHERE kind = 'c')",
+};
+
+static const char drop_insert_sql[] = "INSERT INTO stg_drop (kind, id) VALUES ($1, $2)";
+
+/* A refused dimension row keeps its key in the stream's full read (a row
+ * PostgreSQL refused is not a row the source deleted). Parameters: the row's
+ * first fields. */
+static const char *const seen_keep_sqls[STG__COUNT] = {
+    [STG_STORE] = "INSERT INTO seen_store VALUES ($1, $2)",
+    [STG_CUSTOMER] = "INSERT INTO seen_customer VALUES ($1)",
+    [STG_CATEGORY] = "INSERT INTO seen_category VALUES ($1)",
+    [STG_PRODUCT] = "INSERT INTO seen_product VALUES ($1)",
+};
+
+static const char reject_insert_sql[] =
+    "INSERT INTO stg_reject (record_id, reason, raw, raw_length) VALUES ($1, $2, $3, $4)";
 
 #endif

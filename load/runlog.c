@@ -15,10 +15,6 @@
 #define XSTR(x) STR(x)
 #define LOCK_CLASS_TEXT XSTR(RUNLOG_LOCK_CLASS)
 
-/* What may be stored of an error or reason (etl columns are text: this only keeps
- * them to a line a person reads). */
-#define TEXT_MAX 2048
-
 static const char run_start_sql[] =
     "INSERT INTO etl.run (started_at, status, version, command_line, host, pid)"
     " VALUES (now(), 'running', $1, $2, $3, $4) RETURNING run_id";
@@ -95,13 +91,11 @@ static fe_rc returned_id(PGresult *res, int64_t *id, fe_err *err)
     return FE_OK;
 }
 
-/* text with every registered secret masked, into dst; NULL stays NULL. */
-static const char *redacted(const char *text, char *dst, size_t size)
+/* The text to store for an error or reason, masked by log_redact_dup (clean);
+ * NULL stays NULL. */
+static const char *stored_text(const char *text, const char *clean)
 {
-    if (!text)
-        return NULL;
-    log_redact(dst, size, text);
-    return dst;
+    return text && !clean ? "(not stored: out of memory masking secrets)" : clean;
 }
 
 static void host_name(char *host, size_t size)
@@ -189,10 +183,12 @@ fe_rc runlog_mark_abandoned(PGconn *conn, int64_t self_run_id, int *count, char 
 fe_rc runlog_run_finish(PGconn *conn, int64_t run_id, const char *status, const char *reason,
                         fe_err *err)
 {
-    char id[24], clean[TEXT_MAX];
+    char id[24];
+    char *clean = log_redact_dup(reason);
     snprintf(id, sizeof id, "%" PRId64, run_id);
-    const char *params[3] = {id, status, redacted(reason, clean, sizeof clean)};
+    const char *params[3] = {id, status, stored_text(reason, clean)};
     PGresult *res = pg_query(conn, run_finish_sql, 3, params, err);
+    free(clean);
     if (!res)
         return fe_err_wrap(err, "finishing run %s in etl.run", id);
     PQclear(res);
@@ -202,14 +198,16 @@ fe_rc runlog_run_finish(PGconn *conn, int64_t run_id, const char *status, const 
 fe_rc runlog_run_refused(PGconn *conn, const char *version, const char *command_line,
                          const char *reason, fe_err *err)
 {
-    char host[256], pid[16], clean[TEXT_MAX];
+    char host[256], pid[16];
+    char *clean = log_redact_dup(reason);
     host_name(host, sizeof host);
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     const char *params[5] = {version, command_line, host[0] ? host : NULL, pid,
-                             redacted(reason, clean, sizeof clean)};
+                             stored_text(reason, clean)};
     PGresult *res = pg_query(conn, refused_sql, 5, params, err);
     if (!res) /* a schema from before etl.run had reason and pid */
         res = pg_query(conn, refused_old_sql, 3, params, err);
+    free(clean);
     if (!res)
         return fe_err_wrap(err, "recording the refused run in etl.run");
     PQclear(res);
@@ -235,7 +233,7 @@ fe_rc runlog_stream_finish(PGconn *conn, int64_t run_stream_id, const char *stat
                            const stream_stats *stats, double seconds, const char *error,
                            fe_err *err)
 {
-    char v[13][24], clean[TEXT_MAX];
+    char v[13][24];
     const int64_t counters[11] = {stats->pages,    stats->records,   stats->inserted,
                                   stats->updated,  stats->unchanged, stats->deleted,
                                   stats->rejects,  stats->requests,  stats->retries,
@@ -251,8 +249,11 @@ fe_rc runlog_stream_finish(PGconn *conn, int64_t run_stream_id, const char *stat
     }
     snprintf(v[12], sizeof v[12], "%.3f", isfinite(seconds) && seconds >= 0 ? seconds : 0.0);
     params[13] = v[12];
-    params[14] = redacted(error, clean, sizeof clean);
+    /* The error may quote an API's answer (an echoed token): masked like a log line. */
+    char *clean = log_redact_dup(error);
+    params[14] = error && !clean ? "(error not stored: out of memory masking secrets)" : clean;
     PGresult *res = pg_query(conn, stream_finish_sql, 15, params, err);
+    free(clean);
     if (!res)
         return fe_err_wrap(err, "finishing stream in etl.run_stream");
     PQclear(res);
@@ -262,12 +263,13 @@ fe_rc runlog_stream_finish(PGconn *conn, int64_t run_stream_id, const char *stat
 fe_rc runlog_stream_record(PGconn *conn, int64_t run_id, int source_key, const char *source_name,
                            const char *stream, const char *status, const char *error, fe_err *err)
 {
-    char id[24], key[16], clean[TEXT_MAX];
+    char id[24], key[16];
+    char *clean = log_redact_dup(error);
     snprintf(id, sizeof id, "%" PRId64, run_id);
     snprintf(key, sizeof key, "%d", source_key);
-    const char *params[6] = {id,     key,    source_name,
-                             stream, status, redacted(error, clean, sizeof clean)};
+    const char *params[6] = {id, key, source_name, stream, status, stored_text(error, clean)};
     PGresult *res = pg_query(conn, stream_record_sql, 6, params, err);
+    free(clean);
     if (!res)
         return fe_err_wrap(err, "recording stream %s in etl.run_stream", stream);
     PQclear(res);

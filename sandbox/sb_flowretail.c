@@ -154,8 +154,20 @@ static void render_product(sb_json *j, const fr_data *d, const fr_product *p, in
     sb_json_arr(j);
     sb_json_end(j);
     kms(j, "lastModifiedAt", p->modified_ms);
-    sb_json_kstr(j, "name", p->name);
-    sb_json_kstr(j, "productUid", p->uid);
+    if (p->poison == FR_POISON_NUL_NAME) {
+        sb_json_key(j, "name");
+        sb_json_raw(j, "\"Rose\\u0000Garden\"");
+    } else {
+        sb_json_kstr(j, "name", p->name);
+    }
+    if (p->poison == FR_POISON_NUL_UID) {
+        char raw[64];
+        snprintf(raw, sizeof raw, "\"%s\\u0000twin\"", d->prods[0].uid);
+        sb_json_key(j, "productUid");
+        sb_json_raw(j, raw);
+    } else {
+        sb_json_kstr(j, "productUid", p->uid);
+    }
     sb_json_kstr(j, "productType", type_name(p->type));
     kmoney(j, "recommendedRetailPrice", p->rrp, major);
     sb_json_kstr(j, "sku", p->sku);
@@ -610,7 +622,10 @@ static void fr_handle(void *state, const sb_request *req, sb_response *resp)
 static void *fr_create(const sb_config *cfg, char *err, size_t errlen)
 {
     fr_state *st = calloc(1, sizeof *st);
-    if (!st || !fr_data_generate(&st->data, cfg->seed, cfg->scale)) {
+    if (!st || !fr_data_generate(&st->data, cfg->seed, cfg->scale) ||
+        (cfg->poison && !fr_data_add_poison(&st->data))) {
+        if (st)
+            fr_data_free(&st->data);
         free(st);
         snprintf(err, errlen, "flowretail: out of memory generating the data");
         return NULL;
@@ -661,12 +676,23 @@ static bool fr_reset(void *state)
     fr_data fresh;
     if (!fr_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
+    if (st->cfg.poison && !fr_data_add_poison(&fresh)) {
+        fr_data_free(&fresh);
+        return false;
+    }
     pthread_rwlock_wrlock(&st->lock);
     fr_data old = st->data;
     st->data = fresh;
     pthread_rwlock_unlock(&st->lock);
     fr_data_free(&old);
     return true;
+}
+
+/* The token the module accepts. */
+static void fr_secrets(void *state, sb_buf *out)
+{
+    (void)state;
+    sb_buf_puts(out, FR_TOKEN "\n");
 }
 
 const sb_module sb_flowretail_module = {
@@ -680,4 +706,5 @@ const sb_module sb_flowretail_module = {
     .advance = fr_advance,
     .truth = fr_truth,
     .reset = fr_reset,
+    .secrets = fr_secrets,
 };

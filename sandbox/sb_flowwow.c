@@ -372,7 +372,8 @@ static void render_person(sb_json *j, const char *key, const char *name, const c
     sb_json_end(j);
 }
 
-static void render_line(sb_json *j, const fw_data *d, const fw_line *l)
+/* huge: a poison order's line (FW_POISON_HUGE_SUM), beyond what int64 v4 holds. */
+static void render_line(sb_json *j, const fw_data *d, const fw_line *l, bool huge)
 {
     const fw_product *p = &d->products[l->product];
     char name[200], sku[32];
@@ -392,8 +393,13 @@ static void render_line(sb_json *j, const fw_data *d, const fw_line *l)
     sb_json_kmoney(j, "price", l->price4, SB_MONEY_STRING2);
     put_percent(j, l->discount);
     sb_json_kstr(j, "currencyCode", "RUB");
-    sb_json_kmoney(j, "cost", l->cost4, SB_MONEY_STRING2);
-    sb_json_kmoney(j, "sum", l->sum4, SB_MONEY_STRING2);
+    if (huge) {
+        sb_json_kstr(j, "cost", "9000000000000000.00");
+        sb_json_kstr(j, "sum", "9000000000000000.00");
+    } else {
+        sb_json_kmoney(j, "cost", l->cost4, SB_MONEY_STRING2);
+        sb_json_kmoney(j, "sum", l->sum4, SB_MONEY_STRING2);
+    }
     sb_json_end(j);
 }
 
@@ -404,7 +410,8 @@ static void render_order(sb_json *j, const fw_data *d, const fw_order *o)
     sb_json_kint(j, "id", o->id);
     sb_json_kint(j, "shopId", d->shops[o->shop].id);
     sb_json_kint(j, "status", o->status);
-    sb_json_kint(j, "createdDate", o->created);
+    sb_json_kint(j, "createdDate",
+                 o->poison == FW_POISON_YEAR0 ? INT64_C(-62135596801) : o->created);
     sb_json_kint(j, "deliveryDateFrom", o->created + 4 * SB_HOUR);
     sb_json_kint(j, "deliveryDateTo", o->created + 6 * SB_HOUR);
     sb_json_kint(j, "deliveryType", o->id % 5 == 0 ? 4 : 1);
@@ -427,7 +434,7 @@ static void render_order(sb_json *j, const fw_data *d, const fw_order *o)
     sb_json_key(j, "products");
     sb_json_arr(j);
     for (uint32_t k = 0; k < o->nlines; k++)
-        render_line(j, d, &d->lines[o->first_line + k]);
+        render_line(j, d, &d->lines[o->first_line + k], o->poison == FW_POISON_HUGE_SUM);
     sb_json_end(j);
     sb_json_end(j);
 }
@@ -550,6 +557,8 @@ static void *fw_create(const sb_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "flowwow: out of memory generating the data");
         return NULL;
     }
+    if (cfg->poison)
+        fw_data_add_poison(&st->data);
     st->cfg = *cfg;
     pthread_rwlock_init(&st->lock, NULL);
     return st;
@@ -600,11 +609,20 @@ static bool fw_reset(void *state)
     fw_data fresh;
     if (!fw_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
+    if (st->cfg.poison)
+        fw_data_add_poison(&fresh);
     pthread_rwlock_wrlock(&st->lock);
     fw_data_free(&st->data);
     st->data = fresh;
     pthread_rwlock_unlock(&st->lock);
     return true;
+}
+
+/* The token the module accepts. */
+static void fw_secrets(void *state, sb_buf *out)
+{
+    (void)state;
+    sb_buf_puts(out, TOKEN "\n");
 }
 
 const sb_module sb_flowwow_module = {
@@ -618,4 +636,5 @@ const sb_module sb_flowwow_module = {
     .advance = fw_advance,
     .truth = fw_truth,
     .reset = fw_reset,
+    .secrets = fw_secrets,
 };

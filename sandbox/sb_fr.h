@@ -50,7 +50,17 @@ typedef struct {
     int64_t stock[FR_WAREHOUSES], reserved[FR_WAREHOUSES];
     int nslots;
     fr_slot slots[FR_SLOTS_MAX];
+    int poison; /* FR_POISON_*: how it is rendered wrong (--poison) */
 } fr_product;
+
+/* Poison products (--poison, docs/sandbox.md): two services in no category, in
+ * the product list only, each a reject for a correct client. */
+enum {
+    FR_POISON_NONE = 0,
+    FR_POISON_NUL_UID,  /* productUid = the first product's uid, "\u0000", "twin": a
+                         * client that cuts at the NUL overwrites that product */
+    FR_POISON_NUL_NAME, /* "\u0000" inside the name */
+};
 
 typedef struct {
     fr_category *cats;
@@ -71,6 +81,8 @@ extern const int fr_warehouse_store[FR_WAREHOUSES];
 extern const char *const fr_brands[];
 
 bool fr_data_generate(fr_data *d, uint64_t seed, double scale);
+/* Appends the poison products (no change step touches them). */
+bool fr_data_add_poison(fr_data *d);
 void fr_data_free(fr_data *d);
 bool fr_data_advance(fr_data *d, int steps, fr_changes *ch);
 /* "flowretail\tMETRIC\tVALUE\n" lines (see docs/internals.md). */

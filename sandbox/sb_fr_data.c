@@ -226,6 +226,23 @@ bool fr_data_generate(fr_data *d, uint64_t seed, double scale)
     return true;
 }
 
+bool fr_data_add_poison(fr_data *d)
+{
+    static const int kinds[] = {FR_POISON_NUL_UID, FR_POISON_NUL_NAME};
+    sb_rng r;
+    sb_rng_seed(&r, sb_hash64(d->seed, 0x9015));
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        fr_product *p = new_product(d);
+        if (!p)
+            return false;
+        fill_product(d, p, FR_SERVICE, false, YEAR_2025_MS + (int64_t)k * MS, &r);
+        p->ncat = 0;
+        p->poison = kinds[k];
+        set_prices(p, 99999900); /* 999999.00: a twin that wins shows in the sums */
+    }
+    return true;
+}
+
 void fr_data_free(fr_data *d)
 {
     free(d->cats);
@@ -241,7 +258,8 @@ static int pick_product(const fr_data *d, sb_rng *r, int want, bool removable)
     for (int tries = 0; tries < 64; tries++) {
         int i = (int)sb_rng_below(r, (uint64_t)d->nprods);
         const fr_product *p = &d->prods[i];
-        if (p->removed || (want >= 0 && p->type != want) || (removable && p->is_component))
+        if (p->removed || p->poison || (want >= 0 && p->type != want) ||
+            (removable && p->is_component))
             continue;
         return i;
     }
@@ -370,10 +388,11 @@ static void truth_inventory(const fr_data *d, sb_buf *out)
 
 void fr_data_truth(const fr_data *d, sb_buf *out)
 {
-    int64_t count = 0, list_price = 0, by_type[3] = {0};
+    int64_t count = 0, list_price = 0, by_type[3] = {0}, rejects = 0;
     for (int i = 0; i < d->nprods; i++) {
         const fr_product *p = &d->prods[i];
-        if (!exported(p))
+        rejects += p->poison != FR_POISON_NONE && !p->removed;
+        if (!exported(p) || p->poison)
             continue;
         count++;
         list_price += p->rrp;
@@ -387,4 +406,6 @@ void fr_data_truth(const fr_data *d, sb_buf *out)
     metric(out, "products.type.service", by_type[FR_SERVICE]);
     truth_components(d, out);
     truth_inventory(d, out);
+    if (rejects > 0)
+        sb_buf_printf(out, "hostile\tflowretail.products.rejects\t%lld\n", (long long)rejects);
 }

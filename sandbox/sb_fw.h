@@ -50,7 +50,16 @@ typedef struct {
     uint32_t customer; /* FW_NO_CUSTOMER unless FW_USER_PHONE */
     uint32_t first_line;
     uint16_t nlines;
+    uint8_t poison; /* FW_POISON_*: how it is rendered wrong (--poison) */
 } fw_order;
+
+/* Poison orders (--poison, docs/sandbox.md): two old finished orders rendered so
+ * that a correct client rejects each (the truth leaves them out). */
+enum {
+    FW_POISON_NONE = 0,
+    FW_POISON_YEAR0,   /* createdDate -62135596801: 0000-12-31T23:59:59Z, before year 1 */
+    FW_POISON_HUGE_SUM /* every line's cost and sum 9000000000000000.00: above 10^16 summed */
+};
 
 typedef struct {
     uint64_t seed;
@@ -69,6 +78,8 @@ typedef struct {
 
 /* Generates the initial data; false when memory ran out (d is then empty). */
 bool fw_data_generate(fw_data *d, uint64_t seed, double scale);
+/* Makes two old finished orders poison (see FW_POISON_*). */
+void fw_data_add_poison(fw_data *d);
 void fw_data_free(fw_data *d);
 /* Applies one change step (the next hour); appends nothing, counts into n[]. */
 enum {

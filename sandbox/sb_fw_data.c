@@ -264,6 +264,19 @@ bool fw_data_generate(fw_data *d, uint64_t seed, double scale)
     return ok;
 }
 
+void fw_data_add_poison(fw_data *d)
+{
+    uint8_t kinds[] = {FW_POISON_YEAR0, FW_POISON_HUGE_SUM};
+    uint32_t i = d->initial_orders / 3;
+    for (size_t k = 0; k < sizeof kinds && i < d->initial_orders; i++) {
+        fw_order *o = &d->orders[i];
+        /* Finished long ago (no change step touches it); a sum needs two lines. */
+        if (o->status != 3 || (kinds[k] == FW_POISON_HUGE_SUM && o->nlines < 2))
+            continue;
+        o->poison = kinds[k++];
+    }
+}
+
 void fw_data_free(fw_data *d)
 {
     free(d->shops);
@@ -381,7 +394,8 @@ static void line_sum(sb_buf *out, const char *metric, int64_t v4)
 
 static void truth_orders(const fw_data *d, sb_buf *out)
 {
-    int64_t n = 0, total = 0, open = 0, done = 0, nocust = 0, lines = 0, qty = 0, ltotal = 0;
+    int64_t n = 0, total = 0, open = 0, done = 0, nocust = 0, lines = 0, qty = 0, ltotal = 0,
+            rejects = 0;
     int64_t dmin = INT64_MAX, dmax = INT64_MIN;
     for (uint32_t i = 0; i < d->norders; i++) {
         int64_t day = fw_local_day(d->orders[i].created);
@@ -399,6 +413,10 @@ static void truth_orders(const fw_data *d, sb_buf *out)
     for (uint32_t i = 0; i < d->norders; i++) {
         const fw_order *o = &d->orders[i];
         int64_t sum = 0;
+        if (o->poison != FW_POISON_NONE) {
+            rejects++;
+            continue;
+        }
         for (uint32_t k = 0; k < o->nlines; k++) {
             const fw_line *l = &d->lines[o->first_line + k];
             sum += l->sum4;
@@ -439,6 +457,15 @@ static void truth_orders(const fw_data *d, sb_buf *out)
         snprintf(metric, sizeof metric, "day.%s.total", date);
         line_sum(out, metric, day_t[k]);
     }
+    if (rejects > 0) {
+        sb_buf_printf(out,
+                      "hostile\tflowwow.orders.rejects\t%lld\nhostile\tflowwow.orders.reject_ids\t",
+                      (long long)rejects);
+        for (uint32_t i = 0, k = 0; i < d->norders; i++)
+            if (d->orders[i].poison != FW_POISON_NONE)
+                sb_buf_printf(out, "%s%lld", k++ ? "," : "", (long long)d->orders[i].id);
+        sb_buf_putc(out, '\n');
+    }
     for (uint32_t s = 0; s < d->nshops; s++) {
         char metric[48];
         snprintf(metric, sizeof metric, "store.%lld.orders", (long long)d->shops[s].id);
@@ -463,7 +490,7 @@ static void truth_customers(const fw_data *d, sb_buf *out)
     }
     for (uint32_t i = 0; i < d->norders; i++) {
         const fw_order *o = &d->orders[i];
-        if (o->user_kind == FW_USER_PHONE && !seen[o->customer]) {
+        if (o->poison == FW_POISON_NONE && o->user_kind == FW_USER_PHONE && !seen[o->customer]) {
             seen[o->customer] = 1;
             n++;
         }

@@ -67,7 +67,16 @@ typedef struct {
     uint32_t line_first, nlines;
     int64_t original_id; /* 0 when not split from another order */
     bool deleted;        /* split: gone from the API */
+    int poison;          /* GF_POISON_*: how it is rendered wrong (--poison) */
 } gf_order;
+
+/* Poison orders (--poison, docs/sandbox.md), added after the regular data: */
+enum {
+    GF_POISON_NONE = 0,
+    GF_POISON_YEAR0,     /* `date` in year 0000: PostgreSQL refuses it; a reject */
+    GF_POISON_HUGE_LINE, /* a line price of 9e15 x 5 units: a line total above 10^16 */
+    GF_POISON_ID0,       /* id 0, the vendor's own example: a good order, loaded */
+};
 
 typedef struct {
     int64_t on_hand, available, on_order; /* whole units */
@@ -105,6 +114,8 @@ typedef struct {
 } gf_changes;
 
 bool gf_data_generate(gf_data *d, uint64_t seed, double scale);
+/* Adds the poison orders: old, shipped (so no change step touches them). */
+bool gf_data_add_poison(gf_data *d);
 void gf_data_free(gf_data *d);
 bool gf_data_advance(gf_data *d, int steps, gf_changes *ch);
 void gf_data_truth(const gf_data *d, sb_buf *out);
@@ -114,6 +125,9 @@ typedef struct {
     int64_t subtotal4, total4, line_tax4;
 } gf_order_sums;
 void gf_order_sums_of(const gf_data *d, const gf_order *o, gf_order_sums *s);
+
+/* A poison order a correct client rejects (the truth leaves it out). */
+bool gf_order_rejected(const gf_order *o);
 
 /* A group product has no stock of its own (no inventory rows). */
 bool gf_product_stocked(const gf_product *p);

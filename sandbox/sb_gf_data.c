@@ -314,6 +314,29 @@ bool gf_data_generate(gf_data *d, uint64_t seed, double scale)
     return true;
 }
 
+bool gf_data_add_poison(gf_data *d)
+{
+    static const int kinds[] = {GF_POISON_YEAR0, GF_POISON_HUGE_LINE, GF_POISON_ID0};
+    sb_rng r;
+    sb_rng_seed(&r, sb_hash64(d->seed, 0x9015));
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        /* 100 days before the clock, a few hours apart, shipped at once. */
+        int64_t at = (SB_CLOCK_START - 100 * (int64_t)SB_DAY + (int64_t)k * 3 * 3600) * GF_TICKS;
+        int64_t next_id = d->next_order_id;
+        if (!add_order(d, &r, at, ST_SHIPPED))
+            return false;
+        gf_order *o = &d->orders[d->norders - 1];
+        o->status_at = at + 60 * GF_TICKS;
+        o->poison = kinds[k];
+        if (kinds[k] == GF_POISON_ID0) {
+            o->id = 0;
+            d->next_order_id = next_id;
+        }
+    }
+    d->version++;
+    return true;
+}
+
 /* ---- advance ---------------------------------------------------------------------- */
 
 /* An open, not deleted order picked at random (NULL after a few misses). */
@@ -416,6 +439,11 @@ bool gf_data_advance(gf_data *d, int steps, gf_changes *ch)
 
 /* ---- sums and truth -------------------------------------------------------------- */
 
+bool gf_order_rejected(const gf_order *o)
+{
+    return o->poison == GF_POISON_YEAR0 || o->poison == GF_POISON_HUGE_LINE;
+}
+
 static int64_t line_total4(const gf_line *l)
 {
     return l->price4 * (l->qty4 / GF_V4) - l->disc4;
@@ -454,7 +482,7 @@ static void truth_days(const gf_data *d, sb_buf *out)
     for (size_t i = 0; i < d->norders; i++) {
         const gf_order *o = &d->orders[i];
         gf_order_sums s;
-        if (o->deleted)
+        if (o->deleted || gf_order_rejected(o))
             continue;
         gf_order_sums_of(d, o, &s);
         sb_time_date(o->date / GF_TICKS, days[n].date);
@@ -489,7 +517,8 @@ static void metric4(sb_buf *out, const char *name, int64_t v4)
 
 void gf_data_truth(const gf_data *d, sb_buf *out)
 {
-    long orders = 0, lines = 0, groups[3] = {0}, components = 0, inv_rows = 0;
+    long orders = 0, lines = 0, groups[3] = {0}, components = 0, inv_rows = 0, rejects = 0,
+         poisoned = 0;
     int64_t total4 = 0, qty4 = 0, line_total = 0, on_hand = 0, avail = 0, on_order = 0, value4 = 0;
     for (size_t i = 0; i < d->nproducts; i++) {
         const gf_product *p = &d->products[i];
@@ -508,8 +537,11 @@ void gf_data_truth(const gf_data *d, sb_buf *out)
     for (size_t i = 0; i < d->norders; i++) {
         const gf_order *o = &d->orders[i];
         gf_order_sums s;
-        if (o->deleted)
+        if (o->deleted || gf_order_rejected(o)) {
+            rejects += gf_order_rejected(o);
             continue;
+        }
+        poisoned += o->poison != GF_POISON_NONE;
         gf_order_sums_of(d, o, &s);
         orders++;
         total4 += s.total4;
@@ -540,6 +572,17 @@ void gf_data_truth(const gf_data *d, sb_buf *out)
     metric4(out, "inventory.on_order", on_order * GF_V4);
     metric4(out, "inventory.value", value4);
     truth_days(d, out);
+    if (rejects > 0 || poisoned > 0) {
+        sb_buf_printf(
+            out,
+            "hostile\tgoflow.orders.rejects\t%ld\nhostile\tgoflow.orders.loaded_id0\t%ld\n"
+            "hostile\tgoflow.orders.reject_ids\t",
+            rejects, poisoned);
+        for (size_t i = 0, k = 0; i < d->norders; i++)
+            if (gf_order_rejected(&d->orders[i]))
+                sb_buf_printf(out, "%s%lld", k++ ? "," : "", (long long)d->orders[i].id);
+        sb_buf_putc(out, '\n');
+    }
 }
 
 /* ---- rendering --------------------------------------------------------------------- */
@@ -635,7 +678,8 @@ static void put_time_key(sb_json *j, const char *key, int64_t ticks)
     sb_buf_term(&t);
 }
 
-static void render_line(sb_json *j, const gf_data *d, const gf_line *l, const char *cur)
+/* huge: the price of a poison order's first line, beyond what int64 v4 holds. */
+static void render_line(sb_json *j, const gf_data *d, const gf_line *l, const char *cur, bool huge)
 {
     sb_json_obj(j);
     sb_json_kstr(j, "id", l->id);
@@ -649,7 +693,19 @@ static void render_line(sb_json *j, const gf_data *d, const gf_line *l, const ch
     sb_json_end(j);
     sb_json_key(j, "charges");
     sb_json_arr(j);
-    money(j, NULL, l->price4, cur, "price");
+    if (huge) {
+        sb_json_obj(j);
+        sb_json_key(j, "amount");
+        sb_json_raw(j, "9000000000000000.00");
+        sb_json_key(j, "currency");
+        sb_json_obj(j);
+        sb_json_kstr(j, "code", cur);
+        sb_json_kint(j, "exchange_rate", 1);
+        sb_json_end(j);
+        sb_json_kstr(j, "type", "price");
+        sb_json_end(j);
+    } else
+        money(j, NULL, l->price4, cur, "price");
     if (l->disc4)
         money(j, NULL, -l->disc4, cur, "discount");
     sb_json_end(j);
@@ -675,7 +731,10 @@ void gf_render_order(sb_json *j, const gf_data *d, const gf_order *o)
     sb_json_kint(j, "id", o->id);
     snprintf(num, sizeof num, "GF%lld", (long long)o->id);
     sb_json_kstr(j, "order_number", num);
-    put_time_key(j, "date", o->date);
+    if (o->poison == GF_POISON_YEAR0)
+        sb_json_kstr(j, "date", "0000-06-15T10:00:00.0000000Z");
+    else
+        put_time_key(j, "date", o->date);
     sb_json_kstr(j, "status", gf_status_names[o->status]);
     put_time_key(j, "status_updated_at", o->status_at);
     sb_json_kstr(j, "source", "channel");
@@ -691,7 +750,8 @@ void gf_render_order(sb_json *j, const gf_data *d, const gf_order *o)
     sb_json_key(j, "lines");
     sb_json_arr(j);
     for (uint32_t i = 0; i < o->nlines; i++)
-        render_line(j, d, &d->lines[o->line_first + i], o->currency);
+        render_line(j, d, &d->lines[o->line_first + i], o->currency,
+                    i == 0 && o->poison == GF_POISON_HUGE_LINE);
     sb_json_end(j);
     sb_json_key(j, "charges");
     sb_json_arr(j);

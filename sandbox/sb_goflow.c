@@ -111,7 +111,10 @@ static void reports_clear(gf_state *st)
 static void *gf_create(const sb_config *cfg, char *err, size_t errlen)
 {
     gf_state *st = calloc(1, sizeof *st);
-    if (st == NULL || !gf_data_generate(&st->data, cfg->seed, cfg->scale)) {
+    if (st == NULL || !gf_data_generate(&st->data, cfg->seed, cfg->scale) ||
+        (cfg->poison && !gf_data_add_poison(&st->data))) {
+        if (st != NULL)
+            gf_data_free(&st->data);
         free(st);
         snprintf(err, errlen, "goflow: out of memory generating the data");
         return NULL;
@@ -826,6 +829,19 @@ static bool on_host(const sb_request *req, const char *host)
  * API token must never reach it. On the API host (relative_file_url) file_url
  * accepts the token, as Goflow's own host would, and the redirect is what sheds it.
  * rest is the path after "/files/" or "/cdn/" (TOKEN/NAME; NAME is not checked). */
+/* hostile gzip_bomb=1: the report file is one record whose product_id is a
+ * string of mb MiB, in the report's format (a few MiB of gzip at most). */
+static void gzip_bomb(const char *format, int mb, sb_buf *out)
+{
+    bool csv = strcmp(format, "csv") == 0, jsonl = strcmp(format, "jsonl") == 0;
+    const char *prefix = csv     ? "product_id,warehouse_name,on_hand\n\""
+                         : jsonl ? "{\"product_id\":\""
+                                 : "[{\"product_id\":\"";
+    const char *suffix = csv ? "\",W,1\n" : jsonl ? "\"}\n" : "\"}]";
+    if (!sb_hostile_gzip_bomb(prefix, mb, suffix, out))
+        out->failed = true;
+}
+
 static void report_file(gf_state *st, const char *rest, bool cdn, const sb_request *req,
                         sb_response *resp)
 {
@@ -857,6 +873,13 @@ static void report_file(gf_state *st, const char *rest, bool cdn, const sb_reque
         st->files.served++;
         resp->status = 200;
         resp->content_type = "application/gzip";
+        if (req->hostile != NULL && req->hostile->gzip_bomb) {
+            char format[sizeof r->format];
+            memcpy(format, r->format, sizeof format);
+            pthread_mutex_unlock(&st->mu);
+            gzip_bomb(format, req->hostile->bomb_mb, &resp->body);
+            return;
+        }
         sb_buf_put(&resp->body, r->file.data, r->file.len);
         pthread_mutex_unlock(&st->mu);
         return;
@@ -1062,6 +1085,10 @@ static bool gf_reset(void *state)
     gf_data fresh;
     if (!gf_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
+    if (st->cfg.poison && !gf_data_add_poison(&fresh)) {
+        gf_data_free(&fresh);
+        return false;
+    }
     pthread_rwlock_wrlock(&st->lock);
     gf_data old = st->data;
     st->data = fresh;
@@ -1072,6 +1099,13 @@ static bool gf_reset(void *state)
     settings_default(st);
     pthread_mutex_unlock(&st->mu);
     return true;
+}
+
+/* The token the module accepts. */
+static void gf_secrets(void *state, sb_buf *out)
+{
+    (void)state;
+    sb_buf_puts(out, GF_TOKEN "\n");
 }
 
 const sb_module sb_goflow_module = {
@@ -1085,4 +1119,5 @@ const sb_module sb_goflow_module = {
     .advance = gf_advance,
     .truth = gf_truth,
     .reset = gf_reset,
+    .secrets = gf_secrets,
 };

@@ -16,15 +16,19 @@ typedef struct {
     const char *port_file;
     sb_config data;
     sb_faults faults;
+    sb_hostile hostile;
+    const char *foreign_host; /* NULL: none */
     long threads;
 } options;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: flowetl-sandbox [--host 127.0.0.1] [--port N] [--port-file FILE]\n"
-                 "                       [--seed N] [--scale X] [--faults SPEC] [--threads N]\n"
-                 "Serves emulated vendor APIs on loopback (Posiflora under /posiflora/api),\n"
-                 "with control endpoints under /_sandbox/. See docs/sandbox.md.\n");
+    fprintf(out,
+            "usage: flowetl-sandbox [--host 127.0.0.1] [--port N] [--port-file FILE]\n"
+            "                       [--seed N] [--scale X] [--faults SPEC] [--threads N]\n"
+            "                       [--hostile SPEC] [--poison] [--foreign-host 127.0.0.2|none]\n"
+            "Serves emulated vendor APIs on loopback (Posiflora under /posiflora/api),\n"
+            "with control endpoints under /_sandbox/. See docs/sandbox.md.\n");
 }
 
 static bool parse_long(const char *s, long lo, long hi, long *out)
@@ -48,6 +52,9 @@ static int parse_options(int argc, char **argv, options *o)
                                              {"scale", required_argument, NULL, 'x'},
                                              {"faults", required_argument, NULL, 'F'},
                                              {"threads", required_argument, NULL, 't'},
+                                             {"hostile", required_argument, NULL, 'Y'},
+                                             {"poison", no_argument, NULL, 'P'},
+                                             {"foreign-host", required_argument, NULL, 'O'},
                                              {"help", no_argument, NULL, 'H'},
                                              {NULL, 0, NULL, 0}};
     char err[256];
@@ -94,6 +101,19 @@ static int parse_options(int argc, char **argv, options *o)
             if (!parse_long(optarg, 1, 256, &o->threads))
                 bad = "threads (1..256)";
             break;
+        case 'Y':
+            if (!sb_hostile_parse(&o->hostile, optarg, sb_server_known_endpoints, err,
+                                  sizeof err)) {
+                fprintf(stderr, "flowetl-sandbox: --hostile: %s\n", err);
+                return 2;
+            }
+            break;
+        case 'P':
+            o->data.poison = true;
+            break;
+        case 'O':
+            o->foreign_host = strcmp(optarg, "none") == 0 ? NULL : optarg;
+            break;
         case 'H':
             usage(stdout);
             return 1;
@@ -133,8 +153,13 @@ static bool write_port_file(const char *path, int port)
 
 int main(int argc, char **argv)
 {
-    options o = {.host = "127.0.0.1", .port = 0, .threads = 4, .data = {.seed = 1, .scale = 1.0}};
+    options o = {.host = "127.0.0.1",
+                 .port = 0,
+                 .threads = 4,
+                 .foreign_host = "127.0.0.2",
+                 .data = {.seed = 1, .scale = 1.0}};
     sb_faults_clear(&o.faults);
+    sb_hostile_clear(&o.hostile);
     int rc = parse_options(argc, argv, &o);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
@@ -154,12 +179,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "flowetl-sandbox: %s\n", err);
         return 1;
     }
+    sb_server_set_hostile(s, &o.hostile);
     int port = 0;
     if (!sb_server_start(s, o.host, (int)o.port, (int)o.threads, &port, err, sizeof err)) {
         fprintf(stderr, "flowetl-sandbox: %s\n", err);
         sb_server_free(s);
         return 1;
     }
+    /* Another host for the hostile switches; without it they answer 500. */
+    if (o.foreign_host != NULL && !sb_server_start_foreign(s, o.foreign_host, err, sizeof err))
+        fprintf(stderr, "flowetl-sandbox: warning: %s: redirect= and foreign_next= are off\n", err);
     if (o.port_file != NULL && !write_port_file(o.port_file, port)) {
         fprintf(stderr, "flowetl-sandbox: cannot write %s: %s\n", o.port_file, strerror(errno));
         sb_server_free(s);

@@ -15,10 +15,12 @@
 #include <string.h>
 #include "sb_buf.h"
 #include "sb_fault.h"
+#include "sb_hostile.h"
 
 typedef struct {
     uint64_t seed; /* --seed */
     double scale;  /* --scale (> 0) */
+    bool poison;   /* --poison: the data holds poison records (docs/sandbox.md) */
 } sb_config;
 
 /* One query-string argument, percent-decoded; value is "" when the key had no '='. */
@@ -39,7 +41,8 @@ typedef struct {
                                 * absent: lets a module build absolute URLs */
     const char *body;          /* request body, NUL-terminated ("" when none) */
     size_t body_len;
-    const sb_faults *faults; /* fault settings in force for this request */
+    const sb_faults *faults;   /* fault settings in force for this request */
+    const sb_hostile *hostile; /* hostile switches in force (gzip_bomb is the module's) */
 } sb_request;
 
 /* Events a module reports for the counters of GET /_sandbox/stats. */
@@ -102,6 +105,10 @@ typedef struct {
     void (*truth)(void *state, sb_buf *out);
     /* Back to the initial data. Returns false when memory ran out (state unchanged). */
     bool (*reset)(void *state);
+    /* Appends the credentials the module knows, one per line: passwords and
+     * tokens it accepts, and every token it issued since the start (or reset).
+     * The foreign host looks for them; GET /_sandbox/secrets lists them. NULL: none. */
+    void (*secrets)(void *state, sb_buf *out);
 } sb_module;
 
 /* The modules the sandbox serves, NULL-terminated (sb_modules.c). */

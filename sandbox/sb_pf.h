@@ -14,6 +14,8 @@
 #ifndef SB_PF_H
 #define SB_PF_H
 
+#include <pthread.h>
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -130,6 +132,7 @@ typedef struct {
     uint16_t store;
     uint8_t nlines, npay, status, worker, source;
     bool delivery;
+    bool poison; /* --poison: totalAmount is 90000000000000000.00, beyond numeric(20,4) */
 } pf_order;
 
 typedef struct {
@@ -187,6 +190,9 @@ typedef struct {
 /* Generates the initial data for seed and scale into d (zeroed first). Returns
  * false when memory ran out (d is then freed). */
 bool pf_data_generate(pf_data *d, uint64_t seed, double scale);
+/* --poison: one old done order gets a totalAmount beyond numeric(20,4) (a reject
+ * for a correct client, left out of the truth). No change step touches it. */
+void pf_data_add_poison(pf_data *d);
 /* Frees d's arrays; d may be generated again. */
 void pf_data_free(pf_data *d);
 
@@ -281,14 +287,23 @@ void pf_api_orders(const pf_data *d, sb_qcache *c, const sb_request *req, sb_res
 void pf_api_order(const pf_data *d, const char *id, const sb_request *req, sb_response *resp);
 
 /* ---- sb_pf_auth.c: sessions. Tokens are self-validating (a keyed hash signs
- * them), so the sandbox keeps no session table. ---- */
+ * them), so the sandbox keeps no session table; it remembers the last
+ * PF_ISSUED_MAX tokens it issued only to name them as secrets (pf_auth_secrets). ---- */
+
+#define PF_ISSUED_MAX 1024
 
 typedef struct {
     uint64_t secret;    /* signs tokens; differs per process */
     atomic_uint serial; /* tells apart tokens issued in the same millisecond */
+    pthread_mutex_t issued_mu;
+    char *issued[PF_ISSUED_MAX]; /* a ring of access and refresh tokens */
+    size_t next_issued;
 } pf_auth;
 
 void pf_auth_init(pf_auth *a, uint64_t seed);
+void pf_auth_term(pf_auth *a);
+/* The password and every token issued (the last PF_ISSUED_MAX), one per line. */
+void pf_auth_secrets(pf_auth *a, sb_buf *out);
 /* POST /v1/sessions. */
 void pf_auth_login(pf_auth *a, const pf_data *d, const sb_request *req, sb_response *resp);
 /* PATCH /v1/sessions. */

@@ -29,6 +29,37 @@ void pf_auth_init(pf_auth *a, uint64_t seed)
 {
     a->secret = sb_hash64(seed, (uint64_t)sb_time_real_ms());
     atomic_init(&a->serial, 0);
+    pthread_mutex_init(&a->issued_mu, NULL);
+    memset(a->issued, 0, sizeof a->issued);
+    a->next_issued = 0;
+}
+
+void pf_auth_term(pf_auth *a)
+{
+    for (size_t i = 0; i < PF_ISSUED_MAX; i++)
+        free(a->issued[i]);
+    pthread_mutex_destroy(&a->issued_mu);
+}
+
+/* Remembers a token issued (a copy; the oldest is forgotten when the ring is full). */
+static void remember_issued(pf_auth *a, const char *token)
+{
+    char *copy = strdup(token);
+    pthread_mutex_lock(&a->issued_mu);
+    free(a->issued[a->next_issued]);
+    a->issued[a->next_issued] = copy;
+    a->next_issued = (a->next_issued + 1) % PF_ISSUED_MAX;
+    pthread_mutex_unlock(&a->issued_mu);
+}
+
+void pf_auth_secrets(pf_auth *a, sb_buf *out)
+{
+    sb_buf_puts(out, PASSWORD "\n");
+    pthread_mutex_lock(&a->issued_mu);
+    for (size_t i = 0; i < PF_ISSUED_MAX; i++)
+        if (a->issued[i] != NULL)
+            sb_buf_printf(out, "%s\n", a->issued[i]);
+    pthread_mutex_unlock(&a->issued_mu);
 }
 
 static void b64url_put(sb_buf *b, const unsigned char *p, size_t n)
@@ -154,6 +185,9 @@ static void session_doc(pf_auth *a, const pf_data *d, const sb_request *req, sb_
     sb_buf_init(&access, 512);
     put_access_token(a, d, &access, now_ms, ttl);
     refresh_token(a, now_ms, refresh);
+    if (!sb_buf_failed(&access))
+        remember_issued(a, sb_buf_cstr(&access));
+    remember_issued(a, refresh);
     pf_id(d, PF_K_WORKER, 0, worker);
     sb_json j;
     sb_json_init(&j, &resp->body);

@@ -223,6 +223,16 @@ bool pf_data_advance(pf_data *d, int steps, pf_changes *ch)
     return ok;
 }
 
+void pf_data_add_poison(pf_data *d)
+{
+    for (uint32_t i = d->orders.n / 3; i < d->orders.n; i++)
+        if (d->orders.v[i].status == PF_ST_DONE && d->orders.v[i].npay > 0) {
+            d->orders.v[i].poison = true;
+            d->version++;
+            return;
+        }
+}
+
 /* ---- ground truth ---- */
 
 typedef struct {
@@ -245,10 +255,13 @@ static void put_sum(sb_buf *out, const char *metric, int64_t v4)
 static void truth_orders(const pf_data *d, sb_buf *out, tally *days, int64_t first_day,
                          tally *stores)
 {
-    long groups[4] = {0}, no_customer = 0, lines = 0;
+    long groups[4] = {0}, no_customer = 0, lines = 0, count = 0;
     int64_t total = 0, paid = 0, qty = 0, line_total = 0;
     for (uint32_t i = 0; i < d->orders.n; i++) {
         const pf_order *o = &d->orders.v[i];
+        if (o->poison)
+            continue;
+        count++;
         total += o->total;
         paid += o->paid;
         int s = o->status;
@@ -265,7 +278,7 @@ static void truth_orders(const pf_data *d, sb_buf *out, tally *days, int64_t fir
         stores[o->store].count++;
         stores[o->store].total += o->total;
     }
-    put_count(out, "orders.count", d->orders.n);
+    put_count(out, "orders.count", count);
     put_sum(out, "orders.total", total);
     put_sum(out, "orders.paid_total", paid);
     put_count(out, "orders.status_group.open", groups[0]);
@@ -280,13 +293,16 @@ static void truth_orders(const pf_data *d, sb_buf *out, tally *days, int64_t fir
 
 static void truth_payments(const pf_data *d, sb_buf *out)
 {
-    int64_t amount = 0, bonus = 0;
+    int64_t amount = 0, bonus = 0, count = 0;
     for (uint32_t i = 0; i < d->pays.n; i++) {
         const pf_payment *p = &d->pays.v[i];
+        if (d->orders.v[p->order].poison)
+            continue;
+        count++;
         amount += p->type == PF_PAY_PAYMENT ? p->amount : -p->amount;
         bonus += p->bonus;
     }
-    put_count(out, "payments.count", d->pays.n);
+    put_count(out, "payments.count", count);
     put_sum(out, "payments.amount", amount);
     put_sum(out, "payments.bonus_amount", bonus);
 }
@@ -326,6 +342,15 @@ void pf_data_truth(const pf_data *d, sb_buf *out)
         snprintf(metric, sizeof metric, "store.%s.total", id);
         put_sum(out, metric, stores[s].total);
     }
+    for (uint32_t i = 0; i < d->orders.n; i++)
+        if (d->orders.v[i].poison) {
+            char id[PF_ID_LEN + 1];
+            pf_id(d, PF_K_ORDER, i, id);
+            sb_buf_printf(out,
+                          "hostile\tposiflora.orders.rejects\t1\n"
+                          "hostile\tposiflora.orders.reject_ids\t%s\n",
+                          id);
+        }
 done:
     free(days);
     free(stores);

@@ -364,7 +364,12 @@ static void order_attributes(sb_json *j, const pf_data *d, uint32_t idx)
         sb_json_kstr(j, "cancelComment", "Клиент \"передумал\"");
     else
         sb_json_knull(j, "cancelComment");
-    sb_json_kmoney(j, "totalAmount", o->total, pf_style(d, PF_K_ORDER, idx, PF_F_TOTAL));
+    if (o->poison) {
+        sb_json_key(j, "totalAmount");
+        sb_json_raw(j, "90000000000000000.00");
+    } else {
+        sb_json_kmoney(j, "totalAmount", o->total, pf_style(d, PF_K_ORDER, idx, PF_F_TOTAL));
+    }
     sb_json_kmoney(j, "paymentsAmount", o->paid, pf_style(d, PF_K_ORDER, idx, PF_F_PAID));
     sb_json_kbool(j, "isExternal", false);
     sb_json_knull(j, "externalId");

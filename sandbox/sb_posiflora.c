@@ -43,6 +43,8 @@ static void *pf_create(const sb_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     st->cfg = *cfg;
+    if (cfg->poison)
+        pf_data_add_poison(&st->data);
     pthread_rwlock_init(&st->lock, NULL);
     sb_qcache_init(&st->cache);
     pf_auth_init(&st->auth, cfg->seed);
@@ -56,6 +58,7 @@ static void pf_destroy(void *state)
         return;
     pf_data_free(&st->data);
     sb_qcache_term(&st->cache);
+    pf_auth_term(&st->auth);
     pthread_rwlock_destroy(&st->lock);
     free(st);
 }
@@ -160,6 +163,8 @@ static bool pf_reset(void *state)
     pf_data fresh;
     if (!pf_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
+    if (st->cfg.poison)
+        pf_data_add_poison(&fresh);
     pthread_rwlock_wrlock(&st->lock);
     /* Versions keep growing across resets, so no cached list outlives its data. */
     fresh.version = st->data.version + 1;
@@ -169,6 +174,12 @@ static bool pf_reset(void *state)
     pf_data_free(&old);
     sb_qcache_clear(&st->cache);
     return true;
+}
+
+static void pf_secrets(void *state, sb_buf *out)
+{
+    pf_state *st = state;
+    pf_auth_secrets(&st->auth, out);
 }
 
 const sb_module sb_posiflora_module = {
@@ -182,4 +193,5 @@ const sb_module sb_posiflora_module = {
     .advance = pf_advance,
     .truth = pf_truth,
     .reset = pf_reset,
+    .secrets = pf_secrets,
 };

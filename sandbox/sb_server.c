@@ -2,14 +2,17 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "sb_hostile.h"
 #include "sb_stats.h"
 #include "sb_time.h"
 
@@ -45,6 +48,12 @@ struct sb_server {
     long long steps;            /* advance steps applied since the start or reset */
     delay_queue delays;
     struct MHD_Daemon *daemon;
+    pthread_mutex_t hostile_mu; /* guards hostile (copied per request) */
+    sb_hostile hostile;
+    sb_foreign *foreign;               /* what the foreign host received */
+    struct MHD_Daemon *foreign_daemon; /* NULL: no foreign host */
+    char foreign_base[64];             /* "http://127.0.0.2:PORT" */
+    atomic_bool stopping;              /* endless answers end */
 };
 
 /* Per-request state (libmicrohttpd's con_cls is per request, freed by
@@ -53,10 +62,11 @@ struct sb_server {
 struct conn_ctx {
     sb_buf body;
     bool too_big;
-    bool drawn; /* fault, cut and snap are set */
+    bool drawn; /* fault, cut, snap and hsnap are set */
     sb_fault_kind fault;
     bool cut;
     sb_faults snap;
+    sb_hostile hsnap;
     /* while queued in delay_queue: */
     int64_t due_ns; /* CLOCK_MONOTONIC */
     struct MHD_Connection *conn;
@@ -200,6 +210,66 @@ static enum MHD_Result send_cut(struct MHD_Connection *c, int status, const char
     return ret;
 }
 
+/* An answer that never ends (hostile endless=): the prefix, then spaces, a chunk
+ * every SB_HOSTILE_ENDLESS_PAUSE_MS, until the client hangs up or the sandbox
+ * stops. The pause is a sleep on the pool thread: an endless answer holds its
+ * thread (give the sandbox more --threads when other traffic must flow beside). */
+typedef struct {
+    sb_server *s;
+    char *prefix;
+    size_t prefix_len;
+} endless_body;
+
+static ssize_t endless_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    endless_body *e = cls;
+    if (atomic_load(&e->s->stopping))
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (pos < e->prefix_len) {
+        size_t n = e->prefix_len - (size_t)pos;
+        n = n < max ? n : max;
+        memcpy(out, e->prefix + pos, n);
+        return (ssize_t)n;
+    }
+    struct timespec pause = {0, SB_HOSTILE_ENDLESS_PAUSE_MS * 1000000L};
+    nanosleep(&pause, NULL);
+    size_t n = max < SB_HOSTILE_ENDLESS_CHUNK ? max : SB_HOSTILE_ENDLESS_CHUNK;
+    memset(out, ' ', n);
+    return (ssize_t)n;
+}
+
+static void endless_free(void *cls)
+{
+    endless_body *e = cls;
+    free(e->prefix);
+    free(e);
+}
+
+static enum MHD_Result send_endless(sb_server *s, struct MHD_Connection *c, const char *ctype,
+                                    sb_buf *b, const sb_response *extra)
+{
+    endless_body *e = malloc(sizeof *e);
+    size_t len;
+    char *data = sb_buf_take(b, &len);
+    if (e == NULL || data == NULL) {
+        free(e);
+        free(data);
+        return send_owned(c, 500, CT_TEXT, NULL, 0, -1, NULL);
+    }
+    *e = (endless_body){.s = s, .prefix = data, .prefix_len = len};
+    struct MHD_Response *r = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, SB_HOSTILE_ENDLESS_CHUNK, endless_reader, e, endless_free);
+    if (r == NULL) {
+        endless_free(e);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    add_headers(r, extra);
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* ---- control endpoints ---------------------------------------------------------- */
 
 static int by_string(const void *a, const void *b)
@@ -311,6 +381,62 @@ static enum MHD_Result control_faults(sb_server *s, struct MHD_Connection *c, co
     return send_text(c, 200, text);
 }
 
+/* Every module's credentials (sb_module.secrets), one per line. */
+static void all_secrets(sb_server *s, sb_buf *out)
+{
+    for (size_t m = 0; m < s->nmodules; m++)
+        if (sb_modules[m]->secrets != NULL)
+            sb_modules[m]->secrets(s->states[m], out);
+}
+
+static bool hostile_known(const char *list)
+{
+    return sb_server_known_endpoints(list);
+}
+
+static enum MHD_Result control_hostile(sb_server *s, struct MHD_Connection *c, const char *method,
+                                       const arg_list *a)
+{
+    sb_hostile h;
+    char err[256];
+    sb_buf b;
+    sb_buf_init(&b, 512);
+    if (strcmp(method, "POST") == 0) {
+        sb_hostile_clear(&h);
+        for (size_t i = 0; i < a->n; i++)
+            if (!sb_hostile_set(&h, a->args[i].key, a->args[i].value, hostile_known, err,
+                                sizeof err)) {
+                sb_buf_printf(&b, "%s\n", err);
+                return send_buf(c, 400, CT_TEXT, &b, -1);
+            }
+        pthread_mutex_lock(&s->hostile_mu);
+        s->hostile = h;
+        pthread_mutex_unlock(&s->hostile_mu);
+    } else {
+        pthread_mutex_lock(&s->hostile_mu);
+        h = s->hostile;
+        pthread_mutex_unlock(&s->hostile_mu);
+    }
+    sb_hostile_describe(&h, &b);
+    return send_buf(c, 200, CT_TEXT, &b, -1);
+}
+
+static enum MHD_Result control_foreign(sb_server *s, struct MHD_Connection *c)
+{
+    sb_buf b;
+    sb_buf_init(&b, 256);
+    sb_foreign_render(s->foreign, s->foreign_daemon != NULL ? s->foreign_base : NULL, &b);
+    return send_buf(c, 200, CT_TEXT, &b, -1);
+}
+
+static enum MHD_Result control_secrets(sb_server *s, struct MHD_Connection *c)
+{
+    sb_buf b;
+    sb_buf_init(&b, 4096);
+    all_secrets(s, &b);
+    return send_buf(c, 200, CT_TEXT, &b, -1);
+}
+
 static enum MHD_Result control_reset(sb_server *s, struct MHD_Connection *c)
 {
     bool ok = true;
@@ -322,13 +448,23 @@ static enum MHD_Result control_reset(sb_server *s, struct MHD_Connection *c)
     s->steps = 0;
     sb_fault_state_set(s->faults, &none);
     sb_stats_reset(s->stats);
+    pthread_mutex_lock(&s->hostile_mu);
+    sb_hostile_clear(&s->hostile);
+    pthread_mutex_unlock(&s->hostile_mu);
+    sb_foreign_reset(s->foreign);
     pthread_mutex_unlock(&s->control_mu);
     return ok ? send_text(c, 200, "ok\n") : send_text(c, 500, "out of memory\n");
 }
 
 static enum MHD_Result control(sb_server *s, struct MHD_Connection *c, const char *what,
-                               const arg_list *a)
+                               const char *method, const arg_list *a)
 {
+    if (strcmp(what, "hostile") == 0)
+        return control_hostile(s, c, method, a);
+    if (strcmp(what, "foreign") == 0)
+        return control_foreign(s, c);
+    if (strcmp(what, "secrets") == 0)
+        return control_secrets(s, c);
     if (strcmp(what, "truth") == 0)
         return control_truth(s, c);
     if (strcmp(what, "advance") == 0)
@@ -532,6 +668,65 @@ static const sb_module *find_module(const char *url, size_t *index)
     return NULL;
 }
 
+/* "path?query" of the request as it came (the query re-encoded), for a redirect. */
+static void request_target(const char *url, const arg_list *a, sb_buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    sb_buf_puts(out, url);
+    for (size_t i = 0; i < a->n; i++) {
+        sb_buf_putc(out, i == 0 ? '?' : '&');
+        for (int part = 0; part < 2; part++) {
+            const char *p = part == 0 ? a->args[i].key : a->args[i].value;
+            if (part == 1)
+                sb_buf_putc(out, '=');
+            for (; *p != '\0'; p++) {
+                unsigned char ch = (unsigned char)*p;
+                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+                    sb_buf_putc(out, (char)ch);
+                } else {
+                    sb_buf_putc(out, '%');
+                    sb_buf_putc(out, hex[ch >> 4]);
+                    sb_buf_putc(out, hex[ch & 15]);
+                }
+            }
+        }
+    }
+}
+
+/* The hostile switches in force for the request (cc->hsnap) applied to its answer. */
+static sb_hostile_send apply_hostile(sb_server *s, struct MHD_Connection *c, const char *url,
+                                     const char *method, conn_ctx *cc, const arg_list *a,
+                                     sb_response *resp)
+{
+    if (!sb_hostile_any(&cc->hsnap))
+        return SB_HOSTILE_SEND;
+    char location[SB_HOSTILE_LOCATION_MAX] = "";
+    sb_buf target;
+    sb_buf_init(&target, 256);
+    request_target(url, a, &target);
+    sb_hostile_io io = {
+        .endpoint = resp->endpoint,
+        .method = method,
+        .target = sb_buf_cstr(&target),
+        .authorization =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .req_body = sb_buf_cstr(&cc->body),
+        .req_body_len = cc->body.len,
+        .foreign_base = s->foreign_daemon != NULL ? s->foreign_base : NULL,
+        .status = &resp->status,
+        .body = &resp->body,
+        .location = location,
+    };
+    sb_hostile_send how = sb_hostile_apply(&cc->hsnap, &io);
+    sb_buf_term(&target);
+    if (location[0] != '\0') {
+        resp->nheaders = 0;
+        sb_response_header(resp, "Location", location);
+    }
+    return how;
+}
+
 /* Answers an API request. The fate (faults, budget) is drawn when the request has
  * arrived; with slow_ms the answer is then deferred (delay_answer) and made when
  * libmicrohttpd calls the handler again, from the same draw. */
@@ -540,6 +735,9 @@ static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const
 {
     if (!cc->drawn) {
         cc->fault = sb_fault_draw(s->faults, &cc->snap, &cc->cut);
+        pthread_mutex_lock(&s->hostile_mu);
+        cc->hsnap = s->hostile;
+        pthread_mutex_unlock(&s->hostile_mu);
         cc->drawn = true;
         if (cc->snap.slow_ms > 0) {
             delay_answer(s, c, cc, cc->snap.slow_ms);
@@ -586,9 +784,13 @@ static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const
             .host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
             .body = sb_buf_cstr(&cc->body),
             .body_len = cc->body.len,
-            .faults = snap};
+            .faults = snap,
+            .hostile = &cc->hsnap};
         mod->handle(s->states[m], &req, &resp);
     }
+    sb_hostile_send how = SB_HOSTILE_SEND;
+    if (fault == SB_FAULT_NONE && mod != NULL && !cc->too_big)
+        how = apply_hostile(s, c, url, method, cc, a, &resp);
     bool malformed = resp.status == 200 && resp.endpoint != NULL &&
                      sb_faults_list_has(snap->malformed, resp.endpoint);
     if (malformed)
@@ -599,8 +801,10 @@ static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const
         resp.nheaders = 0;
         json_error(&resp.body, 500, "Internal Server Error", "Sandbox out of memory");
     }
-    cut = cut && resp.body.len >= 2;
+    cut = cut && resp.body.len >= 2 && how == SB_HOSTILE_SEND;
     sb_stats_count(s->stats, resp.status, resp.endpoint, cut, malformed, resp.event);
+    if (how == SB_HOSTILE_ENDLESS)
+        return send_endless(s, c, resp.content_type, &resp.body, &resp);
     if (cut)
         return send_cut(c, resp.status, resp.content_type, &resp.body, &resp);
     return send_buf_with(c, resp.status, resp.content_type, &resp.body, retry_after, &resp);
@@ -648,7 +852,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     a.n = 0;
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
     if (strncmp(url, "/_sandbox/", 10) == 0)
-        return control(s, c, url + 10, &a);
+        return control(s, c, url + 10, method, &a);
     return api_request(s, c, url, method, cc, &a);
 }
 
@@ -666,6 +870,107 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* ---- the foreign host -------------------------------------------------------------- *
+ *
+ * Another host, as far as a client can tell (another address, another port): it
+ * answers every request 404 and notes whether it carried an Authorization header
+ * or any credential a module knows, in the target, a header or the body. */
+
+typedef struct {
+    sb_buf *text;
+    bool authorization;
+} foreign_scan;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    foreign_scan *f = cls;
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+        f->authorization = true;
+    sb_buf_printf(f->text, "%s: %s\n", key, value != NULL ? value : "");
+    return MHD_YES;
+}
+
+static enum MHD_Result on_foreign_request(void *cls, struct MHD_Connection *c, const char *url,
+                                          const char *method, const char *version,
+                                          const char *upload_data, size_t *upload_data_size,
+                                          void **con_cls)
+{
+    (void)version;
+    (void)method;
+    sb_server *s = cls;
+    conn_ctx *cc = *con_cls;
+    if (cc == NULL) {
+        if ((cc = calloc(1, sizeof *cc)) == NULL)
+            return MHD_NO;
+        sb_buf_init(&cc->body, 0);
+        *con_cls = cc;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (cc->body.len + *upload_data_size <= MAX_BODY)
+            sb_buf_put(&cc->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    arg_list a = {.n = 0};
+    sb_buf text, secrets;
+    sb_buf_init(&text, 1024);
+    sb_buf_init(&secrets, 1024);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+    request_target(url, &a, &text);
+    sb_buf_putc(&text, '\n');
+    foreign_scan scan = {.text = &text};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &scan);
+    sb_buf_put(&text, cc->body.data != NULL ? cc->body.data : "", cc->body.len);
+    all_secrets(s, &secrets);
+    bool carried = false;
+    for (char *line = secrets.data; line != NULL && *line != '\0' && !carried;) {
+        char *nl = strchr(line, '\n');
+        if (nl != NULL)
+            *nl = '\0';
+        carried = sb_hostile_contains(text.data, text.len, line);
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    sb_foreign_note(s->foreign, scan.authorization, carried);
+    sb_buf_term(&text);
+    sb_buf_term(&secrets);
+    return send_text(c, 404, "{\"message\":\"Not found (this is another host)\"}\n");
+}
+
+void sb_server_set_hostile(sb_server *s, const sb_hostile *h)
+{
+    pthread_mutex_lock(&s->hostile_mu);
+    s->hostile = *h;
+    pthread_mutex_unlock(&s->hostile_mu);
+}
+
+bool sb_server_start_foreign(sb_server *s, const char *host, char *err, size_t errlen)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = 0;
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "--foreign-host must be an IPv4 address, got '%s'", host);
+        return false;
+    }
+    s->foreign_daemon = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_foreign_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    if (s->foreign_daemon == NULL) {
+        snprintf(err, errlen, "cannot listen on %s (the foreign host)", host);
+        return false;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->foreign_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(s->foreign_base, sizeof s->foreign_base, "http://%s:%d", host,
+             info != NULL ? (int)info->port : 0);
+    return true;
+}
+
 /* ---- lifecycle -------------------------------------------------------------------- */
 
 sb_server *sb_server_new(const sb_config *cfg, const sb_faults *faults, char *err, size_t errlen)
@@ -675,6 +980,9 @@ sb_server *sb_server_new(const sb_config *cfg, const sb_faults *faults, char *er
         goto oom;
     s->cfg = *cfg;
     pthread_mutex_init(&s->control_mu, NULL);
+    pthread_mutex_init(&s->hostile_mu, NULL);
+    sb_hostile_clear(&s->hostile);
+    atomic_init(&s->stopping, false);
     while (sb_modules[s->nmodules] != NULL) {
         for (const char *const *e = sb_modules[s->nmodules]->endpoints; *e != NULL; e++)
             s->nendpoints++;
@@ -690,7 +998,8 @@ sb_server *sb_server_new(const sb_config *cfg, const sb_faults *faults, char *er
             s->endpoints[k++] = *e;
     s->faults = sb_fault_state_new();
     s->stats = sb_stats_new(s->endpoints, s->nendpoints);
-    if (s->faults == NULL || s->stats == NULL || !delay_init(&s->delays))
+    s->foreign = sb_foreign_new();
+    if (s->faults == NULL || s->stats == NULL || s->foreign == NULL || !delay_init(&s->delays))
         goto oom;
     sb_fault_state_set(s->faults, faults);
     for (size_t m = 0; m < s->nmodules; m++) {
@@ -739,9 +1048,12 @@ void sb_server_free(sb_server *s)
 {
     if (s == NULL)
         return;
-    delay_stop(&s->delays); /* no suspended connection may outlive the daemon */
+    atomic_store(&s->stopping, true); /* endless answers end */
+    delay_stop(&s->delays);           /* no suspended connection may outlive the daemon */
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
+    if (s->foreign_daemon != NULL)
+        MHD_stop_daemon(s->foreign_daemon);
     delay_term(&s->delays);
     if (s->states != NULL)
         for (size_t m = 0; m < s->nmodules; m++)
@@ -750,6 +1062,8 @@ void sb_server_free(sb_server *s)
     free(s->endpoints);
     sb_fault_state_free(s->faults);
     sb_stats_free(s->stats);
+    sb_foreign_free(s->foreign);
     pthread_mutex_destroy(&s->control_mu);
+    pthread_mutex_destroy(&s->hostile_mu);
     free(s);
 }

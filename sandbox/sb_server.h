@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "sb_fault.h"
+#include "sb_hostile.h"
 #include "sb_module.h"
 
 typedef struct sb_server sb_server;
@@ -24,6 +25,11 @@ sb_server *sb_server_new(const sb_config *cfg, const sb_faults *faults, char *er
  * out slow_ms); *bound_port gets the real port. Returns false with err filled. */
 bool sb_server_start(sb_server *s, const char *host, int port, int threads, int *bound_port,
                      char *err, size_t errlen);
+/* Starts the foreign host (sb_hostile.h) on host (IPv4), a free port, one thread.
+ * Returns false with err filled. */
+bool sb_server_start_foreign(sb_server *s, const char *host, char *err, size_t errlen);
+/* Replaces the hostile switches (also POST /_sandbox/hostile). */
+void sb_server_set_hostile(sb_server *s, const sb_hostile *h);
 /* Stops the daemon (waits for its threads) and frees everything. Accepts NULL. */
 void sb_server_free(sb_server *s);
 

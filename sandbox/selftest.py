@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections import defaultdict
 from decimal import Decimal
 
@@ -285,6 +286,119 @@ def test_faults(sb):
     sb.login()
 
 
+def test_hostile(sb):
+    """The hostile switches, on the Posiflora endpoints, the foreign host and the
+    secrets list; the data itself never changes."""
+    auth = {"Authorization": "Bearer " + sb.token}
+    path = "/posiflora/api/v1/stores?page[size]=5"
+    good = sb.raw("GET", path, headers=auth)[2]
+    st, _, body = sb.raw("POST", "/_sandbox/hostile?empty=nope")
+    check(st == 400, "hostile: unknown endpoint refused")
+    sb.control("POST", "hostile?empty=stores")
+    check(sb.raw("GET", path, headers=auth)[2] == b"{}", "empty=stores: 200 {}")
+    sb.control("POST", "hostile?gateway=stores")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 200 and json.loads(body) == {"message": "Service temporarily unavailable"},
+          "gateway=stores: the maintenance message")
+    sb.control("POST", "hostile?wrong_type=stores")
+    doc = json.loads(sb.raw("GET", path, headers=auth)[2])
+    check(doc["data"] == {} and doc["meta"] == json.loads(good)["meta"], "wrong_type=stores: data {}")
+    sb.control("POST", "hostile?wrong_type=order_detail")
+    oid = json.loads(sb.raw("GET", "/posiflora/api/v1/orders?page[size]=1", headers=auth)[2])["data"][0]["id"]
+    doc = json.loads(sb.raw("GET", "/posiflora/api/v1/orders/" + oid, headers=auth)[2])
+    check(doc["data"] == [], "wrong_type=order_detail: data []")
+    sb.control("POST", "hostile?long_string=stores&long_mb=2")
+    doc = json.loads(sb.raw("GET", path, headers=auth)[2])
+    check(len(doc["data"][0]["hostileNote"]) == 2 << 20 and doc["data"][1:] == json.loads(good)["data"][1:],
+          "long_string=stores: one string of 2 MiB in the first record")
+    sb.control("POST", "hostile?short=stores")
+    doc = json.loads(sb.raw("GET", path, headers=auth)[2])
+    check(doc["data"] == json.loads(good)["data"][:-1] and doc["meta"] == json.loads(good)["meta"],
+          "short=stores: the last record gone, meta.total kept")
+    sb.control("POST", "hostile?few=stores")
+    doc = json.loads(sb.raw("GET", path, headers=auth)[2])
+    check(doc["data"] == json.loads(good)["data"][:1] and doc["meta"]["total"] == 1,
+          "few=stores: a consistent list of one")
+    sb.control("POST", "hostile?echo=stores")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 400 and sb.token.encode() in body[:400], "echo=stores: 400 quoting the token")
+    sb.control("POST", "hostile?echo=sessions:PATCH")
+    sb.login()
+    st, _, body = sb.raw("PATCH", "/posiflora/api/v1/sessions",
+                         {"data": {"type": "sessions", "attributes": {"refreshToken": sb.refresh_token}}})
+    check(st == 400 and sb.refresh_token.encode() in body, "echo=sessions:PATCH quotes the refresh token")
+    secrets = sb.control("GET", "secrets").splitlines()
+    check("demo-secret" in secrets and sb.token in secrets and sb.refresh_token in secrets
+          and "gf-demo-token" in secrets, "secrets lists the password and the tokens issued")
+    foreign = dict(l.split("\t") for l in sb.control("GET", "foreign").splitlines())
+    check(foreign["url"].startswith("http://127.0.0.2:") and foreign["requests"] == "0",
+          "the foreign host listens on 127.0.0.2")
+    sb.control("POST", "hostile?redirect=sessions:POST")
+    st, hdrs, _ = sb.raw("POST", "/posiflora/api/v1/sessions", CREDS)
+    check(st == 307 and hdrs.get("Location") == foreign["url"] + "/posiflora/api/v1/sessions",
+          "redirect=sessions:POST: 307 to the foreign host")
+    host, port = foreign["url"][7:].split(":")
+    fc = http.client.HTTPConnection(host, int(port), timeout=30)
+    fc.request("POST", "/posiflora/api/v1/sessions", body=json.dumps(CREDS))
+    r = fc.getresponse()
+    r.read()
+    check(r.status == 404, "the foreign host answers 404")
+    fc.request("GET", "/x", headers={"Authorization": "Bearer nothing-known"})
+    fc.getresponse().read()
+    fc.close()
+    foreign = dict(l.split("\t") for l in sb.control("GET", "foreign").splitlines())
+    check(foreign["requests"] == "2" and foreign["with_secret"] == "1" and foreign["with_authorization"] == "1",
+          "the foreign host counts requests, secrets and Authorization headers (%s)" % foreign)
+    sb.control("POST", "hostile?endless=stores")
+    sb.conn.request("GET", path, headers=auth)
+    r = sb.conn.getresponse()
+    first = b""
+    while b'"data":[' not in first and len(first) < 4096:
+        first += r.read1(4096)
+    check(r.status == 200 and first.startswith(b'{"meta":') and b'"data":[' in first,
+          "endless=stores: a list that starts")
+    more = 0
+    t0 = time.time()
+    while time.time() - t0 < 0.3:
+        more += len(r.read1(65536))
+    check(more > 0, "endless=stores: bytes keep coming")
+    sb.conn.close()
+    sb.conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=30)
+    sb.control("POST", "hostile")
+    check(sb.raw("GET", path, headers=auth)[2] == good, "hostile off: the answer is back")
+    sb.control("POST", "hostile?gzip_bomb=1&bomb_mb=3")
+    check("gzip_bomb\t1" in sb.control("GET", "hostile"), "gzip_bomb set")
+    check(zlib.decompress(gzip_bomb_file(sb), 16 + zlib.MAX_WBITS) ==
+          b'[{"product_id":"' + b"A" * (3 << 20) + b'"}]', "gzip_bomb: a valid gzip of one long string")
+    sb.control("POST", "hostile")
+
+
+def gzip_bomb_file(sb):
+    """A Goflow counts report file, through the file_url redirect."""
+    h = {"Authorization": "Bearer gf-demo-token"}
+    st, _, body = sb.raw("POST", "/goflow/v1/reports/inventory/counts",
+                         {"columns": ["product_id", "warehouse_name", "on_hand"], "format": "json"}, h)
+    check(st == 202, "report created")
+    rid = json.loads(body)["id"]
+    for _ in range(5):
+        doc = json.loads(sb.raw("GET", "/goflow/v1/reports/%d" % rid, headers=h)[2])
+        if doc["status"] == "completed":
+            break
+    url = doc["completed"]["file_url"]
+    host, rest = url[7:].split("/", 1)
+    c = http.client.HTTPConnection(host, timeout=30)
+    c.request("GET", "/" + rest)
+    r = c.getresponse()
+    r.read()
+    loc = r.getheader("Location")
+    host, rest = loc[7:].split("/", 1)
+    c = http.client.HTTPConnection(host, timeout=30)
+    c.request("GET", "/" + rest)
+    data = c.getresponse().read()
+    c.close()
+    return data
+
+
 def test_advance(sb, before):
     ometa, cmeta = before[7], before[8]
     clock0 = dict(l.split("\t")[1:] for l in sb.control("GET", "truth").splitlines()
@@ -322,6 +436,8 @@ def main():
     data = read_everything(sb)
     compare_truth(sb, data, "initial data")
     test_faults(sb)
+    test_hostile(sb)
+    compare_truth(sb, data, "after the hostile switches")
     test_advance(sb, data)
     sb.control("POST", "reset")
     check(sb.control("GET", "truth") == initial_truth, "reset restores the initial data")

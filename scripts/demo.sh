@@ -206,7 +206,7 @@ Query the warehouse:
 
 Run flowetl again (incremental: reads only what changed):
   POSIFLORA_PASSWORD=demo-secret $(show "$FLOWETL") -c $(show "$CONF") run
-  POSIFLORA_PASSWORD=demo-secret $(show "$FLOWETL") -c $(show "$CONF") status
+  $(show "$FLOWETL") -c $(show "$CONF") status      # needs no API password
 
 Make the sandbox change something (new orders, payments, customers), then run again:
   curl -X POST '$SANDBOX_URL/_sandbox/advance?steps=3'

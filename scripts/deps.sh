@@ -10,7 +10,7 @@ PACKAGES=(
     libcurl4-openssl-dev libyajl-dev libpq-dev zlib1g-dev libcunit1-dev libinih-dev
     libmicrohttpd-dev
     postgresql postgresql-client
-    curl jq valgrind clang-format python3 time
+    curl jq valgrind clang-format python3 time tzdata
 )
 
 installed() {

@@ -14,6 +14,13 @@
 # and fine for tests and the demo, NOT crash-safe at the OS level, never for real data.
 # initdb and the server refuse to run as root, so as root they run as the `postgres`
 # user (DIR is handed to it); as any other user they run as that user.
+#
+# When DIR cannot hold the cluster (as root: `postgres` cannot enter it because a
+# parent is private, e.g. anything under /root or a mode-0700 clone; for anyone: its
+# path is too long for a unix socket), `start` keeps the cluster in a private
+# directory made by mktemp under /tmp (owned by the cluster's owner, mode 0700) and
+# makes DIR a symbolic link to it. `stop`, `status` and `psql -h DIR` then work
+# through DIR as before; the printed PGHOST is the private directory.
 set -euo pipefail
 
 die() {
@@ -44,10 +51,10 @@ find_bindir() {
     printf '%s\n' "$best"
 }
 
-# Runs a command as the cluster's owner.
+# Runs a command as the cluster's owner (from /, which `postgres` can always enter).
 as_owner() {
     if [[ $EUID -eq 0 ]]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
@@ -61,14 +68,45 @@ is_running() {
     [[ -f $DIR/data/PG_VERSION ]] && as_owner "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1
 }
 
+# Why DIR cannot hold the cluster; nothing (and status 1) when it can.
+unusable_reason() {
+    # The socket path DIR/.s.PGSQL.5432 must fit in sun_path (107 bytes).
+    if ((${#DIR} > 90)); then
+        echo "the path $DIR is too long for a unix socket"
+    elif [[ $EUID -eq 0 ]] && ! (chown postgres: "$DIR" &&
+        runuser -u postgres -- test -w "$DIR" -a -x "$DIR") 2>/dev/null; then
+        echo "user 'postgres' cannot enter $DIR (a parent directory is private)"
+    else
+        return 1
+    fi
+}
+
+# Moves the cluster to a private directory under /tmp and leaves DIR as a link to it.
+relocate() {
+    local why=$1 private
+    [[ ! -f $DIR/data/PG_VERSION ]] || die "$why: the cluster in $DIR cannot be started"
+    rmdir "$DIR" 2>/dev/null || die "$why, and $DIR is not empty: remove it or use another directory"
+    private=$(mktemp -d /tmp/flowetl-pg.XXXXXX 2>/dev/null || mktemp -d /var/tmp/flowetl-pg.XXXXXX) ||
+        die "$why, and no private directory could be made under /tmp or /var/tmp"
+    if [[ $EUID -eq 0 ]]; then
+        chown postgres: "$private"
+    fi
+    chmod 700 "$private"
+    ln -s "$private" "$DIR"
+    echo "pgcluster: $why; the cluster lives in $private ($DIR links to it)" >&2
+    DIR=$private
+}
+
 prepare_dir() {
+    local why
     mkdir -p "$DIR"
     if [[ $EUID -eq 0 ]]; then
         getent passwd postgres >/dev/null ||
             die "user 'postgres' does not exist; run scripts/deps.sh (it installs postgresql)"
-        chown postgres: "$DIR"
-        runuser -u postgres -- test -w "$DIR" ||
-            die "user 'postgres' cannot write $DIR (a parent directory is not searchable?)"
+    fi
+    if why=$(unusable_reason); then
+        relocate "$why"
+        return
     fi
     # Readable socket directory: other local users (and root) may connect.
     chmod 755 "$DIR"
@@ -102,8 +140,6 @@ EOF
 }
 
 start() {
-    # The socket path DIR/.s.PGSQL.5432 must fit in sun_path (107 bytes).
-    ((${#DIR} <= 90)) || die "directory path too long for a unix socket: $DIR"
     [[ $DIR != *"'"* ]] || die "directory path must not contain a quote: $DIR"
     if is_running; then
         echo "pgcluster: already running in $DIR" >&2
@@ -149,6 +185,10 @@ status() {
 cmd=$1
 [[ -n $2 ]] || usage
 if [[ $cmd == start ]]; then
+    # A link to a private directory that is gone (/tmp is cleaned at boot): start afresh.
+    if [[ -L $2 && ! -e $2 ]]; then
+        rm -f "$2"
+    fi
     mkdir -p "$2"
 elif [[ ! -d $2 ]]; then
     # Nothing was ever started there.

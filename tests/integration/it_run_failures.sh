@@ -51,14 +51,16 @@ assert_failed_before_start() {
 sed 's|^password = .*|password = wrong-password|' "$CONF" >"$T/badpw.conf"
 flowetl_bare -c "$T/badpw.conf" run
 assert_exit 1 "a refused login exits 1"
-assert_stderr_contains "posiflora_test: 6 stream(s) not run: login as 'demo': POST /v1/sessions: refused (HTTP 401)"
+assert_stderr_contains "posiflora_test.orders failed: login as 'demo': POST /v1/sessions: refused (HTTP 401)"
+assert_eq 6 "$(grep -c '^.* ERROR posiflora_test\.[a-z_]* failed: login as' "$T/err")" \
+    "one line per failed stream"
 assert_failed_before_start "refused login" "refused (HTTP 401)"
 
 # --- a closed port (nothing listens on port 1)
 sed "s|^base_url = .*|base_url = http://127.0.0.1:1/posiflora/api|" "$CONF" >"$T/closed.conf"
 flowetl_bare -c "$T/closed.conf" run
 assert_exit 1 "a closed port exits 1"
-assert_stderr_contains "posiflora_test: 6 stream(s) not run: POST /v1/sessions"
+assert_stderr_contains "posiflora_test.stores failed: POST /v1/sessions"
 assert_failed_before_start "closed port" "POST /v1/sessions"
 
 # --- a base_url that answers 404
@@ -68,12 +70,17 @@ assert_exit 1 "a 404 base_url exits 1"
 assert_stderr_contains "HTTP 404"
 assert_failed_before_start "404 base_url" "HTTP 404"
 
-# --- a time zone the warehouse server does not know
+# --- a time zone the warehouse server does not know: flowetl's own check reads
+# the zone database in $TZDIR, which here has one zone more than the server's
 sandbox_post /_sandbox/reset >/dev/null # zero the request counters
-sed "s|^timezone = .*|timezone = Europe/Mscow|" "$CONF" >"$T/tz.conf"
+mkdir -p "$T/zones/Mars"
+cp /usr/share/zoneinfo/UTC "$T/zones/Mars/Olympus"
+sed "s|^timezone = .*|timezone = Mars/Olympus|" "$CONF" >"$T/tz.conf"
+export TZDIR=$T/zones
 flowetl_bare -c "$T/tz.conf" run
-assert_exit 1 "an unknown time zone exits 1"
-assert_stderr_contains "timezone 'Europe/Mscow' is not known to the warehouse server"
+unset TZDIR
+assert_exit 1 "a time zone the server does not know exits 1"
+assert_stderr_contains "timezone 'Mars/Olympus' is not known to the warehouse server"
 assert_failed_before_start "unknown time zone" "is not known to the warehouse server"
 assert_eq 0 "$(sandbox_stat requests)" "no API request was sent for a source that cannot load"
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../app/config.h"
@@ -16,24 +17,38 @@
     "username = u\n"                                                                               \
     "password = p\n"
 
+/* Loads text and expands every source, as `run` with no argument does. */
+static fe_rc load_resolved(const char *text, config **out, fe_err *err)
+{
+    fe_rc rc = config_load_string(text, "t.conf", out, err);
+    for (size_t i = 0; rc == FE_OK && i < (*out)->nsources; i++)
+        rc = config_resolve_source(*out, (*out)->sources[i].name, NULL, 0, err);
+    if (rc != FE_OK) {
+        config_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static config *load_ok(const char *text)
 {
     config *c = NULL;
     fe_err err = {0};
-    fe_rc rc = config_load_string(text, "t.conf", &c, &err);
+    fe_rc rc = load_resolved(text, &c, &err);
     if (rc != FE_OK)
         fprintf(stderr, "\nunexpected error: %s\n", err.msg);
     CU_ASSERT_EQUAL(rc, FE_OK);
     return c;
 }
 
-/* Loads text that must fail; returns the message (static). */
+/* Loads text that must fail (at load or when its sources are expanded); returns the
+ * message (static). */
 static const char *load_err(const char *text)
 {
     static fe_err err;
     config *c = NULL;
     memset(&err, 0, sizeof err);
-    fe_rc rc = config_load_string(text, "t.conf", &c, &err);
+    fe_rc rc = load_resolved(text, &c, &err);
     CU_ASSERT_EQUAL(rc, FE_ECONFIG);
     CU_ASSERT_EQUAL(err.code, FE_ECONFIG);
     CU_ASSERT_PTR_NULL(c);
@@ -569,6 +584,219 @@ static void test_secrets(void)
     CU_ASSERT_STRING_EQUAL(msg, "t.conf:5: key 'password' in [source.p] must not be empty");
 }
 
+/* Only what a command uses is expanded: a source's ${NAME}s wait for
+ * config_resolve_source, and its values are validated then. */
+static void test_lazy_expansion(void)
+{
+    fe_err err = {0};
+    config *c = NULL;
+    unsetenv("FE_TEST_UNSET");
+    unsetenv("FE_TEST_SIZE");
+    setenv("FE_TEST_HOST", "db.local", 1);
+    const char *text = "[warehouse]\ndsn = host=${FE_TEST_HOST}\n"
+                       "[source.p]\ntype = posiflora\nbase_url = http://x\nusername = u\n"
+                       "password = ${FE_TEST_UNSET}\npage_size = ${FE_TEST_SIZE}\n"
+                       "[source.q]\n" POSIFLORA_OK;
+    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &c, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(c->dsn, "host=db.local");
+    const source_conf *p = config_source(c, "p");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    /* Unexpanded values read as absent, never as the default. */
+    CU_ASSERT_PTR_NULL(conf_str(p, "password"));
+    long l = 0;
+    CU_ASSERT_FALSE(conf_int(p, "page_size", &l));
+    CU_ASSERT_STRING_EQUAL(conf_str(p, "username"), "u");
+    const char *sec[8];
+    CU_ASSERT_EQUAL(config_secrets(c, sec, 8), 1); /* q's password only */
+
+    /* Another source, or only the keys status reads: no error. */
+    CU_ASSERT_EQUAL(config_resolve_source(c, "q", NULL, 0, &err), FE_OK);
+    static const char *const status_keys[] = {"streams", "warn_after", "error_after"};
+    CU_ASSERT_EQUAL(config_resolve_source(c, "p", status_keys, 3, &err), FE_OK);
+    CU_ASSERT_PTR_NULL(conf_str(p, "password"));
+
+    CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:7: environment variable FE_TEST_UNSET is not set");
+    setenv("FE_TEST_UNSET", "pw-now-set", 1);
+    CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:8: environment variable FE_TEST_SIZE is not set");
+    /* The password was expanded: it is a secret from now on. */
+    CU_ASSERT_EQUAL(config_secrets(c, sec, 8), 2);
+    /* Validation waits for the expanded value. */
+    setenv("FE_TEST_SIZE", "500", 1);
+    CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:8: invalid value '500' for 'page_size' in "
+                                    "[source.p]: expected an integer from 1 to 100");
+    CU_ASSERT_FALSE(conf_int(p, "page_size", &l));
+    setenv("FE_TEST_SIZE", "50", 1);
+    CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_OK);
+    CU_ASSERT_TRUE(conf_int(p, "page_size", &l));
+    CU_ASSERT_EQUAL(l, 50);
+    CU_ASSERT_STRING_EQUAL(conf_str(p, "password"), "pw-now-set");
+    CU_ASSERT_EQUAL(config_resolve_source(c, "nope", NULL, 0, &err), FE_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.conf: no [source.nope]");
+    config_free(c);
+    unsetenv("FE_TEST_UNSET");
+
+    /* The ${NAME} syntax of every value, and a source's type, are checked at load. */
+    c = NULL;
+    CU_ASSERT_EQUAL(
+        config_load_string("[source.p]\n" POSIFLORA_OK "streams = ${A-B}\n", "t.conf", &c, &err),
+        FE_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err.msg,
+                           "t.conf:6: invalid environment variable name '${A-B}' in the value "
+                           "of 'streams'");
+    CU_ASSERT_EQUAL(config_load_string("[source.p]\ntype = ${FE_TEST_UNSET}\n", "t.conf", &c, &err),
+                    FE_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:2: environment variable FE_TEST_UNSET is not set");
+    CU_ASSERT_PTR_NULL(c);
+}
+
+/* A tiny zone database: UTC, Europe/Moscow, Europe/Berlin, Etc/GMT-3, a directory
+ * and a file that is not TZif. */
+static void make_zone_db(const char *dir)
+{
+    static const char *const zones[] = {"UTC", "Europe/Moscow", "Europe/Berlin", "Etc/GMT-3"};
+    char path[512];
+    snprintf(path, sizeof path, "%s/Europe", dir);
+    CU_ASSERT_FATAL(mkdir(path, 0700) == 0);
+    snprintf(path, sizeof path, "%s/Etc", dir);
+    CU_ASSERT_FATAL(mkdir(path, 0700) == 0);
+    for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, zones[i]);
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fputs("TZif2 (test)", f);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/zone.tab", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("# not a zone\n", f);
+    fclose(f);
+}
+
+static void remove_zone_db(const char *dir)
+{
+    static const char *const files[] = {
+        "UTC", "Europe/Moscow", "Europe/Berlin", "Etc/GMT-3", "zone.tab", "Europe", "Etc"};
+    char path[512];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        remove(path);
+    }
+    rmdir(dir);
+}
+
+static const char *zone_err(const char *zone)
+{
+    static char text[512];
+    snprintf(text, sizeof text, "[source.p]\n" POSIFLORA_OK "timezone = %s\n", zone);
+    return load_err(text);
+}
+
+static bool zone_loads(const char *zone)
+{
+    char text[512];
+    config *c = NULL;
+    fe_err err = {0};
+    snprintf(text, sizeof text, "[source.p]\n" POSIFLORA_OK "timezone = %s\n", zone);
+    fe_rc rc = load_resolved(text, &c, &err);
+    config_free(c);
+    return rc == FE_OK;
+}
+
+static void test_timezones(void)
+{
+    char db[] = "/tmp/test_config_tz_XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(db));
+    make_zone_db(db);
+    setenv("TZDIR", db, 1);
+    char want[700];
+
+    CU_ASSERT_TRUE(zone_loads("Europe/Moscow"));
+    CU_ASSERT_TRUE(zone_loads("Etc/GMT-3"));
+    CU_ASSERT_TRUE(zone_loads("UTC"));
+    snprintf(want, sizeof want,
+             "t.conf:6: invalid value 'Europe/Mscow' for 'timezone' in [source.p]: unknown time "
+             "zone (not in the zone database %s); did you mean Europe/Moscow?",
+             db);
+    CU_ASSERT_STRING_EQUAL(zone_err("Europe/Mscow"), want);
+    snprintf(want, sizeof want,
+             "t.conf:6: invalid value 'Moscow' for 'timezone' in [source.p]: unknown time zone "
+             "(not in the zone database %s); did you mean Europe/Moscow?",
+             db);
+    CU_ASSERT_STRING_EQUAL(zone_err("Moscow"), want);
+    snprintf(want, sizeof want,
+             "t.conf:6: invalid value 'Asia/Nowhere' for 'timezone' in [source.p]: unknown time "
+             "zone (not in the zone database %s)",
+             db);
+    CU_ASSERT_STRING_EQUAL(zone_err("Asia/Nowhere"), want);
+    /* Directories and files that are not TZif are not zones. */
+    CU_ASSERT_FALSE(zone_loads("Europe"));
+    CU_ASSERT_FALSE(zone_loads("zone.tab"));
+
+    /* POSIX offsets: refused with the inverted-sign hint, whatever the database. */
+    CU_ASSERT_STRING_EQUAL(
+        zone_err("UTC+3"),
+        "t.conf:6: invalid value 'UTC+3' for 'timezone' in [source.p]: 'UTC+3' is a POSIX-style "
+        "offset: in POSIX it means 3 hour(s) WEST of UTC, so PostgreSQL would use UTC-03:00; "
+        "write a city's zone (e.g. Europe/Moscow), or Etc/GMT-3 for a fixed UTC+03:00 (note the "
+        "inverted sign)");
+    CU_ASSERT_STRING_EQUAL(
+        zone_err("GMT-5"),
+        "t.conf:6: invalid value 'GMT-5' for 'timezone' in [source.p]: 'GMT-5' is a POSIX-style "
+        "offset: in POSIX it means 5 hour(s) EAST of UTC, so PostgreSQL would use UTC+05:00; "
+        "write a city's zone (e.g. Europe/Moscow), or Etc/GMT+5 for a fixed UTC-05:00 (note the "
+        "inverted sign)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(zone_err("+03:00"), "or Etc/GMT-3 for a fixed UTC+03:00"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(zone_err("3"), "3 hour(s) WEST of UTC"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(zone_err("UTC+05:30"), "PostgreSQL would use UTC-05:30; write "
+                                                         "the zone of a city"));
+
+    /* A ${NAME} zone is checked when it is expanded. */
+    setenv("FE_TEST_TZ", "Europe/Mscow", 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(zone_err("${FE_TEST_TZ}"), "did you mean Europe/Moscow?"));
+    setenv("FE_TEST_TZ", "Europe/Berlin", 1);
+    CU_ASSERT_TRUE(zone_loads("${FE_TEST_TZ}"));
+
+    /* No database: zones are left to the server, and the config says so. */
+    char empty[] = "/tmp/test_config_notz_XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(empty));
+    setenv("TZDIR", empty, 1);
+    config *c = load_ok("[source.p]\n" POSIFLORA_OK "timezone = Europe/Mscow\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_TRUE(c->zone_db_missing);
+    CU_ASSERT_STRING_EQUAL(c->zone_db_dir, empty);
+    config_free(c);
+    c = load_ok("[source.p]\n" POSIFLORA_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_FALSE(c->zone_db_missing); /* nothing had to be checked */
+    config_free(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(zone_err("UTC+3"), "POSIX-style"));
+    rmdir(empty);
+    unsetenv("TZDIR");
+    remove_zone_db(db);
+}
+
+static void test_no_sources(void)
+{
+    fe_err err = {0};
+    config *c = load_ok("[warehouse]\ndsn = host=/tmp\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(c->nsources, 0);
+    CU_ASSERT_EQUAL(config_require_sources(c, &err), FE_ECONFIG);
+    CU_ASSERT_STRING_EQUAL(err.msg,
+                           "t.conf: no source configured: add a [source.NAME] section, e.g. "
+                           "[source.shop] with type = posiflora and its base_url, username and "
+                           "password (flowetl --help-config lists every key)");
+    config_free(c);
+    c = load_ok("[source.p]\n" POSIFLORA_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(config_require_sources(c, &err), FE_OK);
+    config_free(c);
+}
+
 static int compare_nullable(const char *a, const char *b)
 {
     if (!a || !b)
@@ -695,6 +923,9 @@ int main(void)
     CU_add_test(s, "env expansion", test_env_expansion);
     CU_add_test(s, "comments and layout", test_comments_and_layout);
     CU_add_test(s, "secrets", test_secrets);
+    CU_add_test(s, "lazy expansion", test_lazy_expansion);
+    CU_add_test(s, "time zones", test_timezones);
+    CU_add_test(s, "no sources", test_no_sources);
     CU_add_test(s, "key table", test_key_table);
     CU_add_test(s, "load file", test_load_file);
     CU_basic_set_mode(CU_BRM_NORMAL);

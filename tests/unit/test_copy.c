@@ -99,11 +99,65 @@ static void test_send_without_server_fails_cleanly(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(conn);
     CU_ASSERT_EQUAL(PQstatus(conn), CONNECTION_BAD);
     fe_err err = {0};
-    CU_ASSERT_EQUAL(copy_send(conn, "stg_order (order_id)", "1\n", 2, &err), FE_EPG);
+    copy_refusal why;
+    CU_ASSERT_EQUAL(copy_send(conn, "stg_order (order_id)", "1\n", 2, &why, &err), FE_EPG);
     CU_ASSERT_EQUAL(err.code, FE_EPG);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "COPY stg_order"));
     CU_ASSERT_PTR_NULL(strstr(err.msg, "(order_id)"));
+    /* Not the server's refusal of a row: nothing names one. */
+    CU_ASSERT_STRING_EQUAL(why.sqlstate, "");
+    CU_ASSERT_EQUAL(why.line, 0);
     PQfinish(conn);
+}
+
+static void test_context_line(void)
+{
+    unsigned long line = 99;
+    char col[16];
+    CU_ASSERT_TRUE(copy_context_line("COPY stg_order, line 3, column total: \"1e20\"", &line, col,
+                                     sizeof col));
+    CU_ASSERT_EQUAL(line, 3);
+    CU_ASSERT_STRING_EQUAL(col, "total");
+    /* No column (an encoding error), and a translated server: the shape counts. */
+    CU_ASSERT_TRUE(copy_context_line("COPY stg_payment, line 12", &line, col, sizeof col));
+    CU_ASSERT_EQUAL(line, 12);
+    CU_ASSERT_STRING_EQUAL(col, "");
+    CU_ASSERT_TRUE(copy_context_line("COPY stg_order, строка 7, столбец ordered_at: \"0000\"",
+                                     &line, col, sizeof col));
+    CU_ASSERT_EQUAL(line, 7);
+    CU_ASSERT_STRING_EQUAL(col, "ordered_at");
+    /* A column name longer than the room is left out, the line is kept. */
+    CU_ASSERT_TRUE(copy_context_line("COPY t, line 2, column a_very_long_column_name: \"x\"", &line,
+                                     col, sizeof col));
+    CU_ASSERT_EQUAL(line, 2);
+    CU_ASSERT_STRING_EQUAL(col, "");
+    CU_ASSERT_FALSE(copy_context_line("SQL statement \"SELECT 1\"", &line, col, sizeof col));
+    CU_ASSERT_EQUAL(line, 0);
+    CU_ASSERT_FALSE(copy_context_line("COPY stg_order, line 0", &line, col, sizeof col));
+    CU_ASSERT_FALSE(copy_context_line(NULL, &line, col, sizeof col));
+}
+
+static void test_row_split_undoes_the_encoding(void)
+{
+    const char *in[5] = {"a\tb", NULL, "", "C:\\x\n", "\\N"};
+    const char *row = row_of(in, 5);
+    const char *f[8];
+    buf out;
+    buf_init(&out, 0);
+    CU_ASSERT_EQUAL_FATAL(copy_row_split(row, strlen(row) - 1, &out, f, 8), 5);
+    CU_ASSERT_STRING_EQUAL(f[0], "a\tb");
+    CU_ASSERT_PTR_NULL(f[1]);
+    CU_ASSERT_STRING_EQUAL(f[2], "");
+    CU_ASSERT_STRING_EQUAL(f[3], "C:\\x\n");
+    CU_ASSERT_STRING_EQUAL(f[4], "\\N");
+    /* At most max fields; an empty row is one empty field. */
+    CU_ASSERT_EQUAL(copy_row_split(row, strlen(row) - 1, &out, f, 2), 2);
+    CU_ASSERT_STRING_EQUAL(f[0], "a\tb");
+    CU_ASSERT_EQUAL(copy_row_split("", 0, &out, f, 8), 1);
+    CU_ASSERT_STRING_EQUAL(f[0], "");
+    CU_ASSERT_EQUAL(copy_row_split("x\t", 2, &out, f, 8), 2);
+    CU_ASSERT_STRING_EQUAL(f[1], "");
+    buf_term(&out);
 }
 
 int main(void)
@@ -118,6 +172,8 @@ int main(void)
     CU_add_test(s, "copy_field_len uses len", test_field_len_stops_at_len);
     CU_add_test(s, "bool fields are t/f", test_bool_fields);
     CU_add_test(s, "buffer cap reports failure", test_cap_reports_failure);
+    CU_add_test(s, "line and column of a COPY error's context", test_context_line);
+    CU_add_test(s, "copy_row_split undoes copy_field", test_row_split_undoes_the_encoding);
     CU_add_test(s, "copy_send without a server fails cleanly",
                 test_send_without_server_fails_cleanly);
     CU_basic_set_mode(CU_BRM_VERBOSE);

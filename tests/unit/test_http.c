@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -32,6 +33,9 @@ typedef struct {
     seen_req log[MAX_LOG];
     int nlog;
     int inflight, max_inflight; /* for /n/ requests */
+    fake_http *other;           /* another origin: must never see credentials */
+    int other_port;
+    int other_requests;
 } server;
 
 static server S;
@@ -174,6 +178,36 @@ static bool route(int fd, const seen_req *r, int nth, const char *body, size_t b
         int n = snprintf(b, sizeof b, "%s %.*s", r->method, (int)body_len, body);
         return send_response(fd, 200, NULL, b, (size_t)n);
     }
+    if (strncmp(path, "/to-other/", 10) == 0) { /* /to-other/307 → the other origin */
+        char h[160];
+        snprintf(h, sizeof h, "Location: http://127.0.0.1:%d/steal\r\n", S.other_port);
+        return send_response(fd, atoi(path + 10), h, "", 0);
+    }
+    if (strncmp(path, "/to-echo/", 9) == 0) { /* /to-echo/303 → /echo on this origin */
+        char h[160];
+        snprintf(h, sizeof h, "Location: http://127.0.0.1:%d/echo?via=%.8s\r\n", S.port, path + 9);
+        return send_response(fd, atoi(path + 9), h, "", 0);
+    }
+    if (strcmp(path, "/loop") == 0)
+        return send_response(fd, 307, "Location: /loop\r\n", "", 0);
+    if (strcmp(path, "/limited-long") == 0)
+        return send_response(fd, 429, "Retry-After: 3600\r\n", "{}", 2);
+    if (strcmp(path, "/trickle") == 0) { /* a body that never ends */
+        const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n";
+        bool ok = fake_http_send_all(fd, head, strlen(head));
+        for (int i = 0; ok && i < 600; i++) { /* at most a minute */
+            ok = fake_http_send_all(fd, "x", 1);
+            usleep(100000);
+        }
+        return false;
+    }
+    if (strcmp(path, "/stall") == 0) { /* headers, then silence until the client goes */
+        const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+        fake_http_send_all(fd, head, strlen(head));
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        poll(&p, 1, 20000);
+        return false;
+    }
     return send_response(fd, 500, NULL, "no route", 8);
 }
 
@@ -192,20 +226,36 @@ static bool log_and_route(void *user, int fd, const seen_req *req, const char *b
     return route(fd, req, nth, body, body_len);
 }
 
+/* The other origin: counts what reaches it and answers 200. */
+static bool other_route(void *user, int fd, const seen_req *req, const char *body, size_t body_len)
+{
+    (void)user;
+    (void)req;
+    (void)body;
+    (void)body_len;
+    pthread_mutex_lock(&S.mu);
+    S.other_requests++;
+    pthread_mutex_unlock(&S.mu);
+    return send_response(fd, 200, NULL, "stolen", 6);
+}
+
 static int server_start(void)
 {
     memset(&S, 0, sizeof S);
     pthread_mutex_init(&S.mu, NULL);
     S.srv = fake_http_start(log_and_route, NULL);
-    if (!S.srv)
+    S.other = fake_http_start(other_route, NULL);
+    if (!S.srv || !S.other)
         return -1;
     S.port = fake_http_port(S.srv);
+    S.other_port = fake_http_port(S.other);
     return http_global_init() ? 0 : -1;
 }
 
 static int server_stop(void)
 {
     fake_http_stop(S.srv);
+    fake_http_stop(S.other);
     http_global_term();
     return 0;
 }
@@ -285,16 +335,48 @@ static const char *url(const char *target)
     return g_url;
 }
 
+/* The tests' options: short backoff, short timeouts. */
+static void test_opts(http_opts *o, int max_retries)
+{
+    http_opts_default(o);
+    o->backoff.base_us = 10000;
+    o->backoff.max_us = 100000;
+    o->backoff.max_retries = max_retries;
+    o->max_parallel = 3;
+    o->connect_timeout_s = 5;
+    o->low_speed_time_s = 10;
+}
+
+static http_client *client_with(const http_opts *o, ratelimit *rl)
+{
+    fe_err err = {0};
+    http_client *c = http_client_new(o, rl, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    return c;
+}
+
+static char g_origin[128];
+
+/* The origin credentials belong to: the test server's. */
+static const char *home_origin(void)
+{
+    snprintf(g_origin, sizeof g_origin, "http://127.0.0.1:%d/api/", S.port);
+    return g_origin;
+}
+
+static int other_seen(void)
+{
+    pthread_mutex_lock(&S.mu);
+    int n = S.other_requests;
+    pthread_mutex_unlock(&S.mu);
+    return n + fake_http_accepted(S.other);
+}
+
 static http_client *client_par(int max_retries, ratelimit *rl, int max_parallel)
 {
     http_opts o;
-    http_opts_default(&o);
-    o.backoff.base_us = 10000;
-    o.backoff.max_us = 100000;
-    o.backoff.max_retries = max_retries;
+    test_opts(&o, max_retries);
     o.max_parallel = max_parallel;
-    o.connect_timeout_s = 5;
-    o.low_speed_time_s = 10;
     fe_err err = {0};
     http_client *c = http_client_new(&o, rl, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -663,6 +745,7 @@ static void test_bad_body_retried(void)
     CU_ASSERT_EQUAL(s.resets, 2);
     CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), "GET ");
     http_result_term(&res);
+    buf_term(&s.body);
 
     sink_init(&s);
     s.bad_ends = 100;
@@ -739,6 +822,436 @@ static void test_post_and_patch_bodies(void)
     http_client_free(c);
 }
 
+/* ---- credentials stay with their origin ---- */
+
+static http_client *home_client(int max_retries)
+{
+    http_opts o;
+    test_opts(&o, max_retries);
+    o.origin_url = home_origin();
+    return client_with(&o, NULL);
+}
+
+/* Runs one request of method to target (a path on the test server, or an
+ * absolute URL) into s. */
+static http_result run_req(http_client *c, const char *method, const char *target,
+                           const char *const *hdrs, int nh, const char *body, bool body_creds,
+                           sink_state *s)
+{
+    char u[600];
+    snprintf(u, sizeof u, "%s", target[0] == '/' ? url(target) : target);
+    http_request req = {.method = method,
+                        .url = u,
+                        .headers = hdrs,
+                        .nheaders = nh,
+                        .body = body,
+                        .body_len = body ? strlen(body) : 0,
+                        .body_has_credentials = body_creds,
+                        .sink = {sink_data, sink_reset, sink_end, s}};
+    http_result res;
+    fe_err err = {0};
+    CU_ASSERT_EQUAL(http_run(c, &req, &res, NULL, &err), FE_OK);
+    return res;
+}
+
+/* A login answered with 307 to another host: the password is not re-posted
+ * there; the other server sees no connection at all. */
+static void test_login_307_cross_origin_refused(void)
+{
+    http_client *c = home_client(8);
+    sink_state s;
+    sink_init(&s);
+    int before = other_seen();
+    const char *login = "{\"username\":\"demo\",\"password\":\"pw-SECRET\"}";
+    http_result res = run_req(c, "POST", "/to-other/307", NULL, 0, login, true, &s);
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_TRUE(res.foreign);
+    CU_ASSERT_EQUAL(res.status, 307);
+    CU_ASSERT_EQUAL(res.attempts, 1);
+    char want[300];
+    snprintf(want, sizeof want,
+             "POST /to-other/307: HTTP 307 redirect to http://127.0.0.1:%d: refusing to send "
+             "credentials there: they belong to http://127.0.0.1:%d",
+             S.other_port, S.port);
+    CU_ASSERT_STRING_EQUAL(res.err.msg, want);
+    CU_ASSERT_EQUAL(other_seen(), before);
+    CU_ASSERT_EQUAL(count_req("/to-other/307"), 1);
+    http_result_term(&res);
+
+    /* a bearer header (any spelling of its name) on a 308: the same */
+    const char *hdrs[] = {"authorization: Bearer tok-1"};
+    sink_init(&s);
+    res = run_req(c, "GET", "/to-other/308", hdrs, 1, NULL, false, &s);
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_TRUE(res.foreign);
+    CU_ASSERT_EQUAL(other_seen(), before);
+    http_result_term(&res);
+    buf_term(&s.body);
+
+    /* without credentials libcurl follows it as before */
+    sink_init(&s);
+    res = run_req(c, "GET", "/to-other/302", NULL, 0, NULL, false, &s);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), "stolen");
+    CU_ASSERT_FALSE(res.foreign);
+    CU_ASSERT_TRUE(other_seen() > before);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+/* Within the origin, redirects of a credentialed request are followed here:
+ * 307/308 repeat method and body, 303 and a POST's 302 become a GET without body. */
+static void test_same_origin_redirects_followed(void)
+{
+    http_client *c = home_client(8);
+    const char *hdrs[] = {"Authorization: Bearer tok-2"};
+    static const struct {
+        const char *method, *target, *want;
+    } cases[] = {
+        {"POST", "/to-echo/307", "POST {\"refreshToken\":\"r\"}"},
+        {"PATCH", "/to-echo/308", "PATCH {\"refreshToken\":\"r\"}"},
+        {"POST", "/to-echo/303", "GET "},
+        {"POST", "/to-echo/302", "GET "},
+        {"PATCH", "/to-echo/301", "PATCH {\"refreshToken\":\"r\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sink_state s;
+        sink_init(&s);
+        stream_stats st = {0};
+        char u[600];
+        snprintf(u, sizeof u, "%s", url(cases[i].target));
+        http_request req = {.method = cases[i].method,
+                            .url = u,
+                            .headers = hdrs,
+                            .nheaders = 1,
+                            .body = "{\"refreshToken\":\"r\"}",
+                            .body_len = 20,
+                            .body_has_credentials = true,
+                            .sink = {sink_data, sink_reset, sink_end, &s}};
+        http_result res;
+        fe_err err = {0};
+        CU_ASSERT_EQUAL(http_run(c, &req, &res, &st, &err), FE_OK);
+        CU_ASSERT_EQUAL(res.rc, FE_OK);
+        CU_ASSERT_EQUAL(res.status, 200);
+        CU_ASSERT_EQUAL(res.attempts, 1);
+        CU_ASSERT_EQUAL(st.requests, 2); /* the redirect and its target */
+        CU_ASSERT_STRING_EQUAL(buf_cstr(&s.body), cases[i].want);
+        http_result_term(&res);
+        buf_term(&s.body);
+    }
+    seen_req r;
+    CU_ASSERT_TRUE_FATAL(find_req("/echo?via=307", 1, &r));
+    CU_ASSERT_STRING_EQUAL(r.auth, "Bearer tok-2");
+    CU_ASSERT_STRING_EQUAL(r.method, "POST");
+
+    /* a loop ends after 5 hops */
+    sink_state s;
+    sink_init(&s);
+    http_result res = run_req(c, "GET", "/loop", hdrs, 1, NULL, false, &s);
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_STRING_EQUAL(res.err.msg, "GET /loop: more than 5 redirects");
+    CU_ASSERT_EQUAL(count_req("/loop"), 6);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+/* A `next` link to another host: the bearer token is not sent, nothing is. */
+static void test_foreign_url_refused_before_sending(void)
+{
+    http_client *c = home_client(8);
+    const char *hdrs[] = {"Accept: application/json", "Authorization: Bearer tok-3"};
+    int before = other_seen();
+    char next[128];
+    snprintf(next, sizeof next, "http://127.0.0.1:%d/v1/orders?page=2", S.other_port);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_request req = {
+        .url = next, .headers = hdrs, .nheaders = 2, .sink = {sink_data, sink_reset, sink_end, &s}};
+    http_result res;
+    fe_err err = {0};
+    CU_ASSERT_EQUAL(http_run(c, &req, &res, &st, &err), FE_OK);
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_TRUE(res.foreign);
+    CU_ASSERT_EQUAL(res.attempts, 0);
+    CU_ASSERT_EQUAL(st.requests, 0);
+    char want[300];
+    snprintf(want, sizeof want,
+             "GET /v1/orders?page=2: refusing to send credentials to http://127.0.0.1:%d: they "
+             "belong to http://127.0.0.1:%d (a `next` link or redirect pointing elsewhere)",
+             S.other_port, S.port);
+    CU_ASSERT_STRING_EQUAL(res.err.msg, want);
+    CU_ASSERT_EQUAL(other_seen(), before);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+/* Scheme and port are part of the origin; a default port is the same origin
+ * whether written or not. */
+static void test_scheme_and_port_are_origin(void)
+{
+    const char *hdrs[] = {"Authorization: Bearer tok-4"};
+    char home[128], target[128];
+    static const struct {
+        const char *home_fmt, *target_fmt;
+        bool foreign;
+    } cases[] = {
+        {"https://127.0.0.1:%d", "http://127.0.0.1:%d/echo", true}, /* http -> https */
+        {"http://127.0.0.1:%d", "http://127.0.0.1:%d1/echo", true}, /* another port */
+        {"http://127.0.0.1", "http://127.0.0.1:%d/echo", true},     /* port 80 vs ours */
+        {"http://LOCALHOST:%d/api", "http://127.0.0.1:%d/echo", true},
+        {"HTTP://127.0.0.1:%d/api/", "http://127.0.0.1:%d/echo", false},
+        {"http://127.0.0.1:80/api", "http://127.0.0.1/x%d", false}, /* default port */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(home, sizeof home, cases[i].home_fmt, S.port);
+        snprintf(target, sizeof target, cases[i].target_fmt, S.port);
+        http_opts o;
+        test_opts(&o, 0);
+        o.origin_url = home;
+        o.connect_timeout_s = 1;
+        http_client *c = client_with(&o, NULL);
+        sink_state s;
+        sink_init(&s);
+        http_result res = run_req(c, "GET", target, hdrs, 1, NULL, false, &s);
+        CU_ASSERT_EQUAL(res.foreign, cases[i].foreign);
+        if (cases[i].foreign)
+            CU_ASSERT_EQUAL(res.attempts, 0);
+        http_result_term(&res);
+        buf_term(&s.body);
+        http_client_free(c);
+    }
+    http_opts o;
+    test_opts(&o, 0);
+    o.origin_url = "ftp://127.0.0.1/";
+    fe_err err = {0};
+    CU_ASSERT_PTR_NULL(http_client_new(&o, NULL, &err));
+    CU_ASSERT_EQUAL(err.code, FE_ECONFIG);
+}
+
+/* ---- bounded waits ---- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    buf lines;
+} event_log;
+
+static void on_event(void *ctx, log_level level, const char *text)
+{
+    event_log *l = ctx;
+    pthread_mutex_lock(&l->mu);
+    CU_ASSERT_TRUE(buf_printf(&l->lines, "%d %s\n", (int)level, text));
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* An endless body ends at request_timeout, and is not retried. */
+static void test_request_timeout_ends_endless_body(void)
+{
+    http_opts o;
+    test_opts(&o, 3);
+    o.request_timeout_us = 1 * SEC;
+    http_client *c = client_with(&o, NULL);
+    sink_state s;
+    sink_init(&s);
+    int64_t t0 = ratelimit_now_us();
+    http_result res = get(c, "/trickle", &s, NULL);
+    int64_t took = ratelimit_now_us() - t0;
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_EQUAL(res.attempts, 1);
+    CU_ASSERT_TRUE(took >= SEC - 50000 && took < 3 * SEC); /* libcurl may end it 1 ms early */
+    CU_ASSERT_TRUE(s.body.len > 0);
+    CU_ASSERT_EQUAL(
+        strncmp(res.err.msg, "GET /trickle: no complete answer within request_timeout 1s (", 60),
+        0);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+/* A Retry-After past what is left of retry_total fails at once, saying so. */
+static void test_retry_after_beyond_retry_total(void)
+{
+    http_opts o;
+    test_opts(&o, 8);
+    o.retry_total_us = 2 * SEC;
+    ratelimit *rl = ratelimit_new(1000, 100);
+    http_client *c = client_with(&o, rl);
+    sink_state s;
+    sink_init(&s);
+    int64_t t0 = ratelimit_now_us();
+    http_result res = get(c, "/limited-long", &s, NULL);
+    CU_ASSERT_TRUE(ratelimit_now_us() - t0 < SEC);
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_EQUAL(res.attempts, 1);
+    CU_ASSERT_EQUAL(res.status, 429);
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "GET /limited-long: HTTP 429: server asked to wait "
+                                               "3600 s (Retry-After) but only "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "s of retry_total 2s is left"));
+    /* the shared limiter pauses, but not for an hour: at most retry_total */
+    int64_t wait = ratelimit_try_acquire(rl);
+    CU_ASSERT_TRUE(wait > SEC && wait <= 2 * SEC);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+    ratelimit_free(rl);
+}
+
+/* Backoff waits count too: the retries end when retry_total is used up. */
+static void test_retry_total_bounds_backoff(void)
+{
+    http_opts o;
+    test_opts(&o, 50);
+    o.backoff.base_us = 400000;
+    o.backoff.max_us = 400000;
+    o.retry_total_us = 1 * SEC;
+    http_client *c = client_with(&o, NULL);
+    sink_state s;
+    sink_init(&s);
+    int64_t t0 = ratelimit_now_us();
+    http_result res = get(c, "/always500?t=total", &s, NULL);
+    int64_t took = ratelimit_now_us() - t0;
+    CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
+    CU_ASSERT_TRUE(res.attempts >= 2 && res.attempts <= 6);
+    CU_ASSERT_TRUE(took < 2 * SEC);
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "(retry_total 1s used up): "));
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+/* Every retry and every rate-limit wait over a second is reported, with the
+ * request as path and query. */
+static void test_retries_and_waits_reported(void)
+{
+    event_log l = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    buf_init(&l.lines, 0);
+    http_opts o;
+    test_opts(&o, 8);
+    o.on_event = on_event;
+    o.event_ctx = &l;
+    ratelimit *rl = ratelimit_new(0.8, 1);
+    http_client *c = client_with(&o, rl);
+    sink_state s;
+    sink_init(&s);
+    http_result res = get(c, "/flaky?t=events", &s, NULL);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    http_result_term(&res);
+    buf_term(&s.body);
+    const char *text = buf_cstr(&l.lines);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "2 retry 1/8 in "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, " s after HTTP 500 on GET /flaky?t=events\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "2 retry 2/8 in "));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(text, "s for the rate limit (48 requests/min) before GET /flaky?t=events\n"));
+    /* once per attempt, not once per wake-up */
+    int waits = 0;
+    for (const char *p = text; (p = strstr(p, "for the rate limit")); p++)
+        waits++;
+    CU_ASSERT_TRUE(waits >= 1 && waits <= 2);
+    buf_term(&l.lines);
+    http_client_free(c);
+    ratelimit_free(rl);
+}
+
+typedef struct {
+    fe_stop *stop;
+    int64_t after_us;
+} stopper;
+
+static void *stop_later(void *arg)
+{
+    stopper *st = arg;
+    usleep((useconds_t)st->after_us);
+    fe_stop_request(st->stop, 15);
+    return NULL;
+}
+
+/* A request stuck on a silent server, or waiting for its next retry, returns
+ * FE_EINTR within about a second of the stop flag. */
+static void test_stop_interrupts(void)
+{
+    static const char *const targets[] = {"/stall", "/always500?t=stop"};
+    for (int i = 0; i < 2; i++) {
+        fe_stop stop = {0};
+        http_opts o;
+        test_opts(&o, 8);
+        o.stop = &stop;
+        o.backoff.base_us = o.backoff.max_us = 30 * SEC; /* a long retry wait */
+        http_client *c = client_with(&o, NULL);
+        sink_state s;
+        sink_init(&s);
+        char u[600];
+        snprintf(u, sizeof u, "%s", url(targets[i]));
+        http_request req = {.url = u, .sink = {sink_data, sink_reset, sink_end, &s}};
+        http_result res;
+        fe_err err = {0};
+        stopper st = {&stop, 300000};
+        pthread_t th;
+        pthread_create(&th, NULL, stop_later, &st);
+        int64_t t0 = ratelimit_now_us();
+        CU_ASSERT_EQUAL(http_run(c, &req, &res, NULL, &err), FE_EINTR);
+        int64_t took = ratelimit_now_us() - t0;
+        pthread_join(th, NULL);
+        CU_ASSERT_TRUE(took < 1500000);
+        CU_ASSERT_EQUAL(err.code, FE_EINTR);
+        CU_ASSERT_STRING_EQUAL(err.msg, "interrupted");
+        CU_ASSERT_EQUAL(res.rc, FE_EINTR);
+        char want[64];
+        snprintf(want, sizeof want, "GET %s: interrupted", targets[i]);
+        CU_ASSERT_STRING_EQUAL(res.err.msg, want);
+        http_result_term(&res);
+        buf_term(&s.body);
+
+        /* set before the call: nothing is sent */
+        int n = count_req("/echo?t=stopped");
+        sink_init(&s);
+        snprintf(u, sizeof u, "%s", url("/echo?t=stopped"));
+        CU_ASSERT_EQUAL(http_run(c, &req, &res, NULL, &err), FE_EINTR);
+        CU_ASSERT_EQUAL(count_req("/echo?t=stopped"), n);
+        http_result_term(&res);
+        buf_term(&s.body);
+
+        /* http_sleep wakes too */
+        CU_ASSERT_EQUAL(http_sleep(c, 60 * SEC, &err), FE_EINTR);
+        http_client_free(c);
+    }
+    http_client *c = client(0, NULL);
+    fe_err err = {0};
+    int64_t t0 = ratelimit_now_us();
+    CU_ASSERT_EQUAL(http_sleep(c, 1200000, &err), FE_OK);
+    CU_ASSERT_TRUE(ratelimit_now_us() - t0 >= 1200000);
+    http_client_free(c);
+}
+
+/* refund_failed_attempts: attempts the server did not act on give their token
+ * back, so a 6-per-hour budget is not spent by a 500 or a cut-off answer. */
+static void test_refund_failed_attempts(void)
+{
+    static const char *const targets[] = {"/flaky?t=refund", "/cut?t=refund"};
+    for (int i = 0; i < 2; i++) {
+        ratelimit *rl = ratelimit_new(1.0 / 3600, 1);
+        http_opts o;
+        test_opts(&o, 8);
+        o.refund_failed_attempts = true;
+        o.retry_total_us = 3 * SEC; /* without refunds: fails instead of waiting an hour */
+        http_client *c = client_with(&o, rl);
+        sink_state s;
+        sink_init(&s);
+        http_result res = get(c, targets[i], &s, NULL);
+        CU_ASSERT_EQUAL(res.rc, FE_OK);
+        CU_ASSERT_EQUAL(res.attempts, i == 0 ? 3 : 2);
+        /* the answer that counted spent the one token */
+        CU_ASSERT_TRUE(ratelimit_try_acquire(rl) > 600 * SEC);
+        http_result_term(&res);
+        buf_term(&s.body);
+        http_client_free(c);
+        ratelimit_free(rl);
+    }
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -761,6 +1274,16 @@ int main(void)
     CU_add_test(s, "connection refused retried", test_connect_refused_retried);
     CU_add_test(s, "a 200 judged bad is retried", test_bad_body_retried);
     CU_add_test(s, "POST and PATCH bodies", test_post_and_patch_bodies);
+    CU_add_test(s, "login 307 to another origin refused", test_login_307_cross_origin_refused);
+    CU_add_test(s, "same-origin redirects followed", test_same_origin_redirects_followed);
+    CU_add_test(s, "foreign URL refused before sending", test_foreign_url_refused_before_sending);
+    CU_add_test(s, "scheme and port are the origin", test_scheme_and_port_are_origin);
+    CU_add_test(s, "request_timeout ends an endless body", test_request_timeout_ends_endless_body);
+    CU_add_test(s, "Retry-After beyond retry_total", test_retry_after_beyond_retry_total);
+    CU_add_test(s, "retry_total bounds backoff", test_retry_total_bounds_backoff);
+    CU_add_test(s, "retries and waits reported", test_retries_and_waits_reported);
+    CU_add_test(s, "stop flag interrupts", test_stop_interrupts);
+    CU_add_test(s, "failed attempts refund their token", test_refund_failed_attempts);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

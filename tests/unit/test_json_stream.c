@@ -417,6 +417,67 @@ static void test_bad_paths(void)
     json_stream_free(NULL);
 }
 
+static fe_rc ignore_rec(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    (void)ctx, (void)which, (void)rec, (void)err;
+    return FE_OK;
+}
+
+/* The shape at path `which` after parsing doc whole (paths "data[]", "meta", ".",
+ * "items.sub[]"). */
+static json_shape shape_of(const char *doc, int which)
+{
+    static const char *const paths[] = {"data[]", "meta", ".", "items.sub[]"};
+    fe_err err = {0};
+    json_stream *js = json_stream_new(paths, 4, false, 1 << 20, ignore_rec, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc, strlen(doc), &err), FE_OK);
+    CU_ASSERT_EQUAL(json_stream_finish(js, &err), FE_OK);
+    json_shape sh = json_stream_shape(js, which);
+    json_stream_free(js);
+    return sh;
+}
+
+/* An empty list is told from no list, and from a list key of another type. */
+static void test_shape_of_record_containers(void)
+{
+    CU_ASSERT_EQUAL(shape_of("{\"data\":[],\"meta\":{}}", 0), JSON_AS_ARRAY);
+    CU_ASSERT_EQUAL(shape_of("{\"data\":[],\"meta\":{}}", 1), JSON_AS_OBJECT);
+    CU_ASSERT_EQUAL(shape_of("{\"data\":[{\"id\":1}]}", 0), JSON_AS_ARRAY);
+    CU_ASSERT_EQUAL(shape_of("{}", 0), JSON_ABSENT);
+    CU_ASSERT_EQUAL(shape_of("{}", 1), JSON_ABSENT);
+    CU_ASSERT_EQUAL(shape_of("{}", 2), JSON_AS_OBJECT);
+    CU_ASSERT_EQUAL(shape_of("{\"message\":\"Service temporarily unavailable\"}", 0), JSON_ABSENT);
+    CU_ASSERT_EQUAL(shape_of("{\"data\":{\"id\":1}}", 0), JSON_AS_OBJECT);
+    CU_ASSERT_EQUAL(shape_of("{\"data\":\"x\",\"meta\":null}", 0), JSON_AS_SCALAR);
+    CU_ASSERT_EQUAL(shape_of("{\"data\":\"x\",\"meta\":null}", 1), JSON_AS_SCALAR);
+    CU_ASSERT_EQUAL(shape_of("[]", 2), JSON_AS_ARRAY);
+    CU_ASSERT_EQUAL(shape_of("[{\"data\":[]}]", 0), JSON_ABSENT); /* not at the root */
+    CU_ASSERT_EQUAL(shape_of("{\"x\":{\"data\":[]}}", 0), JSON_ABSENT);
+    CU_ASSERT_EQUAL(shape_of("{\"items\":{\"sub\":[]}}", 3), JSON_AS_ARRAY);
+    CU_ASSERT_EQUAL(shape_of("{\"items\":{\"sub\":7}}", 3), JSON_AS_SCALAR);
+    CU_ASSERT_EQUAL(shape_of("{\"items\":[]}", 3), JSON_ABSENT);
+    /* Inside a record nothing is noted: a nested "data" is the record's own field. */
+    CU_ASSERT_EQUAL(shape_of("{\"data\":[{\"data\":{}}]}", 0), JSON_AS_ARRAY);
+}
+
+/* A reset forgets the shapes seen. */
+static void test_shape_reset(void)
+{
+    static const char *const paths[] = {"data[]"};
+    const char *doc = "{\"data\":[]}";
+    fe_err err = {0};
+    json_stream *js = json_stream_new(paths, 1, false, 0, ignore_rec, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    CU_ASSERT_EQUAL(json_stream_shape(js, 0), JSON_ABSENT);
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc, strlen(doc), &err), FE_OK);
+    CU_ASSERT_EQUAL(json_stream_shape(js, 0), JSON_AS_ARRAY);
+    json_stream_reset(js);
+    CU_ASSERT_EQUAL(json_stream_shape(js, 0), JSON_ABSENT);
+    CU_ASSERT_EQUAL(json_stream_shape(js, 5), JSON_ABSENT);
+    json_stream_free(js);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -442,6 +503,8 @@ int main(void)
     CU_add_test(s, "callback stops parsing", test_callback_stops);
     CU_add_test(s, "record access", test_record_access);
     CU_add_test(s, "bad paths", test_bad_paths);
+    CU_add_test(s, "shape of the record containers", test_shape_of_record_containers);
+    CU_add_test(s, "shape after a reset", test_shape_reset);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

@@ -192,6 +192,103 @@ static void test_threads_write_whole_lines(void)
     log_term();
 }
 
+/* A secret that only exists at run time (a session token) is masked from the
+ * moment it is registered, in log lines and in log_redact_dup copies. */
+static void write_token_line(void)
+{
+    log_error("posiflora_main", "HTTP 500: {\"error\":\"bad token tok-RUNTIME-9f8e7d\"}");
+}
+
+static void test_runtime_secret_redacted(void)
+{
+    setup_secrets();
+    char out[128];
+    log_redact(out, sizeof out, "Bearer tok-RUNTIME-9f8e7d");
+    CU_ASSERT_STRING_EQUAL(out, "Bearer tok-RUNTIME-9f8e7d"); /* not registered yet */
+    CU_ASSERT_TRUE(log_add_secret("tok-RUNTIME-9f8e7d"));
+    CU_ASSERT_TRUE(log_add_secret("tok-RUNTIME-9f8e7d")); /* twice is fine */
+    CU_ASSERT_TRUE(log_add_secret("ab"));                 /* too short: ignored */
+    CU_ASSERT_TRUE(log_add_secret(NULL));
+    log_redact(out, sizeof out, "Bearer tok-RUNTIME-9f8e7d, ab, demo-secret");
+    CU_ASSERT_STRING_EQUAL(out, "Bearer ***, ab, ***");
+    char *text = capture_stderr(write_token_line);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NULL(strstr(text, "RUNTIME"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "bad token ***"));
+    free(text);
+    log_term();
+    log_redact(out, sizeof out, "tok-RUNTIME-9f8e7d");
+    CU_ASSERT_STRING_EQUAL(out, "tok-RUNTIME-9f8e7d"); /* log_term forgets them */
+}
+
+static void test_redact_dup_whole_text(void)
+{
+    setup_secrets();
+    CU_ASSERT_TRUE(log_add_secret("refresh-XYZ-0001"));
+    size_t n = 100000;
+    char *big = malloc(n + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    memcpy(big + n - 20, "refresh-XYZ-0001", 16); /* far past any fixed line size */
+    char *clean = log_redact_dup(big);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(clean);
+    CU_ASSERT_EQUAL(strlen(clean), n - 13);
+    CU_ASSERT_PTR_NULL(strstr(clean, "refresh-XYZ"));
+    CU_ASSERT_EQUAL(memcmp(clean + n - 20, "***xxxx", 7), 0);
+    CU_ASSERT_PTR_NULL(log_redact_dup(NULL));
+    free(clean);
+    free(big);
+    log_term();
+}
+
+/* Workers register their tokens while others redact: every registered token is
+ * masked afterwards, nothing is lost or torn, and ASan/TSan-style checks see no
+ * race (the registry is locked). */
+#define REG_THREADS 4
+#define REG_PER_THREAD 500
+
+static void *register_many(void *arg)
+{
+    long id = (long)arg;
+    char tok[64], line[160], out[160];
+    for (int i = 0; i < REG_PER_THREAD; i++) {
+        snprintf(tok, sizeof tok, "tok-%ld-%04d-secret", id, i);
+        if (!log_add_secret(tok))
+            return (void *)1;
+        snprintf(line, sizeof line, "got %s now", tok);
+        log_redact(out, sizeof out, line);
+        if (strcmp(out, "got *** now") != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_concurrent_registration(void)
+{
+    setup_secrets();
+    pthread_t th[REG_THREADS];
+    for (long i = 0; i < REG_THREADS; i++)
+        pthread_create(&th[i], NULL, register_many, (void *)i);
+    int bad = 0;
+    for (int i = 0; i < REG_THREADS; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        bad += r != NULL;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    char tok[64], out[64];
+    for (long t = 0; t < REG_THREADS; t++)
+        for (int i = 0; i < REG_PER_THREAD; i += 97) {
+            snprintf(tok, sizeof tok, "tok-%ld-%04d-secret", t, i);
+            log_redact(out, sizeof out, tok);
+            CU_ASSERT_STRING_EQUAL(out, "***");
+        }
+    log_redact(out, sizeof out, "demo-secret"); /* the config's are still there */
+    CU_ASSERT_STRING_EQUAL(out, "***");
+    log_term();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -205,6 +302,9 @@ int main(void)
     CU_add_test(s, "line format and threshold", test_line_format_and_threshold);
     CU_add_test(s, "threads write whole lines", test_threads_write_whole_lines);
     CU_add_test(s, "long line cut after redaction", test_long_line_cut_after_redaction);
+    CU_add_test(s, "run-time secret redacted", test_runtime_secret_redacted);
+    CU_add_test(s, "redact_dup redacts whole text", test_redact_dup_whole_text);
+    CU_add_test(s, "concurrent registration", test_concurrent_registration);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

@@ -42,6 +42,16 @@
 
 /* ---- the fake API ---- */
 
+/* What a list answer that is not a good page looks like (server.bad_kind). */
+typedef enum {
+    BAD_NONE = 0,
+    BAD_EMPTY_OBJECT, /* 200 {} */
+    BAD_GATEWAY,      /* 200 {"message":"Service temporarily unavailable"} */
+    BAD_WRONG_TYPE,   /* `data` an object */
+    BAD_NO_META,      /* `data` without `meta` */
+    BAD_LOST_RECORD,  /* the page's last record missing, meta.total unchanged */
+} bad_kind;
+
 typedef struct {
     char id[ID_LEN];
     int64_t at;
@@ -57,6 +67,9 @@ typedef struct {
     /* scripts, by list request ordinal (1-based, retries included); 0 = never */
     int ignore_sort_from, fail401[2], cut_at;
     bool ignore_filter, ignore_page;
+    bad_kind bad_kind;
+    int bad_from, bad_count; /* list requests bad_from .. bad_from + bad_count - 1 */
+    int grow_after;          /* after this list request a record is appended; 0 = never */
     /* what was served */
     int lists, lists_whole, lists_overlapped;
     int64_t rows_whole;
@@ -149,18 +162,34 @@ static void list_body(buf *b, int ordinal, const char *query, int *rows)
             sel[n++] = S.recs[k];
     }
     long start = S.ignore_page ? 0 : (lq.number - 1) * lq.size;
+    bool bad = S.bad_from && ordinal >= S.bad_from && ordinal < S.bad_from + S.bad_count;
+    bad_kind kind = bad ? S.bad_kind : BAD_NONE;
+    *rows = -1; /* not a page the client may count */
+    if (kind == BAD_EMPTY_OBJECT || kind == BAD_GATEWAY || kind == BAD_WRONG_TYPE) {
+        S.bad_requests +=
+            !buf_puts(b, kind == BAD_EMPTY_OBJECT ? "{}"
+                         : kind == BAD_GATEWAY ? "{\"message\":\"Service temporarily unavailable\"}"
+                                               : "{\"data\":{},\"meta\":{\"total\":3}}");
+        return;
+    }
+    long end = start + lq.size - (kind == BAD_LOST_RECORD ? 1 : 0);
     bool ok = buf_puts(b, "{\"data\":[");
-    *rows = 0;
-    for (long i = start; i < n && i < start + lq.size; i++) {
+    int count = 0;
+    for (long i = start; i < n && i < end; i++) {
         char at[TIME_TEXT_MAX];
         ok = ok && buf_printf(b,
                               "%s{\"id\":\"%s\",\"type\":\"orders\",\"attributes\":"
                               "{\"updatedAt\":\"%s\",\"totalAmount\":1}}",
-                              *rows ? "," : "", sel[i].id, time_format_iso(sel[i].at, at));
-        ++*rows;
+                              count ? "," : "", sel[i].id, time_format_iso(sel[i].at, at));
+        ++count;
     }
-    ok = ok && buf_printf(b, "],\"meta\":{\"total\":%d}}", n);
+    if (kind == BAD_NO_META)
+        ok = ok && buf_puts(b, "]}");
+    else
+        ok = ok && buf_printf(b, "],\"meta\":{\"total\":%d}}", n);
     S.bad_requests += !ok;
+    if (kind == BAD_NONE || (kind == BAD_LOST_RECORD && count == n - start))
+        *rows = count; /* a good page (losing no record: the last page was short) */
 }
 
 static bool serve_list(int fd, const char *query, const char *auth)
@@ -175,6 +204,11 @@ static bool serve_list(int fd, const char *query, const char *auth)
     bool deny = ordinal == S.fail401[0] || ordinal == S.fail401[1];
     bool cut = ordinal == S.cut_at;
     list_body(&body, ordinal, query, &rows);
+    if (S.grow_after && ordinal == S.grow_after && S.nrecs < MAX_RECS) {
+        S.recs[S.nrecs].at = S.recs[S.nrecs - 1].at + 1000000LL;
+        snprintf(S.recs[S.nrecs].id, ID_LEN, "g%02d", S.nrecs);
+        S.nrecs++;
+    }
     /* The batch's details may reach the server before or after the list request. */
     bool overlapped = S.details_inflight > 0;
     int details_before = S.details_arrived;
@@ -184,7 +218,7 @@ static bool serve_list(int fd, const char *query, const char *auth)
     pthread_mutex_lock(&S.mu);
     if (overlapped || S.details_arrived > details_before)
         S.lists_overlapped++;
-    if (!deny && !cut) {
+    if (!deny && !cut && rows >= 0) {
         S.lists_whole++;
         S.rows_whole += rows;
     }
@@ -279,6 +313,8 @@ static void server_script(int unique, int ties, int after)
                  i);
     S.ignore_sort_from = S.cut_at = S.fail401[0] = S.fail401[1] = 0;
     S.ignore_filter = S.ignore_page = false;
+    S.bad_kind = BAD_NONE;
+    S.bad_from = S.bad_count = S.grow_after = 0;
     S.lists = S.lists_whole = S.lists_overlapped = 0;
     S.rows_whole = 0;
     S.details_arrived = S.logins = S.refreshes = S.bad_requests = 0;
@@ -393,7 +429,8 @@ static fe_rc on_page(void *user, posiflora_next_page *next, fe_err *err)
     return rc;
 }
 
-static void reader_init(reader *r, bool run_next)
+/* retries: of each request (the client's default when negative). */
+static void reader_init_retries(reader *r, bool run_next, int retries)
 {
     http_opts o;
     fe_err err = {0};
@@ -402,6 +439,8 @@ static void reader_init(reader *r, bool run_next)
     o.max_parallel = 8;
     o.backoff.base_us = 10000;
     o.backoff.max_us = 50000;
+    if (retries >= 0)
+        o.backoff.max_retries = retries;
     r->http = http_client_new(&o, NULL, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r->http);
     snprintf(r->base, sizeof r->base, "http://127.0.0.1:%d/api", S.port);
@@ -410,6 +449,11 @@ static void reader_init(reader *r, bool run_next)
     r->run_next = run_next;
     r->work = &r->pages[0];
     r->listing = &r->pages[1];
+}
+
+static void reader_init(reader *r, bool run_next)
+{
+    reader_init_retries(r, run_next, -1);
 }
 
 static void reader_term(reader *r)
@@ -593,6 +637,121 @@ static void test_filter_and_page_ignored_fail(void)
     reader_term(&r);
 }
 
+/* A list answer that is not a list page (a gateway's 200 {} once) is refused and
+ * read again: the read goes on as if nothing happened, and the refused answer
+ * counts nowhere. */
+static void test_bad_page_retried(void)
+{
+    static const bad_kind kinds[] = {BAD_EMPTY_OBJECT, BAD_GATEWAY, BAD_WRONG_TYPE, BAD_NO_META,
+                                     BAD_LOST_RECORD};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        reader r;
+        fe_err err = {0};
+        server_script(8, 0, 0); /* request 2 (and its retry) is a full page of 4 */
+        S.bad_kind = kinds[k];
+        S.bad_from = 2;
+        S.bad_count = 2;
+        reader_init(&r, true);
+        CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_OK);
+        assert_each_once(&r);
+        assert_counted_once(&r);
+        CU_ASSERT_EQUAL(S.lists, S.lists_whole + 2);
+        CU_ASSERT_EQUAL(r.stats.retries, 2);
+        reader_term(&r);
+    }
+}
+
+/* One that stays wrong fails the read when the retries run out, with a message
+ * that names the request (path and query, no token) and what was wrong; the
+ * pages before it were worked on, nothing after it. */
+static void test_bad_page_fails(void)
+{
+    static const struct {
+        bad_kind kind;
+        const char *says;
+    } cases[] = {
+        {BAD_EMPTY_OBJECT, "unexpected response shape: no `data` array"},
+        {BAD_GATEWAY, "unexpected response shape: no `data` array"},
+        {BAD_WRONG_TYPE, "unexpected response shape: no `data` array"},
+        {BAD_NO_META, "unexpected response shape: no `meta` object"},
+        {BAD_LOST_RECORD, "meta.total is 15, so page 1 of 4 records should hold 4, it holds 3"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        reader r;
+        fe_err err = {0};
+        server_script(10, 0, 5);
+        S.bad_kind = cases[k].kind;
+        S.bad_from = cases[k].kind == BAD_LOST_RECORD ? 1 : 2;
+        S.bad_count = 1000;
+        reader_init_retries(&r, true, 2);
+        CU_ASSERT_EQUAL(read_list(&r, NULL, &err), FE_EJSON);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cases[k].says));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "GET /api/v1/orders?"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "page%5Bsize%5D=4"));
+        CU_ASSERT_PTR_NULL(strstr(err.msg, "login1"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "after 3 attempts"));
+        CU_ASSERT_EQUAL(r.callbacks, cases[k].kind == BAD_LOST_RECORD ? 0 : 1);
+        CU_ASSERT_EQUAL(r.done.n, cases[k].kind == BAD_LOST_RECORD ? 0 : PAGE);
+        if (cases[k].kind != BAD_LOST_RECORD)
+            CU_ASSERT_EQUAL(r.stats.pages, 1);
+        reader_term(&r);
+    }
+}
+
+static fe_rc count_record(void *user, int which, const json_rec *rec, fe_err *err)
+{
+    int *n = user;
+    (void)rec, (void)err;
+    *n += which == POSIFLORA_REC_DATA;
+    return FE_OK;
+}
+
+/* Reads the scripted list by page numbers (no sort, no filter); *records gets the
+ * data records handed over, *changed whether meta.total changed between pages. */
+static fe_rc read_numbered(int *records, bool *changed, fe_err *err)
+{
+    reader r;
+    reader_init_retries(&r, false, 2);
+    posiflora_list_query q = {.base = r.base, .path = "/v1/orders", .page_size = PAGE};
+    posiflora_pager *pg =
+        posiflora_pager_new(r.http, &r.stats, r.sess, count_record, NULL, records);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pg);
+    *records = 0;
+    fe_rc rc = posiflora_pages_read(pg, &q, NULL, err);
+    *changed = posiflora_pager_total_changed(pg);
+    posiflora_pager_free(pg);
+    reader_term(&r);
+    return rc;
+}
+
+/* Page numbers: a gateway's {} in place of page 2 fails the read (it used to end
+ * the list there, as if it held 4 records); a list that grows while read is read
+ * whole and reported as changed (full reads then mark no deletions). */
+static void test_numbered_pages(void)
+{
+    int records;
+    bool changed;
+    fe_err err = {0};
+    server_script(10, 0, 0);
+    CU_ASSERT_EQUAL(read_numbered(&records, &changed, &err), FE_OK);
+    CU_ASSERT_EQUAL(records, 10);
+    CU_ASSERT_FALSE(changed);
+
+    server_script(10, 0, 0);
+    S.bad_kind = BAD_EMPTY_OBJECT;
+    S.bad_from = 2;
+    S.bad_count = 1000;
+    CU_ASSERT_EQUAL(read_numbered(&records, &changed, &err), FE_EJSON);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no `data` array"));
+    CU_ASSERT_EQUAL(records, PAGE);
+
+    server_script(10, 0, 0);
+    S.grow_after = 1;
+    CU_ASSERT_EQUAL(read_numbered(&records, &changed, &err), FE_OK);
+    CU_ASSERT_EQUAL(records, 11);
+    CU_ASSERT_TRUE(changed);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -607,6 +766,9 @@ int main(void)
     CU_add_test(s, "cut prefetched page counts once", test_prefetch_cut_counts_once);
     CU_add_test(s, "sort ignored on a prefetched page fails", test_prefetch_sort_ignored_fails);
     CU_add_test(s, "filter or page[number] ignored fails", test_filter_and_page_ignored_fail);
+    CU_add_test(s, "a page of the wrong shape is read again", test_bad_page_retried);
+    CU_add_test(s, "a page that stays wrong fails the read", test_bad_page_fails);
+    CU_add_test(s, "page numbers: wrong shape fails, growth is noted", test_numbered_pages);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

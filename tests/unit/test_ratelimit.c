@@ -315,6 +315,53 @@ static void test_threads_share_one_window(void)
     ratelimit_free(rl);
 }
 
+/* A report generator's bucket (6 an hour: burst 1, 5 more per hour): a creation
+ * that produced nothing gives its token back, so the retry need not wait 12
+ * minutes; a refund never raises the bucket above its burst. */
+static void test_refund_bucket(void)
+{
+    ratelimit *rl = ratelimit_new(5.0 / 3600, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rl);
+    ratelimit_refund_at(rl, 0); /* nothing granted yet: nothing to give back */
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 0), 0);
+    CU_ASSERT_TRUE(ratelimit_try_acquire_at(rl, SEC) > 600 * SEC);
+    ratelimit_refund_at(rl, 2 * SEC);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 2 * SEC), 0);
+    CU_ASSERT_TRUE(ratelimit_try_acquire_at(rl, 3 * SEC) > 600 * SEC);
+    /* full bucket: a stray refund does not make two */
+    ratelimit_refund_at(rl, 4 * SEC);
+    ratelimit_refund_at(rl, 4 * SEC);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 4 * SEC), 0);
+    CU_ASSERT_TRUE(ratelimit_try_acquire_at(rl, 4 * SEC) > 0);
+    ratelimit_free(rl);
+
+    rl = ratelimit_new(2, 3);
+    CU_ASSERT_EQUAL(grants_between(rl, 0, 1, 1), 1);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 0), 0);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 0), 0);
+    ratelimit_refund_at(rl, 0);
+    ratelimit_refund_at(rl, 0);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 0), 0);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 0), 0);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 0), SEC / 2);
+    ratelimit_free(rl);
+}
+
+static void test_refund_window(void)
+{
+    ratelimit *rl = ratelimit_new_window(2, SEC);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rl);
+    ratelimit_refund_at(rl, 0);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 0), 0);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 100), 0);
+    CU_ASSERT_TRUE(ratelimit_try_acquire_at(rl, 200) > 0);
+    ratelimit_refund_at(rl, 300); /* the grant at 100 is forgotten */
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 300), 0);
+    /* the grant at 0 still counts: the next waits for it to leave the window */
+    CU_ASSERT_EQUAL(ratelimit_try_acquire_at(rl, 400), SEC + GUARD - 400);
+    ratelimit_free(rl);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -338,6 +385,8 @@ int main(void)
     CU_add_test(s, "window set_rate", test_window_set_rate);
     CU_add_test(s, "window clock out of order", test_window_clock_out_of_order);
     CU_add_test(s, "threads share one window", test_threads_share_one_window);
+    CU_add_test(s, "refund gives a bucket its token back", test_refund_bucket);
+    CU_add_test(s, "refund forgets a window's newest grant", test_refund_window);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();
