@@ -200,9 +200,10 @@ static bool job_lock(source_job *job, loader *ld)
     return false;
 }
 
-/* After a stream whose connection broke: one new connection, the session
- * settings and the source's lock again. False when that failed (the remaining
- * streams are ended; job->warehouse_lost when the warehouse cannot be reached). */
+/* Before a stream, when the session is not usable (the server ended it, a
+ * broken pipeline): one new connection, the session settings and the source's
+ * lock again. False when that failed (the remaining streams are ended;
+ * job->warehouse_lost when the warehouse cannot be reached). */
 static bool worker_reconnect(source_job *job, loader **ld)
 {
     fe_err err = {0};
@@ -388,7 +389,7 @@ void *run_worker(void *arg)
                                runstop_signal_name(sig));
             break;
         }
-        if (PQstatus(loader_conn(ld)) != CONNECTION_OK && !worker_reconnect(job, &ld))
+        if (!pg_usable(loader_conn(ld)) && !worker_reconnect(job, &ld))
             break;
         run_one_stream(job, &job->streams[i], ld, &env);
     }

@@ -158,6 +158,17 @@ char *pg_dsn_with_defaults(const char *dsn, const pg_dsn_defaults *d, fe_err *er
     return out;
 }
 
+bool pg_usable(PGconn *conn)
+{
+    if (!conn || PQstatus(conn) != CONNECTION_OK || PQpipelineStatus(conn) != PQ_PIPELINE_OFF ||
+        PQtransactionStatus(conn) != PQTRANS_IDLE)
+        return false;
+    PGresult *res = PQexec(conn, "");
+    bool ok = res && PQresultStatus(res) == PGRES_EMPTY_QUERY;
+    PQclear(res);
+    return ok && PQstatus(conn) == CONNECTION_OK;
+}
+
 fe_rc pg_set(PGconn *conn, const char *name, const char *value, fe_err *err)
 {
     const char *params[2] = {name, value};

@@ -43,6 +43,12 @@ typedef struct {
  * message when the DSN cannot be parsed, FE_ENOMEM. */
 char *pg_dsn_with_defaults(const char *dsn, const pg_dsn_defaults *d, fe_err *err);
 
+/* True when conn can take a new command now: connected, out of pipeline mode, no
+ * transaction or command open, and the server answers (an empty query: one round
+ * trip). A session the server ended (pg_terminate_backend, a restart) while it
+ * sat idle, or one left in a broken pipeline, is not. */
+bool pg_usable(PGconn *conn);
+
 /* Sets a session parameter (set_config, session-wide): e.g. lock_timeout "300000"
  * (milliseconds), application_name. FE_EPG with the server's message. */
 fe_rc pg_set(PGconn *conn, const char *name, const char *value, fe_err *err) FE_MUST_CHECK;
