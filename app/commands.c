@@ -8,6 +8,8 @@
 #include "../core/log.h"
 #include "../load/migrate.h"
 #include "../load/pg.h"
+#include "../load/source_id.h"
+#include "runner.h"
 #include "source_env.h"
 
 int command_init(const config *cfg)
@@ -40,6 +42,34 @@ static void print_redacted(const char *before, const char *text, const char *aft
     fputs(clean ? clean : "(not shown: out of memory while masking secrets)", stdout);
     fputs(after, stdout);
     free(clean);
+}
+
+/* The source's identity and its binding in dw.dim_source (conn NULL: the
+ * warehouse cannot tell). False when `run` would refuse it. */
+static bool check_identity(PGconn *conn, const source_conf *conf)
+{
+    fe_err err = {0};
+    buf account;
+    int key = 0;
+    bool ok = true;
+    buf_init(&account, 4096);
+    if (runner_source_account(conf, &account, &err) != FE_OK) {
+        print_redacted("  identity: FAILED: ", err.msg, "\n");
+        ok = false;
+    } else if (!conn) {
+        printf("  identity: %s account '%s'\n", conf->type, buf_cstr(&account));
+    } else if (source_id_check(conn, conf->name, conf->type, buf_cstr(&account), &key, &err) !=
+               FE_OK) {
+        print_redacted("  identity: REFUSED: ", err.msg, "\n");
+        ok = false;
+    } else if (key) {
+        printf("  identity: %s account '%s' (dw.dim_source key %d)\n", conf->type,
+               buf_cstr(&account), key);
+    } else {
+        printf("  identity: %s account '%s' (not loaded yet)\n", conf->type, buf_cstr(&account));
+    }
+    buf_term(&account);
+    return ok;
 }
 
 static bool check_source(const source_conf *conf)
@@ -85,11 +115,15 @@ int command_check(const config *cfg)
     } else {
         printf("warehouse: ok (%s)\n", PQdb(conn));
     }
-    if (conn)
-        PQfinish(conn);
-    for (size_t i = 0; i < cfg->nsources; i++)
+    bool schema_ok = conn && code == 0;
+    for (size_t i = 0; i < cfg->nsources; i++) {
         if (!check_source(&cfg->sources[i]) && code == 0)
             code = 1;
+        if (!check_identity(schema_ok ? conn : NULL, &cfg->sources[i]) && code != 3)
+            code = 2; /* `run` would refuse to load */
+    }
+    if (conn)
+        PQfinish(conn);
     fflush(stdout);
     return code;
 }

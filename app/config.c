@@ -804,6 +804,12 @@ static bool build(reader *rd, config *c)
             s->kv = NULL;
             s->nkv = 0;
         }
+        if (s->kind == SECT_WAREHOUSE) {
+            c->warehouse = s->kv;
+            c->nwarehouse = s->nkv;
+            s->kv = NULL;
+            s->nkv = 0;
+        }
         if (s->kind != SECT_SOURCE)
             continue;
         source_conf *sc = &c->sources[c->nsources++];
@@ -911,6 +917,7 @@ void config_free(config *c)
     free(c->path);
     free(c->dsn);
     kv_free(c->run, c->nrun);
+    kv_free(c->warehouse, c->nwarehouse);
     free(c);
 }
 
@@ -1056,6 +1063,14 @@ const char *config_run_str(const config *c, const char *key)
 bool config_run_duration(const config *c, const char *key, int64_t *micros)
 {
     const char *v = config_run_str(c, key);
+    return v && time_parse_duration(v, micros);
+}
+
+bool config_warehouse_duration(const config *c, const char *key, int64_t *micros)
+{
+    const conf_kv *kv = kv_find(c->warehouse, c->nwarehouse, key);
+    const conf_key *e = key_entry("warehouse", NULL, key);
+    const char *v = kv ? kv->value : e ? e->def : NULL;
     return v && time_parse_duration(v, micros);
 }
 

@@ -77,6 +77,8 @@ typedef struct {
     char *dsn;    /* [warehouse] dsn, "" = libpq defaults */
     conf_kv *run; /* [run] keys as given; read them with config_run_* */
     size_t nrun;
+    conf_kv *warehouse; /* [warehouse] keys as given; read them with config_warehouse_* */
+    size_t nwarehouse;
     source_conf *sources; /* in file order */
     size_t nsources;
     char *dsn_secrets[4]; /* the DSN's password(s), as written and decoded; see config_secrets */
@@ -137,6 +139,9 @@ bool conf_list_at(const source_conf *s, const char *key, size_t index, const cha
  * has neither). */
 const char *config_run_str(const config *c, const char *key);
 bool config_run_duration(const config *c, const char *key, int64_t *micros);
+
+/* [warehouse] values, the same way. */
+bool config_warehouse_duration(const config *c, const char *key, int64_t *micros);
 
 /* Every expanded secret value (CK_SECRET keys, the DSN's password) for log redaction.
  * The pointers are owned by c. Empty and unexpanded values are skipped. Returns the

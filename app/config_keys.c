@@ -14,6 +14,11 @@ const conf_key config_key_table[] = {
     {"run", NULL, "progress_interval", CK_DURATION, "10s",
      "How often a long-running stream logs a progress line.", false, NULL, 1, DAY, CR_NONE},
 
+    {"source", NULL, "account", CK_STRING, NULL,
+     "Pins the source's identity (dw.dim_source.account): set it to the account the name is "
+     "bound to when a change of base_url, subdomain or tenant would otherwise derive another one "
+     "for the same account (a run is refused when they differ; see `flowetl rebind`).",
+     false, NULL, 0, 0, CR_NONE},
     {"source", NULL, "base_url", CK_STRING, NULL,
      "API root URL; its default depends on the type (see the type's own base_url); set it for "
      "sandboxes, proxies and tests.",
@@ -224,10 +229,20 @@ const conf_key config_key_table[] = {
     {"source", "posiflora", "username", CK_STRING, NULL, "Posiflora API user name.", true, NULL, 0,
      0, CR_NONE},
 
+    {"warehouse", NULL, "connect_timeout", CK_DURATION, "10s",
+     "Longest wait to connect to the warehouse (also bounds a server that accepts the connection "
+     "but never answers); used when the dsn sets no connect_timeout (libpq counts it in whole "
+     "seconds, at least 2).",
+     false, NULL, 1, 3600, CR_NONE},
     {"warehouse", NULL, "dsn", CK_STRING, "",
      "libpq connection string or URI; empty = libpq defaults (PGHOST, PGDATABASE... from the "
      "environment).",
      false, NULL, 0, 0, CR_NONE},
+    {"warehouse", NULL, "lock_timeout", CK_DURATION, "5m",
+     "Longest wait of a loading statement for a table lock someone else holds (e.g. an "
+     "analyst's ACCESS EXCLUSIVE); the stream then fails naming the table and the blocking "
+     "session.",
+     false, NULL, 1, DAY, CR_NONE},
 };
 
 const size_t config_key_count = sizeof config_key_table / sizeof config_key_table[0];

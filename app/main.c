@@ -8,12 +8,19 @@
 #include "../core/buf.h"
 #include "../core/log.h"
 #include "../extract/http.h"
+#include "../load/pg.h"
 #include "commands.h"
 #include "config.h"
+#include "rebind.h"
 #include "runner.h"
 #include "status.h"
 
 #define MAX_SECRETS 64
+/* TCP keepalives of warehouse connections: a peer that died without closing the
+ * connection is noticed in about a minute (idle 30 s + 3 probes 10 s apart). */
+#define KEEPALIVE_IDLE_S 30
+#define KEEPALIVE_INTERVAL_S 10
+#define KEEPALIVE_COUNT 3
 
 static const char usage_text[] =
     "Usage: flowetl [-c FILE] [-v|-q] COMMAND [ARGS]\n"
@@ -29,6 +36,8 @@ static const char usage_text[] =
     "      [--json]                 stream, and the last runs (--json: one JSON document)\n"
     "  check                        config, credentials and connectivity per source\n"
     "                               (a probe: one retry, 10 s per request)\n"
+    "  rebind NAME                  bind source NAME to the account its config now gives\n"
+    "                               (after a refused run: its old rows keep their key)\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   config file (default ./flowetl.conf, else $FLOWETL_CONFIG)\n"
@@ -39,8 +48,11 @@ static const char usage_text[] =
     "  -h, --help          this help\n"
     "      --version       print the version\n"
     "\n"
-    "Exit codes: 0 all streams succeeded; 1 some stream failed (others loaded);\n"
-    "2 usage or configuration error (nothing was run); 3 warehouse unreachable.\n"
+    "Exit codes of run: 0 all streams succeeded; 1 some stream failed (others\n"
+    "loaded); 2 usage, configuration or source identity error (nothing was run);\n"
+    "3 the warehouse is unreachable or went away; 4 nothing failed, but a source was\n"
+    "skipped because another flowetl run was loading it; 143 / 130 stopped by\n"
+    "SIGTERM / SIGINT (open checkpoints rolled back). Several at once: 143/130, 3, 1, 4.\n"
     "status: 0 every selected stream's latest run succeeded and none is older than\n"
     "error_after (older than warn_after: a warning on stderr); 1 a latest run failed,\n"
     "was interrupted or abandoned, a stream never succeeded, or is older than\n"
@@ -121,10 +133,17 @@ static int parse_options(int argc, char **argv, cli *c)
 }
 
 /* Splits the arguments of run and status into targets and their options
- * (run --full-refresh, status --json); the other commands take none. */
+ * (run --full-refresh, status --json); rebind takes one NAME; the other commands
+ * take none. */
 static bool parse_command_args(cli *c)
 {
     bool run = strcmp(c->command, "run") == 0, status = strcmp(c->command, "status") == 0;
+    if (strcmp(c->command, "rebind") == 0) {
+        if (c->nargs == 1 && c->args[0][0] != '-')
+            return true;
+        fprintf(stderr, "flowetl: usage: flowetl rebind NAME (NAME of a [source.NAME])\n");
+        return false;
+    }
     if (!run && !status) {
         if (c->nargs > 0)
             fprintf(stderr, "flowetl: '%s' takes no arguments\n", c->command);
@@ -159,10 +178,15 @@ static bool selects_source(const cli *c, const char *name)
     return false;
 }
 
+/* The keys a source's identity is derived from (runner_source_account): all
+ * that rebind reads. */
+static const char *const identity_keys[] = {"account", "base_url", "subdomain", "tenant"};
+
 /* Expands the config values the command uses (config_load did the warehouse's): init
- * nothing more, status the keys it reads of the sources it reports on, run and check
- * everything of the sources they talk to, which must exist. A target naming no
- * source is left for the command to report. */
+ * nothing more, status the keys it reads of the sources it reports on, rebind the
+ * identity keys of its source (which must exist), run and check everything of the
+ * sources they talk to, which must exist. A target naming no source is left for
+ * the command to report. */
 static fe_rc resolve_config(const cli *c, config *cfg, fe_err *err)
 {
     bool status = strcmp(c->command, "status") == 0;
@@ -170,6 +194,9 @@ static fe_rc resolve_config(const cli *c, config *cfg, fe_err *err)
     const char *const *keys = status ? status_config_keys(&nkeys) : NULL;
     if (strcmp(c->command, "init") == 0)
         return FE_OK;
+    if (strcmp(c->command, "rebind") == 0)
+        return config_resolve_source(cfg, c->args[0], identity_keys,
+                                     sizeof identity_keys / sizeof identity_keys[0], err);
     if (!status)
         FE_TRY(config_require_sources(cfg, err));
     for (size_t i = 0; i < cfg->nsources; i++)
@@ -229,6 +256,8 @@ static int dispatch(const cli *c, const config *cfg, int argc, char **argv)
     }
     if (strcmp(c->command, "check") == 0)
         return command_check(cfg);
+    if (strcmp(c->command, "rebind") == 0)
+        return rebind_command(cfg, c->args[0]);
     /* run */
     int64_t progress_us = 10 * 1000000LL;
     config_run_duration(cfg, "progress_interval", &progress_us);
@@ -248,7 +277,28 @@ static int dispatch(const cli *c, const config *cfg, int argc, char **argv)
 static bool known_command(const char *cmd)
 {
     return strcmp(cmd, "init") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 ||
-           strcmp(cmd, "check") == 0;
+           strcmp(cmd, "check") == 0 || strcmp(cmd, "rebind") == 0;
+}
+
+/* Makes cfg->dsn the DSN every command connects with: the [warehouse]
+ * connect_timeout and TCP keepalives added where the DSN sets none, so no
+ * connection attempt waits unbounded. Done once, before anything connects. */
+static bool apply_warehouse_defaults(config *cfg, fe_err *err)
+{
+    int64_t us = 10 * 1000000LL;
+    config_warehouse_duration(cfg, "connect_timeout", &us);
+    pg_dsn_defaults d = {
+        .connect_timeout_s = (long)((us + 999999) / 1000000),
+        .keepalives_idle_s = KEEPALIVE_IDLE_S,
+        .keepalives_interval_s = KEEPALIVE_INTERVAL_S,
+        .keepalives_count = KEEPALIVE_COUNT,
+    };
+    char *dsn = pg_dsn_with_defaults(cfg->dsn, &d, err);
+    if (!dsn)
+        return false;
+    free(cfg->dsn);
+    cfg->dsn = dsn;
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -273,7 +323,8 @@ int main(int argc, char **argv)
                         "FLOWETL_CONFIG\n");
         return 2;
     }
-    if (config_load(path, &cfg, &err) != FE_OK || resolve_config(&c, cfg, &err) != FE_OK) {
+    if (config_load(path, &cfg, &err) != FE_OK || resolve_config(&c, cfg, &err) != FE_OK ||
+        !apply_warehouse_defaults(cfg, &err)) {
         fprintf(stderr, "flowetl: %s\n", err.msg);
         config_free(cfg);
         return 2;

@@ -1,7 +1,8 @@
-/* runner: `flowetl run`. Selects streams, opens the run's bookkeeping, runs one
- * worker thread per source (sources are independent: each has its own API
- * budget, connection and advisory lock), then prints the summary and picks the
- * exit code. */
+/* runner: `flowetl run`. Selects streams, opens the run's bookkeeping, checks
+ * each source's identity, runs one worker thread per source (sources are
+ * independent: each has its own API budget, connection and advisory lock) while
+ * the main thread watches them (long waits on the warehouse, a stop request),
+ * then records every outcome, prints the summary and picks the exit code. */
 #include "runner.h"
 
 #include <inttypes.h>
@@ -9,38 +10,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../core/log.h"
 #include "../extract/source.h"
-#include "../load/loader.h"
 #include "../load/migrate.h"
 #include "../load/pg.h"
 #include "../load/runlog.h"
-#include "source_env.h"
+#include "../load/source_id.h"
+#include "run_job.h"
+#include "runstop.h"
 
-#define MAX_STREAMS 32
-
-typedef struct {
-    const stream_def *def;
-    bool done; /* ran to the end (succeeded or failed) */
-    bool succeeded;
-    stream_stats stats;
-    double seconds;
-    char error[sizeof(((fe_err *)0)->msg)];
-} stream_job;
-
-typedef struct {
-    const config *cfg;
-    const run_request *req;
-    const source_conf *conf;
-    const source_def *def;
-    int64_t run_id;
-    stream_job streams[MAX_STREAMS];
-    int nstreams;
-    bool warehouse_lost; /* the worker could not connect to the warehouse */
-    bool started;        /* thread is running and must be joined */
-    pthread_t thread;
-} source_job;
+/* A warehouse statement running this long is logged, then again at each doubling. */
+#define WAIT_LOG_FIRST_S 10
+/* After a signal: statements still running this long after it are cancelled ... */
+#define STOP_GRACE_US (3 * US_PER_S)
+/* ... and the run ends this long after it whatever the workers do (the signal
+ * thread's own backstop exits at STOP_BACKSTOP_S). */
+#define STOP_DEADLINE_US (8 * US_PER_S)
+#define STOP_BACKSTOP_S 9
+/* The main thread's tick, and how long its own queries may take. */
+#define TICK_MS 250
+#define WATCH_QUERY_MS 2000
+/* How often the main thread tries to make its own broken connection again. */
+#define MAIN_RECONNECT_US (5 * US_PER_S)
 
 /* --- selection ------------------------------------------------------------ */
 
@@ -152,163 +146,255 @@ static bool select_streams(source_job *jobs, int njobs, const run_request *req)
     return true;
 }
 
-/* --- one stream ----------------------------------------------------------- */
+/* --- the main thread while the workers run -------------------------------- */
 
-static void job_fail_stream(source_job *job, stream_job *sj, const char *msg)
+typedef struct {
+    int ok, failed, interrupted, skipped, not_started;
+    bool lost;
+    const source_job *lost_job;
+    const source_job *first_failed_job;
+    const stream_job *first_failed;
+} tally;
+
+static tally count_outcomes(const source_job *jobs, int njobs)
 {
-    sj->done = true;
-    sj->succeeded = false;
-    snprintf(sj->error, sizeof sj->error, "%s", msg);
-    log_error(NULL, "%s.%s failed: %s", job->conf->name, sj->def->name, msg);
+    tally t = {0};
+    for (int i = 0; i < njobs; i++) {
+        if (jobs[i].warehouse_lost && !t.lost_job)
+            t.lost_job = &jobs[i];
+        for (int k = 0; k < jobs[i].nstreams; k++) {
+            const stream_job *sj = &jobs[i].streams[k];
+            if (sj->status == SJ_SUCCEEDED)
+                t.ok++;
+            else if (sj->status == SJ_SKIPPED)
+                t.skipped++;
+            else if (sj->status == SJ_INTERRUPTED || sj->status == SJ_PENDING)
+                t.interrupted++;
+            else if (!t.failed++) {
+                t.first_failed_job = &jobs[i];
+                t.first_failed = sj;
+            }
+            if (!sj->started && sj->status != SJ_SUCCEEDED)
+                t.not_started++;
+        }
+    }
+    t.lost = t.lost_job != NULL;
+    return t;
 }
 
-static fe_rc stream_prepare_cursor(loader *ld, const source_job *job, int source_key,
-                                   const char *stream, char **cursor, fe_err *err)
+/* Sends a cancel to every worker whose stream is still running (a statement that
+ * did not end within the grace after a signal). */
+static void cancel_streams(run_ctl *ctl, source_job *jobs, int njobs)
 {
-    *cursor = NULL;
-    if (job->req->full_refresh) {
-        fe_rc rc = loader_clear_cursor(ld, source_key, stream, err);
-        if (rc != FE_OK)
-            return rc;
-        return FE_OK;
+    for (int i = 0; i < njobs; i++) {
+        pthread_mutex_lock(&ctl->mu);
+        PGcancel *c = jobs[i].in_stream && !jobs[i].cancel_busy ? jobs[i].cancel : NULL;
+        if (c)
+            jobs[i].cancel_busy = true;
+        pthread_mutex_unlock(&ctl->mu);
+        if (!c)
+            continue;
+        char why[256];
+        if (!PQcancel(c, why, (int)sizeof why))
+            log_debug(jobs[i].conf->name, "cancel not sent: %s", why);
+        pthread_mutex_lock(&ctl->mu);
+        jobs[i].cancel_busy = false;
+        pthread_cond_broadcast(&ctl->cv);
+        pthread_mutex_unlock(&ctl->mu);
     }
-    return loader_get_cursor(ld, source_key, stream, cursor, err);
 }
 
-/* Runs one stream and records it in etl.run_stream. Failures stay inside the
- * stream: its open checkpoint is rolled back and the next stream runs. */
-static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_env *env,
-                           int source_key)
+static source_job *job_by_pid(source_job *jobs, int njobs, int pid)
 {
-    char logctx[256];
-    fe_err err = {0};
-    char *cursor = NULL;
-    int64_t run_stream_id = 0;
-    long max_rejects = 100;
-
-    snprintf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
-    conf_int(job->conf, "max_rejects", &max_rejects);
-    if (runlog_stream_start(loader_conn(ld), job->run_id, source_key, sj->def->name, &run_stream_id,
-                            &err) != FE_OK ||
-        stream_prepare_cursor(ld, job, source_key, sj->def->name, &cursor, &err) != FE_OK) {
-        job_fail_stream(job, sj, err.msg);
-        goto cleanup;
-    }
-
-    stream_ctx ctx = {
-        .conf = job->conf,
-        .stream = sj->def->name,
-        .logctx = logctx,
-        .source_key = source_key,
-        .run_id = job->run_id,
-        .full_refresh = job->req->full_refresh,
-        .cursor = cursor,
-        .ld = ld,
-        .http = env->http,
-        .stats = &sj->stats,
-        .state = env->state,
-        .max_rejects = max_rejects,
-        .started_us = ratelimit_now_us(),
-        .progress_every_us = job->req->progress_every_us,
-    };
-    ctx.last_progress_us = ctx.started_us;
-    log_info(logctx, "starting (%s)", cursor ? cursor : "no cursor: full read");
-
-    fe_rc rc = sj->def->run(&ctx, &err);
-    /* A stream ends with a synchronous commit; should one leave a commit in
-     * flight, its outcome decides the stream's. */
-    if (rc == FE_OK)
-        rc = loader_wait(ld, &err);
-    sj->seconds = (double)(ratelimit_now_us() - ctx.started_us) / 1e6;
-    if (rc != FE_OK) {
-        loader_rollback(ld);
-        job_fail_stream(job, sj, err.msg[0] ? err.msg : fe_rc_name(rc));
-    } else {
-        sj->done = true;
-        sj->succeeded = true;
-        log_info(logctx,
-                 "done in %.1f s: %" PRId64 " records, %" PRId64 " inserted, %" PRId64
-                 " updated, %" PRId64 " unchanged, %" PRId64 " rejected",
-                 sj->seconds, sj->stats.records, sj->stats.inserted, sj->stats.updated,
-                 sj->stats.unchanged, sj->stats.rejects);
-    }
-    if (run_stream_id) {
-        fe_err logerr = {0};
-        if (runlog_stream_finish(loader_conn(ld), run_stream_id,
-                                 sj->succeeded ? "succeeded" : "failed", &sj->stats, sj->seconds,
-                                 sj->succeeded ? NULL : sj->error, &logerr) != FE_OK)
-            log_warn(logctx, "could not record the stream in etl.run_stream: %s", logerr.msg);
-    }
-cleanup:
-    free(cursor);
-}
-
-/* --- one source (a worker thread) ----------------------------------------- */
-
-static void job_fail_all(source_job *job, const char *msg)
-{
-    for (int i = 0; i < job->nstreams; i++)
-        if (!job->streams[i].done)
-            job_fail_stream(job, &job->streams[i], msg);
-}
-
-static fe_rc job_register(source_job *job, loader *ld, int *source_key, fe_err *err)
-{
-    buf account;
-    buf_init(&account, 1024);
-    fe_rc rc = job->def->account(job->conf, &account, err);
-    if (rc == FE_OK)
-        rc = loader_register_source(ld, job->def->type, buf_cstr(&account), job->conf->name,
-                                    conf_str(job->conf, "timezone"), source_key, err);
-    buf_term(&account);
-    return rc;
-}
-
-static void *source_worker(void *arg)
-{
-    source_job *job = arg;
-    fe_err err = {0};
-    source_env env = {0};
-    int source_key = 0;
-    loader *ld = loader_open(job->cfg->dsn, &err);
-
-    if (!ld) {
-        job->warehouse_lost = err.code == FE_ECONNECT;
-        job_fail_all(job, err.msg);
-        goto cleanup;
-    }
-    double max_delete_fraction = 0.5;
-    conf_double(job->conf, "max_delete_fraction", &max_delete_fraction);
-    loader_set_max_delete_fraction(ld, max_delete_fraction);
-    if (job_register(job, ld, &source_key, &err) != FE_OK ||
-        loader_lock_source(ld, source_key, &err) != FE_OK ||
-        source_env_init(&env, job->conf, job->def, NULL, &err) != FE_OK ||
-        source_env_open(&env, &err) != FE_OK) {
-        job_fail_all(job, err.msg);
-        goto cleanup;
-    }
-    for (int i = 0; i < job->nstreams; i++)
-        run_one_stream(job, &job->streams[i], ld, &env, source_key);
-cleanup:
-    source_env_term(&env);
-    loader_free(ld);
+    for (int i = 0; i < njobs; i++)
+        if (jobs[i].backend_pid == pid)
+            return &jobs[i];
     return NULL;
 }
 
-/* --- the run -------------------------------------------------------------- */
+/* Logs the statements of the workers that have been running for
+ * WAIT_LOG_FIRST_S, then 2x, 4x ... as long: a wait on the warehouse is never
+ * silent. */
+static void watch_waits(run_ctl *ctl, PGconn *conn, source_job *jobs, int njobs)
+{
+    int pids[64], npids = 0, n = 0;
+    pg_activity acts[16];
+    fe_err err = {0};
+    int64_t now = run_mono_us();
+
+    pthread_mutex_lock(&ctl->mu);
+    for (int i = 0; i < njobs && npids < 64; i++)
+        if (jobs[i].in_stream && jobs[i].backend_pid &&
+            now - jobs[i].stream_since_us >= WAIT_LOG_FIRST_S * US_PER_S)
+            pids[npids++] = jobs[i].backend_pid;
+    pthread_mutex_unlock(&ctl->mu);
+    if (npids == 0 || !conn || PQstatus(conn) != CONNECTION_OK ||
+        pg_long_statements(conn, pids, npids, WAIT_LOG_FIRST_S, acts, 16, &n, WATCH_QUERY_MS,
+                           &err) != FE_OK)
+        return;
+    pthread_mutex_lock(&ctl->mu);
+    for (int k = 0; k < n; k++) {
+        source_job *job = job_by_pid(jobs, njobs, acts[k].pid);
+        if (!job || !job->stream_now)
+            continue;
+        if (strcmp(job->wait_seen, acts[k].started) != 0) { /* another statement */
+            snprintf(job->wait_seen, sizeof job->wait_seen, "%s", acts[k].started);
+            job->wait_logged_s = 0;
+        }
+        if (acts[k].seconds < (job->wait_logged_s ? 2 * job->wait_logged_s : WAIT_LOG_FIRST_S))
+            continue;
+        job->wait_logged_s = acts[k].seconds;
+        char logctx[256];
+        run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, job->stream_now);
+        log_info(logctx,
+                 "waiting for the warehouse: a statement has been running for %d s (%s)%s%s "
+                 "(lock_timeout %s)",
+                 acts[k].seconds, acts[k].query, acts[k].waiting[0] ? "; it waits for " : "",
+                 acts[k].waiting, ctl->lock_timeout_text);
+    }
+    pthread_mutex_unlock(&ctl->mu);
+}
+
+static int run_finish_and_report(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs, int sig,
+                                 bool deadline);
+
+/* The run did not end within STOP_DEADLINE_US of the signal: records what is
+ * known with the main connection and exits; the server rolls back what the
+ * workers still had open when their sessions close. Does not return. */
+static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs, int sig)
+{
+    fe_err err = {0};
+    pthread_mutex_lock(&ctl->mu);
+    for (int i = 0; i < njobs; i++)
+        for (int k = 0; k < jobs[i].nstreams; k++) {
+            stream_job *sj = &jobs[i].streams[k];
+            if (sj->status != SJ_PENDING)
+                continue;
+            sj->status = SJ_INTERRUPTED;
+            run_textf(sj->error, sizeof sj->error,
+                      "%s by %s: stopped at the deadline; the server rolled back its open "
+                      "checkpoint",
+                      sj->started ? "interrupted" : "not started: the run was interrupted",
+                      runstop_signal_name(sig));
+        }
+    /* Rows of streams that were running: their stats are the workers' (still
+     * being written), so only the status goes in. */
+    for (int i = 0; i < njobs; i++)
+        for (int k = 0; k < jobs[i].nstreams; k++) {
+            stream_job *sj = &jobs[i].streams[k];
+            if (sj->recorded)
+                continue;
+            if (sj->run_stream_id) {
+                stream_stats none = {0};
+                if (runlog_stream_finish(conn, sj->run_stream_id, run_status_name(sj->status),
+                                         &none, sj->seconds, sj->error, &err) != FE_OK)
+                    log_debug(NULL, "%s", err.msg);
+                sj->recorded = true;
+            }
+        }
+    pthread_mutex_unlock(&ctl->mu);
+    (void)run_finish_and_report(conn, ctl, jobs, njobs, sig, true);
+    fflush(stdout);
+    _exit(128 + sig);
+}
+
+/* The main connection broke (the warehouse restarted, a network blip): a new
+ * one, with the run's lock again, so that no other run takes this one for
+ * abandoned while its workers go on. Quietly keeps the broken one on failure. */
+static void main_reconnect(run_ctl *ctl, PGconn **conn)
+{
+    fe_err err = {0};
+    PGconn *fresh = pg_connect(ctl->dsn, &err);
+    if (!fresh)
+        return;
+    if (run_session_setup(ctl, fresh, &err) != FE_OK ||
+        runlog_run_relock(fresh, ctl->run_id, &err) != FE_OK) {
+        log_debug(NULL, "the run's own warehouse connection: %s", err.msg);
+        PQfinish(fresh);
+        return;
+    }
+    PQfinish(*conn);
+    *conn = fresh;
+    log_info(NULL, "the run's own warehouse connection broke and was made again");
+}
+
+/* Waits for the workers, watching them: long statements are logged; after a
+ * signal, running statements are cancelled once the grace is over, and the run
+ * ends at the deadline whatever the workers do. */
+static void supervise(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
+{
+    int64_t stop_at = 0, last_cancel = 0, last_watch = run_mono_us(), last_reconnect = 0;
+    pthread_mutex_lock(&ctl->mu);
+    while (ctl->running > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += TICK_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&ctl->cv, &ctl->mu, &until);
+        if (ctl->running == 0)
+            break;
+        pthread_mutex_unlock(&ctl->mu);
+        int64_t now = run_mono_us();
+        int sig = fe_stop_requested(&ctl->stop);
+        if (sig && !stop_at)
+            stop_at = now;
+        if (sig && now - stop_at >= STOP_DEADLINE_US)
+            stop_at_deadline(*conn, ctl, jobs, njobs, sig);
+        if (sig && now - stop_at >= STOP_GRACE_US && now - last_cancel >= US_PER_S) {
+            cancel_streams(ctl, jobs, njobs);
+            last_cancel = now;
+        }
+        if (!sig && PQstatus(*conn) != CONNECTION_OK && now - last_reconnect >= MAIN_RECONNECT_US) {
+            main_reconnect(ctl, conn);
+            last_reconnect = now;
+        }
+        if (now - last_watch >= US_PER_S) {
+            watch_waits(ctl, *conn, jobs, njobs);
+            last_watch = now;
+        }
+        pthread_mutex_lock(&ctl->mu);
+    }
+    pthread_mutex_unlock(&ctl->mu);
+}
+
+static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
+{
+    for (int i = 0; i < njobs; i++) {
+        if (jobs[i].nstreams == 0)
+            continue;
+        pthread_mutex_lock(&ctl->mu);
+        ctl->running++;
+        pthread_mutex_unlock(&ctl->mu);
+        jobs[i].started = pthread_create(&jobs[i].thread, NULL, run_worker, &jobs[i]) == 0;
+        if (jobs[i].started)
+            continue;
+        pthread_mutex_lock(&ctl->mu);
+        ctl->running--;
+        pthread_mutex_unlock(&ctl->mu);
+        run_job_end_logged(&jobs[i], SJ_FAILED, "could not start a worker thread");
+    }
+    supervise(conn, ctl, jobs, njobs);
+    for (int i = 0; i < njobs; i++)
+        if (jobs[i].started)
+            pthread_join(jobs[i].thread, NULL);
+}
+
+/* --- the end of the run ------------------------------------------------------ */
 
 static void print_summary(const source_job *jobs, int njobs)
 {
-    printf("%-32s %-9s %9s %9s %9s %9s %9s %7s %9s %8s\n", "stream", "status", "records",
+    static const char *const shown[] = {"-", "ok", "FAILED", "INTERRUPTED", "SKIPPED"};
+    printf("%-32s %-11s %9s %9s %9s %9s %9s %7s %9s %8s\n", "stream", "status", "records",
            "inserted", "updated", "unchanged", "deleted", "rejects", "requests", "seconds");
     for (int i = 0; i < njobs; i++) {
         for (int k = 0; k < jobs[i].nstreams; k++) {
             const stream_job *sj = &jobs[i].streams[k];
             char name[256];
-            snprintf(name, sizeof name, "%s.%s", jobs[i].conf->name, sj->def->name);
-            printf("%-32s %-9s %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64
+            run_textf(name, sizeof name, "%s.%s", jobs[i].conf->name, sj->def->name);
+            printf("%-32s %-11s %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64
                    " %7" PRId64 " %9" PRId64 " %8.1f\n",
-                   name, sj->succeeded ? "ok" : "FAILED", sj->stats.records, sj->stats.inserted,
+                   name, shown[sj->status], sj->stats.records, sj->stats.inserted,
                    sj->stats.updated, sj->stats.unchanged, sj->stats.deleted, sj->stats.rejects,
                    sj->stats.requests, sj->seconds);
         }
@@ -316,66 +402,253 @@ static void print_summary(const source_job *jobs, int njobs)
     fflush(stdout);
 }
 
-static void count_outcomes(const source_job *jobs, int njobs, int *ok, int *failed, bool *lost)
+/* The run's status and its one-line reason ("" when it succeeded cleanly). */
+static const char *run_status(const tally *t, int sig, char *reason, size_t size)
 {
-    *ok = *failed = 0;
-    *lost = false;
-    for (int i = 0; i < njobs; i++) {
-        *lost = *lost || jobs[i].warehouse_lost;
-        for (int k = 0; k < jobs[i].nstreams; k++) {
-            if (jobs[i].streams[k].succeeded)
-                (*ok)++;
-            else
-                (*failed)++;
+    reason[0] = '\0';
+    if (sig && t->interrupted) {
+        run_textf(reason, size,
+                  "interrupted by %s: %d stream(s) ok, %d rolled back or not started, %d failed",
+                  runstop_signal_name(sig), t->ok, t->interrupted, t->failed);
+        return "interrupted";
+    }
+    if (t->lost)
+        run_textf(reason, size, "the warehouse went away at %s: %s; %d stream(s) not run",
+                  t->lost_job->lost_at, t->lost_job->lost_msg, t->not_started);
+    else if (t->failed)
+        run_textf(reason, size, "%d stream(s) failed; first: %s.%s: %s", t->failed,
+                  t->first_failed_job->conf->name, t->first_failed->def->name,
+                  t->first_failed->error);
+    else if (t->skipped)
+        run_textf(reason, size, "%d stream(s) skipped: another flowetl run was loading them",
+                  t->skipped);
+    if (t->failed == 0)
+        return "succeeded";
+    return t->ok == 0 ? "failed" : "partial";
+}
+
+static int exit_code(const tally *t, int sig)
+{
+    if (sig)
+        return 128 + sig;
+    if (t->lost)
+        return RUN_EXIT_WAREHOUSE;
+    if (t->failed)
+        return RUN_EXIT_FAILED;
+    return t->skipped ? RUN_EXIT_OVERLAP : RUN_EXIT_OK;
+}
+
+/* Writes the rows the workers could not (their connection broke) and the run's
+ * end with conn. */
+static fe_rc record_with(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs,
+                         const char *status, const char *reason, fe_err *err)
+{
+    for (int i = 0; i < njobs; i++)
+        for (int k = 0; k < jobs[i].nstreams; k++)
+            if (!run_stream_record(conn, ctl->run_id, jobs[i].conf->name, &jobs[i].streams[k]))
+                return fe_err_set(err, FE_EPG, "could not record stream %s.%s", jobs[i].conf->name,
+                                  jobs[i].streams[k].def->name);
+    if (runlog_run_finish(conn, ctl->run_id, status, reason[0] ? reason : NULL, err) != FE_OK)
+        return err->code;
+    return FE_OK;
+}
+
+/* record_with the main connection, or a new one when that broke. False when
+ * neither could; lost then says why when the warehouse cannot be reached. */
+static bool record_run_end(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs,
+                           const char *status, const char *reason, fe_err *lost)
+{
+    fe_err err = {0};
+    if (conn && record_with(conn, ctl, jobs, njobs, status, reason, &err) == FE_OK)
+        return true;
+    /* Most likely the connection broke (libpq does not always know yet): once
+     * more with a new one. */
+    PGconn *fresh = pg_connect(ctl->dsn, lost);
+    if (!fresh)
+        return false;
+    fe_rc rc = run_session_setup(ctl, fresh, &err);
+    if (rc == FE_OK)
+        rc = record_with(fresh, ctl, jobs, njobs, status, reason, &err);
+    if (rc != FE_OK)
+        log_warn(NULL, "could not record the end of run %" PRId64 ": %s", ctl->run_id, err.msg);
+    PQfinish(fresh);
+    return rc == FE_OK;
+}
+
+/* Records every outcome and the run's end, prints the summary and the run's last
+ * line, and returns the exit code. A warehouse the main thread cannot reach at
+ * the end counts as gone, like one a worker lost. */
+static int run_finish_and_report(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs, int sig,
+                                 bool deadline)
+{
+    char reason[1024];
+    fe_err lost = {0};
+    tally t = count_outcomes(jobs, njobs);
+    const char *status = run_status(&t, sig, reason, sizeof reason);
+    bool written = record_run_end(conn, ctl, jobs, njobs, status, reason, &lost);
+
+    if (!written && lost.code && !t.lost) {
+        source_job *any = njobs ? &jobs[0] : NULL;
+        if (any) {
+            run_job_lost(any, lost.msg);
+            t = count_outcomes(jobs, njobs);
+            status = run_status(&t, sig, reason, sizeof reason);
         }
     }
-}
-
-static int finish_run(PGconn *conn, int64_t run_id, const source_job *jobs, int njobs)
-{
-    int ok, failed;
-    bool lost;
-    fe_err err = {0};
-
-    count_outcomes(jobs, njobs, &ok, &failed, &lost);
-    const char *status = failed == 0 ? "succeeded" : ok == 0 ? "failed" : "partial";
-    if (runlog_run_finish(conn, run_id, status, &err) != FE_OK)
-        log_warn(NULL, "could not record the end of run %" PRId64 ": %s", run_id, err.msg);
     print_summary(jobs, njobs);
-    log_info(NULL, "run %" PRId64 " %s: %d stream(s) ok, %d failed", run_id, status, ok, failed);
-    if (failed == 0)
-        return 0;
-    return lost && ok == 0 ? 3 : 1;
+    const char *unwritten =
+        written ? "" : "; the run's rows could not be written (the next run marks it abandoned)";
+    if (sig)
+        log_warn(NULL,
+                 "run %" PRId64 " interrupted by %s%s: %d stream(s) ok, %d rolled back or "
+                 "not started, %d failed, %d skipped; exit %d%s",
+                 ctl->run_id, runstop_signal_name(sig), deadline ? " (ended at the deadline)" : "",
+                 t.ok, t.interrupted, t.failed, t.skipped, 128 + sig, unwritten);
+    else if (t.lost)
+        log_error(NULL, "%s%s", reason, unwritten);
+    else if (t.skipped)
+        log_info(NULL,
+                 "run %" PRId64 " %s: %d stream(s) ok, %d failed, %d skipped (another run was "
+                 "loading them)%s",
+                 ctl->run_id, status, t.ok, t.failed, t.skipped, unwritten);
+    else
+        log_info(NULL, "run %" PRId64 " %s: %d stream(s) ok, %d failed%s", ctl->run_id, status,
+                 t.ok, t.failed, unwritten);
+    return exit_code(&t, sig);
 }
 
-static void run_workers(source_job *jobs, int njobs)
+/* --- before the workers -------------------------------------------------------- */
+
+fe_rc runner_source_account(const source_conf *conf, buf *out, fe_err *err)
 {
+    const char *pinned = conf_str(conf, "account");
+    if (pinned && *pinned)
+        return buf_puts(out, pinned) ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory");
+    const source_def *def = source_find(conf->type);
+    if (!def)
+        return fe_err_set(err, FE_ECONFIG, "[source.%s] unknown type %s", conf->name, conf->type);
+    return def->account(conf, out, err);
+}
+
+/* Each selected source's identity against its binding in dw.dim_source. A
+ * mismatch refuses the whole run (nothing is loaded): false, after ending every
+ * stream with the reason. */
+static bool check_identities(PGconn *conn, source_job *jobs, int njobs)
+{
+    char first[sizeof(((fe_err *)0)->msg)] = "";
     for (int i = 0; i < njobs; i++) {
+        fe_err err = {0};
+        buf account;
         if (jobs[i].nstreams == 0)
             continue;
-        jobs[i].started = pthread_create(&jobs[i].thread, NULL, source_worker, &jobs[i]) == 0;
-        if (!jobs[i].started)
-            job_fail_all(&jobs[i], "could not start a worker thread");
+        buf_init(&account, sizeof jobs[i].account - 1);
+        fe_rc rc = runner_source_account(jobs[i].conf, &account, &err);
+        run_textf(jobs[i].account, sizeof jobs[i].account, "%s", buf_cstr(&account));
+        buf_term(&account);
+        if (rc == FE_OK)
+            rc = source_id_check(conn, jobs[i].conf->name, jobs[i].def->type, jobs[i].account,
+                                 &jobs[i].source_key, &err);
+        if (rc == FE_OK)
+            continue;
+        log_error(NULL, "%s", err.msg);
+        run_job_end(&jobs[i], SJ_FAILED, err.msg);
+        if (!first[0])
+            run_textf(first, sizeof first, "not run: the run was refused because of source %s",
+                      jobs[i].conf->name);
     }
+    if (!first[0])
+        return true;
     for (int i = 0; i < njobs; i++)
-        if (jobs[i].started)
-            pthread_join(jobs[i].thread, NULL);
+        run_job_end(&jobs[i], SJ_FAILED, first);
+    return false;
+}
+
+static void format_ms(int64_t ms, char *dst, size_t size)
+{
+    if (ms % (60 * 60000) == 0)
+        snprintf(dst, size, "%" PRId64 "h", ms / (60 * 60000));
+    else if (ms % 60000 == 0)
+        snprintf(dst, size, "%" PRId64 "m", ms / 60000);
+    else if (ms % 1000 == 0)
+        snprintf(dst, size, "%" PRId64 "s", ms / 1000);
+    else
+        snprintf(dst, size, "%" PRId64 "ms", ms);
+}
+
+static void ctl_init(run_ctl *ctl, const config *cfg)
+{
+    int64_t us = 5 * 60 * US_PER_S;
+    memset(ctl, 0, sizeof *ctl);
+    pthread_mutex_init(&ctl->mu, NULL);
+    pthread_cond_init(&ctl->cv, NULL);
+    atomic_init(&ctl->stop.signal, 0);
+    config_warehouse_duration(cfg, "lock_timeout", &us);
+    int64_t ms = us / 1000 > 0 ? us / 1000 : 1;
+    snprintf(ctl->lock_timeout, sizeof ctl->lock_timeout, "%" PRId64, ms);
+    format_ms(ms, ctl->lock_timeout_text, sizeof ctl->lock_timeout_text);
+    ctl->dsn = cfg->dsn;
+}
+
+/* The run's row and lock, its session settings, and the runs left `running` by
+ * processes that are gone. The exit code when the run cannot start, else 0. */
+static int open_run(PGconn *conn, run_ctl *ctl, const run_request *req)
+{
+    fe_err err = {0};
+    char host[64], gone[1024];
+    int ngone = 0;
+
+    if (migrate_check(conn, &err) != FE_OK) {
+        log_error(NULL, "%s", err.msg);
+        fe_err rerr = {0};
+        if (err.code == FE_ECONFIG &&
+            runlog_run_refused(conn, FLOWETL_VERSION, req->command_line, err.msg, &rerr) != FE_OK)
+            log_debug(NULL, "could not record the refused run: %s", rerr.msg);
+        return err.code == FE_ECONFIG ? RUN_EXIT_CONFIG : RUN_EXIT_WAREHOUSE;
+    }
+    if (runlog_run_start(conn, FLOWETL_VERSION, req->command_line, &ctl->run_id, &err) != FE_OK) {
+        log_error(NULL, "%s", err.msg);
+        return RUN_EXIT_WAREHOUSE;
+    }
+    if (gethostname(host, sizeof host) != 0)
+        host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    /* PostgreSQL keeps 63 bytes of it: a long host name is cut, the run id is not. */
+    if (snprintf(ctl->app_name, sizeof ctl->app_name, "flowetl run=%" PRId64 " pid=%ld host=%s",
+                 ctl->run_id, (long)getpid(), host) >= (int)sizeof ctl->app_name)
+        log_debug(NULL, "application_name cut to '%s'", ctl->app_name);
+    if (run_session_setup(ctl, conn, &err) != FE_OK)
+        log_warn(NULL, "session settings: %s", err.msg);
+    if (PQserverVersion(conn) < 140000)
+        log_debug(NULL,
+                  "the warehouse server (%d) has no client_connection_check_interval "
+                  "(PostgreSQL 14): a killed run's session that waits on a lock keeps its locks "
+                  "until the wait ends",
+                  PQserverVersion(conn));
+    log_info(NULL, "run %" PRId64 " started", ctl->run_id);
+    if (runlog_mark_abandoned(conn, ctl->run_id, &ngone, gone, sizeof gone, &err) != FE_OK)
+        log_warn(NULL, "%s", err.msg);
+    else if (ngone)
+        log_warn(NULL, "marked abandoned (its process is gone): %s", gone);
+    return 0;
 }
 
 int runner_run(const config *cfg, const run_request *req)
 {
-    int code = 2;
+    int code = RUN_EXIT_CONFIG, sig;
     fe_err err = {0};
     PGconn *conn = NULL;
-    int64_t run_id = 0;
+    runstop *rs = NULL;
+    run_ctl ctl;
     source_job *jobs = calloc(cfg->nsources ? cfg->nsources : 1, sizeof *jobs);
     int njobs = (int)cfg->nsources;
 
     if (!jobs) {
         log_error(NULL, "out of memory");
-        return 1;
+        return RUN_EXIT_FAILED;
     }
+    ctl_init(&ctl, cfg);
     for (int i = 0; i < njobs; i++) {
+        jobs[i].ctl = &ctl;
         jobs[i].cfg = cfg;
         jobs[i].req = req;
         jobs[i].conf = &cfg->sources[i];
@@ -383,27 +656,41 @@ int runner_run(const config *cfg, const run_request *req)
     }
     if (!select_streams(jobs, njobs, req))
         goto cleanup;
-
-    conn = pg_connect(cfg->dsn, &err);
-    if (!conn) {
-        log_error(NULL, "cannot reach the warehouse: %s", err.msg);
-        code = 3;
-        goto cleanup;
-    }
-    if (migrate_check(conn, &err) != FE_OK ||
-        runlog_run_start(conn, FLOWETL_VERSION, req->command_line, &run_id, &err) != FE_OK) {
+    /* Before any other thread: every thread inherits the blocked signals. */
+    if (!(rs = runstop_start(&ctl.stop, STOP_BACKSTOP_S, &err))) {
         log_error(NULL, "%s", err.msg);
-        code = err.code == FE_ECONFIG ? 2 : 3;
+        code = RUN_EXIT_FAILED;
         goto cleanup;
     }
-    log_info(NULL, "run %" PRId64 " started", run_id);
-    for (int i = 0; i < njobs; i++)
-        jobs[i].run_id = run_id;
-    run_workers(jobs, njobs);
-    code = finish_run(conn, run_id, jobs, njobs);
+    if (!(conn = pg_connect(cfg->dsn, &err))) {
+        log_error(NULL, "%s", err.msg);
+        code = RUN_EXIT_WAREHOUSE;
+        goto cleanup;
+    }
+    if ((code = open_run(conn, &ctl, req)) != 0)
+        goto cleanup;
+    if (!check_identities(conn, jobs, njobs)) {
+        (void)run_finish_and_report(conn, &ctl, jobs, njobs, 0, false);
+        code = RUN_EXIT_CONFIG;
+        goto cleanup;
+    }
+    if (!fe_stop_requested(&ctl.stop))
+        run_workers(&conn, &ctl, jobs, njobs);
+    if ((sig = fe_stop_requested(&ctl.stop)) != 0)
+        for (int i = 0; i < njobs; i++)
+            run_job_end_logged(&jobs[i], SJ_INTERRUPTED,
+                               "not started: the run was interrupted by %s",
+                               runstop_signal_name(sig));
+    code = run_finish_and_report(conn, &ctl, jobs, njobs, sig, false);
 cleanup:
     if (conn)
         PQfinish(conn);
+    /* A signal before the run could start still ends the process as signalled. */
+    if ((sig = fe_stop_requested(&ctl.stop)) != 0 && code != RUN_EXIT_CONFIG)
+        code = 128 + sig;
+    runstop_end(rs);
+    pthread_cond_destroy(&ctl.cv);
+    pthread_mutex_destroy(&ctl.mu);
     free(jobs);
     return code;
 }

@@ -1,11 +1,31 @@
 /* runner: `flowetl run`. One worker thread per selected source, concurrently;
- * inside a worker, its streams run in order. Decides what is printed and the
- * exit code: 0 all streams succeeded, 1 some failed, 3 warehouse unreachable. */
+ * inside a worker, its streams run in order. Every run leaves an etl.run row and
+ * every selected stream an etl.run_stream row, whatever stops them (when the
+ * warehouse can be reached). Decides what is printed and the exit code:
+ *   0    every stream succeeded
+ *   1    some stream failed (the others were loaded)
+ *   2    usage, configuration or source identity error: nothing was run
+ *   3    the warehouse could not be reached, or went away during the run
+ *   4    nothing failed, but some source was skipped because another flowetl run
+ *        was loading it (a scheduler overlap)
+ *   130  stopped by SIGINT, 143 stopped by SIGTERM (see runstop.h)
+ * When several apply: a signal first, then 3, 1, 4, 0. */
 #ifndef FE_RUNNER_H
 #define FE_RUNNER_H
 
 #include <stdbool.h>
+#include "../core/buf.h"
+#include "../core/err.h"
 #include "config.h"
+
+/* The exit codes above. */
+enum {
+    RUN_EXIT_OK = 0,
+    RUN_EXIT_FAILED = 1,
+    RUN_EXIT_CONFIG = 2,
+    RUN_EXIT_WAREHOUSE = 3,
+    RUN_EXIT_OVERLAP = 4,
+};
 
 typedef struct {
     const char *const *targets; /* "SOURCE" or "SOURCE.STREAM"; none = everything */
@@ -17,5 +37,9 @@ typedef struct {
 
 /* Returns the process exit code. Validates targets first (2 on an unknown one). */
 int runner_run(const config *cfg, const run_request *req);
+
+/* The identity (dw.dim_source.account) of a source: its `account` key when set,
+ * else what its source module derives from the config. Appended to out. */
+fe_rc runner_source_account(const source_conf *conf, buf *out, fe_err *err) FE_MUST_CHECK;
 
 #endif

@@ -673,7 +673,9 @@ static bool timezone_configured(const source_conf *conf)
     return false;
 }
 
-/* Reads the tenant (currency, time zone) for the whole run. */
+/* Reads the tenant (currency, time zone) for the whole run; being an
+ * authenticated request, it also proves the token, host and tenant before the
+ * runner registers the source in the warehouse. */
 static fe_rc fr_open(const source_conf *conf, http_client *http, stream_stats *stats, void **state,
                      fe_err *err)
 {

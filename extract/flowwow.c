@@ -595,16 +595,40 @@ static fe_rc fw_account(const source_conf *conf, buf *out, fe_err *err)
     return rc;
 }
 
-/* No documented limit: the polite common default (rate_limit, rate_burst). */
+/* One light authenticated request (the first shop of the first status), so that
+ * a wrong token, host or base_url fails the source here, before the runner
+ * registers it in the warehouse. (ping/check would not do: it needs no token.)
+ * Only its status counts: the shops stream judges the list itself. */
 static fe_rc fw_open(const source_conf *conf, http_client *http, stream_stats *stats, void **state,
                      fe_err *err)
 {
-    (void)conf;
-    (void)http;
-    (void)stats;
-    (void)err;
+    fw_opts o;
+    buf url, body;
+    fe_rc rc;
     *state = NULL;
-    return FE_OK;
+    FE_TRY(opts_load(conf, &o, err));
+    buf_init(&url, 0);
+    buf_init(&body, 0);
+    const char *headers[3] = {o.auth_header, "Accept: application/json",
+                              "Content-Type: application/json"};
+    if (!buf_puts(&url, o.base) || !buf_puts(&url, "/apiseller/shops") ||
+        !buf_puts(&body, "{\"status\":") || !buf_put_jsonstr(&body, o.statuses[0]) ||
+        !buf_puts(&body, ",\"page\":0,\"limit\":1}")) {
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory building a request");
+    } else {
+        http_request req = {.method = "POST",
+                            .url = buf_cstr(&url),
+                            .headers = headers,
+                            .nheaders = 3,
+                            .body = buf_cstr(&body),
+                            .body_len = body.len,
+                            .no_auth_on_redirect = true};
+        rc = source_probe(http, stats, &req, "POST /apiseller/shops (first shop)", "token", err);
+    }
+    buf_term(&url);
+    buf_term(&body);
+    opts_term(&o);
+    return rc;
 }
 
 static void fw_close(void *state)

@@ -281,12 +281,36 @@ static void gf_rate(const source_conf *conf, double *rate, double *burst)
     goflow_budget(n, 60, rate, burst);
 }
 
+/* One light authenticated request (the first page of stores), so that a wrong
+ * token, host or base_url fails the source here, before the runner registers it
+ * in the warehouse. Only its status counts: the stores stream judges the list. */
+static fe_rc first_request(const source_conf *conf, http_client *http, stream_stats *stats,
+                           fe_err *err)
+{
+    goflow_opts o;
+    const char *h[4];
+    buf url;
+    fe_rc rc;
+    FE_TRY(goflow_opts_load(conf, &o, err));
+    int nh = goflow_headers(&o, true, h);
+    buf_init(&url, 0);
+    if (!buf_printf(&url, "%s/stores", o.base)) {
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+    } else {
+        http_request req = {.url = buf_cstr(&url), .headers = h, .nheaders = nh};
+        rc = source_probe(http, stats, &req, "GET /stores (first page)", "token", err);
+    }
+    buf_term(&url);
+    goflow_opts_term(&o);
+    return rc;
+}
+
 static fe_rc gf_open(const source_conf *conf, http_client *http, stream_stats *stats, void **state,
                      fe_err *err)
 {
     goflow_state *s;
-    (void)stats;
     *state = NULL;
+    FE_TRY(first_request(conf, http, stats, err));
     FE_TRY(goflow_state_new(conf, http, &s, err));
     *state = s;
     return FE_OK;

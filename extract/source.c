@@ -2,6 +2,7 @@
 #include "source.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +25,20 @@ void stream_progress(stream_ctx *ctx)
              ctx->stats->retries, ctx->stats->http_429);
 }
 
+fe_rc stream_stop_check(const stream_ctx *ctx, fe_err *err)
+{
+    int sig = fe_stop_requested(ctx->stop);
+    if (!sig)
+        return FE_OK;
+    return fe_err_set(err, FE_EINTR, "stopped by %s",
+                      sig == SIGTERM  ? "SIGTERM"
+                      : sig == SIGINT ? "SIGINT"
+                                      : "a signal");
+}
+
 fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again, fe_err *err)
 {
+    FE_TRY(stream_stop_check(ctx, err));
     if (again)
         return loader_commit_send(ctx->ld, c, ctx->stats, err);
     return loader_commit(ctx->ld, c, ctx->stats, err);
@@ -126,6 +139,33 @@ done:
     curl_free(host);
     curl_free(port);
     curl_url_cleanup(u);
+    return rc;
+}
+
+static fe_rc probe_drop(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    (void)err;
+    return FE_OK;
+}
+
+fe_rc source_probe(http_client *http, stream_stats *stats, const http_request *req,
+                   const char *what, const char *cred_key, fe_err *err)
+{
+    http_result res = {0};
+    http_request r = *req;
+    r.sink = (http_sink){.on_data = probe_drop};
+    fe_rc rc = http_run(http, &r, &res, stats, err);
+    if (rc == FE_OK && (res.status == 401 || res.status == 403))
+        rc = fe_err_set(err, FE_EAUTH, "%s: HTTP %ld (the credentials were refused: check `%s`)",
+                        what, res.status, cred_key);
+    else if (rc == FE_OK && res.rc != FE_OK) {
+        *err = res.err;
+        rc = res.rc;
+    }
+    http_result_term(&res);
     return rc;
 }
 

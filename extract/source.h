@@ -11,6 +11,7 @@
 #include "../core/buf.h"
 #include "../core/err.h"
 #include "../core/stats.h"
+#include "../core/stop.h"
 #include "../load/loader.h"
 #include "http.h"
 #include "json_stream.h"
@@ -33,7 +34,14 @@ typedef struct {
     int64_t started_us; /* monotonic start of the stream */
     int64_t progress_every_us;
     int64_t last_progress_us;
+    const fe_stop *stop; /* the run's stop flag (NULL: never stopped) */
 } stream_ctx;
+
+/* FE_EINTR ("stopped by SIGTERM") once the run was asked to stop, else FE_OK. A
+ * stream calls it between pages so that it sends no new request after a
+ * signal; stream_checkpoint calls it before committing, so a stopped stream's
+ * open checkpoint is rolled back whole, never committed in part. */
+fe_rc stream_stop_check(const stream_ctx *ctx, fe_err *err) FE_MUST_CHECK;
 
 /* Logs "NAME.stream: N pages, N records, N rec/s" when progress_every_us has
  * passed since the last such line. Cheap to call per record. */
@@ -49,7 +57,8 @@ fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const
 
 /* Commits the stream's checkpoint with c. Mid-stream (again) the commit is only
  * sent (loader_commit_send): the next pages are fetched while the server merges,
- * and the next checkpoint is open. The last one (!again) is waited for. */
+ * and the next checkpoint is open. The last one (!again) is waited for. Once the
+ * run is asked to stop, nothing is committed: FE_EINTR (stream_stop_check). */
 fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again,
                         fe_err *err) FE_MUST_CHECK;
 
@@ -72,7 +81,10 @@ typedef struct {
     fe_rc (*account)(const source_conf *conf, buf *out, fe_err *err);
     /* Requests per second and burst the rate limiter starts with. */
     void (*rate)(const source_conf *conf, double *rate, double *burst);
-    /* Per-run state (sessions): *state may stay NULL. close accepts NULL. */
+    /* Per-run state (sessions): *state may stay NULL. close accepts NULL. open
+     * makes at least one cheap authenticated request (a login, the first page of
+     * a short list): the runner registers a new source in dw.dim_source only
+     * after open succeeded, so a wrong host, base_url or credential leaves no row. */
     fe_rc (*open)(const source_conf *conf, http_client *http, stream_stats *stats, void **state,
                   fe_err *err);
     void (*close)(void *state);
@@ -95,6 +107,15 @@ fe_rc source_base_url(const source_conf *conf, const char *default_url, const ch
  * FE_ECONFIG when url is not a URL. Appended to out. */
 fe_rc source_url_host(const source_conf *conf, const char *url, buf *out,
                       fe_err *err) FE_MUST_CHECK;
+
+/* One request whose answer only has to be a 2xx: the cheap authenticated request
+ * a source's open() makes. The body is read and dropped, its shape not judged
+ * (each stream judges the pages it reads). what names the request in messages,
+ * cred_key the config key of the credential. FE_EAUTH for a 401 or 403 ("what:
+ * HTTP 401 (the credentials were refused: check `cred_key`)"), the client's error
+ * for anything else; stats may be NULL. */
+fe_rc source_probe(http_client *http, stream_stats *stats, const http_request *req,
+                   const char *what, const char *cred_key, fe_err *err) FE_MUST_CHECK;
 
 /* The common `rate_limit` and `rate_burst` keys (defaults from the key table),
  * usable directly as a source_def's rate callback. */

@@ -1,4 +1,4 @@
-/* loader: staging by COPY, the checkpoint's merge, cursors and source locks.
+/* loader: staging by COPY, the checkpoint's merge, cursors.
  * The SQL lives in loader_sql.h; this file runs it in the right order. */
 #include "loader.h"
 
@@ -23,9 +23,6 @@
 #define ANALYZE_MIN_ROWS 2000
 /* etl.reject keeps this much of a record's raw text. */
 #define REJECT_RAW_MAX 8192
-/* Advisory lock class ("FETL") of the per-source session locks; the object id is
- * the source_key. */
-#define SOURCE_LOCK_CLASS "1178948684"
 /* Statements (and sync points) one commit may send; a commit sends about 40 when
  * every table has rows. */
 #define PIPE_MAX 160
@@ -185,77 +182,6 @@ PGconn *loader_conn(loader *l)
 }
 
 /* ---- outside checkpoints ---------------------------------------------------- */
-
-/* Insert only when missing, so the smallint identity is not spent by every run
- * (ON CONFLICT draws a value before it sees the conflict); update name and zone
- * when they changed; then read the key. */
-static const char register_sql[] =
-    "WITH ins AS (INSERT INTO dw.dim_source (system, account, name, timezone, loaded_at)"
-    "  SELECT $1, $2, $3, $4, now() WHERE NOT EXISTS (SELECT 1 FROM dw.dim_source"
-    "   WHERE system = $1 AND account = $2)"
-    "  ON CONFLICT (system, account) DO NOTHING RETURNING source_key),"
-    " upd AS (UPDATE dw.dim_source SET name = $3, timezone = $4, loaded_at = now()"
-    "  WHERE system = $1 AND account = $2 AND (name, timezone) IS DISTINCT FROM ($3, $4)"
-    "  RETURNING source_key)"
-    " SELECT source_key FROM ins UNION ALL SELECT source_key FROM upd"
-    " UNION ALL SELECT source_key FROM dw.dim_source WHERE system = $1 AND account = $2"
-    " LIMIT 1";
-
-fe_rc loader_register_source(loader *l, const char *system, const char *account, const char *name,
-                             const char *timezone, int *source_key, fe_err *err)
-{
-    const char *tz = timezone && *timezone ? timezone : "UTC";
-    const char *params[4] = {system, account, name, tz};
-    PGresult *res;
-
-    if (l->in_checkpoint)
-        return fe_err_set(err, FE_EINVAL, "loader_register_source inside a checkpoint");
-    /* An unknown zone would only fail later, in the middle of a merge. */
-    res = pg_query(l->conn, "SELECT now() AT TIME ZONE $1", 1, &tz, err);
-    if (!res)
-        return fe_err_set(err, FE_ECONFIG,
-                          "source %s: timezone '%s' is not known to the warehouse server", name,
-                          tz);
-    PQclear(res);
-
-    /* A concurrent first registration of the same account can hide the row from
-     * this statement's snapshot: the second attempt sees it. */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        res = pg_query(l->conn, register_sql, 4, params, err);
-        if (!res)
-            return fe_err_wrap(err, "registering source %s in dw.dim_source", name);
-        if (PQntuples(res) == 1) {
-            char *end = NULL;
-            long key = strtol(PQgetvalue(res, 0, 0), &end, 10);
-            bool valid = end && !*end && key > 0;
-            PQclear(res);
-            if (!valid)
-                return fe_err_set(err, FE_EPG, "registering source %s: bad source_key", name);
-            *source_key = (int)key;
-            return FE_OK;
-        }
-        PQclear(res);
-    }
-    return fe_err_set(err, FE_EPG, "registering source %s: dw.dim_source row not found", name);
-}
-
-fe_rc loader_lock_source(loader *l, int source_key, fe_err *err)
-{
-    char key[16];
-    snprintf(key, sizeof key, "%d", source_key);
-    const char *params[1] = {key};
-    PGresult *res = pg_query(l->conn, "SELECT pg_try_advisory_lock(" SOURCE_LOCK_CLASS ", $1::int)",
-                             1, params, err);
-    if (!res)
-        return fe_err_wrap(err, "locking source %d", source_key);
-    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!got)
-        return fe_err_set(err, FE_ELOCKED,
-                          "another flowetl run is loading source %d (advisory lock held)",
-                          source_key);
-    return FE_OK;
-}
 
 fe_rc loader_get_cursor(loader *l, int source_key, const char *stream, char **cursor, fe_err *err)
 {

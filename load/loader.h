@@ -11,6 +11,8 @@
  * Any error rolls the whole checkpoint back: the warehouse and the cursor stay
  * as the last commit left them.
  *
+ * The source's row in dw.dim_source and its lock are source_id's (source_id.h).
+ *
  * Not thread-safe: one loader per thread. Rows are validated only for their
  * natural ids (a put without one is FE_EINVAL). A value PostgreSQL refuses (a
  * data exception: a bad decimal or time, a year out of range, an amount beyond
@@ -61,17 +63,6 @@ PGconn *loader_conn(loader *l);
  * [source.NAME] for one run if this is intended)".
  * Call once after loader_open; applies to every later commit. */
 void loader_set_max_delete_fraction(loader *l, double fraction);
-
-/* Upserts dw.dim_source for (system, account) and returns its key; updates name
- * and timezone (NULL or "" = UTC; a zone the server does not know is FE_ECONFIG).
- * Dates already loaded are not recomputed when the zone changes. Autocommit: call
- * outside a checkpoint. */
-fe_rc loader_register_source(loader *l, const char *system, const char *account, const char *name,
-                             const char *timezone, int *source_key, fe_err *err) FE_MUST_CHECK;
-
-/* Session advisory lock for this source; FE_ELOCKED at once when another
- * session holds it. Released by loader_free. */
-fe_rc loader_lock_source(loader *l, int source_key, fe_err *err) FE_MUST_CHECK;
 
 /* The cursor stored for (source_key, stream) as JSON text, or NULL when none.
  * Caller frees with free(). */

@@ -9,8 +9,8 @@
 #include <libpq-fe.h>
 #include "../core/err.h"
 
-/* Advisory lock class ("FEMG") of `flowetl init`; the loader's per-source locks
- * use another class, so the two never collide. */
+/* Advisory lock class ("FEMG") of `flowetl init`; the per-source locks
+ * (source_id.h) and the per-run locks (runlog.h) use other classes, so none collide. */
 #define MIGRATE_LOCK_CLASS 1178946887
 
 /* applied: how many migrations this call applied (0 when up to date). A file

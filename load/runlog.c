@@ -11,17 +11,57 @@
 #include "../core/log.h"
 #include "pg.h"
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define LOCK_CLASS_TEXT XSTR(RUNLOG_LOCK_CLASS)
+
 static const char run_start_sql[] =
     "INSERT INTO etl.run (started_at, status, version, command_line, host, pid)"
     " VALUES (now(), 'running', $1, $2, $3, $4) RETURNING run_id";
 
+static const char run_lock_sql[] =
+    "SELECT pg_advisory_lock(" LOCK_CLASS_TEXT ", ($1::bigint % 2147483648)::int)";
+
+static const char run_relock_sql[] =
+    "SELECT pg_try_advisory_lock(" LOCK_CLASS_TEXT ", ($1::bigint % 2147483648)::int)";
+
 static const char run_finish_sql[] =
-    "UPDATE etl.run SET finished_at = now(), status = $2 WHERE run_id = $1";
+    "UPDATE etl.run SET finished_at = now(), status = $2, reason = $3 WHERE run_id = $1";
+
+/* A run is abandoned when it is still running and no session of this database
+ * holds its lock (the two-key form of the lock: objsubid 2). */
+static const char abandon_sql[] =
+    "WITH gone AS ("
+    "  UPDATE etl.run r SET status = 'abandoned', finished_at = now(),"
+    "   reason = 'the flowetl process (pid ' || coalesce(r.pid::text, '?') || ' on host '"
+    "    || coalesce(r.host, '?') || ') ended without finishing the run'"
+    "  WHERE r.status = 'running' AND r.run_id <> $1 AND NOT EXISTS ("
+    "   SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
+    "    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    "    AND l.classid = " LOCK_CLASS_TEXT "::oid AND l.objid = (r.run_id % 2147483648)::oid"
+    "    AND l.objsubid = 2)"
+    "  RETURNING r.run_id, r.pid, r.host, r.started_at),"
+    " streams AS ("
+    "  UPDATE etl.run_stream s SET status = 'abandoned', finished_at = now(),"
+    "   error = 'the flowetl process ended while the stream ran'"
+    "  FROM gone WHERE s.run_id = gone.run_id AND s.status = 'running' RETURNING 1)"
+    " SELECT run_id, coalesce(pid::text, '?'), coalesce(host, '?'),"
+    "  to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
+    "  (SELECT count(*) FROM streams)"
+    " FROM gone ORDER BY run_id";
+
+static const char refused_sql[] =
+    "INSERT INTO etl.run (started_at, finished_at, status, version, command_line, host, pid,"
+    " reason) VALUES (now(), now(), 'failed', $1, $2, $3, $4, $5)";
+
+/* The columns of 001_schema.sql only. */
+static const char refused_old_sql[] =
+    "INSERT INTO etl.run (started_at, finished_at, status, version, command_line, host)"
+    " VALUES (now(), now(), 'failed', $1, $2, $3)";
 
 static const char stream_start_sql[] =
     "INSERT INTO etl.run_stream (run_id, source_key, source_name, stream, status, started_at)"
-    " VALUES ($1, $2, (SELECT name FROM dw.dim_source WHERE source_key = $2), $3, 'running',"
-    " now()) RETURNING run_stream_id";
+    " VALUES ($1, $2, $3, $4, 'running', now()) RETURNING run_stream_id";
 
 static const char stream_finish_sql[] =
     "UPDATE etl.run_stream SET status = $2, finished_at = now(), pages = $3, records = $4,"
@@ -29,6 +69,14 @@ static const char stream_finish_sql[] =
     " requests = $10, retries = $11, http_429 = $12, bytes = $13, seconds = round($14::numeric, 3),"
     " error = $15"
     " WHERE run_stream_id = $1";
+
+/* Never a second row for one stream of one run. */
+static const char stream_record_sql[] =
+    "INSERT INTO etl.run_stream (run_id, source_key, source_name, stream, status, started_at,"
+    " finished_at, seconds, error)"
+    " SELECT $1::bigint, nullif($2::int, 0), $3, $4, $5, now(), now(), 0, $6"
+    " WHERE NOT EXISTS (SELECT 1 FROM etl.run_stream"
+    "  WHERE run_id = $1::bigint AND source_name = $3 AND stream = $4)";
 
 /* Reads the one bigint a RETURNING produced. */
 static fe_rc returned_id(PGresult *res, int64_t *id, fe_err *err)
@@ -43,44 +91,137 @@ static fe_rc returned_id(PGresult *res, int64_t *id, fe_err *err)
     return FE_OK;
 }
 
+/* The text to store for an error or reason, masked by log_redact_dup (clean);
+ * NULL stays NULL. */
+static const char *stored_text(const char *text, const char *clean)
+{
+    return text && !clean ? "(not stored: out of memory masking secrets)" : clean;
+}
+
+static void host_name(char *host, size_t size)
+{
+    if (gethostname(host, size) != 0)
+        host[0] = '\0';
+    host[size - 1] = '\0';
+}
+
 fe_rc runlog_run_start(PGconn *conn, const char *version, const char *command_line, int64_t *run_id,
                        fe_err *err)
 {
-    char host[256];
-    if (gethostname(host, sizeof host) != 0)
-        host[0] = '\0';
-    host[sizeof host - 1] = '\0';
-    char pid[16];
+    char host[256], pid[16], id[24];
+    host_name(host, sizeof host);
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     const char *params[4] = {version, command_line, host[0] ? host : NULL, pid};
-    PGresult *res = pg_query(conn, run_start_sql, 4, params, err);
-    if (!res)
-        return fe_err_wrap(err, "recording the run in etl.run");
-    fe_rc rc = returned_id(res, run_id, err);
+    PGresult *res = NULL;
+    fe_rc rc = pg_exec(conn, "BEGIN", err);
+    if (rc != FE_OK)
+        goto done;
+    if (!(res = pg_query(conn, run_start_sql, 4, params, err))) {
+        rc = FE_EPG;
+        goto done;
+    }
+    if ((rc = returned_id(res, run_id, err)) != FE_OK)
+        goto done;
     PQclear(res);
-    return rc;
+    snprintf(id, sizeof id, "%" PRId64, *run_id);
+    const char *lock_params[1] = {id};
+    if (!(res = pg_query(conn, run_lock_sql, 1, lock_params, err))) {
+        rc = FE_EPG;
+        goto done;
+    }
+    rc = pg_exec(conn, "COMMIT", err);
+done:
+    PQclear(res);
+    if (rc != FE_OK) {
+        if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+            PQclear(PQexec(conn, "ROLLBACK"));
+        return fe_err_wrap(err, "recording the run in etl.run");
+    }
+    return FE_OK;
 }
 
-fe_rc runlog_run_finish(PGconn *conn, int64_t run_id, const char *status, fe_err *err)
+fe_rc runlog_run_relock(PGconn *conn, int64_t run_id, fe_err *err)
 {
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, run_id);
-    const char *params[2] = {id, status};
-    PGresult *res = pg_query(conn, run_finish_sql, 2, params, err);
+    const char *params[1] = {id};
+    PGresult *res = pg_query(conn, run_relock_sql, 1, params, err);
+    if (!res)
+        return fe_err_wrap(err, "taking the lock of run %s again", id);
+    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return got ? FE_OK : fe_err_set(err, FE_ELOCKED, "the lock of run %s is held elsewhere", id);
+}
+
+fe_rc runlog_mark_abandoned(PGconn *conn, int64_t self_run_id, int *count, char *described,
+                            size_t size, fe_err *err)
+{
+    char id[24];
+    size_t used = 0;
+    snprintf(id, sizeof id, "%" PRId64, self_run_id);
+    const char *params[1] = {id};
+    *count = 0;
+    if (described && size)
+        described[0] = '\0';
+    PGresult *res = pg_query(conn, abandon_sql, 1, params, err);
+    if (!res)
+        return fe_err_wrap(err, "marking abandoned runs in etl.run");
+    *count = PQntuples(res);
+    for (int r = 0; described && r < *count && used < size; r++) {
+        int w = snprintf(described + used, size - used,
+                         "%srun %s (pid %s on host %s, started %s UTC; %s stream(s) were running)",
+                         r ? ", " : "", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                         PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4));
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    PQclear(res);
+    return FE_OK;
+}
+
+fe_rc runlog_run_finish(PGconn *conn, int64_t run_id, const char *status, const char *reason,
+                        fe_err *err)
+{
+    char id[24];
+    char *clean = log_redact_dup(reason);
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    const char *params[3] = {id, status, stored_text(reason, clean)};
+    PGresult *res = pg_query(conn, run_finish_sql, 3, params, err);
+    free(clean);
     if (!res)
         return fe_err_wrap(err, "finishing run %s in etl.run", id);
     PQclear(res);
     return FE_OK;
 }
 
-fe_rc runlog_stream_start(PGconn *conn, int64_t run_id, int source_key, const char *stream,
-                          int64_t *run_stream_id, fe_err *err)
+fe_rc runlog_run_refused(PGconn *conn, const char *version, const char *command_line,
+                         const char *reason, fe_err *err)
+{
+    char host[256], pid[16];
+    char *clean = log_redact_dup(reason);
+    host_name(host, sizeof host);
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    const char *params[5] = {version, command_line, host[0] ? host : NULL, pid,
+                             stored_text(reason, clean)};
+    PGresult *res = pg_query(conn, refused_sql, 5, params, err);
+    if (!res) /* a schema from before etl.run had reason and pid */
+        res = pg_query(conn, refused_old_sql, 3, params, err);
+    free(clean);
+    if (!res)
+        return fe_err_wrap(err, "recording the refused run in etl.run");
+    PQclear(res);
+    return FE_OK;
+}
+
+fe_rc runlog_stream_start(PGconn *conn, int64_t run_id, int source_key, const char *source_name,
+                          const char *stream, int64_t *run_stream_id, fe_err *err)
 {
     char id[24], key[16];
     snprintf(id, sizeof id, "%" PRId64, run_id);
     snprintf(key, sizeof key, "%d", source_key);
-    const char *params[3] = {id, key, stream};
-    PGresult *res = pg_query(conn, stream_start_sql, 3, params, err);
+    const char *params[4] = {id, key, source_name, stream};
+    PGresult *res = pg_query(conn, stream_start_sql, 4, params, err);
     if (!res)
         return fe_err_wrap(err, "recording stream %s in etl.run_stream", stream);
     fe_rc rc = returned_id(res, run_stream_id, err);
@@ -115,6 +256,22 @@ fe_rc runlog_stream_finish(PGconn *conn, int64_t run_stream_id, const char *stat
     free(clean);
     if (!res)
         return fe_err_wrap(err, "finishing stream in etl.run_stream");
+    PQclear(res);
+    return FE_OK;
+}
+
+fe_rc runlog_stream_record(PGconn *conn, int64_t run_id, int source_key, const char *source_name,
+                           const char *stream, const char *status, const char *error, fe_err *err)
+{
+    char id[24], key[16];
+    char *clean = log_redact_dup(error);
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    snprintf(key, sizeof key, "%d", source_key);
+    const char *params[6] = {id, key, source_name, stream, status, stored_text(error, clean)};
+    PGresult *res = pg_query(conn, stream_record_sql, 6, params, err);
+    free(clean);
+    if (!res)
+        return fe_err_wrap(err, "recording stream %s in etl.run_stream", stream);
     PQclear(res);
     return FE_OK;
 }

@@ -82,6 +82,13 @@ FE_LAST_ARGS="run with TZDIR=$T/nozones"
 fe_exec env TZDIR="$T/nozones" "$FLOWETL_BIN" -c "$T/mscow.conf" run
 assert_exit 1 "no zone database: the server refuses the zone at run time"
 assert_stderr_contains "Europe/Mscow"
+assert_eq "stores failed" "$(sql "select stream || ' ' || status from etl.run_stream
+                                  where run_id = (select max(run_id) from etl.run)
+                                    and error like '%Europe/Mscow%'")" \
+    "the refused zone is recorded on the stream"
+# A good run again, so that status below starts from green.
+WITH_SECRET=1 run_conf "$CONF" run
+assert_exit 0 "a run with the zone fixed exits 0"
 runs_before=$(sql 'select count(*) from etl.run')
 
 # ------------------------------------------------------------- no source

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../core/log.h"
 #include "../../load/loader.h"
 #include "../../load/migrate.h"
 #include "../../load/pg.h"
 #include "../../load/runlog.h"
+#include "../../load/source_id.h"
 
 #define TEST_DB "flowetl_test_loader"
 #define TEST_DSN "dbname=" TEST_DB
@@ -95,30 +97,82 @@ static void test_migrate(void)
 static void test_register_and_lock(void)
 {
     fe_err err = {0};
-    int again = 0;
+    int again = 0, key = -1;
+    bool by_run = true;
+    char app[96], holder[64];
     CU_ASSERT_EQUAL_FATAL(runlog_run_start(db, "0.0.0", "flowetl run test", &run_id, &err), FE_OK);
     ld = loader_open(TEST_DSN, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ld);
+    PGconn *c = loader_conn(ld);
+    /* A name never loaded: no row yet, none is created by the check. */
+    CU_ASSERT_EQUAL(source_id_check(c, "main", "posiflora", "demo", &key, &err), FE_OK);
+    CU_ASSERT_EQUAL(key, 0);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.dim_source WHERE source_key > 0"), "0");
     CU_ASSERT_EQUAL_FATAL(
-        loader_register_source(ld, "posiflora", "demo", "main", "Europe/Moscow", &src, &err),
-        FE_OK);
+        source_id_register(c, "posiflora", "demo", "main", "Europe/Moscow", &src, &err), FE_OK);
     CU_ASSERT(src > 0);
-    CU_ASSERT_EQUAL(loader_register_source(ld, "posiflora", "demo", "main2", NULL, &again, &err),
-                    FE_OK);
+    CU_ASSERT_EQUAL(source_id_register(c, "posiflora", "demo", "main2", NULL, &again, &err), FE_OK);
     CU_ASSERT_EQUAL(again, src);
     CU_ASSERT_STRING_EQUAL(sqlval("SELECT name || ' ' || timezone FROM dw.dim_source"
                                   " WHERE source_key > 0"),
                            "main2 UTC");
     CU_ASSERT_EQUAL(
-        loader_register_source(ld, "posiflora", "demo", "main", "Europe/Moscow", &again, &err),
-        FE_OK);
-    CU_ASSERT_EQUAL(loader_register_source(ld, "posiflora", "x", "x", "No/Such_Zone", &again, &err),
-                    FE_ECONFIG);
-    CU_ASSERT_EQUAL(loader_lock_source(ld, src, &err), FE_OK);
+        source_id_register(c, "posiflora", "demo", "main", "Europe/Moscow", &again, &err), FE_OK);
+    CU_ASSERT_EQUAL(source_id_check_timezone(c, "x", "No/Such_Zone", &err), FE_ECONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'No/Such_Zone' is not known to the warehouse"));
+    CU_ASSERT_EQUAL(source_id_check_timezone(c, "x", "Europe/Moscow", &err), FE_OK);
+
+    /* The name is bound: its identity passes, another account is refused with
+     * both accounts and the way forward. */
+    CU_ASSERT_EQUAL(source_id_check(c, "main", "posiflora", "demo", &key, &err), FE_OK);
+    CU_ASSERT_EQUAL(key, src);
+    CU_ASSERT_EQUAL(source_id_check(c, "main", "posiflora", "demo2", &key, &err), FE_EIDENTITY);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bound to posiflora account 'demo'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "now gives account 'demo2'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "`account = demo`"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "`flowetl rebind main`"));
+    CU_ASSERT_EQUAL(source_id_check(c, "main", "goflow", "demo", &key, &err), FE_EIDENTITY);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is now type goflow"));
+
+    /* The lock is the identity's: another name for the same account is locked out. */
+    CU_ASSERT_EQUAL(source_id_lock(c, "main", "posiflora", "demo", &by_run, &err), FE_OK);
     loader *other = loader_open(TEST_DSN, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(other);
-    CU_ASSERT_EQUAL(loader_lock_source(other, src, &err), FE_ELOCKED);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "advisory lock held"));
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &err),
+                    FE_ELOCKED);
+    CU_ASSERT_FALSE(by_run);
+    snprintf(holder, sizeof holder, "pid %d (application 'flowetl'", PQbackendPID(c));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, holder));
+    /* Held by a run: named by the run's application_name. */
+    snprintf(app, sizeof app, "flowetl run=%" PRId64 " pid=1 host=h", run_id);
+    CU_ASSERT_EQUAL(pg_set(c, "application_name", app, &err), FE_OK);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &err),
+                    FE_ELOCKED);
+    CU_ASSERT_TRUE(by_run);
+    snprintf(holder, sizeof holder, "another flowetl run is loading source alias: run %" PRId64,
+             run_id);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, holder));
+    /* Another account is free. */
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "x", "posiflora", "demo2", &by_run, &err),
+                    FE_OK);
+
+    /* rebind: refused while a run holds the old account, else renames. */
+    buf report;
+    buf_init(&report, 0);
+    CU_ASSERT_EQUAL(source_id_rebind(db, "main", "posiflora", "demo2", &report, &err), FE_ELOCKED);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT name FROM dw.dim_source WHERE account = 'demo'"), "main");
+    CU_ASSERT_EQUAL(source_id_register(db, "flowwow", "acc1", "fw", NULL, &key, &err), FE_OK);
+    CU_ASSERT_EQUAL(source_id_rebind(db, "fw", "flowwow", "acc2", &report, &err), FE_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf_cstr(&report), "renamed from 'fw' to 'fw@acc1'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf_cstr(&report), "the next run binds fw to flowwow account "
+                                                     "'acc2' (a new dw.dim_source row"));
+    CU_ASSERT_EQUAL(source_id_check(db, "fw", "flowwow", "acc2", &again, &err), FE_OK);
+    CU_ASSERT_EQUAL(again, 0);
+    buf_reset(&report);
+    CU_ASSERT_EQUAL(source_id_rebind(db, "fw", "flowwow", "acc2", &report, &err), FE_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf_cstr(&report), "not bound to any account yet"));
+    CU_ASSERT_EQUAL(pg_exec(db, "DELETE FROM dw.dim_source WHERE system = 'flowwow'", &err), FE_OK);
+    buf_term(&report);
     loader_free(other);
 }
 
@@ -931,13 +985,91 @@ static void test_cursor_api_and_runlog(void)
     CU_ASSERT_PTR_NULL(cursor);
 
     stream_stats st = {.pages = 3, .records = 10, .inserted = 9, .http_429 = 1};
-    CU_ASSERT_EQUAL(runlog_stream_start(db, run_id, src, "orders", &rs, &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_stream_start(db, run_id, src, "main2", "orders", &rs, &err), FE_OK);
     CU_ASSERT_EQUAL(runlog_stream_finish(db, rs, "failed", &st, 1.25, "boom", &err), FE_OK);
-    CU_ASSERT_EQUAL(runlog_run_finish(db, run_id, "partial", &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_run_finish(db, run_id, "partial", "1 stream(s) failed", &err), FE_OK);
     CU_ASSERT_STRING_EQUAL(sqlval("SELECT concat_ws(' ', status, pages, inserted, http_429,"
                                   " seconds, error) FROM etl.run_stream"),
                            "failed 3 9 1 1.250 boom");
     CU_ASSERT_STRING_EQUAL(sqlval("SELECT status FROM etl.run"), "partial");
+}
+
+/* Waits (up to 5 s) until no session holds run id's lock. */
+static void wait_run_lock_gone(int64_t id)
+{
+    char q[256];
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %d"
+             " AND objid = %" PRId64,
+             RUNLOG_LOCK_CLASS, id);
+    for (int i = 0; i < 50 && strcmp(sqlval(q), "0") != 0; i++) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void test_run_lifecycle(void)
+{
+    fe_err err = {0};
+    int64_t dead_id = 0, rs = 0;
+    int n = -1;
+    char q[256], desc[512];
+
+    /* A live run holds its lock: it is not abandoned. */
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %d"
+             " AND objid = %" PRId64 " AND granted",
+             RUNLOG_LOCK_CLASS, run_id);
+    CU_ASSERT_STRING_EQUAL(sqlval(q), "1");
+    CU_ASSERT_EQUAL(pg_exec(db, "UPDATE etl.run SET status = 'running'", &err), FE_OK);
+
+    /* A run whose session ended without finishing is abandoned, with its
+     * running stream. */
+    PGconn *dead = pg_connect(TEST_DSN, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dead);
+    CU_ASSERT_EQUAL_FATAL(runlog_run_start(dead, "0.0.0", "flowetl run", &dead_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_stream_start(dead, dead_id, src, "main", "orders", &rs, &err), FE_OK);
+    PQfinish(dead);
+    wait_run_lock_gone(dead_id);
+    CU_ASSERT_EQUAL(runlog_mark_abandoned(db, run_id, &n, desc, sizeof desc, &err), FE_OK);
+    CU_ASSERT_EQUAL(n, 1);
+    snprintf(q, sizeof q, "run %" PRId64 " (pid ", dead_id);
+    CU_ASSERT_PTR_NOT_NULL(strstr(desc, q));
+    snprintf(q, sizeof q, "SELECT status FROM etl.run WHERE run_id = %" PRId64, dead_id);
+    CU_ASSERT_STRING_EQUAL(sqlval(q), "abandoned");
+    snprintf(q, sizeof q, "SELECT status FROM etl.run_stream WHERE run_id = %" PRId64, dead_id);
+    CU_ASSERT_STRING_EQUAL(sqlval(q), "abandoned");
+    snprintf(q, sizeof q, "SELECT status FROM etl.run WHERE run_id = %" PRId64, run_id);
+    CU_ASSERT_STRING_EQUAL(sqlval(q), "running");
+
+    /* A stream that never started: one row, no source_key, once. */
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_EQUAL(
+            runlog_stream_record(db, run_id, 0, "nosrc", "orders", "failed", "login refused", &err),
+            FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) || ' ' || count(source_key) || ' ' ||"
+                                  " min(error) FROM etl.run_stream WHERE source_name = 'nosrc'"),
+                           "1 0 login refused");
+
+    /* Secrets never reach etl.* columns. */
+    const char *secrets[1] = {"s3cret-value"};
+    log_init(LOG_ERROR, secrets, 1);
+    CU_ASSERT_EQUAL(runlog_stream_record(db, run_id, src, "main", "stores", "failed",
+                                         "token s3cret-value refused", &err),
+                    FE_OK);
+    CU_ASSERT_EQUAL(runlog_run_finish(db, run_id, "failed", "first: s3cret-value", &err), FE_OK);
+    log_init(LOG_ERROR, NULL, 0);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT error FROM etl.run_stream WHERE stream = 'stores'"),
+                           "token *** refused");
+    snprintf(q, sizeof q, "SELECT reason FROM etl.run WHERE run_id = %" PRId64, run_id);
+    CU_ASSERT_STRING_EQUAL(sqlval(q), "first: ***");
+
+    /* A refused run: one failed row with its reason. */
+    CU_ASSERT_EQUAL(runlog_run_refused(db, "0.0.0", "flowetl run", "schema out of date", &err),
+                    FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT status || ' ' || reason || ' ' || (finished_at IS NOT"
+                                  " NULL) FROM etl.run ORDER BY run_id DESC LIMIT 1"),
+                           "failed schema out of date true");
 }
 
 int main(void)
@@ -969,6 +1101,7 @@ int main(void)
     CU_add_test(s, "more refusals than the cap fail the checkpoint", test_refusal_cap);
     CU_add_test(s, "rejects from row text are redacted", test_refused_row_is_redacted);
     CU_add_test(s, "cursor API and run log", test_cursor_api_and_runlog);
+    CU_add_test(s, "run lock, abandoned runs, stream rows, redaction", test_run_lifecycle);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     /* A suite whose init failed counts no test failures: report it as one. */

@@ -1,0 +1,120 @@
+/* run_job: what `flowetl run`'s main thread (runner.c) and its worker threads
+ * (run_worker.c) share: the run's control block, one source's job, and the
+ * outcome of each of its streams. Internal to the runner. */
+#ifndef FE_RUN_JOB_H
+#define FE_RUN_JOB_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../core/err.h"
+#include "../core/stats.h"
+#include "../core/stop.h"
+#include "../extract/source.h"
+#include "runner.h"
+
+#define MAX_STREAMS 32
+#define US_PER_S 1000000LL
+
+/* A stream's outcome (SJ_PENDING: not decided yet). */
+typedef enum { SJ_PENDING, SJ_SUCCEEDED, SJ_FAILED, SJ_INTERRUPTED, SJ_SKIPPED } sj_status;
+
+typedef struct {
+    const stream_def *def;
+    sj_status status;
+    bool started;          /* its run function was called */
+    bool recorded;         /* its etl.run_stream row holds its outcome */
+    int64_t run_stream_id; /* the row written when it started; 0 = none */
+    int source_key;        /* for its row; 0 = not registered (NULL) */
+    stream_stats stats;
+    double seconds;
+    char error[sizeof(((fe_err *)0)->msg)];
+} stream_job;
+
+/* What the workers and the main thread share; mu guards the fields of each
+ * source_job marked "published" and every stream_job's status. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running; /* worker threads not finished */
+    fe_stop stop;
+    int64_t run_id;
+    const char *dsn;
+    char app_name[64];     /* application_name of the run's sessions */
+    char lock_timeout[24]; /* milliseconds, for SET lock_timeout */
+    char lock_timeout_text[24];
+} run_ctl;
+
+typedef struct {
+    run_ctl *ctl;
+    const config *cfg;
+    const run_request *req;
+    const source_conf *conf;
+    const source_def *def;
+    char account[256]; /* identity: dw.dim_source.account */
+    int source_key;    /* the identity's row; 0 until it exists */
+    stream_job streams[MAX_STREAMS];
+    int nstreams;
+    bool warehouse_lost; /* the worker's connection broke and could not be made again */
+    char lost_at[16];    /* HH:MM:SS UTC */
+    char lost_msg[512];
+    bool started; /* thread is running and must be joined */
+    pthread_t thread;
+    /* Published for the main thread (under ctl->mu). */
+    PGcancel *cancel; /* of the loader's session; NULL when none */
+    bool cancel_busy; /* the main thread is sending a cancel with it */
+    int backend_pid;
+    bool in_stream; /* a stream (or its rollback) is running */
+    const char *stream_now;
+    int64_t stream_since_us;
+    /* The main thread's own bookkeeping of long statements. */
+    char wait_seen[40];
+    int wait_logged_s;
+} source_job;
+
+static inline int64_t run_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
+}
+
+/* snprintf for messages that may be cut: a cut never splits a UTF-8 character
+ * (the text goes into etl.* columns, which refuse invalid UTF-8). */
+void run_textf(char *dst, size_t size, const char *fmt, ...) FE_PRINTF(3, 4);
+
+/* etl.run_stream's word for a status ("running" for SJ_PENDING). */
+const char *run_status_name(sj_status s);
+
+/* The worker thread of one source job (pthread entry; arg is the source_job).
+ * Connects, checks the zone, takes the source's lock, opens the source (its
+ * first request), registers it and runs its streams in order; ends every
+ * stream it does not run with a status and a reason; decrements ctl->running
+ * (and signals ctl->cv) when it returns. */
+void *run_worker(void *arg);
+
+/* The session settings of every connection of the run (application_name,
+ * lock_timeout). */
+fe_rc run_session_setup(const run_ctl *ctl, PGconn *conn, fe_err *err) FE_MUST_CHECK;
+
+/* Writes a decided stream's outcome into its row (inserting the row of a stream
+ * that never started). True when done or nothing to do; false when conn cannot
+ * do it (NULL, broken, or the statement failed). */
+bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, stream_job *sj);
+
+/* Ends every stream of the job not ended yet with status and msg (quietly);
+ * returns how many. */
+int run_job_end(source_job *job, sj_status status, const char *msg);
+
+/* run_job_end, logged: a line for each failed stream ("NAME.stream failed: msg"),
+ * one line for a source skipped (another run holds it), none for interrupted
+ * streams (the run's summary says it). */
+void run_job_end_logged(source_job *job, sj_status status, const char *fmt, ...) FE_PRINTF(3, 4);
+
+/* Notes that the job's worker lost the warehouse (now, with msg). */
+void run_job_lost(source_job *job, const char *msg);
+
+#endif

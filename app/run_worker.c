@@ -1,0 +1,405 @@
+/* run_worker: the thread of one source in `flowetl run` (see run_job.h). */
+#include "run_job.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/log.h"
+#include "../load/loader.h"
+#include "../load/pg.h"
+#include "../load/runlog.h"
+#include "../load/source_id.h"
+#include "runstop.h"
+#include "source_env.h"
+
+static const char *const status_names[] = {"running", "succeeded", "failed", "interrupted",
+                                           "skipped"};
+
+const char *run_status_name(sj_status s)
+{
+    return status_names[s];
+}
+
+void run_textf(char *dst, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst, size, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= size)
+        dst[buf_utf8_floor(dst, size - 1)] = '\0';
+}
+
+static void utc_clock(char *dst, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(dst, size, "%H:%M:%S UTC", &tm);
+}
+
+/* --- outcomes and their rows ------------------------------------------------ */
+
+/* Sets a stream's outcome (under the lock: the main thread reads it when it
+ * must end the run at its deadline). */
+static void stream_set(source_job *job, stream_job *sj, sj_status status, const char *msg)
+{
+    pthread_mutex_lock(&job->ctl->mu);
+    sj->status = status;
+    sj->source_key = job->source_key;
+    run_textf(sj->error, sizeof sj->error, "%s", msg ? msg : "");
+    pthread_mutex_unlock(&job->ctl->mu);
+}
+
+bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, stream_job *sj)
+{
+    fe_err err = {0};
+    fe_rc rc;
+    if (sj->recorded || sj->status == SJ_PENDING)
+        return true;
+    if (!conn || PQstatus(conn) != CONNECTION_OK)
+        return false;
+    const char *status = run_status_name(sj->status);
+    const char *error = sj->status == SJ_SUCCEEDED ? NULL : sj->error;
+    if (sj->run_stream_id)
+        rc = runlog_stream_finish(conn, sj->run_stream_id, status, &sj->stats, sj->seconds, error,
+                                  &err);
+    else
+        rc = runlog_stream_record(conn, run_id, sj->source_key, source_name, sj->def->name, status,
+                                  error, &err);
+    if (rc != FE_OK) {
+        log_debug(source_name, "could not record %s in etl.run_stream yet: %s", sj->def->name,
+                  err.msg);
+        return false;
+    }
+    sj->recorded = true;
+    return true;
+}
+
+/* Records every finished stream of the job that is not recorded yet. */
+static void job_record(source_job *job, loader *ld)
+{
+    for (int i = 0; i < job->nstreams; i++)
+        (void)run_stream_record(ld ? loader_conn(ld) : NULL, job->ctl->run_id, job->conf->name,
+                                &job->streams[i]);
+}
+
+/* run_job_end; with log, a line for each failed stream ("NAME.stream failed:
+ * msg", the contract of exit code 1). */
+static int job_end(source_job *job, sj_status status, const char *msg, bool log)
+{
+    int n = 0;
+    for (int i = 0; i < job->nstreams; i++)
+        if (job->streams[i].status == SJ_PENDING) {
+            stream_set(job, &job->streams[i], status, msg);
+            if (log && status == SJ_FAILED)
+                log_error(NULL, "%s.%s failed: %s", job->conf->name, job->streams[i].def->name,
+                          msg);
+            n++;
+        }
+    return n;
+}
+
+int run_job_end(source_job *job, sj_status status, const char *msg)
+{
+    return job_end(job, status, msg, false);
+}
+
+void run_job_end_logged(source_job *job, sj_status status, const char *fmt, ...)
+{
+    char msg[sizeof(((fe_err *)0)->msg)];
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (w >= 0 && (size_t)w >= sizeof msg)
+        msg[buf_utf8_floor(msg, sizeof msg - 1)] = '\0';
+    int n = job_end(job, status, msg, true);
+    if (n > 0 && status == SJ_SKIPPED)
+        log_warn(job->conf->name, "skipped (%d stream(s)): %s", n, msg);
+}
+
+/* --- the warehouse session of a worker ------------------------------------ */
+
+static void publish_session(source_job *job, loader *ld)
+{
+    PGcancel *c = PQgetCancel(loader_conn(ld));
+    pthread_mutex_lock(&job->ctl->mu);
+    job->cancel = c;
+    job->backend_pid = PQbackendPID(loader_conn(ld));
+    pthread_mutex_unlock(&job->ctl->mu);
+}
+
+/* Takes the cancel handle back (waiting for a cancel being sent with it). */
+static void unpublish_session(source_job *job)
+{
+    pthread_mutex_lock(&job->ctl->mu);
+    while (job->cancel_busy)
+        pthread_cond_wait(&job->ctl->cv, &job->ctl->mu);
+    PQfreeCancel(job->cancel);
+    job->cancel = NULL;
+    job->backend_pid = 0;
+    pthread_mutex_unlock(&job->ctl->mu);
+}
+
+fe_rc run_session_setup(const run_ctl *ctl, PGconn *conn, fe_err *err)
+{
+    FE_TRY(pg_set(conn, "application_name", ctl->app_name, err));
+    return pg_set(conn, "lock_timeout", ctl->lock_timeout, err);
+}
+
+/* A loader with the run's session settings; NULL with err (FE_ECONNECT when the
+ * warehouse cannot be reached). */
+static loader *worker_connect(source_job *job, fe_err *err)
+{
+    loader *ld = loader_open(job->cfg->dsn, err);
+    if (!ld)
+        return NULL;
+    double max_delete_fraction = 0.5;
+    conf_double(job->conf, "max_delete_fraction", &max_delete_fraction);
+    loader_set_max_delete_fraction(ld, max_delete_fraction);
+    if (run_session_setup(job->ctl, loader_conn(ld), err) != FE_OK) {
+        if (PQstatus(loader_conn(ld)) != CONNECTION_OK)
+            err->code = FE_ECONNECT;
+        loader_free(ld);
+        return NULL;
+    }
+    publish_session(job, ld);
+    return ld;
+}
+
+static void worker_disconnect(source_job *job, loader **ld)
+{
+    if (!*ld)
+        return;
+    unpublish_session(job);
+    loader_free(*ld);
+    *ld = NULL;
+}
+
+void run_job_lost(source_job *job, const char *msg)
+{
+    job->warehouse_lost = true;
+    utc_clock(job->lost_at, sizeof job->lost_at);
+    run_textf(job->lost_msg, sizeof job->lost_msg, "%s", msg);
+}
+
+/* Takes the source's lock on the worker's session; on failure ends every
+ * remaining stream (skipped when a flowetl run holds it, else failed). */
+static bool job_lock(source_job *job, loader *ld)
+{
+    fe_err err = {0};
+    bool by_run = false;
+    if (source_id_lock(loader_conn(ld), job->conf->name, job->def->type, job->account, &by_run,
+                       &err) == FE_OK)
+        return true;
+    run_job_end_logged(job, by_run ? SJ_SKIPPED : SJ_FAILED, "%s", err.msg);
+    return false;
+}
+
+/* Before a stream, when the session is not usable (the server ended it, a
+ * broken pipeline): one new connection, the session settings and the source's
+ * lock again. False when that failed (the remaining streams are ended;
+ * job->warehouse_lost when the warehouse cannot be reached). */
+static bool worker_reconnect(source_job *job, loader **ld)
+{
+    fe_err err = {0};
+    worker_disconnect(job, ld);
+    log_warn(job->conf->name, "the warehouse connection broke: connecting again");
+    if (!(*ld = worker_connect(job, &err))) {
+        char msg[sizeof err.msg + 64];
+        if (err.code != FE_ECONNECT) {
+            run_job_end_logged(job, SJ_FAILED, "not run: connecting again failed: %s", err.msg);
+            return false;
+        }
+        run_job_lost(job, err.msg);
+        run_textf(msg, sizeof msg, "not run: the warehouse went away: %s", err.msg);
+        run_job_end(job, SJ_FAILED, msg); /* the run's last line says it */
+        return false;
+    }
+    if (!job_lock(job, *ld))
+        return false;
+    job_record(job, *ld); /* the broken stream's own row */
+    return true;
+}
+
+/* --- one stream ----------------------------------------------------------- */
+
+static fe_rc stream_prepare_cursor(loader *ld, const source_job *job, const char *stream,
+                                   char **cursor, fe_err *err)
+{
+    *cursor = NULL;
+    if (job->req->full_refresh)
+        return loader_clear_cursor(ld, job->source_key, stream, err);
+    return loader_get_cursor(ld, job->source_key, stream, cursor, err);
+}
+
+static void set_in_stream(source_job *job, const char *stream)
+{
+    pthread_mutex_lock(&job->ctl->mu);
+    job->in_stream = stream != NULL;
+    job->stream_now = stream;
+    job->stream_since_us = run_mono_us();
+    pthread_mutex_unlock(&job->ctl->mu);
+}
+
+/* The stream's error as stored and printed: a lock_timeout names the tables and
+ * the sessions that hold them. */
+static void stream_failure_text(source_job *job, loader *ld, const fe_err *err, char *dst,
+                                size_t size)
+{
+    buf holders;
+    fe_err qerr = {0};
+    const char *msg = err->msg[0] ? err->msg : fe_rc_name(err->code);
+    if (!pg_err_is_lock_timeout(err) || PQstatus(loader_conn(ld)) != CONNECTION_OK) {
+        run_textf(dst, size, "%s", msg);
+        return;
+    }
+    buf_init(&holders, 4096);
+    if (pg_lock_holders(loader_conn(ld), &holders, &qerr) == FE_OK && holders.len)
+        run_textf(dst, size, "%s; waited lock_timeout = %s for: %s", msg,
+                  job->ctl->lock_timeout_text, buf_cstr(&holders));
+    else
+        run_textf(dst, size, "%s (waited lock_timeout = %s)", msg, job->ctl->lock_timeout_text);
+    buf_term(&holders);
+}
+
+/* Runs one stream and records it in etl.run_stream. Failures stay inside the
+ * stream: its open checkpoint is rolled back and the next stream runs. */
+static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_env *env)
+{
+    char logctx[256], text[sizeof sj->error];
+    fe_err err = {0};
+    char *cursor = NULL;
+    long max_rejects = 100;
+    int64_t started = run_mono_us();
+
+    run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
+    conf_int(job->conf, "max_rejects", &max_rejects);
+    sj->started = true;
+    sj->source_key = job->source_key;
+    fe_rc rc = runlog_stream_start(loader_conn(ld), job->ctl->run_id, job->source_key,
+                                   job->conf->name, sj->def->name, &sj->run_stream_id, &err);
+    if (rc == FE_OK)
+        rc = stream_prepare_cursor(ld, job, sj->def->name, &cursor, &err);
+    if (rc == FE_OK) {
+        stream_ctx ctx = {
+            .conf = job->conf,
+            .stream = sj->def->name,
+            .logctx = logctx,
+            .source_key = job->source_key,
+            .run_id = job->ctl->run_id,
+            .full_refresh = job->req->full_refresh,
+            .cursor = cursor,
+            .ld = ld,
+            .http = env->http,
+            .stats = &sj->stats,
+            .state = env->state,
+            .max_rejects = max_rejects,
+            .started_us = ratelimit_now_us(),
+            .progress_every_us = job->req->progress_every_us,
+            .stop = &job->ctl->stop,
+        };
+        ctx.last_progress_us = ctx.started_us;
+        log_info(logctx, "starting (%s)", cursor ? cursor : "no cursor: full read");
+        set_in_stream(job, sj->def->name);
+        rc = sj->def->run(&ctx, &err);
+        /* A stream ends with a synchronous commit; should one leave a commit in
+         * flight, its outcome decides the stream's. */
+        if (rc == FE_OK)
+            rc = loader_wait(ld, &err);
+        if (rc != FE_OK)
+            loader_rollback(ld);
+        set_in_stream(job, NULL);
+    }
+    sj->seconds = (double)(run_mono_us() - started) / 1e6;
+    int sig = fe_stop_requested(&job->ctl->stop);
+    if (rc == FE_OK) {
+        stream_set(job, sj, SJ_SUCCEEDED, NULL);
+        log_info(logctx,
+                 "done in %.1f s: %" PRId64 " records, %" PRId64 " inserted, %" PRId64
+                 " updated, %" PRId64 " unchanged, %" PRId64 " rejected",
+                 sj->seconds, sj->stats.records, sj->stats.inserted, sj->stats.updated,
+                 sj->stats.unchanged, sj->stats.rejects);
+    } else if (sig) {
+        run_textf(text, sizeof text, "interrupted by %s: its open checkpoint was rolled back",
+                  runstop_signal_name(sig));
+        stream_set(job, sj, SJ_INTERRUPTED, text);
+        log_warn(logctx, "%s", text);
+    } else {
+        stream_failure_text(job, ld, &err, text, sizeof text);
+        stream_set(job, sj, SJ_FAILED, text);
+        log_error(NULL, "%s failed: %s", logctx, text);
+    }
+    job_record(job, ld);
+    free(cursor);
+}
+
+/* --- one source (a worker thread) ----------------------------------------- */
+
+/* Everything before the first stream: the time zone, the lock, the source's
+ * first request (open), its row. False when the source cannot run (its streams
+ * are ended). */
+static bool job_start(source_job *job, loader *ld, source_env *env)
+{
+    fe_err err = {0};
+    int sig;
+    if (source_id_check_timezone(loader_conn(ld), job->conf->name, conf_str(job->conf, "timezone"),
+                                 &err) != FE_OK) {
+        run_job_end_logged(job, SJ_FAILED, "%s", err.msg);
+        return false;
+    }
+    if (!job_lock(job, ld))
+        return false;
+    if (source_env_init(env, job->conf, job->def, &job->ctl->stop, &err) == FE_OK &&
+        source_env_open(env, &err) == FE_OK &&
+        source_id_register(loader_conn(ld), job->def->type, job->account, job->conf->name,
+                           conf_str(job->conf, "timezone"), &job->source_key, &err) == FE_OK)
+        return true;
+    if ((sig = fe_stop_requested(&job->ctl->stop)) != 0)
+        run_job_end_logged(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",
+                           runstop_signal_name(sig));
+    else
+        run_job_end_logged(job, SJ_FAILED, "%s", err.msg);
+    return false;
+}
+
+void *run_worker(void *arg)
+{
+    source_job *job = arg;
+    fe_err err = {0};
+    source_env env = {0};
+    loader *ld = worker_connect(job, &err);
+
+    if (!ld) {
+        if (err.code == FE_ECONNECT)
+            run_job_lost(job, err.msg);
+        run_job_end_logged(job, SJ_FAILED, "%s", err.msg);
+        goto done;
+    }
+    if (!job_start(job, ld, &env))
+        goto done;
+    for (int i = 0; i < job->nstreams; i++) {
+        int sig = fe_stop_requested(&job->ctl->stop);
+        if (sig) {
+            run_job_end_logged(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",
+                               runstop_signal_name(sig));
+            break;
+        }
+        if (!pg_usable(loader_conn(ld)) && !worker_reconnect(job, &ld))
+            break;
+        run_one_stream(job, &job->streams[i], ld, &env);
+    }
+done:
+    job_record(job, ld);
+    source_env_term(&env);
+    worker_disconnect(job, &ld);
+    pthread_mutex_lock(&job->ctl->mu);
+    job->ctl->running--;
+    pthread_cond_broadcast(&job->ctl->cv);
+    pthread_mutex_unlock(&job->ctl->mu);
+    return NULL;
+}
