@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/log.h"
 #include "../load/loader.h"
@@ -14,6 +15,10 @@
 #include "../load/source_id.h"
 #include "runstop.h"
 #include "source_env.h"
+
+/* How long a lock left by a killed run's session is waited for once that session
+ * was asked to end (it ends within client_connection_check_interval anyway). */
+#define ORPHAN_WAIT_S 10
 
 static const char *const status_names[] = {"running", "succeeded", "failed", "interrupted",
                                            "skipped"};
@@ -193,8 +198,32 @@ static bool job_lock(source_job *job, loader *ld)
 {
     fe_err err = {0};
     bool by_run = false;
-    if (source_id_lock(loader_conn(ld), job->conf->name, job->def->type, job->account, &by_run,
-                       &err) == FE_OK)
+    int orphan = 0;
+    PGconn *conn = loader_conn(ld);
+    fe_rc rc =
+        source_id_lock(conn, job->conf->name, job->def->type, job->account, &by_run, &orphan, &err);
+    if (rc == FE_ELOCKED && orphan) {
+        /* The run holding the lock was killed (-9) on this machine: only its
+         * session lives on, until the server notices the closed connection. End
+         * it rather than skip the source; wait a bounded time for the lock. */
+        log_info(job->conf->name,
+                 "%s; ending that session (backend pid %d) and waiting up to %d s for the lock",
+                 err.msg, orphan, ORPHAN_WAIT_S);
+        bool ended = source_id_end_session(conn, orphan);
+        for (int i = 0; rc == FE_ELOCKED && i < ORPHAN_WAIT_S * 10; i++) {
+            if (fe_stop_requested(&job->ctl->stop))
+                break;
+            struct timespec tenth = {0, 100 * 1000 * 1000};
+            nanosleep(&tenth, NULL);
+            fe_err_clear(&err);
+            rc = source_id_lock(conn, job->conf->name, job->def->type, job->account, &by_run,
+                                &orphan, &err);
+        }
+        if (rc == FE_OK)
+            log_info(job->conf->name, "took the source's lock over from the dead run%s",
+                     ended ? "" : " (its session ended by itself)");
+    }
+    if (rc == FE_OK)
         return true;
     run_job_end_logged(job, by_run ? SJ_SKIPPED : SJ_FAILED, "%s", err.msg);
     return false;

@@ -2,9 +2,12 @@
  * dw.dim_source row. */
 #include "source_id.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pg.h"
 
@@ -131,13 +134,26 @@ fe_rc source_id_check_timezone(PGconn *conn, const char *name, const char *timez
     return FE_OK;
 }
 
+/* True when this machine is `host` and has no process `pid_text`: the flowetl
+ * run that holds a lock died, and only its database session lives on (until the
+ * server notices the closed connection). */
+static bool run_process_gone(const char *host, const char *pid_text)
+{
+    char me[256];
+    char *end = NULL;
+    long pid = strtol(pid_text, &end, 10);
+    if (!end || *end || pid <= 0 || gethostname(me, sizeof me) != 0)
+        return false;
+    me[sizeof me - 1] = '\0';
+    return strcmp(me, host) == 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 /* err = who holds the identity's lock (already known not to be conn). */
 static fe_rc describe_holder(PGconn *conn, const char *name, const char *const params[2],
-                             bool *by_run, fe_err *err)
+                             bool *by_run, int *orphan, fe_err *err)
 {
     fe_err qerr = {0};
     PGresult *res = pg_query(conn, holder_sql, 2, params, &qerr);
-    *by_run = false;
     if (!res || PQntuples(res) == 0) {
         PQclear(res);
         return fe_err_set(err, FE_ELOCKED,
@@ -148,11 +164,14 @@ static fe_rc describe_holder(PGconn *conn, const char *name, const char *const p
     fe_rc rc;
     if (*PQgetvalue(res, 0, 4)) {
         *by_run = true;
+        if (run_process_gone(PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 5)))
+            *orphan = atoi(PQgetvalue(res, 0, 0));
         rc = fe_err_set(err, FE_ELOCKED,
                         "another flowetl run is loading source %s: run %s (pid %s on host %s, "
-                        "started %s UTC)",
+                        "started %s UTC)%s",
                         name, PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6),
-                        PQgetvalue(res, 0, 7));
+                        PQgetvalue(res, 0, 7),
+                        *orphan ? "; that process is gone, its database session lives on" : "");
     } else {
         rc = fe_err_set(err, FE_ELOCKED,
                         "source %s is locked by another session: pid %s (application '%s', user "
@@ -165,16 +184,29 @@ static fe_rc describe_holder(PGconn *conn, const char *name, const char *const p
 }
 
 fe_rc source_id_lock(PGconn *conn, const char *name, const char *system, const char *account,
-                     bool *by_run, fe_err *err)
+                     bool *by_run, int *orphan, fe_err *err)
 {
     const char *params[2] = {system, account};
     *by_run = false;
+    *orphan = 0;
     PGresult *res = pg_query(conn, lock_sql, 2, params, err);
     if (!res)
         return fe_err_wrap(err, "locking source %s", name);
     bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
-    return got ? FE_OK : describe_holder(conn, name, params, by_run, err);
+    return got ? FE_OK : describe_holder(conn, name, params, by_run, orphan, err);
+}
+
+bool source_id_end_session(PGconn *conn, int backend_pid)
+{
+    char pid[16];
+    fe_err ignored = {0};
+    snprintf(pid, sizeof pid, "%d", backend_pid);
+    const char *params[1] = {pid};
+    PGresult *res = pg_query(conn, "SELECT pg_terminate_backend($1::int)", 1, params, &ignored);
+    bool ok = res && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return ok;
 }
 
 fe_rc source_id_register(PGconn *conn, const char *system, const char *account, const char *name,

@@ -43,9 +43,18 @@ fe_rc source_id_check_timezone(PGconn *conn, const char *name, const char *timez
 /* Takes the identity's session advisory lock on conn, without waiting (released
  * when the session ends). FE_ELOCKED when another session holds it: err names the
  * holder; *by_run is true when that session is a flowetl run (its
- * application_name "flowetl run=R pid=P host=H"), false for any other session. */
+ * application_name "flowetl run=R pid=P host=H"), false for any other session.
+ * *orphan is that session's backend pid when its run's process ran on this host
+ * and is gone (killed with -9): the session only lives on until the server
+ * notices (client_connection_check_interval), and source_id_end_session may end
+ * it at once; else 0. */
 fe_rc source_id_lock(PGconn *conn, const char *name, const char *system, const char *account,
-                     bool *by_run, fe_err *err) FE_MUST_CHECK;
+                     bool *by_run, int *orphan, fe_err *err) FE_MUST_CHECK;
+
+/* Asks the server to end the session of backend_pid (pg_terminate_backend): for
+ * an orphan found by source_id_lock only. False when the server refused (the role
+ * may not signal it) or it was already gone. */
+bool source_id_end_session(PGconn *conn, int backend_pid);
 
 /* Creates the row of (system, account) when missing, names it NAME and sets its
  * time zone (NULL or "" = UTC), and returns its key. Autocommit, outside any

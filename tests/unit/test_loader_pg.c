@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../core/log.h"
 #include "../../load/loader.h"
@@ -99,6 +101,7 @@ static void test_register_and_lock(void)
     fe_err err = {0};
     int again = 0, key = -1;
     bool by_run = true;
+    int orphan = -1;
     char app[96], holder[64];
     CU_ASSERT_EQUAL_FATAL(runlog_run_start(db, "0.0.0", "flowetl run test", &run_id, &err), FE_OK);
     ld = loader_open(TEST_DSN, &err);
@@ -135,26 +138,47 @@ static void test_register_and_lock(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is now type goflow"));
 
     /* The lock is the identity's: another name for the same account is locked out. */
-    CU_ASSERT_EQUAL(source_id_lock(c, "main", "posiflora", "demo", &by_run, &err), FE_OK);
+    CU_ASSERT_EQUAL(source_id_lock(c, "main", "posiflora", "demo", &by_run, &orphan, &err), FE_OK);
     loader *other = loader_open(TEST_DSN, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(other);
-    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &err),
-                    FE_ELOCKED);
+    CU_ASSERT_EQUAL(
+        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
+        FE_ELOCKED);
     CU_ASSERT_FALSE(by_run);
     snprintf(holder, sizeof holder, "pid %d (application 'flowetl'", PQbackendPID(c));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, holder));
     /* Held by a run: named by the run's application_name. */
     snprintf(app, sizeof app, "flowetl run=%" PRId64 " pid=1 host=h", run_id);
     CU_ASSERT_EQUAL(pg_set(c, "application_name", app, &err), FE_OK);
-    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &err),
-                    FE_ELOCKED);
+    CU_ASSERT_EQUAL(
+        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
+        FE_ELOCKED);
     CU_ASSERT_TRUE(by_run);
+    CU_ASSERT_EQUAL(orphan, 0); /* the run's process (this one) is alive */
     snprintf(holder, sizeof holder, "another flowetl run is loading source alias: run %" PRId64,
              run_id);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, holder));
+    /* The run's process is gone (kill -9): its session is an orphan, named. */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    char dead[128];
+    snprintf(dead, sizeof dead, "UPDATE etl.run SET pid = %d WHERE run_id = %" PRId64, (int)child,
+             run_id);
+    CU_ASSERT_EQUAL(pg_exec(loader_conn(other), dead, &err), FE_OK);
+    CU_ASSERT_EQUAL(
+        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
+        FE_ELOCKED);
+    CU_ASSERT_EQUAL(orphan, PQbackendPID(c));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "that process is gone"));
+    snprintf(dead, sizeof dead, "UPDATE etl.run SET pid = %d WHERE run_id = %" PRId64,
+             (int)getpid(), run_id);
+    CU_ASSERT_EQUAL(pg_exec(loader_conn(other), dead, &err), FE_OK);
     /* Another account is free. */
-    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "x", "posiflora", "demo2", &by_run, &err),
-                    FE_OK);
+    CU_ASSERT_EQUAL(
+        source_id_lock(loader_conn(other), "x", "posiflora", "demo2", &by_run, &orphan, &err),
+        FE_OK);
 
     /* rebind: refused while a run holds the old account, else renames. */
     buf report;
