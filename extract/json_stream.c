@@ -9,6 +9,16 @@
 
 /* Deeper documents are refused: each level costs a frame, and no API nests this far. */
 #define JS_MAX_DEPTH 1024
+/* A token buffer that grew beyond this is freed once its token is parsed. */
+#define JS_HOLD_KEEP ((size_t)1 << 20)
+
+/* Where the byte scanner of json_stream_feed is: between tokens, or inside a token
+ * that began in an earlier feed (held back from yajl until it is complete). */
+typedef enum {
+    TOK_NONE,
+    TOK_STRING, /* a string or a key, from its opening quote */
+    TOK_BARE    /* a number or a literal (true, false, null) */
+} js_tok;
 
 /* One step of a record path: a map key or "any array element". */
 typedef struct {
@@ -78,8 +88,19 @@ struct json_stream {
     size_t claimed_depth; /* != 0: inside a subtree the "." record skips */
     js_collector root;
 
-    size_t fed; /* bytes fed since the last reset */
-    fe_rc rc;   /* sticky failure of a callback (record too big, caller stop) */
+    /* yajl re-reads an incomplete token from its start on every yajl_parse call,
+     * which makes one long token cost quadratic time, and keeps it in a buffer
+     * of its own without limit. So feed scans the bytes itself: a token still
+     * open at the end of a feed is held here (capped by max_record_bytes) and
+     * yajl gets it whole, in one call, once its last byte has arrived. */
+    js_tok tok;
+    bool tok_escape;  /* TOK_STRING: the last byte held is a backslash */
+    buf hold;         /* the open token's bytes */
+    size_t tok_start; /* document offset of its first byte */
+
+    size_t fed;    /* bytes fed since the last reset */
+    size_t parsed; /* bytes given to yajl since the last reset */
+    fe_rc rc;      /* sticky failure (syntax, a token or record too big, caller stop) */
     fe_err err;
 };
 
@@ -113,17 +134,44 @@ const char *json_rec_str(const json_rec *r, const char *path)
     return f->value;
 }
 
-static const char *dump_value(const json_field *f)
+/* The text a field is dumped as, and its length. */
+static const char *dump_value(const json_field *f, size_t *len)
 {
     switch (f->type) {
     case JV_NULL:
+        *len = 4;
         return "null";
     case JV_EMPTY_OBJECT:
+        *len = 2;
         return "{}";
     case JV_EMPTY_ARRAY:
+        *len = 2;
         return "[]";
     default:
+        *len = f->len;
         return f->value;
+    }
+}
+
+/* Copies src[0..len) to dst at *out while room (max - 1) remains, a NUL byte spelled
+ * \u0000 as in JSON (etl.reject.raw is text, which cannot hold one). */
+static void dump_put(char *dst, size_t *out, size_t max, const char *src, size_t len)
+{
+    for (size_t i = 0; i < len && *out < max - 1; i++) {
+        if (src[i] != '\0') {
+            const char *nul = memchr(src + i, '\0', len - i);
+            size_t run = (nul ? (size_t)(nul - src) : len) - i;
+            if (run > max - 1 - *out)
+                run = max - 1 - *out;
+            memcpy(dst + *out, src + i, run);
+            *out += run;
+            i += run - 1;
+        } else if (max - 1 - *out >= 6) {
+            memcpy(dst + *out, "\\u0000", 6);
+            *out += 6;
+        } else {
+            break;
+        }
     }
 }
 
@@ -134,14 +182,13 @@ size_t json_rec_dump(const json_rec *r, char *dst, size_t max)
     size_t out = 0;
     for (size_t i = 0; i < r->n && out < max - 1; i++) {
         const json_field *f = &r->fields[i];
-        const char *parts[4] = {i ? "\n" : "", f->path, "=", dump_value(f)};
-        for (int k = 0; k < 4 && out < max - 1; k++) {
-            size_t l = strlen(parts[k]);
-            if (l > max - 1 - out)
-                l = max - 1 - out;
-            memcpy(dst + out, parts[k], l);
-            out += l;
-        }
+        size_t vlen;
+        const char *v = dump_value(f, &vlen);
+        if (i)
+            dump_put(dst, &out, max, "\n", 1);
+        dump_put(dst, &out, max, f->path, r->slots[i].path_len);
+        dump_put(dst, &out, max, "=", 1);
+        dump_put(dst, &out, max, v, vlen);
     }
     out = buf_utf8_floor(dst, out);
     dst[out] = '\0';
@@ -264,13 +311,21 @@ static bool at_steps(const json_stream *js, const js_path *p, int n)
     return true;
 }
 
-static bool abs_step(json_stream *js, const char *text, size_t len)
+/* Moves the current path to the step text of the innermost container. Returns 1,
+ * or 0 with js->rc set (no memory, or a path longer than the record cap: no record
+ * could hold its field). */
+static int abs_step(json_stream *js, const char *text, size_t len)
 {
     js_frame *top = &js->frames[js->depth - 1];
     js->abs.len = top->abs_len;
-    if (js->depth > 1 && !buf_putc(&js->abs, '.'))
-        return false;
-    return buf_append(&js->abs, text, len);
+    if (js->max_record_bytes && len + 1 > js->max_record_bytes - js->abs.len) {
+        js->rc = fe_err_set(&js->err, FE_EJSON, "field path longer than %zu bytes",
+                            js->max_record_bytes);
+        return 0;
+    }
+    if ((js->depth > 1 && !buf_putc(&js->abs, '.')) || !buf_append(&js->abs, text, len))
+        return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
+    return 1;
 }
 
 /* Called at the start of every value: moves the path to it, starts a record
@@ -291,7 +346,7 @@ static int begin_value(json_stream *js, bool container, bool *root_skip)
             } while (v);
             top->empty = false;
             if (!abs_step(js, digits + n, sizeof digits - n))
-                return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
+                return 0;
         }
     } else {
         js->root_active = js->root_which >= 0;
@@ -441,7 +496,7 @@ static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
     js_frame *top = &js->frames[js->depth - 1];
     top->empty = false;
     if (!abs_step(js, (const char *)key, len))
-        return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
+        return 0;
     top->key_off = js->abs.len - len;
     top->key_len = len;
     return 1;
@@ -534,7 +589,8 @@ json_stream *json_stream_new(const char *const *paths, int npaths, bool allow_mu
     js->ctx = ctx;
     js->root_which = -1;
     js->item_which = -1;
-    buf_init(&js->abs, 0); /* bounded by the depth limit and yajl's own key buffer */
+    buf_init(&js->abs, 0); /* bounded by max_record_bytes (abs_step) */
+    buf_init(&js->hold, max_record_bytes);
     coll_init(&js->item, max_record_bytes);
     coll_init(&js->root, max_record_bytes);
     js->paths = calloc(npaths > 0 ? (size_t)npaths : 1, sizeof *js->paths);
@@ -568,15 +624,17 @@ void json_stream_free(json_stream *js)
     free(js->paths);
     free(js->frames);
     buf_term(&js->abs);
+    buf_term(&js->hold);
     coll_term(&js->item);
     coll_term(&js->root);
     free(js);
 }
 
-/* Turns a yajl failure into "invalid JSON at byte N: message". */
+/* Turns a yajl failure into "invalid JSON at byte N: message"; data[0..len) is what
+ * the failing yajl_parse call was given (NULL for yajl_complete_parse). */
 static fe_rc js_syntax_error(json_stream *js, const unsigned char *data, size_t len, fe_err *err)
 {
-    size_t at = js->fed + (data ? yajl_get_bytes_consumed(js->h) : 0);
+    size_t at = js->parsed + (data ? yajl_get_bytes_consumed(js->h) : 0);
     unsigned char *msg = yajl_get_error(js->h, 0, data, len);
     const char *text = msg ? (const char *)msg : "parse error";
     size_t tl = strlen(text);
@@ -597,18 +655,181 @@ static fe_rc js_sticky(json_stream *js, fe_err *err)
     return js->rc;
 }
 
+/* Gives yajl data[0..len): whole tokens, except at most one number or literal at
+ * the end (see js_feed_chunk). */
+static fe_rc js_parse(json_stream *js, const char *data, size_t len, fe_err *err)
+{
+    if (len == 0)
+        return FE_OK;
+    yajl_status st = yajl_parse(js->h, (const unsigned char *)data, len);
+    if (st == yajl_status_client_canceled)
+        return js_sticky(js, err);
+    if (st != yajl_status_ok)
+        return js_syntax_error(js, (const unsigned char *)data, len, err);
+    js->parsed += len;
+    return FE_OK;
+}
+
+/* Refuses the document: the token starting at document offset start passed the cap. */
+static fe_rc js_token_too_long(json_stream *js, js_tok tok, size_t start, fe_err *err)
+{
+    js->rc = fe_err_set(&js->err, FE_EJSON, "%s longer than %zu bytes at byte %zu",
+                        tok == TOK_STRING ? "string" : "number", js->max_record_bytes, start);
+    return js_sticky(js, err);
+}
+
+/* Bytes of a number or a literal (and of some invalid tokens, which yajl refuses). */
+static bool is_bare(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '+' || c == '.';
+}
+
+/* Looks for the closing quote of a string in p[i..len), its opening quote already
+ * read; *escape: the byte before p[i] was an escaping backslash (updated for the
+ * next feed when the string goes on). True with *end just past the closing quote,
+ * or false (*end = len) when the string does not end here. Each byte is looked at
+ * a bounded number of times (memchr), whatever the input. */
+static bool string_end(const char *p, size_t i, size_t len, bool *escape, size_t *end)
+{
+    const char *quote = NULL;
+    *end = len;
+    if (*escape) {
+        if (i >= len)
+            return false;
+        i++; /* the escaped byte */
+        *escape = false;
+    }
+    while (i < len) {
+        if (!quote || (size_t)(quote - p) < i)
+            quote = memchr(p + i, '"', len - i);
+        size_t q = quote ? (size_t)(quote - p) : len;
+        const char *bs = memchr(p + i, '\\', q - i);
+        if (!bs) {
+            if (!quote)
+                return false;
+            *end = q + 1;
+            return true;
+        }
+        i = (size_t)(bs - p) + 2;
+        if (i > len) { /* the chunk ends with the backslash */
+            *escape = true;
+            return false;
+        }
+    }
+    return false;
+}
+
+/* End of a number or literal in p[i..len): the first byte that cannot belong to it,
+ * or len. */
+static size_t bare_end(const char *p, size_t i, size_t len)
+{
+    while (i < len && is_bare(p[i]))
+        i++;
+    return i;
+}
+
+/* Adds p[0..n) to the held token; refuses it once it passes the cap. */
+static fe_rc hold_add(json_stream *js, const char *p, size_t n, fe_err *err)
+{
+    if (js->max_record_bytes && n > js->max_record_bytes - js->hold.len)
+        return js_token_too_long(js, js->tok, js->tok_start, err);
+    if (!buf_append(&js->hold, p, n)) {
+        js->rc = fe_err_set(&js->err, FE_ENOMEM, "out of memory parsing JSON");
+        return js_sticky(js, err);
+    }
+    return FE_OK;
+}
+
+/* Hands the completed held token to yajl in one call, then forgets it. */
+static fe_rc hold_flush(json_stream *js, fe_err *err)
+{
+    fe_rc rc = js_parse(js, js->hold.data, js->hold.len, err);
+    js->tok = TOK_NONE;
+    if (js->hold.cap > JS_HOLD_KEEP) {
+        size_t max = js->hold.max;
+        buf_term(&js->hold);
+        buf_init(&js->hold, max);
+    }
+    buf_reset(&js->hold);
+    return rc;
+}
+
+/* Continues the held token with p[0..len); *used: how many bytes it took (all of
+ * them while it goes on). */
+static fe_rc continue_token(json_stream *js, const char *p, size_t len, size_t *used, fe_err *err)
+{
+    size_t end;
+    bool done;
+    if (js->tok == TOK_STRING) {
+        done = string_end(p, 0, len, &js->tok_escape, &end);
+    } else {
+        end = bare_end(p, 0, len);
+        done = end < len;
+    }
+    *used = end;
+    FE_TRY(hold_add(js, p, end, err));
+    return done ? hold_flush(js, err) : FE_OK;
+}
+
+/* Reads one chunk from p[0..len), no token open: every complete token goes to
+ * yajl straight from p; a token still open at the end is held. Strings are
+ * measured against the cap as they are found. */
+static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err)
+{
+    size_t i = 0, tail = len; /* p[tail..len) is the open token, if any */
+    while (i < len) {
+        const char *quote = memchr(p + i, '"', len - i);
+        if (!quote) {
+            size_t t = len;
+            while (t > i && is_bare(p[t - 1]))
+                t--;
+            if (t < len) {
+                js->tok = TOK_BARE;
+                tail = t;
+            }
+            break;
+        }
+        size_t q = (size_t)(quote - p);
+        bool escape = false;
+        size_t end;
+        bool closed = string_end(p, q + 1, len, &escape, &end);
+        if (js->max_record_bytes && end - q > js->max_record_bytes) {
+            FE_TRY(js_parse(js, p, q, err));
+            return js_token_too_long(js, TOK_STRING, js->fed + q, err);
+        }
+        if (!closed) {
+            js->tok = TOK_STRING;
+            js->tok_escape = escape;
+            tail = q;
+            break;
+        }
+        i = end;
+    }
+    FE_TRY(js_parse(js, p, tail, err));
+    if (js->tok == TOK_NONE)
+        return FE_OK;
+    js->tok_start = js->fed + tail;
+    return hold_add(js, p + tail, len - tail, err);
+}
+
 fe_rc json_stream_feed(json_stream *js, const void *data, size_t len, fe_err *err)
 {
+    const char *p = data;
+    size_t used = 0;
     if (js->rc != FE_OK)
         return js_sticky(js, err);
     if (!js->h)
         return fe_err_set(err, FE_ENOMEM, "out of memory parsing JSON");
-    yajl_status st = yajl_parse(js->h, data, len);
-    if (st == yajl_status_client_canceled)
-        return js_sticky(js, err);
-    if (st != yajl_status_ok)
-        return js_syntax_error(js, data, len, err);
-    js->fed += len;
+    if (js->tok != TOK_NONE)
+        FE_TRY(continue_token(js, p, len, &used, err));
+    if (js->tok == TOK_NONE) {
+        js->fed += used;
+        FE_TRY(feed_tokens(js, p + used, len - used, err));
+        js->fed += len - used;
+    } else {
+        js->fed += len;
+    }
     return FE_OK;
 }
 
@@ -618,6 +839,8 @@ fe_rc json_stream_finish(json_stream *js, fe_err *err)
         return js_sticky(js, err);
     if (!js->h)
         return fe_err_set(err, FE_ENOMEM, "out of memory parsing JSON");
+    if (js->tok != TOK_NONE)
+        FE_TRY(hold_flush(js, err)); /* a number at the very end, or a cut-off token */
     yajl_status st = yajl_complete_parse(js->h);
     if (st == yajl_status_client_canceled)
         return js_sticky(js, err);
@@ -638,7 +861,10 @@ void json_stream_reset(json_stream *js)
     js->claimed_depth = 0;
     coll_clear(&js->item);
     coll_clear(&js->root);
-    js->fed = 0;
+    js->tok = TOK_NONE;
+    js->tok_escape = false;
+    buf_reset(&js->hold);
+    js->fed = js->parsed = 0;
     js->rc = FE_OK;
     fe_err_clear(&js->err);
     js_open_parser(js); /* on failure h stays NULL and the next feed says so */
