@@ -8,12 +8,13 @@
  * Result contract of every mapping function (the same as posiflora_map.h):
  *   FE_OK      the rows were handed to the sink;
  *   FE_EINVAL  the record cannot be mapped (missing id, bad decimal or timestamp,
- *              text that is not UTF-8): err holds the reason and NO row reached
- *              the sink, so the caller rejects the record and goes on;
+ *              a value or a computed sum PostgreSQL would refuse:
+ *              transform/value.h): err holds the reason and NO row reached the
+ *              sink, so the caller rejects the record and goes on;
  *   other      the sink failed (its code; a sink's FE_EINVAL becomes FE_EABORT).
  * Row pointers handed to the sink live only for the call. Money is exact
  * (transform/decimal.h); currency codes are upper-cased ("usd" -> "USD"; the
- * API's "unknown" becomes NULL). */
+ * API's "unknown" becomes NULL). An id of 0 is an id (Goflow's own examples). */
 #ifndef FE_GOFLOW_MAP_H
 #define FE_GOFLOW_MAP_H
 
@@ -86,7 +87,8 @@ typedef struct {
 } goflow_inventory_in;
 
 /* One report row -> fact_inventory_snapshot (store kind warehouse): the numbers are
- * parsed exactly; a missing product_id or warehouse_id, or a bad number, is
+ * parsed exactly; a missing product_id or warehouse_id, a bad number, or a
+ * snapshot date or capture time outside the ranges of transform/value.h is
  * FE_EINVAL. */
 fe_rc goflow_map_inventory(const goflow_inventory_in *in, const row_sink *out,
                            fe_err *err) FE_MUST_CHECK;
