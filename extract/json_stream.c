@@ -95,7 +95,9 @@ struct json_stream {
      * yajl gets it whole, in one call, once its last byte has arrived. */
     js_tok tok;
     bool tok_escape;  /* TOK_STRING: the last byte held is a backslash */
-    buf hold;         /* the open token's bytes */
+    buf hold;         /* the open token's bytes (after a number it ended, see
+                         continue_token) */
+    size_t tok_from;  /* where the open token starts in hold */
     size_t tok_start; /* document offset of its first byte */
 
     size_t fed;    /* bytes fed since the last reset */
@@ -590,7 +592,8 @@ json_stream *json_stream_new(const char *const *paths, int npaths, bool allow_mu
     js->root_which = -1;
     js->item_which = -1;
     buf_init(&js->abs, 0); /* bounded by max_record_bytes (abs_step) */
-    buf_init(&js->hold, max_record_bytes);
+    /* A token, and a number held before it (continue_token): each within the cap. */
+    buf_init(&js->hold, max_record_bytes ? 2 * max_record_bytes + 2 : 0);
     coll_init(&js->item, max_record_bytes);
     coll_init(&js->root, max_record_bytes);
     js->paths = calloc(npaths > 0 ? (size_t)npaths : 1, sizeof *js->paths);
@@ -729,11 +732,42 @@ static size_t bare_end(const char *p, size_t i, size_t len)
     return i;
 }
 
+/* The start of the first number or literal in p[from..to) longer than the cap, or
+ * to. Regions between strings are short: only one longer than the cap is read. */
+static size_t long_bare_run(const json_stream *js, const char *p, size_t from, size_t to)
+{
+    size_t cap = js->max_record_bytes;
+    if (!cap || to - from <= cap)
+        return to;
+    for (size_t i = from; i < to;) {
+        if (!is_bare(p[i])) {
+            i++;
+            continue;
+        }
+        size_t end = bare_end(p, i, to);
+        if (end - i > cap)
+            return i;
+        i = end;
+    }
+    return to;
+}
+
+/* Gives yajl p[0..at) and refuses the number starting at p[at]. */
+static fe_rc refuse_bare_run(json_stream *js, const char *p, size_t at, fe_err *err)
+{
+    FE_TRY(js_parse(js, p, at, err));
+    return js_token_too_long(js, TOK_BARE, js->fed + at, err);
+}
+
 /* Adds p[0..n) to the held token; refuses it once it passes the cap. */
 static fe_rc hold_add(json_stream *js, const char *p, size_t n, fe_err *err)
 {
-    if (js->max_record_bytes && n > js->max_record_bytes - js->hold.len)
+    size_t open = js->hold.len - js->tok_from; /* bytes of the open token held */
+    if (js->max_record_bytes && n > js->max_record_bytes - open) {
+        /* yajl sees what comes before the token first, as when fed at once. */
+        FE_TRY(js_parse(js, js->hold.data, js->tok_from, err));
         return js_token_too_long(js, js->tok, js->tok_start, err);
+    }
     if (!buf_append(&js->hold, p, n)) {
         js->rc = fe_err_set(&js->err, FE_ENOMEM, "out of memory parsing JSON");
         return js_sticky(js, err);
@@ -746,6 +780,7 @@ static fe_rc hold_flush(json_stream *js, fe_err *err)
 {
     fe_rc rc = js_parse(js, js->hold.data, js->hold.len, err);
     js->tok = TOK_NONE;
+    js->tok_from = 0;
     if (js->hold.cap > JS_HOLD_KEEP) {
         size_t max = js->hold.max;
         buf_term(&js->hold);
@@ -760,21 +795,45 @@ static fe_rc hold_flush(json_stream *js, fe_err *err)
 static fe_rc continue_token(json_stream *js, const char *p, size_t len, size_t *used, fe_err *err)
 {
     size_t end;
-    bool done;
     if (js->tok == TOK_STRING) {
-        done = string_end(p, 0, len, &js->tok_escape, &end);
-    } else {
-        end = bare_end(p, 0, len);
-        done = end < len;
+        bool done = string_end(p, 0, len, &js->tok_escape, &end);
+        *used = end;
+        FE_TRY(hold_add(js, p, end, err));
+        return done ? hold_flush(js, err) : FE_OK;
     }
+    end = bare_end(p, 0, len);
     *used = end;
     FE_TRY(hold_add(js, p, end, err));
+    if (end == len)
+        return FE_OK;
+    /* The number ends here. yajl gets it with the byte after it, so that it need
+     * not keep the number in a buffer of its own across calls, which would move
+     * where it reports an error (invalid JSON) with the cuts between feeds. That
+     * byte is a one-byte token, or the quote of a string (invalid there, but the
+     * string is then held with the number and given whole). */
+    size_t next = end + 1;
+    if (!buf_append(&js->hold, p + end, 1)) {
+        js->rc = fe_err_set(&js->err, FE_ENOMEM, "out of memory parsing JSON");
+        return js_sticky(js, err);
+    }
+    *used = next;
+    if (p[end] != '"')
+        return hold_flush(js, err);
+    js->tok = TOK_STRING;
+    js->tok_escape = false;
+    js->tok_from = js->hold.len - 1;
+    js->tok_start = js->fed + end;
+    size_t rest;
+    bool done = string_end(p, next, len, &js->tok_escape, &rest);
+    *used = rest;
+    FE_TRY(hold_add(js, p + next, rest - next, err));
     return done ? hold_flush(js, err) : FE_OK;
 }
 
 /* Reads one chunk from p[0..len), no token open: every complete token goes to
- * yajl straight from p; a token still open at the end is held. Strings are
- * measured against the cap as they are found. */
+ * yajl straight from p; a token still open at the end is held. Tokens are
+ * measured against the cap as they are found, so the outcome does not depend on
+ * where the feeds cut the document. */
 static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err)
 {
     size_t i = 0, tail = len; /* p[tail..len) is the open token, if any */
@@ -784,6 +843,9 @@ static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err
             size_t t = len;
             while (t > i && is_bare(p[t - 1]))
                 t--;
+            size_t run = long_bare_run(js, p, i, t);
+            if (run < t)
+                return refuse_bare_run(js, p, run, err);
             if (t < len) {
                 js->tok = TOK_BARE;
                 tail = t;
@@ -791,6 +853,9 @@ static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err
             break;
         }
         size_t q = (size_t)(quote - p);
+        size_t run = long_bare_run(js, p, i, q);
+        if (run < q)
+            return refuse_bare_run(js, p, run, err);
         bool escape = false;
         size_t end;
         bool closed = string_end(p, q + 1, len, &escape, &end);
@@ -806,10 +871,20 @@ static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err
         }
         i = end;
     }
-    FE_TRY(js_parse(js, p, tail, err));
+    /* A number right before the open string (invalid JSON) is held with it: cut
+     * from its end, yajl would keep it across calls (see continue_token). */
+    size_t from = tail;
+    while (js->tok == TOK_STRING && from > i && is_bare(p[from - 1]))
+        from--;
+    FE_TRY(js_parse(js, p, from, err));
     if (js->tok == TOK_NONE)
         return FE_OK;
     js->tok_start = js->fed + tail;
+    if (!buf_append(&js->hold, p + from, tail - from)) { /* shorter than the cap */
+        js->rc = fe_err_set(&js->err, FE_ENOMEM, "out of memory parsing JSON");
+        return js_sticky(js, err);
+    }
+    js->tok_from = js->hold.len;
     return hold_add(js, p + tail, len - tail, err);
 }
 
@@ -863,6 +938,7 @@ void json_stream_reset(json_stream *js)
     coll_clear(&js->root);
     js->tok = TOK_NONE;
     js->tok_escape = false;
+    js->tok_from = 0;
     buf_reset(&js->hold);
     js->fed = js->parsed = 0;
     js->rc = FE_OK;

@@ -501,14 +501,27 @@ static void test_tokens_across_feeds(void)
     static const char *const root[] = {"."};
     check(root, 1, true, "1 2\n\"x\"\n345", "0|=#1;\n0|=#2;\n0|='x';\n0|=#345;\n");
     static const char *const data[] = {"data[]"};
-    const char *bad = "{\"data\":[{\"a\":\"long enough value\",\"b\":12}@]}";
-    for (size_t chunk = 0; chunk < 9; chunk++) {
-        fe_err err = {0};
-        fe_rc rc;
-        char *out = parse(data, 1, false, bad, chunk, &rc, &err);
-        CU_ASSERT_EQUAL(rc, FE_EJSON);
-        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "invalid JSON at byte 42: "));
-        free(out);
+    /* Found by the fuzzer: a number that yajl reads as two ("0" "999..."), or one
+     * right before a string, moved the error with the cuts between feeds. */
+    static const struct {
+        const char *doc, *error;
+    } bad[] = {
+        {"{\"data\":[{\"a\":\"long enough value\",\"b\":12}@]}", "invalid JSON at byte 42: "},
+        {"{\"data\":[{\"n\":0999999999999,\"x\":1}]}", "invalid JSON at byte 15: "},
+        {"{\"data\":[{\"n\":0123\"s\"}]}", "invalid JSON at byte 15: "},
+        {"{\"data\":[{\"n\":0123\"s}]}", "invalid JSON at byte 15: "},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (size_t chunk = 0; chunk < 9; chunk++) {
+            fe_err err = {0};
+            fe_rc rc;
+            char *out = parse(data, 1, false, bad[i].doc, chunk, &rc, &err);
+            CU_ASSERT_EQUAL(rc, FE_EJSON);
+            if (!strstr(err.msg, bad[i].error))
+                fprintf(stderr, "\n%s, chunk %zu: %s\n", bad[i].doc, chunk, err.msg);
+            CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, bad[i].error));
+            free(out);
+        }
     }
 }
 
