@@ -8,6 +8,7 @@
 #include "decimal.h"
 #include "timeutil.h"
 #include "field.h"
+#include "value.h"
 
 #define MAX_ELEMS 10000 /* array elements of one record we look at (components, stock) */
 
@@ -94,6 +95,7 @@ fe_rc flowretail_map_product(const json_rec *rec, const flowretail_map_opts *o, 
     row_product r = {0};
     char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
     const char *type, *allow_sale;
+    char currency[4];
     bool has_price;
 
     *skipped = false;
@@ -114,7 +116,7 @@ fe_rc flowretail_map_product(const json_rec *rec, const flowretail_map_opts *o, 
     FE_TRY(field_text(rec, "allowSale", &allow_sale, err));
     r.product_type = flowretail_product_type(type);
     r.list_price = has_price ? price : NULL;
-    r.currency = o->currency;
+    r.currency = o->currency ? value_currency(o->currency, strlen(o->currency), currency) : NULL;
     r.is_active = !str_eq(allow_sale, "NO");
     return field_sink_rc(out->product(out->ctx, &r, err), err);
 }

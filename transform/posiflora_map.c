@@ -10,12 +10,20 @@
 #include "decimal.h"
 #include "timeutil.h"
 #include "field.h"
+#include "value.h"
 
 /* Dump of the record an order is rejected for (etl.reject keeps 8 KiB). */
 #define RAW_MAX 8192
 /* One order's copied text (ids, titles) cannot grow beyond this. */
 #define ARENA_MAX ((size_t)64 << 20)
 #define NONE SIZE_MAX
+
+/* The account's currency (config) as the warehouse takes it: NULL unless three
+ * letters (transform/value.h). dst holds 4 bytes. */
+static const char *account_currency(const posiflora_map_opts *o, char dst[4])
+{
+    return o->currency ? value_currency(o->currency, strlen(o->currency), dst) : NULL;
+}
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -76,7 +84,8 @@ static fe_rc join_address(buf *scratch, const char *street, const char *city, co
 fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                           fe_err *err)
 {
-    row_store row = {.kind = "store", .currency = o->currency};
+    char currency[4];
+    row_store row = {.kind = "store", .currency = account_currency(o, currency)};
     const char *street, *city;
     buf scratch;
     fe_rc rc;
@@ -127,9 +136,10 @@ static fe_rc first_decimal(const json_rec *rec, const char *const *paths, size_t
 fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                          fe_err *err)
 {
+    char currency[4];
     static const char *const price_paths[] = {"attributes.priceMax", "attributes.priceMin"};
     char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
-    row_product row = {.currency = o->currency, .is_active = true};
+    row_product row = {.currency = account_currency(o, currency), .is_active = true};
     const char *item_type;
     int64_t t_created, t_updated;
     bool has_created, has_updated;
@@ -161,10 +171,11 @@ static bool bouquet_active(const char *status)
 fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                             fe_err *err)
 {
+    char currency[4];
     static const char *const price_paths[] = {"attributes.trueSaleAmount", "attributes.saleAmount",
                                               "attributes.amount"};
     char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
-    row_product row = {.product_type = "bouquet", .currency = o->currency};
+    row_product row = {.product_type = "bouquet", .currency = account_currency(o, currency)};
     const char *status;
     int64_t t_created, t_updated;
     bool has_created, has_updated;
@@ -536,6 +547,8 @@ fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_r
 
     if (a->failed && !(is_data && a->id == NONE))
         return FE_OK;
+    if (!a->failed && (rc = acc_keep_raw(a, rec, err)) != FE_OK)
+        return rc;
     rc = record_type(rec, &type, &why);
     if (rc == FE_OK && !is_data && !str_eq(type, "order-lines") &&
         !str_eq(type, "order-payments") && !str_eq(type, "payment-methods"))
@@ -546,8 +559,6 @@ fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_r
         rc = acc_keep(a, id, &a->id, &why);
     if (rc == FE_OK && a->failed)
         return FE_OK; /* only the order id was still wanted */
-    if (rc == FE_OK)
-        rc = acc_keep_raw(a, rec, &why);
     if (rc == FE_OK) {
         if (is_data)
             rc = add_order(a, rec, &why);
@@ -630,6 +641,7 @@ static fe_rc acc_derive(posiflora_order_acc *a, acc_sums *s, fe_err *err)
 static fe_rc put_order(const posiflora_order_acc *a, const acc_sums *s, const posiflora_map_opts *o,
                        const row_sink *out, bool *known, fe_err *err)
 {
+    char currency[4];
     char subtotal[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX], zero[DECIMAL_TEXT_MAX],
         total[DECIMAL_TEXT_MAX], paid[DECIMAL_TEXT_MAX], count[24], ordered[TIME_TEXT_MAX],
         updated[TIME_TEXT_MAX];
@@ -646,7 +658,7 @@ static fe_rc put_order(const posiflora_order_acc *a, const acc_sums *s, const po
         .order_date = a->date[0] ? a->date : NULL,
         .status = acc_str(a, a->status),
         .status_group = posiflora_status_group(acc_str(a, a->status), known),
-        .currency = o->currency,
+        .currency = account_currency(o, currency),
         .subtotal = decimal_format(s->subtotal, subtotal),
         .discount_total = decimal_format(s->discount, discount),
         .tax_total = decimal_format(decimal_zero(), zero),
@@ -664,6 +676,7 @@ static fe_rc put_order(const posiflora_order_acc *a, const acc_sums *s, const po
 static fe_rc put_line(const posiflora_order_acc *a, const acc_line *l, const posiflora_map_opts *o,
                       const row_sink *out, fe_err *err)
 {
+    char currency[4];
     char qty[DECIMAL_TEXT_MAX], price[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX],
         zero[DECIMAL_TEXT_MAX], total[DECIMAL_TEXT_MAX];
     row_order_line row = {
@@ -677,7 +690,7 @@ static fe_rc put_line(const posiflora_order_acc *a, const acc_line *l, const pos
         .tax = decimal_format(decimal_zero(), zero),
         .line_total = decimal_format(l->total, total),
         .cost = NULL,
-        .currency = o->currency,
+        .currency = account_currency(o, currency),
     };
     return field_sink_rc(out->order_line(out->ctx, &row, err), err);
 }
@@ -685,6 +698,7 @@ static fe_rc put_line(const posiflora_order_acc *a, const acc_line *l, const pos
 static fe_rc put_payment(const posiflora_order_acc *a, const acc_payment *p,
                          const posiflora_map_opts *o, const row_sink *out, fe_err *err)
 {
+    char currency[4];
     char amount[DECIMAL_TEXT_MAX], bonus[DECIMAL_TEXT_MAX], paid_at[TIME_TEXT_MAX];
     const char *type = acc_str(a, p->type);
     /* The API's sign for returns and change is not documented: normalise. */
@@ -700,7 +714,7 @@ static fe_rc put_payment(const posiflora_order_acc *a, const acc_payment *p,
         .method = method_label(a, p->method),
         .amount = decimal_format(signed_amount, amount),
         .bonus_amount = decimal_text(p->has_bonus, p->bonus, bonus),
-        .currency = o->currency,
+        .currency = account_currency(o, currency),
     };
     return field_sink_rc(out->payment(out->ctx, &row, err), err);
 }
