@@ -658,8 +658,8 @@ static fe_rc js_sticky(json_stream *js, fe_err *err)
     return js->rc;
 }
 
-/* Gives yajl data[0..len): whole tokens, except at most one number or literal at
- * the end (see js_feed_chunk). */
+/* Gives yajl data[0..len), whole tokens (feed_tokens and continue_token see to it:
+ * yajl would re-read a token it got in part from its start on every later call). */
 static fe_rc js_parse(json_stream *js, const char *data, size_t len, fe_err *err)
 {
     if (len == 0)
