@@ -262,6 +262,7 @@ typedef struct {
 
 typedef struct {
     size_t id, title;
+    size_t seq; /* order of arrival: flush sorts methods by id, then by this */
 } acc_method;
 
 struct posiflora_order_acc {
@@ -487,6 +488,7 @@ static fe_rc add_method(posiflora_order_acc *a, const json_rec *r, const char *i
     FE_TRY(acc_text(a, r, "attributes.title", &m.title, err));
     if (m.title == NONE)
         FE_TRY(acc_text(a, r, "attributes.name", &m.title, err));
+    m.seq = a->nmethods;
     a->methods[a->nmethods++] = m;
     return FE_OK;
 }
@@ -576,12 +578,40 @@ fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_r
     return rc;
 }
 
+static int method_cmp(const void *x, const void *y, void *arena)
+{
+    const acc_method *m = x, *n = y;
+    int c = strcmp((const char *)arena + m->id, (const char *)arena + n->id);
+    return c ? c : (m->seq > n->seq) - (m->seq < n->seq);
+}
+
+/* Sorts the methods by id (arrival order among equal ids), so that labelling a
+ * document's payments costs O((P + M) log M), not P x M: a hostile document
+ * may hold many of both. */
+static void sort_methods(posiflora_order_acc *a)
+{
+    if (a->nmethods > 1)
+        qsort_r(a->methods, a->nmethods, sizeof *a->methods, method_cmp, a->arena.data);
+}
+
+/* The title of the first method (in arrival order) with the payment's method id
+ * that has one, else the id itself. Methods are sorted (sort_methods). */
 static const char *method_label(const posiflora_order_acc *a, size_t method_id)
 {
     const char *id = acc_str(a, method_id);
-    for (size_t i = 0; id && i < a->nmethods; i++)
-        if (strcmp(acc_str(a, a->methods[i].id), id) == 0 && a->methods[i].title != NONE)
-            return acc_str(a, a->methods[i].title);
+    size_t lo = 0, hi = a->nmethods;
+    if (!id)
+        return NULL;
+    while (lo < hi) { /* the first method whose id is not below id */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(acc_str(a, a->methods[mid].id), id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < a->nmethods && strcmp(acc_str(a, a->methods[lo].id), id) == 0; lo++)
+        if (a->methods[lo].title != NONE)
+            return acc_str(a, a->methods[lo].title);
     return id;
 }
 
@@ -738,6 +768,7 @@ fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts
     FE_TRY(acc_check_complete(a, err));
     FE_TRY(acc_derive(a, &sums, err));
     info->reject_raw = "";
+    sort_methods(a);
 
     FE_TRY(put_order(a, &sums, o, out, &known, err));
     info->unknown_status = !known;

@@ -559,6 +559,52 @@ static void test_nul_in_string(void)
     json_stream_free(js);
 }
 
+typedef struct {
+    bool ok;
+    int records;
+} lookup_check;
+
+static fe_rc check_lookups(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    lookup_check *c = ctx;
+    (void)which;
+    (void)err;
+    c->records++;
+    /* every field is found by its path; of two equal paths, the first */
+    for (size_t i = 0; i < json_rec_count(rec); i++) {
+        const json_field *f = json_rec_at(rec, i), *g = json_rec_get(rec, f->path);
+        c->ok = c->ok && g && strcmp(g->path, f->path) == 0 && (g == f || g < f);
+    }
+    const json_field *dup = json_rec_get(rec, "dup");
+    c->ok = c->ok && dup && strcmp(dup->value, "first") == 0;
+    c->ok = c->ok && !json_rec_get(rec, "missing") && !json_rec_get(rec, "k1.x") &&
+            !json_rec_get(rec, "");
+    return FE_OK;
+}
+
+/* Records with many fields are looked up through an index: the same answers as a
+ * scan, duplicates included. */
+static void test_lookup_many_fields(void)
+{
+    static const char *const paths[] = {"[]"};
+    lookup_check c = {true, 0};
+    buf doc;
+    fe_err err = {0};
+    buf_init(&doc, 0);
+    CU_ASSERT_TRUE(buf_puts(&doc, "[{\"dup\":\"first\""));
+    for (int i = 0; i < 1000; i++)
+        CU_ASSERT_TRUE(buf_printf(&doc, ",\"k%d\":%d", i, i));
+    CU_ASSERT_TRUE(buf_puts(&doc, ",\"dup\":\"second\",\"n\":{\"a\":[1,2,{\"b\":null}]}},"
+                                  "{\"dup\":\"first\",\"x\":1}]"));
+    json_stream *js = json_stream_new(paths, 1, false, 0, check_lookups, &c);
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc.data, doc.len, &err), FE_OK);
+    CU_ASSERT_EQUAL(json_stream_finish(js, &err), FE_OK);
+    CU_ASSERT_EQUAL(c.records, 2);
+    CU_ASSERT_TRUE(c.ok);
+    json_stream_free(js);
+    buf_term(&doc);
+}
+
 static void test_callback_stops(void)
 {
     static const char *const paths[] = {"[]"};
@@ -660,6 +706,7 @@ int main(void)
     CU_add_test(s, "keys, numbers and paths are capped", test_token_caps);
     CU_add_test(s, "tokens across feeds", test_tokens_across_feeds);
     CU_add_test(s, "NUL inside a string", test_nul_in_string);
+    CU_add_test(s, "lookups in a record of many fields", test_lookup_many_fields);
     CU_add_test(s, "callback stops parsing", test_callback_stops);
     CU_add_test(s, "record access", test_record_access);
     CU_add_test(s, "bad paths", test_bad_paths);

@@ -543,6 +543,33 @@ static void test_order_rules(void)
     CU_ASSERT_EQUAL(rec.n, 1);
 }
 
+/* Payment methods are found by id however many there are: the first of a repeated
+ * id that has a title names the payment; an id without a method stays the label. */
+static void test_order_payment_methods(void)
+{
+    static const char doc[] = ORDER_HEAD(
+        "done",
+        "") ",\"included\":["
+            "{\"type\":\"order-payments\",\"id\":\"p1\",\"attributes\":{\"paymentType\":"
+            "\"payment\",\"amount\":50,\"createdAt\":\"2026-01-02T10:00:00Z\"},"
+            "\"relationships\":{\"method\":{\"data\":{\"id\":\"m2\"}}}},"
+            "{\"type\":\"order-payments\",\"id\":\"p2\",\"attributes\":{\"paymentType\":"
+            "\"payment\",\"amount\":40,\"createdAt\":\"2026-01-02T10:00:00Z\"},"
+            "\"relationships\":{\"method\":{\"data\":{\"id\":\"m9\"}}}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m3\",\"attributes\":{\"title\":\"Card\"}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m2\",\"attributes\":{}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m2\",\"attributes\":{\"title\":\"Cash\"}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m2\",\"attributes\":{\"title\":\"Later\"}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m1\",\"attributes\":{\"title\":\"Bonus\"}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL_FATAL(run_inline(doc, &info, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(rec.n, 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rec.rows[1], "|payment|Cash|50.0000|"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(rec.rows[2], "|payment|m9|40.0000|"));
+}
+
 static void test_order_missing_included_lines_rejected(void)
 {
     static const char doc[] = ORDER_HEAD(
@@ -1020,6 +1047,7 @@ int main(void)
         {"order: line product beyond numeric(20,4)", test_order_line_product_out_of_range},
         {"order: sum beyond numeric(20,4) keeps raw text", test_order_sum_out_of_range_keeps_raw},
         {"order: date, NUL and 0 in the order", test_order_rules},
+        {"order: payment methods by id", test_order_payment_methods},
         {"order detail", test_order_detail},
         {"order: included first, no customer", test_order_included_first_no_customer},
         {"order: unknown status is open", test_order_unknown_status_is_open},
