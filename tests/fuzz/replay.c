@@ -62,8 +62,8 @@ static int replay_dir(fuzz_target t, const char *dir)
     qsort(names, (size_t)n, sizeof names[0], by_name);
     for (int i = 0; i < n; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (replay_file(t, path) == 0)
+        int len = snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (len > 0 && (size_t)len < sizeof path && replay_file(t, path) == 0)
             done++;
         free(names[i]);
     }
@@ -76,8 +76,8 @@ int main(int argc, char **argv)
         int total = 0;
         for (int t = 0; t < FUZZ__COUNT; t++) {
             char dir[4096];
-            snprintf(dir, sizeof dir, "%s/%s", argv[1], fuzz_target_name(t));
-            int n = replay_dir(t, dir);
+            int len = snprintf(dir, sizeof dir, "%s/%s", argv[1], fuzz_target_name(t));
+            int n = len > 0 && (size_t)len < sizeof dir ? replay_dir(t, dir) : -1;
             if (n <= 0) {
                 fprintf(stderr, "replay: %s: no inputs replayed\n", dir);
                 return 1;
