@@ -77,7 +77,10 @@ typedef struct {
 fe_rc goflow_map_order(const json_rec *rec, const goflow_map_opts *o, const row_sink *out,
                        goflow_order_info *info, fe_err *err) FE_MUST_CHECK;
 
-/* Inventory report row as named values (NULL = column absent). */
+/* Inventory report row as named values (NULL = column absent). The mapping sees C
+ * strings: a caller reading them from a json_rec must read them with field_text
+ * (transform/field.h), which refuses a value holding a NUL byte; json_rec_str
+ * would hand over the value cut at the NUL. */
 typedef struct {
     const char *snapshot_date; /* "YYYY-MM-DD" */
     const char *captured_at;   /* ISO timestamp */
