@@ -244,6 +244,8 @@ size_t json_rec_dump(const json_rec *r, char *dst, size_t max)
     if (max == 0)
         return 0;
     size_t out = 0;
+    if (r->n == 0) /* an empty object or array: say so, a reject keeps some text */
+        dump_put(dst, &out, max, "{}", 2);
     for (size_t i = 0; i < r->n && out < max - 1; i++) {
         const json_field *f = &r->fields[i];
         size_t vlen;

@@ -53,8 +53,9 @@ const json_field *json_rec_get(const json_rec *r, const char *path);
  * value may hold: mappings read through transform/field.h instead, which checks. */
 const char *json_rec_str(const json_rec *r, const char *path);
 /* Raw-ish text of the whole record for etl.reject: "path=value" lines (null, {} and
- * [] spelled as in JSON, a NUL byte in a value as \u0000), cut to fit max bytes
- * including the NUL without splitting a UTF-8 character. Returns the length written. */
+ * [] spelled as in JSON, a NUL byte in a value as \u0000; "{}" for a record without
+ * fields), cut to fit max bytes including the NUL without splitting a UTF-8
+ * character. Returns the length written. */
 size_t json_rec_dump(const json_rec *r, char *dst, size_t max);
 
 /* Called once per record; `which` is the index of the record path in the array

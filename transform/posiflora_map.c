@@ -505,6 +505,8 @@ static fe_rc raw_room(char **raw, fe_err *err)
 static fe_rc acc_fail(posiflora_order_acc *a, const json_rec *r, const char *what, const char *id,
                       const fe_err *why, fe_err *err)
 {
+    if (a->failed)
+        return FE_OK; /* a second "data" record refused too: the first problem stays */
     FE_TRY(raw_room(&a->raw, err));
     a->failed = true;
     /* Cut at character boundaries: the reason must stay valid UTF-8. */

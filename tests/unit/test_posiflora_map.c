@@ -624,6 +624,15 @@ static void test_order_without_data_rejected(void)
     CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
     CU_ASSERT_EQUAL(rec.n, 0);
     CU_ASSERT_PTR_NULL(info.order_id);
+    /* Found by the fuzzer: a second refused "data" record replaced the first
+     * problem, and an empty one left the reject without raw text. */
+    static const char twice[] = "{\"data\":{\"type\":null},\"data\":{}}";
+    CU_ASSERT_EQUAL(run_inline(twice, &info, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.msg, "order: record without id");
+    CU_ASSERT_STRING_EQUAL(info.reject_raw, "type=null");
+    static const char empty[] = "{\"data\":{}}";
+    CU_ASSERT_EQUAL(run_inline(empty, &info, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(info.reject_raw, "{}");
 }
 
 /* A transfer cut mid-way and retried: the partial document is forgotten after a
