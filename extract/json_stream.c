@@ -382,7 +382,7 @@ static bool at_steps(const json_stream *js, const js_path *p, int n)
 /* Moves the current path to the step text of the innermost container. Returns 1,
  * or 0 with js->rc set (no memory, or a path longer than the record cap: no record
  * could hold its field). */
-static int abs_step(json_stream *js, const char *text, size_t len)
+static inline int abs_step(json_stream *js, const char *text, size_t len)
 {
     js_frame *top = &js->frames[js->depth - 1];
     js->abs.len = top->abs_len;
@@ -757,11 +757,12 @@ static bool is_bare(char c)
 /* Looks for the closing quote of a string in p[i..len), its opening quote already
  * read; *escape: the byte before p[i] was an escaping backslash (updated for the
  * next feed when the string goes on). True with *end just past the closing quote,
- * or false (*end = len) when the string does not end here. Each byte is looked at
- * a bounded number of times (memchr), whatever the input. */
-static bool string_end(const char *p, size_t i, size_t len, bool *escape, size_t *end)
+ * or false (*end = len) when the string does not end here. A quote closes the
+ * string unless an odd run of backslashes precedes it (each pair is one escaped
+ * backslash), so only quotes are searched (memchr): linear, whatever the input. */
+static inline bool string_end(const char *p, size_t i, size_t len, bool *escape, size_t *end)
 {
-    const char *quote = NULL;
+    size_t from; /* backslash runs are counted back to here at most */
     *end = len;
     if (*escape) {
         if (i >= len)
@@ -769,22 +770,21 @@ static bool string_end(const char *p, size_t i, size_t len, bool *escape, size_t
         i++; /* the escaped byte */
         *escape = false;
     }
+    from = i;
     while (i < len) {
-        if (!quote || (size_t)(quote - p) < i)
-            quote = memchr(p + i, '"', len - i);
-        size_t q = quote ? (size_t)(quote - p) : len;
-        const char *bs = memchr(p + i, '\\', q - i);
-        if (!bs) {
-            if (!quote)
-                return false;
-            *end = q + 1;
-            return true;
-        }
-        i = (size_t)(bs - p) + 2;
-        if (i > len) { /* the chunk ends with the backslash */
-            *escape = true;
+        const char *quote = memchr(p + i, '"', len - i);
+        size_t at = quote ? (size_t)(quote - p) : len, k = at;
+        while (k > from && p[k - 1] == '\\')
+            k--;
+        if (!quote) {
+            *escape = (at - k) % 2 == 1; /* the chunk ends inside an escape */
             return false;
         }
+        if ((at - k) % 2 == 0) {
+            *end = at + 1;
+            return true;
+        }
+        i = at + 1; /* an escaped quote */
     }
     return false;
 }
@@ -803,8 +803,6 @@ static size_t bare_end(const char *p, size_t i, size_t len)
 static size_t long_bare_run(const json_stream *js, const char *p, size_t from, size_t to)
 {
     size_t cap = js->max_record_bytes;
-    if (!cap || to - from <= cap)
-        return to;
     for (size_t i = from; i < to;) {
         if (!is_bare(p[i])) {
             i++;
@@ -902,6 +900,7 @@ static fe_rc continue_token(json_stream *js, const char *p, size_t len, size_t *
  * where the feeds cut the document. */
 static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err)
 {
+    const size_t cap = js->max_record_bytes;
     size_t i = 0, tail = len; /* p[tail..len) is the open token, if any */
     while (i < len) {
         const char *quote = memchr(p + i, '"', len - i);
@@ -909,7 +908,7 @@ static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err
             size_t t = len;
             while (t > i && is_bare(p[t - 1]))
                 t--;
-            size_t run = long_bare_run(js, p, i, t);
+            size_t run = cap && t - i > cap ? long_bare_run(js, p, i, t) : t;
             if (run < t)
                 return refuse_bare_run(js, p, run, err);
             if (t < len) {
@@ -919,13 +918,13 @@ static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err
             break;
         }
         size_t q = (size_t)(quote - p);
-        size_t run = long_bare_run(js, p, i, q);
+        size_t run = cap && q - i > cap ? long_bare_run(js, p, i, q) : q;
         if (run < q)
             return refuse_bare_run(js, p, run, err);
         bool escape = false;
         size_t end;
         bool closed = string_end(p, q + 1, len, &escape, &end);
-        if (js->max_record_bytes && end - q > js->max_record_bytes) {
+        if (cap && end - q > cap) {
             FE_TRY(js_parse(js, p, q, err));
             return js_token_too_long(js, TOK_STRING, js->fed + q, err);
         }
