@@ -9,6 +9,16 @@
 
 /* Deeper documents are refused: each level costs a frame, and no API nests this far. */
 #define JS_MAX_DEPTH 1024
+/* A token buffer that grew beyond this is freed once its token is parsed. */
+#define JS_HOLD_KEEP ((size_t)1 << 20)
+
+/* Where the byte scanner of json_stream_feed is: between tokens, or inside a token
+ * that began in an earlier feed (held back from yajl until it is complete). */
+typedef enum {
+    TOK_NONE,
+    TOK_STRING, /* a string or a key, from its opening quote */
+    TOK_BARE    /* a number or a literal (true, false, null) */
+} js_tok;
 
 /* One step of a record path: a map key or "any array element". */
 typedef struct {
@@ -40,8 +50,22 @@ typedef struct {
     json_type type;
 } js_slot;
 
+/* A hash index of a record's field paths, built on the first lookup of a record
+ * with many fields: a mapping looks up each field it needs by path, so a record of
+ * n fields would otherwise cost n scans of n fields (a Goflow order with 20,000
+ * lines, 1.5 MB, took a minute to map). */
+typedef struct {
+    uint32_t *pos; /* field index + 1 of the first field with a path; 0 = free */
+    size_t cap;    /* a power of two, at least twice the fields */
+    bool built;
+} js_index;
+
+/* Records with at most this many fields are scanned, not indexed. */
+#define JS_INDEX_MIN 16
+
 /* Fields of one record being collected, all text in one reused arena. */
 typedef struct {
+    js_index index;
     buf arena;
     js_slot *slots;
     size_t n, cap;
@@ -54,6 +78,7 @@ struct json_rec {
     const json_field *fields;
     const js_slot *slots;
     size_t n;
+    js_index *index; /* the collector's, filled on demand */
 };
 
 struct json_stream {
@@ -79,8 +104,21 @@ struct json_stream {
     size_t claimed_depth; /* != 0: inside a subtree the "." record skips */
     js_collector root;
 
-    size_t fed; /* bytes fed since the last reset */
-    fe_rc rc;   /* sticky failure of a callback (record too big, caller stop) */
+    /* yajl re-reads an incomplete token from its start on every yajl_parse call,
+     * which makes one long token cost quadratic time, and keeps it in a buffer
+     * of its own without limit. So feed scans the bytes itself: a token still
+     * open at the end of a feed is held here (capped by max_record_bytes) and
+     * yajl gets it whole, in one call, once its last byte has arrived. */
+    js_tok tok;
+    bool tok_escape;  /* TOK_STRING: the last byte held is a backslash */
+    buf hold;         /* the open token's bytes (after a number it ended, see
+                         continue_token) */
+    size_t tok_from;  /* where the open token starts in hold */
+    size_t tok_start; /* document offset of its first byte */
+
+    size_t fed;    /* bytes fed since the last reset */
+    size_t parsed; /* bytes given to yajl since the last reset */
+    fe_rc rc;      /* sticky failure (syntax, a token or record too big, caller stop) */
     fe_err err;
 };
 
@@ -96,13 +134,60 @@ const json_field *json_rec_at(const json_rec *r, size_t i)
     return i < r->n ? &r->fields[i] : NULL;
 }
 
+static uint64_t path_hash(const char *p, size_t len)
+{
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+static bool path_is(const json_rec *r, size_t i, const char *path, size_t len)
+{
+    return r->slots[i].path_len == len && memcmp(r->fields[i].path, path, len) == 0;
+}
+
+/* Builds the index of r (linear in its paths' bytes). False when out of memory:
+ * lookups then scan. */
+static bool index_build(const json_rec *r)
+{
+    js_index *x = r->index;
+    size_t cap = 64;
+    while (cap < 2 * r->n)
+        cap *= 2;
+    if (cap > x->cap) {
+        uint32_t *pos = realloc(x->pos, cap * sizeof *pos);
+        if (!pos)
+            return false;
+        x->pos = pos;
+        x->cap = cap;
+    }
+    memset(x->pos, 0, x->cap * sizeof *x->pos);
+    for (size_t i = 0; i < r->n; i++) {
+        size_t len = r->slots[i].path_len, k = path_hash(r->fields[i].path, len) & (x->cap - 1);
+        while (x->pos[k] && !path_is(r, x->pos[k] - 1, r->fields[i].path, len))
+            k = (k + 1) & (x->cap - 1);
+        if (!x->pos[k]) /* the first of equal paths wins, as a scan finds it */
+            x->pos[k] = (uint32_t)(i + 1);
+    }
+    x->built = true;
+    return true;
+}
+
 const json_field *json_rec_get(const json_rec *r, const char *path)
 {
     size_t len = strlen(path);
-    for (size_t i = 0; i < r->n; i++) {
-        if (r->slots[i].path_len == len && memcmp(r->fields[i].path, path, len) == 0)
-            return &r->fields[i];
+    if (r->n > JS_INDEX_MIN && r->n < UINT32_MAX && r->index &&
+        (r->index->built || index_build(r))) {
+        const js_index *x = r->index;
+        for (size_t k = path_hash(path, len) & (x->cap - 1); x->pos[k]; k = (k + 1) & (x->cap - 1))
+            if (path_is(r, x->pos[k] - 1, path, len))
+                return &r->fields[x->pos[k] - 1];
+        return NULL;
     }
+    for (size_t i = 0; i < r->n; i++)
+        if (path_is(r, i, path, len))
+            return &r->fields[i];
     return NULL;
 }
 
@@ -114,17 +199,44 @@ const char *json_rec_str(const json_rec *r, const char *path)
     return f->value;
 }
 
-static const char *dump_value(const json_field *f)
+/* The text a field is dumped as, and its length. */
+static const char *dump_value(const json_field *f, size_t *len)
 {
     switch (f->type) {
     case JV_NULL:
+        *len = 4;
         return "null";
     case JV_EMPTY_OBJECT:
+        *len = 2;
         return "{}";
     case JV_EMPTY_ARRAY:
+        *len = 2;
         return "[]";
     default:
+        *len = f->len;
         return f->value;
+    }
+}
+
+/* Copies src[0..len) to dst at *out while room (max - 1) remains, a NUL byte spelled
+ * \u0000 as in JSON (etl.reject.raw is text, which cannot hold one). */
+static void dump_put(char *dst, size_t *out, size_t max, const char *src, size_t len)
+{
+    for (size_t i = 0; i < len && *out < max - 1; i++) {
+        if (src[i] != '\0') {
+            const char *nul = memchr(src + i, '\0', len - i);
+            size_t run = (nul ? (size_t)(nul - src) : len) - i;
+            if (run > max - 1 - *out)
+                run = max - 1 - *out;
+            memcpy(dst + *out, src + i, run);
+            *out += run;
+            i += run - 1;
+        } else if (max - 1 - *out >= 6) {
+            memcpy(dst + *out, "\\u0000", 6);
+            *out += 6;
+        } else {
+            break;
+        }
     }
 }
 
@@ -133,16 +245,17 @@ size_t json_rec_dump(const json_rec *r, char *dst, size_t max)
     if (max == 0)
         return 0;
     size_t out = 0;
+    if (r->n == 0) /* an empty object or array: say so, a reject keeps some text */
+        dump_put(dst, &out, max, "{}", 2);
     for (size_t i = 0; i < r->n && out < max - 1; i++) {
         const json_field *f = &r->fields[i];
-        const char *parts[4] = {i ? "\n" : "", f->path, "=", dump_value(f)};
-        for (int k = 0; k < 4 && out < max - 1; k++) {
-            size_t l = strlen(parts[k]);
-            if (l > max - 1 - out)
-                l = max - 1 - out;
-            memcpy(dst + out, parts[k], l);
-            out += l;
-        }
+        size_t vlen;
+        const char *v = dump_value(f, &vlen);
+        if (i)
+            dump_put(dst, &out, max, "\n", 1);
+        dump_put(dst, &out, max, f->path, r->slots[i].path_len);
+        dump_put(dst, &out, max, "=", 1);
+        dump_put(dst, &out, max, v, vlen);
     }
     out = buf_utf8_floor(dst, out);
     dst[out] = '\0';
@@ -159,6 +272,7 @@ static void coll_init(js_collector *c, size_t max)
 
 static void coll_term(js_collector *c)
 {
+    free(c->index.pos);
     buf_term(&c->arena);
     free(c->slots);
     free(c->fields);
@@ -231,7 +345,8 @@ static int coll_emit(json_stream *js, js_collector *c, int which)
                                     .len = s->val_len,
                                     .type = s->type};
     }
-    json_rec rec = {c->fields, c->slots, c->n};
+    c->index.built = false;
+    json_rec rec = {c->fields, c->slots, c->n, &c->index};
     fe_err_clear(&js->err);
     fe_rc rc = js->fn(js->ctx, which, &rec, &js->err);
     coll_clear(c);
@@ -265,13 +380,21 @@ static bool at_steps(const json_stream *js, const js_path *p, int n)
     return true;
 }
 
-static bool abs_step(json_stream *js, const char *text, size_t len)
+/* Moves the current path to the step text of the innermost container. Returns 1,
+ * or 0 with js->rc set (no memory, or a path longer than the record cap: no record
+ * could hold its field). */
+static inline int abs_step(json_stream *js, const char *text, size_t len)
 {
     js_frame *top = &js->frames[js->depth - 1];
     js->abs.len = top->abs_len;
-    if (js->depth > 1 && !buf_putc(&js->abs, '.'))
-        return false;
-    return buf_append(&js->abs, text, len);
+    if (js->max_record_bytes && len + 1 > js->max_record_bytes - js->abs.len) {
+        js->rc = fe_err_set(&js->err, FE_EJSON, "field path longer than %zu bytes",
+                            js->max_record_bytes);
+        return 0;
+    }
+    if ((js->depth > 1 && !buf_putc(&js->abs, '.')) || !buf_append(&js->abs, text, len))
+        return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
+    return 1;
 }
 
 /* Called at the start of every value (shape: what it is): moves the path to it,
@@ -294,7 +417,7 @@ static int begin_value(json_stream *js, json_shape shape, bool *root_skip)
             } while (v);
             top->empty = false;
             if (!abs_step(js, digits + n, sizeof digits - n))
-                return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
+                return 0;
         }
     } else {
         if (js->root_which >= 0)
@@ -448,7 +571,7 @@ static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
     js_frame *top = &js->frames[js->depth - 1];
     top->empty = false;
     if (!abs_step(js, (const char *)key, len))
-        return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
+        return 0;
     top->key_off = js->abs.len - len;
     top->key_len = len;
     return 1;
@@ -541,7 +664,9 @@ json_stream *json_stream_new(const char *const *paths, int npaths, bool allow_mu
     js->ctx = ctx;
     js->root_which = -1;
     js->item_which = -1;
-    buf_init(&js->abs, 0); /* bounded by the depth limit and yajl's own key buffer */
+    buf_init(&js->abs, 0); /* bounded by max_record_bytes (abs_step) */
+    /* A token, and a number held before it (continue_token): each within the cap. */
+    buf_init(&js->hold, max_record_bytes ? 2 * max_record_bytes + 2 : 0);
     coll_init(&js->item, max_record_bytes);
     coll_init(&js->root, max_record_bytes);
     js->paths = calloc(npaths > 0 ? (size_t)npaths : 1, sizeof *js->paths);
@@ -575,15 +700,17 @@ void json_stream_free(json_stream *js)
     free(js->paths);
     free(js->frames);
     buf_term(&js->abs);
+    buf_term(&js->hold);
     coll_term(&js->item);
     coll_term(&js->root);
     free(js);
 }
 
-/* Turns a yajl failure into "invalid JSON at byte N: message". */
+/* Turns a yajl failure into "invalid JSON at byte N: message"; data[0..len) is what
+ * the failing yajl_parse call was given (NULL for yajl_complete_parse). */
 static fe_rc js_syntax_error(json_stream *js, const unsigned char *data, size_t len, fe_err *err)
 {
-    size_t at = js->fed + (data ? yajl_get_bytes_consumed(js->h) : 0);
+    size_t at = js->parsed + (data ? yajl_get_bytes_consumed(js->h) : 0);
     unsigned char *msg = yajl_get_error(js->h, 0, data, len);
     const char *text = msg ? (const char *)msg : "parse error";
     size_t tl = strlen(text);
@@ -604,18 +731,252 @@ static fe_rc js_sticky(json_stream *js, fe_err *err)
     return js->rc;
 }
 
+/* Gives yajl data[0..len), whole tokens (feed_tokens and continue_token see to it:
+ * yajl would re-read a token it got in part from its start on every later call). */
+static fe_rc js_parse(json_stream *js, const char *data, size_t len, fe_err *err)
+{
+    if (len == 0)
+        return FE_OK;
+    yajl_status st = yajl_parse(js->h, (const unsigned char *)data, len);
+    if (st == yajl_status_client_canceled)
+        return js_sticky(js, err);
+    if (st != yajl_status_ok)
+        return js_syntax_error(js, (const unsigned char *)data, len, err);
+    js->parsed += len;
+    return FE_OK;
+}
+
+/* Refuses the document: the token starting at document offset start passed the cap. */
+static fe_rc js_token_too_long(json_stream *js, js_tok tok, size_t start, fe_err *err)
+{
+    js->rc = fe_err_set(&js->err, FE_EJSON, "%s longer than %zu bytes at byte %zu",
+                        tok == TOK_STRING ? "string" : "number", js->max_record_bytes, start);
+    return js_sticky(js, err);
+}
+
+/* Bytes of a number or a literal (and of some invalid tokens, which yajl refuses). */
+static bool is_bare(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '+' || c == '.';
+}
+
+/* Looks for the closing quote of a string in p[i..len), its opening quote already
+ * read; *escape: the byte before p[i] was an escaping backslash (updated for the
+ * next feed when the string goes on). True with *end just past the closing quote,
+ * or false (*end = len) when the string does not end here. A quote closes the
+ * string unless an odd run of backslashes precedes it (each pair is one escaped
+ * backslash), so only quotes are searched (memchr): linear, whatever the input. */
+static inline bool string_end(const char *p, size_t i, size_t len, bool *escape, size_t *end)
+{
+    size_t from; /* backslash runs are counted back to here at most */
+    *end = len;
+    if (*escape) {
+        if (i >= len)
+            return false;
+        i++; /* the escaped byte */
+        *escape = false;
+    }
+    from = i;
+    while (i < len) {
+        const char *quote = memchr(p + i, '"', len - i);
+        size_t at = quote ? (size_t)(quote - p) : len, k = at;
+        while (k > from && p[k - 1] == '\\')
+            k--;
+        if (!quote) {
+            *escape = (at - k) % 2 == 1; /* the chunk ends inside an escape */
+            return false;
+        }
+        if ((at - k) % 2 == 0) {
+            *end = at + 1;
+            return true;
+        }
+        i = at + 1; /* an escaped quote */
+    }
+    return false;
+}
+
+/* End of a number or literal in p[i..len): the first byte that cannot belong to it,
+ * or len. */
+static size_t bare_end(const char *p, size_t i, size_t len)
+{
+    while (i < len && is_bare(p[i]))
+        i++;
+    return i;
+}
+
+/* The start of the first number or literal in p[from..to) longer than the cap, or
+ * to. Regions between strings are short: only one longer than the cap is read. */
+static size_t long_bare_run(const json_stream *js, const char *p, size_t from, size_t to)
+{
+    size_t cap = js->max_record_bytes;
+    for (size_t i = from; i < to;) {
+        if (!is_bare(p[i])) {
+            i++;
+            continue;
+        }
+        size_t end = bare_end(p, i, to);
+        if (end - i > cap)
+            return i;
+        i = end;
+    }
+    return to;
+}
+
+/* Gives yajl p[0..at) and refuses the number starting at p[at]. */
+static fe_rc refuse_bare_run(json_stream *js, const char *p, size_t at, fe_err *err)
+{
+    FE_TRY(js_parse(js, p, at, err));
+    return js_token_too_long(js, TOK_BARE, js->fed + at, err);
+}
+
+/* Adds p[0..n) to the held token; refuses it once it passes the cap. */
+static fe_rc hold_add(json_stream *js, const char *p, size_t n, fe_err *err)
+{
+    size_t open = js->hold.len - js->tok_from; /* bytes of the open token held */
+    if (js->max_record_bytes && n > js->max_record_bytes - open) {
+        /* yajl sees what comes before the token first, as when fed at once. */
+        FE_TRY(js_parse(js, js->hold.data, js->tok_from, err));
+        return js_token_too_long(js, js->tok, js->tok_start, err);
+    }
+    if (!buf_append(&js->hold, p, n)) {
+        js->rc = fe_err_set(&js->err, FE_ENOMEM, "out of memory parsing JSON");
+        return js_sticky(js, err);
+    }
+    return FE_OK;
+}
+
+/* Hands the completed held token to yajl in one call, then forgets it. */
+static fe_rc hold_flush(json_stream *js, fe_err *err)
+{
+    fe_rc rc = js_parse(js, js->hold.data, js->hold.len, err);
+    js->tok = TOK_NONE;
+    js->tok_from = 0;
+    if (js->hold.cap > JS_HOLD_KEEP) {
+        size_t max = js->hold.max;
+        buf_term(&js->hold);
+        buf_init(&js->hold, max);
+    }
+    buf_reset(&js->hold);
+    return rc;
+}
+
+/* Continues the held token with p[0..len); *used: how many bytes it took (all of
+ * them while it goes on). */
+static fe_rc continue_token(json_stream *js, const char *p, size_t len, size_t *used, fe_err *err)
+{
+    size_t end;
+    if (js->tok == TOK_STRING) {
+        bool done = string_end(p, 0, len, &js->tok_escape, &end);
+        *used = end;
+        FE_TRY(hold_add(js, p, end, err));
+        return done ? hold_flush(js, err) : FE_OK;
+    }
+    end = bare_end(p, 0, len);
+    *used = end;
+    FE_TRY(hold_add(js, p, end, err));
+    if (end == len)
+        return FE_OK;
+    /* The number ends here. yajl gets it with the byte after it, so that it need
+     * not keep the number in a buffer of its own across calls, which would move
+     * where it reports an error (invalid JSON) with the cuts between feeds. That
+     * byte is a one-byte token, or the quote of a string (invalid there, but the
+     * string is then held with the number and given whole). */
+    size_t next = end + 1;
+    if (!buf_append(&js->hold, p + end, 1)) {
+        js->rc = fe_err_set(&js->err, FE_ENOMEM, "out of memory parsing JSON");
+        return js_sticky(js, err);
+    }
+    *used = next;
+    if (p[end] != '"')
+        return hold_flush(js, err);
+    js->tok = TOK_STRING;
+    js->tok_escape = false;
+    js->tok_from = js->hold.len - 1;
+    js->tok_start = js->fed + end;
+    size_t rest;
+    bool done = string_end(p, next, len, &js->tok_escape, &rest);
+    *used = rest;
+    FE_TRY(hold_add(js, p + next, rest - next, err));
+    return done ? hold_flush(js, err) : FE_OK;
+}
+
+/* Reads one chunk from p[0..len), no token open: every complete token goes to
+ * yajl straight from p; a token still open at the end is held. Tokens are
+ * measured against the cap as they are found, so the outcome does not depend on
+ * where the feeds cut the document. */
+static fe_rc feed_tokens(json_stream *js, const char *p, size_t len, fe_err *err)
+{
+    const size_t cap = js->max_record_bytes;
+    size_t i = 0, tail = len; /* p[tail..len) is the open token, if any */
+    while (i < len) {
+        const char *quote = memchr(p + i, '"', len - i);
+        if (!quote) {
+            size_t t = len;
+            while (t > i && is_bare(p[t - 1]))
+                t--;
+            size_t run = cap && t - i > cap ? long_bare_run(js, p, i, t) : t;
+            if (run < t)
+                return refuse_bare_run(js, p, run, err);
+            if (t < len) {
+                js->tok = TOK_BARE;
+                tail = t;
+            }
+            break;
+        }
+        size_t q = (size_t)(quote - p);
+        size_t run = cap && q - i > cap ? long_bare_run(js, p, i, q) : q;
+        if (run < q)
+            return refuse_bare_run(js, p, run, err);
+        bool escape = false;
+        size_t end;
+        bool closed = string_end(p, q + 1, len, &escape, &end);
+        if (cap && end - q > cap) {
+            FE_TRY(js_parse(js, p, q, err));
+            return js_token_too_long(js, TOK_STRING, js->fed + q, err);
+        }
+        if (!closed) {
+            js->tok = TOK_STRING;
+            js->tok_escape = escape;
+            tail = q;
+            break;
+        }
+        i = end;
+    }
+    /* A number right before the open string (invalid JSON) is held with it: cut
+     * from its end, yajl would keep it across calls (see continue_token). */
+    size_t from = tail;
+    while (js->tok == TOK_STRING && from > i && is_bare(p[from - 1]))
+        from--;
+    FE_TRY(js_parse(js, p, from, err));
+    if (js->tok == TOK_NONE)
+        return FE_OK;
+    js->tok_start = js->fed + tail;
+    if (!buf_append(&js->hold, p + from, tail - from)) { /* shorter than the cap */
+        js->rc = fe_err_set(&js->err, FE_ENOMEM, "out of memory parsing JSON");
+        return js_sticky(js, err);
+    }
+    js->tok_from = js->hold.len;
+    return hold_add(js, p + tail, len - tail, err);
+}
+
 fe_rc json_stream_feed(json_stream *js, const void *data, size_t len, fe_err *err)
 {
+    const char *p = data;
+    size_t used = 0;
     if (js->rc != FE_OK)
         return js_sticky(js, err);
     if (!js->h)
         return fe_err_set(err, FE_ENOMEM, "out of memory parsing JSON");
-    yajl_status st = yajl_parse(js->h, data, len);
-    if (st == yajl_status_client_canceled)
-        return js_sticky(js, err);
-    if (st != yajl_status_ok)
-        return js_syntax_error(js, data, len, err);
-    js->fed += len;
+    if (js->tok != TOK_NONE)
+        FE_TRY(continue_token(js, p, len, &used, err));
+    if (js->tok == TOK_NONE) {
+        js->fed += used;
+        FE_TRY(feed_tokens(js, p + used, len - used, err));
+        js->fed += len - used;
+    } else {
+        js->fed += len;
+    }
     return FE_OK;
 }
 
@@ -625,6 +986,8 @@ fe_rc json_stream_finish(json_stream *js, fe_err *err)
         return js_sticky(js, err);
     if (!js->h)
         return fe_err_set(err, FE_ENOMEM, "out of memory parsing JSON");
+    if (js->tok != TOK_NONE)
+        FE_TRY(hold_flush(js, err)); /* a number at the very end, or a cut-off token */
     yajl_status st = yajl_complete_parse(js->h);
     if (st == yajl_status_client_canceled)
         return js_sticky(js, err);
@@ -647,7 +1010,11 @@ void json_stream_reset(json_stream *js)
     coll_clear(&js->root);
     for (int i = 0; i < js->npaths; i++)
         js->paths[i].shape = JSON_ABSENT;
-    js->fed = 0;
+    js->tok = TOK_NONE;
+    js->tok_escape = false;
+    js->tok_from = 0;
+    buf_reset(&js->hold);
+    js->fed = js->parsed = 0;
     js->rc = FE_OK;
     fe_err_clear(&js->err);
     js_open_parser(js); /* on failure h stays NULL and the next feed says so */

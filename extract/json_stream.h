@@ -14,8 +14,14 @@
  * and arrays inside a record are fields of type JV_EMPTY_OBJECT / JV_EMPTY_ARRAY;
  * a record whose value is a scalar (e.g. "data": null) has one field with path "".
  * The "." record is delivered for every root value, even when it has no fields.
- * Numbers keep their exact text; strings are unescaped UTF-8 (NUL-terminated).
- * Memory is one record's arena, reused: it never holds a page. */
+ * Numbers keep their exact text; strings are unescaped (NUL-terminated; not checked
+ * for UTF-8: the mappings do that, so one bad string rejects one record).
+ * Memory is one record's arena, reused: it never holds a page.
+ *
+ * Work and memory are bounded per byte: a token (string, key, number) that spans
+ * feeds is held in a buffer of at most max_record_bytes and given to yajl whole, so
+ * reading a long token costs time linear in its length, and a longer one is
+ * refused as soon as it passes the cap. */
 #ifndef FE_JSON_STREAM_H
 #define FE_JSON_STREAM_H
 
@@ -29,7 +35,9 @@ typedef struct {
     const char *path;  /* NUL-terminated, relative to the record */
     const char *value; /* NUL-terminated text: string content, number text,
                           "true"/"false", "" for null and empty containers */
-    size_t len;
+    size_t len;        /* the value's true length: a string with \u0000 holds a NUL
+                          byte, so len > strlen(value); see transform/field.h, which
+                          refuses such values (json_rec_str users get the C string) */
     json_type type;
 } json_field;
 
@@ -41,11 +49,13 @@ const json_field *json_rec_at(const json_rec *r, size_t i);
 /* The field at path, or NULL when absent. */
 const json_field *json_rec_get(const json_rec *r, const char *path);
 /* The value text at path when it is a string, a number or a boolean ("true"/"false");
- * NULL when absent, null or an empty container. */
+ * NULL when absent, null or an empty container. The C string ends at a NUL byte the
+ * value may hold: mappings read through transform/field.h instead, which checks. */
 const char *json_rec_str(const json_rec *r, const char *path);
 /* Raw-ish text of the whole record for etl.reject: "path=value" lines (null, {} and
- * [] spelled as in JSON), cut to fit max bytes including the NUL without splitting a
- * UTF-8 character. Returns the length written. */
+ * [] spelled as in JSON, a NUL byte in a value as \u0000; "{}" for a record without
+ * fields), cut to fit max bytes including the NUL without splitting a UTF-8
+ * character. Returns the length written. */
 size_t json_rec_dump(const json_rec *r, char *dst, size_t max);
 
 /* Called once per record; `which` is the index of the record path in the array
@@ -57,16 +67,22 @@ typedef struct json_stream json_stream;
 
 /* paths: record paths (copied). max_record_bytes caps one record's arena (paths
  * and values of its fields; 0 = no cap): a bigger record fails the feed with
- * FE_EJSON "record larger than N bytes". Returns NULL on allocation failure or a
+ * FE_EJSON "record larger than N bytes". It also caps, anywhere in the document,
+ * one token as sent ("string longer than N bytes at byte OFFSET", "number longer
+ * than ...", OFFSET = where the token starts, refused once that many bytes of it
+ * arrived) and one field's path ("field path longer than N bytes"). With 0 a
+ * token is held whole however long it is. Returns NULL on allocation failure or a
  * malformed path. Free with json_stream_free. */
 json_stream *json_stream_new(const char *const *paths, int npaths, bool allow_multiple,
                              size_t max_record_bytes, json_rec_fn fn, void *ctx);
 void json_stream_free(json_stream *js);
 
 /* Feeds bytes as they arrive. FE_EJSON with a message naming the byte offset on a
- * syntax error ("invalid JSON at byte N: ..."); the callback's code when it stopped.
- * A failure is sticky: later feeds return it again until json_stream_reset.
- * Strings must be valid UTF-8 (checked). */
+ * syntax error ("invalid JSON at byte N: ...") or a token over the cap; the
+ * callback's code when it stopped. A failure is sticky: later feeds return it
+ * again until json_stream_reset. A token still open at the end of a feed is
+ * parsed (and its record delivered) with the feed that completes it, or at
+ * json_stream_finish (a number that ends the document). */
 fe_rc json_stream_feed(json_stream *js, const void *data, size_t len, fe_err *err) FE_MUST_CHECK;
 /* End of document: FE_EJSON if the document is incomplete. */
 fe_rc json_stream_finish(json_stream *js, fe_err *err) FE_MUST_CHECK;

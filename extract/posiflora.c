@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../transform/field.h"
 #include "../transform/posiflora_map.h"
 #include "../transform/timeutil.h"
-#include "../transform/utf8.h"
 #include "posiflora_pages.h"
 #include "posiflora_session.h"
 
@@ -119,10 +119,11 @@ static fe_rc opts_load(const source_conf *conf, posi_opts *o, fe_err *err)
 static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, fe_err *err)
 {
     char reason[sizeof err->msg];
-    const char *id = json_rec_str(rec, "id");
+    const char *id;
+    fe_err ignored;
     snprintf(reason, sizeof reason, "%s", err->msg);
-    if (id && !utf8_valid(id, strlen(id)))
-        id = NULL;
+    if (field_id(rec, "id", &id, &ignored) != FE_OK)
+        id = NULL; /* not text PostgreSQL stores: the raw text shows it */
     return stream_reject(ctx, rec, NULL, id, reason, err);
 }
 
@@ -388,13 +389,15 @@ static void on_orders_page_reset(void *user)
 static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err *err)
 {
     orders_run *run = user;
-    const char *id = json_rec_str(rec, "id"), *at = json_rec_str(rec, run->field_path);
+    const char *id, *at = json_rec_str(rec, run->field_path);
     order_ref ref = {.at = INT64_MIN};
 
     if (which != POSIFLORA_REC_DATA)
         return FE_OK;
-    if (!id || !*id || !utf8_valid(id, strlen(id))) {
-        fe_err_set(err, FE_EINVAL, "order list record without a usable id");
+    /* The id's own rules (transform/field.h): an id cut at a NUL byte would fetch
+     * another order's detail. */
+    if (field_id(rec, "id", &id, err) != FE_OK) {
+        fe_err_wrap(err, "order list record");
         return reject_record(run->ctx, rec, err);
     }
     order_refs *page = run->listing;

@@ -8,18 +8,24 @@
 #                   integration tests under the sanitizers
 #   5. the unit tests once more, from build/, under valgrind
 #   6. flowetl itself under valgrind, end to end (full load; malformed JSON)
+#   7. build-fuzz/: a short libFuzzer pass over every target of tests/fuzz (clang
+#      with -fsanitize=fuzzer; skipped, not failed, when there is none)
 #
 # The last line is "N passed, N failed" (ctest tests); the exit status is non-zero
 # when any step failed. No terminal needed (CI=true, no colours).
-# Environment: JOBS (default 2), SKIP_DEPS=1, SKIP_VALGRIND=1, CTEST_ARGS (extra
-# arguments for ctest, e.g. "-R integration.it_cli"), BUILD_DIR and ASAN_DIR (other
-# build directories than build and build-asan, relative to the repository).
+# Environment: JOBS (default 2), SKIP_DEPS=1, SKIP_VALGRIND=1, SKIP_FUZZ=1,
+# FUZZ_SECONDS (per target, default 25), CTEST_ARGS (extra arguments for ctest,
+# e.g. "-R integration.it_cli"), BUILD_DIR, ASAN_DIR and FUZZ_DIR (other build
+# directories than build, build-asan and build-fuzz, relative to the repository).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 JOBS=${JOBS:-2}
 BUILD_DIR=${BUILD_DIR:-build}
 ASAN_DIR=${ASAN_DIR:-build-asan}
+FUZZ_DIR=${FUZZ_DIR:-build-fuzz}
+FUZZ_SECONDS=${FUZZ_SECONDS:-25}
+FUZZ_TARGETS=(json_stream posiflora posiflora_order flowwow goflow flowretail)
 
 failed_steps=()
 ctest_passed=0
@@ -169,6 +175,69 @@ WRAP
         fi
     done
     rm -rf "$vg_dir"
+fi
+
+# ---------------------------------------------------------------- 7. fuzz
+# A C compiler that links libFuzzer (clang-14 and libclang-rt-14-dev on Debian).
+fuzz_compiler() {
+    local cc probe
+    probe=$(mktemp -d)
+    printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+        'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' \
+        >"$probe/probe.c"
+    for cc in clang-14 clang; do
+        if command -v "$cc" >/dev/null &&
+            "$cc" -fsanitize=fuzzer "$probe/probe.c" -o "$probe/probe" >/dev/null 2>&1; then
+            rm -rf "$probe"
+            echo "$cc"
+            return 0
+        fi
+    done
+    rm -rf "$probe"
+    return 1
+}
+
+# Every target for FUZZ_SECONDS, seeded with its corpus; new inputs go to a temp
+# folder (the corpus in git is not touched), failures to $FUZZ_DIR/findings/.
+fuzz_pass() {
+    local cc=$1 t work log fails=()
+    CC=$cc cmake -S "$ROOT" -B "$ROOT/$FUZZ_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DFLOWETL_FUZZ=ON -DFLOWETL_SANITIZE=ON >"$ROOT/$FUZZ_DIR.configure.log" 2>&1 || {
+        cat "$ROOT/$FUZZ_DIR.configure.log"
+        return 1
+    }
+    rm -f "$ROOT/$FUZZ_DIR.configure.log"
+    cmake --build "$ROOT/$FUZZ_DIR" -j "$JOBS" --target "${FUZZ_TARGETS[@]/#/fuzz_}" >/dev/null || {
+        echo "building the fuzzers failed"
+        return 1
+    }
+    work=$(mktemp -d)
+    mkdir -p "$ROOT/$FUZZ_DIR/findings"
+    for t in "${FUZZ_TARGETS[@]}"; do
+        mkdir -p "$work/$t"
+        log=$work/$t.log
+        if "$ROOT/$FUZZ_DIR/tests/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+            -rss_limit_mb=2048 -max_len=16384 -artifact_prefix="$ROOT/$FUZZ_DIR/findings/$t-" \
+            "$work/$t" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1; then
+            echo "ok   fuzz_$t ($(grep -o 'Done [0-9]* runs' "$log" | head -n 1))"
+        else
+            echo "FAIL fuzz_$t (the input is in $FUZZ_DIR/findings/)"
+            grep -a -A3 'fuzz check failed\|ERROR:' "$log" | head -n 20
+            fails+=("$t")
+        fi
+    done
+    rm -rf "$work"
+    ((${#fails[@]} == 0))
+}
+
+if [[ ${SKIP_FUZZ:-0} != 1 ]]; then
+    step "fuzz ($FUZZ_DIR/, ${FUZZ_SECONDS}s per target)"
+    if fuzz_cc=$(fuzz_compiler); then
+        fuzz_pass "$fuzz_cc" || fail_step "fuzz"
+    else
+        echo "fuzz: skipped (no clang with -fsanitize=fuzzer; scripts/deps.sh installs clang-14" \
+            "and libclang-rt-14-dev); the corpus still runs as unit.fuzz_corpus"
+    fi
 fi
 
 # ---------------------------------------------------------------- summary

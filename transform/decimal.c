@@ -51,27 +51,28 @@ static int mantissa_digit(const mantissa *m, size_t k)
     return k < m->nint ? m->ip[k] - '0' : m->fp[k - m->nint] - '0';
 }
 
-/* Reads "[eE][+-]digits" at s[*i..len). Returns false on a malformed or too large
- * exponent. Leaves *exp at 0 when there is no exponent. */
-static bool read_exponent(const char *s, size_t len, size_t *i, long *exp)
+/* Reads "[eE][+-]digits" at s[*i..len). DECIMAL_SYNTAX on a malformed exponent,
+ * DECIMAL_RANGE on one beyond +-EXPONENT_MAX (all its digits are read). Leaves *exp
+ * at 0 when there is no exponent. */
+static decimal_status read_exponent(const char *s, size_t len, size_t *i, long *exp)
 {
     *exp = 0;
     if (*i >= len || (s[*i] != 'e' && s[*i] != 'E'))
-        return true;
+        return DECIMAL_OK;
     (*i)++;
-    bool neg = false;
+    bool neg = false, too_big = false;
     if (*i < len && (s[*i] == '+' || s[*i] == '-'))
         neg = s[(*i)++] == '-';
     if (*i >= len || !is_digit(s[*i]))
-        return false;
+        return DECIMAL_SYNTAX;
     long v = 0;
     for (; *i < len && is_digit(s[*i]); (*i)++) {
-        v = v * 10 + (s[*i] - '0');
-        if (v > EXPONENT_MAX)
-            return false;
+        if (!too_big)
+            v = v * 10 + (s[*i] - '0');
+        too_big = too_big || v > EXPONENT_MAX;
     }
     *exp = neg ? -v : v;
-    return true;
+    return too_big ? DECIMAL_RANGE : DECIMAL_OK;
 }
 
 /* Turns the mantissa scaled by 10^shift into an integer magnitude, rounding half
@@ -109,8 +110,8 @@ static bool mantissa_to_units(const mantissa *m, long shift, u128 *units)
     return true;
 }
 
-/* decimal_parse with the value divided by 10^minor_digits. */
-static bool parse_shifted(const char *text, size_t len, int minor_digits, decimal *out)
+/* decimal_read with the value divided by 10^minor_digits. */
+static decimal_status parse_shifted(const char *text, size_t len, int minor_digits, decimal *out)
 {
     while (len > 0 && is_space(*text)) {
         text++;
@@ -134,23 +135,21 @@ static bool parse_shifted(const char *text, size_t len, int minor_digits, decima
         m.nfrac = (size_t)(text + i - m.fp);
     }
     if (m.nint + m.nfrac == 0)
-        return false;
+        return DECIMAL_SYNTAX;
     long exp;
-    if (!read_exponent(text, len, &i, &exp) || i != len)
-        return false;
+    decimal_status st = read_exponent(text, len, &i, &exp);
+    if (st == DECIMAL_SYNTAX || i != len)
+        return DECIMAL_SYNTAX;
+    if (st == DECIMAL_RANGE)
+        return DECIMAL_RANGE;
     u128 u;
     if (!mantissa_to_units(&m, exp - (long)m.nfrac + DECIMAL_SCALE - minor_digits, &u))
-        return false;
+        return DECIMAL_RANGE;
     out->units = neg ? -(__int128)u : (__int128)u;
-    return true;
+    return DECIMAL_OK;
 }
 
-bool decimal_parse(const char *text, size_t len, decimal *out)
-{
-    return parse_shifted(text, len, 0, out);
-}
-
-bool decimal_parse_scaled(const char *text, size_t len, long scale, decimal *out)
+decimal_status decimal_read(const char *text, size_t len, long scale, decimal *out)
 {
     int digits = 0;
     long s = 1;
@@ -159,8 +158,18 @@ bool decimal_parse_scaled(const char *text, size_t len, long scale, decimal *out
         digits++;
     }
     if (s != scale)
-        return false;
+        return DECIMAL_SYNTAX;
     return parse_shifted(text, len, digits, out);
+}
+
+bool decimal_parse(const char *text, size_t len, decimal *out)
+{
+    return decimal_read(text, len, 1, out) == DECIMAL_OK;
+}
+
+bool decimal_parse_scaled(const char *text, size_t len, long scale, decimal *out)
+{
+    return decimal_read(text, len, scale, out) == DECIMAL_OK;
 }
 
 decimal decimal_zero(void)
@@ -296,6 +305,42 @@ bool decimal_percent_checked(decimal a, decimal pct, decimal *out)
         !decimal_fits(r, DECIMAL_MAX_INT_DIGITS))
         return false;
     *out = r;
+    return true;
+}
+
+bool decimal_add_checked(decimal a, decimal b, decimal *out)
+{
+    decimal r;
+    if (__builtin_add_overflow(a.units, b.units, &r.units) ||
+        !decimal_fits(r, DECIMAL_MAX_INT_DIGITS))
+        return false;
+    *out = r;
+    return true;
+}
+
+bool decimal_sub_checked(decimal a, decimal b, decimal *out)
+{
+    decimal r;
+    if (__builtin_sub_overflow(a.units, b.units, &r.units) ||
+        !decimal_fits(r, DECIMAL_MAX_INT_DIGITS))
+        return false;
+    *out = r;
+    return true;
+}
+
+bool decimal_div_checked(decimal a, decimal b, decimal *out)
+{
+    __int128 num;
+    if (b.units == 0 || __builtin_mul_overflow(a.units, (__int128)10000, &num))
+        return false;
+    /* The quotient of magnitudes, rounded half away from zero. */
+    u128 n = magnitude(num), d = magnitude(b.units), q = n / d, r = n % d;
+    if (r >= d - r)
+        q++;
+    if (q >= units_limit())
+        return false;
+    bool neg = (num < 0) != (b.units < 0);
+    out->units = neg ? -(__int128)q : (__int128)q;
     return true;
 }
 

@@ -7,19 +7,14 @@
 
 #include "decimal.h"
 #include "timeutil.h"
-#include "utf8.h"
+#include "field.h"
+#include "value.h"
 
 #define MAX_ELEMS 10000 /* array elements of one record we look at (components, stock) */
 
 static bool str_eq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
-}
-
-/* A sink failure must not look like a rejected record. */
-static fe_rc sink_rc(fe_rc rc)
-{
-    return rc == FE_EINVAL ? FE_EABORT : rc;
 }
 
 const char *flowretail_product_type(const char *t)
@@ -33,26 +28,7 @@ const char *flowretail_product_type(const char *t)
 
 bool flowretail_excluded(const json_rec *rec)
 {
-    return str_eq(json_rec_str(rec, "excludeFromStatistics"), "true");
-}
-
-/* Text field: NULL when absent or empty; FE_EINVAL when not UTF-8 (cannot happen
- * after json_stream, which checks strings, but numbers-as-text are safe too). */
-static fe_rc text_field(const json_rec *rec, const char *path, const char **out, fe_err *err)
-{
-    const char *v = json_rec_str(rec, path);
-    *out = v && *v ? v : NULL;
-    if (*out && !utf8_valid(*out, strlen(*out)))
-        return fe_err_set(err, FE_EINVAL, "%s is not valid UTF-8", path);
-    return FE_OK;
-}
-
-static fe_rc id_field(const json_rec *rec, const char *path, const char **out, fe_err *err)
-{
-    FE_TRY(text_field(rec, path, out, err));
-    if (!*out)
-        return fe_err_set(err, FE_EINVAL, "record without %s", path);
-    return FE_OK;
+    return field_true(rec, "excludeFromStatistics");
 }
 
 /* A scaled number at path into dst (DECIMAL_TEXT_MAX) and *val; *present false
@@ -60,13 +36,10 @@ static fe_rc id_field(const json_rec *rec, const char *path, const char **out, f
 static fe_rc scaled_field(const json_rec *rec, const char *path, long scale, char *dst,
                           decimal *val, bool *present, fe_err *err)
 {
-    const char *v = json_rec_str(rec, path);
     decimal d;
-    *present = v != NULL;
-    if (!v)
+    FE_TRY(field_decimal(rec, path, scale, &d, present, err));
+    if (!*present)
         return FE_OK;
-    if (!decimal_parse_scaled(v, strlen(v), scale, &d))
-        return fe_err_set(err, FE_EINVAL, "%s '%.40s' is not a number (scale %ld)", path, v, scale);
     decimal_format(d, dst);
     if (val)
         *val = d;
@@ -77,14 +50,12 @@ static fe_rc scaled_field(const json_rec *rec, const char *path, long scale, cha
 static fe_rc time_field(const json_rec *rec, const char *path, char *dst, const char **out,
                         fe_err *err)
 {
-    const char *v = json_rec_str(rec, path);
     int64_t us;
+    bool present;
     *out = NULL;
-    if (!v || !*v)
-        return FE_OK;
-    if (!time_parse_iso(v, strlen(v), &us))
-        return fe_err_set(err, FE_EINVAL, "%s '%.40s' is not an ISO date-time", path, v);
-    *out = time_format_iso(us, dst);
+    FE_TRY(field_time(rec, path, &us, &present, err));
+    if (present)
+        *out = time_format_iso(us, dst);
     return FE_OK;
 }
 
@@ -112,10 +83,10 @@ fe_rc flowretail_map_category(const json_rec *rec, const flowretail_map_opts *o,
 {
     row_category r = {0};
     (void)o;
-    FE_TRY(id_field(rec, "categoryUid", &r.category_id, err));
-    FE_TRY(text_field(rec, "name", &r.name, err));
-    FE_TRY(text_field(rec, "parentUid", &r.parent_id, err));
-    return sink_rc(out->category(out->ctx, &r, err));
+    FE_TRY(field_id(rec, "categoryUid", &r.category_id, err));
+    FE_TRY(field_text_opt(rec, "name", &r.name, err));
+    FE_TRY(field_text_opt(rec, "parentUid", &r.parent_id, err));
+    return field_sink_rc(out->category(out->ctx, &r, err), err);
 }
 
 fe_rc flowretail_map_product(const json_rec *rec, const flowretail_map_opts *o, const row_sink *out,
@@ -123,33 +94,44 @@ fe_rc flowretail_map_product(const json_rec *rec, const flowretail_map_opts *o, 
 {
     row_product r = {0};
     char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
+    const char *type, *allow_sale;
+    char currency[4];
     bool has_price;
 
     *skipped = false;
-    FE_TRY(id_field(rec, "productUid", &r.product_id, err));
+    FE_TRY(field_id(rec, "productUid", &r.product_id, err));
     if (flowretail_excluded(rec)) {
         *skipped = true;
         return FE_OK;
     }
-    FE_TRY(text_field(rec, "sku", &r.sku, err));
-    FE_TRY(text_field(rec, "name", &r.name, err));
-    FE_TRY(text_field(rec, "categoryUids.0", &r.category_id, err));
-    FE_TRY(text_field(rec, "brandName", &r.brand, err));
+    FE_TRY(field_text_opt(rec, "sku", &r.sku, err));
+    FE_TRY(field_text_opt(rec, "name", &r.name, err));
+    FE_TRY(field_text_opt(rec, "categoryUids.0", &r.category_id, err));
+    FE_TRY(field_text_opt(rec, "brandName", &r.brand, err));
     FE_TRY(
         scaled_field(rec, "recommendedRetailPrice", o->amount_scale, price, NULL, &has_price, err));
     FE_TRY(time_field(rec, "createdAt", created, &r.created_at, err));
     FE_TRY(time_field(rec, "lastModifiedAt", updated, &r.updated_at, err));
-    r.product_type = flowretail_product_type(json_rec_str(rec, "productType"));
+    FE_TRY(field_text(rec, "productType", &type, err));
+    FE_TRY(field_text(rec, "allowSale", &allow_sale, err));
+    r.product_type = flowretail_product_type(type);
     r.list_price = has_price ? price : NULL;
-    r.currency = o->currency;
-    r.is_active = !str_eq(json_rec_str(rec, "allowSale"), "NO");
-    return sink_rc(out->product(out->ctx, &r, err));
+    r.currency = o->currency ? value_currency(o->currency, strlen(o->currency), currency) : NULL;
+    r.is_active = !str_eq(allow_sale, "NO");
+    return field_sink_rc(out->product(out->ctx, &r, err), err);
 }
 
-/* on_hand - reserved, formatted into dst. */
-static const char *available_of(decimal on_hand, bool has_reserved, decimal reserved, char *dst)
+/* on_hand - reserved, formatted into dst; FE_EINVAL when it leaves numeric(20,4). */
+static fe_rc available_of(const char *what, decimal on_hand, bool has_reserved, decimal reserved,
+                          char *dst, fe_err *err)
 {
-    return decimal_format(has_reserved ? decimal_sub(on_hand, reserved) : on_hand, dst);
+    decimal avail = on_hand;
+    if (has_reserved && !decimal_sub_checked(on_hand, reserved, &avail))
+        return fe_err_set(err, FE_EINVAL,
+                          "%s: quantityStock - quantityReserved is out of range (numeric(20,4))",
+                          what);
+    decimal_format(avail, dst);
+    return FE_OK;
 }
 
 fe_rc flowretail_map_store_stock(const json_rec *rec, const char *store_uid,
@@ -163,10 +145,12 @@ fe_rc flowretail_map_store_stock(const json_rec *rec, const char *store_uid,
     decimal d_on_hand = decimal_zero(), d_reserved = decimal_zero(), d_cost = decimal_zero(),
             d_value;
     bool has_on_hand, has_reserved, has_ordered, has_price, has_cost;
+    const char *type;
 
     *skipped = true;
-    FE_TRY(id_field(rec, "productUid", &r.product_id, err));
-    if (flowretail_excluded(rec) || !str_eq(json_rec_str(rec, "productType"), "STOCK"))
+    FE_TRY(field_id(rec, "productUid", &r.product_id, err));
+    FE_TRY(field_text(rec, "productType", &type, err));
+    if (flowretail_excluded(rec) || !str_eq(type, "STOCK"))
         return FE_OK;
     FE_TRY(scaled_field(rec, "storeProductDetails.quantityStock", o->quantity_scale, on_hand,
                         &d_on_hand, &has_on_hand, err));
@@ -181,7 +165,10 @@ fe_rc flowretail_map_store_stock(const json_rec *rec, const char *store_uid,
     FE_TRY(scaled_field(rec, "storeProductDetails.costPrice", o->amount_scale, cost, &d_cost,
                         &has_cost, err));
     if (has_cost && !decimal_mul_checked(d_on_hand, d_cost, &d_value))
-        return fe_err_set(err, FE_EINVAL, "inventory value of %s is out of range", r.product_id);
+        return fe_err_set(err, FE_EINVAL,
+                          "storeProductDetails: quantityStock x costPrice is out of range "
+                          "(numeric(20,4))");
+    FE_TRY(available_of("storeProductDetails", d_on_hand, has_reserved, d_reserved, avail, err));
     *skipped = false;
     r.snapshot_date = o->snapshot_date;
     r.captured_at = o->captured_at;
@@ -189,12 +176,12 @@ fe_rc flowretail_map_store_stock(const json_rec *rec, const char *store_uid,
     r.store_id = store_uid;
     r.on_hand = on_hand;
     r.reserved = has_reserved ? reserved : NULL;
-    r.available = available_of(d_on_hand, has_reserved, d_reserved, avail);
+    r.available = avail;
     r.on_order = has_ordered ? ordered : NULL;
     r.unit_price = has_price ? price : NULL;
     r.unit_cost = has_cost ? cost : NULL;
     r.inventory_value = has_cost ? decimal_format(d_value, value) : NULL;
-    return sink_rc(out->inventory(out->ctx, &r, err));
+    return field_sink_rc(out->inventory(out->ctx, &r, err), err);
 }
 
 /* One warehouseStockDetails element, parsed and checked. */
@@ -211,7 +198,7 @@ static fe_rc parse_detail(const json_rec *rec, int i, const flowretail_map_opts 
     decimal on_hand = decimal_zero(), reserved = decimal_zero();
     bool has_on_hand;
     snprintf(path, sizeof path, "warehouseStockDetails.%d.warehouseUid", i);
-    FE_TRY(id_field(rec, path, &d->warehouse, err));
+    FE_TRY(field_id(rec, path, &d->warehouse, err));
     snprintf(path, sizeof path, "warehouseStockDetails.%d.quantityStock", i);
     FE_TRY(scaled_field(rec, path, o->quantity_scale, d->on_hand, &on_hand, &has_on_hand, err));
     if (!has_on_hand)
@@ -219,8 +206,8 @@ static fe_rc parse_detail(const json_rec *rec, int i, const flowretail_map_opts 
     snprintf(path, sizeof path, "warehouseStockDetails.%d.quantityReserved", i);
     FE_TRY(
         scaled_field(rec, path, o->quantity_scale, d->reserved, &reserved, &d->has_reserved, err));
-    available_of(on_hand, d->has_reserved, reserved, d->avail);
-    return FE_OK;
+    snprintf(path, sizeof path, "warehouseStockDetails.%d", i);
+    return available_of(path, on_hand, d->has_reserved, reserved, d->avail, err);
 }
 
 fe_rc flowretail_map_stock_item(const json_rec *rec, const flowretail_map_opts *o,
@@ -231,7 +218,7 @@ fe_rc flowretail_map_stock_item(const json_rec *rec, const flowretail_map_opts *
     stock_detail *details = NULL;
     fe_rc rc = FE_OK;
 
-    FE_TRY(id_field(rec, "productUid", &product, err));
+    FE_TRY(field_id(rec, "productUid", &product, err));
     if (n == 0)
         return FE_OK;
     if (!(details = calloc((size_t)n, sizeof *details)))
@@ -247,7 +234,7 @@ fe_rc flowretail_map_stock_item(const json_rec *rec, const flowretail_map_opts *
                            .on_hand = details[i].on_hand,
                            .reserved = details[i].has_reserved ? details[i].reserved : NULL,
                            .available = details[i].avail};
-        rc = sink_rc(out->inventory(out->ctx, &r, err));
+        rc = field_sink_rc(out->inventory(out->ctx, &r, err), err);
     }
     free(details);
     return rc;
@@ -265,7 +252,7 @@ static fe_rc parse_component(const json_rec *rec, int i, const flowretail_map_op
 {
     char path[96];
     snprintf(path, sizeof path, "components.%d.product.productUid", i);
-    FE_TRY(id_field(rec, path, &c->product, err));
+    FE_TRY(field_id(rec, path, &c->product, err));
     snprintf(path, sizeof path, "components.%d.quantity", i);
     FE_TRY(scaled_field(rec, path, o->quantity_scale, c->quantity, NULL, &c->has_quantity, err));
     snprintf(path, sizeof path, "components.%d.specialPrice", i);
@@ -280,9 +267,9 @@ fe_rc flowretail_map_slot(const json_rec *rec, const char *parent_uid, const flo
     slot_component *comps = NULL;
     fe_rc rc = FE_OK;
 
-    FE_TRY(text_field(rec, "name", &name, err));
+    FE_TRY(field_text_opt(rec, "name", &name, err));
     if (!name) /* the slot's uid names it when it has no name */
-        FE_TRY(id_field(rec, "productPackageSlotUid", &name, err));
+        FE_TRY(field_id(rec, "productPackageSlotUid", &name, err));
     if (n == 0)
         return FE_OK;
     if (!(comps = calloc((size_t)n, sizeof *comps)))
@@ -295,7 +282,7 @@ fe_rc flowretail_map_slot(const json_rec *rec, const char *parent_uid, const flo
                            .slot = name,
                            .quantity = comps[i].has_quantity ? comps[i].quantity : NULL,
                            .special_price = comps[i].has_special ? comps[i].special : NULL};
-        rc = sink_rc(out->component(out->ctx, &r, err));
+        rc = field_sink_rc(out->component(out->ctx, &r, err), err);
     }
     free(comps);
     return rc;

@@ -13,8 +13,9 @@
  * Result contract of every mapping function (as posiflora_map.h):
  *   FE_OK      the rows were handed to the sink (or the record is skipped on
  *              purpose: *skipped, where the function has it, says so);
- *   FE_EINVAL  the record cannot be mapped: err holds the reason, NO row was
- *              handed to the sink, the caller rejects the record and goes on;
+ *   FE_EINVAL  the record cannot be mapped (transform/value.h's rules included):
+ *              err holds the reason, NO row was handed to the sink, the caller
+ *              rejects the record and goes on;
  *   other      the sink failed (a sink's FE_EINVAL becomes FE_EABORT). */
 #ifndef FE_FLOWRETAIL_MAP_H
 #define FE_FLOWRETAIL_MAP_H

@@ -8,97 +8,42 @@
 
 #include "decimal.h"
 #include "timeutil.h"
-#include "utf8.h"
+#include "field.h"
+#include "value.h"
 
-/* Longest piece of a bad value quoted in a reject reason. */
-#define SHOW_MAX 40
 /* More lines than this in one order is taken for a broken record. */
 #define LINES_MAX 10000
 #define ID_MAX 80
 
 /* ---- record access ------------------------------------------------------ */
 
-static const json_field *field_at(const json_rec *r, const char *path)
-{
-    const json_field *f = json_rec_get(r, path);
-    if (!f || f->type == JV_NULL)
-        return NULL;
-    return f;
-}
-
-/* A printable-ASCII rendering of a bad value: never copies raw bytes. */
-static const char *show(const json_field *f, char *dst, size_t n)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < f->len && j + 4 < n; i++) {
-        unsigned char c = (unsigned char)f->value[i];
-        dst[j++] = (c >= 0x20 && c < 0x7f && c != '\'') ? (char)c : '?';
-    }
-    if (j + 4 >= n && f->len > j)
-        for (int k = 0; k < 3; k++)
-            dst[j++] = '.';
-    dst[j] = '\0';
-    return dst;
-}
-
-/* Text (a string or a number's text) at path: *out = NULL when absent, null, ""
- * or not a scalar. FE_EINVAL when the bytes are not UTF-8. */
-static fe_rc text_at(const json_rec *r, const char *path, const char **out, fe_err *err)
-{
-    const json_field *f = field_at(r, path);
-    *out = NULL;
-    if (!f || (f->type != JV_STRING && f->type != JV_NUMBER) || f->len == 0)
-        return FE_OK;
-    if (!utf8_valid(f->value, f->len))
-        return fe_err_set(err, FE_EINVAL, "%s is not valid UTF-8", path);
-    *out = f->value;
-    return FE_OK;
-}
-
 /* A non-negative integer id (a number, or a string of digits) at path, as text;
- * *out = NULL when absent. */
+ * *out = NULL when absent. "0" is an id. */
 static fe_rc int_text_at(const json_rec *r, const char *path, const char **out, fe_err *err)
 {
-    char shown[SHOW_MAX];
-    const json_field *f = field_at(r, path);
+    char shown[FIELD_SHOW_MAX];
+    const json_field *f = json_rec_get(r, path);
     *out = NULL;
-    if (!f)
+    if (!f || f->type == JV_NULL)
         return FE_OK;
     bool digits = f->len > 0 && f->len <= 19 && (f->type == JV_NUMBER || f->type == JV_STRING);
     for (size_t i = 0; digits && i < f->len; i++)
         digits = f->value[i] >= '0' && f->value[i] <= '9';
     if (!digits)
         return fe_err_set(err, FE_EINVAL, "%s: '%s' is not an integer id", path,
-                          show(f, shown, sizeof shown));
+                          field_show(f->value, f->len, shown, sizeof shown));
     *out = f->value;
-    return FE_OK;
-}
-
-/* A decimal from a decimal string (or a JSON number). *present = false when
- * absent, null or ""; FE_EINVAL when it is not a decimal. */
-static fe_rc decimal_at(const json_rec *r, const char *path, decimal *out, bool *present,
-                        fe_err *err)
-{
-    char shown[SHOW_MAX];
-    const json_field *f = field_at(r, path);
-    *present = false;
-    if (!f || (f->type == JV_STRING && f->len == 0))
-        return FE_OK;
-    if ((f->type != JV_NUMBER && f->type != JV_STRING) || !decimal_parse(f->value, f->len, out))
-        return fe_err_set(err, FE_EINVAL, "%s: '%s' is not a decimal", path,
-                          show(f, shown, sizeof shown));
-    *present = true;
     return FE_OK;
 }
 
 /* An integer percent 0..100 ("10" or 10); absent gives 0. */
 static fe_rc percent_at(const json_rec *r, const char *path, decimal *out, fe_err *err)
 {
-    char shown[SHOW_MAX];
-    const json_field *f = field_at(r, path);
+    char shown[FIELD_SHOW_MAX];
+    const json_field *f = json_rec_get(r, path);
     bool ok;
     *out = decimal_zero();
-    if (!f || (f->type == JV_STRING && f->len == 0))
+    if (!f || f->type == JV_NULL || (f->type == JV_STRING && f->len == 0))
         return FE_OK;
     ok = (f->type == JV_NUMBER || f->type == JV_STRING) && f->len <= 3;
     for (size_t i = 0; ok && i < f->len; i++)
@@ -107,27 +52,8 @@ static fe_rc percent_at(const json_rec *r, const char *path, decimal *out, fe_er
          decimal_cmp(*out, (decimal){.units = 100 * 10000}) <= 0;
     if (!ok)
         return fe_err_set(err, FE_EINVAL, "%s: '%s' is not a percent (0..100)", path,
-                          show(f, shown, sizeof shown));
+                          field_show(f->value, f->len, shown, sizeof shown));
     return FE_OK;
-}
-
-static bool bool_at(const json_rec *r, const char *path, bool def)
-{
-    const json_field *f = field_at(r, path);
-    if (!f || f->type != JV_BOOL)
-        return def;
-    return strcmp(f->value, "true") == 0;
-}
-
-/* A sink's failure must not read as a reject (see the header's contract). */
-static fe_rc sink_rc(fe_rc rc, fe_err *err)
-{
-    if (rc == FE_EINVAL) {
-        rc = FE_EABORT;
-        if (err)
-            err->code = FE_EABORT;
-    }
-    return rc;
 }
 
 /* ---- small rules ------------------------------------------------------------ */
@@ -179,8 +105,10 @@ fe_rc flowwow_product_id(const json_rec *rec, const char *product_path, const ch
     const char *pid, *offer;
     out[0] = '\0';
     FE_TRY(int_text_at(rec, product_path, &pid, err));
-    FE_TRY(text_at(rec, offer_path, &offer, err));
-    if (pid && strcmp(pid, "0") != 0)
+    FE_TRY(field_text_opt(rec, offer_path, &offer, err));
+    /* Flowwow documents productId >= 1: a 0 beside an offerId marks an offer not
+     * linked to a Flowwow item, which its offer identifies. Alone, 0 is an id. */
+    if (pid && (strcmp(pid, "0") != 0 || !offer))
         snprintf(out, size, "%s", pid);
     else if (offer && (size_t)snprintf(out, size, "offer:%s", offer) >= size)
         return fe_err_set(err, FE_EINVAL, "%s is longer than %zu bytes", offer_path, size - 7);
@@ -192,14 +120,15 @@ fe_rc flowwow_product_id(const json_rec *rec, const char *product_path, const ch
 fe_rc flowwow_map_shop(const json_rec *rec, const row_sink *out, fe_err *err)
 {
     row_store row = {.kind = "shop"};
+    char currency[4];
     FE_TRY(int_text_at(rec, "shopId", &row.store_id, err));
     if (!row.store_id)
-        return fe_err_set(err, FE_EINVAL, "shop has no shopId");
-    FE_TRY(text_at(rec, "name", &row.name, err));
-    FE_TRY(text_at(rec, "address", &row.address, err));
-    FE_TRY(text_at(rec, "currency", &row.currency, err));
-    FE_TRY(text_at(rec, "status", &row.status, err));
-    return sink_rc(out->store(out->ctx, &row, err), err);
+        return fe_err_set(err, FE_EINVAL, "record without shopId");
+    FE_TRY(field_text_opt(rec, "name", &row.name, err));
+    FE_TRY(field_text_opt(rec, "address", &row.address, err));
+    FE_TRY(field_currency(rec, "currency", currency, &row.currency, err));
+    FE_TRY(field_text_opt(rec, "status", &row.status, err));
+    return field_sink_rc(out->store(out->ctx, &row, err), err);
 }
 
 static const char *product_type(const char *type)
@@ -214,7 +143,8 @@ static const char *product_type(const char *type)
 fe_rc flowwow_map_product(const json_rec *rec, const flowwow_product_opts *o, const row_sink *out,
                           fe_err *err)
 {
-    char id[ID_MAX], price[DECIMAL_TEXT_MAX], stock[DECIMAL_TEXT_MAX], avail[DECIMAL_TEXT_MAX];
+    char id[ID_MAX], price[DECIMAL_TEXT_MAX], stock[DECIMAL_TEXT_MAX], avail[DECIMAL_TEXT_MAX],
+        currency[4];
     row_product p = {0};
     row_inventory inv = {.snapshot_date = o->snapshot_date,
                          .store_kind = "shop",
@@ -227,35 +157,41 @@ fe_rc flowwow_map_product(const json_rec *rec, const flowwow_product_opts *o, co
     FE_TRY(flowwow_product_id(rec, "productId", "offerId", id, sizeof id, err));
     if (!id[0])
         return fe_err_set(err, FE_EINVAL, "product has neither productId nor offerId");
-    FE_TRY(text_at(rec, "offerId", &p.sku, err));
-    FE_TRY(text_at(rec, "name", &p.name, err));
+    FE_TRY(field_text_opt(rec, "offerId", &p.sku, err));
+    FE_TRY(field_text_opt(rec, "name", &p.name, err));
     FE_TRY(int_text_at(rec, "type", &type, err));
     FE_TRY(int_text_at(rec, "categoryId", &p.category_id, err));
-    FE_TRY(text_at(rec, "currencyCode", &p.currency, err));
-    FE_TRY(decimal_at(rec, "price", &d_price, &has_price, err));
-    FE_TRY(decimal_at(rec, "stock", &d_stock, &has_stock, err));
-    FE_TRY(decimal_at(rec, "available", &d_avail, &has_avail, err));
+    FE_TRY(field_currency(rec, "currencyCode", currency, &p.currency, err));
+    FE_TRY(field_decimal(rec, "price", 1, &d_price, &has_price, err));
+    FE_TRY(field_decimal(rec, "stock", 1, &d_stock, &has_stock, err));
+    FE_TRY(field_decimal(rec, "available", 1, &d_avail, &has_avail, err));
     p.product_id = id;
     p.product_type = product_type(type);
     p.list_price = has_price ? decimal_format(d_price, price) : NULL;
-    p.is_active = bool_at(rec, "isActive", true);
-    FE_TRY(sink_rc(out->product(out->ctx, &p, err), err));
+    p.is_active = field_bool(rec, "isActive", true);
+    FE_TRY(field_sink_rc(out->product(out->ctx, &p, err), err));
     if (!has_stock && !has_avail)
         return FE_OK;
     inv.product_id = id;
     inv.on_hand = has_stock ? decimal_format(d_stock, stock) : NULL;
     inv.available = has_avail ? decimal_format(d_avail, avail) : NULL;
     inv.unit_price = p.list_price;
-    return sink_rc(out->inventory(out->ctx, &inv, err), err);
+    return field_sink_rc(out->inventory(out->ctx, &inv, err), err);
 }
 
 /* ---- orders --------------------------------------------------------------------- */
 
 typedef struct {
     char product_id[ID_MAX];
+    char currency_code[4];
     const char *currency;
     decimal count, unit, gross, total, discount;
 } fw_line;
+
+/* The order's computed amounts. */
+typedef struct {
+    decimal subtotal, total, discount;
+} fw_sums;
 
 /* Number of elements of products[]: 1 + the highest N of "products.N.*". */
 static fe_rc count_lines(const json_rec *rec, size_t *n, fe_err *err)
@@ -293,26 +229,36 @@ static fe_rc parse_line(const json_rec *rec, size_t k, const flowwow_order_opts 
     snprintf(p_cur, sizeof p_cur, "products.%zu.currencyCode", k);
 
     FE_TRY(flowwow_product_id(rec, p_pid, p_offer, l->product_id, sizeof l->product_id, err));
-    FE_TRY(text_at(rec, p_cur, &l->currency, err));
-    FE_TRY(decimal_at(rec, p_count, &l->count, &has_count, err));
-    FE_TRY(decimal_at(rec, p_cost, &cost, &has_cost, err));
-    FE_TRY(decimal_at(rec, p_price, &price, &has_price, err));
-    FE_TRY(decimal_at(rec, p_sum, &sum, &has_sum, err));
+    FE_TRY(field_currency(rec, p_cur, l->currency_code, &l->currency, err));
+    FE_TRY(field_decimal(rec, p_count, 1, &l->count, &has_count, err));
+    FE_TRY(field_decimal(rec, p_cost, 1, &cost, &has_cost, err));
+    FE_TRY(field_decimal(rec, p_price, 1, &price, &has_price, err));
+    FE_TRY(field_decimal(rec, p_sum, 1, &sum, &has_sum, err));
     FE_TRY(percent_at(rec, p_disc, &pct, err));
     if (!has_count)
         return fe_err_set(err, FE_EINVAL, "%s is missing", p_count);
     if (!has_cost && !has_price)
         return fe_err_set(err, FE_EINVAL, "products.%zu has neither cost nor price", k);
-    if (!l->currency)
-        l->currency = o->currency;
+    if (!l->currency && o->currency)
+        l->currency = value_currency(o->currency, strlen(o->currency), l->currency_code);
     l->unit = has_cost ? cost : price;
     if (!decimal_mul_checked(l->count, l->unit, &l->gross))
-        return fe_err_set(err, FE_EINVAL, "products.%zu: count x cost overflows", k);
+        return fe_err_set(err, FE_EINVAL,
+                          "products.%zu: count x %s is out of range (numeric(20,4))", k,
+                          has_cost ? "cost" : "price");
+    decimal off;
     if (o->line_sum_is_total && has_sum)
         l->total = sum;
-    else
-        l->total = decimal_sub(l->gross, decimal_percent(l->gross, pct));
-    l->discount = decimal_sub(l->gross, l->total);
+    else if (!decimal_percent_checked(l->gross, pct, &off) ||
+             !decimal_sub_checked(l->gross, off, &l->total))
+        return fe_err_set(err, FE_EINVAL,
+                          "products.%zu: the discounted amount is out of range "
+                          "(numeric(20,4))",
+                          k);
+    if (!decimal_sub_checked(l->gross, l->total, &l->discount))
+        return fe_err_set(err, FE_EINVAL,
+                          "products.%zu: discount (gross - sum) is out of range (numeric(20,4))",
+                          k);
     if (decimal_cmp(l->discount, decimal_zero()) < 0)
         l->discount = decimal_zero();
     return FE_OK;
@@ -325,71 +271,73 @@ static fe_rc put_customer(const json_rec *rec, const row_sink *out, char *custom
     char phone[FLOWWOW_PHONE_MAX];
     const char *raw, *name;
     customer_id[0] = '\0';
-    FE_TRY(text_at(rec, "user.phone", &raw, err));
-    FE_TRY(text_at(rec, "user.name", &name, err));
+    FE_TRY(field_text_opt(rec, "user.phone", &raw, err));
+    FE_TRY(field_text_opt(rec, "user.name", &name, err));
     if (!flowwow_phone_normalise(raw, phone))
         return FE_OK;
     snprintf(customer_id, size, "phone:%s", phone);
     row_customer c = {.customer_id = customer_id, .name = name, .phone = phone};
-    return sink_rc(out->customer(out->ctx, &c, err), err);
+    return field_sink_rc(out->customer(out->ctx, &c, err), err);
 }
 
 static fe_rc parse_order_head(const json_rec *rec, const flowwow_order_opts *o, row_order *row,
                               int64_t *created, fe_err *err)
 {
-    char shown[SHOW_MAX];
-    const json_field *f;
+    bool present;
     FE_TRY(int_text_at(rec, "id", &row->order_id, err));
     if (!row->order_id)
-        return fe_err_set(err, FE_EINVAL, "order has no id");
+        return fe_err_set(err, FE_EINVAL, "record without id");
     FE_TRY(int_text_at(rec, "shopId", &row->store_id, err));
     if (!row->store_id)
         row->store_id = o->shop_id;
     FE_TRY(int_text_at(rec, "status", &row->status, err));
-    f = field_at(rec, "createdDate");
-    if (!f)
+    FE_TRY(field_unix_time(rec, "createdDate", created, &present, err));
+    if (!present)
         return fe_err_set(err, FE_EINVAL, "createdDate is missing");
-    if ((f->type != JV_NUMBER && f->type != JV_STRING) ||
-        !time_parse_unix(f->value, f->len, created))
-        return fe_err_set(err, FE_EINVAL, "createdDate: '%s' is not unix seconds",
-                          show(f, shown, sizeof shown));
     return FE_OK;
 }
 
+/* Parses every line and sums them: all of it must fit numeric(20,4). */
 static fe_rc map_order_lines(const json_rec *rec, const flowwow_order_opts *o, fw_line *lines,
-                             size_t n, fe_err *err)
+                             size_t n, fw_sums *s, fe_err *err)
 {
-    for (size_t k = 0; k < n; k++)
+    s->subtotal = s->total = decimal_zero();
+    for (size_t k = 0; k < n; k++) {
         FE_TRY(parse_line(rec, k, o, &lines[k], err));
+        if (!decimal_add_checked(s->subtotal, lines[k].gross, &s->subtotal) ||
+            !decimal_add_checked(s->total, lines[k].total, &s->total))
+            return fe_err_set(err, FE_EINVAL,
+                              "the order's sum of lines is out of range (numeric(20,4))");
+    }
+    if (!decimal_sub_checked(s->subtotal, s->total, &s->discount))
+        return fe_err_set(err, FE_EINVAL,
+                          "the order's discount (subtotal - total) is out of range "
+                          "(numeric(20,4))");
+    if (decimal_cmp(s->discount, decimal_zero()) < 0)
+        s->discount = decimal_zero();
     return FE_OK;
 }
 
 static fe_rc emit_order(const json_rec *rec, const flowwow_order_opts *o, const row_sink *out,
-                        row_order *row, const fw_line *lines, size_t n, flowwow_order_info *info,
-                        fe_err *err)
+                        row_order *row, const fw_line *lines, size_t n, const fw_sums *s,
+                        flowwow_order_info *info, fe_err *err)
 {
     char customer_id[FLOWWOW_PHONE_MAX + 8], subtotal[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX],
-        total[DECIMAL_TEXT_MAX], zero[DECIMAL_TEXT_MAX], count[24];
-    decimal sub = decimal_zero(), tot = decimal_zero(), disc;
+        total[DECIMAL_TEXT_MAX], zero[DECIMAL_TEXT_MAX], count[24], currency[4];
 
-    for (size_t k = 0; k < n; k++) {
-        sub = decimal_add(sub, lines[k].gross);
-        tot = decimal_add(tot, lines[k].total);
-    }
-    disc = decimal_sub(sub, tot);
-    if (decimal_cmp(disc, decimal_zero()) < 0)
-        disc = decimal_zero();
     snprintf(count, sizeof count, "%zu", n);
     FE_TRY(put_customer(rec, out, customer_id, sizeof customer_id, err));
     info->no_customer = customer_id[0] == '\0';
     row->customer_id = customer_id[0] ? customer_id : NULL;
-    row->currency = n > 0 && lines[0].currency ? lines[0].currency : o->currency;
-    row->subtotal = decimal_format(sub, subtotal);
-    row->discount_total = decimal_format(disc, discount);
+    row->currency = n > 0 && lines[0].currency ? lines[0].currency
+                    : o->currency ? value_currency(o->currency, strlen(o->currency), currency)
+                                  : NULL;
+    row->subtotal = decimal_format(s->subtotal, subtotal);
+    row->discount_total = decimal_format(s->discount, discount);
     row->tax_total = row->shipping_total = decimal_format(decimal_zero(), zero);
-    row->total = decimal_format(tot, total);
+    row->total = decimal_format(s->total, total);
     row->line_count = count;
-    FE_TRY(sink_rc(out->order(out->ctx, row, err), err));
+    FE_TRY(field_sink_rc(out->order(out->ctx, row, err), err));
     for (size_t k = 0; k < n; k++) {
         char line_id[24], qty[DECIMAL_TEXT_MAX], unit[DECIMAL_TEXT_MAX], ldisc[DECIMAL_TEXT_MAX],
             ltotal[DECIMAL_TEXT_MAX];
@@ -405,7 +353,7 @@ static fe_rc emit_order(const json_rec *rec, const flowwow_order_opts *o, const 
             .line_total = decimal_format(lines[k].total, ltotal),
             .currency = lines[k].currency,
         };
-        FE_TRY(sink_rc(out->order_line(out->ctx, &l, err), err));
+        FE_TRY(field_sink_rc(out->order_line(out->ctx, &l, err), err));
         info->lines++;
     }
     return FE_OK;
@@ -419,6 +367,7 @@ fe_rc flowwow_map_order(const json_rec *rec, const flowwow_order_opts *o, const 
     int64_t created;
     bool known;
     fw_line *lines = NULL;
+    fw_sums sums;
     size_t n;
     fe_rc rc;
 
@@ -433,9 +382,9 @@ fe_rc flowwow_map_order(const json_rec *rec, const flowwow_order_opts *o, const 
     FE_TRY(count_lines(rec, &n, err));
     if (n > 0 && !(lines = calloc(n, sizeof *lines)))
         return fe_err_set(err, FE_ENOMEM, "out of memory mapping an order");
-    rc = map_order_lines(rec, o, lines, n, err);
+    rc = map_order_lines(rec, o, lines, n, &sums, err);
     if (rc == FE_OK)
-        rc = emit_order(rec, o, out, &row, lines, n, info, err);
+        rc = emit_order(rec, o, out, &row, lines, n, &sums, info, err);
     free(lines);
     return rc;
 }

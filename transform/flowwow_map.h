@@ -11,9 +11,9 @@
  *
  * Result contract of every mapping function (as in posiflora_map.h):
  *   FE_OK      the rows were handed to the sink;
- *   FE_EINVAL  the record cannot be mapped: err holds the reason (one line,
- *              valid UTF-8) and NO row was handed to the sink (the caller rejects
- *              the record and goes on);
+ *   FE_EINVAL  the record cannot be mapped (transform/value.h's rules included):
+ *              err holds the reason (one line, valid UTF-8) and NO row was handed
+ *              to the sink (the caller rejects the record and goes on);
  *   other      the sink failed (a sink's FE_EINVAL becomes FE_EABORT).
  * Row pointers handed to the sink live only for the call. */
 #ifndef FE_FLOWWOW_MAP_H
@@ -48,8 +48,10 @@ fe_rc flowwow_map_shop(const json_rec *rec, const row_sink *out, fe_err *err) FE
 
 /* The product id of a record with productId / offerId at the given paths:
  * productId as text, else "offer:<offerId>" when offerId is non-empty, else ""
- * (out >= 80 bytes). FE_EINVAL for a non-integer productId or text that is not
- * UTF-8. Products and order lines use the same rule so they meet in dim_product. */
+ * (out >= 80 bytes). Flowwow documents productId >= 1: a productId of 0 beside a
+ * non-empty offerId gives the offer's id; alone, 0 is the id. FE_EINVAL for a
+ * non-integer productId or text the rules of transform/value.h refuse. Products
+ * and order lines use the same rule so they meet in dim_product. */
 fe_rc flowwow_product_id(const json_rec *rec, const char *product_path, const char *offer_path,
                          char *out, size_t size, fe_err *err) FE_MUST_CHECK;
 

@@ -8,10 +8,9 @@
 
 #include "decimal.h"
 #include "timeutil.h"
-#include "utf8.h"
+#include "field.h"
+#include "value.h"
 
-/* Longest piece of a bad value quoted in a reject reason. */
-#define SHOW_MAX 40
 /* Paths are built as "lines.N.charges.M.currency.code". */
 #define PATH_MAX_LEN 96
 
@@ -22,94 +21,33 @@ static bool str_eq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-/* A printable-ASCII rendering of a bad value for a reason text. */
-static const char *show(const char *v, char dst[SHOW_MAX + 1])
-{
-    size_t n = 0;
-    for (; v && v[n] && n < SHOW_MAX; n++)
-        dst[n] = (v[n] >= 0x20 && v[n] < 0x7f) ? v[n] : '?';
-    dst[n] = '\0';
-    return dst;
-}
-
-/* The text at path: NULL when absent, null or an empty container. Text that is not
- * UTF-8 is FE_EINVAL (json_stream checks strings, but not all callers use it). */
-static fe_rc text_at(const json_rec *r, const char *path, const char **out, fe_err *err)
-{
-    const char *v = json_rec_str(r, path);
-    *out = NULL;
-    if (v && !utf8_valid(v, strlen(v)))
-        return fe_err_set(err, FE_EINVAL, "%s is not valid UTF-8", path);
-    *out = v;
-    return FE_OK;
-}
-
-/* The non-empty id at path, or FE_EINVAL naming it. */
-static fe_rc id_at(const json_rec *r, const char *path, const char **out, fe_err *err)
-{
-    FE_TRY(text_at(r, path, out, err));
-    if (!*out || !**out || str_eq(*out, "0"))
-        return fe_err_set(err, FE_EINVAL, "record without %s", path);
-    return FE_OK;
-}
-
-/* Parses the decimal text v named what into *d; absent (NULL) gives zero and
- * *present = false (present may be NULL). */
-static fe_rc parse_dec(const char *v, const char *what, decimal *d, bool *present, fe_err *err)
-{
-    char s[SHOW_MAX + 1];
-    if (present)
-        *present = v != NULL;
-    if (!v) {
-        *d = decimal_zero();
-        return FE_OK;
-    }
-    if (!decimal_parse(v, strlen(v), d))
-        return fe_err_set(err, FE_EINVAL, "%s '%s' is not a decimal", what, show(v, s));
-    return FE_OK;
-}
-
-static fe_rc dec_at(const json_rec *r, const char *path, decimal *d, bool *present, fe_err *err)
-{
-    return parse_dec(json_rec_str(r, path), path, d, present, err);
-}
-
 /* A timestamp at path in canonical form into dst (TIME_TEXT_MAX), or *out NULL when
  * absent. */
 static fe_rc time_at(const json_rec *r, const char *path, char *dst, const char **out, fe_err *err)
 {
-    const char *v = json_rec_str(r, path);
-    char s[SHOW_MAX + 1];
     int64_t us;
+    bool present;
     *out = NULL;
-    if (!v || !*v)
-        return FE_OK;
-    if (!time_parse_iso(v, strlen(v), &us))
-        return fe_err_set(err, FE_EINVAL, "%s '%s' is not an ISO date-time", path, show(v, s));
-    *out = time_format_iso(us, dst);
+    FE_TRY(field_time(r, path, &us, &present, err));
+    if (present)
+        *out = time_format_iso(us, dst);
     return FE_OK;
 }
 
-/* A sink's FE_EINVAL must not pass for a reject of the record. */
-static fe_rc sink_rc(fe_rc rc)
+/* An amount at path; absent gives zero (and *present = false; present may be NULL). */
+static fe_rc dec_at(const json_rec *r, const char *path, decimal *d, bool *present, fe_err *err)
 {
-    return rc == FE_EINVAL ? FE_EABORT : rc;
+    bool has;
+    *d = decimal_zero();
+    FE_TRY(field_decimal(r, path, 1, d, &has, err));
+    if (present)
+        *present = has;
+    return FE_OK;
 }
 
 const char *goflow_currency(const char *text, char dst[4])
 {
-    if (!text || strlen(text) != 3)
-        return NULL;
-    for (int i = 0; i < 3; i++) {
-        char c = text[i];
-        if (c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
-        if (c < 'A' || c > 'Z')
-            return NULL;
-        dst[i] = c;
-    }
-    dst[3] = '\0';
-    return dst;
+    return text ? value_currency(text, strlen(text), dst) : NULL;
 }
 
 /* ---- statuses ------------------------------------------------------------- */
@@ -154,12 +92,12 @@ fe_rc goflow_map_store(const json_rec *rec, const row_sink *out, fe_err *err)
     row_store r = {.kind = "channel"};
     const char *cur;
     char code[4];
-    FE_TRY(id_at(rec, "id", &r.store_id, err));
-    FE_TRY(text_at(rec, "name", &r.name, err));
-    FE_TRY(text_at(rec, "status", &r.status, err));
-    FE_TRY(text_at(rec, "settings.currency", &cur, err));
+    FE_TRY(field_id(rec, "id", &r.store_id, err));
+    FE_TRY(field_text(rec, "name", &r.name, err));
+    FE_TRY(field_text(rec, "status", &r.status, err));
+    FE_TRY(field_text(rec, "settings.currency", &cur, err));
     r.currency = goflow_currency(cur, code);
-    return sink_rc(out->store(out->ctx, &r, err));
+    return field_sink_rc(out->store(out->ctx, &r, err), err);
 }
 
 fe_rc goflow_map_warehouse(const json_rec *rec, const row_sink *out, fe_err *err)
@@ -171,13 +109,13 @@ fe_rc goflow_map_warehouse(const json_rec *rec, const row_sink *out, fe_err *err
     char address[1024];
     size_t len = 0;
     bool prev = false;
-    FE_TRY(id_at(rec, "id", &r.store_id, err));
-    FE_TRY(text_at(rec, "name", &r.name, err));
-    FE_TRY(text_at(rec, "type", &r.status, err));
+    FE_TRY(field_id(rec, "id", &r.store_id, err));
+    FE_TRY(field_text(rec, "name", &r.name, err));
+    FE_TRY(field_text(rec, "type", &r.status, err));
     address[0] = '\0';
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         const char *v;
-        FE_TRY(text_at(rec, parts[i], &v, err));
+        FE_TRY(field_text(rec, parts[i], &v, err));
         if (!v || !*v)
             continue;
         int n = snprintf(address + len, sizeof address - len, "%s%s", prev ? seps[i] : "", v);
@@ -188,7 +126,7 @@ fe_rc goflow_map_warehouse(const json_rec *rec, const row_sink *out, fe_err *err
         prev = true;
     }
     r.address = len ? address : NULL;
-    return sink_rc(out->store(out->ctx, &r, err));
+    return field_sink_rc(out->store(out->ctx, &r, err), err);
 }
 
 /* Checks every child of a product before any row goes out. */
@@ -201,7 +139,7 @@ static fe_rc check_children(const json_rec *rec, size_t *n, fe_err *err)
         snprintf(path, sizeof path, "children.%zu.product_id", *n);
         if (!json_rec_get(rec, path))
             return FE_OK;
-        FE_TRY(id_at(rec, path, &id, err));
+        FE_TRY(field_id(rec, path, &id, err));
         snprintf(path, sizeof path, "children.%zu.quantity", *n);
         FE_TRY(dec_at(rec, path, &q, NULL, err));
     }
@@ -210,20 +148,19 @@ static fe_rc check_children(const json_rec *rec, size_t *n, fe_err *err)
 fe_rc goflow_map_product(const json_rec *rec, const row_sink *out, fe_err *err)
 {
     row_product r = {0};
-    const char *status, *price;
+    const char *status;
     char listp[DECIMAL_TEXT_MAX], path[PATH_MAX_LEN], qty[DECIMAL_TEXT_MAX];
     decimal d;
     bool has_price;
     size_t nchildren;
 
-    FE_TRY(id_at(rec, "id", &r.product_id, err));
-    FE_TRY(text_at(rec, "item_number", &r.sku, err));
-    FE_TRY(text_at(rec, "details.name", &r.name, err));
-    FE_TRY(text_at(rec, "type", &r.product_type, err));
-    FE_TRY(text_at(rec, "details.brand", &r.brand, err));
-    FE_TRY(text_at(rec, "status", &status, err));
-    price = json_rec_str(rec, "pricing.default_price");
-    FE_TRY(parse_dec(price, "pricing.default_price", &d, &has_price, err));
+    FE_TRY(field_id(rec, "id", &r.product_id, err));
+    FE_TRY(field_text(rec, "item_number", &r.sku, err));
+    FE_TRY(field_text(rec, "details.name", &r.name, err));
+    FE_TRY(field_text(rec, "type", &r.product_type, err));
+    FE_TRY(field_text(rec, "details.brand", &r.brand, err));
+    FE_TRY(field_text(rec, "status", &status, err));
+    FE_TRY(dec_at(rec, "pricing.default_price", &d, &has_price, err));
     r.list_price = has_price ? decimal_format(d, listp) : NULL;
     /* Goflow's types are standard, kit and group; anything new is stored as standard
      * rather than failing the merge (dim_product allows a fixed list). */
@@ -231,17 +168,17 @@ fe_rc goflow_map_product(const json_rec *rec, const row_sink *out, fe_err *err)
         r.product_type = "standard";
     r.is_active = str_eq(status, "active");
     FE_TRY(check_children(rec, &nchildren, err));
-    FE_TRY(sink_rc(out->product(out->ctx, &r, err)));
+    FE_TRY(field_sink_rc(out->product(out->ctx, &r, err), err));
     if (!str_eq(r.product_type, "kit") && !str_eq(r.product_type, "group"))
         return FE_OK;
     for (size_t i = 0; i < nchildren; i++) {
         row_component c = {.parent_id = r.product_id, .slot = ""};
         snprintf(path, sizeof path, "children.%zu.product_id", i);
-        c.component_id = json_rec_str(rec, path);
+        FE_TRY(field_id(rec, path, &c.component_id, err)); /* checked before */
         snprintf(path, sizeof path, "children.%zu.quantity", i);
         FE_TRY(dec_at(rec, path, &d, NULL, err));
         c.quantity = decimal_format(d, qty);
-        FE_TRY(sink_rc(out->component(out->ctx, &c, err)));
+        FE_TRY(field_sink_rc(out->component(out->ctx, &c, err), err));
     }
     return FE_OK;
 }
@@ -256,33 +193,43 @@ typedef struct {
     const char *currency; /* first code seen (lower case as sent), or NULL */
 } money_sums;
 
+/* "PREFIX: sum out of range" for a money array whose sum leaves numeric(20,4). */
+static fe_rc sum_overflow(const char *prefix, fe_err *err)
+{
+    return fe_err_set(err, FE_EINVAL, "%s: the sum is out of range (numeric(20,4))", prefix);
+}
+
 static fe_rc sum_array(const json_rec *rec, const char *prefix, money_sums *s, fe_err *err)
 {
     char path[PATH_MAX_LEN];
     memset(s, 0, sizeof *s);
     for (size_t i = 0;; i++) {
         decimal d;
-        bool present;
+        bool present, ok;
+        const char *type, *code;
         snprintf(path, sizeof path, "%s.%zu.amount", prefix, i);
         if (!json_rec_get(rec, path))
             return FE_OK;
         FE_TRY(dec_at(rec, path, &d, &present, err));
         snprintf(path, sizeof path, "%s.%zu.type", prefix, i);
-        const char *type = json_rec_str(rec, path);
-        s->all = decimal_add(s->all, d);
+        FE_TRY(field_text(rec, path, &type, err));
+        ok = decimal_add_checked(s->all, d, &s->all);
         if (str_eq(type, "price")) {
-            s->price = decimal_add(s->price, d);
+            ok = ok && decimal_add_checked(s->price, d, &s->price);
             s->price_count++;
         } else if (str_eq(type, "discount")) {
-            s->discount = decimal_add(s->discount, decimal_abs(d));
+            ok = ok && decimal_add_checked(s->discount, decimal_abs(d), &s->discount);
         } else {
-            s->other = decimal_add(s->other, d);
+            ok = ok && decimal_add_checked(s->other, d, &s->other);
             if (str_eq(type, "shipping"))
-                s->shipping = decimal_add(s->shipping, d);
+                ok = ok && decimal_add_checked(s->shipping, d, &s->shipping);
         }
+        if (!ok)
+            return sum_overflow(prefix, err);
         snprintf(path, sizeof path, "%s.%zu.currency.code", prefix, i);
+        FE_TRY(field_text(rec, path, &code, err));
         if (!s->currency)
-            s->currency = json_rec_str(rec, path);
+            s->currency = code;
     }
 }
 
@@ -298,14 +245,14 @@ typedef struct {
 static fe_rc map_line(const json_rec *rec, size_t i, const goflow_map_opts *o, line_vals *v,
                       fe_err *err)
 {
-    char path[PATH_MAX_LEN], s[SHOW_MAX + 1];
+    char path[PATH_MAX_LEN];
     money_sums ch, tx, co;
     decimal qty, unit, ext, total;
 
     snprintf(path, sizeof path, "lines.%zu.id", i);
-    FE_TRY(id_at(rec, path, &v->line_id, err));
+    FE_TRY(field_id(rec, path, &v->line_id, err));
     snprintf(path, sizeof path, "lines.%zu.product.id", i);
-    FE_TRY(text_at(rec, path, &v->product_id, err));
+    FE_TRY(field_text(rec, path, &v->product_id, err));
     snprintf(path, sizeof path, "lines.%zu.quantity.amount", i);
     FE_TRY(dec_at(rec, path, &qty, NULL, err));
     snprintf(path, sizeof path, "lines.%zu.charges", i);
@@ -317,23 +264,21 @@ static fe_rc map_line(const json_rec *rec, size_t i, const goflow_map_opts *o, l
     if (o->line_price_is_unit) {
         unit = ch.price;
         if (!decimal_mul_checked(unit, qty, &ext))
-            return fe_err_set(err, FE_EINVAL, "line %s: price x quantity overflows",
-                              show(v->line_id, s));
+            return fe_err_set(err, FE_EINVAL,
+                              "lines.%zu: price x quantity is out of range (numeric(20,4))", i);
     } else {
         ext = ch.price;
         unit = ch.price;
-        if (!decimal_is_zero(qty)) {
-            /* unit = ext / qty, rounded half away from zero at 4 decimals. */
-            __int128 num = ext.units * 10000, den = qty.units;
-            __int128 q = num / den, r = num % den;
-            if ((r < 0 ? -r : r) * 2 >= (den < 0 ? -den : den))
-                q += ((num < 0) != (den < 0)) ? -1 : 1;
-            unit.units = q;
-        }
+        if (!decimal_is_zero(qty) && !decimal_div_checked(ext, qty, &unit))
+            return fe_err_set(err, FE_EINVAL,
+                              "lines.%zu: price / quantity is out of range (numeric(20,4))", i);
     }
     /* What the line is charged: the extended price, less its discounts (sent
      * negative, taken as |d| either way), plus shipping and any other charge. */
-    total = decimal_add(decimal_sub(ext, ch.discount), ch.other);
+    if (!decimal_sub_checked(ext, ch.discount, &total) ||
+        !decimal_add_checked(total, ch.other, &total))
+        return fe_err_set(err, FE_EINVAL,
+                          "lines.%zu: the line total is out of range (numeric(20,4))", i);
     decimal_format(qty, v->quantity);
     decimal_format(unit, v->unit_price);
     decimal_format(ch.discount, v->discount);
@@ -371,16 +316,16 @@ static fe_rc map_order_row(const json_rec *rec, decimal tax_lines, size_t nlines
     bool has_sub, has_tot;
     const char *cur;
 
-    FE_TRY(text_at(rec, "order_number", &r->order_number, err));
-    FE_TRY(text_at(rec, "store.id", &r->store_id, err));
-    FE_TRY(text_at(rec, "status", &r->status, err));
+    FE_TRY(field_text(rec, "order_number", &r->order_number, err));
+    FE_TRY(field_text(rec, "store.id", &r->store_id, err));
+    FE_TRY(field_text(rec, "status", &r->status, err));
     FE_TRY(time_at(rec, "date", v->ordered_at, &r->ordered_at, err));
     FE_TRY(time_at(rec, "status_updated_at", v->updated_at, &r->source_updated_at, err));
     FE_TRY(dec_at(rec, "summary.subtotal.amount", &sub, &has_sub, err));
     FE_TRY(dec_at(rec, "summary.total.amount", &tot, &has_tot, err));
     FE_TRY(sum_array(rec, "charges", &ch, err));
     FE_TRY(sum_array(rec, "taxes", &tx, err));
-    FE_TRY(text_at(rec, "summary.total.currency.code", &cur, err));
+    FE_TRY(field_text(rec, "summary.total.currency.code", &cur, err));
     if (!cur)
         cur = ch.currency;
     r->store_kind = "channel";
@@ -390,7 +335,10 @@ static fe_rc map_order_row(const json_rec *rec, decimal tax_lines, size_t nlines
     r->total = has_tot ? decimal_format(tot, v->total) : NULL;
     r->discount_total = decimal_format(ch.discount, v->discount);
     r->shipping_total = decimal_format(ch.shipping, v->shipping);
-    r->tax_total = decimal_format(decimal_add(tx.all, tax_lines), v->tax);
+    decimal tax;
+    if (!decimal_add_checked(tx.all, tax_lines, &tax))
+        return fe_err_set(err, FE_EINVAL, "taxes: the sum is out of range (numeric(20,4))");
+    r->tax_total = decimal_format(tax, v->tax);
     snprintf(v->line_count, sizeof v->line_count, "%zu", nlines);
     r->line_count = v->line_count;
     r->lines_complete = true;
@@ -410,17 +358,19 @@ static fe_rc map_order_checked(const json_rec *rec, const goflow_map_opts *o, co
 
     for (size_t i = 0; i < nlines; i++) {
         FE_TRY(map_line(rec, i, o, &lines[i], err));
-        tax_lines = decimal_add(tax_lines, lines[i].tax_d);
+        if (!decimal_add_checked(tax_lines, lines[i].tax_d, &tax_lines))
+            return fe_err_set(err, FE_EINVAL,
+                              "lines: the sum of taxes is out of range (numeric(20,4))");
     }
     FE_TRY(map_order_row(rec, tax_lines, nlines, &r, &v, err));
-    FE_TRY(text_at(rec, "original_order_id", &orig, err));
+    FE_TRY(field_text(rec, "original_order_id", &orig, err));
     bool known;
     info->status = r.status;
     goflow_status_group(r.status, &known);
     info->unknown_status = !known;
     if (orig && *orig && !str_eq(orig, "0") && !str_eq(orig, info->order_id))
         info->split_from = orig;
-    FE_TRY(sink_rc(out->order(out->ctx, &r, err)));
+    FE_TRY(field_sink_rc(out->order(out->ctx, &r, err), err));
     for (size_t i = 0; i < nlines; i++) {
         const line_vals *l = &lines[i];
         const char *lc = goflow_currency(l->currency, code);
@@ -434,12 +384,12 @@ static fe_rc map_order_checked(const json_rec *rec, const goflow_map_opts *o, co
                              .line_total = l->line_total,
                              .cost = l->cost,
                              .currency = lc ? lc : r.currency};
-        FE_TRY(sink_rc(out->order_line(out->ctx, &ol, err)));
+        FE_TRY(field_sink_rc(out->order_line(out->ctx, &ol, err), err));
     }
     info->lines = nlines;
     if (info->split_from) {
         row_order t = {.order_id = info->split_from, .is_deleted = true, .tombstone = true};
-        FE_TRY(sink_rc(out->order(out->ctx, &t, err)));
+        FE_TRY(field_sink_rc(out->order(out->ctx, &t, err), err));
     }
     return FE_OK;
 }
@@ -452,7 +402,7 @@ fe_rc goflow_map_order(const json_rec *rec, const goflow_map_opts *o, const row_
     fe_rc rc;
 
     memset(info, 0, sizeof *info);
-    FE_TRY(id_at(rec, "id", &info->order_id, err));
+    FE_TRY(field_id(rec, "id", &info->order_id, err));
     nlines = count_lines(rec);
     lines = calloc(nlines ? nlines : 1, sizeof *lines);
     if (!lines)
@@ -464,16 +414,34 @@ fe_rc goflow_map_order(const json_rec *rec, const goflow_map_opts *o, const row_
 
 /* ---- inventory ------------------------------------------------------------ */
 
+/* A report value: text checked, an amount; *out NULL when absent or "". */
 static fe_rc inv_dec(const char *v, const char *what, char *dst, const char **out, fe_err *err)
 {
     decimal d;
-    bool present;
     *out = NULL;
-    if (v && !*v)
-        v = NULL;
-    FE_TRY(parse_dec(v, what, &d, &present, err));
-    if (present)
-        *out = decimal_format(d, dst);
+    if (!v || !*v)
+        return FE_OK;
+    FE_TRY(field_check_text(what, v, strlen(v), err));
+    FE_TRY(field_check_decimal(what, v, strlen(v), 1, &d, err));
+    *out = decimal_format(d, dst);
+    return FE_OK;
+}
+
+/* The report's snapshot day and capture time are the report's own: checked like
+ * any value, so a bad one rejects the rows instead of failing the COPY. */
+static fe_rc inv_when(const goflow_inventory_in *in, fe_err *err)
+{
+    char shown[FIELD_SHOW_MAX];
+    int64_t us;
+    const char *d = in->snapshot_date, *t = in->captured_at;
+    if (!d || !value_date_text_ok(d, strlen(d)))
+        return fe_err_set(err, FE_EINVAL, "snapshot date '%s' is not a date within years %d..%d",
+                          d ? field_show(d, strlen(d), shown, sizeof shown) : "", VALUE_YEAR_MIN,
+                          VALUE_YEAR_MAX);
+    if (t && (!time_parse_iso(t, strlen(t), &us) || !value_time_ok(us)))
+        return fe_err_set(
+            err, FE_EINVAL, "capture time '%s' is not a date-time within years %d..%d",
+            field_show(t, strlen(t), shown, sizeof shown), VALUE_YEAR_MIN, VALUE_YEAR_MAX);
     return FE_OK;
 }
 
@@ -486,14 +454,17 @@ fe_rc goflow_map_inventory(const goflow_inventory_in *in, const row_sink *out, f
                        .store_kind = "warehouse",
                        .store_id = in->warehouse_id,
                        .captured_at = in->captured_at};
-    if (!in->product_id || !*in->product_id || !utf8_valid(in->product_id, strlen(in->product_id)))
+    if (!in->product_id || !*in->product_id)
         return fe_err_set(err, FE_EINVAL, "report row without product_id");
+    FE_TRY(field_check_text("product_id", in->product_id, strlen(in->product_id), err));
     if (!in->warehouse_id || !*in->warehouse_id)
         return fe_err_set(err, FE_EINVAL, "report row whose warehouse is not known");
+    FE_TRY(field_check_text("warehouse_id", in->warehouse_id, strlen(in->warehouse_id), err));
+    FE_TRY(inv_when(in, err));
     FE_TRY(inv_dec(in->on_hand, "on_hand", on_hand, &r.on_hand, err));
     FE_TRY(inv_dec(in->available, "available", avail, &r.available, err));
     FE_TRY(inv_dec(in->on_purchase_order, "on_purchase_order", on_order, &r.on_order, err));
     FE_TRY(inv_dec(in->inventory_value, "inventory_value_average", value, &r.inventory_value, err));
     FE_TRY(inv_dec(in->unit_cost, "available_value_average", cost, &r.unit_cost, err));
-    return sink_rc(out->inventory(out->ctx, &r, err));
+    return field_sink_rc(out->inventory(out->ctx, &r, err), err);
 }

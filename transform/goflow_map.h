@@ -8,12 +8,13 @@
  * Result contract of every mapping function (the same as posiflora_map.h):
  *   FE_OK      the rows were handed to the sink;
  *   FE_EINVAL  the record cannot be mapped (missing id, bad decimal or timestamp,
- *              text that is not UTF-8): err holds the reason and NO row reached
- *              the sink, so the caller rejects the record and goes on;
+ *              a value or a computed sum PostgreSQL would refuse:
+ *              transform/value.h): err holds the reason and NO row reached the
+ *              sink, so the caller rejects the record and goes on;
  *   other      the sink failed (its code; a sink's FE_EINVAL becomes FE_EABORT).
  * Row pointers handed to the sink live only for the call. Money is exact
  * (transform/decimal.h); currency codes are upper-cased ("usd" -> "USD"; the
- * API's "unknown" becomes NULL). */
+ * API's "unknown" becomes NULL). An id of 0 is an id (Goflow's own examples). */
 #ifndef FE_GOFLOW_MAP_H
 #define FE_GOFLOW_MAP_H
 
@@ -76,7 +77,10 @@ typedef struct {
 fe_rc goflow_map_order(const json_rec *rec, const goflow_map_opts *o, const row_sink *out,
                        goflow_order_info *info, fe_err *err) FE_MUST_CHECK;
 
-/* Inventory report row as named values (NULL = column absent). */
+/* Inventory report row as named values (NULL = column absent). The mapping sees C
+ * strings: a caller reading them from a json_rec must read them with field_text
+ * (transform/field.h), which refuses a value holding a NUL byte; json_rec_str
+ * would hand over the value cut at the NUL. */
 typedef struct {
     const char *snapshot_date; /* "YYYY-MM-DD" */
     const char *captured_at;   /* ISO timestamp */
@@ -86,7 +90,8 @@ typedef struct {
 } goflow_inventory_in;
 
 /* One report row -> fact_inventory_snapshot (store kind warehouse): the numbers are
- * parsed exactly; a missing product_id or warehouse_id, or a bad number, is
+ * parsed exactly; a missing product_id or warehouse_id, a bad number, or a
+ * snapshot date or capture time outside the ranges of transform/value.h is
  * FE_EINVAL. */
 fe_rc goflow_map_inventory(const goflow_inventory_in *in, const row_sink *out,
                            fe_err *err) FE_MUST_CHECK;

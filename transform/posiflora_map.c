@@ -9,136 +9,20 @@
 #include "../core/buf.h"
 #include "decimal.h"
 #include "timeutil.h"
-#include "utf8.h"
+#include "field.h"
+#include "value.h"
 
-/* Longest piece of a bad value quoted in a reject reason. */
-#define SHOW_MAX 40
 /* Dump of the record an order is rejected for (etl.reject keeps 8 KiB). */
 #define RAW_MAX 8192
 /* One order's copied text (ids, titles) cannot grow beyond this. */
 #define ARENA_MAX ((size_t)64 << 20)
 #define NONE SIZE_MAX
 
-/* ---- record access ------------------------------------------------------ */
-
-/* The field at path, or NULL when absent or JSON null. */
-static const json_field *field_at(const json_rec *r, const char *path)
+/* The account's currency (config) as the warehouse takes it: NULL unless three
+ * letters (transform/value.h). dst holds 4 bytes. */
+static const char *account_currency(const posiflora_map_opts *o, char dst[4])
 {
-    const json_field *f = json_rec_get(r, path);
-    if (!f || f->type == JV_NULL)
-        return NULL;
-    return f;
-}
-
-/* A printable-ASCII rendering of a bad value for a reason text: never copies raw
- * bytes, so the reason stays valid UTF-8 whatever the input was. */
-static const char *show(const json_field *f, char *dst, size_t n)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < f->len && j + 4 < n; i++) {
-        unsigned char c = (unsigned char)f->value[i];
-        dst[j++] = (c >= 0x20 && c < 0x7f && c != '\'') ? (char)c : '?';
-    }
-    if (j + 4 >= n && f->len > j)
-        for (int k = 0; k < 3; k++)
-            dst[j++] = '.';
-    dst[j] = '\0';
-    return dst;
-}
-
-/* Text (a string, or a number's text) at path: *out = NULL when absent, null or
- * not a scalar. FE_EINVAL when the bytes are not UTF-8 or contain NUL. */
-static fe_rc text_at(const json_rec *r, const char *path, const char **out, fe_err *err)
-{
-    const json_field *f = field_at(r, path);
-    *out = NULL;
-    if (!f || (f->type != JV_STRING && f->type != JV_NUMBER))
-        return FE_OK;
-    if (!utf8_valid(f->value, f->len))
-        return fe_err_set(err, FE_EINVAL, "%s is not valid UTF-8", path);
-    *out = f->value;
-    return FE_OK;
-}
-
-/* Like text_at, but "" also gives NULL (optional contact fields). */
-static fe_rc text_or_null_at(const json_rec *r, const char *path, const char **out, fe_err *err)
-{
-    FE_TRY(text_at(r, path, out, err));
-    if (*out && !**out)
-        *out = NULL;
-    return FE_OK;
-}
-
-/* The resource id: required, non-empty, UTF-8. */
-static fe_rc id_at(const json_rec *r, const char **out, fe_err *err)
-{
-    FE_TRY(text_at(r, "id", out, err));
-    if (!*out || !**out)
-        return fe_err_set(err, FE_EINVAL, "record has no id");
-    return FE_OK;
-}
-
-/* A decimal from a JSON number or a decimal string. *present = false (and out
- * untouched) when absent, null or ""; FE_EINVAL when it is not a decimal. */
-static fe_rc decimal_at(const json_rec *r, const char *path, decimal *out, bool *present,
-                        fe_err *err)
-{
-    char shown[SHOW_MAX];
-    const json_field *f = field_at(r, path);
-    *present = false;
-    if (!f || (f->type == JV_STRING && f->len == 0))
-        return FE_OK;
-    if ((f->type != JV_NUMBER && f->type != JV_STRING) || !decimal_parse(f->value, f->len, out))
-        return fe_err_set(err, FE_EINVAL, "%s: '%s' is not a decimal", path,
-                          show(f, shown, sizeof shown));
-    *present = true;
-    return FE_OK;
-}
-
-static fe_rc decimal_req(const json_rec *r, const char *path, decimal *out, fe_err *err)
-{
-    bool present;
-    FE_TRY(decimal_at(r, path, out, &present, err));
-    if (!present)
-        return fe_err_set(err, FE_EINVAL, "%s is missing", path);
-    return FE_OK;
-}
-
-/* An ISO date-time with offset, as microseconds UTC. Same conventions as decimal_at. */
-static fe_rc time_at(const json_rec *r, const char *path, int64_t *out, bool *present, fe_err *err)
-{
-    char shown[SHOW_MAX];
-    const json_field *f = field_at(r, path);
-    *present = false;
-    if (!f || (f->type == JV_STRING && f->len == 0))
-        return FE_OK;
-    if (f->type != JV_STRING || !time_parse_iso(f->value, f->len, out))
-        return fe_err_set(err, FE_EINVAL, "%s: '%s' is not a date-time", path,
-                          show(f, shown, sizeof shown));
-    *present = true;
-    return FE_OK;
-}
-
-/* A business date "YYYY-MM-DD" copied into out (11 bytes); "" when absent. */
-static fe_rc date_at(const json_rec *r, const char *path, char out[11], fe_err *err)
-{
-    char shown[SHOW_MAX];
-    int64_t ignored;
-    const json_field *f = field_at(r, path);
-    out[0] = '\0';
-    if (!f || (f->type == JV_STRING && f->len == 0))
-        return FE_OK;
-    if (f->type != JV_STRING || f->len != 10 || !time_parse_iso(f->value, f->len, &ignored))
-        return fe_err_set(err, FE_EINVAL, "%s: '%s' is not a date (YYYY-MM-DD)", path,
-                          show(f, shown, sizeof shown));
-    memcpy(out, f->value, 11);
-    return FE_OK;
-}
-
-static bool bool_at(const json_rec *r, const char *path)
-{
-    const json_field *f = field_at(r, path);
-    return f && f->type == JV_BOOL && strcmp(f->value, "true") == 0;
+    return o->currency ? value_currency(o->currency, strlen(o->currency), dst) : NULL;
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -155,17 +39,6 @@ static const char *time_text(bool present, int64_t micros, char dst[TIME_TEXT_MA
 static const char *decimal_text(bool present, decimal d, char dst[DECIMAL_TEXT_MAX])
 {
     return present ? decimal_format(d, dst) : NULL;
-}
-
-/* A sink's failure must not read as a reject (see the header's contract). */
-static fe_rc sink_rc(fe_rc rc, fe_err *err)
-{
-    if (rc == FE_EINVAL) {
-        rc = FE_EABORT;
-        if (err)
-            err->code = FE_EABORT;
-    }
-    return rc;
 }
 
 /* ---- dimensions ---------------------------------------------------------- */
@@ -211,21 +84,21 @@ static fe_rc join_address(buf *scratch, const char *street, const char *city, co
 fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                           fe_err *err)
 {
-    row_store row = {.kind = "store", .currency = o->currency};
+    char currency[4];
+    row_store row = {.kind = "store", .currency = account_currency(o, currency)};
     const char *street, *city;
     buf scratch;
     fe_rc rc;
 
     buf_init(&scratch, 0);
-    if ((rc = id_at(rec, &row.store_id, err)) != FE_OK ||
-        (rc = text_at(rec, "attributes.title", &row.name, err)) != FE_OK ||
-        (rc = text_at(rec, "attributes.address", &street, err)) != FE_OK ||
-        (rc = text_at(rec, "attributes.addressCity", &city, err)) != FE_OK ||
-        (rc = text_or_null_at(rec, "relationships.timezone.data.id", &row.timezone, err)) !=
-            FE_OK ||
+    if ((rc = field_id(rec, "id", &row.store_id, err)) != FE_OK ||
+        (rc = field_text(rec, "attributes.title", &row.name, err)) != FE_OK ||
+        (rc = field_text(rec, "attributes.address", &street, err)) != FE_OK ||
+        (rc = field_text(rec, "attributes.addressCity", &city, err)) != FE_OK ||
+        (rc = field_text_opt(rec, "relationships.timezone.data.id", &row.timezone, err)) != FE_OK ||
         (rc = join_address(&scratch, street, city, &row.address, err)) != FE_OK)
         goto done;
-    rc = sink_rc(out->store(out->ctx, &row, err), err);
+    rc = field_sink_rc(out->store(out->ctx, &row, err), err);
 done:
     buf_term(&scratch);
     return rc;
@@ -236,11 +109,11 @@ fe_rc posiflora_map_category(const json_rec *rec, const posiflora_map_opts *o, c
 {
     row_category row = {0};
     (void)o;
-    FE_TRY(id_at(rec, &row.category_id, err));
-    FE_TRY(text_at(rec, "attributes.title", &row.name, err));
-    FE_TRY(text_or_null_at(rec, "relationships.parent.data.id", &row.parent_id, err));
-    row.is_deleted = bool_at(rec, "attributes.deleted");
-    return sink_rc(out->category(out->ctx, &row, err), err);
+    FE_TRY(field_id(rec, "id", &row.category_id, err));
+    FE_TRY(field_text(rec, "attributes.title", &row.name, err));
+    FE_TRY(field_text_opt(rec, "relationships.parent.data.id", &row.parent_id, err));
+    row.is_deleted = field_bool(rec, "attributes.deleted", false);
+    return field_sink_rc(out->category(out->ctx, &row, err), err);
 }
 
 /* The first present decimal among paths, formatted into dst; NULL when none is. */
@@ -251,7 +124,7 @@ static fe_rc first_decimal(const json_rec *rec, const char *const *paths, size_t
     for (size_t i = 0; i < n; i++) {
         decimal d;
         bool present;
-        FE_TRY(decimal_at(rec, paths[i], &d, &present, err));
+        FE_TRY(field_decimal(rec, paths[i], 1, &d, &present, err));
         if (present) {
             *out = decimal_format(d, dst);
             return FE_OK;
@@ -263,26 +136,27 @@ static fe_rc first_decimal(const json_rec *rec, const char *const *paths, size_t
 fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                          fe_err *err)
 {
+    char currency[4];
     static const char *const price_paths[] = {"attributes.priceMax", "attributes.priceMin"};
     char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
-    row_product row = {.currency = o->currency, .is_active = true};
+    row_product row = {.currency = account_currency(o, currency), .is_active = true};
     const char *item_type;
     int64_t t_created, t_updated;
     bool has_created, has_updated;
 
-    FE_TRY(id_at(rec, &row.product_id, err));
-    FE_TRY(text_at(rec, "attributes.title", &row.name, err));
-    FE_TRY(text_at(rec, "attributes.itemType", &item_type, err));
-    FE_TRY(text_or_null_at(rec, "relationships.category.data.id", &row.category_id, err));
-    FE_TRY(text_or_null_at(rec, "relationships.vendorCodes.data.0.attributes.vendorCode", &row.sku,
-                           err));
+    FE_TRY(field_id(rec, "id", &row.product_id, err));
+    FE_TRY(field_text(rec, "attributes.title", &row.name, err));
+    FE_TRY(field_text(rec, "attributes.itemType", &item_type, err));
+    FE_TRY(field_text_opt(rec, "relationships.category.data.id", &row.category_id, err));
+    FE_TRY(field_text_opt(rec, "relationships.vendorCodes.data.0.attributes.vendorCode", &row.sku,
+                          err));
     FE_TRY(first_decimal(rec, price_paths, 2, price, &row.list_price, err));
-    FE_TRY(time_at(rec, "attributes.added", &t_created, &has_created, err));
-    FE_TRY(time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
+    FE_TRY(field_time(rec, "attributes.added", &t_created, &has_created, err));
+    FE_TRY(field_time(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
     row.product_type = str_eq(item_type, "service") ? "service" : "standard";
     row.created_at = time_text(has_created, t_created, created);
     row.updated_at = time_text(has_updated, t_updated, updated);
-    return sink_rc(out->product(out->ctx, &row, err), err);
+    return field_sink_rc(out->product(out->ctx, &row, err), err);
 }
 
 static bool bouquet_active(const char *status)
@@ -297,25 +171,26 @@ static bool bouquet_active(const char *status)
 fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                             fe_err *err)
 {
+    char currency[4];
     static const char *const price_paths[] = {"attributes.trueSaleAmount", "attributes.saleAmount",
                                               "attributes.amount"};
     char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
-    row_product row = {.product_type = "bouquet", .currency = o->currency};
+    row_product row = {.product_type = "bouquet", .currency = account_currency(o, currency)};
     const char *status;
     int64_t t_created, t_updated;
     bool has_created, has_updated;
 
-    FE_TRY(id_at(rec, &row.product_id, err));
-    FE_TRY(text_at(rec, "attributes.title", &row.name, err));
-    FE_TRY(text_or_null_at(rec, "attributes.docNo", &row.sku, err));
-    FE_TRY(text_at(rec, "attributes.status", &status, err));
+    FE_TRY(field_id(rec, "id", &row.product_id, err));
+    FE_TRY(field_text(rec, "attributes.title", &row.name, err));
+    FE_TRY(field_text_opt(rec, "attributes.docNo", &row.sku, err));
+    FE_TRY(field_text(rec, "attributes.status", &status, err));
     FE_TRY(first_decimal(rec, price_paths, 3, price, &row.list_price, err));
-    FE_TRY(time_at(rec, "attributes.createdAt", &t_created, &has_created, err));
-    FE_TRY(time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
+    FE_TRY(field_time(rec, "attributes.createdAt", &t_created, &has_created, err));
+    FE_TRY(field_time(rec, "attributes.updatedAt", &t_updated, &has_updated, err));
     row.is_active = bouquet_active(status);
     row.created_at = time_text(has_created, t_created, created);
     row.updated_at = time_text(has_updated, t_updated, updated);
-    return sink_rc(out->product(out->ctx, &row, err), err);
+    return field_sink_rc(out->product(out->ctx, &row, err), err);
 }
 
 /* "+<code><number>" when both are set and the number has no '+' of its own. */
@@ -346,22 +221,23 @@ fe_rc posiflora_map_customer(const json_rec *rec, const posiflora_map_opts *o, c
 
     (void)o;
     buf_init(&scratch, 0);
-    if ((rc = id_at(rec, &row.customer_id, err)) != FE_OK ||
-        (rc = text_at(rec, "attributes.title", &row.name, err)) != FE_OK ||
-        (rc = text_or_null_at(rec, "attributes.phone", &number, err)) != FE_OK ||
-        (rc = text_or_null_at(rec, "attributes.countryCode", &code, err)) != FE_OK ||
-        (rc = text_or_null_at(rec, "attributes.email", &row.email, err)) != FE_OK ||
-        (rc = text_at(rec, "attributes.status", &row.status, err)) != FE_OK ||
-        (rc = decimal_at(rec, "attributes.currentPoints", &d_points, &has_points, err)) != FE_OK ||
-        (rc = time_at(rec, "attributes.createdAt", &t_created, &has_created, err)) != FE_OK ||
-        (rc = time_at(rec, "attributes.updatedAt", &t_updated, &has_updated, err)) != FE_OK ||
+    if ((rc = field_id(rec, "id", &row.customer_id, err)) != FE_OK ||
+        (rc = field_text(rec, "attributes.title", &row.name, err)) != FE_OK ||
+        (rc = field_text_opt(rec, "attributes.phone", &number, err)) != FE_OK ||
+        (rc = field_text_opt(rec, "attributes.countryCode", &code, err)) != FE_OK ||
+        (rc = field_text_opt(rec, "attributes.email", &row.email, err)) != FE_OK ||
+        (rc = field_text(rec, "attributes.status", &row.status, err)) != FE_OK ||
+        (rc = field_decimal(rec, "attributes.currentPoints", 1, &d_points, &has_points, err)) !=
+            FE_OK ||
+        (rc = field_time(rec, "attributes.createdAt", &t_created, &has_created, err)) != FE_OK ||
+        (rc = field_time(rec, "attributes.updatedAt", &t_updated, &has_updated, err)) != FE_OK ||
         (rc = customer_phone(&scratch, code, number, &row.phone, err)) != FE_OK)
         goto done;
     row.loyalty_points = decimal_text(has_points, d_points, points);
     row.created_at = time_text(has_created, t_created, created);
     row.updated_at = time_text(has_updated, t_updated, updated);
     row.is_deleted = str_eq(row.status, "deleted");
-    rc = sink_rc(out->customer(out->ctx, &row, err), err);
+    rc = field_sink_rc(out->customer(out->ctx, &row, err), err);
 done:
     buf_term(&scratch);
     return rc;
@@ -374,6 +250,7 @@ done:
 typedef struct {
     size_t id, item, bouquet;
     decimal qty, price, amount, total;
+    decimal discount; /* max(amount - total, 0), computed by acc_derive */
 } acc_line;
 
 typedef struct {
@@ -385,6 +262,7 @@ typedef struct {
 
 typedef struct {
     size_t id, title;
+    size_t seq; /* order of arrival: flush sorts methods by id, then by this */
 } acc_method;
 
 struct posiflora_order_acc {
@@ -408,6 +286,8 @@ struct posiflora_order_acc {
     char reason[sizeof(((fe_err *)0)->msg)];
     size_t fail_id;
     char *raw; /* RAW_MAX bytes, allocated on the first failure */
+    char *doc; /* RAW_MAX bytes: dumps of the document's records, for rejects at flush */
+    size_t doc_len;
 };
 
 posiflora_order_acc *posiflora_order_acc_new(void)
@@ -429,6 +309,7 @@ void posiflora_order_acc_free(posiflora_order_acc *a)
     free(a->pays);
     free(a->methods);
     free(a->raw);
+    free(a->doc);
     free(a);
 }
 
@@ -446,6 +327,9 @@ void posiflora_order_acc_reset(posiflora_order_acc *a)
     a->fail_id = NONE;
     if (a->raw)
         a->raw[0] = '\0';
+    a->doc_len = 0;
+    if (a->doc)
+        a->doc[0] = '\0';
 }
 
 static const char *acc_str(const posiflora_order_acc *a, size_t off)
@@ -472,7 +356,7 @@ static fe_rc acc_text(posiflora_order_acc *a, const json_rec *r, const char *pat
 {
     const char *s;
     *off = NONE;
-    FE_TRY(text_or_null_at(r, path, &s, err));
+    FE_TRY(field_text_opt(r, path, &s, err));
     return acc_keep(a, s, off, err);
 }
 
@@ -520,13 +404,13 @@ static fe_rc add_order(posiflora_order_acc *a, const json_rec *r, fe_err *err)
     FE_TRY(acc_text(a, r, "attributes.status", &a->status, err));
     FE_TRY(acc_text(a, r, "relationships.store.data.id", &a->store, err));
     FE_TRY(acc_text(a, r, "relationships.customer.data.id", &a->customer, err));
-    FE_TRY(date_at(r, "attributes.date", a->date, err));
-    FE_TRY(time_at(r, "attributes.createdAt", &a->created_at, &present, err));
+    FE_TRY(field_date(r, "attributes.date", a->date, err));
+    FE_TRY(field_time(r, "attributes.createdAt", &a->created_at, &present, err));
     if (!present)
         return fe_err_set(err, FE_EINVAL, "attributes.createdAt is missing");
-    FE_TRY(time_at(r, "attributes.updatedAt", &a->updated_at, &a->has_updated, err));
-    FE_TRY(decimal_req(r, "attributes.totalAmount", &a->total, err));
-    FE_TRY(decimal_at(r, "attributes.paymentsAmount", &a->paid, &a->has_paid, err));
+    FE_TRY(field_time(r, "attributes.updatedAt", &a->updated_at, &a->has_updated, err));
+    FE_TRY(field_decimal_req(r, "attributes.totalAmount", 1, &a->total, err));
+    FE_TRY(field_decimal(r, "attributes.paymentsAmount", 1, &a->paid, &a->has_paid, err));
     a->listed_lines = listed_count(r, "lines");
     a->listed_payments = listed_count(r, "payments");
     a->have_order = true;
@@ -538,12 +422,13 @@ static fe_rc add_line(posiflora_order_acc *a, const json_rec *r, const char *id,
     acc_line l;
     bool has_amount;
     FE_TRY(grow((void **)&a->lines, &a->cap_lines, a->nlines, sizeof l, err));
-    FE_TRY(decimal_req(r, "attributes.qty", &l.qty, err));
-    FE_TRY(decimal_req(r, "attributes.price", &l.price, err));
-    FE_TRY(decimal_req(r, "attributes.totalAmount", &l.total, err));
-    FE_TRY(decimal_at(r, "attributes.amount", &l.amount, &has_amount, err));
-    if (!has_amount)
-        l.amount = decimal_mul(l.qty, l.price);
+    FE_TRY(field_decimal_req(r, "attributes.qty", 1, &l.qty, err));
+    FE_TRY(field_decimal_req(r, "attributes.price", 1, &l.price, err));
+    FE_TRY(field_decimal_req(r, "attributes.totalAmount", 1, &l.total, err));
+    FE_TRY(field_decimal(r, "attributes.amount", 1, &l.amount, &has_amount, err));
+    if (!has_amount && !decimal_mul_checked(l.qty, l.price, &l.amount))
+        return fe_err_set(err, FE_EINVAL,
+                          "attributes.qty x attributes.price is out of range (numeric(20,4))");
     FE_TRY(acc_keep(a, id, &l.id, err));
     FE_TRY(acc_text(a, r, "relationships.item.data.id", &l.item, err));
     FE_TRY(acc_text(a, r, "relationships.bouquet.data.id", &l.bouquet, err));
@@ -571,19 +456,22 @@ static fe_rc add_payment(posiflora_order_acc *a, const json_rec *r, const char *
     int64_t posted;
 
     FE_TRY(grow((void **)&a->pays, &a->cap_pays, a->npays, sizeof p, err));
-    FE_TRY(text_at(r, "attributes.paymentType", &type, err));
-    if (!payment_kind(type))
-        return fe_err_set(err, FE_EINVAL, "unknown paymentType%s%.40s%s", type ? " '" : "",
-                          type ? type : " (missing)", type ? "'" : "");
-    FE_TRY(decimal_req(r, "attributes.amount", &p.amount, err));
-    FE_TRY(decimal_at(r, "attributes.bonusAmount", &p.bonus, &p.has_bonus, err));
-    FE_TRY(time_at(r, "attributes.createdAt", &p.paid_at, &has_created, err));
-    FE_TRY(time_at(r, "attributes.postedAt", &posted, &has_posted, err));
+    FE_TRY(field_text(r, "attributes.paymentType", &type, err));
+    if (!payment_kind(type)) {
+        char shown[FIELD_SHOW_MAX];
+        return fe_err_set(err, FE_EINVAL, "unknown paymentType%s%s%s", type ? " '" : "",
+                          type ? field_show(type, strlen(type), shown, sizeof shown) : " (missing)",
+                          type ? "'" : "");
+    }
+    FE_TRY(field_decimal_req(r, "attributes.amount", 1, &p.amount, err));
+    FE_TRY(field_decimal(r, "attributes.bonusAmount", 1, &p.bonus, &p.has_bonus, err));
+    FE_TRY(field_time(r, "attributes.createdAt", &p.paid_at, &has_created, err));
+    FE_TRY(field_time(r, "attributes.postedAt", &posted, &has_posted, err));
     if (!has_created && !has_posted)
         return fe_err_set(err, FE_EINVAL, "payment has neither createdAt nor postedAt");
     if (!has_created)
         p.paid_at = posted;
-    FE_TRY(date_at(r, "attributes.date", date, err));
+    FE_TRY(field_date(r, "attributes.date", date, err));
     FE_TRY(acc_keep(a, date[0] ? date : NULL, &p.date, err));
     FE_TRY(acc_keep(a, payment_kind(type), &p.type, err));
     FE_TRY(acc_keep(a, id, &p.id, err));
@@ -600,7 +488,16 @@ static fe_rc add_method(posiflora_order_acc *a, const json_rec *r, const char *i
     FE_TRY(acc_text(a, r, "attributes.title", &m.title, err));
     if (m.title == NONE)
         FE_TRY(acc_text(a, r, "attributes.name", &m.title, err));
+    m.seq = a->nmethods;
     a->methods[a->nmethods++] = m;
+    return FE_OK;
+}
+
+/* The raw text of a reject: RAW_MAX bytes, allocated on first use. */
+static fe_rc raw_room(char **raw, fe_err *err)
+{
+    if (!*raw && !(*raw = malloc(RAW_MAX)))
+        return fe_err_set(err, FE_ENOMEM, "out of memory recording a reject");
     return FE_OK;
 }
 
@@ -608,30 +505,60 @@ static fe_rc add_method(posiflora_order_acc *a, const json_rec *r, const char *i
 static fe_rc acc_fail(posiflora_order_acc *a, const json_rec *r, const char *what, const char *id,
                       const fe_err *why, fe_err *err)
 {
-    if (!a->raw && !(a->raw = malloc(RAW_MAX)))
-        return fe_err_set(err, FE_ENOMEM, "out of memory recording a reject");
+    if (a->failed)
+        return FE_OK; /* a second "data" record refused too: the first problem stays */
+    FE_TRY(raw_room(&a->raw, err));
     a->failed = true;
-    snprintf(a->reason, sizeof a->reason, "%.32s%s%.128s: %.560s", what, id ? " " : "",
-             id ? id : "", why->msg);
+    /* Cut at character boundaries: the reason must stay valid UTF-8. */
+    int what_len = (int)buf_utf8_floor(what, strnlen(what, 32));
+    int id_len = id ? (int)buf_utf8_floor(id, strnlen(id, 128)) : 0;
+    int why_len = (int)buf_utf8_floor(why->msg, strnlen(why->msg, 560));
+    snprintf(a->reason, sizeof a->reason, "%.*s%s%.*s: %.*s", what_len, what, id ? " " : "", id_len,
+             id ? id : "", why_len, why->msg);
     json_rec_dump(r, a->raw, RAW_MAX);
-    /* id was checked by id_at when non-NULL here, so it is UTF-8. */
+    /* id was checked by field_id when non-NULL here, so it is UTF-8. */
     return acc_keep(a, id, &a->fail_id, err);
+}
+
+/* Appends the record's dump to the document's (records apart by a blank line), as
+ * far as RAW_MAX allows: the raw text of a reject found only when the document is
+ * complete, when the records themselves are gone. */
+static fe_rc acc_keep_raw(posiflora_order_acc *a, const json_rec *r, fe_err *err)
+{
+    FE_TRY(raw_room(&a->doc, err));
+    if (a->doc_len > 0 && a->doc_len + 3 < RAW_MAX) {
+        memcpy(a->doc + a->doc_len, "\n\n", 2);
+        a->doc_len += 2;
+    }
+    if (a->doc_len + 1 < RAW_MAX)
+        a->doc_len += json_rec_dump(r, a->doc + a->doc_len, RAW_MAX - a->doc_len);
+    a->doc[a->doc_len] = '\0';
+    return FE_OK;
+}
+
+/* The record's type, or FE_EINVAL when it is not text (a NUL, bad UTF-8). */
+static fe_rc record_type(const json_rec *rec, const char **type, fe_err *err)
+{
+    return field_text(rec, "type", type, err);
 }
 
 fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_rec *rec,
                               fe_err *err)
 {
-    const char *type = json_rec_str(rec, "type"), *id = NULL, *what = type ? type : "record";
+    const char *type = NULL, *id = NULL;
     fe_err why = {.code = FE_OK};
     fe_rc rc;
 
     if (a->failed && !(is_data && a->id == NONE))
         return FE_OK;
-    if (is_data || str_eq(type, "order-lines") || str_eq(type, "order-payments") ||
-        str_eq(type, "payment-methods"))
-        rc = id_at(rec, &id, &why);
-    else
+    if (!a->failed && (rc = acc_keep_raw(a, rec, err)) != FE_OK)
+        return rc;
+    rc = record_type(rec, &type, &why);
+    if (rc == FE_OK && !is_data && !str_eq(type, "order-lines") &&
+        !str_eq(type, "order-payments") && !str_eq(type, "payment-methods"))
         return FE_OK; /* stores, customers, workers ... are not needed */
+    if (rc == FE_OK)
+        rc = field_id(rec, "id", &id, &why);
     if (rc == FE_OK && is_data)
         rc = acc_keep(a, id, &a->id, &why);
     if (rc == FE_OK && a->failed)
@@ -647,18 +574,46 @@ fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_r
             rc = add_method(a, rec, id, &why);
     }
     if (rc == FE_EINVAL)
-        return acc_fail(a, rec, is_data ? "order" : what, id, &why, err);
+        return acc_fail(a, rec, is_data ? "order" : type ? type : "record", id, &why, err);
     if (rc != FE_OK && err)
         *err = why;
     return rc;
 }
 
+static int method_cmp(const void *x, const void *y, void *arena)
+{
+    const acc_method *m = x, *n = y;
+    int c = strcmp((const char *)arena + m->id, (const char *)arena + n->id);
+    return c ? c : (m->seq > n->seq) - (m->seq < n->seq);
+}
+
+/* Sorts the methods by id (arrival order among equal ids), so that labelling a
+ * document's payments costs O((P + M) log M), not P x M: a hostile document
+ * may hold many of both. */
+static void sort_methods(posiflora_order_acc *a)
+{
+    if (a->nmethods > 1)
+        qsort_r(a->methods, a->nmethods, sizeof *a->methods, method_cmp, a->arena.data);
+}
+
+/* The title of the first method (in arrival order) with the payment's method id
+ * that has one, else the id itself. Methods are sorted (sort_methods). */
 static const char *method_label(const posiflora_order_acc *a, size_t method_id)
 {
     const char *id = acc_str(a, method_id);
-    for (size_t i = 0; id && i < a->nmethods; i++)
-        if (strcmp(acc_str(a, a->methods[i].id), id) == 0 && a->methods[i].title != NONE)
-            return acc_str(a, a->methods[i].title);
+    size_t lo = 0, hi = a->nmethods;
+    if (!id)
+        return NULL;
+    while (lo < hi) { /* the first method whose id is not below id */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(acc_str(a, a->methods[mid].id), id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < a->nmethods && strcmp(acc_str(a, a->methods[lo].id), id) == 0; lo++)
+        if (a->methods[lo].title != NONE)
+            return acc_str(a, a->methods[lo].title);
     return id;
 }
 
@@ -678,19 +633,51 @@ static fe_rc acc_check_complete(const posiflora_order_acc *a, fe_err *err)
     return FE_OK;
 }
 
-static fe_rc put_order(const posiflora_order_acc *a, const posiflora_map_opts *o,
+/* The order's computed amounts. */
+typedef struct {
+    decimal subtotal, discount;
+} acc_sums;
+
+/* max(a - b, 0), or false when a - b leaves numeric(20,4). */
+static bool discount_of(decimal a, decimal b, decimal *out)
+{
+    if (!decimal_sub_checked(a, b, out))
+        return false;
+    if (decimal_cmp(*out, decimal_zero()) < 0)
+        *out = decimal_zero(); /* a markup (manualSetting) is not a negative discount */
+    return true;
+}
+
+/* Computes every derived amount before a row goes out: each must fit
+ * numeric(20,4) like the amounts it comes from. */
+static fe_rc acc_derive(posiflora_order_acc *a, acc_sums *s, fe_err *err)
+{
+    s->subtotal = decimal_zero();
+    for (size_t i = 0; i < a->nlines; i++) {
+        acc_line *l = &a->lines[i];
+        if (!discount_of(l->amount, l->total, &l->discount))
+            return fe_err_set(err, FE_EINVAL,
+                              "line %zu: discount (amount - totalAmount) is out of range "
+                              "(numeric(20,4))",
+                              i + 1);
+        if (!decimal_add_checked(s->subtotal, l->amount, &s->subtotal))
+            return fe_err_set(err, FE_EINVAL,
+                              "subtotal (sum of the line amounts) is out of range (numeric(20,4))");
+    }
+    if (!discount_of(s->subtotal, a->total, &s->discount))
+        return fe_err_set(err, FE_EINVAL,
+                          "discount (subtotal - totalAmount) is out of range (numeric(20,4))");
+    return FE_OK;
+}
+
+static fe_rc put_order(const posiflora_order_acc *a, const acc_sums *s, const posiflora_map_opts *o,
                        const row_sink *out, bool *known, fe_err *err)
 {
+    char currency[4];
     char subtotal[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX], zero[DECIMAL_TEXT_MAX],
         total[DECIMAL_TEXT_MAX], paid[DECIMAL_TEXT_MAX], count[24], ordered[TIME_TEXT_MAX],
         updated[TIME_TEXT_MAX];
-    decimal sum = decimal_zero(), disc;
 
-    for (size_t i = 0; i < a->nlines; i++)
-        sum = decimal_add(sum, a->lines[i].amount);
-    disc = decimal_sub(sum, a->total);
-    if (decimal_cmp(disc, decimal_zero()) < 0)
-        disc = decimal_zero();
     snprintf(count, sizeof count, "%zu", a->nlines);
 
     row_order row = {
@@ -703,9 +690,9 @@ static fe_rc put_order(const posiflora_order_acc *a, const posiflora_map_opts *o
         .order_date = a->date[0] ? a->date : NULL,
         .status = acc_str(a, a->status),
         .status_group = posiflora_status_group(acc_str(a, a->status), known),
-        .currency = o->currency,
-        .subtotal = decimal_format(sum, subtotal),
-        .discount_total = decimal_format(disc, discount),
+        .currency = account_currency(o, currency),
+        .subtotal = decimal_format(s->subtotal, subtotal),
+        .discount_total = decimal_format(s->discount, discount),
         .tax_total = decimal_format(decimal_zero(), zero),
         .shipping_total = zero,
         .total = decimal_format(a->total, total),
@@ -715,17 +702,15 @@ static fe_rc put_order(const posiflora_order_acc *a, const posiflora_map_opts *o
         .lines_complete = true,
         .payments_complete = true,
     };
-    return sink_rc(out->order(out->ctx, &row, err), err);
+    return field_sink_rc(out->order(out->ctx, &row, err), err);
 }
 
 static fe_rc put_line(const posiflora_order_acc *a, const acc_line *l, const posiflora_map_opts *o,
                       const row_sink *out, fe_err *err)
 {
+    char currency[4];
     char qty[DECIMAL_TEXT_MAX], price[DECIMAL_TEXT_MAX], discount[DECIMAL_TEXT_MAX],
         zero[DECIMAL_TEXT_MAX], total[DECIMAL_TEXT_MAX];
-    decimal disc = decimal_sub(l->amount, l->total);
-    if (decimal_cmp(disc, decimal_zero()) < 0)
-        disc = decimal_zero(); /* a markup (manualSetting) is not a negative discount */
     row_order_line row = {
         .order_id = acc_str(a, a->id),
         .line_id = acc_str(a, l->id),
@@ -733,18 +718,19 @@ static fe_rc put_line(const posiflora_order_acc *a, const acc_line *l, const pos
         .bundle_id = acc_str(a, l->bouquet),
         .quantity = decimal_format(l->qty, qty),
         .unit_price = decimal_format(l->price, price),
-        .discount = decimal_format(disc, discount),
+        .discount = decimal_format(l->discount, discount),
         .tax = decimal_format(decimal_zero(), zero),
         .line_total = decimal_format(l->total, total),
         .cost = NULL,
-        .currency = o->currency,
+        .currency = account_currency(o, currency),
     };
-    return sink_rc(out->order_line(out->ctx, &row, err), err);
+    return field_sink_rc(out->order_line(out->ctx, &row, err), err);
 }
 
 static fe_rc put_payment(const posiflora_order_acc *a, const acc_payment *p,
                          const posiflora_map_opts *o, const row_sink *out, fe_err *err)
 {
+    char currency[4];
     char amount[DECIMAL_TEXT_MAX], bonus[DECIMAL_TEXT_MAX], paid_at[TIME_TEXT_MAX];
     const char *type = acc_str(a, p->type);
     /* The API's sign for returns and change is not documented: normalise. */
@@ -760,15 +746,16 @@ static fe_rc put_payment(const posiflora_order_acc *a, const acc_payment *p,
         .method = method_label(a, p->method),
         .amount = decimal_format(signed_amount, amount),
         .bonus_amount = decimal_text(p->has_bonus, p->bonus, bonus),
-        .currency = o->currency,
+        .currency = account_currency(o, currency),
     };
-    return sink_rc(out->payment(out->ctx, &row, err), err);
+    return field_sink_rc(out->payment(out->ctx, &row, err), err);
 }
 
 fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts *o,
                                 const row_sink *out, posiflora_order_info *info, fe_err *err)
 {
     bool known = true;
+    acc_sums sums;
     fe_rc rc;
 
     *info = (posiflora_order_info){.order_id = acc_str(a, a->id), .reject_raw = ""};
@@ -779,9 +766,13 @@ fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts
         return fe_err_set(err, FE_EINVAL, "%s", a->reason);
     }
     info->reject_id = info->order_id;
+    info->reject_raw = a->doc ? a->doc : "";
     FE_TRY(acc_check_complete(a, err));
+    FE_TRY(acc_derive(a, &sums, err));
+    info->reject_raw = "";
+    sort_methods(a);
 
-    FE_TRY(put_order(a, o, out, &known, err));
+    FE_TRY(put_order(a, &sums, o, out, &known, err));
     info->unknown_status = !known;
     for (size_t i = 0; i < a->nlines; i++) {
         if ((rc = put_line(a, &a->lines[i], o, out, err)) != FE_OK)

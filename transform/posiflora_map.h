@@ -9,9 +9,9 @@
  * Result contract of every mapping function:
  *   FE_OK      the rows were handed to the sink;
  *   FE_EINVAL  the record cannot be mapped (missing id, bad decimal or timestamp,
- *              text that is not UTF-8): err holds the reason (one line, valid
- *              UTF-8, no raw bytes), and NO row was handed to the sink, so the
- *              caller rejects the record and goes on;
+ *              a value PostgreSQL would refuse: transform/value.h): err holds the
+ *              reason (one line, valid UTF-8, no raw bytes), and NO row was
+ *              handed to the sink, so the caller rejects the record and goes on;
  *   other      the sink failed (its code; a sink's FE_EINVAL becomes FE_EABORT so
  *              it cannot pass for a reject): the stream fails.
  * Row pointers handed to the sink live only for the call. */
@@ -94,7 +94,11 @@ fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_r
 typedef struct {
     const char *order_id;   /* NULL when the document had no order */
     const char *reject_id;  /* on FE_EINVAL: id of the record at fault (may be NULL) */
-    const char *reject_raw; /* on FE_EINVAL: "path=value" dump of that record, or "" */
+    const char *reject_raw; /* on FE_EINVAL: "path=value" dump of the record at fault;
+                               for a problem found only at flush (lines missing,
+                               sums beyond numeric(20,4)) the dumps of the
+                               document's records, a blank line apart (8 KiB at
+                               most); "" when the document held no record */
     bool unknown_status;    /* status not in the known list: mapped to open */
     const char *status;     /* the order's status (for the unknown-status log line) */
     size_t lines, payments; /* rows handed to the sink */
@@ -104,8 +108,9 @@ typedef struct {
  * paymentsAmount, subtotal = sum of line amounts, discount_total = max(subtotal -
  * total, 0), tax and shipping 0, lines_complete and payments_complete true), then
  * its lines, then its payments (payment +|amount|, return -> refund -|amount|,
- * change -> change -|amount|). Nothing reaches the sink unless the whole order is
- * valid. Results as for the other mapping functions; info is always filled. */
+ * change -> change -|amount|). Every computed amount must fit numeric(20,4).
+ * Nothing reaches the sink unless the whole order is valid. Results as for the
+ * other mapping functions; info is always filled. */
 fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts *o,
                                 const row_sink *out, posiflora_order_info *info,
                                 fe_err *err) FE_MUST_CHECK;

@@ -54,7 +54,7 @@ assert_truth_matches "the next run is exact"
 assert_eq "$want_rejects" "$(goflow_rejects | wc -l)" "no new rejects: the poison is not read again"
 
 sandbox_post "/_sandbox/advance?steps=2" >/dev/null
-flowetl run goflow_test.orders
+flowetl run
 assert_exit 0 "a third run exits 0"
 assert_truth_matches "the third run is exact"
 

@@ -1,4 +1,5 @@
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../transform/decimal.h"
@@ -187,6 +188,67 @@ static void test_mul_percent(void)
     CU_ASSERT_FALSE(decimal_percent_checked(big, dec("200"), &r));
 }
 
+/* decimal_read tells a malformed number from one beyond numeric(20,4). */
+static void test_read_status(void)
+{
+    static const struct {
+        const char *text;
+        long scale;
+        decimal_status want;
+    } cases[] = {
+        {"1990.00", 1, DECIMAL_OK},
+        {"9999999999999999.9999", 1, DECIMAL_OK},
+        {"9999999999999999.99995", 1, DECIMAL_RANGE}, /* rounds up to 17 digits */
+        {"12345678901234567", 1, DECIMAL_RANGE},
+        {"1e16", 1, DECIMAL_RANGE},
+        {"1e1001", 1, DECIMAL_RANGE},
+        {"1e-1001", 1, DECIMAL_RANGE},
+        {"12345678901234567800", 100, DECIMAL_RANGE},
+        {"12345678901234567", 100, DECIMAL_OK}, /* 123456789012345.67 */
+        {"1e", 1, DECIMAL_SYNTAX},
+        {"1,5", 1, DECIMAL_SYNTAX},
+        {"", 1, DECIMAL_SYNTAX},
+        {"12", 7, DECIMAL_SYNTAX},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        decimal d;
+        decimal_status st = decimal_read(cases[i].text, strlen(cases[i].text), cases[i].scale, &d);
+        if (st != cases[i].want)
+            fprintf(stderr, "\n%s: %d\n", cases[i].text, st);
+        CU_ASSERT_EQUAL(st, cases[i].want);
+    }
+    CU_ASSERT_EQUAL(decimal_read("12\0", 3, 1, &(decimal){0}), DECIMAL_SYNTAX);
+}
+
+/* Sums, differences and quotients that leave numeric(20,4) are caught, and so
+ * is an __int128 overflow of operands that were never parsed. */
+static void test_checked_arithmetic(void)
+{
+    decimal max = dec("9999999999999999.9999"), r = dec("7");
+    CU_ASSERT_TRUE(decimal_add_checked(max, dec("-1"), &r));
+    CU_ASSERT_STRING_EQUAL(fmt(r), "9999999999999998.9999");
+    r = dec("7");
+    CU_ASSERT_FALSE(decimal_add_checked(max, dec("0.0001"), &r));
+    CU_ASSERT_STRING_EQUAL(fmt(r), "7.0000"); /* untouched */
+    CU_ASSERT_FALSE(decimal_add_checked(dec("9000000000000000"), dec("9000000000000000"), &r));
+    CU_ASSERT_FALSE(decimal_sub_checked(decimal_neg(max), dec("1"), &r));
+    CU_ASSERT_TRUE(decimal_sub_checked(dec("5"), dec("7.5"), &r));
+    CU_ASSERT_STRING_EQUAL(fmt(r), "-2.5000");
+    decimal huge = {.units = ((__int128)1 << 126)};
+    CU_ASSERT_FALSE(decimal_add_checked(huge, huge, &r));
+    CU_ASSERT_FALSE(decimal_sub_checked(decimal_neg(huge), huge, &r));
+    /* quotients: rounded half away from zero; by zero, or too large, refused */
+    CU_ASSERT_TRUE(decimal_div_checked(dec("19.99"), dec("3"), &r));
+    CU_ASSERT_STRING_EQUAL(fmt(r), "6.6633");
+    CU_ASSERT_TRUE(decimal_div_checked(dec("-1"), dec("8"), &r));
+    CU_ASSERT_STRING_EQUAL(fmt(r), "-0.1250");
+    CU_ASSERT_TRUE(decimal_div_checked(dec("2"), dec("-3"), &r));
+    CU_ASSERT_STRING_EQUAL(fmt(r), "-0.6667");
+    CU_ASSERT_FALSE(decimal_div_checked(dec("1"), decimal_zero(), &r));
+    CU_ASSERT_FALSE(decimal_div_checked(dec("1000000000000000"), dec("0.0001"), &r));
+    CU_ASSERT_FALSE(decimal_div_checked(huge, dec("1"), &r));
+}
+
 static void test_fits_format(void)
 {
     CU_ASSERT_TRUE(decimal_fits(dec("9999999999999999.9999"), 16));
@@ -221,6 +283,8 @@ int main(void)
     CU_add_test(s, "add sub neg abs cmp", test_arithmetic);
     CU_add_test(s, "mul percent", test_mul_percent);
     CU_add_test(s, "fits format", test_fits_format);
+    CU_add_test(s, "read: syntax or range", test_read_status);
+    CU_add_test(s, "checked add, sub, div", test_checked_arithmetic);
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     int failed = (int)CU_get_number_of_failures();

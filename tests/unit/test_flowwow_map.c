@@ -83,12 +83,10 @@ static char *read_fixture(const char *name, size_t *len)
     return text;
 }
 
-static void feed_page(const char *fixture, const char *records, page_result *p)
+static void feed_text(const char *text, size_t len, const char *records, page_result *p)
 {
     const char *paths[] = {records};
     fe_err err = {0};
-    size_t len;
-    char *text = read_fixture(fixture, &len);
     json_stream *js = json_stream_new(paths, 1, false, 0, on_record, p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(js);
     fe_rc rc = FE_OK;
@@ -98,6 +96,13 @@ static void feed_page(const char *fixture, const char *records, page_result *p)
         rc = json_stream_finish(js, &err);
     CU_ASSERT_EQUAL(rc, FE_OK);
     json_stream_free(js);
+}
+
+static void feed_page(const char *fixture, const char *records, page_result *p)
+{
+    size_t len;
+    char *text = read_fixture(fixture, &len);
+    feed_text(text, len, records, p);
     free(text);
 }
 
@@ -265,6 +270,84 @@ static void test_sink_einval_is_not_a_reject(void)
     recorder_clear(&rec);
 }
 
+/* ---- PostgreSQL's rules (transform/value.h) ------------------------------------ */
+
+#define LINE(count, cost) "{\"productId\":5,\"count\":" count ",\"cost\":\"" cost "\"}"
+
+static void test_rules_orders(void)
+{
+    static const struct {
+        const char *record, *reason;
+    } cases[] = {
+        /* 0 is an id */
+        {"\"id\":0,\"createdDate\":1767128581,\"products\":[" LINE("1", "2") "]", ""},
+        {"\"createdDate\":1767128581", "record without id"},
+        /* a NUL in a name or an offer id (which becomes a product id) */
+        {"\"id\":1,\"createdDate\":1767128581,\"user\":{\"name\":\"A\\u0000nna\","
+         "\"phone\":\"+79261234567\"}",
+         "user.name contains a NUL byte"},
+        {"\"id\":1,\"createdDate\":1767128581,\"products\":[{\"offerId\":\"SKU\\u00001\","
+         "\"count\":1,\"cost\":\"1\"}]",
+         "products.0.offerId contains a NUL byte"},
+        {"\"id\":\"1\\u0000\",\"createdDate\":1767128581", "id: '1?' is not an integer id"},
+        /* createdDate in year 0 (before year 1) and in year 10000 */
+        {"\"id\":1,\"createdDate\":-62151408000",
+         "createdDate: '-62151408000' is out of range (years 1..9999)"},
+        {"\"id\":1,\"createdDate\":253402300800",
+         "createdDate: '253402300800' is out of range (years 1..9999)"},
+        {"\"id\":1,\"createdDate\":99999999999999999999", "createdDate: '99999999999999999999' is "
+                                                          "not unix seconds"},
+        /* two legal factors, two legal lines */
+        {"\"id\":1,\"createdDate\":1767128581,\"products\":[" LINE("1000000000", "100000000") "]",
+         "products.0: count x cost is out of range (numeric(20,4))"},
+        {"\"id\":1,\"createdDate\":1767128581,\"products\":[" LINE(
+             "1", "9000000000000000") "," LINE("1", "9000000000000000") "]",
+         "the order's sum of lines is out of range (numeric(20,4))"},
+        {"\"id\":1,\"createdDate\":1767128581,\"products\":[" LINE("1", "12345678901234567") "]",
+         "products.0.cost: '12345678901234567' is out of range (numeric(20,4))"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char doc[1024];
+        page_result p = {.what = MAP_ORDER};
+        snprintf(doc, sizeof doc, "{\"items\":[{%s}]}", cases[i].record);
+        recorder_clear(&rec);
+        feed_text(doc, strlen(doc), "items[]", &p);
+        CU_ASSERT_EQUAL(p.n, 1);
+        if (cases[i].reason[0]) {
+            assert_refused(&p, 0, cases[i].reason);
+        } else {
+            CU_ASSERT_EQUAL(p.rc[0], FE_OK);
+            CU_ASSERT_EQUAL(rec.n, 2);
+        }
+    }
+    recorder_clear(&rec);
+}
+
+static void test_rules_shops_and_products(void)
+{
+    static const char shops[] = "{\"shops\":[{\"shopId\":0,\"name\":\"Zero\",\"currency\":\"rub\"},"
+                                "{\"shopId\":2,\"name\":\"Sh\\u0000op\"},"
+                                "{\"shopId\":3,\"name\":\"Odd currency\",\"currency\":\"RUBLE\"}]}";
+    static const char *const want[] = {
+        "store|shop|0|Zero|NULL|RUB|NULL|NULL|f",
+        "store|shop|3|Odd currency|NULL|NULL|NULL|NULL|f",
+    };
+    page_result p = {.what = MAP_SHOP};
+    recorder_clear(&rec);
+    feed_text(shops, strlen(shops), "shops[]", &p);
+    assert_refused(&p, 1, "name contains a NUL byte");
+    assert_rows(want, 2);
+    static const char products[] = "{\"items\":[{\"productId\":0,\"name\":\"Zero\"},"
+                                   "{\"productId\":1,\"price\":\"12345678901234567.5\"}]}";
+    page_result q = {.what = MAP_PRODUCT};
+    recorder_clear(&rec);
+    feed_text(products, strlen(products), "items[]", &q);
+    CU_ASSERT_EQUAL(q.rc[0], FE_OK);
+    CU_ASSERT_TRUE(rec.n == 1 && strncmp(rec.rows[0], "product|0|", 10) == 0);
+    assert_refused(&q, 1, "price: '12345678901234567.5' is out of range (numeric(20,4))");
+    recorder_clear(&rec);
+}
+
 int main(void)
 {
     sink = recorder_sink(&rec);
@@ -279,6 +362,8 @@ int main(void)
         {"phone normalisation", test_phone_normalise},
         {"status groups", test_status_groups},
         {"sink EINVAL is not a reject", test_sink_einval_is_not_a_reject},
+        {"rules: orders", test_rules_orders},
+        {"rules: shops and products", test_rules_shops_and_products},
     };
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;

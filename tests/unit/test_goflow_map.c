@@ -172,12 +172,10 @@ static fe_rc on_rec(void *ctx, int which, const json_rec *r, fe_err *err)
     return rc;
 }
 
-static void run_page(const char *fixture, page_run *p)
+static void run_text(const char *text, size_t len, page_run *p)
 {
     static const char *const paths[] = {"data[]"};
-    size_t len;
     fe_err err = {0};
-    char *text = read_fixture(fixture, &len);
     json_stream *js = json_stream_new(paths, 1, false, 1 << 20, on_rec, p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(js);
     memset(&rec, 0, sizeof rec);
@@ -186,6 +184,13 @@ static void run_page(const char *fixture, page_run *p)
                               FE_OK);
     CU_ASSERT_EQUAL(json_stream_finish(js, &err), FE_OK);
     json_stream_free(js);
+}
+
+static void run_page(const char *fixture, page_run *p)
+{
+    size_t len;
+    char *text = read_fixture(fixture, &len);
+    run_text(text, len, p);
     free(text);
 }
 
@@ -282,7 +287,7 @@ static void test_orders(void)
                            "2025-12-04T00:00:00Z|010"));
     /* A bad date and a bad quantity are rejects with nothing sent. */
     CU_ASSERT_EQUAL(p.rejects, 2);
-    CU_ASSERT_PTR_NOT_NULL(strstr(p.reason[3], "date 'yesterday'"));
+    CU_ASSERT_STRING_EQUAL(p.reason[3], "date: 'yesterday' is not a date-time");
     CU_ASSERT_PTR_NOT_NULL(strstr(p.reason[4], "lines.0.quantity.amount"));
     CU_ASSERT_EQUAL(rec.n, 7);
 }
@@ -320,6 +325,115 @@ static void test_inventory(void)
     CU_ASSERT_EQUAL(rec.n, 1);
 }
 
+/* ---- PostgreSQL's rules (transform/value.h) ------------------------------------ */
+
+/* One order {"id":ID,...REST} alone: its reason ("" when mapped). */
+static const char *order_reason(const char *record, page_run *p)
+{
+    char doc[1024];
+    snprintf(doc, sizeof doc, "{\"data\":[{%s}]}", record);
+    memset(p, 0, sizeof *p);
+    p->kind = MAP_ORDER;
+    p->opts.line_price_is_unit = true;
+    run_text(doc, strlen(doc), p);
+    return p->reason[0];
+}
+
+#define LINE(price, qty)                                                                           \
+    "{\"id\":\"l1\",\"quantity\":{\"amount\":" qty "},\"charges\":[{\"amount\":" price             \
+    ",\"type\":\"price\"}]}"
+
+static void test_rules(void)
+{
+    static const struct {
+        const char *record, *reason;
+    } cases[] = {
+        /* the vendor's own example order has id 0 */
+        {"\"id\":0,\"date\":\"2025-12-01T10:00:00Z\"", ""},
+        {"\"id\":\"0\",\"lines\":[" LINE("1", "1") "]", ""},
+        {"\"id\":\"\"", "record without id"},
+        {"\"date\":\"2025-12-01T10:00:00Z\"", "record without id"},
+        /* a NUL in an id or a name: cut at it, 12 and 12\0003 would collide */
+        {"\"id\":\"12\\u00003\"", "id contains a NUL byte"},
+        {"\"id\":1,\"order_number\":\"GF\\u00001\"", "order_number contains a NUL byte"},
+        {"\"id\":1,\"lines\":[{\"id\":\"l\\u0000\"}]", "lines.0.id contains a NUL byte"},
+        {"\"id\":1,\"lines\":[{\"id\":\"l1\",\"charges\":[{\"amount\":1,\"type\":"
+         "\"price\\u0000x\"}]}]",
+         "lines.0.charges.0.type contains a NUL byte"},
+        /* years PostgreSQL refuses, or that have no business date everywhere */
+        {"\"id\":1,\"date\":\"0000-01-01T00:00:00.0000000Z\"",
+         "date: '0000-01-01T00:00:00.0000000Z' is out of range (years 1..9999)"},
+        {"\"id\":1,\"date\":\"10000-01-01T00:00:00Z\"",
+         "date: '10000-01-01T00:00:00Z' is not a date-time"},
+        {"\"id\":1,\"status_updated_at\":\"0001-01-01T05:00:00Z\"",
+         "status_updated_at: '0001-01-01T05:00:00Z' is out of range (years 1..9999)"},
+        /* sums: two legal factors, two legal terms */
+        {"\"id\":1,\"lines\":[" LINE("100000000", "1000000000") "]",
+         "lines.0: price x quantity is out of range (numeric(20,4))"},
+        {"\"id\":1,\"charges\":[{\"amount\":9000000000000000,\"type\":\"shipping\"},"
+         "{\"amount\":9000000000000000,\"type\":\"shipping\"}]",
+         "charges: the sum is out of range (numeric(20,4))"},
+        {"\"id\":1,\"summary\":{\"total\":{\"amount\":12345678901234567}}",
+         "summary.total.amount: '12345678901234567' is out of range (numeric(20,4))"},
+    };
+    page_run p;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = order_reason(cases[i].record, &p);
+        if (strcmp(got, cases[i].reason) != 0)
+            fprintf(stderr, "\ncase %zu: '%s'\n", i, got);
+        CU_ASSERT_STRING_EQUAL(got, cases[i].reason);
+        CU_ASSERT_EQUAL(p.rejects, cases[i].reason[0] ? 1 : 0);
+        CU_ASSERT_EQUAL(rec.n, cases[i].reason[0] ? 0 : i == 1 ? 2 : 1);
+    }
+    /* a line total beyond the range when the price is the extended amount */
+    memset(&p, 0, sizeof p);
+    p.kind = MAP_ORDER;
+    const char *doc = "{\"data\":[{\"id\":1,\"lines\":[" LINE("1000000000000000", "0.0001") "]}]}";
+    run_text(doc, strlen(doc), &p);
+    CU_ASSERT_STRING_EQUAL(p.reason[0],
+                           "lines.0: price / quantity is out of range (numeric(20,4))");
+    /* dimensions: id 0 and a NUL in a name */
+    memset(&p, 0, sizeof p);
+    p.kind = MAP_STORE;
+    doc = "{\"data\":[{\"id\":0,\"name\":\"Zero\"},{\"id\":2,\"name\":\"Sh\\u0000op\"}]}";
+    run_text(doc, strlen(doc), &p);
+    CU_ASSERT_EQUAL(p.rejects, 1);
+    CU_ASSERT_STRING_EQUAL(p.reason[1], "name contains a NUL byte");
+    CU_ASSERT_TRUE(has_row("store channel 0|Zero|NULL|NULL|NULL"));
+    memset(&p, 0, sizeof p);
+    p.kind = MAP_PRODUCT;
+    doc =
+        "{\"data\":[{\"id\":7,\"type\":\"kit\",\"children\":[{\"product_id\":0,\"quantity\":1}]}]}";
+    run_text(doc, strlen(doc), &p);
+    CU_ASSERT_EQUAL(p.rejects, 0);
+    CU_ASSERT_TRUE(has_row("component 7>0 [] 1.0000"));
+}
+
+static void test_inventory_rules(void)
+{
+    goflow_inventory_in in = {.snapshot_date = "2026-11-23",
+                              .captured_at = "2026-11-23T08:00:00Z",
+                              .product_id = "0",
+                              .warehouse_id = "wh-1",
+                              .on_hand = "12345678901234567"};
+    fe_err err = {0};
+    memset(&rec, 0, sizeof rec);
+    CU_ASSERT_EQUAL(goflow_map_inventory(&in, &sink, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.msg, "on_hand: '12345678901234567' is out of range (numeric(20,4))");
+    in.on_hand = "1";
+    in.snapshot_date = "0000-01-01";
+    CU_ASSERT_EQUAL(goflow_map_inventory(&in, &sink, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.msg,
+                           "snapshot date '0000-01-01' is not a date within years 1..9999");
+    in.snapshot_date = "2026-11-23";
+    in.product_id = "\xD0";
+    CU_ASSERT_EQUAL(goflow_map_inventory(&in, &sink, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.msg, "product_id is not valid UTF-8");
+    in.product_id = "0";
+    CU_ASSERT_EQUAL(goflow_map_inventory(&in, &sink, &err), FE_OK);
+    CU_ASSERT_EQUAL(rec.n, 1);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -332,6 +446,8 @@ int main(void)
     CU_add_test(s, "orders and lines", test_orders);
     CU_add_test(s, "orders with extended line prices", test_orders_extended_price);
     CU_add_test(s, "inventory rows", test_inventory);
+    CU_add_test(s, "rules: ids, NUL, years, sums", test_rules);
+    CU_add_test(s, "rules: inventory rows", test_inventory_rules);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

@@ -81,22 +81,23 @@ static char *parse(const char *const *paths, int npaths, bool multi, const char 
     return text ? text : strdup("");
 }
 
-/* Parses whole and byte by byte, checks both give `expect` and succeed. */
+/* Parses whole, byte by byte and in chunks of 2, 3, 5 and 7 bytes (tokens then
+ * span feeds at every position), checks each gives `expect` and succeeds. */
 static void check(const char *const *paths, int npaths, bool multi, const char *doc,
                   const char *expect)
 {
-    fe_err err = {0};
-    fe_rc rc;
-    char *whole = parse(paths, npaths, multi, doc, 0, &rc, &err);
-    CU_ASSERT_EQUAL(rc, FE_OK);
-    CU_ASSERT_STRING_EQUAL(whole, expect);
-    if (strcmp(whole, expect) != 0 || rc != FE_OK)
-        fprintf(stderr, "\n--- got (rc %d %s):\n%s--- expected:\n%s", rc, err.msg, whole, expect);
-    char *bytewise = parse(paths, npaths, multi, doc, 1, &rc, &err);
-    CU_ASSERT_EQUAL(rc, FE_OK);
-    CU_ASSERT_STRING_EQUAL(bytewise, expect);
-    free(whole);
-    free(bytewise);
+    static const size_t chunks[] = {0, 1, 2, 3, 5, 7};
+    for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+        fe_err err = {0};
+        fe_rc rc;
+        char *out = parse(paths, npaths, multi, doc, chunks[i], &rc, &err);
+        CU_ASSERT_EQUAL(rc, FE_OK);
+        CU_ASSERT_STRING_EQUAL(out, expect);
+        if (strcmp(out, expect) != 0 || rc != FE_OK)
+            fprintf(stderr, "\n--- chunk %zu, got (rc %d %s):\n%s--- expected:\n%s", chunks[i], rc,
+                    err.msg, out, expect);
+        free(out);
+    }
 }
 
 static const char *const JSONAPI_PATHS[] = {"data[]", "included[]", "."};
@@ -320,8 +321,10 @@ static void test_record_cap(void)
     json_stream *js = json_stream_new(paths, 1, false, 64, render, &s);
     CU_ASSERT_PTR_NOT_NULL_FATAL(js);
     fe_err err = {0};
-    const char *doc = "{\"data\":[{\"id\":\"small\"},{\"id\":\"this value is far longer than "
-                      "sixty-four bytes, so the record must be refused\"},{\"id\":\"x\"}]}";
+    /* Fields that fit one by one, not together. */
+    const char *doc = "{\"data\":[{\"id\":\"small\"},{\"id\":\"twenty bytes of text\","
+                      "\"name\":\"twenty more bytes....\",\"note\":\"and twenty more......\"},"
+                      "{\"id\":\"x\"}]}";
     CU_ASSERT_EQUAL(json_stream_feed(js, doc, strlen(doc), &err), FE_EJSON);
     CU_ASSERT_STRING_EQUAL(err.msg, "record larger than 64 bytes");
     CU_ASSERT_STRING_EQUAL(buf_cstr(&s.out), "0|id='small';\n");
@@ -341,6 +344,265 @@ static void test_record_cap(void)
     buf_term(&many);
     json_stream_free(js);
     buf_term(&s.out);
+}
+
+/* A doc {"data":[{"s":"xxx...x"}]} with a string of n bytes (caller frees). */
+static char *long_string_doc(size_t n, size_t *len)
+{
+    static const char head[] = "{\"data\":[{\"s\":\"", tail[] = "\"}]}";
+    *len = sizeof head - 1 + n + sizeof tail - 1;
+    char *doc = malloc(*len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    memcpy(doc, head, sizeof head - 1);
+    memset(doc + sizeof head - 1, 'x', n);
+    memcpy(doc + sizeof head - 1 + n, tail, sizeof tail - 1);
+    return doc;
+}
+
+typedef struct {
+    int records;
+    size_t len; /* of field "s" */
+    bool all_x;
+} long_seen;
+
+static fe_rc on_long(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    long_seen *l = ctx;
+    const json_field *f = json_rec_get(rec, "s");
+    (void)which;
+    (void)err;
+    l->records++;
+    l->len = f ? f->len : 0;
+    l->all_x = f != NULL;
+    for (size_t i = 0; f && i < f->len && l->all_x; i++)
+        l->all_x = f->value[i] == 'x';
+    return FE_OK;
+}
+
+/* Feeds doc in 16 KiB pieces, the way libcurl hands a body over; *fed: bytes
+ * handed in by the feed that failed (or all). */
+static fe_rc feed_16k(json_stream *js, const char *doc, size_t len, size_t *fed, fe_err *err)
+{
+    const size_t chunk = 16 * 1024;
+    fe_rc rc = FE_OK;
+    *fed = 0;
+    for (size_t at = 0; at < len && rc == FE_OK; at += chunk) {
+        size_t n = len - at < chunk ? len - at : chunk;
+        rc = json_stream_feed(js, doc + at, n, err);
+        *fed = at + n;
+    }
+    return rc == FE_OK ? json_stream_finish(js, err) : rc;
+}
+
+/* One 16 MiB string: refused as soon as it passes the 4 MiB cap (yajl alone took
+ * seconds, re-reading the open token on every feed, before the cap applied). */
+static void test_long_string_refused(void)
+{
+    static const char *const paths[] = {"data[]"};
+    const size_t cap = (size_t)4 << 20;
+    long_seen seen = {0};
+    size_t len, fed;
+    char *doc = long_string_doc((size_t)16 << 20, &len);
+    json_stream *js = json_stream_new(paths, 1, false, cap, on_long, &seen);
+    fe_err err = {0};
+    CU_ASSERT_EQUAL(feed_16k(js, doc, len, &fed, &err), FE_EJSON);
+    /* The value's opening quote is byte 14. */
+    CU_ASSERT_STRING_EQUAL(err.msg, "string longer than 4194304 bytes at byte 14");
+    CU_ASSERT_TRUE(fed > cap && fed <= cap + 14 + 16 * 1024);
+    CU_ASSERT_EQUAL(seen.records, 0);
+    CU_ASSERT_EQUAL(json_stream_feed(js, "}", 1, &err), FE_EJSON); /* sticky */
+    /* The same string inside one feed is refused too. */
+    json_stream_reset(js);
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc, len, &err), FE_EJSON);
+    CU_ASSERT_STRING_EQUAL(err.msg, "string longer than 4194304 bytes at byte 14");
+    /* A string just under the cap is read whole, across feeds. */
+    free(doc);
+    doc = long_string_doc(cap - 100, &len);
+    json_stream_reset(js);
+    CU_ASSERT_EQUAL(feed_16k(js, doc, len, &fed, &err), FE_OK);
+    CU_ASSERT_EQUAL(seen.records, 1);
+    CU_ASSERT_EQUAL(seen.len, cap - 100);
+    CU_ASSERT_TRUE(seen.all_x);
+    json_stream_free(js);
+    free(doc);
+}
+
+/* Without a cap a 16 MiB string is read whole (one yajl call, linear time). */
+static void test_long_string_uncapped(void)
+{
+    static const char *const paths[] = {"data[]"};
+    long_seen seen = {0};
+    size_t len, fed;
+    char *doc = long_string_doc((size_t)16 << 20, &len);
+    json_stream *js = json_stream_new(paths, 1, false, 0, on_long, &seen);
+    fe_err err = {0};
+    CU_ASSERT_EQUAL(feed_16k(js, doc, len, &fed, &err), FE_OK);
+    CU_ASSERT_EQUAL(seen.records, 1);
+    CU_ASSERT_EQUAL(seen.len, (size_t)16 << 20);
+    CU_ASSERT_TRUE(seen.all_x);
+    CU_ASSERT_EQUAL(json_stream_bytes(js), len);
+    json_stream_free(js);
+    free(doc);
+}
+
+/* Keys, numbers and paths are capped like strings, wherever they are. */
+static void test_token_caps(void)
+{
+    static const char *const paths[] = {"data[]"};
+    fe_err err = {0};
+    sink s;
+    sink_init(&s);
+    json_stream *js = json_stream_new(paths, 1, false, 64, render, &s);
+    buf doc;
+    buf_init(&doc, 0);
+    /* a key outside any record */
+    CU_ASSERT_TRUE(buf_puts(&doc, "{\"meta\":{\""));
+    for (int i = 0; i < 100; i++)
+        CU_ASSERT_TRUE(buf_putc(&doc, 'k'));
+    CU_ASSERT_TRUE(buf_puts(&doc, "\":1}}"));
+    for (size_t at = 0; at < doc.len; at += 10)
+        if (json_stream_feed(js, doc.data + at, doc.len - at < 10 ? doc.len - at : 10, &err))
+            break;
+    CU_ASSERT_STRING_EQUAL(err.msg, "string longer than 64 bytes at byte 9");
+    /* a number, fed in pieces */
+    json_stream_reset(js);
+    buf_reset(&doc);
+    CU_ASSERT_TRUE(buf_puts(&doc, "{\"data\":[{\"n\":1"));
+    for (int i = 0; i < 100; i++)
+        CU_ASSERT_TRUE(buf_putc(&doc, '0'));
+    CU_ASSERT_TRUE(buf_puts(&doc, "}]}"));
+    fe_rc rc = FE_OK;
+    for (size_t at = 0; at < doc.len && rc == FE_OK; at += 8)
+        rc = json_stream_feed(js, doc.data + at, doc.len - at < 8 ? doc.len - at : 8, &err);
+    CU_ASSERT_EQUAL(rc, FE_EJSON);
+    CU_ASSERT_STRING_EQUAL(err.msg, "number longer than 64 bytes at byte 14");
+    /* a path: nested short keys */
+    json_stream_reset(js);
+    buf_reset(&doc);
+    CU_ASSERT_TRUE(buf_puts(&doc, "{\"data\":[{"));
+    for (int i = 0; i < 20; i++)
+        CU_ASSERT_TRUE(buf_puts(&doc, "\"abcd\":{"));
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc.data, doc.len, &err), FE_EJSON);
+    CU_ASSERT_STRING_EQUAL(err.msg, "field path longer than 64 bytes");
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&s.out), "");
+    buf_term(&doc);
+    buf_term(&s.out);
+    json_stream_free(js);
+}
+
+/* Tokens cut at every position, escapes at chunk edges, a number that ends the
+ * document: the same records, and errors at the same byte, however it is fed. */
+static void test_tokens_across_feeds(void)
+{
+    static const char *const paths[] = {"[]"};
+    check(paths, 1, false, "[\"a\\\\\",\"\\\"q\\\"\",\"\\\\\\\\\",12345,-1.5e+3,true,null,\"\"]",
+          "0|='a\\';\n0|='\"q\"';\n0|='\\\\';\n0|=#12345;\n0|=#-1.5e+3;\n0|=?true;\n0|=null;\n"
+          "0|='';\n");
+    static const char *const root[] = {"."};
+    check(root, 1, true, "1 2\n\"x\"\n345", "0|=#1;\n0|=#2;\n0|='x';\n0|=#345;\n");
+    static const char *const data[] = {"data[]"};
+    /* Found by the fuzzer: a number that yajl reads as two ("0" "999..."), or one
+     * right before a string, moved the error with the cuts between feeds. */
+    static const struct {
+        const char *doc, *error;
+    } bad[] = {
+        {"{\"data\":[{\"a\":\"long enough value\",\"b\":12}@]}", "invalid JSON at byte 42: "},
+        {"{\"data\":[{\"n\":0999999999999,\"x\":1}]}", "invalid JSON at byte 15: "},
+        {"{\"data\":[{\"n\":0123\"s\"}]}", "invalid JSON at byte 15: "},
+        {"{\"data\":[{\"n\":0123\"s}]}", "invalid JSON at byte 15: "},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (size_t chunk = 0; chunk < 9; chunk++) {
+            fe_err err = {0};
+            fe_rc rc;
+            char *out = parse(data, 1, false, bad[i].doc, chunk, &rc, &err);
+            CU_ASSERT_EQUAL(rc, FE_EJSON);
+            if (!strstr(err.msg, bad[i].error))
+                fprintf(stderr, "\n%s, chunk %zu: %s\n", bad[i].doc, chunk, err.msg);
+            CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, bad[i].error));
+            free(out);
+        }
+    }
+}
+
+typedef struct {
+    size_t len, slen;
+    char dump[64];
+} nul_seen;
+
+static fe_rc on_nul(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    nul_seen *n = ctx;
+    const json_field *f = json_rec_get(rec, "id");
+    (void)which;
+    (void)err;
+    n->len = f->len;
+    n->slen = strlen(f->value);
+    json_rec_dump(rec, n->dump, sizeof n->dump);
+    return FE_OK;
+}
+
+/* \u0000 decodes to a NUL byte: len keeps the true length so a mapping can tell
+ * "12\u00003" from "12", and the dump spells it the JSON way. */
+static void test_nul_in_string(void)
+{
+    static const char *const paths[] = {"data[]"};
+    nul_seen n = {0};
+    fe_err err = {0};
+    json_stream *js = json_stream_new(paths, 1, false, 0, on_nul, &n);
+    const char *doc = "{\"data\":[{\"id\":\"12\\u00003\"}]}";
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc, strlen(doc), &err), FE_OK);
+    CU_ASSERT_EQUAL(json_stream_finish(js, &err), FE_OK);
+    CU_ASSERT_EQUAL(n.len, 4);
+    CU_ASSERT_EQUAL(n.slen, 2);
+    CU_ASSERT_STRING_EQUAL(n.dump, "id=12\\u00003");
+    json_stream_free(js);
+}
+
+typedef struct {
+    bool ok;
+    int records;
+} lookup_check;
+
+static fe_rc check_lookups(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    lookup_check *c = ctx;
+    (void)which;
+    (void)err;
+    c->records++;
+    /* every field is found by its path; of two equal paths, the first */
+    for (size_t i = 0; i < json_rec_count(rec); i++) {
+        const json_field *f = json_rec_at(rec, i), *g = json_rec_get(rec, f->path);
+        c->ok = c->ok && g && strcmp(g->path, f->path) == 0 && (g == f || g < f);
+    }
+    const json_field *dup = json_rec_get(rec, "dup");
+    c->ok = c->ok && dup && strcmp(dup->value, "first") == 0;
+    c->ok = c->ok && !json_rec_get(rec, "missing") && !json_rec_get(rec, "k1.x") &&
+            !json_rec_get(rec, "");
+    return FE_OK;
+}
+
+/* Records with many fields are looked up through an index: the same answers as a
+ * scan, duplicates included. */
+static void test_lookup_many_fields(void)
+{
+    static const char *const paths[] = {"[]"};
+    lookup_check c = {true, 0};
+    buf doc;
+    fe_err err = {0};
+    buf_init(&doc, 0);
+    CU_ASSERT_TRUE(buf_puts(&doc, "[{\"dup\":\"first\""));
+    for (int i = 0; i < 1000; i++)
+        CU_ASSERT_TRUE(buf_printf(&doc, ",\"k%d\":%d", i, i));
+    CU_ASSERT_TRUE(buf_puts(&doc, ",\"dup\":\"second\",\"n\":{\"a\":[1,2,{\"b\":null}]}},"
+                                  "{\"dup\":\"first\",\"x\":1}]"));
+    json_stream *js = json_stream_new(paths, 1, false, 0, check_lookups, &c);
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc.data, doc.len, &err), FE_OK);
+    CU_ASSERT_EQUAL(json_stream_finish(js, &err), FE_OK);
+    CU_ASSERT_EQUAL(c.records, 2);
+    CU_ASSERT_TRUE(c.ok);
+    json_stream_free(js);
+    buf_term(&doc);
 }
 
 static void test_callback_stops(void)
@@ -500,6 +762,12 @@ int main(void)
     CU_add_test(s, "truncated input, raw invalid UTF-8", test_truncated_and_raw_utf8);
     CU_add_test(s, "reset mid-document", test_reset_mid_document);
     CU_add_test(s, "record size cap", test_record_cap);
+    CU_add_test(s, "a long string is refused at the cap", test_long_string_refused);
+    CU_add_test(s, "a long string without a cap", test_long_string_uncapped);
+    CU_add_test(s, "keys, numbers and paths are capped", test_token_caps);
+    CU_add_test(s, "tokens across feeds", test_tokens_across_feeds);
+    CU_add_test(s, "NUL inside a string", test_nul_in_string);
+    CU_add_test(s, "lookups in a record of many fields", test_lookup_many_fields);
     CU_add_test(s, "callback stops parsing", test_callback_stops);
     CU_add_test(s, "record access", test_record_access);
     CU_add_test(s, "bad paths", test_bad_paths);

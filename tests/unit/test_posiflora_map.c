@@ -256,7 +256,90 @@ static void test_customer_utf8_reject_reason(void)
     json_stream_free(js);
     CU_ASSERT_EQUAL(rec.n, 0);
     CU_ASSERT_EQUAL(lr.rejects, 2);
-    CU_ASSERT_STRING_EQUAL(lr.last_reason, "attributes.title is not valid UTF-8");
+    CU_ASSERT_STRING_EQUAL(lr.last_reason, "attributes.title contains a NUL byte");
+}
+
+/* ---- PostgreSQL's rules (transform/value.h), the same for every source -------- */
+
+static void run_list_text(const char *doc, list_run *lr)
+{
+    static const char *const paths[] = {"data[]", "included[]"};
+    fe_err err = {0};
+    json_stream *js = json_stream_new(paths, 2, false, 0, on_list_record, lr);
+    CU_ASSERT_EQUAL(feed_text(js, doc, strlen(doc), &err), FE_OK);
+    json_stream_free(js);
+}
+
+/* One customer list whose records each break one rule: only the good ones map. */
+static void test_rules_list_records(void)
+{
+    static const char doc[] =
+        "{\"data\":["
+        /* id 0 is an id like any other, as a string or as a number */
+        "{\"type\":\"customers\",\"id\":\"0\",\"attributes\":{\"title\":\"Zero\"}},"
+        "{\"type\":\"customers\",\"id\":0,\"attributes\":{\"title\":\"Zero too\"}},"
+        /* a NUL in the id: cut at it, it would collide with id 12 */
+        "{\"type\":\"customers\",\"id\":\"12\\u00003\",\"attributes\":{\"title\":\"x\"}},"
+        /* year 0000 does not exist; 10000 has five digits; 9999-12-31 has no
+         * business date in every zone */
+        "{\"type\":\"customers\",\"id\":\"y0\",\"attributes\":{\"createdAt\":"
+        "\"0000-06-01T00:00:00Z\"}},"
+        "{\"type\":\"customers\",\"id\":\"y10k\",\"attributes\":{\"createdAt\":"
+        "\"10000-01-01T00:00:00Z\"}},"
+        "{\"type\":\"customers\",\"id\":\"yend\",\"attributes\":{\"updatedAt\":"
+        "\"9999-12-31T12:00:00Z\"}},"
+        "{\"type\":\"customers\",\"id\":\"y1\",\"attributes\":{\"createdAt\":"
+        "\"0001-01-02T00:00:00Z\"}},"
+        /* 17 integer digits do not fit numeric(20,4) */
+        "{\"type\":\"customers\",\"id\":\"big\",\"attributes\":{\"currentPoints\":"
+        "12345678901234567}},"
+        /* an empty id is no id */
+        "{\"type\":\"customers\",\"id\":\"\",\"attributes\":{\"title\":\"none\"}}"
+        "]}";
+    static const char *const want[] = {
+        "customer|0|Zero|NULL|NULL|NULL|NULL|NULL|NULL|f",
+        "customer|0|Zero too|NULL|NULL|NULL|NULL|NULL|NULL|f",
+        "customer|y1|NULL|NULL|NULL|NULL|NULL|0001-01-02T00:00:00Z|NULL|f",
+    };
+    setup();
+    list_run lr = {.map = posiflora_map_customer};
+    run_list_text(doc, &lr);
+    assert_rows(want, 3);
+    CU_ASSERT_EQUAL(lr.rejects, 6);
+}
+
+/* Each poison record alone: its reason names the field and the rule. */
+static void test_rules_reasons(void)
+{
+    static const struct {
+        const char *record, *reason;
+    } cases[] = {
+        {"\"id\":\"12\\u00003\"", "id contains a NUL byte"},
+        {"\"id\":\"c1\",\"attributes\":{\"title\":\"Ann\\u0000a\"}",
+         "attributes.title contains a NUL byte"},
+        {"\"id\":\"c1\",\"attributes\":{\"createdAt\":\"0000-06-01T00:00:00Z\"}",
+         "attributes.createdAt: '0000-06-01T00:00:00Z' is out of range (years 1..9999)"},
+        {"\"id\":\"c1\",\"attributes\":{\"createdAt\":\"10000-01-01T00:00:00Z\"}",
+         "attributes.createdAt: '10000-01-01T00:00:00Z' is not a date-time"},
+        {"\"id\":\"c1\",\"attributes\":{\"updatedAt\":\"9999-12-31T12:00:00Z\"}",
+         "attributes.updatedAt: '9999-12-31T12:00:00Z' is out of range (years 1..9999)"},
+        {"\"id\":\"c1\",\"attributes\":{\"currentPoints\":12345678901234567}",
+         "attributes.currentPoints: '12345678901234567' is out of range (numeric(20,4))"},
+        {"\"id\":\"\"", "record without id"},
+        {"\"id\":null", "record without id"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc, "{\"data\":[{\"type\":\"customers\",%s}]}", cases[i].record);
+        list_run lr = {.map = posiflora_map_customer};
+        setup();
+        run_list_text(doc, &lr);
+        CU_ASSERT_EQUAL(rec.n, 0);
+        CU_ASSERT_EQUAL(lr.rejects, 1);
+        if (strcmp(lr.last_reason, cases[i].reason) != 0)
+            fprintf(stderr, "\ncase %zu: %s\n", i, lr.last_reason);
+        CU_ASSERT_STRING_EQUAL(lr.last_reason, cases[i].reason);
+    }
 }
 
 static const char *const detail_want[] = {
@@ -372,6 +455,121 @@ static void test_order_bad_line_rejects_order(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "1,5"));
 }
 
+/* Two legal factors whose product passes 10^16: a reject, not a COPY failure. */
+static void test_order_line_product_out_of_range(void)
+{
+    static const char doc[] = ORDER_HEAD(
+        "done", "{\"type\":\"order-lines\",\"id\":\"l1\"}") ",\"included\":[{\"type\":"
+                                                            "\"order-lines\",\"id\":\"l1\","
+                                                            "\"attributes\":{\"qty\":"
+                                                            "1000000000,\"price\":"
+                                                            "100000000,\"totalAmount\":90}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_STRING_EQUAL(
+        err.msg,
+        "order-lines l1: attributes.qty x attributes.price is out of range (numeric(20,4))");
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "attributes.qty=1000000000"));
+}
+
+/* Lines that fit one by one but not summed: found at flush, when the records are
+ * gone, and the reject still keeps the document's raw text. */
+static void test_order_sum_out_of_range_keeps_raw(void)
+{
+    static const char doc[] =
+        ORDER_HEAD("done", "{\"type\":\"order-lines\",\"id\":\"l1\"},{\"type\":\"order-lines\","
+                           "\"id\":\"l2\"}") ","
+                                             "\"included\":"
+                                             "[{\"type\":"
+                                             "\"order-"
+                                             "lines\","
+                                             "\"id\":\"l1\","
+                                             "\"attributes\":"
+                                             "{\"qty\":1,"
+                                             "\"price\":"
+                                             "9000000000000000,"
+                                             "\"totalAmount\":"
+                                             "45}},{\"type\":"
+                                             "\"order-"
+                                             "lines\","
+                                             "\"id\":\"l2\","
+                                             "\"attributes\":"
+                                             "{\"qty\":1,"
+                                             "\"price\":"
+                                             "9000000000000000,"
+                                             "\"totalAmount\":"
+                                             "45}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_STRING_EQUAL(err.msg,
+                           "subtotal (sum of the line amounts) is out of range (numeric(20,4))");
+    CU_ASSERT_STRING_EQUAL(info.reject_id, "o1");
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "id=o1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "id=l2"));
+}
+
+/* The order's own values follow the rules: a business date in year 0, a NUL in
+ * the order id. */
+static void test_order_rules(void)
+{
+    static const char year0[] =
+        "{\"data\":{\"type\":\"orders\",\"id\":\"o1\",\"attributes\":{\"status\":\"done\","
+        "\"date\":\"0000-12-31\",\"createdAt\":\"2026-01-02T10:00:00Z\",\"totalAmount\":1}}}";
+    static const char nul_id[] =
+        "{\"data\":{\"type\":\"orders\",\"id\":\"o\\u00001\",\"attributes\":{\"status\":"
+        "\"done\",\"createdAt\":\"2026-01-02T10:00:00Z\",\"totalAmount\":1}}}";
+    static const char id0[] =
+        "{\"data\":{\"type\":\"orders\",\"id\":0,\"attributes\":{\"status\":\"done\","
+        "\"createdAt\":\"2026-01-02T10:00:00Z\",\"totalAmount\":1}}}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(year0, &info, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(
+        err.msg, "order o1: attributes.date: '0000-12-31' is out of range (years 1..9999)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "attributes.date=0000-12-31"));
+    CU_ASSERT_EQUAL(run_inline(nul_id, &info, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.msg, "order: id contains a NUL byte");
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "id=o\\u00001"));
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_EQUAL(run_inline(id0, &info, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(info.order_id, "0");
+    CU_ASSERT_EQUAL(rec.n, 1);
+}
+
+/* Payment methods are found by id however many there are: the first of a repeated
+ * id that has a title names the payment; an id without a method stays the label. */
+static void test_order_payment_methods(void)
+{
+    static const char doc[] = ORDER_HEAD(
+        "done",
+        "") ",\"included\":["
+            "{\"type\":\"order-payments\",\"id\":\"p1\",\"attributes\":{\"paymentType\":"
+            "\"payment\",\"amount\":50,\"createdAt\":\"2026-01-02T10:00:00Z\"},"
+            "\"relationships\":{\"method\":{\"data\":{\"id\":\"m2\"}}}},"
+            "{\"type\":\"order-payments\",\"id\":\"p2\",\"attributes\":{\"paymentType\":"
+            "\"payment\",\"amount\":40,\"createdAt\":\"2026-01-02T10:00:00Z\"},"
+            "\"relationships\":{\"method\":{\"data\":{\"id\":\"m9\"}}}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m3\",\"attributes\":{\"title\":\"Card\"}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m2\",\"attributes\":{}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m2\",\"attributes\":{\"title\":\"Cash\"}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m2\",\"attributes\":{\"title\":\"Later\"}},"
+            "{\"type\":\"payment-methods\",\"id\":\"m1\",\"attributes\":{\"title\":\"Bonus\"}}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL_FATAL(run_inline(doc, &info, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(rec.n, 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rec.rows[1], "|payment|Cash|50.0000|"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(rec.rows[2], "|payment|m9|40.0000|"));
+}
+
 static void test_order_missing_included_lines_rejected(void)
 {
     static const char doc[] = ORDER_HEAD(
@@ -385,6 +583,9 @@ static void test_order_missing_included_lines_rejected(void)
     CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
     CU_ASSERT_EQUAL(rec.n, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "lists 2 lines but the document includes 1"));
+    /* found at flush: the raw text is the document's records */
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "id=o1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "\n\ntype=order-lines\nid=l1\n"));
 }
 
 static void test_order_invalid_utf8_method_rejected(void)
@@ -423,6 +624,15 @@ static void test_order_without_data_rejected(void)
     CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
     CU_ASSERT_EQUAL(rec.n, 0);
     CU_ASSERT_PTR_NULL(info.order_id);
+    /* Found by the fuzzer: a second refused "data" record replaced the first
+     * problem, and an empty one left the reject without raw text. */
+    static const char twice[] = "{\"data\":{\"type\":null},\"data\":{}}";
+    CU_ASSERT_EQUAL(run_inline(twice, &info, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.msg, "order: record without id");
+    CU_ASSERT_STRING_EQUAL(info.reject_raw, "type=null");
+    static const char empty[] = "{\"data\":{}}";
+    CU_ASSERT_EQUAL(run_inline(empty, &info, &err), FE_EINVAL);
+    CU_ASSERT_STRING_EQUAL(info.reject_raw, "{}");
 }
 
 /* A transfer cut mid-way and retried: the partial document is forgotten after a
@@ -841,6 +1051,12 @@ int main(void)
         {"bouquets", test_bouquets},
         {"customers: rows and rejects", test_customers_rows_and_rejects},
         {"customer: UTF-8 and NUL rejects", test_customer_utf8_reject_reason},
+        {"rules: a list of poison records", test_rules_list_records},
+        {"rules: the reason of each", test_rules_reasons},
+        {"order: line product beyond numeric(20,4)", test_order_line_product_out_of_range},
+        {"order: sum beyond numeric(20,4) keeps raw text", test_order_sum_out_of_range_keeps_raw},
+        {"order: date, NUL and 0 in the order", test_order_rules},
+        {"order: payment methods by id", test_order_payment_methods},
         {"order detail", test_order_detail},
         {"order: included first, no customer", test_order_included_first_no_customer},
         {"order: unknown status is open", test_order_unknown_status_is_open},
