@@ -11,6 +11,7 @@
 #include "../core/log.h"
 #include "copy.h"
 #include "loader_sql.h"
+#include "stage_row.h"
 #include "pg.h"
 
 /* A staging buffer is sent with COPY once it passes this size ... */
@@ -386,33 +387,12 @@ static fe_rc row_end(loader *l, stage_table t, size_t mark, bool ok, fe_err *err
     return FE_OK;
 }
 
-/* NULL for a foreign id that was not provided ("" means the same). */
-static const char *opt_id(const char *id)
-{
-    return id && *id ? id : NULL;
-}
-
-/* The kind of a referenced store: "store" when the row names none. */
-static const char *store_kind(const char *kind, const char *store_id)
-{
-    if (!opt_id(store_id))
-        return NULL;
-    return kind && *kind ? kind : "store";
-}
-
 fe_rc loader_put_store(loader *l, const row_store *r, fe_err *err)
 {
     buf *b;
     size_t m;
     fe_rc rc = row_begin(l, STG_STORE, "store_id", r->store_id, &b, &m, err);
-    if (rc != FE_OK)
-        return rc;
-    bool ok = copy_field(b, store_kind(r->kind, r->store_id), true) &&
-              copy_field(b, r->store_id, false) && copy_field(b, r->name, false) &&
-              copy_field(b, r->address, false) && copy_field(b, r->currency, false) &&
-              copy_field(b, r->timezone, false) && copy_field(b, r->status, false) &&
-              copy_field_bool(b, r->is_deleted, false);
-    return row_end(l, STG_STORE, m, ok, err);
+    return rc != FE_OK ? rc : row_end(l, STG_STORE, m, stage_row_store(b, r), err);
 }
 
 fe_rc loader_put_customer(loader *l, const row_customer *r, fe_err *err)
@@ -420,14 +400,7 @@ fe_rc loader_put_customer(loader *l, const row_customer *r, fe_err *err)
     buf *b;
     size_t m;
     fe_rc rc = row_begin(l, STG_CUSTOMER, "customer_id", r->customer_id, &b, &m, err);
-    if (rc != FE_OK)
-        return rc;
-    bool ok = copy_field(b, r->customer_id, true) && copy_field(b, r->name, false) &&
-              copy_field(b, r->phone, false) && copy_field(b, r->email, false) &&
-              copy_field(b, r->status, false) && copy_field(b, r->loyalty_points, false) &&
-              copy_field(b, r->created_at, false) && copy_field(b, r->updated_at, false) &&
-              copy_field_bool(b, r->is_deleted, false);
-    return row_end(l, STG_CUSTOMER, m, ok, err);
+    return rc != FE_OK ? rc : row_end(l, STG_CUSTOMER, m, stage_row_customer(b, r), err);
 }
 
 fe_rc loader_put_category(loader *l, const row_category *r, fe_err *err)
@@ -435,12 +408,7 @@ fe_rc loader_put_category(loader *l, const row_category *r, fe_err *err)
     buf *b;
     size_t m;
     fe_rc rc = row_begin(l, STG_CATEGORY, "category_id", r->category_id, &b, &m, err);
-    if (rc != FE_OK)
-        return rc;
-    bool ok = copy_field(b, r->category_id, true) && copy_field(b, r->name, false) &&
-              copy_field(b, opt_id(r->parent_id), false) &&
-              copy_field_bool(b, r->is_deleted, false);
-    return row_end(l, STG_CATEGORY, m, ok, err);
+    return rc != FE_OK ? rc : row_end(l, STG_CATEGORY, m, stage_row_category(b, r), err);
 }
 
 fe_rc loader_put_product(loader *l, const row_product *r, fe_err *err)
@@ -448,15 +416,7 @@ fe_rc loader_put_product(loader *l, const row_product *r, fe_err *err)
     buf *b;
     size_t m;
     fe_rc rc = row_begin(l, STG_PRODUCT, "product_id", r->product_id, &b, &m, err);
-    if (rc != FE_OK)
-        return rc;
-    bool ok = copy_field(b, r->product_id, true) && copy_field(b, r->sku, false) &&
-              copy_field(b, r->name, false) && copy_field(b, r->product_type, false) &&
-              copy_field(b, opt_id(r->category_id), false) && copy_field(b, r->brand, false) &&
-              copy_field(b, r->list_price, false) && copy_field(b, r->currency, false) &&
-              copy_field(b, r->created_at, false) && copy_field(b, r->updated_at, false) &&
-              copy_field_bool(b, r->is_active, false) && copy_field_bool(b, r->is_deleted, false);
-    return row_end(l, STG_PRODUCT, m, ok, err);
+    return rc != FE_OK ? rc : row_end(l, STG_PRODUCT, m, stage_row_product(b, r), err);
 }
 
 fe_rc loader_put_component(loader *l, const row_component *r, fe_err *err)
@@ -466,12 +426,9 @@ fe_rc loader_put_component(loader *l, const row_component *r, fe_err *err)
     fe_rc rc = row_begin(l, STG_COMPONENT, "parent_id", r->parent_id, &b, &m, err);
     if (rc != FE_OK)
         return rc;
-    if (!opt_id(r->component_id))
+    if (!stage_opt_id(r->component_id))
         return fe_err_set(err, FE_EINVAL, "component row without component_id");
-    bool ok = copy_field(b, r->parent_id, true) && copy_field(b, r->component_id, false) &&
-              copy_field(b, r->slot ? r->slot : "", false) && copy_field(b, r->quantity, false) &&
-              copy_field(b, r->special_price, false);
-    return row_end(l, STG_COMPONENT, m, ok, err);
+    return row_end(l, STG_COMPONENT, m, stage_row_component(b, r), err);
 }
 
 fe_rc loader_put_order(loader *l, const row_order *r, fe_err *err)
@@ -479,22 +436,7 @@ fe_rc loader_put_order(loader *l, const row_order *r, fe_err *err)
     buf *b;
     size_t m;
     fe_rc rc = row_begin(l, STG_ORDER, "order_id", r->order_id, &b, &m, err);
-    if (rc != FE_OK)
-        return rc;
-    bool ok =
-        copy_field(b, r->order_id, true) && copy_field(b, r->order_number, false) &&
-        copy_field(b, store_kind(r->store_kind, r->store_id), false) &&
-        copy_field(b, opt_id(r->store_id), false) && copy_field(b, opt_id(r->customer_id), false) &&
-        copy_field(b, r->ordered_at, false) && copy_field(b, r->order_date, false) &&
-        copy_field(b, r->status, false) && copy_field(b, r->status_group, false) &&
-        copy_field(b, r->currency, false) && copy_field(b, r->subtotal, false) &&
-        copy_field(b, r->discount_total, false) && copy_field(b, r->tax_total, false) &&
-        copy_field(b, r->shipping_total, false) && copy_field(b, r->total, false) &&
-        copy_field(b, r->paid_total, false) && copy_field(b, r->line_count, false) &&
-        copy_field(b, r->source_updated_at, false) && copy_field_bool(b, r->is_deleted, false) &&
-        copy_field_bool(b, r->lines_complete, false) &&
-        copy_field_bool(b, r->payments_complete, false) && copy_field_bool(b, r->tombstone, false);
-    return row_end(l, STG_ORDER, m, ok, err);
+    return rc != FE_OK ? rc : row_end(l, STG_ORDER, m, stage_row_order(b, r), err);
 }
 
 fe_rc loader_put_order_line(loader *l, const row_order_line *r, fe_err *err)
@@ -504,15 +446,9 @@ fe_rc loader_put_order_line(loader *l, const row_order_line *r, fe_err *err)
     fe_rc rc = row_begin(l, STG_ORDER_LINE, "order_id", r->order_id, &b, &m, err);
     if (rc != FE_OK)
         return rc;
-    if (!opt_id(r->line_id))
+    if (!stage_opt_id(r->line_id))
         return fe_err_set(err, FE_EINVAL, "order_line row without line_id");
-    bool ok = copy_field(b, r->order_id, true) && copy_field(b, r->line_id, false) &&
-              copy_field(b, opt_id(r->product_id), false) &&
-              copy_field(b, opt_id(r->bundle_id), false) && copy_field(b, r->quantity, false) &&
-              copy_field(b, r->unit_price, false) && copy_field(b, r->discount, false) &&
-              copy_field(b, r->tax, false) && copy_field(b, r->line_total, false) &&
-              copy_field(b, r->cost, false) && copy_field(b, r->currency, false);
-    return row_end(l, STG_ORDER_LINE, m, ok, err);
+    return row_end(l, STG_ORDER_LINE, m, stage_row_order_line(b, r), err);
 }
 
 fe_rc loader_put_payment(loader *l, const row_payment *r, fe_err *err)
@@ -520,14 +456,7 @@ fe_rc loader_put_payment(loader *l, const row_payment *r, fe_err *err)
     buf *b;
     size_t m;
     fe_rc rc = row_begin(l, STG_PAYMENT, "payment_id", r->payment_id, &b, &m, err);
-    if (rc != FE_OK)
-        return rc;
-    bool ok = copy_field(b, r->payment_id, true) && copy_field(b, opt_id(r->order_id), false) &&
-              copy_field(b, r->paid_at, false) && copy_field(b, r->payment_date, false) &&
-              copy_field(b, r->payment_type, false) && copy_field(b, r->method, false) &&
-              copy_field(b, r->amount, false) && copy_field(b, r->bonus_amount, false) &&
-              copy_field(b, r->currency, false);
-    return row_end(l, STG_PAYMENT, m, ok, err);
+    return rc != FE_OK ? rc : row_end(l, STG_PAYMENT, m, stage_row_payment(b, r), err);
 }
 
 fe_rc loader_put_inventory(loader *l, const row_inventory *r, fe_err *err)
@@ -535,17 +464,7 @@ fe_rc loader_put_inventory(loader *l, const row_inventory *r, fe_err *err)
     buf *b;
     size_t m;
     fe_rc rc = row_begin(l, STG_INVENTORY, "snapshot_date", r->snapshot_date, &b, &m, err);
-    if (rc != FE_OK)
-        return rc;
-    bool ok = copy_field(b, r->snapshot_date, true) &&
-              copy_field(b, opt_id(r->product_id), false) &&
-              copy_field(b, store_kind(r->store_kind, r->store_id), false) &&
-              copy_field(b, opt_id(r->store_id), false) && copy_field(b, r->on_hand, false) &&
-              copy_field(b, r->available, false) && copy_field(b, r->reserved, false) &&
-              copy_field(b, r->on_order, false) && copy_field(b, r->unit_cost, false) &&
-              copy_field(b, r->unit_price, false) && copy_field(b, r->inventory_value, false) &&
-              copy_field(b, r->captured_at, false);
-    return row_end(l, STG_INVENTORY, m, ok, err);
+    return rc != FE_OK ? rc : row_end(l, STG_INVENTORY, m, stage_row_inventory(b, r), err);
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 when it is not one (the same
