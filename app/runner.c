@@ -21,6 +21,7 @@
 #include "../load/source_id.h"
 #include "run_job.h"
 #include "runstop.h"
+#include "stream_select.h"
 
 /* A warehouse statement running this long is logged, then again at each doubling. */
 #define WAIT_LOG_FIRST_S 10
@@ -37,14 +38,6 @@
 #define MAIN_RECONNECT_US (5 * US_PER_S)
 
 /* --- selection ------------------------------------------------------------ */
-
-static const stream_def *find_stream(const source_def *def, const char *name, size_t len)
-{
-    for (int i = 0; i < def->nstreams; i++)
-        if (strlen(def->streams[i].name) == len && strncmp(def->streams[i].name, name, len) == 0)
-            return &def->streams[i];
-    return NULL;
-}
 
 static bool job_has_stream(const source_job *job, const stream_def *s)
 {
@@ -63,56 +56,25 @@ static void job_add_stream(source_job *job, const stream_def *s)
 /* The streams the config enables for a source: `streams` or, when unset, all. */
 static void job_add_configured_streams(source_job *job)
 {
-    const char *list = conf_str(job->conf, "streams");
     for (int i = 0; i < job->def->nstreams; i++)
-        if (!list || !*list || conf_list_has(job->conf, "streams", job->def->streams[i].name))
+        if (stream_select_is_configured(job->conf, &job->def->streams[i]))
             job_add_stream(job, &job->def->streams[i]);
 }
 
-static void stream_names(const source_def *def, char *dst, size_t n)
-{
-    size_t used = 0;
-    dst[0] = '\0';
-    for (int i = 0; i < def->nstreams && used < n; i++) {
-        int w = snprintf(dst + used, n - used, "%s%s", i ? ", " : "", def->streams[i].name);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-}
-
-static source_job *job_for(source_job *jobs, int njobs, const char *name, size_t len)
+static source_job *job_of(source_job *jobs, int njobs, const source_conf *conf)
 {
     for (int i = 0; i < njobs; i++)
-        if (strlen(jobs[i].conf->name) == len && strncmp(jobs[i].conf->name, name, len) == 0)
+        if (jobs[i].conf == conf)
             return &jobs[i];
     return NULL;
 }
 
-/* Every name in a source's `streams` key must be a stream of its type: a typo
- * would otherwise silently skip a stream every night. */
-static bool configured_streams_exist(const source_job *job)
-{
-    const char *item;
-    size_t len;
-    for (size_t i = 0; conf_list_at(job->conf, "streams", i, &item, &len); i++) {
-        if (find_stream(job->def, item, len))
-            continue;
-        char names[512];
-        stream_names(job->def, names, sizeof names);
-        log_error(NULL, "[source.%s] streams: unknown stream '%.*s' (type %s has: %s)",
-                  job->conf->name, (int)len, item, job->def->type, names);
-        return false;
-    }
-    return true;
-}
-
 /* Fills the jobs' stream lists from the targets. Returns false (after printing
  * why) when a target names an unknown source or stream. */
-static bool select_streams(source_job *jobs, int njobs, const run_request *req)
+static bool select_streams(const config *cfg, source_job *jobs, int njobs, const run_request *req)
 {
     for (int i = 0; i < njobs; i++)
-        if (!configured_streams_exist(&jobs[i]))
+        if (!stream_select_check_configured(jobs[i].conf, jobs[i].def))
             return false;
     if (req->ntargets == 0) {
         for (int i = 0; i < njobs; i++)
@@ -120,28 +82,15 @@ static bool select_streams(source_job *jobs, int njobs, const run_request *req)
         return true;
     }
     for (int t = 0; t < req->ntargets; t++) {
-        const char *target = req->targets[t];
-        const char *dot = strchr(target, '.');
-        size_t name_len = dot ? (size_t)(dot - target) : strlen(target);
-        source_job *job = job_for(jobs, njobs, target, name_len);
-        if (!job) {
-            log_error(NULL, "unknown source '%.*s' in '%s': no [source.%.*s] in the config",
-                      (int)name_len, target, target, (int)name_len, target);
+        const source_conf *conf;
+        const stream_def *s;
+        if (!stream_select_target(cfg, req->targets[t], &conf, &s))
             return false;
-        }
-        if (!dot) {
+        source_job *job = job_of(jobs, njobs, conf);
+        if (s)
+            job_add_stream(job, s);
+        else
             job_add_configured_streams(job);
-            continue;
-        }
-        const stream_def *s = find_stream(job->def, dot + 1, strlen(dot + 1));
-        if (!s) {
-            char names[512];
-            stream_names(job->def, names, sizeof names);
-            log_error(NULL, "unknown stream '%s' of source '%s' (type %s has: %s)", dot + 1,
-                      job->conf->name, job->def->type, names);
-            return false;
-        }
-        job_add_stream(job, s);
     }
     return true;
 }
@@ -654,7 +603,7 @@ int runner_run(const config *cfg, const run_request *req)
         jobs[i].conf = &cfg->sources[i];
         jobs[i].def = source_find(cfg->sources[i].type);
     }
-    if (!select_streams(jobs, njobs, req))
+    if (!select_streams(cfg, jobs, njobs, req))
         goto cleanup;
     /* Before any other thread: every thread inherits the blocked signals. */
     if (!(rs = runstop_start(&ctl.stop, STOP_BACKSTOP_S, &err))) {

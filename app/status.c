@@ -13,6 +13,7 @@
 #include "../extract/source.h"
 #include "../load/migrate.h"
 #include "../load/pg.h"
+#include "stream_select.h"
 
 static const char *const keys_read[] = {"streams", "warn_after", "error_after"};
 
@@ -43,45 +44,15 @@ static void select_add(selection *sel, const source_conf *conf, const char *stre
         sel->items[sel->n++] = (status_item){conf, stream};
 }
 
-static const stream_def *find_stream(const source_def *def, const char *name, size_t len)
-{
-    for (int i = 0; i < def->nstreams; i++)
-        if (strlen(def->streams[i].name) == len && strncmp(def->streams[i].name, name, len) == 0)
-            return &def->streams[i];
-    return NULL;
-}
-
-static void stream_names(const source_def *def, char *dst, size_t n)
-{
-    size_t used = 0;
-    dst[0] = '\0';
-    for (int i = 0; i < def->nstreams && used < n; i++) {
-        int w = snprintf(dst + used, n - used, "%s%s", i ? ", " : "", def->streams[i].name);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-}
-
 /* The streams a source's config enables (`streams`, else every stream of the type).
  * False, after saying why, for a name in `streams` that the type does not have. */
 static bool select_configured(selection *sel, const source_conf *conf)
 {
     const source_def *def = source_find(conf->type);
-    const char *item;
-    size_t len;
-    char names[512];
-    for (size_t i = 0; conf_list_at(conf, "streams", i, &item, &len); i++) {
-        if (find_stream(def, item, len))
-            continue;
-        stream_names(def, names, sizeof names);
-        log_error(NULL, "[source.%s] streams: unknown stream '%.*s' (type %s has: %s)", conf->name,
-                  (int)len, item, def->type, names);
+    if (!stream_select_check_configured(conf, def))
         return false;
-    }
-    bool all = !conf_list_at(conf, "streams", 0, &item, &len);
     for (int i = 0; i < def->nstreams; i++)
-        if (all || conf_list_has(conf, "streams", def->streams[i].name))
+        if (stream_select_is_configured(conf, &def->streams[i]))
             select_add(sel, conf, def->streams[i].name);
     return true;
 }
@@ -89,28 +60,12 @@ static bool select_configured(selection *sel, const source_conf *conf)
 /* "SOURCE" (its configured streams) or "SOURCE.STREAM" (any stream of the type). */
 static bool select_target(selection *sel, const config *cfg, const char *target)
 {
-    const char *dot = strchr(target, '.');
-    size_t len = dot ? (size_t)(dot - target) : strlen(target);
-    const source_conf *conf = NULL;
-    for (size_t i = 0; i < cfg->nsources && !conf; i++)
-        if (strlen(cfg->sources[i].name) == len && strncmp(cfg->sources[i].name, target, len) == 0)
-            conf = &cfg->sources[i];
-    if (!conf) {
-        log_error(NULL, "unknown source '%.*s' in '%s': no [source.%.*s] in the config", (int)len,
-                  target, target, (int)len, target);
+    const source_conf *conf;
+    const stream_def *s;
+    if (!stream_select_target(cfg, target, &conf, &s))
         return false;
-    }
-    if (!dot)
+    if (!s)
         return select_configured(sel, conf);
-    const source_def *def = source_find(conf->type);
-    const stream_def *s = find_stream(def, dot + 1, strlen(dot + 1));
-    if (!s) {
-        char names[512];
-        stream_names(def, names, sizeof names);
-        log_error(NULL, "unknown stream '%s' of source '%s' (type %s has: %s)", dot + 1, conf->name,
-                  def->type, names);
-        return false;
-    }
     select_add(sel, conf, s->name);
     return true;
 }
