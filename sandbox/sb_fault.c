@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "sb_rng.h"
+#include "sb_spec.h"
 
 struct sb_fault_state {
     pthread_mutex_t mu;
@@ -96,32 +97,15 @@ bool sb_faults_set(sb_faults *f, const char *key, const char *value, char *err, 
     return ok;
 }
 
+static bool faults_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+{
+    return sb_faults_set(ctx, key, value, err, errlen);
+}
+
 bool sb_faults_parse_spec(sb_faults *f, const char *spec, char *err, size_t errlen)
 {
     sb_faults_clear(f);
-    const char *p = spec;
-    while (*p != '\0') {
-        const char *amp = strchr(p, '&');
-        size_t len = amp != NULL ? (size_t)(amp - p) : strlen(p);
-        char item[SB_FAULT_MALFORMED_MAX + 32];
-        if (len >= sizeof item) {
-            snprintf(err, errlen, "fault item too long");
-            return false;
-        }
-        memcpy(item, p, len);
-        item[len] = '\0';
-        if (len > 0) {
-            char *eq = strchr(item, '=');
-            if (eq != NULL)
-                *eq = '\0';
-            if (!sb_faults_set(f, item, eq != NULL ? eq + 1 : NULL, err, errlen))
-                return false;
-        }
-        p += len;
-        if (*p == '&')
-            p++;
-    }
-    return true;
+    return sb_spec_each(spec, SB_FAULT_MALFORMED_MAX + 32, "fault", faults_set, f, err, errlen);
 }
 
 bool sb_faults_list_has(const char *list, const char *name)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+#include "sb_spec.h"
 #include "sb_json.h"
 
 #define MIB ((size_t)1 << 20)
@@ -111,32 +113,23 @@ bool sb_hostile_set(sb_hostile *h, const char *key, const char *value,
     return false;
 }
 
+typedef struct {
+    sb_hostile *h;
+    bool (*known)(const char *list);
+} hostile_ctx;
+
+static bool hostile_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+{
+    hostile_ctx *c = ctx;
+    return sb_hostile_set(c->h, key, value, c->known, err, errlen);
+}
+
 bool sb_hostile_parse(sb_hostile *h, const char *spec, bool (*known)(const char *list), char *err,
                       size_t errlen)
 {
     sb_hostile_clear(h);
-    for (const char *p = spec; *p != '\0';) {
-        const char *amp = strchr(p, '&');
-        size_t len = amp != NULL ? (size_t)(amp - p) : strlen(p);
-        char item[SB_HOSTILE_LIST_MAX + 32];
-        if (len >= sizeof item) {
-            snprintf(err, errlen, "hostile item too long");
-            return false;
-        }
-        memcpy(item, p, len);
-        item[len] = '\0';
-        if (len > 0) {
-            char *eq = strchr(item, '=');
-            if (eq != NULL)
-                *eq = '\0';
-            if (!sb_hostile_set(h, item, eq != NULL ? eq + 1 : NULL, known, err, errlen))
-                return false;
-        }
-        p += len;
-        if (*p == '&')
-            p++;
-    }
-    return true;
+    hostile_ctx ctx = {h, known};
+    return sb_spec_each(spec, SB_HOSTILE_LIST_MAX + 32, "hostile", hostile_set, &ctx, err, errlen);
 }
 
 void sb_hostile_describe(const sb_hostile *h, sb_buf *out)

@@ -15,10 +15,6 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
 source "$(dirname "$0")/lib.sh"
 
-SYSTEMS="posiflora goflow flowretail"
-for s in posiflora flowretail; do
-    printf -v "CONFIG_EXTRA_$s" '%s' 'retry_base_ms = 10'
-done
 
 # config_key_known KEY: flowetl's key table has a [source.NAME] KEY.
 config_key_known() {
@@ -27,11 +23,7 @@ config_key_known() {
     grep -qF "| \`$1\` |" <<<"$keys"
 }
 
-
-pg_start
-sandbox_start --scale 0.05
-goflow_fast
-write_config "retries = 1"
+hostile_start posiflora goflow flowretail
 
 flowetl init
 assert_exit 0 "init exits 0"

@@ -16,15 +16,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
 source "$(dirname "$0")/lib.sh"
 
-SYSTEMS="posiflora goflow flowwow flowretail"
-for s in posiflora flowwow flowretail; do
-    printf -v "CONFIG_EXTRA_$s" '%s' 'retry_base_ms = 10'
-done
-
-pg_start
-sandbox_start --scale 0.05
-goflow_fast
-write_config "retries = 1"
+hostile_start posiflora goflow flowwow flowretail
 foreign=$(foreign_stat url)
 foreign_host=${foreign#http://}
 foreign_host=${foreign_host%%:*}

@@ -13,19 +13,11 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119,SC2016 # literal backticks
 source "$(dirname "$0")/lib.sh"
 
-SYSTEMS="posiflora goflow flowwow flowretail"
-# Refusals are retried like a 5xx: one retry, short waits.
-for s in posiflora flowwow flowretail; do
-    printf -v "CONFIG_EXTRA_$s" '%s' 'retry_base_ms = 10'
-done
 # shellcheck disable=SC2034 # read by write_config
 CONFIG_EXTRA_goflow='report_poll_max = 2s'
 FULL_READ_LISTS=stores,categories,inventory_items,goflow_stores,goflow_warehouses,goflow_products,flowwow_shops,flowwow_products,fr_products,fr_categories,fr_category,fr_slots
 
-pg_start
-sandbox_start --scale 0.05
-goflow_fast
-write_config "retries = 1"
+hostile_start posiflora goflow flowwow flowretail
 
 flowetl init
 assert_exit 0 "init exits 0"

@@ -174,3 +174,21 @@ assert_streams_ok() {
 failure_line() {
     grep -F -- "$1 failed" "$T/err" | head -n 1 || true
 }
+
+# hostile_start SYSTEM...: the common start of a hostile test: a warehouse, a
+# small sandbox (scale 0.05) with fast Goflow reports, and a config for the
+# SYSTEMs with one retry and short retry waits (a refusal is retried like a 5xx).
+# A CONFIG_EXTRA_<system> set before is kept, after the retry wait.
+hostile_start() {
+    local s v
+    # shellcheck disable=SC2034 # read by write_config
+    SYSTEMS="$*"
+    for s in posiflora flowwow flowretail; do
+        v="CONFIG_EXTRA_$s"
+        printf -v "$v" '%s' "retry_base_ms = 10${!v:+$'\n'${!v}}"
+    done
+    pg_start
+    sandbox_start --scale 0.05
+    goflow_fast
+    write_config "retries = 1"
+}
