@@ -98,14 +98,18 @@ static void begin_field(goflow_csv *c)
 static fe_rc end_row(goflow_csv *c, fe_err *err)
 {
     const char *fields[MAX_FIELDS];
+    size_t lens[MAX_FIELDS];
     fe_rc rc = end_field(c, err);
     if (rc != FE_OK)
         return rc;
-    for (size_t i = 0; i < c->nfields; i++)
+    for (size_t i = 0; i < c->nfields; i++) {
+        size_t end = i + 1 < c->nfields ? c->starts[i + 1] : c->len;
         fields[i] = c->text + c->starts[i];
+        lens[i] = end - c->starts[i] - 1; /* less the terminator end_field wrote */
+    }
     /* A blank line (one empty field) is no row. */
-    if (!(c->nfields == 1 && fields[0][0] == '\0'))
-        rc = c->fn(c->ctx, fields, c->nfields, err);
+    if (!(c->nfields == 1 && lens[0] == 0))
+        rc = c->fn(c->ctx, fields, lens, c->nfields, err);
     c->len = 0;
     c->nfields = 0;
     c->row_open = false;

@@ -1,6 +1,8 @@
 /* goflow_csv: a streaming RFC 4180 reader for Goflow report files.
  * Bytes are fed as they arrive; each complete row is handed to a callback as an
- * array of NUL-terminated fields. Quoted fields may hold commas, doubled quotes
+ * array of NUL-terminated fields with their lengths (a field may hold NUL bytes
+ * of its own: its length, not strlen, says where it ends). Quoted fields may hold commas, doubled
+ * quotes
  * ("") and line breaks; rows end with LF or CRLF (a final row without a line
  * break is delivered by goflow_csv_finish). Memory is one row (capped). */
 #ifndef FE_GOFLOW_CSV_H
@@ -11,8 +13,8 @@
 
 /* Called once per row (the header row included); fields live for the call.
  * Returning non-FE_OK stops the reader and is returned by the feed. */
-typedef fe_rc (*goflow_csv_row_fn)(void *ctx, const char *const *fields, size_t nfields,
-                                   fe_err *err);
+typedef fe_rc (*goflow_csv_row_fn)(void *ctx, const char *const *fields, const size_t *lens,
+                                   size_t nfields, fe_err *err);
 
 typedef struct goflow_csv goflow_csv;
 

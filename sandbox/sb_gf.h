@@ -106,6 +106,7 @@ typedef struct {
     size_t nlines, cap_lines;
     gf_stock *stock; /* nproducts * nwhs, product-major */
     int64_t next_order_id;
+    bool poison;      /* --poison: a report row whose product_id holds a NUL byte */
     uint64_t version; /* bumped by every change */
 } gf_data;
 

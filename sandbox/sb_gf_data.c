@@ -333,6 +333,7 @@ bool gf_data_add_poison(gf_data *d)
             d->next_order_id = next_id;
         }
     }
+    d->poison = true;
     d->version++;
     return true;
 }
@@ -572,6 +573,8 @@ void gf_data_truth(const gf_data *d, sb_buf *out)
     metric4(out, "inventory.on_order", on_order * GF_V4);
     metric4(out, "inventory.value", value4);
     truth_days(d, out);
+    if (d->poison)
+        sb_buf_printf(out, "hostile\tgoflow.inventory.rejects\t1\n");
     if (rejects > 0 || poisoned > 0) {
         sb_buf_printf(
             out,

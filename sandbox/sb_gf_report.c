@@ -1,6 +1,7 @@
 /* sb_gf_report: the files behind Goflow's inventory reports: one row per stocked
  * product and warehouse, in json (an array of flat objects), jsonl or csv (RFC
  * 4180, header row), always gzip'ed, the way a CDN stores them. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -151,6 +152,47 @@ static bool gzip_into(const sb_buf *plain, sb_buf *out)
     return zr == Z_STREAM_END && !sb_buf_failed(out);
 }
 
+/* --poison: one more row, for the first product and warehouse, whose product_id
+ * is the product's id, a NUL byte and "0" (JSON "\u0000", a raw byte in CSV). A
+ * client that cuts at the NUL reads the product's own id and overwrites its
+ * stock; a correct one rejects the row. Only product_id, warehouse_id and
+ * on_hand, whatever the columns asked for. */
+static void poison_row(const gf_data *d, const char *format, const char *const *cols, size_t n,
+                       sb_buf *out, bool first)
+{
+    bool csv = strcmp(format, "csv") == 0, jsonl = strcmp(format, "jsonl") == 0;
+    char id[32];
+    int len = snprintf(id, sizeof id, "%lld", (long long)d->products[0].id);
+    id[len++] = '\0';
+    id[len++] = '0';
+    if (!csv) {
+        if (!jsonl && !first)
+            sb_buf_putc(out, ',');
+        sb_buf_puts(out, "{\"product_id\":");
+        sb_json_escape(out, id, (size_t)len);
+        sb_buf_puts(out, ",\"warehouse_id\":");
+        sb_json_escape(out, d->whs[0].id, strlen(d->whs[0].id));
+        sb_buf_puts(out, jsonl ? ",\"on_hand\":999}\n" : ",\"on_hand\":999}");
+        return;
+    }
+    /* CSV: the header's columns, in order; the ones not named above are empty. */
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!known_column(cols[i]))
+            continue;
+        if (any)
+            sb_buf_putc(out, ',');
+        any = true;
+        if (strcmp(cols[i], "product_id") == 0)
+            sb_buf_put(out, id, (size_t)len);
+        else if (strcmp(cols[i], "warehouse_id") == 0)
+            csv_field(out, d->whs[0].id);
+        else if (strcmp(cols[i], "on_hand") == 0)
+            sb_buf_puts(out, "999");
+    }
+    sb_buf_puts(out, "\r\n");
+}
+
 bool gf_report_render(const gf_data *d, int kind, const char *format, const char *const *columns,
                       size_t ncolumns, sb_buf *out, long *rows)
 {
@@ -186,6 +228,10 @@ bool gf_report_render(const gf_data *d, int kind, const char *format, const char
             first = false;
             (*rows)++;
         }
+    if (d->poison && d->nproducts > 0 && d->nwhs > 0) {
+        poison_row(d, format, columns, ncolumns, &plain, first);
+        (*rows)++;
+    }
     if (json)
         sb_buf_putc(&plain, ']');
     bool ok = !sb_buf_failed(&plain) && gzip_into(&plain, out);
