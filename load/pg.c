@@ -179,6 +179,18 @@ fe_rc pg_set(PGconn *conn, const char *name, const char *value, fe_err *err)
     return FE_OK;
 }
 
+/* res when it holds a successful command or query result; otherwise NULL, after
+ * filling err and freeing res. Takes ownership of res. */
+static PGresult *result_ok(PGconn *conn, PGresult *res, fe_err *err)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    pg_error(err, conn, res, NULL);
+    PQclear(res);
+    return NULL;
+}
+
 fe_rc pg_exec(PGconn *conn, const char *sql, fe_err *err)
 {
     PGresult *res = PQexec(conn, sql);
@@ -194,15 +206,7 @@ fe_rc pg_exec(PGconn *conn, const char *sql, fe_err *err)
 PGresult *pg_query_typed(PGconn *conn, const char *sql, int nparams, const Oid *types,
                          const char *const *params, fe_err *err)
 {
-    PGresult *res = PQexecParams(conn, sql, nparams, types, params, NULL, NULL, 0);
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        pg_error(err, conn, res, NULL);
-        PQclear(res);
-        return NULL;
-    }
-    return res;
+    return result_ok(conn, PQexecParams(conn, sql, nparams, types, params, NULL, NULL, 0), err);
 }
 
 PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
@@ -285,13 +289,7 @@ PGresult *pg_query_within(PGconn *conn, const char *sql, int nparams, const char
         fe_err_set(err, FE_EPG, "no answer from the warehouse within %d ms", timeout_ms);
         return NULL;
     }
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        pg_error(err, conn, res, NULL);
-        PQclear(res);
-        return NULL;
-    }
-    return res;
+    return result_ok(conn, res, err);
 }
 
 /* ---- who holds what ----------------------------------------------------------- */
