@@ -93,15 +93,7 @@ assert_eq 0 "$other" "only the named streams ran"
 sandbox_faults slow_ms=100
 flowetl_bg first run
 first=$FE_BG_PID
-locked=0
-for ((i = 0; i < 100; i++)); do
-    # The source's lock (class "FSRC"), not the run's own.
-    locked=$(sql "select count(*) from pg_locks where locktype = 'advisory' and granted
-                    and classid = 1179865667")
-    ((locked > 0)) && break
-    kill -0 "$first" 2>/dev/null || break
-    sleep 0.1
-done
+locked=$(wait_source_lock "$first") # the source's lock, not the run's own
 assert_gt "$locked" 0 "the first run holds the source's advisory lock"
 flowetl run
 assert_exit 4 "a second concurrent run of the same source exits 4 (an overlap, not a failure)"

@@ -102,17 +102,12 @@ assert_eq "posiflora 127.0.0.1:$port" "$(sql "select system || ' ' || account fr
     "one dw.dim_source row, for the source that answered"
 
 # --- the source's lock held by another session (not a flowetl run): failed
-psql -XAtq -c "select pg_advisory_lock(1179865667, hashtext('posiflora/127.0.0.1:$port'))" \
+psql -XAtq -c "select pg_advisory_lock($SOURCE_LOCK_CLASS, hashtext('posiflora/127.0.0.1:$port'))" \
     -c "select pg_sleep(120)" >/dev/null 2>&1 &
 holder=$!
 FE_PIDS+=("$holder")
-for ((i = 0; i < 100; i++)); do
-    (($(sql "select count(*) from pg_locks where locktype = 'advisory' and granted
-               and classid = 1179865667") > 0)) && break
-    sleep 0.1
-done
-holder_pid=$(sql "select pid from pg_locks where locktype = 'advisory' and granted
-                    and classid = 1179865667")
+wait_source_lock >/dev/null
+holder_pid=$(source_lock_holders)
 flowetl run
 assert_exit 1 "a source locked by another session exits 1"
 assert_stderr_contains "source posiflora_test is locked by another session: pid $holder_pid (application 'psql'"
@@ -128,13 +123,7 @@ wait "$holder" 2>/dev/null || true
 sandbox_faults slow_ms=50
 flowetl_bg first run --full-refresh
 first=$FE_BG_PID
-locked=0
-for ((i = 0; i < 100; i++)); do
-    locked=$(sql "select count(*) from pg_locks where locktype = 'advisory' and granted
-                    and classid = 1179865667")
-    ((locked > 0)) && break
-    sleep 0.1
-done
+locked=$(wait_source_lock "$first")
 assert_gt "$locked" 0 "the first run holds the source's lock"
 first_run=$(sql "select max(run_id) from etl.run")
 flowetl run

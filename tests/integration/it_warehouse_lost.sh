@@ -37,8 +37,7 @@ pid=$FE_BG_PID
 loader_pid=
 for ((i = 0; i < 400; i++)); do
     if (($(sql "select count(*) from etl.run_stream where stream = 'categories'") > 0)); then
-        loader_pid=$(sql "select pid from pg_locks where locktype = 'advisory' and granted
-                            and classid = 1179865667")
+        loader_pid=$(source_lock_holders)
         [[ -n $loader_pid ]] && break
     fi
     sleep 0.05

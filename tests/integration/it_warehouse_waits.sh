@@ -107,7 +107,7 @@ wait "$pid" 2>/dev/null || true
 killed=$(now_ms)
 left=1
 for ((i = 0; i < 100; i++)); do
-    left=$(sql "select count(*) from pg_locks where locktype = 'advisory' and classid = 1179865667")
+    left=$(sql "select count(*) from pg_locks where locktype = 'advisory' and classid = $SOURCE_LOCK_CLASS")
     ((left == 0)) && break
     sleep 0.1
 done

@@ -252,6 +252,28 @@ sql() {
     psql -XAtq -v ON_ERROR_STOP=1 -F $'\t' -c "$1"
 }
 
+# The advisory lock class of a source's lock ("FSRC", load/source_id.c).
+SOURCE_LOCK_CLASS=1179865667
+
+# source_lock_holders: the pids of the sessions holding a source's lock, one per line.
+source_lock_holders() {
+    sql "select pid from pg_locks where locktype = 'advisory' and granted
+           and classid = $SOURCE_LOCK_CLASS"
+}
+
+# wait_source_lock [PID]: waits up to 10 s until a session holds a source's lock
+# (or PID, the run expected to take it, has exited); prints how many do.
+wait_source_lock() {
+    local i n=0
+    for ((i = 0; i < 100; i++)); do
+        n=$(source_lock_holders | wc -l)
+        ((n > 0)) && break
+        [[ -z ${1:-} ]] || kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$n"
+}
+
 # source_key [NAME]: dim_source key of the configured source (empty if unknown).
 source_key() {
     sql "select source_key from dw.dim_source where name = '${1:-$SOURCE}'"
