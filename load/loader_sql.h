@@ -107,8 +107,8 @@ static const char *const stage_targets[STG__COUNT] = {
     [STG_ORDER] = "dw.fact_order (source_key, order_id)",
     [STG_ORDER_LINE] = "dw.fact_order_line (source_key, order_id, line_id)",
     [STG_PAYMENT] = "dw.fact_payment (source_key, order_id, payment_id)",
-    [STG_INVENTORY] = "dw.fact_inventory_snapshot (source_key, product_key, store_key,"
-                      " snapshot_date_key)",
+    [STG_INVENTORY] = ("dw.fact_inventory_snapshot (source_key, product_key, store_key,"
+                       " snapshot_date_key)"),
 };
 
 static const char seen_truncate_sql[] =
