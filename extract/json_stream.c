@@ -50,18 +50,28 @@ typedef struct {
     json_type type;
 } js_slot;
 
-/* A hash index of a record's field paths, built on the first lookup of a record
- * with many fields: a mapping looks up each field it needs by path, so a record of
- * n fields would otherwise cost n scans of n fields (a Goflow order with 20,000
- * lines, 1.5 MB, took a minute to map). */
+/* A hash index of a record's field paths, built once a record with many fields
+ * has been looked up a few times: a mapping looks up each field it needs by path,
+ * so a record of n fields would otherwise cost n scans of n fields (a Goflow order
+ * with 20,000 lines, 1.5 MB, took a minute to map). Most records are looked up
+ * only for their type and id, and for them the scans are cheaper than hashing
+ * every path. */
 typedef struct {
-    uint32_t *pos; /* field index + 1 of the first field with a path; 0 = free */
-    size_t cap;    /* a power of two, at least twice the fields */
+    uint32_t *pos;  /* field index + 1 of the first field with a path; 0 = free */
+    size_t cap;     /* allocated slots of pos (the largest build so far) */
+    size_t mask;    /* this build's slots - 1: a power of two, at least twice the fields */
+    unsigned scans; /* lookups of this record answered by a scan */
     bool built;
 } js_index;
 
 /* Records with at most this many fields are scanned, not indexed. */
 #define JS_INDEX_MIN 16
+/* Lookups of one record answered by a scan before its index is built: at most
+ * this many scans of n fields, then one build, so a record's lookups stay linear
+ * in its size. A scan costs a few instructions per field, hashing a path for the
+ * index a hundred or so: below about 40 lookups scanning is cheaper (a Posiflora
+ * order record takes about 30, most records one to ten). */
+#define JS_INDEX_AFTER_SCANS 48
 
 /* Fields of one record being collected, all text in one reused arena. */
 typedef struct {
@@ -162,11 +172,14 @@ static bool index_build(const json_rec *r)
         x->pos = pos;
         x->cap = cap;
     }
-    memset(x->pos, 0, x->cap * sizeof *x->pos);
+    /* Only this record's slots: one huge record must not make every later
+     * build clear its table. */
+    x->mask = cap - 1;
+    memset(x->pos, 0, cap * sizeof *x->pos);
     for (size_t i = 0; i < r->n; i++) {
-        size_t len = r->slots[i].path_len, k = path_hash(r->fields[i].path, len) & (x->cap - 1);
+        size_t len = r->slots[i].path_len, k = path_hash(r->fields[i].path, len) & x->mask;
         while (x->pos[k] && !path_is(r, x->pos[k] - 1, r->fields[i].path, len))
-            k = (k + 1) & (x->cap - 1);
+            k = (k + 1) & x->mask;
         if (!x->pos[k]) /* the first of equal paths wins, as a scan finds it */
             x->pos[k] = (uint32_t)(i + 1);
     }
@@ -177,14 +190,16 @@ static bool index_build(const json_rec *r)
 const json_field *json_rec_get(const json_rec *r, const char *path)
 {
     size_t len = strlen(path);
-    if (r->n > JS_INDEX_MIN && r->n < UINT32_MAX && r->index &&
-        (r->index->built || index_build(r))) {
-        const js_index *x = r->index;
-        for (size_t k = path_hash(path, len) & (x->cap - 1); x->pos[k]; k = (k + 1) & (x->cap - 1))
+    js_index *x = r->index;
+    if (r->n > JS_INDEX_MIN && r->n < UINT32_MAX && x &&
+        (x->built || (x->scans >= JS_INDEX_AFTER_SCANS && index_build(r)))) {
+        for (size_t k = path_hash(path, len) & x->mask; x->pos[k]; k = (k + 1) & x->mask)
             if (path_is(r, x->pos[k] - 1, path, len))
                 return &r->fields[x->pos[k] - 1];
         return NULL;
     }
+    if (x)
+        x->scans++;
     for (size_t i = 0; i < r->n; i++)
         if (path_is(r, i, path, len))
             return &r->fields[i];
@@ -222,6 +237,11 @@ static const char *dump_value(const json_field *f, size_t *len)
  * \u0000 as in JSON (etl.reject.raw is text, which cannot hold one). */
 static void dump_put(char *dst, size_t *out, size_t max, const char *src, size_t len)
 {
+    if (len <= max - 1 - *out && !memchr(src, '\0', len)) { /* the usual case */
+        memcpy(dst + *out, src, len);
+        *out += len;
+        return;
+    }
     for (size_t i = 0; i < len && *out < max - 1; i++) {
         if (src[i] != '\0') {
             const char *nul = memchr(src + i, '\0', len - i);
@@ -251,10 +271,11 @@ size_t json_rec_dump(const json_rec *r, char *dst, size_t max)
         const json_field *f = &r->fields[i];
         size_t vlen;
         const char *v = dump_value(f, &vlen);
-        if (i)
-            dump_put(dst, &out, max, "\n", 1);
+        if (i && out < max - 1)
+            dst[out++] = '\n';
         dump_put(dst, &out, max, f->path, r->slots[i].path_len);
-        dump_put(dst, &out, max, "=", 1);
+        if (out < max - 1)
+            dst[out++] = '=';
         dump_put(dst, &out, max, v, vlen);
     }
     out = buf_utf8_floor(dst, out);
@@ -346,6 +367,7 @@ static int coll_emit(json_stream *js, js_collector *c, int which)
                                     .type = s->type};
     }
     c->index.built = false;
+    c->index.scans = 0;
     json_rec rec = {c->fields, c->slots, c->n, &c->index};
     fe_err_clear(&js->err);
     fe_rc rc = js->fn(js->ctx, which, &rec, &js->err);

@@ -522,7 +522,8 @@ static fe_rc acc_fail(posiflora_order_acc *a, const json_rec *r, const char *wha
 
 /* Appends the record's dump to the document's (records apart by a blank line), as
  * far as RAW_MAX allows: the raw text of a reject found only when the document is
- * complete, when the records themselves are gone. */
+ * complete, when the records themselves are gone. Only the order's own records
+ * (the order, its lines, payments and methods) are kept. */
 static fe_rc acc_keep_raw(posiflora_order_acc *a, const json_rec *r, fe_err *err)
 {
     FE_TRY(raw_room(&a->doc, err));
@@ -551,12 +552,13 @@ fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_r
 
     if (a->failed && !(is_data && a->id == NONE))
         return FE_OK;
-    if (!a->failed && (rc = acc_keep_raw(a, rec, err)) != FE_OK)
-        return rc;
     rc = record_type(rec, &type, &why);
     if (rc == FE_OK && !is_data && !str_eq(type, "order-lines") &&
         !str_eq(type, "order-payments") && !str_eq(type, "payment-methods"))
-        return FE_OK; /* stores, customers, workers ... are not needed */
+        return FE_OK; /* stores, customers, workers ... are not needed, nor kept */
+    fe_rc kept = a->failed ? FE_OK : acc_keep_raw(a, rec, err);
+    if (kept != FE_OK)
+        return kept;
     if (rc == FE_OK)
         rc = field_id(rec, "id", &id, &why);
     if (rc == FE_OK && is_data)
