@@ -27,6 +27,7 @@ typedef struct {
     sj_status status;
     bool started;          /* its run function was called */
     bool recorded;         /* its etl.run_stream row holds its outcome */
+    bool cut;              /* still running at the run's deadline: its stats are unknown */
     int64_t run_stream_id; /* the row written when it started; 0 = none */
     int source_key;        /* for its row; 0 = not registered (NULL) */
     stream_stats stats;
@@ -35,7 +36,9 @@ typedef struct {
 } stream_job;
 
 /* What the workers and the main thread share; mu guards the fields of each
- * source_job marked "published" and every stream_job's status. */
+ * source_job marked "published" and every stream_job's status, started and
+ * run_stream_id (a stream's stats and seconds are final once its status is
+ * decided). */
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;

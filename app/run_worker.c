@@ -308,10 +308,16 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
 
     run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
     conf_int(job->conf, "max_rejects", &max_rejects);
+    int64_t row = 0;
+    pthread_mutex_lock(&job->ctl->mu); /* the main thread reads both at its deadline */
     sj->started = true;
     sj->source_key = job->source_key;
+    pthread_mutex_unlock(&job->ctl->mu);
     fe_rc rc = runlog_stream_start(loader_conn(ld), job->ctl->run_id, job->source_key,
-                                   job->conf->name, sj->def->name, &sj->run_stream_id, &err);
+                                   job->conf->name, sj->def->name, &row, &err);
+    pthread_mutex_lock(&job->ctl->mu);
+    sj->run_stream_id = row;
+    pthread_mutex_unlock(&job->ctl->mu);
     if (rc == FE_OK)
         rc = stream_prepare_cursor(ld, job, sj->def->name, &cursor, &err);
     if (rc == FE_OK) {

@@ -212,7 +212,6 @@ static int run_finish_and_report(PGconn *conn, run_ctl *ctl, source_job *jobs, i
  * workers still had open when their sessions close. Does not return. */
 static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs, int sig)
 {
-    fe_err err = {0};
     pthread_mutex_lock(&ctl->mu);
     for (int i = 0; i < njobs; i++)
         for (int k = 0; k < jobs[i].nstreams; k++) {
@@ -220,26 +219,33 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
             if (sj->status != SJ_PENDING)
                 continue;
             sj->status = SJ_INTERRUPTED;
+            sj->cut = true;
             run_textf(sj->error, sizeof sj->error,
                       "%s by %s: stopped at the deadline; the server rolled back its open "
                       "checkpoint",
                       sj->started ? "interrupted" : "not started: the run was interrupted",
                       runstop_signal_name(sig));
         }
-    /* Rows of streams that were running: their stats are the workers' (still
-     * being written), so only the status goes in. */
+    /* Every stream not recorded yet. A stream cut at the deadline: its stats are
+     * the worker's, still being written, so only its status goes in. A stream
+     * that ended before (its worker had not written its row yet): its own. */
     for (int i = 0; i < njobs; i++)
         for (int k = 0; k < jobs[i].nstreams; k++) {
             stream_job *sj = &jobs[i].streams[k];
-            if (sj->recorded)
+            if (sj->recorded || !sj->cut) {
+                (void)run_stream_record(conn, ctl->run_id, jobs[i].conf->name, sj);
                 continue;
-            if (sj->run_stream_id) {
-                stream_stats none = {0};
-                if (runlog_stream_finish(conn, sj->run_stream_id, run_status_name(sj->status),
-                                         &none, sj->seconds, sj->error, &err) != FE_OK)
-                    log_debug(NULL, "%s", err.msg);
-                sj->recorded = true;
             }
+            stream_job cut = {.def = sj->def,
+                              .status = sj->status,
+                              .started = sj->started,
+                              .run_stream_id = sj->run_stream_id,
+                              .source_key = sj->source_key};
+            memcpy(cut.error, sj->error, sizeof cut.error);
+            if (!run_stream_record(conn, ctl->run_id, jobs[i].conf->name, &cut))
+                log_debug(NULL, "could not record %s.%s at the deadline", jobs[i].conf->name,
+                          sj->def->name);
+            sj->recorded = true;
         }
     pthread_mutex_unlock(&ctl->mu);
     (void)run_finish_and_report(conn, ctl, jobs, njobs, sig, true);
@@ -287,6 +293,8 @@ static void supervise(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
         int64_t now = run_mono_us();
         int sig = fe_stop_requested(&ctl->stop);
         if (sig && !stop_at)
+            stop_at = fe_stop_since_us(&ctl->stop);
+        if (sig && (!stop_at || stop_at > now))
             stop_at = now;
         if (sig && now - stop_at >= STOP_DEADLINE_US)
             stop_at_deadline(*conn, ctl, jobs, njobs, sig);
@@ -298,7 +306,14 @@ static void supervise(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
             main_reconnect(ctl, conn);
             last_reconnect = now;
         }
-        if (now - last_watch >= US_PER_S) {
+        /* The main connection of an idle run does no I/O, so a server that closed
+         * it (idle_session_timeout, pg_terminate_backend) would go unnoticed, and
+         * with it the run's lock: read what the socket has, without blocking. */
+        if (!sig && PQstatus(*conn) == CONNECTION_OK)
+            (void)PQconsumeInput(*conn);
+        /* After a signal the main thread only cancels and records: a query about
+         * waits could block it past the deadline. */
+        if (!sig && now - last_watch >= US_PER_S) {
             watch_waits(ctl, *conn, jobs, njobs);
             last_watch = now;
         }
@@ -482,9 +497,10 @@ fe_rc runner_source_account(const source_conf *conf, buf *out, fe_err *err)
 /* Each selected source's identity against its binding in dw.dim_source. A
  * mismatch refuses the whole run (nothing is loaded): false, after ending every
  * stream with the reason. */
-static bool check_identities(PGconn *conn, source_job *jobs, int njobs)
+static bool check_identities(PGconn *conn, source_job *jobs, int njobs, bool *lost)
 {
     char first[sizeof(((fe_err *)0)->msg)] = "";
+    *lost = false;
     for (int i = 0; i < njobs; i++) {
         fe_err err = {0};
         buf account;
@@ -501,8 +517,12 @@ static bool check_identities(PGconn *conn, source_job *jobs, int njobs)
             continue;
         log_error(NULL, "%s", err.msg);
         run_job_end(&jobs[i], SJ_FAILED, err.msg);
+        /* A warehouse that went away is not a refusal of the source. */
+        if (PQstatus(conn) != CONNECTION_OK)
+            *lost = true;
         if (!first[0])
-            run_textf(first, sizeof first, "not run: the run was refused because of source %s",
+            run_textf(first, sizeof first, "not run: %s while checking source %s",
+                      *lost ? "the warehouse went away" : "the run was refused",
                       jobs[i].conf->name);
     }
     if (!first[0])
@@ -584,6 +604,7 @@ static int open_run(PGconn *conn, run_ctl *ctl, const run_request *req)
 int runner_run(const config *cfg, const run_request *req)
 {
     int code = RUN_EXIT_CONFIG, sig;
+    bool lost = false;
     fe_err err = {0};
     PGconn *conn = NULL;
     runstop *rs = NULL;
@@ -618,7 +639,14 @@ int runner_run(const config *cfg, const run_request *req)
     }
     if ((code = open_run(conn, &ctl, req)) != 0)
         goto cleanup;
-    if (!check_identities(conn, jobs, njobs)) {
+    if (!check_identities(conn, jobs, njobs, &lost)) {
+        if (lost) {
+            /* Nothing can be recorded now: the next run marks this one abandoned. */
+            log_error(NULL, "the warehouse went away while the sources' identities were "
+                            "checked: nothing was run");
+            code = RUN_EXIT_WAREHOUSE;
+            goto cleanup;
+        }
         (void)run_finish_and_report(conn, &ctl, jobs, njobs, 0, false);
         code = RUN_EXIT_CONFIG;
         goto cleanup;

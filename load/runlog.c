@@ -44,7 +44,14 @@ static const char abandon_sql[] =
     " streams AS ("
     "  UPDATE etl.run_stream s SET status = 'abandoned', finished_at = now(),"
     "   error = 'the flowetl process ended while the stream ran'"
-    "  FROM gone WHERE s.run_id = gone.run_id AND s.status = 'running' RETURNING 1)"
+    "  FROM gone WHERE s.run_id = gone.run_id AND s.status = 'running' RETURNING 1),"
+    /* A stream left `running` by a run that did end (it could not write the
+     * stream's end: its deadline, a lost connection) is no longer running either. */
+    " orphans AS ("
+    "  UPDATE etl.run_stream s SET status = 'abandoned', finished_at = now(),"
+    "   error = coalesce(s.error, 'the run ended without recording how the stream ended')"
+    "  FROM etl.run r WHERE s.run_id = r.run_id AND s.status = 'running'"
+    "   AND r.status NOT IN ('running') RETURNING 1)"
     " SELECT run_id, coalesce(pid::text, '?'), coalesce(host, '?'),"
     "  to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
     "  (SELECT count(*) FROM streams)"
@@ -70,9 +77,15 @@ static const char stream_finish_sql[] =
     " error = $15"
     " WHERE run_stream_id = $1";
 
-/* Never a second row for one stream of one run. */
+/* Never a second row for one stream of one run. A row still `running` is ended:
+ * the stream had started (its worker wrote the row) but the caller did not learn
+ * its id (the run's deadline came between the two). */
 static const char stream_record_sql[] =
-    "INSERT INTO etl.run_stream (run_id, source_key, source_name, stream, status, started_at,"
+    "WITH ended AS ("
+    "  UPDATE etl.run_stream SET status = $5, finished_at = now(), error = $6"
+    "  WHERE run_id = $1::bigint AND source_name = $3 AND stream = $4 AND status = 'running'"
+    "  RETURNING 1)"
+    " INSERT INTO etl.run_stream (run_id, source_key, source_name, stream, status, started_at,"
     " finished_at, seconds, error)"
     " SELECT $1::bigint, nullif($2::int, 0), $3, $4, $5, now(), now(), 0, $6"
     " WHERE NOT EXISTS (SELECT 1 FROM etl.run_stream"

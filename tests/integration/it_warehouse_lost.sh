@@ -121,4 +121,16 @@ assert_eq 0 "$(sql "select count(*) from etl.run_stream where status = 'running'
     "no stream row is left running"
 assert_truth_matches "after the warehouse came back"
 
+# A stream row left `running` by a run that did end (its process could not write
+# the stream's end: the deadline after a signal, a connection lost at the last
+# moment) is closed by the next run too.
+last=$(sql "select max(run_stream_id) from etl.run_stream")
+sql "update etl.run_stream set status = 'running', finished_at = null, error = null
+      where run_stream_id = $last" >/dev/null
+flowetl run
+assert_exit 0 "the next run exits 0"
+assert_eq "abandoned|the run ended without recording how the stream ended" \
+    "$(sql "select status || '|' || error from etl.run_stream where run_stream_id = $last")" \
+    "a stream left running by a finished run is marked abandoned, with why"
+
 finish
