@@ -634,11 +634,12 @@ static bool kv_valid(const char *section, const conf_kv *kv, const conf_key *e, 
     char why[512];
     if (value_ok(e, kv->value, z, why, sizeof why))
         return true;
+    /* why is cut to leave room for the rest: the key and section come first. */
     if (e->type == CK_SECRET)
-        snprintf(msg, n, "invalid value for '%s' in [%s]: %s", kv->key, section, why);
+        snprintf(msg, n, "invalid value for '%s' in [%s]: %.300s", kv->key, section, why);
     else
-        snprintf(msg, n, "invalid value '%.80s' for '%s' in [%s]: %s", kv->value, kv->key, section,
-                 why);
+        snprintf(msg, n, "invalid value '%.80s' for '%s' in [%s]: %.300s", kv->value, kv->key,
+                 section, why);
     return false;
 }
 

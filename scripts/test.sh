@@ -3,7 +3,8 @@
 #
 #   1. scripts/deps.sh                       missing Debian packages (as root)
 #   2. clang-format check of every *.c / *.h
-#   3. build/       Release build (leaves build/flowetl and the sandbox)
+#   3. build/       RelWithDebInfo build, the type a plain `cmake` gets (leaves
+#                   build/flowetl and the sandbox)
 #   4. build-asan/  Debug + ASan/UBSan build; ctest there runs the unit and the
 #                   integration tests under the sanitizers
 #   5. the unit tests once more, from build/, under valgrind
@@ -87,11 +88,11 @@ build() {
     cmake --build "$ROOT/$dir" -j "$JOBS"
 }
 
-step "$BUILD_DIR/ (Release)"
+step "$BUILD_DIR/ (RelWithDebInfo, the default build type)"
 release_ok=1
-build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release || {
+build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo || {
     release_ok=0
-    fail_step "Release build"
+    fail_step "RelWithDebInfo build"
 }
 
 step "$ASAN_DIR/ (Debug, ASan + UBSan)"
@@ -125,7 +126,7 @@ if ((asan_ok)); then
 fi
 
 # ---------------------------------------------------------------- 5. valgrind
-# The unit test executables ctest knows (label unit), from the Release build.
+# The unit test executables ctest knows (label unit), from the RelWithDebInfo build.
 unit_tests() {
     (cd "$BUILD_DIR" && ctest -N -L unit) | sed -n 's/^ *Test *#[0-9]*: unit\.//p'
 }
