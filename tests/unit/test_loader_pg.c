@@ -524,6 +524,66 @@ static void test_commit_in_flight(void)
     CU_ASSERT_STRING_EQUAL(async_cursor(), "9");
 }
 
+/* Stages n new customers (ids "PREFIX-i") into l's open checkpoint. */
+static void put_customers(loader *l, const char *prefix, int n)
+{
+    fe_err err = {0};
+    char id[48];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "%s-%d", prefix, i);
+        row_customer c = {.customer_id = id, .name = "ANALYZE probe"};
+        if (loader_put_customer(l, &c, &err) != FE_OK) {
+            CU_FAIL("put customer");
+            return;
+        }
+    }
+}
+
+/* The statistics refresh (ANALYZE, sent after the COMMIT) fails behind another
+ * session's lock: the checkpoint committed, so its commit succeeds with its
+ * counts, and the checkpoint after a loader_commit_send is not refused. */
+static void test_analyze_failure_after_commit(void)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    loader *l = loader_open(TEST_DSN, &err); /* fresh: ANALYZE after 2000 rows */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    CU_ASSERT_EQUAL(pg_set(loader_conn(l), "lock_timeout", "200ms", &err), FE_OK);
+    /* Conflicts with ANALYZE, not with the merges' row locks. */
+    CU_ASSERT_EQUAL_FATAL(pg_exec(db,
+                                  "BEGIN; LOCK TABLE dw.dim_customer IN SHARE UPDATE EXCLUSIVE"
+                                  " MODE",
+                                  &err),
+                          FE_OK);
+
+    CU_ASSERT_EQUAL_FATAL(loader_begin(l, src, "analyze", run_id, &err), FE_OK);
+    put_customers(l, "az1", 2100);
+    fe_rc rc = loader_commit(l, NULL, &st, &err);
+    if (rc != FE_OK)
+        fprintf(stderr, "commit: %s\n", err.msg);
+    CU_ASSERT_EQUAL(rc, FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 2100);
+
+    /* In flight: the outcome arrives with the next checkpoint's commit. */
+    CU_ASSERT_EQUAL_FATAL(loader_begin(l, src, "analyze", run_id, &err), FE_OK);
+    put_customers(l, "az2", 2100);
+    CU_ASSERT_EQUAL_FATAL(loader_commit_send(l, NULL, &st, &err), FE_OK);
+    put_customers(l, "az3", 1);
+    rc = loader_commit(l, NULL, &st, &err);
+    if (rc != FE_OK)
+        fprintf(stderr, "commit after the commit in flight: %s\n", err.msg);
+    CU_ASSERT_EQUAL(rc, FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 4201);
+
+    CU_ASSERT_EQUAL(pg_exec(db, "ROLLBACK", &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.dim_customer"
+                                  " WHERE customer_id ~ '^az[123]-'"),
+                           "4201");
+    CU_ASSERT_EQUAL(
+        pg_exec(db, "DELETE FROM dw.dim_customer WHERE customer_id ~ '^az[123]-'", &err), FE_OK);
+    loader_free(l);
+}
+
 static void test_rejects_keep_invalid_utf8_readable(void)
 {
     fe_err err = {0};
@@ -1111,6 +1171,7 @@ int main(void)
     CU_add_test(s, "category paths, full read over checkpoints", test_categories_and_full_read);
     CU_add_test(s, "failures roll back and name the step", test_failures_roll_back);
     CU_add_test(s, "commit in flight (loader_commit_send)", test_commit_in_flight);
+    CU_add_test(s, "a failed ANALYZE after COMMIT", test_analyze_failure_after_commit);
     CU_add_test(s, "rejects with invalid UTF-8", test_rejects_keep_invalid_utf8_readable);
     CU_add_test(s, "checkpoint over 4 MiB", test_large_checkpoint);
     CU_add_test(s, "refused values are one reject per record", test_refused_values_are_rejects);
