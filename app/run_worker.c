@@ -192,6 +192,16 @@ void run_job_lost(source_job *job, const char *msg)
     run_textf(job->lost_msg, sizeof job->lost_msg, "%s", msg);
 }
 
+/* The warehouse went away before the job's streams ran: ends them failed (the
+ * run's last line says why, and it exits 3). */
+static void job_lost_now(source_job *job, const char *why)
+{
+    char msg[sizeof(((fe_err *)0)->msg) + 64];
+    run_job_lost(job, why);
+    run_textf(msg, sizeof msg, "not run: the warehouse went away: %s", why);
+    run_job_end(job, SJ_FAILED, msg);
+}
+
 /* Takes the source's lock on the worker's session; on failure ends every
  * remaining stream (skipped when a flowetl run holds it, else failed). */
 static bool job_lock(source_job *job, loader *ld)
@@ -239,14 +249,10 @@ static bool worker_reconnect(source_job *job, loader **ld)
     worker_disconnect(job, ld);
     log_warn(job->conf->name, "the warehouse connection broke: connecting again");
     if (!(*ld = worker_connect(job, &err))) {
-        char msg[sizeof err.msg + 64];
-        if (err.code != FE_ECONNECT) {
+        if (err.code != FE_ECONNECT)
             run_job_end_logged(job, SJ_FAILED, "not run: connecting again failed: %s", err.msg);
-            return false;
-        }
-        run_job_lost(job, err.msg);
-        run_textf(msg, sizeof msg, "not run: the warehouse went away: %s", err.msg);
-        run_job_end(job, SJ_FAILED, msg); /* the run's last line says it */
+        else
+            job_lost_now(job, err.msg);
         return false;
     }
     if (!job_lock(job, *ld))
@@ -378,6 +384,10 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
     int sig;
     if (source_id_check_timezone(loader_conn(ld), job->conf->name, conf_str(job->conf, "timezone"),
                                  &err) != FE_OK) {
+        if (err.code != FE_ECONFIG && PQstatus(loader_conn(ld)) != CONNECTION_OK) {
+            job_lost_now(job, err.msg); /* not a zone the server refused */
+            return false;
+        }
         run_job_end_logged(job, SJ_FAILED, "%s", err.msg);
         return false;
     }

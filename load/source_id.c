@@ -122,16 +122,32 @@ fe_rc source_id_check(PGconn *conn, const char *name, const char *system, const 
     return rc;
 }
 
+/* SQLSTATE invalid_parameter_value: how the server refuses a zone it does not
+ * know ("time zone ... not recognized"). */
+#define SQLSTATE_INVALID_PARAMETER "22023"
+
 fe_rc source_id_check_timezone(PGconn *conn, const char *name, const char *timezone, fe_err *err)
 {
     const char *tz = timezone && *timezone ? timezone : "UTC";
-    PGresult *res = pg_query(conn, "SELECT now() AT TIME ZONE $1", 1, &tz, err);
-    if (!res)
-        return fe_err_set(err, FE_ECONFIG,
-                          "[source.%s] timezone '%s' is not known to the warehouse server", name,
-                          tz);
+    PGresult *res = PQexecParams(conn, "SELECT now() AT TIME ZONE $1", 1, NULL, &tz, NULL, NULL, 0);
+    fe_rc rc = FE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        /* Only the server's refusal of the zone is the config's fault; a lost
+         * connection or a cancel stays FE_EPG, so the worker can tell a
+         * warehouse that went away. */
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (state && strcmp(state, SQLSTATE_INVALID_PARAMETER) == 0)
+            rc = fe_err_set(err, FE_ECONFIG,
+                            "[source.%s] timezone '%s' is not known to the warehouse server", name,
+                            tz);
+        else {
+            char what[160];
+            snprintf(what, sizeof what, "checking the time zone of source %s", name);
+            rc = pg_error(err, conn, res, what);
+        }
+    }
     PQclear(res);
-    return FE_OK;
+    return rc;
 }
 
 /* True when this machine is `host` and has no process `pid_text`: the flowetl

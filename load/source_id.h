@@ -36,7 +36,8 @@
 fe_rc source_id_check(PGconn *conn, const char *name, const char *system, const char *account,
                       int *key, fe_err *err) FE_MUST_CHECK;
 
-/* FE_ECONFIG when the server does not know the time zone (NULL or "" = UTC). */
+/* FE_ECONFIG when the server refuses the time zone as unknown (NULL or "" =
+ * UTC); FE_EPG when the query failed otherwise (a lost connection, a cancel). */
 fe_rc source_id_check_timezone(PGconn *conn, const char *name, const char *timezone,
                                fe_err *err) FE_MUST_CHECK;
 

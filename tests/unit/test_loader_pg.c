@@ -200,6 +200,22 @@ static void test_register_and_lock(void)
     loader_free(other);
 }
 
+/* Only the server's refusal of a zone is a config error: a session the server
+ * ended is FE_EPG (the worker then reports the warehouse gone, exit 3). */
+static void test_timezone_check_lost_connection(void)
+{
+    fe_err err = {0};
+    char sql[96];
+    PGconn *c = pg_connect(TEST_DSN, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", PQbackendPID(c));
+    CU_ASSERT_STRING_EQUAL(sqlval(sql), "t");
+    CU_ASSERT_EQUAL(source_id_check_timezone(c, "x", "Europe/Moscow", &err), FE_EPG);
+    CU_ASSERT_PTR_NULL(strstr(err.msg, "is not known"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "checking the time zone of source x"));
+    PQfinish(c);
+}
+
 /* Stages one orders checkpoint: 1001 (complete, 3 lines, 2 payments; staged twice,
  * the later version wins), 1002 with total2 (unknown customer and product: inferred
  * members), 1003 without customer. with_line3 = false drops a line of 1001. */
@@ -1163,6 +1179,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("loader_pg", suite_init, suite_clean);
     CU_add_test(s, "migrations apply once", test_migrate);
     CU_add_test(s, "register source, advisory lock", test_register_and_lock);
+    CU_add_test(s, "time zone check on a lost connection", test_timezone_check_lost_connection);
     CU_add_test(s, "orders first load, inferred members", test_orders_first_load);
     CU_add_test(s, "re-load changes nothing", test_orders_reload_unchanged);
     CU_add_test(s, "one changed order is one update", test_orders_one_change);
