@@ -138,26 +138,46 @@ static void test_register_and_lock(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is now type goflow"));
 
     /* The lock is the identity's: another name for the same account is locked out. */
-    CU_ASSERT_EQUAL(source_id_lock(c, "main", "posiflora", "demo", &by_run, &orphan, &err), FE_OK);
+    CU_ASSERT_EQUAL(source_id_lock(c, "main", "posiflora", "demo", 0, 0, &by_run, &orphan, &err),
+                    FE_OK);
     loader *other = loader_open(TEST_DSN, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(other);
-    CU_ASSERT_EQUAL(
-        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
-        FE_ELOCKED);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", 0, 0, &by_run,
+                                   &orphan, &err),
+                    FE_ELOCKED);
     CU_ASSERT_FALSE(by_run);
     snprintf(holder, sizeof holder, "pid %d (application 'flowetl'", PQbackendPID(c));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, holder));
     /* Held by a run: named by the run's application_name. */
     snprintf(app, sizeof app, "flowetl run=%" PRId64 " pid=1 host=h", run_id);
     CU_ASSERT_EQUAL(pg_set(c, "application_name", app, &err), FE_OK);
-    CU_ASSERT_EQUAL(
-        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
-        FE_ELOCKED);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", 0, 0, &by_run,
+                                   &orphan, &err),
+                    FE_ELOCKED);
     CU_ASSERT_TRUE(by_run);
     CU_ASSERT_EQUAL(orphan, 0); /* the run's process (this one) is alive */
     snprintf(holder, sizeof holder, "another flowetl run is loading source alias: run %" PRId64,
              run_id);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, holder));
+    /* The taking run's own session whose connection broke (stale_pid) is no
+     * other run: an orphan to end. Any other session of the same run (a second
+     * name for the account) or a stale pid of another run is a holder. */
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", run_id,
+                                   PQbackendPID(c), &by_run, &orphan, &err),
+                    FE_ELOCKED);
+    CU_ASSERT_FALSE(by_run);
+    CU_ASSERT_EQUAL(orphan, PQbackendPID(c));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "this run's own previous session"));
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", run_id, 0,
+                                   &by_run, &orphan, &err),
+                    FE_ELOCKED);
+    CU_ASSERT_TRUE(by_run);
+    CU_ASSERT_EQUAL(orphan, 0);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", run_id + 1,
+                                   PQbackendPID(c), &by_run, &orphan, &err),
+                    FE_ELOCKED);
+    CU_ASSERT_TRUE(by_run);
+    CU_ASSERT_EQUAL(orphan, 0);
     /* The run's process is gone (kill -9): its session is an orphan, named. */
     pid_t child = fork();
     if (child == 0)
@@ -167,9 +187,9 @@ static void test_register_and_lock(void)
     snprintf(dead, sizeof dead, "UPDATE etl.run SET pid = %d WHERE run_id = %" PRId64, (int)child,
              run_id);
     CU_ASSERT_EQUAL(pg_exec(loader_conn(other), dead, &err), FE_OK);
-    CU_ASSERT_EQUAL(
-        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
-        FE_ELOCKED);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", 0, 0, &by_run,
+                                   &orphan, &err),
+                    FE_ELOCKED);
     CU_ASSERT_EQUAL(orphan, PQbackendPID(c));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "that process is gone"));
     snprintf(dead, sizeof dead, "UPDATE etl.run SET pid = %d WHERE run_id = %" PRId64,
@@ -177,7 +197,7 @@ static void test_register_and_lock(void)
     CU_ASSERT_EQUAL(pg_exec(loader_conn(other), dead, &err), FE_OK);
     /* Another account is free. */
     CU_ASSERT_EQUAL(
-        source_id_lock(loader_conn(other), "x", "posiflora", "demo2", &by_run, &orphan, &err),
+        source_id_lock(loader_conn(other), "x", "posiflora", "demo2", 0, 0, &by_run, &orphan, &err),
         FE_OK);
 
     /* rebind: refused while a run holds the old account, else renames. */
