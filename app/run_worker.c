@@ -192,40 +192,67 @@ void run_job_lost(source_job *job, const char *msg)
     run_textf(job->lost_msg, sizeof job->lost_msg, "%s", msg);
 }
 
-/* Takes the source's lock on the worker's session; on failure ends every
- * remaining stream (skipped when a flowetl run holds it, else failed). */
-static bool job_lock(source_job *job, loader *ld)
+/* The warehouse went away before the job's streams ran: ends them failed (the
+ * run's last line says why, and it exits 3). */
+static void job_lost_now(source_job *job, const char *why)
+{
+    char msg[sizeof(((fe_err *)0)->msg) + 64];
+    run_job_lost(job, why);
+    run_textf(msg, sizeof msg, "not run: the warehouse went away: %s", why);
+    run_job_end(job, SJ_FAILED, msg);
+}
+
+/* The session holding the source's lock (backend pid holder) can be ended: a
+ * killed run's, whose session lives on until the server notices the closed
+ * connection, or this run's own (stale_pid) whose connection broke. Ends it
+ * rather than skip the source and waits up to ORPHAN_WAIT_S for the lock; a
+ * stop ends the wait. */
+static fe_rc lock_take_over(source_job *job, PGconn *conn, int stale_pid, int holder, bool *by_run,
+                            fe_err *err)
+{
+    fe_rc rc = FE_ELOCKED;
+    int orphan = holder;
+    log_info(job->conf->name,
+             "%s; ending that session (backend pid %d) and waiting up to %d s for the lock",
+             err->msg, holder, ORPHAN_WAIT_S);
+    bool ended = source_id_end_session(conn, holder);
+    for (int i = 0; rc == FE_ELOCKED && i < ORPHAN_WAIT_S * 10; i++) {
+        if (fe_stop_requested(&job->ctl->stop))
+            break;
+        struct timespec tenth = {0, 100 * 1000 * 1000};
+        nanosleep(&tenth, NULL);
+        fe_err_clear(err);
+        rc = source_id_lock(conn, job->conf->name, job->def->type, job->account, job->ctl->run_id,
+                            stale_pid, by_run, &orphan, err);
+    }
+    if (rc == FE_OK)
+        log_info(job->conf->name, "took the source's lock over from %s%s",
+                 holder == stale_pid ? "this run's previous session" : "the dead run",
+                 ended ? "" : " (its session ended by itself)");
+    return rc;
+}
+
+/* Takes the source's lock on the worker's session; stale_pid is the backend pid
+ * of the worker's previous session when its connection broke (0 = none). On
+ * failure ends every remaining stream: interrupted after a stop, skipped when
+ * another flowetl run holds the lock, else failed. */
+static bool job_lock(source_job *job, loader *ld, int stale_pid)
 {
     fe_err err = {0};
     bool by_run = false;
-    int orphan = 0;
+    int orphan = 0, sig;
     PGconn *conn = loader_conn(ld);
-    fe_rc rc =
-        source_id_lock(conn, job->conf->name, job->def->type, job->account, &by_run, &orphan, &err);
-    if (rc == FE_ELOCKED && orphan) {
-        /* The run holding the lock was killed (-9) on this machine: only its
-         * session lives on, until the server notices the closed connection. End
-         * it rather than skip the source; wait a bounded time for the lock. */
-        log_info(job->conf->name,
-                 "%s; ending that session (backend pid %d) and waiting up to %d s for the lock",
-                 err.msg, orphan, ORPHAN_WAIT_S);
-        bool ended = source_id_end_session(conn, orphan);
-        for (int i = 0; rc == FE_ELOCKED && i < ORPHAN_WAIT_S * 10; i++) {
-            if (fe_stop_requested(&job->ctl->stop))
-                break;
-            struct timespec tenth = {0, 100 * 1000 * 1000};
-            nanosleep(&tenth, NULL);
-            fe_err_clear(&err);
-            rc = source_id_lock(conn, job->conf->name, job->def->type, job->account, &by_run,
-                                &orphan, &err);
-        }
-        if (rc == FE_OK)
-            log_info(job->conf->name, "took the source's lock over from the dead run%s",
-                     ended ? "" : " (its session ended by itself)");
-    }
+    fe_rc rc = source_id_lock(conn, job->conf->name, job->def->type, job->account, job->ctl->run_id,
+                              stale_pid, &by_run, &orphan, &err);
+    if (rc == FE_ELOCKED && orphan)
+        rc = lock_take_over(job, conn, stale_pid, orphan, &by_run, &err);
     if (rc == FE_OK)
         return true;
-    run_job_end_logged(job, by_run ? SJ_SKIPPED : SJ_FAILED, "%s", err.msg);
+    if ((sig = fe_stop_requested(&job->ctl->stop)) != 0)
+        run_job_end_logged(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",
+                           runstop_signal_name(sig));
+    else
+        run_job_end_logged(job, by_run ? SJ_SKIPPED : SJ_FAILED, "%s", err.msg);
     return false;
 }
 
@@ -236,20 +263,18 @@ static bool job_lock(source_job *job, loader *ld)
 static bool worker_reconnect(source_job *job, loader **ld)
 {
     fe_err err = {0};
+    /* The old session may outlive its connection, holding the source's lock. */
+    int stale_pid = job->backend_pid;
     worker_disconnect(job, ld);
     log_warn(job->conf->name, "the warehouse connection broke: connecting again");
     if (!(*ld = worker_connect(job, &err))) {
-        char msg[sizeof err.msg + 64];
-        if (err.code != FE_ECONNECT) {
+        if (err.code != FE_ECONNECT)
             run_job_end_logged(job, SJ_FAILED, "not run: connecting again failed: %s", err.msg);
-            return false;
-        }
-        run_job_lost(job, err.msg);
-        run_textf(msg, sizeof msg, "not run: the warehouse went away: %s", err.msg);
-        run_job_end(job, SJ_FAILED, msg); /* the run's last line says it */
+        else
+            job_lost_now(job, err.msg);
         return false;
     }
-    if (!job_lock(job, *ld))
+    if (!job_lock(job, *ld, stale_pid))
         return false;
     job_record(job, *ld); /* the broken stream's own row */
     return true;
@@ -384,10 +409,14 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
     int sig;
     if (source_id_check_timezone(loader_conn(ld), job->conf->name, conf_str(job->conf, "timezone"),
                                  &err) != FE_OK) {
+        if (err.code != FE_ECONFIG && PQstatus(loader_conn(ld)) != CONNECTION_OK) {
+            job_lost_now(job, err.msg); /* not a zone the server refused */
+            return false;
+        }
         run_job_end_logged(job, SJ_FAILED, "%s", err.msg);
         return false;
     }
-    if (!job_lock(job, ld))
+    if (!job_lock(job, ld, 0))
         return false;
     if (source_env_init(env, job->conf, job->def, &job->ctl->stop, &err) == FE_OK &&
         source_env_open(env, &err) == FE_OK &&

@@ -929,11 +929,29 @@ static void pipe_note_failure(loader *l, const pipe_entry *e, const PGresult *re
     snprintf(l->fail_msg, sizeof l->fail_msg, "%s", msg.msg);
 }
 
+/* A statement after a COMMIT that succeeded failed (the statistics refresh, or
+ * the connection broke after the COMMIT's answer): the checkpoint is in the
+ * warehouse whatever follows, so this is a warning, never the commit's outcome;
+ * reported as a failure, it would record a committed stream failed and refuse
+ * the checkpoint opened behind it. res may be NULL (no answer). */
+static void warn_after_commit(loader *l, const pipe_entry *e, const PGresult *res)
+{
+    fe_err msg = {0};
+    if (res && PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+        return; /* skipped after an earlier failure, which was named */
+    pg_error(&msg, l->conn, res, e->step[0] ? e->step : "after the commit");
+    log_warn(l->stream,
+             "source_key %s: the checkpoint committed, but a statement after it failed: %s",
+             l->source_key, msg.msg);
+}
+
 /* Reads every result of what was sent and leaves pipeline mode. On failure err
- * names the first statement that failed, and fail_* say what it was. */
+ * names the first statement that failed, and fail_* say what it was. What was
+ * sent after a COMMIT that succeeded is best effort (warn_after_commit). */
 static fe_rc pipe_read(loader *l, fe_err *err)
 {
     fe_rc rc = FE_OK;
+    bool committed = false;
     l->fail_merge = -1;
     l->fail_state[0] = l->fail_msg[0] = '\0';
     /* The server answers a segment only at its sync point. */
@@ -945,22 +963,28 @@ static fe_rc pipe_read(loader *l, fe_err *err)
         const pipe_entry *e = &l->pipe[i];
         PGresult *res = PQgetResult(l->conn);
         if (!res) { /* the connection broke: nothing more will come */
-            if (rc == FE_OK)
+            if (committed)
+                warn_after_commit(l, e, NULL);
+            else if (rc == FE_OK)
                 rc = pg_error(err, l->conn, NULL, e->step[0] ? e->step : "commit");
             break;
         }
-        fe_rc one = pipe_check(l, e, res, rc == FE_OK ? err : &(fe_err){0});
-        if (rc == FE_OK && one != FE_OK) {
+        fe_rc one = pipe_check(l, e, res, rc == FE_OK && !committed ? err : &(fe_err){0});
+        if (committed && one != FE_OK)
+            warn_after_commit(l, e, res);
+        else if (rc == FE_OK && one != FE_OK) {
             pipe_note_failure(l, e, res);
             rc = one;
         }
+        committed = committed || (e->kind == PIPE_COMMIT && rc == FE_OK);
         PQclear(res);
         if (e->kind != PIPE_SYNC) /* each statement's results end with a NULL */
             while ((res = PQgetResult(l->conn)) != NULL)
                 PQclear(res);
     }
     l->npipe = 0;
-    if (PQpipelineStatus(l->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(l->conn) && rc == FE_OK)
+    if (PQpipelineStatus(l->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(l->conn) &&
+        rc == FE_OK && !committed)
         rc = pg_error(err, l->conn, NULL, "leaving pipeline mode");
     return rc;
 }
@@ -1347,7 +1371,9 @@ done:
  * for the table's real size; autovacuum is too slow for that during a first load
  * (its statistics say the table is nearly empty while the load fills it). Sent
  * after the COMMIT's sync point, so each runs in its own transaction. Best
- * effort in spirit: ANALYZE of a table this role does not own only warns. */
+ * effort: ANALYZE of a table this role does not own only warns, and one that
+ * fails (a lock_timeout behind another session's lock) is logged, not the
+ * commit's outcome (pipe_read). */
 static fe_rc send_refresh_statistics(loader *l, fe_err *err)
 {
     bool any = false;

@@ -122,16 +122,32 @@ fe_rc source_id_check(PGconn *conn, const char *name, const char *system, const 
     return rc;
 }
 
+/* SQLSTATE invalid_parameter_value: how the server refuses a zone it does not
+ * know ("time zone ... not recognized"). */
+#define SQLSTATE_INVALID_PARAMETER "22023"
+
 fe_rc source_id_check_timezone(PGconn *conn, const char *name, const char *timezone, fe_err *err)
 {
     const char *tz = timezone && *timezone ? timezone : "UTC";
-    PGresult *res = pg_query(conn, "SELECT now() AT TIME ZONE $1", 1, &tz, err);
-    if (!res)
-        return fe_err_set(err, FE_ECONFIG,
-                          "[source.%s] timezone '%s' is not known to the warehouse server", name,
-                          tz);
+    PGresult *res = PQexecParams(conn, "SELECT now() AT TIME ZONE $1", 1, NULL, &tz, NULL, NULL, 0);
+    fe_rc rc = FE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        /* Only the server's refusal of the zone is the config's fault; a lost
+         * connection or a cancel stays FE_EPG, so the worker can tell a
+         * warehouse that went away. */
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (state && strcmp(state, SQLSTATE_INVALID_PARAMETER) == 0)
+            rc = fe_err_set(err, FE_ECONFIG,
+                            "[source.%s] timezone '%s' is not known to the warehouse server", name,
+                            tz);
+        else {
+            char what[160];
+            snprintf(what, sizeof what, "checking the time zone of source %s", name);
+            rc = pg_error(err, conn, res, what);
+        }
+    }
     PQclear(res);
-    return FE_OK;
+    return rc;
 }
 
 /* True when this machine is `host` and has no process `pid_text`: the flowetl
@@ -148,9 +164,42 @@ static bool run_process_gone(const char *host, const char *pid_text)
     return strcmp(me, host) == 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
+/* Who takes the lock: the run (0 = none) and the backend pid of a session of
+ * it that the caller gave up on (0 = none). */
+typedef struct {
+    int64_t run_id;
+    int stale_pid;
+} lock_taker;
+
+/* err = the flowetl run whose session (row 0 of holder_sql's res) holds the
+ * lock. The taker's own stale session is no other run: *by_run stays false and
+ * *orphan is its pid, as for a session whose run's process is gone. */
+static fe_rc describe_run_holder(const PGresult *res, const char *name, const lock_taker *me,
+                                 bool *by_run, int *orphan, fe_err *err)
+{
+    int pid = atoi(PQgetvalue(res, 0, 0));
+    int64_t run = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    if (me->stale_pid && pid == me->stale_pid && run == me->run_id) {
+        *orphan = pid;
+        return fe_err_set(err, FE_ELOCKED,
+                          "source %s is still locked by this run's own previous session (backend "
+                          "pid %d), whose connection broke",
+                          name, pid);
+    }
+    *by_run = true;
+    if (run_process_gone(PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 5)))
+        *orphan = pid;
+    return fe_err_set(err, FE_ELOCKED,
+                      "another flowetl run is loading source %s: run %s (pid %s on host %s, "
+                      "started %s UTC)%s",
+                      name, PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6),
+                      PQgetvalue(res, 0, 7),
+                      *orphan ? "; that process is gone, its database session lives on" : "");
+}
+
 /* err = who holds the identity's lock (already known not to be conn). */
 static fe_rc describe_holder(PGconn *conn, const char *name, const char *const params[2],
-                             bool *by_run, int *orphan, fe_err *err)
+                             const lock_taker *me, bool *by_run, int *orphan, fe_err *err)
 {
     fe_err qerr = {0};
     PGresult *res = pg_query(conn, holder_sql, 2, params, &qerr);
@@ -162,31 +211,23 @@ static fe_rc describe_holder(PGconn *conn, const char *name, const char *const p
                           name, res ? "" : " (", res ? "" : qerr.msg);
     }
     fe_rc rc;
-    if (*PQgetvalue(res, 0, 4)) {
-        *by_run = true;
-        if (run_process_gone(PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 5)))
-            *orphan = atoi(PQgetvalue(res, 0, 0));
-        rc = fe_err_set(err, FE_ELOCKED,
-                        "another flowetl run is loading source %s: run %s (pid %s on host %s, "
-                        "started %s UTC)%s",
-                        name, PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6),
-                        PQgetvalue(res, 0, 7),
-                        *orphan ? "; that process is gone, its database session lives on" : "");
-    } else {
+    if (*PQgetvalue(res, 0, 4))
+        rc = describe_run_holder(res, name, me, by_run, orphan, err);
+    else
         rc = fe_err_set(err, FE_ELOCKED,
                         "source %s is locked by another session: pid %s (application '%s', user "
                         "%s, connected since %s UTC) holds its advisory lock",
                         name, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
                         PQgetvalue(res, 0, 3));
-    }
     PQclear(res);
     return rc;
 }
 
 fe_rc source_id_lock(PGconn *conn, const char *name, const char *system, const char *account,
-                     bool *by_run, int *orphan, fe_err *err)
+                     int64_t run_id, int stale_pid, bool *by_run, int *orphan, fe_err *err)
 {
     const char *params[2] = {system, account};
+    const lock_taker me = {run_id, stale_pid};
     *by_run = false;
     *orphan = 0;
     PGresult *res = pg_query(conn, lock_sql, 2, params, err);
@@ -194,7 +235,7 @@ fe_rc source_id_lock(PGconn *conn, const char *name, const char *system, const c
         return fe_err_wrap(err, "locking source %s", name);
     bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
-    return got ? FE_OK : describe_holder(conn, name, params, by_run, orphan, err);
+    return got ? FE_OK : describe_holder(conn, name, params, &me, by_run, orphan, err);
 }
 
 bool source_id_end_session(PGconn *conn, int backend_pid)

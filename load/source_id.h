@@ -22,6 +22,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "../core/buf.h"
 #include "../core/err.h"
 
@@ -36,7 +37,8 @@
 fe_rc source_id_check(PGconn *conn, const char *name, const char *system, const char *account,
                       int *key, fe_err *err) FE_MUST_CHECK;
 
-/* FE_ECONFIG when the server does not know the time zone (NULL or "" = UTC). */
+/* FE_ECONFIG when the server refuses the time zone as unknown (NULL or "" =
+ * UTC); FE_EPG when the query failed otherwise (a lost connection, a cancel). */
 fe_rc source_id_check_timezone(PGconn *conn, const char *name, const char *timezone,
                                fe_err *err) FE_MUST_CHECK;
 
@@ -47,9 +49,17 @@ fe_rc source_id_check_timezone(PGconn *conn, const char *name, const char *timez
  * *orphan is that session's backend pid when its run's process ran on this host
  * and is gone (killed with -9): the session only lives on until the server
  * notices (client_connection_check_interval), and source_id_end_session may end
- * it at once; else 0. */
+ * it at once; else 0.
+ *
+ * run_id is the run taking the lock (0 = none), stale_pid the backend pid of a
+ * session of that same run which the caller gave up on because its connection
+ * broke (0 = none). When that session still holds the lock (the server has not
+ * ended it yet) it is no other run: *by_run stays false and *orphan is
+ * stale_pid. Another session of the same run (a second name for the account)
+ * is a holder like any run's. */
 fe_rc source_id_lock(PGconn *conn, const char *name, const char *system, const char *account,
-                     bool *by_run, int *orphan, fe_err *err) FE_MUST_CHECK;
+                     int64_t run_id, int stale_pid, bool *by_run, int *orphan,
+                     fe_err *err) FE_MUST_CHECK;
 
 /* Asks the server to end the session of backend_pid (pg_terminate_backend): for
  * an orphan found by source_id_lock only. False when the server refused (the role

@@ -138,26 +138,46 @@ static void test_register_and_lock(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is now type goflow"));
 
     /* The lock is the identity's: another name for the same account is locked out. */
-    CU_ASSERT_EQUAL(source_id_lock(c, "main", "posiflora", "demo", &by_run, &orphan, &err), FE_OK);
+    CU_ASSERT_EQUAL(source_id_lock(c, "main", "posiflora", "demo", 0, 0, &by_run, &orphan, &err),
+                    FE_OK);
     loader *other = loader_open(TEST_DSN, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(other);
-    CU_ASSERT_EQUAL(
-        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
-        FE_ELOCKED);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", 0, 0, &by_run,
+                                   &orphan, &err),
+                    FE_ELOCKED);
     CU_ASSERT_FALSE(by_run);
     snprintf(holder, sizeof holder, "pid %d (application 'flowetl'", PQbackendPID(c));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, holder));
     /* Held by a run: named by the run's application_name. */
     snprintf(app, sizeof app, "flowetl run=%" PRId64 " pid=1 host=h", run_id);
     CU_ASSERT_EQUAL(pg_set(c, "application_name", app, &err), FE_OK);
-    CU_ASSERT_EQUAL(
-        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
-        FE_ELOCKED);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", 0, 0, &by_run,
+                                   &orphan, &err),
+                    FE_ELOCKED);
     CU_ASSERT_TRUE(by_run);
     CU_ASSERT_EQUAL(orphan, 0); /* the run's process (this one) is alive */
     snprintf(holder, sizeof holder, "another flowetl run is loading source alias: run %" PRId64,
              run_id);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, holder));
+    /* The taking run's own session whose connection broke (stale_pid) is no
+     * other run: an orphan to end. Any other session of the same run (a second
+     * name for the account) or a stale pid of another run is a holder. */
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", run_id,
+                                   PQbackendPID(c), &by_run, &orphan, &err),
+                    FE_ELOCKED);
+    CU_ASSERT_FALSE(by_run);
+    CU_ASSERT_EQUAL(orphan, PQbackendPID(c));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "this run's own previous session"));
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", run_id, 0,
+                                   &by_run, &orphan, &err),
+                    FE_ELOCKED);
+    CU_ASSERT_TRUE(by_run);
+    CU_ASSERT_EQUAL(orphan, 0);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", run_id + 1,
+                                   PQbackendPID(c), &by_run, &orphan, &err),
+                    FE_ELOCKED);
+    CU_ASSERT_TRUE(by_run);
+    CU_ASSERT_EQUAL(orphan, 0);
     /* The run's process is gone (kill -9): its session is an orphan, named. */
     pid_t child = fork();
     if (child == 0)
@@ -167,9 +187,9 @@ static void test_register_and_lock(void)
     snprintf(dead, sizeof dead, "UPDATE etl.run SET pid = %d WHERE run_id = %" PRId64, (int)child,
              run_id);
     CU_ASSERT_EQUAL(pg_exec(loader_conn(other), dead, &err), FE_OK);
-    CU_ASSERT_EQUAL(
-        source_id_lock(loader_conn(other), "alias", "posiflora", "demo", &by_run, &orphan, &err),
-        FE_ELOCKED);
+    CU_ASSERT_EQUAL(source_id_lock(loader_conn(other), "alias", "posiflora", "demo", 0, 0, &by_run,
+                                   &orphan, &err),
+                    FE_ELOCKED);
     CU_ASSERT_EQUAL(orphan, PQbackendPID(c));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "that process is gone"));
     snprintf(dead, sizeof dead, "UPDATE etl.run SET pid = %d WHERE run_id = %" PRId64,
@@ -177,7 +197,7 @@ static void test_register_and_lock(void)
     CU_ASSERT_EQUAL(pg_exec(loader_conn(other), dead, &err), FE_OK);
     /* Another account is free. */
     CU_ASSERT_EQUAL(
-        source_id_lock(loader_conn(other), "x", "posiflora", "demo2", &by_run, &orphan, &err),
+        source_id_lock(loader_conn(other), "x", "posiflora", "demo2", 0, 0, &by_run, &orphan, &err),
         FE_OK);
 
     /* rebind: refused while a run holds the old account, else renames. */
@@ -198,6 +218,22 @@ static void test_register_and_lock(void)
     CU_ASSERT_EQUAL(pg_exec(db, "DELETE FROM dw.dim_source WHERE system = 'flowwow'", &err), FE_OK);
     buf_term(&report);
     loader_free(other);
+}
+
+/* Only the server's refusal of a zone is a config error: a session the server
+ * ended is FE_EPG (the worker then reports the warehouse gone, exit 3). */
+static void test_timezone_check_lost_connection(void)
+{
+    fe_err err = {0};
+    char sql[96];
+    PGconn *c = pg_connect(TEST_DSN, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", PQbackendPID(c));
+    CU_ASSERT_STRING_EQUAL(sqlval(sql), "t");
+    CU_ASSERT_EQUAL(source_id_check_timezone(c, "x", "Europe/Moscow", &err), FE_EPG);
+    CU_ASSERT_PTR_NULL(strstr(err.msg, "is not known"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "checking the time zone of source x"));
+    PQfinish(c);
 }
 
 /* Stages one orders checkpoint: 1001 (complete, 3 lines, 2 payments; staged twice,
@@ -522,6 +558,66 @@ static void test_commit_in_flight(void)
     CU_ASSERT_EQUAL(put_async_order("a4", "open"), FE_OK);
     CU_ASSERT_EQUAL(loader_commit(ld, &c9, &st, &err), FE_OK);
     CU_ASSERT_STRING_EQUAL(async_cursor(), "9");
+}
+
+/* Stages n new customers (ids "PREFIX-i") into l's open checkpoint. */
+static void put_customers(loader *l, const char *prefix, int n)
+{
+    fe_err err = {0};
+    char id[48];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "%s-%d", prefix, i);
+        row_customer c = {.customer_id = id, .name = "ANALYZE probe"};
+        if (loader_put_customer(l, &c, &err) != FE_OK) {
+            CU_FAIL("put customer");
+            return;
+        }
+    }
+}
+
+/* The statistics refresh (ANALYZE, sent after the COMMIT) fails behind another
+ * session's lock: the checkpoint committed, so its commit succeeds with its
+ * counts, and the checkpoint after a loader_commit_send is not refused. */
+static void test_analyze_failure_after_commit(void)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    loader *l = loader_open(TEST_DSN, &err); /* fresh: ANALYZE after 2000 rows */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    CU_ASSERT_EQUAL(pg_set(loader_conn(l), "lock_timeout", "200ms", &err), FE_OK);
+    /* Conflicts with ANALYZE, not with the merges' row locks. */
+    CU_ASSERT_EQUAL_FATAL(pg_exec(db,
+                                  "BEGIN; LOCK TABLE dw.dim_customer IN SHARE UPDATE EXCLUSIVE"
+                                  " MODE",
+                                  &err),
+                          FE_OK);
+
+    CU_ASSERT_EQUAL_FATAL(loader_begin(l, src, "analyze", run_id, &err), FE_OK);
+    put_customers(l, "az1", 2100);
+    fe_rc rc = loader_commit(l, NULL, &st, &err);
+    if (rc != FE_OK)
+        fprintf(stderr, "commit: %s\n", err.msg);
+    CU_ASSERT_EQUAL(rc, FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 2100);
+
+    /* In flight: the outcome arrives with the next checkpoint's commit. */
+    CU_ASSERT_EQUAL_FATAL(loader_begin(l, src, "analyze", run_id, &err), FE_OK);
+    put_customers(l, "az2", 2100);
+    CU_ASSERT_EQUAL_FATAL(loader_commit_send(l, NULL, &st, &err), FE_OK);
+    put_customers(l, "az3", 1);
+    rc = loader_commit(l, NULL, &st, &err);
+    if (rc != FE_OK)
+        fprintf(stderr, "commit after the commit in flight: %s\n", err.msg);
+    CU_ASSERT_EQUAL(rc, FE_OK);
+    CU_ASSERT_EQUAL(st.inserted, 4201);
+
+    CU_ASSERT_EQUAL(pg_exec(db, "ROLLBACK", &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.dim_customer"
+                                  " WHERE customer_id ~ '^az[123]-'"),
+                           "4201");
+    CU_ASSERT_EQUAL(
+        pg_exec(db, "DELETE FROM dw.dim_customer WHERE customer_id ~ '^az[123]-'", &err), FE_OK);
+    loader_free(l);
 }
 
 static void test_rejects_keep_invalid_utf8_readable(void)
@@ -1103,6 +1199,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("loader_pg", suite_init, suite_clean);
     CU_add_test(s, "migrations apply once", test_migrate);
     CU_add_test(s, "register source, advisory lock", test_register_and_lock);
+    CU_add_test(s, "time zone check on a lost connection", test_timezone_check_lost_connection);
     CU_add_test(s, "orders first load, inferred members", test_orders_first_load);
     CU_add_test(s, "re-load changes nothing", test_orders_reload_unchanged);
     CU_add_test(s, "one changed order is one update", test_orders_one_change);
@@ -1111,6 +1208,7 @@ int main(void)
     CU_add_test(s, "category paths, full read over checkpoints", test_categories_and_full_read);
     CU_add_test(s, "failures roll back and name the step", test_failures_roll_back);
     CU_add_test(s, "commit in flight (loader_commit_send)", test_commit_in_flight);
+    CU_add_test(s, "a failed ANALYZE after COMMIT", test_analyze_failure_after_commit);
     CU_add_test(s, "rejects with invalid UTF-8", test_rejects_keep_invalid_utf8_readable);
     CU_add_test(s, "checkpoint over 4 MiB", test_large_checkpoint);
     CU_add_test(s, "refused values are one reject per record", test_refused_values_are_rejects);
