@@ -12,7 +12,7 @@
 #include "../transform/decimal.h"
 #include "../transform/flowretail_map.h"
 #include "../transform/timeutil.h"
-#include "../transform/utf8.h"
+#include "../transform/field.h"
 #include "flowretail_api.h"
 
 /* ---- options (read once per stream from the config) ------------------------ */
@@ -111,10 +111,10 @@ static fe_rc run_init(fr_run *r, stream_ctx *ctx, bool with_date, fe_err *err)
 static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
 {
     char reason[sizeof err->msg];
-    const char *id = json_rec_str(rec, id_path);
+    /* An id the value rules refuse is stored as no id: cut at a NUL it could
+     * name another record. */
+    const char *id = field_id_or_null(rec, id_path);
     snprintf(reason, sizeof reason, "%s", err->msg);
-    if (id && !utf8_valid(id, strlen(id)))
-        id = NULL;
     return stream_reject(ctx, rec, NULL, id, reason, err);
 }
 

@@ -11,7 +11,7 @@
 #include "../core/log.h"
 #include "../transform/flowwow_map.h"
 #include "../transform/timeutil.h"
-#include "../transform/utf8.h"
+#include "../transform/field.h"
 #include "flowwow_pages.h"
 
 #define DEFAULT_BASE_URL "https://apis.flowwow.com"
@@ -171,10 +171,10 @@ static fe_rc today_in_zone(loader *ld, const char *tz, int64_t *days, fe_err *er
 static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
 {
     char reason[sizeof err->msg];
-    const char *id = json_rec_str(rec, id_path);
+    /* An id the value rules refuse is stored as no id: cut at a NUL it could
+     * name another record. */
+    const char *id = field_id_or_null(rec, id_path);
     snprintf(reason, sizeof reason, "%s", err->msg);
-    if (id && !utf8_valid(id, strlen(id)))
-        id = NULL;
     return stream_reject(ctx, rec, NULL, id, reason, err);
 }
 
