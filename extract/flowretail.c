@@ -12,7 +12,7 @@
 #include "../transform/decimal.h"
 #include "../transform/flowretail_map.h"
 #include "../transform/timeutil.h"
-#include "../transform/utf8.h"
+#include "../transform/field.h"
 #include "flowretail_api.h"
 
 /* ---- options (read once per stream from the config) ------------------------ */
@@ -111,10 +111,10 @@ static fe_rc run_init(fr_run *r, stream_ctx *ctx, bool with_date, fe_err *err)
 static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
 {
     char reason[sizeof err->msg];
-    const char *id = json_rec_str(rec, id_path);
+    /* An id the value rules refuse is stored as no id: cut at a NUL it could
+     * name another record. */
+    const char *id = field_id_or_null(rec, id_path);
     snprintf(reason, sizeof reason, "%s", err->msg);
-    if (id && !utf8_valid(id, strlen(id)))
-        id = NULL;
     return stream_reject(ctx, rec, NULL, id, reason, err);
 }
 
@@ -321,6 +321,16 @@ static bool uid_safe(const char *s)
     return true;
 }
 
+/* The uid at path, checked on its true length (field_id: "abc\u0000zzz" is refused,
+ * not read as "abc") and then by uid_safe. FE_EINVAL with the reason otherwise. */
+static fe_rc read_uid(const json_rec *rec, const char *path, const char **uid, fe_err *err)
+{
+    FE_TRY(field_id(rec, path, uid, err));
+    if (!uid_safe(*uid))
+        return fe_err_set(err, FE_EINVAL, "%s is not a usable uid ([A-Za-z0-9_-] only)", path);
+    return FE_OK;
+}
+
 typedef struct {
     fr_run *r;
     uid_list queue;     /* every category uid met, in walk order */
@@ -338,11 +348,12 @@ static fe_rc enqueue_children(cat_run *c, const json_rec *rec, fe_err *err)
     for (int i = 0;; i++) {
         char path[64];
         snprintf(path, sizeof path, "categories.%d.categoryUid", i);
-        const char *uid = json_rec_str(rec, path);
-        if (!uid)
+        const char *uid;
+        fe_err why;
+        if (!json_rec_get(rec, path))
             return FE_OK;
-        if (!uid_safe(uid)) {
-            log_warn(c->r->ctx->logctx, "skipping a child category with an unusable uid");
+        if (read_uid(rec, path, &uid, &why) != FE_OK) {
+            log_warn(c->r->ctx->logctx, "skipping a child category: %s", why.msg);
             c->skipped = true;
             continue;
         }
@@ -354,11 +365,10 @@ static fe_rc enqueue_children(cat_run *c, const json_rec *rec, fe_err *err)
 static fe_rc on_root_listed(void *user, int which, const json_rec *rec, fe_err *err)
 {
     cat_run *c = user;
-    const char *uid = json_rec_str(rec, "categoryUid");
+    const char *uid;
     (void)which;
-    if (!uid_safe(uid)) {
+    if (read_uid(rec, "categoryUid", &uid, err) != FE_OK) {
         c->skipped = true;
-        fe_err_set(err, FE_EINVAL, "category without a usable categoryUid");
         return reject_record(c->r->ctx, rec, "categoryUid", err);
     }
     if (!uids_add(&c->queue, uid))
@@ -374,9 +384,14 @@ static fe_rc on_category_doc(void *user, int which, const json_rec *rec, fe_err 
     bool skipped;
     fe_rc rc = FE_OK;
     if (which == 1) {
-        const char *uid = json_rec_str(rec, "categoryUid");
-        /* Another document (a gateway's {}, another category) is refused whole by
-         * on_category_end: nothing of it is mapped. */
+        const char *uid = field_id_or_null(rec, "categoryUid");
+        /* The root closes last: the document's products are already mapped and
+         * staged. Another document (a gateway's {}, another category's) is refused
+         * by on_category_end, then read again or the stream fails (nothing
+         * committed). Its staged products are ones the API sent under their own
+         * uids, so they can keep a product from being marked deleted, never mark
+         * one; only the category itself is held back here. Deferring the products
+         * would mean holding a whole document: they come before its root closes. */
         c->uid_seen = uid && strcmp(uid, c->uid) == 0;
         if (!c->first_pass || !c->uid_seen)
             return FE_OK;
@@ -520,12 +535,13 @@ typedef struct {
 static fe_rc on_package_candidate(void *user, int which, const json_rec *rec, fe_err *err)
 {
     pkg_run *p = user;
-    const char *uid = json_rec_str(rec, "productUid"), *type = json_rec_str(rec, "productType");
+    const char *uid, *type = json_rec_str(rec, "productType");
+    fe_err why;
     (void)which;
     if (!type || strcmp(type, "PACKAGE") != 0 || flowretail_excluded(rec))
         return FE_OK;
-    if (!uid_safe(uid)) {
-        log_warn(p->r->ctx->logctx, "skipping a package product with an unusable productUid");
+    if (read_uid(rec, "productUid", &uid, &why) != FE_OK) {
+        log_warn(p->r->ctx->logctx, "skipping a package product: %s", why.msg);
         p->skipped = true;
         return FE_OK;
     }

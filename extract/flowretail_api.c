@@ -12,6 +12,9 @@
  * server that ignores pageNumber; with it, totalCount / pageSize + PAGES_SLACK. */
 #define PAGES_MAX 1000000L
 #define PAGES_SLACK 100L
+/* A served paging.pageSize above this is refused as absurd: the API allows 1000,
+ * and a size this large would end the list after one page (fewer rows than it). */
+#define SERVED_PAGE_SIZE_MAX 1000000L
 
 struct flowretail_api {
     char *base;   /* without trailing slashes */
@@ -290,10 +293,19 @@ static fe_rc on_page_end(void *user, const json_stream *js, fe_err *err)
         return fe_err_set(err, FE_EJSON, "unexpected response shape: no `items` array");
     if (!p->paging_seen)
         return fe_err_set(err, FE_EJSON, "unexpected response shape: no `paging` object");
+    if (p->page_size > SERVED_PAGE_SIZE_MAX)
+        return fe_err_set(err, FE_EJSON,
+                          "unexpected response shape: paging.pageSize %" PRId64 " is absurd",
+                          p->page_size);
     if (p->total < 0)
         return FE_OK;
-    int64_t size = p->page_size > 0 ? p->page_size : p->asked_size;
-    int64_t before = (int64_t)(p->page - 1) * size;
+    int64_t size = p->page_size > 0 ? p->page_size : p->asked_size, before;
+    /* pageSize is the server's: the product is checked, never left to overflow. */
+    if (__builtin_mul_overflow((int64_t)(p->page - 1), size, &before))
+        return fe_err_set(err, FE_EJSON,
+                          "unexpected response shape: page %ld of %" PRId64
+                          " items is out of range",
+                          p->page, size);
     int64_t left = p->total > before ? p->total - before : 0;
     int64_t want = left < size ? left : size;
     if (p->rows < want)

@@ -11,7 +11,7 @@
 #include "../core/log.h"
 #include "../transform/flowwow_map.h"
 #include "../transform/timeutil.h"
-#include "../transform/utf8.h"
+#include "../transform/field.h"
 #include "flowwow_pages.h"
 
 #define DEFAULT_BASE_URL "https://apis.flowwow.com"
@@ -171,10 +171,10 @@ static fe_rc today_in_zone(loader *ld, const char *tz, int64_t *days, fe_err *er
 static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
 {
     char reason[sizeof err->msg];
-    const char *id = json_rec_str(rec, id_path);
+    /* An id the value rules refuse is stored as no id: cut at a NUL it could
+     * name another record. */
+    const char *id = field_id_or_null(rec, id_path);
     snprintf(reason, sizeof reason, "%s", err->msg);
-    if (id && !utf8_valid(id, strlen(id)))
-        id = NULL;
     return stream_reject(ctx, rec, NULL, id, reason, err);
 }
 
@@ -201,6 +201,7 @@ typedef struct {
     fw_shop *shops;
     size_t n, cap;
     bool total_changed; /* a list's `total` changed while it was read */
+    size_t dropped;     /* shops left out (an id that is not usable): no full read */
 } shops_run;
 
 static fe_rc shop_add(shops_run *s, const char *id, const char *currency, fe_err *err)
@@ -223,21 +224,36 @@ static fe_rc shop_add(shops_run *s, const char *id, const char *currency, fe_err
     return FE_OK;
 }
 
+/* The shop id, when it can go into a request: digits only, checked on the
+ * value's true length ("12\u000034" is refused, not read as shop 12). */
+static const char *usable_shop_id(const json_rec *rec)
+{
+    const char *id = field_id_or_null(rec, "shopId");
+    if (!id || strlen(id) >= sizeof((fw_shop *)0)->id || strspn(id, "0123456789") != strlen(id))
+        return NULL;
+    return id;
+}
+
 static fe_rc on_shop(void *user, const json_rec *rec, fe_err *err)
 {
     shops_run *s = user;
-    const char *id = json_rec_str(rec, "shopId");
-    fe_rc rc = FE_OK;
+    const char *id = usable_shop_id(rec), *currency = NULL;
+    fe_err ignored;
     if (s->ctx) {
-        rc = flowwow_map_shop(rec, &s->rows, err);
+        fe_rc rc = flowwow_map_shop(rec, &s->rows, err);
         if (rc == FE_EINVAL)
-            return reject_record(s->ctx, rec, "shopId", err);
+            rc = reject_record(s->ctx, rec, "shopId", err);
         stream_progress(s->ctx);
+        if (rc != FE_OK || !id)
+            return rc;
     }
-    if (rc == FE_OK && id && *id && strlen(id) < sizeof s->shops[0].id &&
-        strspn(id, "0123456789") == strlen(id))
-        rc = shop_add(s, id, json_rec_str(rec, "currency"), err);
-    return rc;
+    if (!id) {
+        s->dropped++;
+        return FE_OK;
+    }
+    if (field_text(rec, "currency", &currency, &ignored) != FE_OK)
+        currency = NULL; /* unknown: the orders mapping refuses what it needs */
+    return shop_add(s, id, currency, err);
 }
 
 static fe_rc build_shops(void *user, long page, buf *url, buf *body, fe_err *err)
@@ -320,6 +336,11 @@ static fe_rc collect_shops(stream_ctx *ctx, const fw_opts *o, shops_run *s, fe_e
 {
     *s = (shops_run){.o = o};
     fe_rc rc = list_shops(ctx->http, ctx->stats, s, err);
+    if (rc == FE_OK && s->dropped)
+        log_warn(ctx->logctx,
+                 "%zu shops left out: their shopId is not a usable id (digits only, no NUL "
+                 "byte); their records are not read and none is marked deleted this time",
+                 s->dropped);
     if (rc == FE_OK && s->n == 0)
         log_warn(ctx->logctx,
                  "the token sees no shop (shop_statuses: %d statuses): nothing to read",
@@ -398,6 +419,8 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
         commit.cursor = read_at_cursor(cursor, sizeof cursor);
         commit.full_read = full_read_unless_changed(
             ctx, commit.full_read, s.total_changed || flowwow_pager_total_changed(pg));
+        if (s.dropped) /* their products were not read: not a full read */
+            commit.full_read = 0;
         rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
     }
 done:

@@ -11,7 +11,7 @@
 #include "../core/log.h"
 #include "../transform/goflow_map.h"
 #include "../transform/timeutil.h"
-#include "../transform/utf8.h"
+#include "../transform/field.h"
 #include "goflow_api.h"
 #include "goflow_report.h"
 
@@ -19,10 +19,10 @@
 static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, fe_err *err)
 {
     char reason[sizeof err->msg];
-    const char *id = json_rec_str(rec, "id");
+    /* An id the value rules refuse is stored as no id: cut at a NUL it could
+     * name another record. */
+    const char *id = field_id_or_null(rec, "id");
     snprintf(reason, sizeof reason, "%s", err->msg);
-    if (id && !utf8_valid(id, strlen(id)))
-        id = NULL;
     return stream_reject(ctx, rec, NULL, id, reason, err);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../transform/field.h"
 #include "../transform/timeutil.h"
 
 #define ACCEPT_JSON "Accept: application/json"
@@ -216,6 +217,66 @@ fe_rc goflow_resolve(const goflow_opts *o, const char *url, buf *out, fe_err *er
 
 /* ---- lists ------------------------------------------------------------------------ */
 
+/* The pages of one list read, as 64-bit hashes of their resolved URLs in an
+ * open-addressing set: a `next` that leads back to any of them (A -> B -> A) is a
+ * loop, which would otherwise run forever. Two URLs share a hash with odds of
+ * about n^2 / 2^65 for n pages. */
+typedef struct {
+    uint64_t *slots; /* 0 = free */
+    size_t cap, n;   /* cap a power of two, n <= cap / 2 */
+} url_set;
+
+static uint64_t url_hash(const char *url)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+        h = (h ^ *p) * 0x100000001b3u;
+    return h ? h : 1;
+}
+
+/* Puts h into a set with room; true when it was there already. */
+static bool url_set_put(url_set *s, uint64_t h)
+{
+    size_t i = (size_t)h & (s->cap - 1);
+    for (; s->slots[i]; i = (i + 1) & (s->cap - 1))
+        if (s->slots[i] == h)
+            return true;
+    s->slots[i] = h;
+    s->n++;
+    return false;
+}
+
+/* Inserts h; *seen = it was there. False when memory runs out. */
+static bool url_set_add(url_set *s, uint64_t h, bool *seen)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        url_set bigger = {.cap = s->cap ? s->cap * 2 : 64};
+        if (!(bigger.slots = calloc(bigger.cap, sizeof *bigger.slots)))
+            return false;
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slots[i])
+                (void)url_set_put(&bigger, s->slots[i]);
+        free(s->slots);
+        *s = bigger;
+    }
+    *seen = url_set_put(s, h);
+    return true;
+}
+
+/* Notes url as read; FE_EJSON when a page of this list already had it. */
+static fe_rc note_page(url_set *pages, const char *url, fe_err *err)
+{
+    char shown[512];
+    bool seen;
+    if (!url_set_add(pages, url_hash(url), &seen))
+        return fe_err_set(err, FE_ENOMEM, "out of memory following `next` links");
+    if (!seen)
+        return FE_OK;
+    http_url_for_message(url, shown, sizeof shown);
+    return fe_err_set(err, FE_EJSON, "Goflow next link loops back to a page already read: %s",
+                      shown);
+}
+
 typedef struct {
     goflow_rec_fn on_rec;
     void *user;
@@ -233,7 +294,12 @@ static fe_rc on_list_record(void *c, int which, const json_rec *rec, fe_err *err
     list_run *l = c;
     if (which == LIST_REC_ROOT) {
         const json_field *f = json_rec_get(rec, "next");
-        const char *n = json_rec_str(rec, "next");
+        const char *n;
+        fe_err why;
+        /* Cut at a NUL, `next` would read as "" and end the list early: a full
+         * read would then mark the members of later pages deleted. */
+        if (field_text(rec, "next", &n, &why) != FE_OK)
+            return fe_err_set(err, FE_EJSON, "unexpected response shape: %s", why.msg);
         l->saw_next_key = f && (f->type == JV_STRING || f->type == JV_NULL);
         buf_reset(&l->next);
         if (n && !buf_puts(&l->next, n))
@@ -307,6 +373,7 @@ fe_rc goflow_list_read(stream_ctx *ctx, const goflow_opts *o, const char *first_
 {
     static const char *const paths[] = {"data[]", "."};
     list_run l = {.on_rec = on_rec, .user = user, .ctx = ctx};
+    url_set pages = {0};
     buf url;
     fe_rc rc;
     buf_init(&l.next, 0);
@@ -318,22 +385,19 @@ fe_rc goflow_list_read(stream_ctx *ctx, const goflow_opts *o, const char *first_
     if ((rc = goflow_resolve(o, first_url, &url, err)) != FE_OK)
         goto done;
     for (;;) {
-        if ((rc = list_page(&l, o, buf_cstr(&url), err)) != FE_OK)
+        if ((rc = note_page(&pages, buf_cstr(&url), err)) != FE_OK ||
+            (rc = list_page(&l, o, buf_cstr(&url), err)) != FE_OK)
             goto done;
         if (on_page && (rc = on_page(user, err)) != FE_OK)
             goto done;
         stream_progress(ctx);
         if (l.next.len == 0)
             break;
-        if (strcmp(buf_cstr(&l.next), buf_cstr(&url)) == 0) {
-            rc =
-                fe_err_set(err, FE_EJSON, "GET %s: `next` points at the same page", buf_cstr(&url));
-            goto done;
-        }
         if ((rc = goflow_resolve(o, buf_cstr(&l.next), &url, err)) != FE_OK)
             goto done;
     }
 done:
+    free(pages.slots);
     json_stream_free(l.js);
     buf_term(&l.next);
     buf_term(&url);

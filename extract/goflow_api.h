@@ -5,10 +5,15 @@
  * Lists: GET the first URL, stream its `data[]` elements to a callback, then
  * follow `next` exactly as sent until it is null or empty (never built here). A
  * `next` that is not absolute is resolved against base_url the RFC 3986 way. A
- * page counts only with a `data` array and a `next` key (a string or null); any
- * other 2xx answer (a gateway's `200 {}`) is retried like a 5xx and, when the
- * retries run out, fails the read: "GET <path?query>: unexpected response shape:
- * no `data` array". Goflow sends no count, so none is checked. */
+ * `next` the value rules refuse (a NUL byte, invalid UTF-8) fails the read at once
+ * ("unexpected response shape: next contains a NUL byte"): cut, it would end the
+ * list early. A `next` leading back to any page of this list already read (A ->
+ * B -> A) fails it too: "Goflow next link loops back to a page already read:
+ * <path?query>". A page counts only with a `data` array and a `next` key (a
+ * string or null); any other 2xx answer (a gateway's `200 {}`) is retried like
+ * a 5xx and, when the retries run out, fails the read: "GET <path?query>:
+ * unexpected response shape: no `data` array". Goflow sends no count, so none
+ * is checked. */
 #ifndef FE_GOFLOW_API_H
 #define FE_GOFLOW_API_H
 

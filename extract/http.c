@@ -460,9 +460,7 @@ static bool attempt_setup(http_client *c, xfer *x)
 
 /* ---- results and messages ---- */
 
-/* "path?query" of url for messages (tokens never travel in our URLs); the URL
- * as given when libcurl cannot parse it. */
-static void url_for_message(const char *url, char *dst, size_t size)
+void http_url_for_message(const char *url, char *dst, size_t size)
 {
     CURLU *u = curl_url();
     char *path = NULL, *query = NULL;
@@ -482,7 +480,7 @@ static void url_for_message(const char *url, char *dst, size_t size)
 static void what_of(const xfer *x, char *dst, size_t size)
 {
     char where[512];
-    url_for_message(url_of_x(x), where, sizeof where);
+    http_url_for_message(url_of_x(x), where, sizeof where);
     snprintf(dst, size, "%s %s", method_of_x(x), where);
 }
 

@@ -69,6 +69,11 @@ typedef struct {
 /* Fills defaults. */
 void http_opts_default(http_opts *o);
 
+/* "path?query" of url for messages, into dst (size bytes): no scheme, user
+ * information or host (tokens never travel in our URLs); the URL as given when
+ * libcurl cannot parse it. */
+void http_url_for_message(const char *url, char *dst, size_t size);
+
 /* Sink for a 2xx body. on_data gets the bytes in order; on_reset is called before
  * a retry of a transfer that already delivered bytes, so the sink discards the
  * partial document (e.g. json_stream_reset). on_data returning non-FE_OK aborts

@@ -44,7 +44,8 @@ static char *list_field(sb_hostile *h, const char *key)
                  {"endless", h->endless},
                  {"long_string", h->long_string},
                  {"short", h->short_page},
-                 {"few", h->few}};
+                 {"few", h->few},
+                 {"nul_id", h->nul_id}};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
         if (strcmp(lists[i].name, key) == 0)
             return lists[i].field;
@@ -137,18 +138,18 @@ void sb_hostile_describe(const sb_hostile *h, sb_buf *out)
     sb_buf_printf(out,
                   "bomb_mb\t%d\necho\t%s\nempty\t%s\nendless\t%s\nfew\t%s\nforeign_next\t%s\n"
                   "gateway\t%s\n"
-                  "gzip_bomb\t%d\nlong_mb\t%d\nlong_string\t%s\nredirect\t%s\nshort\t%s\n"
-                  "wrong_type\t%s\n",
+                  "gzip_bomb\t%d\nlong_mb\t%d\nlong_string\t%s\nnul_id\t%s\nredirect\t%s\n"
+                  "short\t%s\nwrong_type\t%s\n",
                   h->bomb_mb, h->echo, h->empty, h->endless, h->few, h->foreign_next, h->gateway,
-                  h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string, h->redirect, h->short_page,
-                  h->wrong_type);
+                  h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string, h->nul_id, h->redirect,
+                  h->short_page, h->wrong_type);
 }
 
 bool sb_hostile_any(const sb_hostile *h)
 {
     return h->empty[0] || h->gateway[0] || h->wrong_type[0] || h->redirect[0] ||
            h->foreign_next[0] || h->echo[0] || h->endless[0] || h->long_string[0] ||
-           h->short_page[0] || h->few[0] || h->gzip_bomb;
+           h->short_page[0] || h->few[0] || h->nul_id[0] || h->gzip_bomb;
 }
 
 bool sb_hostile_targets(const char *list, const char *endpoint, const char *method)
@@ -384,6 +385,37 @@ static void few(sb_buf *body)
     set_path(body, "next", "null");
 }
 
+/* The first record of the collection: its id (the first of `id`, `shopId`,
+ * `categoryUid`, `productUid`) becomes a string of the id, then "\u0000x". A
+ * client that cuts at the NUL reads the real id and takes the record for it. */
+static void nul_id(sb_buf *body)
+{
+    static const char *const id_keys[] = {"id", "shopId", "categoryUid", "productUid", NULL};
+    size_t v0, v1, i, k0, k1;
+    int which;
+    if (body->len == 0 || !find_member(body->data, body->len, COLLECTION_KEYS, &v0, &v1, &which) ||
+        body->data[v0] != '[' || (i = skip_ws(body->data, v1, v0 + 1)) >= v1 ||
+        body->data[i] != '{' ||
+        !find_member(body->data + i, skip_value(body->data, v1, i) - i, id_keys, &k0, &k1, &which))
+        return;
+    const char *v = body->data + i + k0;
+    size_t len = k1 - k0;
+    if (len >= 2 && v[0] == '"') { /* the string's text, without its quotes */
+        v++;
+        len -= 2;
+    }
+    sb_buf text;
+    sb_buf_init(&text, len + 16);
+    sb_buf_putc(&text, '"');
+    sb_buf_put(&text, v, len);
+    sb_buf_puts(&text, "\\u0000x\"");
+    if (sb_buf_failed(&text))
+        body->failed = true;
+    else
+        splice(body, i + k0, k1 - k0, text.data, text.len);
+    sb_buf_term(&text);
+}
+
 /* A top-level `next` link moves to the foreign host. */
 static void foreign_next(sb_buf *body, const char *base)
 {
@@ -484,6 +516,8 @@ sb_hostile_send sb_hostile_apply(const sb_hostile *h, const sb_hostile_io *io)
         short_page(io->body);
     else if (sb_hostile_targets(h->few, ep, m))
         few(io->body);
+    if (sb_hostile_targets(h->nul_id, ep, m))
+        nul_id(io->body);
     if (sb_hostile_targets(h->foreign_next, ep, m))
         foreign_next(io->body, io->foreign_base);
     return SB_HOSTILE_SEND;

@@ -34,6 +34,9 @@
  *   few=TARGETS         200 answers are a consistent list of one: the first record,
  *                       counts of 1, no `next` (a list that lost most of its
  *                       members: a full read must not mark them all deleted)
+ *   nul_id=TARGETS      the first record of a 200 answer's collection gets its id
+ *                       (`id`, `shopId`, `categoryUid` or `productUid`) as a string
+ *                       followed by "\u0000x": cut at the NUL it reads as the real id
  *   gzip_bomb=1         Goflow report files are a gzip of one JSON record whose one
  *                       string inflates to bomb_mb MiB (default 2048, 1..65536)
  *   bomb_mb=N
@@ -68,6 +71,7 @@ typedef struct {
     char long_string[SB_HOSTILE_LIST_MAX];
     char short_page[SB_HOSTILE_LIST_MAX]; /* short= */
     char few[SB_HOSTILE_LIST_MAX];
+    char nul_id[SB_HOSTILE_LIST_MAX];
     int long_mb;
     bool gzip_bomb;
     int bomb_mb;

@@ -67,6 +67,13 @@ fe_rc field_id(const json_rec *r, const char *path, const char **out, fe_err *er
     return FE_OK;
 }
 
+const char *field_id_or_null(const json_rec *r, const char *path)
+{
+    fe_err ignored;
+    const char *id;
+    return field_id(r, path, &id, &ignored) == FE_OK ? id : NULL;
+}
+
 fe_rc field_check_decimal(const char *what, const char *s, size_t len, long scale, decimal *out,
                           fe_err *err)
 {

@@ -42,6 +42,11 @@ fe_rc field_check_text(const char *what, const char *s, size_t len, fe_err *err)
 
 /* A required id: text as above; absent or "" is "record without PATH". "0" is an id. */
 fe_rc field_id(const json_rec *r, const char *path, const char **out, fe_err *err) FE_MUST_CHECK;
+/* The id at path when field_id accepts it, else NULL (absent, "", a NUL byte,
+ * invalid UTF-8), without a reason: for a reject's record_id, which must never be
+ * an id cut at a NUL, and for filters that let a refused id through to the mapping
+ * that rejects its record. */
+const char *field_id_or_null(const json_rec *r, const char *path);
 
 /* An amount from a JSON number or a decimal string, divided by scale (1, 10, 100,
  * 1000 or 10000: minor units). *present = false and out untouched when absent or "". */
