@@ -49,10 +49,14 @@ static bool parse_count(const char *text, int64_t *out)
     return true;
 }
 
-static void hash_text(uint64_t *h, const char *s)
+/* Hashes the text of the field at path over its whole length (a NUL inside it
+ * must not make two ids hash alike). */
+static void hash_field(uint64_t *h, const json_rec *rec, const char *path)
 {
-    for (const char *p = s ? s : ""; *p; p++)
-        *h = (*h ^ (unsigned char)*p) * FNV_PRIME;
+    const json_field *f = json_rec_get(rec, path);
+    size_t len = f && (f->type == JV_STRING || f->type == JV_NUMBER) ? f->len : 0;
+    for (size_t i = 0; i < len; i++)
+        *h = (*h ^ (unsigned char)f->value[i]) * FNV_PRIME;
     *h = (*h ^ 0xff) * FNV_PRIME;
 }
 
@@ -69,8 +73,8 @@ static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *e
     if (pg->rows == 0)
         snprintf(pg->first_id, sizeof pg->first_id, "%s", id ? id : "");
     pg->rows++;
-    hash_text(&pg->ids_hash, id);
-    hash_text(&pg->ids_hash, json_rec_str(rec, "offerId"));
+    hash_field(&pg->ids_hash, rec, pg->list->id_path);
+    hash_field(&pg->ids_hash, rec, "offerId");
     return pg->on_record ? pg->on_record(pg->user, rec, err) : FE_OK;
 }
 
