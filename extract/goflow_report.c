@@ -54,12 +54,8 @@ static void wh_map_term(wh_map *m)
     memset(m, 0, sizeof *m);
 }
 
-static fe_rc on_warehouse(void *user, const json_rec *rec, fe_err *err)
+static fe_rc wh_add(wh_map *m, const char *id, const char *name, fe_err *err)
 {
-    wh_map *m = user;
-    const char *id = json_rec_str(rec, "id"), *name = json_rec_str(rec, "name");
-    if (!id || !name)
-        return FE_OK;
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
         wh_entry *p = realloc(m->v, cap * sizeof *p);
@@ -170,6 +166,25 @@ typedef struct {
     char snapshot_date[16];
     int kinds; /* 1 (counts) or 2 (counts and values) */
 } inv_run;
+
+/* One warehouse for the name lookup, its id and name read under the value rules:
+ * a NUL byte would cut the id short, and report rows that name the warehouse
+ * would then load under that cut id. A refused one is left out with a warning,
+ * so its report rows reject as naming a warehouse not among those read. user is
+ * the inv_run. */
+static fe_rc on_warehouse(void *user, const json_rec *rec, fe_err *err)
+{
+    inv_run *r = user;
+    const char *id, *name;
+    fe_err why = {0};
+    if (field_id(rec, "id", &id, &why) != FE_OK || field_text(rec, "name", &name, &why) != FE_OK) {
+        log_warn(r->ctx->logctx, "a warehouse is left out of the lookup by name: %s", why.msg);
+        return FE_OK;
+    }
+    if (!name)
+        return FE_OK;
+    return wh_add(&r->wh, id, name, err);
+}
 
 /* One report row by column name (NULL = absent); strings live for the call. */
 typedef struct {
@@ -783,7 +798,7 @@ static fe_rc read_warehouses(inv_run *r, fe_err *err)
     char url[1024];
     stream_stats before = *r->ctx->stats;
     snprintf(url, sizeof url, "%s/warehouses", r->o->base);
-    FE_TRY(goflow_list_read(r->ctx, r->o, url, on_warehouse, NULL, &r->wh, err));
+    FE_TRY(goflow_list_read(r->ctx, r->o, url, on_warehouse, NULL, r, err));
     /* Records of this stream are report rows, not warehouses. */
     r->ctx->stats->records = before.records;
     return FE_OK;
