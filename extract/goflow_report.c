@@ -160,6 +160,8 @@ typedef struct {
     wh_map wh;
     val_map values;
     int64_t ids[KIND_COUNT]; /* pending or completed report ids, 0 = none */
+    /* completed.records_count of each report, -1 when it sent none */
+    int64_t records_count[KIND_COUNT];
     char requested_at[TIME_TEXT_MAX];
     char file_url[KIND_COUNT][2048];
     char completed_at[64];
@@ -397,6 +399,7 @@ typedef struct {
     goflow_csv *csv;
     int col[8]; /* csv: index of each inv_cols member, -1 absent */
     bool header_seen;
+    int64_t rows; /* data rows of this attempt, refused ones included */
 } download;
 
 static const char *const col_names[8] = {
@@ -423,11 +426,33 @@ static fe_rc on_json_row(void *ctx, int which, const json_rec *rec, fe_err *err)
     download *d = ctx;
     const char *v[8] = {0};
     (void)which;
+    d->rows++;
     for (int k = 0; k < 8; k++)
         if (field_text(rec, col_names[k], &v[k], err) != FE_OK)
             return refuse_row(d, rec, NULL, err);
     inv_cols c = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
     return handle_row(d->run, d->kind, &c, rec, NULL, err);
+}
+
+/* The first CSV row names the columns. One that names no product or no warehouse
+ * is not a report's header (a gateway's page, a file of another kind): every row
+ * would reject, so the file is refused whole. */
+static fe_rc csv_header(download *d, const char *const *f, size_t n, fe_err *err)
+{
+    d->header_seen = true;
+    for (int k = 0; k < 8; k++) {
+        d->col[k] = -1;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(f[i], col_names[k]) == 0)
+                d->col[k] = (int)i;
+    }
+    if (d->col[0] < 0)
+        return fe_err_set(err, FE_EJSON, "report file: the header row names no product_id column");
+    if (d->col[1] < 0 && d->col[2] < 0)
+        return fe_err_set(err, FE_EJSON,
+                          "report file: the header row names no warehouse_id or warehouse_name "
+                          "column");
+    return FE_OK;
 }
 
 static fe_rc on_csv_row(void *ctx, const char *const *f, const size_t *lens, size_t n, fe_err *err)
@@ -436,16 +461,9 @@ static fe_rc on_csv_row(void *ctx, const char *const *f, const size_t *lens, siz
     const char *v[8] = {0};
     char raw[2048];
     size_t len = 0;
-    if (!d->header_seen) {
-        d->header_seen = true;
-        for (int k = 0; k < 8; k++) {
-            d->col[k] = -1;
-            for (size_t i = 0; i < n; i++)
-                if (strcmp(f[i], col_names[k]) == 0)
-                    d->col[k] = (int)i;
-        }
-        return FE_OK;
-    }
+    if (!d->header_seen)
+        return csv_header(d, f, n, err);
+    d->rows++;
     for (int k = 0; k < 8; k++)
         if (d->col[k] >= 0 && (size_t)d->col[k] < n && lens[d->col[k]] > 0)
             v[k] = f[d->col[k]];
@@ -488,6 +506,7 @@ static void dl_reset(void *ctx)
     download *d = ctx;
     goflow_unzip_reset(d->unzip);
     d->header_seen = false;
+    d->rows = 0;
     if (d->js)
         json_stream_reset(d->js);
     if (d->csv)
@@ -499,7 +518,39 @@ static fe_rc dl_finish(download *d, fe_err *err)
     FE_TRY(goflow_unzip_finish(d->unzip, err));
     if (d->csv)
         return goflow_csv_finish(d->csv, err);
+    /* An empty JSON Lines file is zero records, not a syntax error (yajl calls it
+     * a premature EOF): whether zero rows will do is dl_end's call. */
+    if (d->run->o->report_format == GOFLOW_FMT_JSONL && json_stream_bytes(d->js) == 0)
+        return FE_OK;
     return json_stream_finish(d->js, err);
+}
+
+/* The whole file counts only when it has the shape of a report (http_sink.on_end):
+ * a CSV with its header row, a json file that is an array. An empty file, `{}`
+ * or a gateway's message would otherwise read as zero rows, commit and move the
+ * cursor past the report: a silently empty snapshot day. Zero rows pass only when
+ * the report itself says it counts none (completed.records_count 0): with
+ * include_zeros every product has a row per warehouse, so an honest empty report
+ * means an account without products. A refusal is retried like a 5xx, then fails
+ * the stream before anything is committed. */
+static fe_rc dl_end(void *ctx, fe_err *err)
+{
+    download *d = ctx;
+    int64_t expected = d->run->records_count[d->kind];
+    FE_TRY(dl_finish(d, err));
+    if (d->csv && !d->header_seen)
+        return fe_err_set(err, FE_EJSON, "report file: no header row");
+    if (d->run->o->report_format == GOFLOW_FMT_JSON && json_stream_shape(d->js, 0) != JSON_AS_ARRAY)
+        return fe_err_set(err, FE_EJSON, "report file: not a JSON array");
+    if (d->rows == 0 && expected > 0)
+        return fe_err_set(err, FE_EJSON,
+                          "report file: no rows, but the report counts %" PRId64 " records",
+                          expected);
+    if (d->rows == 0 && expected < 0)
+        return fe_err_set(err, FE_EJSON,
+                          "report file: no rows, and the report does not say it counts none "
+                          "(no completed.records_count)");
+    return FE_OK;
 }
 
 static void dl_term(download *d)
@@ -588,19 +639,19 @@ static fe_rc download_report(inv_run *r, int kind, fe_err *err)
     if ((rc = goflow_resolve(r->o, r->file_url[kind], &url, err)) != FE_OK)
         goto done;
     int nh = goflow_headers(r->o, same_origin(buf_cstr(&url), r->o->base), h);
-    http_request req = {.method = "GET",
-                        .url = buf_cstr(&url),
-                        .headers = h,
-                        .nheaders = nh,
-                        .no_auth_on_redirect = true,
-                        .sink = {.on_data = dl_data, .on_reset = dl_reset, .ctx = &d}};
+    http_request req = {
+        .method = "GET",
+        .url = buf_cstr(&url),
+        .headers = h,
+        .nheaders = nh,
+        .no_auth_on_redirect = true,
+        .sink = {.on_data = dl_data, .on_reset = dl_reset, .on_end = dl_end, .ctx = &d}};
     rc = http_run(r->ctx->http, &req, &res, r->ctx->stats, err);
     if (rc == FE_OK && res.rc != FE_OK) {
         *err = res.err;
+        fe_err_wrap(err, "report %" PRId64 " file", r->ids[kind]);
         rc = res.rc;
     }
-    if (rc == FE_OK && (rc = dl_finish(&d, err)) != FE_OK)
-        fe_err_wrap(err, "report %" PRId64 " file", r->ids[kind]);
     if (rc == FE_OK)
         r->ctx->stats->pages++;
 done:
@@ -617,6 +668,7 @@ typedef struct {
     char id[32];
     char file_url[2048];
     char at[64];
+    char records_count[32];
     char message[200];
 } report_doc;
 
@@ -633,6 +685,8 @@ static fe_rc on_report_doc(void *user, const json_rec *rec, fe_err *err)
         snprintf(d->file_url, sizeof d->file_url, "%s", v);
     if ((v = json_rec_str(rec, "completed.at")))
         snprintf(d->at, sizeof d->at, "%s", v);
+    if ((v = json_rec_str(rec, "completed.records_count")))
+        snprintf(d->records_count, sizeof d->records_count, "%s", v);
     if ((v = json_rec_str(rec, "error.message")))
         snprintf(d->message, sizeof d->message, "%s", v);
     return FE_OK;
@@ -649,6 +703,17 @@ static bool parse_id(const char *s, int64_t *out)
         return false;
     *out = v;
     return true;
+}
+
+/* completed.records_count, or -1 when absent or not a count. */
+static int64_t parse_count(const char *s)
+{
+    char *end;
+    long long v;
+    if (!*s)
+        return -1;
+    v = strtoll(s, &end, 10);
+    return *end || v < 0 ? -1 : v;
 }
 
 static fe_rc request_report(inv_run *r, int kind, fe_err *err)
@@ -708,6 +773,7 @@ static fe_rc poll_report(inv_run *r, int kind, bool *expired, fe_err *err)
                 return fe_err_set(err, FE_EJSON, "report %" PRId64 " completed without file_url",
                                   r->ids[kind]);
             snprintf(r->file_url[kind], sizeof r->file_url[kind], "%s", doc.file_url);
+            r->records_count[kind] = parse_count(doc.records_count);
             if (kind == KIND_COUNTS)
                 snprintf(r->completed_at, sizeof r->completed_at, "%s", doc.at);
             return FE_OK;
@@ -833,6 +899,7 @@ fe_rc goflow_run_inventory(stream_ctx *ctx, fe_err *err)
     r.st = ctx->state;
     r.rows = loader_row_sink(ctx->ld);
     r.kinds = o.inventory_values ? 2 : 1;
+    r.records_count[KIND_COUNTS] = r.records_count[KIND_VALUES] = -1;
     rc = run_inventory(&r, err);
     wh_map_term(&r.wh);
     val_map_term(&r.values);
