@@ -194,20 +194,51 @@ typedef struct {
     const char *on_hand, *available, *on_purchase_order, *value, *cost;
 } inv_cols;
 
-static fe_rc reject_row(inv_run *r, const json_rec *rec, const char *raw, const inv_cols *c,
+/* A CSV row as the parser gave it (fields end at their first NUL byte here). */
+typedef struct {
+    const char *const *f;
+    size_t n;
+} csv_row;
+
+/* The raw text of a CSV row for etl.reject, whole: the loader masks secrets
+ * before it cuts (a cut first could leave a piece of a secret unmasked). Text
+ * that is not UTF-8 is stored as a note instead. */
+static fe_rc csv_raw(const csv_row *row, buf *out, fe_err *err)
+{
+    for (size_t i = 0; i < row->n; i++)
+        if ((i && !buf_putc(out, ',')) || !buf_puts(out, row->f[i]))
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+    if (!utf8_valid(buf_cstr(out), out->len)) {
+        buf_reset(out);
+        if (!buf_puts(out, "(row is not valid UTF-8)"))
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+    }
+    return FE_OK;
+}
+
+/* Rejects a row with the reason in err: rec for json, row for csv. */
+static fe_rc reject_row(inv_run *r, const json_rec *rec, const csv_row *row, const inv_cols *c,
                         fe_err *err)
 {
     char reason[sizeof err->msg];
+    buf raw;
+    fe_rc rc = FE_OK;
     snprintf(reason, sizeof reason, "%s", err->msg);
     const char *id =
         c->product_id && utf8_valid(c->product_id, strlen(c->product_id)) ? c->product_id : NULL;
-    return stream_reject(r->ctx, rec, raw, id, reason, err);
+    buf_init(&raw, 0);
+    if (row)
+        rc = csv_raw(row, &raw, err);
+    if (rc == FE_OK)
+        rc = stream_reject(r->ctx, rec, row ? buf_cstr(&raw) : NULL, id, reason, err);
+    buf_term(&raw);
+    return rc;
 }
 
 /* A row of either report: values rows are kept for the join, counts rows become
  * snapshot rows. */
 static fe_rc handle_row(inv_run *r, int kind, const inv_cols *c, const json_rec *rec,
-                        const char *raw, fe_err *err)
+                        const csv_row *row, fe_err *err)
 {
     const char *wh = c->warehouse_id && *c->warehouse_id ? c->warehouse_id
                                                          : wh_lookup(&r->wh, c->warehouse_name);
@@ -243,7 +274,7 @@ static fe_rc handle_row(inv_run *r, int kind, const inv_cols *c, const json_rec 
     else
         rc = fe_err_set(err, FE_EINVAL, "report row without warehouse_id or warehouse_name");
     if (rc == FE_EINVAL)
-        rc = reject_row(r, rec, raw, c, err);
+        rc = reject_row(r, rec, row, c, err);
     stream_progress(r->ctx);
     return rc;
 }
@@ -409,13 +440,13 @@ static const char *const col_names[8] = {
 /* A row with a column the value rules refuse: a reject of the counts report (the
  * values report's row of the same pair is only left out, as handle_row does, so
  * one bad pair is one reject). */
-static fe_rc refuse_row(download *d, const json_rec *rec, const char *raw, fe_err *err)
+static fe_rc refuse_row(download *d, const json_rec *rec, const csv_row *row, fe_err *err)
 {
     inv_cols none = {0};
     d->run->ctx->stats->records++;
     if (d->kind == KIND_VALUES)
         return FE_OK;
-    return reject_row(d->run, rec, raw, &none, err);
+    return reject_row(d->run, rec, row, &none, err);
 }
 
 /* A JSON report row: each column read under the value rules (transform/field.h),
@@ -459,32 +490,20 @@ static fe_rc on_csv_row(void *ctx, const char *const *f, const size_t *lens, siz
 {
     download *d = ctx;
     const char *v[8] = {0};
-    char raw[2048];
-    size_t len = 0;
+    csv_row row = {f, n};
     if (!d->header_seen)
         return csv_header(d, f, n, err);
     d->rows++;
     for (int k = 0; k < 8; k++)
         if (d->col[k] >= 0 && (size_t)d->col[k] < n && lens[d->col[k]] > 0)
             v[k] = f[d->col[k]];
-    raw[0] = '\0';
-    for (size_t i = 0; i < n && len + 1 < sizeof raw; i++) {
-        int w = snprintf(raw + len, sizeof raw - len, "%s%s", i ? "," : "", f[i]);
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
-    if (len >= sizeof raw)
-        raw[buf_utf8_floor(raw, sizeof raw - 1)] = '\0';
-    if (!utf8_valid(raw, strlen(raw)))
-        snprintf(raw, sizeof raw, "(row is not valid UTF-8)");
     /* The value rules of transform/field.h, on the column's true length: a NUL
      * byte in the file must reject the row, not cut an id short. */
     for (int k = 0; k < 8; k++)
         if (v[k] && field_check_text(col_names[k], v[k], lens[d->col[k]], err) != FE_OK)
-            return refuse_row(d, NULL, raw, err);
+            return refuse_row(d, NULL, &row, err);
     inv_cols c = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
-    return handle_row(d->run, d->kind, &c, NULL, raw, err);
+    return handle_row(d->run, d->kind, &c, NULL, &row, err);
 }
 
 static fe_rc parse_plain(void *ctx, const char *data, size_t len, fe_err *err)
@@ -687,8 +706,10 @@ static fe_rc on_report_doc(void *user, const json_rec *rec, fe_err *err)
         snprintf(d->at, sizeof d->at, "%s", v);
     if ((v = json_rec_str(rec, "completed.records_count")))
         snprintf(d->records_count, sizeof d->records_count, "%s", v);
+    /* Server text that may quote a credential: log_redact masks it whole before it
+     * cuts (a secret cut first would leave a piece the mask no longer knows). */
     if ((v = json_rec_str(rec, "error.message")))
-        snprintf(d->message, sizeof d->message, "%s", v);
+        log_redact(d->message, sizeof d->message, v);
     return FE_OK;
 }
 
