@@ -54,12 +54,8 @@ static void wh_map_term(wh_map *m)
     memset(m, 0, sizeof *m);
 }
 
-static fe_rc on_warehouse(void *user, const json_rec *rec, fe_err *err)
+static fe_rc wh_add(wh_map *m, const char *id, const char *name, fe_err *err)
 {
-    wh_map *m = user;
-    const char *id = json_rec_str(rec, "id"), *name = json_rec_str(rec, "name");
-    if (!id || !name)
-        return FE_OK;
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
         wh_entry *p = realloc(m->v, cap * sizeof *p);
@@ -164,6 +160,8 @@ typedef struct {
     wh_map wh;
     val_map values;
     int64_t ids[KIND_COUNT]; /* pending or completed report ids, 0 = none */
+    /* completed.records_count of each report, -1 when it sent none */
+    int64_t records_count[KIND_COUNT];
     char requested_at[TIME_TEXT_MAX];
     char file_url[KIND_COUNT][2048];
     char completed_at[64];
@@ -171,26 +169,76 @@ typedef struct {
     int kinds; /* 1 (counts) or 2 (counts and values) */
 } inv_run;
 
+/* One warehouse for the name lookup, its id and name read under the value rules:
+ * a NUL byte would cut the id short, and report rows that name the warehouse
+ * would then load under that cut id. A refused one is left out with a warning,
+ * so its report rows reject as naming a warehouse not among those read. user is
+ * the inv_run. */
+static fe_rc on_warehouse(void *user, const json_rec *rec, fe_err *err)
+{
+    inv_run *r = user;
+    const char *id, *name;
+    fe_err why = {0};
+    if (field_id(rec, "id", &id, &why) != FE_OK || field_text(rec, "name", &name, &why) != FE_OK) {
+        log_warn(r->ctx->logctx, "a warehouse is left out of the lookup by name: %s", why.msg);
+        return FE_OK;
+    }
+    if (!name)
+        return FE_OK;
+    return wh_add(&r->wh, id, name, err);
+}
+
 /* One report row by column name (NULL = absent); strings live for the call. */
 typedef struct {
     const char *product_id, *warehouse_id, *warehouse_name;
     const char *on_hand, *available, *on_purchase_order, *value, *cost;
 } inv_cols;
 
-static fe_rc reject_row(inv_run *r, const json_rec *rec, const char *raw, const inv_cols *c,
+/* A CSV row as the parser gave it (fields end at their first NUL byte here). */
+typedef struct {
+    const char *const *f;
+    size_t n;
+} csv_row;
+
+/* The raw text of a CSV row for etl.reject, whole: the loader masks secrets
+ * before it cuts (a cut first could leave a piece of a secret unmasked). Text
+ * that is not UTF-8 is stored as a note instead. */
+static fe_rc csv_raw(const csv_row *row, buf *out, fe_err *err)
+{
+    for (size_t i = 0; i < row->n; i++)
+        if ((i && !buf_putc(out, ',')) || !buf_puts(out, row->f[i]))
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+    if (!utf8_valid(buf_cstr(out), out->len)) {
+        buf_reset(out);
+        if (!buf_puts(out, "(row is not valid UTF-8)"))
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+    }
+    return FE_OK;
+}
+
+/* Rejects a row with the reason in err: rec for json, row for csv. */
+static fe_rc reject_row(inv_run *r, const json_rec *rec, const csv_row *row, const inv_cols *c,
                         fe_err *err)
 {
     char reason[sizeof err->msg];
+    buf raw;
+    fe_rc rc = FE_OK;
     snprintf(reason, sizeof reason, "%s", err->msg);
     const char *id =
         c->product_id && utf8_valid(c->product_id, strlen(c->product_id)) ? c->product_id : NULL;
-    return stream_reject(r->ctx, rec, raw, id, reason, err);
+    buf_init(&raw, 0);
+    if (row)
+        rc = csv_raw(row, &raw, err);
+    if (rc == FE_OK)
+        rc = stream_reject(r->ctx, rec, row ? buf_cstr(&raw) : NULL, id, reason, err);
+    buf_term(&raw);
+    return rc;
 }
 
 /* A row of either report: values rows are kept for the join, counts rows become
  * snapshot rows. */
 static fe_rc handle_row(inv_run *r, int kind, const inv_cols *c, const json_rec *rec,
-                        const char *raw, fe_err *err)
+                        const csv_row *row, fe_err *err)
 {
     const char *wh = c->warehouse_id && *c->warehouse_id ? c->warehouse_id
                                                          : wh_lookup(&r->wh, c->warehouse_name);
@@ -226,7 +274,7 @@ static fe_rc handle_row(inv_run *r, int kind, const inv_cols *c, const json_rec 
     else
         rc = fe_err_set(err, FE_EINVAL, "report row without warehouse_id or warehouse_name");
     if (rc == FE_EINVAL)
-        rc = reject_row(r, rec, raw, c, err);
+        rc = reject_row(r, rec, row, c, err);
     stream_progress(r->ctx);
     return rc;
 }
@@ -382,6 +430,7 @@ typedef struct {
     goflow_csv *csv;
     int col[8]; /* csv: index of each inv_cols member, -1 absent */
     bool header_seen;
+    int64_t rows; /* data rows of this attempt, refused ones included */
 } download;
 
 static const char *const col_names[8] = {
@@ -391,13 +440,13 @@ static const char *const col_names[8] = {
 /* A row with a column the value rules refuse: a reject of the counts report (the
  * values report's row of the same pair is only left out, as handle_row does, so
  * one bad pair is one reject). */
-static fe_rc refuse_row(download *d, const json_rec *rec, const char *raw, fe_err *err)
+static fe_rc refuse_row(download *d, const json_rec *rec, const csv_row *row, fe_err *err)
 {
     inv_cols none = {0};
     d->run->ctx->stats->records++;
     if (d->kind == KIND_VALUES)
         return FE_OK;
-    return reject_row(d->run, rec, raw, &none, err);
+    return reject_row(d->run, rec, row, &none, err);
 }
 
 /* A JSON report row: each column read under the value rules (transform/field.h),
@@ -408,6 +457,7 @@ static fe_rc on_json_row(void *ctx, int which, const json_rec *rec, fe_err *err)
     download *d = ctx;
     const char *v[8] = {0};
     (void)which;
+    d->rows++;
     for (int k = 0; k < 8; k++)
         if (field_text(rec, col_names[k], &v[k], err) != FE_OK)
             return refuse_row(d, rec, NULL, err);
@@ -415,43 +465,45 @@ static fe_rc on_json_row(void *ctx, int which, const json_rec *rec, fe_err *err)
     return handle_row(d->run, d->kind, &c, rec, NULL, err);
 }
 
+/* The first CSV row names the columns. One that names no product or no warehouse
+ * is not a report's header (a gateway's page, a file of another kind): every row
+ * would reject, so the file is refused whole. */
+static fe_rc csv_header(download *d, const char *const *f, size_t n, fe_err *err)
+{
+    d->header_seen = true;
+    for (int k = 0; k < 8; k++) {
+        d->col[k] = -1;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(f[i], col_names[k]) == 0)
+                d->col[k] = (int)i;
+    }
+    if (d->col[0] < 0)
+        return fe_err_set(err, FE_EJSON, "report file: the header row names no product_id column");
+    if (d->col[1] < 0 && d->col[2] < 0)
+        return fe_err_set(err, FE_EJSON,
+                          "report file: the header row names no warehouse_id or warehouse_name "
+                          "column");
+    return FE_OK;
+}
+
 static fe_rc on_csv_row(void *ctx, const char *const *f, const size_t *lens, size_t n, fe_err *err)
 {
     download *d = ctx;
     const char *v[8] = {0};
-    char raw[2048];
-    size_t len = 0;
-    if (!d->header_seen) {
-        d->header_seen = true;
-        for (int k = 0; k < 8; k++) {
-            d->col[k] = -1;
-            for (size_t i = 0; i < n; i++)
-                if (strcmp(f[i], col_names[k]) == 0)
-                    d->col[k] = (int)i;
-        }
-        return FE_OK;
-    }
+    csv_row row = {f, n};
+    if (!d->header_seen)
+        return csv_header(d, f, n, err);
+    d->rows++;
     for (int k = 0; k < 8; k++)
         if (d->col[k] >= 0 && (size_t)d->col[k] < n && lens[d->col[k]] > 0)
             v[k] = f[d->col[k]];
-    raw[0] = '\0';
-    for (size_t i = 0; i < n && len + 1 < sizeof raw; i++) {
-        int w = snprintf(raw + len, sizeof raw - len, "%s%s", i ? "," : "", f[i]);
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
-    if (len >= sizeof raw)
-        raw[buf_utf8_floor(raw, sizeof raw - 1)] = '\0';
-    if (!utf8_valid(raw, strlen(raw)))
-        snprintf(raw, sizeof raw, "(row is not valid UTF-8)");
     /* The value rules of transform/field.h, on the column's true length: a NUL
      * byte in the file must reject the row, not cut an id short. */
     for (int k = 0; k < 8; k++)
         if (v[k] && field_check_text(col_names[k], v[k], lens[d->col[k]], err) != FE_OK)
-            return refuse_row(d, NULL, raw, err);
+            return refuse_row(d, NULL, &row, err);
     inv_cols c = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
-    return handle_row(d->run, d->kind, &c, NULL, raw, err);
+    return handle_row(d->run, d->kind, &c, NULL, &row, err);
 }
 
 static fe_rc parse_plain(void *ctx, const char *data, size_t len, fe_err *err)
@@ -473,6 +525,7 @@ static void dl_reset(void *ctx)
     download *d = ctx;
     goflow_unzip_reset(d->unzip);
     d->header_seen = false;
+    d->rows = 0;
     if (d->js)
         json_stream_reset(d->js);
     if (d->csv)
@@ -484,7 +537,39 @@ static fe_rc dl_finish(download *d, fe_err *err)
     FE_TRY(goflow_unzip_finish(d->unzip, err));
     if (d->csv)
         return goflow_csv_finish(d->csv, err);
+    /* An empty JSON Lines file is zero records, not a syntax error (yajl calls it
+     * a premature EOF): whether zero rows will do is dl_end's call. */
+    if (d->run->o->report_format == GOFLOW_FMT_JSONL && json_stream_bytes(d->js) == 0)
+        return FE_OK;
     return json_stream_finish(d->js, err);
+}
+
+/* The whole file counts only when it has the shape of a report (http_sink.on_end):
+ * a CSV with its header row, a json file that is an array. An empty file, `{}`
+ * or a gateway's message would otherwise read as zero rows, commit and move the
+ * cursor past the report: a silently empty snapshot day. Zero rows pass only when
+ * the report itself says it counts none (completed.records_count 0): with
+ * include_zeros every product has a row per warehouse, so an honest empty report
+ * means an account without products. A refusal is retried like a 5xx, then fails
+ * the stream before anything is committed. */
+static fe_rc dl_end(void *ctx, fe_err *err)
+{
+    download *d = ctx;
+    int64_t expected = d->run->records_count[d->kind];
+    FE_TRY(dl_finish(d, err));
+    if (d->csv && !d->header_seen)
+        return fe_err_set(err, FE_EJSON, "report file: no header row");
+    if (d->run->o->report_format == GOFLOW_FMT_JSON && json_stream_shape(d->js, 0) != JSON_AS_ARRAY)
+        return fe_err_set(err, FE_EJSON, "report file: not a JSON array");
+    if (d->rows == 0 && expected > 0)
+        return fe_err_set(err, FE_EJSON,
+                          "report file: no rows, but the report counts %" PRId64 " records",
+                          expected);
+    if (d->rows == 0 && expected < 0)
+        return fe_err_set(err, FE_EJSON,
+                          "report file: no rows, and the report does not say it counts none "
+                          "(no completed.records_count)");
+    return FE_OK;
 }
 
 static void dl_term(download *d)
@@ -573,19 +658,19 @@ static fe_rc download_report(inv_run *r, int kind, fe_err *err)
     if ((rc = goflow_resolve(r->o, r->file_url[kind], &url, err)) != FE_OK)
         goto done;
     int nh = goflow_headers(r->o, same_origin(buf_cstr(&url), r->o->base), h);
-    http_request req = {.method = "GET",
-                        .url = buf_cstr(&url),
-                        .headers = h,
-                        .nheaders = nh,
-                        .no_auth_on_redirect = true,
-                        .sink = {.on_data = dl_data, .on_reset = dl_reset, .ctx = &d}};
+    http_request req = {
+        .method = "GET",
+        .url = buf_cstr(&url),
+        .headers = h,
+        .nheaders = nh,
+        .no_auth_on_redirect = true,
+        .sink = {.on_data = dl_data, .on_reset = dl_reset, .on_end = dl_end, .ctx = &d}};
     rc = http_run(r->ctx->http, &req, &res, r->ctx->stats, err);
     if (rc == FE_OK && res.rc != FE_OK) {
         *err = res.err;
+        fe_err_wrap(err, "report %" PRId64 " file", r->ids[kind]);
         rc = res.rc;
     }
-    if (rc == FE_OK && (rc = dl_finish(&d, err)) != FE_OK)
-        fe_err_wrap(err, "report %" PRId64 " file", r->ids[kind]);
     if (rc == FE_OK)
         r->ctx->stats->pages++;
 done:
@@ -602,6 +687,7 @@ typedef struct {
     char id[32];
     char file_url[2048];
     char at[64];
+    char records_count[32];
     char message[200];
 } report_doc;
 
@@ -618,8 +704,12 @@ static fe_rc on_report_doc(void *user, const json_rec *rec, fe_err *err)
         snprintf(d->file_url, sizeof d->file_url, "%s", v);
     if ((v = json_rec_str(rec, "completed.at")))
         snprintf(d->at, sizeof d->at, "%s", v);
+    if ((v = json_rec_str(rec, "completed.records_count")))
+        snprintf(d->records_count, sizeof d->records_count, "%s", v);
+    /* Server text that may quote a credential: log_redact masks it whole before it
+     * cuts (a secret cut first would leave a piece the mask no longer knows). */
     if ((v = json_rec_str(rec, "error.message")))
-        snprintf(d->message, sizeof d->message, "%s", v);
+        log_redact(d->message, sizeof d->message, v);
     return FE_OK;
 }
 
@@ -634,6 +724,17 @@ static bool parse_id(const char *s, int64_t *out)
         return false;
     *out = v;
     return true;
+}
+
+/* completed.records_count, or -1 when absent or not a count. */
+static int64_t parse_count(const char *s)
+{
+    char *end;
+    long long v;
+    if (!*s)
+        return -1;
+    v = strtoll(s, &end, 10);
+    return *end || v < 0 ? -1 : v;
 }
 
 static fe_rc request_report(inv_run *r, int kind, fe_err *err)
@@ -693,6 +794,7 @@ static fe_rc poll_report(inv_run *r, int kind, bool *expired, fe_err *err)
                 return fe_err_set(err, FE_EJSON, "report %" PRId64 " completed without file_url",
                                   r->ids[kind]);
             snprintf(r->file_url[kind], sizeof r->file_url[kind], "%s", doc.file_url);
+            r->records_count[kind] = parse_count(doc.records_count);
             if (kind == KIND_COUNTS)
                 snprintf(r->completed_at, sizeof r->completed_at, "%s", doc.at);
             return FE_OK;
@@ -783,7 +885,7 @@ static fe_rc read_warehouses(inv_run *r, fe_err *err)
     char url[1024];
     stream_stats before = *r->ctx->stats;
     snprintf(url, sizeof url, "%s/warehouses", r->o->base);
-    FE_TRY(goflow_list_read(r->ctx, r->o, url, on_warehouse, NULL, &r->wh, err));
+    FE_TRY(goflow_list_read(r->ctx, r->o, url, on_warehouse, NULL, r, err));
     /* Records of this stream are report rows, not warehouses. */
     r->ctx->stats->records = before.records;
     return FE_OK;
@@ -818,6 +920,7 @@ fe_rc goflow_run_inventory(stream_ctx *ctx, fe_err *err)
     r.st = ctx->state;
     r.rows = loader_row_sink(ctx->ld);
     r.kinds = o.inventory_values ? 2 : 1;
+    r.records_count[KIND_COUNTS] = r.records_count[KIND_VALUES] = -1;
     rc = run_inventory(&r, err);
     wh_map_term(&r.wh);
     val_map_term(&r.values);

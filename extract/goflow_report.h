@@ -14,6 +14,10 @@
  *      and, once 8 MiB came out, at most report_max_ratio (default 200) times its
  *      compressed size: a file over either cap fails the stream before anything
  *      of it is committed
+ *   -> the whole file must have a report's shape, else it is retried like a 5xx,
+ *      then fails the stream with nothing committed: a csv file its header row
+ *      (naming product_id and warehouse_id or warehouse_name), a json file a
+ *      top-level array; zero rows only when completed.records_count is 0
  *   -> one fact_inventory_snapshot row per product and warehouse for the day the
  *      report was completed; the cursor becomes {"snapshot_date", "report_id"}.
  * A pending report that answers 404 (reports expire after 12 hours) is replaced

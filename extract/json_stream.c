@@ -283,6 +283,22 @@ size_t json_rec_dump(const json_rec *r, char *dst, size_t max)
     return out;
 }
 
+char *json_rec_dump_dup(const json_rec *r, size_t *len)
+{
+    /* An upper bound of the dump: "{}", and per field its path, '\n', '=' and the
+     * value, each byte of it at most 6 (a NUL spelled \u0000), at least "null". */
+    size_t max = 3;
+    for (size_t i = 0; i < r->n; i++)
+        max += r->slots[i].path_len + 2 + (r->fields[i].len < 1 ? 1 : r->fields[i].len) * 6 + 4;
+    char *dst = malloc(max);
+    if (!dst)
+        return NULL;
+    size_t n = json_rec_dump(r, dst, max);
+    if (len)
+        *len = n;
+    return dst;
+}
+
 /* ---- collectors ---- */
 
 static void coll_init(js_collector *c, size_t max)

@@ -57,6 +57,11 @@ const char *json_rec_str(const json_rec *r, const char *path);
  * fields), cut to fit max bytes including the NUL without splitting a UTF-8
  * character. Returns the length written. */
 size_t json_rec_dump(const json_rec *r, char *dst, size_t max);
+/* The same text, whole (never cut), in a malloc'd string the caller frees; *len
+ * (may be NULL) gets its length. NULL when memory runs out. For a reject, whose
+ * text must be masked (log_redact_dup) before it is cut: a secret cut first
+ * would leave a piece the mask no longer recognises. */
+char *json_rec_dump_dup(const json_rec *r, size_t *len);
 
 /* Called once per record; `which` is the index of the record path in the array
  * given to json_stream_new. Return FE_OK to go on; anything else stops parsing

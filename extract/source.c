@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -47,12 +48,14 @@ fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again, fe_er
 fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
                     const char *reason, fe_err *err)
 {
-    char dump[8192];
-    dump[0] = '\0';
-    if (!raw && rec)
-        json_rec_dump(rec, dump, sizeof dump);
-    row_reject r = {.record_id = record_id, .reason = reason, .raw = raw ? raw : dump};
+    /* The whole record: the loader masks secrets, then cuts (a cut first could
+     * leave a piece of a secret the mask no longer knows). */
+    char *dump = !raw && rec ? json_rec_dump_dup(rec, NULL) : NULL;
+    if (!raw && rec && !dump)
+        return fe_err_set(err, FE_ENOMEM, "out of memory dumping a rejected record");
+    row_reject r = {.record_id = record_id, .reason = reason, .raw = raw ? raw : dump ? dump : ""};
     fe_rc rc = loader_put_reject(ctx->ld, &r, err);
+    free(dump);
     if (rc != FE_OK)
         return rc;
     ctx->stats->rejects++;

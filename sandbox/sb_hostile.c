@@ -36,6 +36,7 @@ static char *list_field(sb_hostile *h, const char *key)
         const char *name;
         char *field;
     } lists[] = {{"empty", h->empty},
+                 {"blank", h->blank},
                  {"gateway", h->gateway},
                  {"wrong_type", h->wrong_type},
                  {"redirect", h->redirect},
@@ -136,18 +137,18 @@ bool sb_hostile_parse(sb_hostile *h, const char *spec, bool (*known)(const char 
 void sb_hostile_describe(const sb_hostile *h, sb_buf *out)
 {
     sb_buf_printf(out,
-                  "bomb_mb\t%d\necho\t%s\nempty\t%s\nendless\t%s\nfew\t%s\nforeign_next\t%s\n"
-                  "gateway\t%s\n"
+                  "blank\t%s\nbomb_mb\t%d\necho\t%s\nempty\t%s\nendless\t%s\nfew\t%s\n"
+                  "foreign_next\t%s\ngateway\t%s\n"
                   "gzip_bomb\t%d\nlong_mb\t%d\nlong_string\t%s\nnul_id\t%s\nredirect\t%s\n"
                   "short\t%s\nwrong_type\t%s\n",
-                  h->bomb_mb, h->echo, h->empty, h->endless, h->few, h->foreign_next, h->gateway,
-                  h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string, h->nul_id, h->redirect,
-                  h->short_page, h->wrong_type);
+                  h->blank, h->bomb_mb, h->echo, h->empty, h->endless, h->few, h->foreign_next,
+                  h->gateway, h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string, h->nul_id,
+                  h->redirect, h->short_page, h->wrong_type);
 }
 
 bool sb_hostile_any(const sb_hostile *h)
 {
-    return h->empty[0] || h->gateway[0] || h->wrong_type[0] || h->redirect[0] ||
+    return h->empty[0] || h->blank[0] || h->gateway[0] || h->wrong_type[0] || h->redirect[0] ||
            h->foreign_next[0] || h->echo[0] || h->endless[0] || h->long_string[0] ||
            h->short_page[0] || h->few[0] || h->nul_id[0] || h->gzip_bomb;
 }
@@ -506,6 +507,8 @@ sb_hostile_send sb_hostile_apply(const sb_hostile *h, const sb_hostile_io *io)
     }
     if (sb_hostile_targets(h->empty, ep, m))
         replace_all(io->body, "{}");
+    else if (sb_hostile_targets(h->blank, ep, m))
+        replace_all(io->body, "");
     else if (sb_hostile_targets(h->gateway, ep, m))
         replace_all(io->body, GATEWAY_BODY);
     else if (sb_hostile_targets(h->wrong_type, ep, m))

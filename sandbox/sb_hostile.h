@@ -11,6 +11,8 @@
  * TARGETS is a comma list of endpoint names (as in the stats and malformed=), each
  * optionally narrowed to one method: `sessions:PATCH`; or `*`, every endpoint.
  *   empty=TARGETS       200 answers become `{}`
+ *   blank=TARGETS       200 answers lose their body: zero bytes (a report file
+ *                       that holds nothing, not even a CSV header)
  *   gateway=TARGETS     200 answers become `{"message":"Service temporarily unavailable"}`
  *   wrong_type=TARGETS  200 answers keep everything but the type of their collection
  *                       key (the first top-level `data`, `items`, `shops` or
@@ -62,6 +64,7 @@
 
 typedef struct {
     char empty[SB_HOSTILE_LIST_MAX];
+    char blank[SB_HOSTILE_LIST_MAX];
     char gateway[SB_HOSTILE_LIST_MAX];
     char wrong_type[SB_HOSTILE_LIST_MAX];
     char redirect[SB_HOSTILE_LIST_MAX];

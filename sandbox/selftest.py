@@ -296,6 +296,9 @@ def test_hostile(sb):
     check(st == 400, "hostile: unknown endpoint refused")
     sb.control("POST", "hostile?empty=stores")
     check(sb.raw("GET", path, headers=auth)[2] == b"{}", "empty=stores: 200 {}")
+    sb.control("POST", "hostile?blank=stores")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 200 and body == b"", "blank=stores: a 200 without a body")
     sb.control("POST", "hostile?gateway=stores")
     st, _, body = sb.raw("GET", path, headers=auth)
     check(st == 200 and json.loads(body) == {"message": "Service temporarily unavailable"},

@@ -1,12 +1,15 @@
 /* field: record values under PostgreSQL's rules. See field.h. */
 #include "field.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "../core/log.h"
 #include "timeutil.h"
 #include "value.h"
 
-const char *field_show(const char *v, size_t len, char *dst, size_t n)
+/* Writes the excerpt of v[0..len) (no NUL byte in it). */
+static void show_excerpt(const char *v, size_t len, char *dst, size_t n)
 {
     size_t j = 0;
     for (size_t i = 0; i < len && j + 4 < n; i++) {
@@ -17,6 +20,29 @@ const char *field_show(const char *v, size_t len, char *dst, size_t n)
         for (int k = 0; k < 3; k++)
             dst[j++] = '.';
     dst[j] = '\0';
+}
+
+/* The value is server text that may hold a credential, and the excerpt is cut:
+ * a cut secret is a piece the log's mask no longer recognises, so the whole value
+ * is masked first (core/log.h). NUL bytes, which would end the text the mask
+ * reads, become 0x01 (shown as '?' either way); a 0x01 after the value keeps the
+ * mask from dropping a trailing partial UTF-8 sequence, which shows as '?' too. */
+const char *field_show(const char *v, size_t len, char *dst, size_t n)
+{
+    char *copy = malloc(len + 2), *clean = NULL;
+    if (copy) {
+        for (size_t i = 0; i < len; i++)
+            copy[i] = v[i] ? v[i] : '\x01';
+        copy[len] = '\x01';
+        copy[len + 1] = '\0';
+        clean = log_redact_dup(copy);
+    }
+    if (clean && *clean)
+        show_excerpt(clean, strlen(clean) - 1, dst, n);
+    else
+        show_excerpt("(not shown: out of memory)", 26, dst, n);
+    free(copy);
+    free(clean);
     return dst;
 }
 

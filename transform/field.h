@@ -28,7 +28,9 @@
 #define FIELD_SHOW_MAX 40
 
 /* Writes a printable-ASCII excerpt of v[0..len) into dst (n bytes): other bytes
- * (and quotes) become '?', a cut value ends with "...". Returns dst. */
+ * (and quotes) become '?', a cut value ends with "...". Every registered secret
+ * (core/log.h) is masked in the whole value before the cut, so no piece of one
+ * shows. Returns dst. */
 const char *field_show(const char *v, size_t len, char *dst, size_t n);
 
 /* Text at path, checked: *out NULL when absent; "" is kept. */

@@ -9,7 +9,11 @@
 #    another host (localhost for 127.0.0.1) that redirects to the gzip'ed file,
 #    and no request on that host carries the API token (the sandbox refuses it
 #    with 400 and counts it); with a file_url on the API host (relative_file_url)
-#    the token goes there and the cross-host redirect sheds it.
+#    the token goes there and the cross-host redirect sheds it;
+#  - a report file that is no report (json `{}`, an empty csv or jsonl file, a
+#    csv whose first row is no header) fails the stream naming what is wrong:
+#    exit 1, nothing committed, the cursor stays on the pending report (never
+#    past it), and the next healthy run resumes that report.
 # (429 storms and rate budgets: it_goflow_limits.sh)
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
 source "$(dirname "$0")/lib.sh"
@@ -95,6 +99,47 @@ assert_truth_matches "json reports through a same-host file_url match the truth"
 assert_gt "$(goflow_control files.auth_on_api_host)" 0 \
     "the token went to the same-host file_url, as Goflow's clients send it"
 downloads_ok "the same-host file_url run"
+
+# ---- report files that are no report (hostile empty= / blank= on the download)
+report_cursor() {
+    sql "select ss.cursor->>'report_id' from etl.sync_state ss
+           join dw.dim_source s using (source_key)
+          where s.name = '$SOURCE' and ss.stream = 'inventory'"
+}
+goflow_limits relative_file_url=0 report_polls=1 >/dev/null
+warehouse_fingerprint >"$T/fingerprint.before"
+created_before=$(goflow_control reports.created.counts)
+# refused_file FORMAT SPEC MESSAGE: one run against a report file served so.
+refused_file() {
+    GOFLOW_REPORT_FORMAT=$1 write_config "retries = 1"
+    sandbox_hostile "$2"
+    flowetl run goflow_test.inventory
+    assert_exit 1 "$1, $2: the run exits 1"
+    assert_streams_failed goflow_test.inventory
+    assert_stderr_contains "$3" "$1, $2: the failure says '$3'"
+    assert_eq failed "$(stream_stat goflow_test.inventory status)" "$1, $2: etl.run_stream says failed"
+    if [[ $(stream_stat goflow_test.inventory error) == *"$3"* ]]; then
+        ok "$1, $2: etl.run_stream.error names it"
+    else
+        not_ok "$1, $2: etl.run_stream.error names it"
+        note "$(stream_stat goflow_test.inventory error)"
+    fi
+    assert_warehouse_unchanged "$T/fingerprint.before" "$1, $2: the warehouse is unchanged"
+    assert_eq "" "$(report_cursor)" "$1, $2: the cursor did not move past the report"
+    assert_gt "$(pending_id)" 0 "$1, $2: the report stays pending for the next run"
+}
+refused_file json "empty=goflow_files" "report file: not a JSON array"
+refused_file csv "blank=goflow_files" "report file: no header row"
+refused_file csv "empty=goflow_files" "report file: the header row names no product_id column"
+refused_file jsonl "blank=goflow_files" "report file: no rows, but the report counts"
+sandbox_hostile ""
+GOFLOW_REPORT_FORMAT=json write_config # the format the pending report was made in
+flowetl run goflow_test.inventory
+assert_exit 0 "healthy files again: the run exits 0"
+assert_eq $((created_before + 1)) "$(goflow_control reports.created.counts)" \
+    "the refused files cost one counts report, resumed until read"
+assert_eq "" "$(pending_id)" "no report is pending any more"
+assert_truth_matches "the resumed report matches the truth"
 
 # ---- the sandbox side: file_url is on the other host; a leaked token fails
 goflow_limits relative_file_url=0 report_polls=0 >/dev/null

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../core/buf.h"
+#include "../../core/log.h"
 #include "../../extract/json_stream.h"
 
 typedef struct {
@@ -622,6 +623,77 @@ static void test_callback_stops(void)
     buf_term(&s.out);
 }
 
+#define SECRET "tok-STRADDLE-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
+
+typedef struct {
+    char *whole; /* json_rec_dump_dup of the record */
+    size_t len;
+} dup_seen;
+
+static fe_rc on_dup(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    dup_seen *d = ctx;
+    (void)which;
+    (void)err;
+    d->whole = json_rec_dump_dup(rec, &d->len);
+    return FE_OK;
+}
+
+/* True when text holds any 20-byte piece of SECRET. */
+static bool holds_piece(const char *text)
+{
+    char piece[21];
+    for (size_t i = 0; i + 20 <= strlen(SECRET); i++) {
+        memcpy(piece, SECRET + i, 20);
+        piece[20] = '\0';
+        if (strstr(text, piece))
+            return true;
+    }
+    return false;
+}
+
+/* A reject's raw text (etl.reject, stream_reject) is the record dumped whole, then
+ * masked, then cut: a long secret that straddles the 8 KiB a dump used to be cut
+ * at is masked entirely, not left with its head. NUL bytes (spelled \u0000, six
+ * bytes each) count in the dump's size. */
+static void test_dump_dup_whole_for_redaction(void)
+{
+    static const char *const paths[] = {"data[]"};
+    static const char *const secrets[] = {SECRET};
+    dup_seen d = {0};
+    fe_err err = {0};
+    buf doc;
+    buf_init(&doc, 0);
+    /* "nul=" 4 + 6 * 3 + "\nnote=" 6 + 8118 + "\necho=Bearer " 13: SECRET (61 bytes)
+     * takes bytes 8159..8219 of the dump, across the 8 KiB cut a dump used to get
+     * before the mask (which kept its first 32 bytes). A bound that counted each
+     * nul as one byte would cut it too. */
+    CU_ASSERT_TRUE_FATAL(
+        buf_puts(&doc, "{\"data\":[{\"nul\":\"\\u0000\\u0000\\u0000\",\"note\":\""));
+    for (int i = 0; i < 8118; i++)
+        CU_ASSERT_TRUE_FATAL(buf_putc(&doc, 'a'));
+    CU_ASSERT_TRUE_FATAL(buf_puts(&doc, "\",\"echo\":\"Bearer " SECRET " (echoed)\"}]}"));
+    log_init(LOG_ERROR, secrets, 1);
+    json_stream *js = json_stream_new(paths, 1, false, 1 << 20, on_dup, &d);
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc.data, doc.len, &err), FE_OK);
+    CU_ASSERT_EQUAL(json_stream_finish(js, &err), FE_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d.whole);
+    CU_ASSERT_EQUAL(d.len, strlen(d.whole));
+    CU_ASSERT_EQUAL(d.len, 4 + 18 + 6 + 8118 + 13 + strlen(SECRET) + 9);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d.whole, "Bearer " SECRET " (echoed)"));
+    char *clean = log_redact_dup(d.whole);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(clean);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clean, "\necho=Bearer *** (echoed)"));
+    CU_ASSERT_FALSE(holds_piece(clean));
+    clean[buf_utf8_floor(clean, 8191)] = '\0'; /* the loader's cut, after the mask */
+    CU_ASSERT_FALSE(holds_piece(clean));
+    free(clean);
+    free(d.whole);
+    json_stream_free(js);
+    buf_term(&doc);
+    log_term();
+}
+
 typedef struct {
     int seen;
     bool ok;
@@ -773,6 +845,7 @@ int main(void)
     CU_add_test(s, "bad paths", test_bad_paths);
     CU_add_test(s, "shape of the record containers", test_shape_of_record_containers);
     CU_add_test(s, "shape after a reset", test_shape_reset);
+    CU_add_test(s, "dump whole for redaction", test_dump_dup_whole_for_redaction);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

@@ -60,6 +60,23 @@ static void test_redact_truncates_without_leaking(void)
     log_term();
 }
 
+/* Server text bound for a fixed buffer (a Goflow report's error.message, 200
+ * bytes) goes through log_redact, which masks before it cuts: a long secret that
+ * straddles the cut leaves no piece (cut first, its first 39 bytes would stay). */
+static void test_redact_long_secret_across_the_cut(void)
+{
+    static const char *const secrets[] = {
+        "gf-LONG-0123456789abcdefghijklmnopqrstuvwxyz-0123456789ABCDEFGHIJKLMNOP"};
+    char src[400], out[200];
+    memset(src, 'm', 160);
+    snprintf(src + 160, sizeof src - 160, "%s was refused", secrets[0]);
+    log_init(LOG_INFO, secrets, 1);
+    log_redact(out, sizeof out, src);
+    CU_ASSERT_EQUAL(strlen(out), 160 + strlen("*** was refused"));
+    CU_ASSERT_STRING_EQUAL(out + 160, "*** was refused");
+    log_term();
+}
+
 static void test_redact_without_init_copies(void)
 {
     log_term();
@@ -297,6 +314,7 @@ int main(void)
     CU_add_test(s, "redact replaces every secret", test_redact_replaces_every_secret);
     CU_add_test(s, "short and empty secrets ignored", test_redact_short_and_empty_are_not_secrets);
     CU_add_test(s, "longest match wins", test_redact_longest_match_wins);
+    CU_add_test(s, "a long secret across the cut", test_redact_long_secret_across_the_cut);
     CU_add_test(s, "truncation leaks nothing", test_redact_truncates_without_leaking);
     CU_add_test(s, "no secrets before init", test_redact_without_init_copies);
     CU_add_test(s, "line format and threshold", test_line_format_and_threshold);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../core/log.h"
 #include "../../extract/json_stream.h"
 #include "../../transform/field.h"
 #include "../../transform/timeutil.h"
@@ -211,6 +212,19 @@ static void test_field_show(void)
     CU_ASSERT_STRING_EQUAL(out + FIELD_SHOW_MAX - 4, "...");
 }
 
+/* A bad value quoted in a reason is server text, and the quote is cut: a secret
+ * in it is masked whole first, so its head does not survive the cut. */
+static void test_field_show_masks_before_cut(void)
+{
+    static const char *const secrets[] = {"tok-FIELD-0123456789abcdefghijklmnop"};
+    const char *v = "amount: tok-FIELD-0123456789abcdefghijklmnop\0tail";
+    char out[FIELD_SHOW_MAX];
+    log_init(LOG_ERROR, secrets, 1);
+    field_show(v, strlen(v) + 5, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "amount: ***?tail");
+    log_term();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -223,6 +237,7 @@ int main(void)
     CU_add_test(s, "field: ids", test_field_ids);
     CU_add_test(s, "field: amounts, times, dates", test_field_values);
     CU_add_test(s, "field: bad values shown", test_field_show);
+    CU_add_test(s, "field: secrets masked before the cut", test_field_show_masks_before_cut);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();
