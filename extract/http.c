@@ -561,7 +561,10 @@ static void body_snippet(const buf *body, char *dst, size_t size)
     size_t n = body->len < HTTP_SNIPPET_MAX ? body->len : HTTP_SNIPPET_MAX;
     if (n > size - 1)
         n = size - 1;
-    n = body->data ? buf_utf8_floor(body->data, n) : 0;
+    if (!body->data)
+        n = 0;
+    else if (n < body->len) /* a cut: not inside a character */
+        n = buf_utf8_floor(body->data, n);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)body->data[i];
         dst[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;

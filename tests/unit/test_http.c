@@ -605,14 +605,8 @@ static void test_error_snippet_valid_utf8(void)
     stream_stats st = {0};
     http_result res = get(c, "/cp1251", &s, &st);
     CU_ASSERT_EQUAL(res.status, 404);
-    /* (Masking secrets may trim the end of a body that is not UTF-8: compare the
-     * start only.) */
-    const char *want = "GET /cp1251: HTTP 404: ?????? ??";
-    CU_ASSERT_EQUAL(strncmp(res.err.msg, want, strlen(want)), 0);
-    for (const char *p = res.err.msg; *p; p++)
-        CU_ASSERT_TRUE((unsigned char)*p < 0x80);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(res.error_body);
-    CU_ASSERT_EQUAL(strncmp(res.error_body, "\xCE\xF8\xE8\xE1\xEA\xE0 ", 7), 0);
+    CU_ASSERT_STRING_EQUAL(res.err.msg, "GET /cp1251: HTTP 404: ?????? ?????");
+    CU_ASSERT_STRING_EQUAL(res.error_body, "\xCE\xF8\xE8\xE1\xEA\xE0 \xF8\xEB\xFE\xE7\xE0");
     http_result_term(&res);
     buf_term(&s.body);
     http_client_free(c);
