@@ -105,8 +105,9 @@ fe_rc run_session_setup(const run_ctl *ctl, PGconn *conn, fe_err *err) FE_MUST_C
 
 /* Writes a decided stream's outcome into its row (inserting the row of a stream
  * that never started). True when done or nothing to do; false when conn cannot
- * do it (NULL, broken, or the statement failed). */
-bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, stream_job *sj);
+ * do it (NULL, broken, or the statement failed), with why (may be NULL) saying so. */
+bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, stream_job *sj,
+                       fe_err *why);
 
 /* Ends every stream of the job not ended yet with status and msg (quietly);
  * returns how many. */

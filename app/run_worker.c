@@ -59,14 +59,17 @@ static void stream_set(source_job *job, stream_job *sj, sj_status status, const 
     pthread_mutex_unlock(&job->ctl->mu);
 }
 
-bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, stream_job *sj)
+bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, stream_job *sj,
+                       fe_err *why)
 {
     fe_err err = {0};
     fe_rc rc;
     if (sj->recorded || sj->status == SJ_PENDING)
         return true;
-    if (!conn || PQstatus(conn) != CONNECTION_OK)
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        fe_err_set(why, FE_EPG, "no connection to the warehouse");
         return false;
+    }
     const char *status = run_status_name(sj->status);
     const char *error = sj->status == SJ_SUCCEEDED ? NULL : sj->error;
     if (sj->run_stream_id)
@@ -78,6 +81,7 @@ bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, st
     if (rc != FE_OK) {
         log_debug(source_name, "could not record %s in etl.run_stream yet: %s", sj->def->name,
                   err.msg);
+        fe_err_set(why, rc, "%s", err.msg);
         return false;
     }
     sj->recorded = true;
@@ -89,7 +93,7 @@ static void job_record(source_job *job, loader *ld)
 {
     for (int i = 0; i < job->nstreams; i++)
         (void)run_stream_record(ld ? loader_conn(ld) : NULL, job->ctl->run_id, job->conf->name,
-                                &job->streams[i]);
+                                &job->streams[i], NULL);
 }
 
 /* run_job_end; with log, a line for each failed stream ("NAME.stream failed:

@@ -403,15 +403,25 @@ static int exit_code(const tally *t, int sig)
 }
 
 /* Writes the rows the workers could not (their connection broke) and the run's
- * end with conn. */
+ * end with conn. A row the server refuses (while conn stays up) is logged and
+ * passed over: one bad row must not cost the other streams' rows and the run's
+ * end, or the run would stay `running` with its real error lost. FE_OK when the
+ * run's end was written. */
 static fe_rc record_with(PGconn *conn, run_ctl *ctl, source_job *jobs, int njobs,
                          const char *status, const char *reason, fe_err *err)
 {
     for (int i = 0; i < njobs; i++)
-        for (int k = 0; k < jobs[i].nstreams; k++)
-            if (!run_stream_record(conn, ctl->run_id, jobs[i].conf->name, &jobs[i].streams[k]))
-                return fe_err_set(err, FE_EPG, "could not record stream %s.%s", jobs[i].conf->name,
-                                  jobs[i].streams[k].def->name);
+        for (int k = 0; k < jobs[i].nstreams; k++) {
+            stream_job *sj = &jobs[i].streams[k];
+            fe_err why = {0};
+            if (run_stream_record(conn, ctl->run_id, jobs[i].conf->name, sj, &why))
+                continue;
+            if (!conn || PQstatus(conn) != CONNECTION_OK) /* the caller tries a new one */
+                return fe_err_set(err, FE_EPG, "could not record stream %s.%s: %s",
+                                  jobs[i].conf->name, sj->def->name, why.msg);
+            log_warn(jobs[i].conf->name, "could not record stream %s in etl.run_stream: %s",
+                     sj->def->name, why.msg);
+        }
     if (runlog_run_finish(conn, ctl->run_id, status, reason[0] ? reason : NULL, err) != FE_OK)
         return err->code;
     return FE_OK;

@@ -205,6 +205,49 @@ size_t buf_utf8_floor(const char *s, size_t n)
     return have >= want ? n : i - 1;
 }
 
+size_t buf_utf8_seq_len(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned char c = p[0], lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    size_t len;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80; /* overlong */
+        hi = c == 0xED ? 0x9F : 0xBF; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80; /* overlong */
+        hi = c == 0xF4 ? 0x8F : 0xBF; /* past U+10FFFF */
+    } else
+        return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+size_t buf_utf8_scrub(char *s, size_t n)
+{
+    size_t replaced = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = buf_utf8_seq_len(s + i, n - i);
+        if (len == 0) {
+            s[i] = '?';
+            replaced++;
+            len = 1;
+        }
+        i += len;
+    }
+    return replaced;
+}
+
 bool buf_put_query(buf *b, const char *name, const char *value)
 {
     char last = b->len ? b->data[b->len - 1] : '?';

@@ -50,4 +50,15 @@ char *buf_take(buf *b, size_t *len);
  * sequence, for truncating text that may be stored or printed (s has >= n bytes). */
 size_t buf_utf8_floor(const char *s, size_t n);
 
+/* Length of the well-formed UTF-8 sequence at s[0..n) (n > 0), 0 when none starts
+ * there. PostgreSQL's rules: no overlong forms, surrogates or code points past
+ * U+10FFFF. A NUL byte counts as a sequence of 1 (C strings never hold one). */
+size_t buf_utf8_seq_len(const char *s, size_t n);
+
+/* Replaces, in place, every byte of s[0..n) that is not part of a well-formed
+ * UTF-8 sequence with '?', keeping the length: text from outside (an API's error
+ * body in windows-1251) becomes text PostgreSQL stores (it refuses invalid UTF-8
+ * with SQLSTATE 22021) and JSON carries. Returns how many bytes were replaced. */
+size_t buf_utf8_scrub(char *s, size_t n);
+
 #endif

@@ -161,7 +161,9 @@ void log_redact(char *dst, size_t n, const char *src)
         i += hit ? hit : 1;
     }
     pthread_mutex_unlock(&g_secrets_mu);
-    dst[buf_utf8_floor(dst, out)] = '\0';
+    /* Only a cut can split a character; text that came whole stays whole (one
+     * that is not UTF-8 would otherwise lose its last bytes here). */
+    dst[i < srclen ? buf_utf8_floor(dst, out) : out] = '\0';
 }
 
 char *log_redact_dup(const char *src)

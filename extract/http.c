@@ -551,18 +551,24 @@ static void errbody_redact(buf *body)
     free(clean);
 }
 
-/* First HTTP_SNIPPET_MAX bytes of the error body on one line, valid UTF-8. */
+/* First HTTP_SNIPPET_MAX bytes of the error body on one line, valid UTF-8: a
+ * body in another charset (a gateway's page in windows-1251) has its bytes made
+ * '?', or the message could not be stored in etl.run_stream nor sent as JSON. */
 static void body_snippet(const buf *body, char *dst, size_t size)
 {
     size_t n = body->len < HTTP_SNIPPET_MAX ? body->len : HTTP_SNIPPET_MAX;
     if (n > size - 1)
         n = size - 1;
-    n = body->data ? buf_utf8_floor(body->data, n) : 0;
+    if (!body->data)
+        n = 0;
+    else if (n < body->len) /* a cut: not inside a character */
+        n = buf_utf8_floor(body->data, n);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)body->data[i];
         dst[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
     }
     dst[n] = '\0';
+    buf_utf8_scrub(dst, n);
 }
 
 static void finish(http_client *c, xfer *x, fe_rc rc)

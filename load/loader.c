@@ -467,36 +467,6 @@ fe_rc loader_put_inventory(loader *l, const row_inventory *r, fe_err *err)
     return rc != FE_OK ? rc : row_end(l, STG_INVENTORY, m, stage_row_inventory(b, r), err);
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), 0 when it is not one (the same
- * rules as PostgreSQL: no overlong forms, surrogates or code points past U+10FFFF). */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
-
 /* Appends s to out with every byte that is not valid UTF-8 as "\xNN" (the
  * server would refuse the text), keeping at most limit bytes of the result, cut
  * between characters. */
@@ -506,7 +476,7 @@ static bool text_sanitized(buf *out, const char *s, size_t limit)
     size_t n = strlen(s), start = out->len;
 
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq_len(p + i, n - i);
+        size_t len = buf_utf8_seq_len((const char *)p + i, n - i);
         char esc[5];
         const char *piece = (const char *)p + i;
         size_t plen = len;
@@ -529,7 +499,7 @@ static bool utf8_valid(const char *s)
 {
     size_t n = strlen(s);
     for (size_t i = 0, len; i < n; i += len)
-        if ((len = utf8_seq_len((const unsigned char *)s + i, n - i)) == 0)
+        if ((len = buf_utf8_seq_len(s + i, n - i)) == 0)
             return false;
     return true;
 }

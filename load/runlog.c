@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/buf.h"
 #include "../core/log.h"
 #include "pg.h"
 
@@ -104,8 +105,20 @@ static fe_rc returned_id(PGresult *res, int64_t *id, fe_err *err)
     return FE_OK;
 }
 
-/* The text to store for an error or reason, masked by log_redact_dup (clean);
- * NULL stays NULL. */
+/* A copy of an error or reason fit to store (caller frees; NULL for NULL or out
+ * of memory): secrets masked like a log line (it may quote an API's answer, an
+ * echoed token), then every byte that is not UTF-8 made '?'. The server refuses
+ * invalid UTF-8 (SQLSTATE 22021), and a refused row would lose the real error
+ * and leave the run `running`; an API's error body in windows-1251 is enough. */
+static char *stored_dup(const char *text)
+{
+    char *clean = log_redact_dup(text);
+    if (clean)
+        buf_utf8_scrub(clean, strlen(clean));
+    return clean;
+}
+
+/* The text to store for text, given clean = stored_dup(text). */
 static const char *stored_text(const char *text, const char *clean)
 {
     return text && !clean ? "(not stored: out of memory masking secrets)" : clean;
@@ -197,7 +210,7 @@ fe_rc runlog_run_finish(PGconn *conn, int64_t run_id, const char *status, const 
                         fe_err *err)
 {
     char id[24];
-    char *clean = log_redact_dup(reason);
+    char *clean = stored_dup(reason);
     snprintf(id, sizeof id, "%" PRId64, run_id);
     const char *params[3] = {id, status, stored_text(reason, clean)};
     PGresult *res = pg_query(conn, run_finish_sql, 3, params, err);
@@ -212,7 +225,7 @@ fe_rc runlog_run_refused(PGconn *conn, const char *version, const char *command_
                          const char *reason, fe_err *err)
 {
     char host[256], pid[16];
-    char *clean = log_redact_dup(reason);
+    char *clean = stored_dup(reason);
     host_name(host, sizeof host);
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     const char *params[5] = {version, command_line, host[0] ? host : NULL, pid,
@@ -262,9 +275,8 @@ fe_rc runlog_stream_finish(PGconn *conn, int64_t run_stream_id, const char *stat
     }
     snprintf(v[12], sizeof v[12], "%.3f", isfinite(seconds) && seconds >= 0 ? seconds : 0.0);
     params[13] = v[12];
-    /* The error may quote an API's answer (an echoed token): masked like a log line. */
-    char *clean = log_redact_dup(error);
-    params[14] = error && !clean ? "(error not stored: out of memory masking secrets)" : clean;
+    char *clean = stored_dup(error);
+    params[14] = stored_text(error, clean);
     PGresult *res = pg_query(conn, stream_finish_sql, 15, params, err);
     free(clean);
     if (!res)
@@ -277,7 +289,7 @@ fe_rc runlog_stream_record(PGconn *conn, int64_t run_id, int source_key, const c
                            const char *stream, const char *status, const char *error, fe_err *err)
 {
     char id[24], key[16];
-    char *clean = log_redact_dup(error);
+    char *clean = stored_dup(error);
     snprintf(id, sizeof id, "%" PRId64, run_id);
     snprintf(key, sizeof key, "%d", source_key);
     const char *params[6] = {id, key, source_name, stream, status, stored_text(error, clean)};

@@ -1,6 +1,6 @@
 /* runlog: the bookkeeping rows etl.run and etl.run_stream, written in autocommit
  * (outside checkpoints) so they survive a failed stream. Every error and reason is
- * redacted (log_redact) before it is stored.
+ * redacted (log_redact) and made valid UTF-8 (buf_utf8_scrub) before it is stored.
  *
  * A run holds a session advisory lock (RUNLOG_LOCK_CLASS, run_id) on the
  * connection that started it, for its whole life; a row still `running` whose lock

@@ -15,6 +15,12 @@
 #define MIB ((size_t)1 << 20)
 
 static const char GATEWAY_BODY[] = "{\"message\":\"Service temporarily unavailable\"}";
+/* cp1251=: "Ошибка шлюза: сервер временно недоступен" in windows-1251, the page of
+ * a gateway that does not speak UTF-8. */
+static const char CP1251_BODY[] =
+    "<html><body><h1>502</h1>\xCE\xF8\xE8\xE1\xEA\xE0 \xF8\xEB\xFE\xE7\xE0: "
+    "\xF1\xE5\xF0\xE2\xE5\xF0 \xE2\xF0\xE5\xEC\xE5\xED\xED\xEE "
+    "\xED\xE5\xE4\xEE\xF1\xF2\xF3\xEF\xE5\xED</body></html>";
 /* The collection keys wrong_type, long_string and endless look for, at the top
  * level of an answer (JSON:API and Goflow `data`, Flowwow and Flow Retail `items`,
  * Flowwow `shops`, a Flow Retail category's `products`). */
@@ -35,17 +41,12 @@ static char *list_field(sb_hostile *h, const char *key)
     struct {
         const char *name;
         char *field;
-    } lists[] = {{"empty", h->empty},
-                 {"blank", h->blank},
-                 {"gateway", h->gateway},
-                 {"wrong_type", h->wrong_type},
-                 {"redirect", h->redirect},
-                 {"foreign_next", h->foreign_next},
-                 {"echo", h->echo},
-                 {"endless", h->endless},
-                 {"long_string", h->long_string},
-                 {"short", h->short_page},
-                 {"few", h->few},
+    } lists[] = {{"empty", h->empty},       {"blank", h->blank},
+                 {"gateway", h->gateway},   {"wrong_type", h->wrong_type},
+                 {"redirect", h->redirect}, {"foreign_next", h->foreign_next},
+                 {"echo", h->echo},         {"cp1251", h->cp1251},
+                 {"endless", h->endless},   {"long_string", h->long_string},
+                 {"short", h->short_page},  {"few", h->few},
                  {"nul_id", h->nul_id}};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
         if (strcmp(lists[i].name, key) == 0)
@@ -137,19 +138,19 @@ bool sb_hostile_parse(sb_hostile *h, const char *spec, bool (*known)(const char 
 void sb_hostile_describe(const sb_hostile *h, sb_buf *out)
 {
     sb_buf_printf(out,
-                  "blank\t%s\nbomb_mb\t%d\necho\t%s\nempty\t%s\nendless\t%s\nfew\t%s\n"
-                  "foreign_next\t%s\ngateway\t%s\n"
+                  "blank\t%s\nbomb_mb\t%d\ncp1251\t%s\necho\t%s\nempty\t%s\nendless\t%s\n"
+                  "few\t%s\nforeign_next\t%s\ngateway\t%s\n"
                   "gzip_bomb\t%d\nlong_mb\t%d\nlong_string\t%s\nnul_id\t%s\nredirect\t%s\n"
                   "short\t%s\nwrong_type\t%s\n",
-                  h->blank, h->bomb_mb, h->echo, h->empty, h->endless, h->few, h->foreign_next,
-                  h->gateway, h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string, h->nul_id,
-                  h->redirect, h->short_page, h->wrong_type);
+                  h->blank, h->bomb_mb, h->cp1251, h->echo, h->empty, h->endless, h->few,
+                  h->foreign_next, h->gateway, h->gzip_bomb ? 1 : 0, h->long_mb, h->long_string,
+                  h->nul_id, h->redirect, h->short_page, h->wrong_type);
 }
 
 bool sb_hostile_any(const sb_hostile *h)
 {
     return h->empty[0] || h->blank[0] || h->gateway[0] || h->wrong_type[0] || h->redirect[0] ||
-           h->foreign_next[0] || h->echo[0] || h->endless[0] || h->long_string[0] ||
+           h->foreign_next[0] || h->echo[0] || h->cp1251[0] || h->endless[0] || h->long_string[0] ||
            h->short_page[0] || h->few[0] || h->nul_id[0] || h->gzip_bomb;
 }
 
@@ -497,6 +498,11 @@ sb_hostile_send sb_hostile_apply(const sb_hostile *h, const sb_hostile_io *io)
     }
     if (sb_hostile_targets(h->redirect, ep, m)) {
         redirect(io);
+        return SB_HOSTILE_SEND;
+    }
+    if (sb_hostile_targets(h->cp1251, ep, m)) {
+        *io->status = 502;
+        replace_all(io->body, CP1251_BODY);
         return SB_HOSTILE_SEND;
     }
     if (*io->status != 200)

@@ -24,6 +24,8 @@
  *   echo=TARGETS        every answer is a 400 whose body quotes the request's
  *                       Authorization header and body first (a token, a password,
  *                       a refresh token), then the module's own error shape
+ *   cp1251=TARGETS      every answer is a 502 whose body is a gateway's HTML page
+ *                       in windows-1251: an error text that is not UTF-8
  *   endless=TARGETS     200 answers start like the module's and never end (a JSON
  *                       prefix, then spaces, 16 KiB every 20 ms, until the client
  *                       hangs up or the sandbox stops)
@@ -70,6 +72,7 @@ typedef struct {
     char redirect[SB_HOSTILE_LIST_MAX];
     char foreign_next[SB_HOSTILE_LIST_MAX];
     char echo[SB_HOSTILE_LIST_MAX];
+    char cp1251[SB_HOSTILE_LIST_MAX];
     char endless[SB_HOSTILE_LIST_MAX];
     char long_string[SB_HOSTILE_LIST_MAX];
     char short_page[SB_HOSTILE_LIST_MAX]; /* short= */

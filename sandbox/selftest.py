@@ -303,6 +303,10 @@ def test_hostile(sb):
     st, _, body = sb.raw("GET", path, headers=auth)
     check(st == 200 and json.loads(body) == {"message": "Service temporarily unavailable"},
           "gateway=stores: the maintenance message")
+    sb.control("POST", "hostile?cp1251=stores")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 502 and "Ошибка шлюза".encode("cp1251") in body,
+          "cp1251=stores: 502 with a windows-1251 page")
     sb.control("POST", "hostile?wrong_type=stores")
     doc = json.loads(sb.raw("GET", path, headers=auth)[2])
     check(doc["data"] == {} and doc["meta"] == json.loads(good)["meta"], "wrong_type=stores: data {}")

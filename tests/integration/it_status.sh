@@ -192,6 +192,43 @@ FE_LAST_ARGS="status with the warehouse unreachable"
 fe_exec env -u FE_IT_PASSWORD "$FLOWETL_BIN" -c "$T/nopg.conf" status
 assert_exit 3 "status with the warehouse unreachable exits 3"
 
+# A schema out of date is the user's to fix (2, like run); a warehouse that
+# answers the connection but not the schema check (here: a role that may not use
+# schema etl) is the warehouse's (3, like run and rebind).
+sql "update etl.schema_migration set checksum = 'x' || checksum
+      where name = '003_run_outcomes.sql'" >/dev/null
+flowetl_nosecret status
+assert_exit 2 "status against an out-of-date schema exits 2"
+assert_stderr_contains "migration 003_run_outcomes.sql was changed after it was applied"
+sql "update etl.schema_migration set checksum = substr(checksum, 2)
+      where name = '003_run_outcomes.sql'" >/dev/null
+sql "create role status_outsider login" >/dev/null
+sed "s|^dsn = .*|dsn = host=$PGHOST user=status_outsider dbname=dw|" "$CONF" >"$T/outsider.conf"
+FE_LAST_ARGS="status as a role that may not read the schema"
+fe_exec env -u FE_IT_PASSWORD "$FLOWETL_BIN" -c "$T/outsider.conf" status
+assert_exit 3 "status that cannot check the schema exits 3"
+
+# A long Cyrillic error, cut for the problem text (320 bytes) and the error line:
+# never inside a letter, or --json is not UTF-8 (yajl writes what it is given).
+sql "update etl.run_stream set status = 'failed', error = repeat('Ошибка ', 200) || 'конец'
+      where run_stream_id = (select max(run_stream_id) from etl.run_stream
+                              where stream = 'orders')" >/dev/null
+flowetl_nosecret status "$SOURCE.orders" --json
+assert_exit 1 "status of a stream with a long Cyrillic error exits 1"
+if python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))' \
+    <"$T/out" 2>"$T/json.err"; then
+    ok "--json with a long Cyrillic error is valid UTF-8 JSON"
+else
+    not_ok "--json with a long Cyrillic error is valid UTF-8 JSON"
+    note_file "$T/json.err" 5
+fi
+flowetl_nosecret status "$SOURCE.orders"
+if iconv -f UTF-8 -t UTF-8 "$T/out" >/dev/null 2>&1; then
+    ok "the text output with a long Cyrillic error is valid UTF-8"
+else
+    not_ok "the text output with a long Cyrillic error is valid UTF-8"
+fi
+
 leaks=$(grep -rlF "$SANDBOX_PASSWORD" "$T/history.log" || true)
 assert_eq "" "$leaks" "no password in any output"
 

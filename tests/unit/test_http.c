@@ -128,6 +128,9 @@ static bool route(int fd, const seen_req *r, int nth, const char *body, size_t b
         usleep(300000);
         return send_response(fd, 200, NULL, "slow", 4);
     }
+    if (strcmp(path, "/cp1251") == 0) /* a gateway's page in windows-1251: "Ошибка шлюза" */
+        return send_response(fd, 404, "Content-Type: text/html; charset=windows-1251\r\n",
+                             "\xCE\xF8\xE8\xE1\xEA\xE0 \xF8\xEB\xFE\xE7\xE0", 12);
     if (strcmp(path, "/missing") == 0)
         return send_response(fd, 404, NULL, "not here", 8);
     if (strcmp(path, "/cut") == 0) {
@@ -586,6 +589,24 @@ static void test_404_not_retried(void)
     CU_ASSERT_STRING_EQUAL(res.err.msg, "GET /missing: HTTP 404: not here");
     CU_ASSERT_STRING_EQUAL(res.error_body, "not here");
     CU_ASSERT_EQUAL(s.calls, 0);
+    http_result_term(&res);
+    buf_term(&s.body);
+    http_client_free(c);
+}
+
+/* The error message quotes the body: bytes that are not UTF-8 become '?' there
+ * (the message is stored in etl.run_stream and sent as JSON); the body handed
+ * over keeps the server's bytes. */
+static void test_error_snippet_valid_utf8(void)
+{
+    http_client *c = client(8, NULL);
+    sink_state s;
+    sink_init(&s);
+    stream_stats st = {0};
+    http_result res = get(c, "/cp1251", &s, &st);
+    CU_ASSERT_EQUAL(res.status, 404);
+    CU_ASSERT_STRING_EQUAL(res.err.msg, "GET /cp1251: HTTP 404: ?????? ?????");
+    CU_ASSERT_STRING_EQUAL(res.error_body, "\xCE\xF8\xE8\xE1\xEA\xE0 \xF8\xEB\xFE\xE7\xE0");
     http_result_term(&res);
     buf_term(&s.body);
     http_client_free(c);
@@ -1265,6 +1286,7 @@ int main(void)
     CU_add_test(s, "429 honours retry_after_seconds body", test_429_retry_after_body);
     CU_add_test(s, "429 pauses the shared limiter", test_429_pauses_shared_limiter);
     CU_add_test(s, "404 not retried", test_404_not_retried);
+    CU_add_test(s, "error snippet is valid UTF-8", test_error_snippet_valid_utf8);
     CU_add_test(s, "cut body retried, sink reset", test_cut_body_retried_with_reset);
     CU_add_test(s, "gzip decoded", test_gzip_decoded);
     CU_add_test(s, "run_many, 10 requests, 3 at once", test_run_many_parallel);

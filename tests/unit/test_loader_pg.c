@@ -1184,6 +1184,24 @@ static void test_run_lifecycle(void)
     snprintf(q, sizeof q, "SELECT reason FROM etl.run WHERE run_id = %" PRId64, run_id);
     CU_ASSERT_STRING_EQUAL(sqlval(q), "first: ***");
 
+    /* Text that is not UTF-8 (an API's error page in windows-1251) is stored with
+     * '?' for its bytes: the server would refuse it (22021) and the row be lost. */
+    const char *cp1251 = "HTTP 502: \xCE\xF8\xE8\xE1\xEA\xE0 \xF8\xEB\xFE\xE7\xE0";
+    int64_t rs2 = 0;
+    stream_stats none = {0};
+    CU_ASSERT_EQUAL(
+        runlog_stream_record(db, run_id, src, "main", "bouquets", "failed", cp1251, &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_stream_start(db, run_id, src, "main", "customers", &rs2, &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_stream_finish(db, rs2, "failed", &none, 0.5, cp1251, &err), FE_OK);
+    CU_ASSERT_EQUAL(runlog_run_finish(db, run_id, "failed", cp1251, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT string_agg(DISTINCT error, '|') FROM etl.run_stream"
+                                  " WHERE stream IN ('bouquets', 'customers')"),
+                           "HTTP 502: ?????? ?????");
+    CU_ASSERT_STRING_EQUAL(sqlval(q), "HTTP 502: ?????? ?????");
+    CU_ASSERT_EQUAL(runlog_run_refused(db, "0.0.0", "flowetl run", cp1251, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT reason FROM etl.run ORDER BY run_id DESC LIMIT 1"),
+                           "HTTP 502: ?????? ?????");
+
     /* A refused run: one failed row with its reason. */
     CU_ASSERT_EQUAL(runlog_run_refused(db, "0.0.0", "flowetl run", "schema out of date", &err),
                     FE_OK);
@@ -1223,7 +1241,8 @@ int main(void)
     CU_add_test(s, "more refusals than the cap fail the checkpoint", test_refusal_cap);
     CU_add_test(s, "rejects from row text are redacted", test_refused_row_is_redacted);
     CU_add_test(s, "cursor API and run log", test_cursor_api_and_runlog);
-    CU_add_test(s, "run lock, abandoned runs, stream rows, redaction", test_run_lifecycle);
+    CU_add_test(s, "run lock, abandoned runs, stream rows, redaction, invalid UTF-8",
+                test_run_lifecycle);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     /* A suite whose init failed counts no test failures: report it as one. */

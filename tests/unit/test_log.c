@@ -77,6 +77,21 @@ static void test_redact_long_secret_across_the_cut(void)
     log_term();
 }
 
+/* Text that came whole keeps its every byte, even when it is not UTF-8 (a
+ * windows-1251 error page ends in a byte that looks like a lead byte); only a cut
+ * steps back to a character boundary. */
+static void test_redact_whole_text_keeps_its_bytes(void)
+{
+    setup_secrets();
+    char out[32];
+    log_redact(out, sizeof out, "\xF8\xEB\xFE\xE7\xE0");
+    CU_ASSERT_STRING_EQUAL(out, "\xF8\xEB\xFE\xE7\xE0");
+    char cut[6];
+    log_redact(cut, sizeof cut, "ab\xD0\x96\xD0\x96"); /* abЖЖ in 5 bytes: cut inside the 2nd */
+    CU_ASSERT_STRING_EQUAL(cut, "ab\xD0\x96");
+    log_term();
+}
+
 static void test_redact_without_init_copies(void)
 {
     log_term();
@@ -316,6 +331,7 @@ int main(void)
     CU_add_test(s, "longest match wins", test_redact_longest_match_wins);
     CU_add_test(s, "a long secret across the cut", test_redact_long_secret_across_the_cut);
     CU_add_test(s, "truncation leaks nothing", test_redact_truncates_without_leaking);
+    CU_add_test(s, "whole text keeps its bytes", test_redact_whole_text_keeps_its_bytes);
     CU_add_test(s, "no secrets before init", test_redact_without_init_copies);
     CU_add_test(s, "line format and threshold", test_line_format_and_threshold);
     CU_add_test(s, "threads write whole lines", test_threads_write_whole_lines);

@@ -1,6 +1,8 @@
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "../../core/buf.h"
 #include "../../transform/utf8.h"
 
 static bool valid(const char *s)
@@ -96,6 +98,40 @@ static void test_truncated_and_stray(void)
         CU_ASSERT_TRUE(utf8_valid(ru, n));
 }
 
+/* buf_utf8_scrub on a copy of s: the result, and how many bytes it replaced. */
+static size_t scrubbed(const char *s, char *out, size_t size)
+{
+    snprintf(out, size, "%s", s);
+    return buf_utf8_scrub(out, strlen(out));
+}
+
+static void test_scrub(void)
+{
+    char out[128];
+    /* Valid text is left alone, multi-byte letters included. */
+    CU_ASSERT_EQUAL(scrubbed("a Ж € 🌹 Привет", out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "a Ж € 🌹 Привет");
+    /* Windows-1251 (a gateway's error page): every byte is one '?'. */
+    CU_ASSERT_EQUAL(scrubbed("HTTP 502: \xCE\xF8\xE8\xE1\xEA\xE0", out, sizeof out), 6);
+    CU_ASSERT_STRING_EQUAL(out, "HTTP 502: ??????");
+    /* Mixed: valid letters stay, the stray, overlong, surrogate and cut ones go. */
+    CU_ASSERT_EQUAL(scrubbed("Ж\x80Ж\xC0\xAF\xED\xA0\x80\xE2\x82", out, sizeof out), 8);
+    CU_ASSERT_STRING_EQUAL(out, "Ж?Ж???????");
+    CU_ASSERT_EQUAL(scrubbed("caf\xE9 \xF4\x90\x80\x80.", out, sizeof out), 5);
+    CU_ASSERT_STRING_EQUAL(out, "caf? ????.");
+    /* The length never changes and the result is always valid. */
+    const char *hostile[] = {"\xFF\xFE", "\xD0\xD0\xB0", "\xF0\x9F\x8C", "Роз\xD0", "\xCF\xF0\xE8"};
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        scrubbed(hostile[i], out, sizeof out);
+        CU_ASSERT_EQUAL(strlen(out), strlen(hostile[i]));
+        CU_ASSERT_TRUE(valid(out));
+    }
+    /* Only the n bytes given are looked at. */
+    char cut[] = "ab\xFF\xFF";
+    CU_ASSERT_EQUAL(buf_utf8_scrub(cut, 3), 1);
+    CU_ASSERT_EQUAL(memcmp(cut, "ab?\xFF", 4), 0);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -107,6 +143,7 @@ int main(void)
     CU_add_test(s, "surrogates", test_surrogates);
     CU_add_test(s, "above U+10FFFF", test_out_of_range);
     CU_add_test(s, "truncated and stray bytes", test_truncated_and_stray);
+    CU_add_test(s, "scrub makes any text valid", test_scrub);
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     int failed = (int)CU_get_number_of_failures();
