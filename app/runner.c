@@ -232,8 +232,9 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
     for (int i = 0; i < njobs; i++)
         for (int k = 0; k < jobs[i].nstreams; k++) {
             stream_job *sj = &jobs[i].streams[k];
+            fe_err why = {0};
             if (sj->recorded || !sj->cut) {
-                (void)run_stream_record(conn, ctl->run_id, jobs[i].conf->name, sj);
+                (void)run_stream_record(conn, ctl->run_id, jobs[i].conf->name, sj, &why);
                 continue;
             }
             stream_job cut = {.def = sj->def,
@@ -242,9 +243,9 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
                               .run_stream_id = sj->run_stream_id,
                               .source_key = sj->source_key};
             memcpy(cut.error, sj->error, sizeof cut.error);
-            if (!run_stream_record(conn, ctl->run_id, jobs[i].conf->name, &cut))
-                log_debug(NULL, "could not record %s.%s at the deadline", jobs[i].conf->name,
-                          sj->def->name);
+            if (!run_stream_record(conn, ctl->run_id, jobs[i].conf->name, &cut, &why))
+                log_debug(NULL, "could not record %s.%s at the deadline: %s", jobs[i].conf->name,
+                          sj->def->name, why.msg);
             sj->recorded = true;
         }
     pthread_mutex_unlock(&ctl->mu);
