@@ -32,10 +32,8 @@ void run_textf(char *dst, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(dst, size, fmt, ap);
+    buf_vtextf(dst, size, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n >= size)
-        dst[buf_utf8_floor(dst, size - 1)] = '\0';
 }
 
 static void utc_clock(char *dst, size_t size)

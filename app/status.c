@@ -2,7 +2,6 @@
 #include "status.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,18 +236,6 @@ static void set_verdict(judgement *j, verdict v, const char *word)
     j->word = word;
 }
 
-/* snprintf that, when it cuts, steps back to a character boundary: the text goes
- * into `status --json`, and yajl writes whatever bytes it is given. */
-static void FE_PRINTF(3, 4) text_cut(char *dst, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(dst, size, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n >= size)
-        dst[buf_utf8_floor(dst, size - 1)] = '\0';
-}
-
 /* The stream's verdict from its query row. */
 static void judge(const status_item *it, const PGresult *res, int row, judgement *j)
 {
@@ -265,25 +252,25 @@ static void judge(const status_item *it, const PGresult *res, int row, judgement
     format_age(age, age_text, sizeof age_text);
     if (!ran) {
         set_verdict(j, V_ERROR, "NEVER");
-        text_cut(j->problem, sizeof j->problem, "never ran");
+        buf_textf(j->problem, sizeof j->problem, "never ran");
     } else if (outcome && strcmp(outcome, "succeeded") != 0) {
         set_verdict(j, V_ERROR, "FAILED");
-        text_cut(j->problem, sizeof j->problem, "latest run %s%s%s", outcome,
-                 is_null(res, row, C_ERROR) ? "" : ": ", PQgetvalue(res, row, C_ERROR));
+        buf_textf(j->problem, sizeof j->problem, "latest run %s%s%s", outcome,
+                  is_null(res, row, C_ERROR) ? "" : ": ", PQgetvalue(res, row, C_ERROR));
     } else if (!succeeded_ever) {
         set_verdict(j, V_ERROR, "NEVER");
-        text_cut(j->problem, sizeof j->problem, "never succeeded (latest run %s)",
-                 PQgetvalue(res, row, C_STATUS));
+        buf_textf(j->problem, sizeof j->problem, "never succeeded (latest run %s)",
+                  PQgetvalue(res, row, C_STATUS));
     } else if (strcmp(j->freshness, "error") == 0) {
         set_verdict(j, V_ERROR, "STALE");
         format_age(j->error_s, limit, sizeof limit);
-        text_cut(j->problem, sizeof j->problem, "last success %s ago, older than error_after %s",
-                 age_text, limit);
+        buf_textf(j->problem, sizeof j->problem, "last success %s ago, older than error_after %s",
+                  age_text, limit);
     } else if (strcmp(j->freshness, "warn") == 0) {
         set_verdict(j, V_WARN, "warn");
         format_age(j->warn_s, limit, sizeof limit);
-        text_cut(j->problem, sizeof j->problem, "last success %s ago, older than warn_after %s",
-                 age_text, limit);
+        buf_textf(j->problem, sizeof j->problem, "last success %s ago, older than warn_after %s",
+                  age_text, limit);
     }
 }
 
@@ -292,7 +279,7 @@ static void judge(const status_item *it, const PGresult *res, int row, judgement
 /* An error as one line (they are stored as one, but the table must not break). */
 static void one_line(const char *s, char *dst, size_t n)
 {
-    text_cut(dst, n, "%s", s);
+    buf_textf(dst, n, "%s", s);
     for (char *p = dst; *p; p++)
         if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = ' ';

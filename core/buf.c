@@ -261,3 +261,18 @@ bool buf_put_query_long(buf *b, const char *name, long value)
     snprintf(text, sizeof text, "%ld", value);
     return buf_put_query(b, name, text);
 }
+
+void buf_vtextf(char *dst, size_t size, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(dst, size, fmt, ap);
+    if (n >= 0 && (size_t)n >= size)
+        dst[buf_utf8_floor(dst, size - 1)] = '\0';
+}
+
+void buf_textf(char *dst, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vtextf(dst, size, fmt, ap);
+    va_end(ap);
+}

@@ -5,6 +5,7 @@
 #define FE_BUF_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include "err.h"
 
@@ -49,6 +50,12 @@ char *buf_take(buf *b, size_t *len);
 /* The largest length <= n at which s[0..len) does not end inside a UTF-8
  * sequence, for truncating text that may be stored or printed (s has >= n bytes). */
 size_t buf_utf8_floor(const char *s, size_t n);
+
+/* snprintf into dst[size] that, when it cuts, steps back to a character
+ * boundary: for text that goes into etl.* columns or JSON, which refuse a cut
+ * UTF-8 sequence. */
+void buf_textf(char *dst, size_t size, const char *fmt, ...) FE_PRINTF(3, 4);
+void buf_vtextf(char *dst, size_t size, const char *fmt, va_list ap) FE_PRINTF(3, 0);
 
 /* Length of the well-formed UTF-8 sequence at s[0..n) (n > 0), 0 when none starts
  * there. PostgreSQL's rules: no overlong forms, surrogates or code points past

@@ -158,6 +158,16 @@ static void test_reset_keeps_storage(void)
     buf_term(&b);
 }
 
+/* buf_textf cuts on a character boundary, never inside one. */
+static void test_textf_cuts_whole_characters(void)
+{
+    char out[6];
+    buf_textf(out, sizeof out, "ab%s", "\xD0\x96\xD0\x96"); /* "abЖЖ": 6 bytes + NUL */
+    CU_ASSERT_STRING_EQUAL(out, "ab\xD0\x96");
+    buf_textf(out, sizeof out, "%d", 42);
+    CU_ASSERT_STRING_EQUAL(out, "42");
+}
+
 static void test_utf8_floor(void)
 {
     const char *s = "a\xD0\x96\xE2\x82\xAC\xF0\x9F\x8C\xB9"; /* a Ж € 🌹 */
@@ -241,6 +251,7 @@ int main(void)
     CU_add_test(s, "take hands over storage", test_take);
     CU_add_test(s, "reset keeps storage", test_reset_keeps_storage);
     CU_add_test(s, "utf8 floor", test_utf8_floor);
+    CU_add_test(s, "textf cuts whole characters", test_textf_cuts_whole_characters);
     CU_pSuite e = CU_add_suite("err", NULL, NULL);
     CU_add_test(e, "set and wrap", test_err_set_wrap);
     CU_add_test(e, "truncation keeps utf8", test_err_truncation_keeps_utf8);
