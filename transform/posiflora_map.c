@@ -553,12 +553,18 @@ fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_r
     if (a->failed && !(is_data && a->id == NONE))
         return FE_OK;
     rc = record_type(rec, &type, &why);
-    if (rc == FE_OK && !is_data && !str_eq(type, "order-lines") &&
-        !str_eq(type, "order-payments") && !str_eq(type, "payment-methods"))
-        return FE_OK; /* stores, customers, workers ... are not needed, nor kept */
-    fe_rc kept = a->failed ? FE_OK : acc_keep_raw(a, rec, err);
-    if (kept != FE_OK)
-        return kept;
+    bool needed = rc != FE_OK || is_data || str_eq(type, "order-lines") ||
+                  str_eq(type, "order-payments") || str_eq(type, "payment-methods");
+    /* The raw text keeps the order's own records; another record (a store, a
+     * customer) only while nothing is kept yet, so that a document without its
+     * order still has some text to show for its reject. */
+    if (!a->failed && (needed || a->doc_len == 0)) {
+        fe_rc kept = acc_keep_raw(a, rec, err);
+        if (kept != FE_OK)
+            return kept;
+    }
+    if (!needed)
+        return FE_OK; /* stores, customers, workers ... are not needed */
     if (rc == FE_OK)
         rc = field_id(rec, "id", &id, &why);
     if (rc == FE_OK && is_data)

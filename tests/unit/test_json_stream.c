@@ -685,7 +685,8 @@ static void test_dump_dup_whole_for_redaction(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(clean);
     CU_ASSERT_PTR_NOT_NULL(strstr(clean, "\necho=Bearer *** (echoed)"));
     CU_ASSERT_FALSE(holds_piece(clean));
-    clean[buf_utf8_floor(clean, 8191)] = '\0'; /* the loader's cut, after the mask */
+    if (strlen(clean) > 8191) /* the loader's cut, after the mask */
+        clean[buf_utf8_floor(clean, 8191)] = '\0';
     CU_ASSERT_FALSE(holds_piece(clean));
     free(clean);
     free(d.whole);
