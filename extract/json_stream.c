@@ -211,6 +211,8 @@ const char *json_rec_str(const json_rec *r, const char *path)
     const json_field *f = json_rec_get(r, path);
     if (!f || (f->type != JV_STRING && f->type != JV_NUMBER && f->type != JV_BOOL))
         return NULL;
+    if (f->type == JV_STRING && memchr(f->value, '\0', f->len))
+        return NULL; /* never a value cut at its NUL */
     return f->value;
 }
 

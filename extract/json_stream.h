@@ -37,7 +37,7 @@ typedef struct {
                           "true"/"false", "" for null and empty containers */
     size_t len;        /* the value's true length: a string with \u0000 holds a NUL
                           byte, so len > strlen(value); see transform/field.h, which
-                          refuses such values (json_rec_str users get the C string) */
+                          refuses such values, json_rec_str returns NULL for them) */
     json_type type;
 } json_field;
 
@@ -49,8 +49,10 @@ const json_field *json_rec_at(const json_rec *r, size_t i);
 /* The field at path, or NULL when absent. */
 const json_field *json_rec_get(const json_rec *r, const char *path);
 /* The value text at path when it is a string, a number or a boolean ("true"/"false");
- * NULL when absent, null or an empty container. The C string ends at a NUL byte the
- * value may hold: mappings read through transform/field.h instead, which checks. */
+ * NULL when absent, null or an empty container, and NULL too for a string holding a
+ * NUL byte: as a C string it would read as its part before the NUL ("12\u000034" as
+ * "12"), so no caller can act on a cut value. Mappings read through
+ * transform/field.h, which says why a value is refused. */
 const char *json_rec_str(const json_rec *r, const char *path);
 /* Raw-ish text of the whole record for etl.reject: "path=value" lines (null, {} and
  * [] spelled as in JSON, a NUL byte in a value as \u0000; "{}" for a record without

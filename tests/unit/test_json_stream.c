@@ -741,6 +741,32 @@ static void test_record_access(void)
     json_stream_free(js);
 }
 
+static fe_rc check_nul_str(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    (void)which;
+    (void)err;
+    bool *ok = ctx;
+    const json_field *f = json_rec_get(rec, "id");
+    *ok = f && f->len == 5 && json_rec_str(rec, "id") == NULL &&
+          strcmp(json_rec_str(rec, "next"), "b") == 0;
+    return FE_OK;
+}
+
+/* A string holding a NUL byte is never handed out cut: json_rec_str gives NULL
+ * (as if absent), json_rec_get the whole value. */
+static void test_str_with_nul_is_absent(void)
+{
+    static const char *const paths[] = {"data[]"};
+    bool ok = false;
+    json_stream *js = json_stream_new(paths, 1, false, 0, check_nul_str, &ok);
+    fe_err err = {0};
+    const char *doc = "{\"data\":[{\"id\":\"12\\u000034\",\"next\":\"b\"}]}";
+    CU_ASSERT_EQUAL(json_stream_feed(js, doc, strlen(doc), &err), FE_OK);
+    CU_ASSERT_EQUAL(json_stream_finish(js, &err), FE_OK);
+    CU_ASSERT_TRUE(ok);
+    json_stream_free(js);
+}
+
 static void test_bad_paths(void)
 {
     static const char *const bad1[] = {"data["};
@@ -843,6 +869,7 @@ int main(void)
     CU_add_test(s, "lookups in a record of many fields", test_lookup_many_fields);
     CU_add_test(s, "callback stops parsing", test_callback_stops);
     CU_add_test(s, "record access", test_record_access);
+    CU_add_test(s, "a string with a NUL is not handed out cut", test_str_with_nul_is_absent);
     CU_add_test(s, "bad paths", test_bad_paths);
     CU_add_test(s, "shape of the record containers", test_shape_of_record_containers);
     CU_add_test(s, "shape after a reset", test_shape_reset);
