@@ -243,27 +243,14 @@ typedef struct {
     bool paging_seen; /* the answer has a `paging` object */
 } page_ctx;
 
-static bool parse_count(const char *text, int64_t *out)
-{
-    char *end;
-    if (!text || *text < '0' || *text > '9')
-        return false;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
 static fe_rc on_page_record(void *user, int which, const json_rec *rec, fe_err *err)
 {
     page_ctx *p = user;
     if (which == 1) {
         const json_field *f = json_rec_get(rec, "paging");
-        if (!parse_count(json_rec_str(rec, "paging.totalCount"), &p->total))
+        if (!json_parse_count(json_rec_str(rec, "paging.totalCount"), &p->total))
             p->total = -1;
-        if (!parse_count(json_rec_str(rec, "paging.pageSize"), &p->page_size))
+        if (!json_parse_count(json_rec_str(rec, "paging.pageSize"), &p->page_size))
             p->page_size = -1;
         p->paging_seen = f && f->type == JV_EMPTY_OBJECT;
         for (size_t i = 0; i < json_rec_count(rec) && !p->paging_seen; i++)

@@ -36,19 +36,6 @@ struct flowwow_pager {
     bool total_changed; /* `total` differed between two pages of one list */
 };
 
-static bool parse_count(const char *text, int64_t *out)
-{
-    char *end;
-    if (!text || *text < '0' || *text > '9')
-        return false;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* Hashes the text of the field at path over its whole length (a NUL inside it
  * must not make two ids hash alike). */
 static void hash_field(uint64_t *h, const json_rec *rec, const char *path)
@@ -65,7 +52,7 @@ static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *e
     flowwow_pager *pg = ctx;
     if (which == REC_ROOT) {
         int64_t v;
-        if (parse_count(json_rec_str(rec, "total"), &v))
+        if (json_parse_count(json_rec_str(rec, "total"), &v))
             pg->total = v;
         return FE_OK;
     }

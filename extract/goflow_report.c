@@ -713,28 +713,21 @@ static fe_rc on_report_doc(void *user, const json_rec *rec, fe_err *err)
     return FE_OK;
 }
 
+/* A report id: a count above 0. */
 static bool parse_id(const char *s, int64_t *out)
 {
-    char *end;
-    long long v;
-    if (!s || !*s)
-        return false;
-    v = strtoll(s, &end, 10);
-    if (*end || v <= 0)
+    int64_t v;
+    if (!json_parse_count(s, &v) || v == 0)
         return false;
     *out = v;
     return true;
 }
 
 /* completed.records_count, or -1 when absent or not a count. */
-static int64_t parse_count(const char *s)
+static int64_t parse_records_count(const char *s)
 {
-    char *end;
-    long long v;
-    if (!*s)
-        return -1;
-    v = strtoll(s, &end, 10);
-    return *end || v < 0 ? -1 : v;
+    int64_t v;
+    return json_parse_count(s, &v) ? v : -1;
 }
 
 static fe_rc request_report(inv_run *r, int kind, fe_err *err)
@@ -794,7 +787,7 @@ static fe_rc poll_report(inv_run *r, int kind, bool *expired, fe_err *err)
                 return fe_err_set(err, FE_EJSON, "report %" PRId64 " completed without file_url",
                                   r->ids[kind]);
             snprintf(r->file_url[kind], sizeof r->file_url[kind], "%s", doc.file_url);
-            r->records_count[kind] = parse_count(doc.records_count);
+            r->records_count[kind] = parse_records_count(doc.records_count);
             if (kind == KIND_COUNTS)
                 snprintf(r->completed_at, sizeof r->completed_at, "%s", doc.at);
             return FE_OK;

@@ -1,5 +1,6 @@
 #include "json_stream.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,19 @@ const char *json_rec_str(const json_rec *r, const char *path)
     if (f->type == JV_STRING && memchr(f->value, '\0', f->len))
         return NULL; /* never a value cut at its NUL */
     return f->value;
+}
+
+bool json_parse_count(const char *text, int64_t *out)
+{
+    char *end;
+    if (!text || *text < '0' || *text > '9')
+        return false;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
 }
 
 /* The text a field is dumped as, and its length. */

@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "../core/err.h"
 
 typedef enum { JV_STRING, JV_NUMBER, JV_BOOL, JV_NULL, JV_EMPTY_OBJECT, JV_EMPTY_ARRAY } json_type;
@@ -54,6 +55,12 @@ const json_field *json_rec_get(const json_rec *r, const char *path);
  * "12"), so no caller can act on a cut value. Mappings read through
  * transform/field.h, which says why a value is refused. */
 const char *json_rec_str(const json_rec *r, const char *path);
+
+/* A count in JSON text (a number or a numeric string: a list's total, a page size,
+ * a revision, an id): true and *out set when text is a non-negative decimal
+ * integer, digits only, that fits int64; false for NULL, "", a sign, a fraction
+ * or anything after the digits. */
+bool json_parse_count(const char *text, int64_t *out);
 /* Raw-ish text of the whole record for etl.reject: "path=value" lines (null, {} and
  * [] spelled as in JSON, a NUL byte in a value as \u0000; "{}" for a record without
  * fields), cut to fit max bytes including the NUL without splitting a UTF-8

@@ -187,7 +187,7 @@ static fe_rc on_dim_record(void *user, int which, const json_rec *rec, fe_err *e
     }
     if (which != POSIFLORA_REC_INCLUDED) {
         int64_t revision;
-        if (posiflora_parse_count(json_rec_str(rec, "attributes.revision"), &revision) &&
+        if (json_parse_count(json_rec_str(rec, "attributes.revision"), &revision) &&
             revision > d->max_revision)
             d->max_revision = revision;
     }
@@ -206,7 +206,7 @@ static fe_rc revision_from_cursor(const stream_ctx *ctx, char *out, size_t size,
     if (!ctx->cursor || ctx->full_refresh)
         return FE_OK;
     FE_TRY(stream_cursor_value(ctx->cursor, "revision", out, size, err));
-    if (out[0] && !posiflora_parse_count(out, &v))
+    if (out[0] && !json_parse_count(out, &v))
         return fe_err_set(err, FE_EINVAL,
                           "stored cursor revision '%.24s' is not a number "
                           "(run with --full-refresh)",

@@ -33,19 +33,6 @@ static bool list_url(buf *u, const posiflora_list_query *q, long page)
            buf_put_query_long(u, "page[size]", q->page_size);
 }
 
-bool posiflora_parse_count(const char *text, int64_t *out)
-{
-    char *end;
-    if (!text || *text < '0' || *text > '9')
-        return false;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* ---- the page reader ------------------------------------------------------- */
 
 enum { REC_ROOT = 2 }; /* after POSIFLORA_REC_DATA and POSIFLORA_REC_INCLUDED */
@@ -75,9 +62,9 @@ struct posiflora_pager {
 static void read_meta(posiflora_pager *pg, const json_rec *rec)
 {
     int64_t v;
-    if (posiflora_parse_count(json_rec_str(rec, "meta.total"), &v))
+    if (json_parse_count(json_rec_str(rec, "meta.total"), &v))
         pg->meta_total = v;
-    if (posiflora_parse_count(json_rec_str(rec, "meta.revision"), &v))
+    if (json_parse_count(json_rec_str(rec, "meta.revision"), &v))
         snprintf(pg->meta_revision, sizeof pg->meta_revision, "%" PRId64, v);
     const json_field *m = json_rec_get(rec, "meta");
     if (m && m->type == JV_EMPTY_OBJECT)

@@ -53,10 +53,6 @@
 #define POSIFLORA_RECORD_MAX ((size_t)4 << 20)
 #define POSIFLORA_PAGE_SIZE_MAX 100 /* more is answered with 422 */
 
-/* Digits only (meta.total and meta.revision are numbers, or numeric strings): true
- * and *out set when text is a non-negative decimal integer. */
-bool posiflora_parse_count(const char *text, int64_t *out);
-
 /* One list: the path and its fixed parameters. All strings belong to the caller. */
 typedef struct {
     const char *base;                       /* base_url without trailing slashes */

@@ -767,6 +767,21 @@ static void test_str_with_nul_is_absent(void)
     json_stream_free(js);
 }
 
+static void test_parse_count(void)
+{
+    int64_t v = -7;
+    CU_ASSERT_TRUE(json_parse_count("0", &v) && v == 0);
+    CU_ASSERT_TRUE(json_parse_count("9223372036854775807", &v) && v == INT64_MAX);
+    CU_ASSERT_FALSE(json_parse_count("9223372036854775808", &v));
+    CU_ASSERT_FALSE(json_parse_count(NULL, &v));
+    CU_ASSERT_FALSE(json_parse_count("", &v));
+    CU_ASSERT_FALSE(json_parse_count("-1", &v));
+    CU_ASSERT_FALSE(json_parse_count("+1", &v));
+    CU_ASSERT_FALSE(json_parse_count(" 1", &v));
+    CU_ASSERT_FALSE(json_parse_count("1.5", &v));
+    CU_ASSERT_FALSE(json_parse_count("12x", &v));
+}
+
 static void test_bad_paths(void)
 {
     static const char *const bad1[] = {"data["};
@@ -869,6 +884,7 @@ int main(void)
     CU_add_test(s, "lookups in a record of many fields", test_lookup_many_fields);
     CU_add_test(s, "callback stops parsing", test_callback_stops);
     CU_add_test(s, "record access", test_record_access);
+    CU_add_test(s, "counts in JSON text", test_parse_count);
     CU_add_test(s, "a string with a NUL is not handed out cut", test_str_with_nul_is_absent);
     CU_add_test(s, "bad paths", test_bad_paths);
     CU_add_test(s, "shape of the record containers", test_shape_of_record_containers);
