@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../core/buf.h"
+#include "../core/log.h"
 #include "decimal.h"
 #include "timeutil.h"
 #include "field.h"
@@ -515,7 +516,12 @@ static fe_rc acc_fail(posiflora_order_acc *a, const json_rec *r, const char *wha
     int why_len = (int)buf_utf8_floor(why->msg, strnlen(why->msg, 560));
     snprintf(a->reason, sizeof a->reason, "%.*s%s%.*s: %.*s", what_len, what, id ? " " : "", id_len,
              id ? id : "", why_len, why->msg);
-    json_rec_dump(r, a->raw, RAW_MAX);
+    /* Whole, masked, then cut: a secret cut first would leave a piece unmasked. */
+    char *whole = json_rec_dump_dup(r, NULL);
+    if (!whole)
+        return fe_err_set(err, FE_ENOMEM, "out of memory recording a reject");
+    log_redact(a->raw, RAW_MAX, whole);
+    free(whole);
     /* id was checked by field_id when non-NULL here, so it is UTF-8. */
     return acc_keep(a, id, &a->fail_id, err);
 }

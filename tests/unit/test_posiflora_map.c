@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../core/buf.h"
+#include "../../core/log.h"
 #include "row_recorder.h"
 #include "../../extract/json_stream.h"
 #include "../../extract/posiflora_pages.h"
@@ -512,6 +513,38 @@ static void test_order_sum_out_of_range_keeps_raw(void)
     CU_ASSERT_STRING_EQUAL(info.reject_id, "o1");
     CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "id=o1"));
     CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "id=l2"));
+}
+
+/* A refused order keeps its record as raw text, masked whole before the 8 KiB
+ * cut: a secret straddling the cut leaves no piece (cut first, its first bytes
+ * would stay, unknown to the mask). */
+static void test_order_reject_raw_masked_before_cut(void)
+{
+    static const char *const secrets[] = {
+        "pf-LONG-0123456789abcdefghijklmnopqrstuvwxyz-0123456789ABCDEFGHIJKLMNOP"};
+    buf doc;
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    buf_init(&doc, 0);
+    CU_ASSERT_TRUE_FATAL(buf_puts(&doc,
+                                  "{\"data\":{\"type\":\"orders\",\"id\":\"o1\",\"attributes\":{"
+                                  "\"note\":\""));
+    for (int i = 0; i < 8120; i++)
+        CU_ASSERT_TRUE_FATAL(buf_putc(&doc, 'a'));
+    CU_ASSERT_TRUE_FATAL(buf_printf(&doc,
+                                    "\",\"echo\":\"%s\",\"status\":\"done\",\"date\":"
+                                    "\"0000-12-31\",\"totalAmount\":1}}}",
+                                    secrets[0]));
+    log_init(LOG_ERROR, secrets, 1);
+    CU_ASSERT_EQUAL(run_detail_text(acc, doc.data, doc.len, &info, &err), FE_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "attributes.note=aaa"));
+    char piece[21];
+    memcpy(piece, secrets[0], 20);
+    piece[20] = '\0';
+    CU_ASSERT_PTR_NULL(strstr(info.reject_raw, piece));
+    log_term();
+    buf_term(&doc);
 }
 
 /* The order's own values follow the rules: a business date in year 0, a NUL in
@@ -1055,6 +1088,7 @@ int main(void)
         {"rules: the reason of each", test_rules_reasons},
         {"order: line product beyond numeric(20,4)", test_order_line_product_out_of_range},
         {"order: sum beyond numeric(20,4) keeps raw text", test_order_sum_out_of_range_keeps_raw},
+        {"order: reject raw masked before the cut", test_order_reject_raw_masked_before_cut},
         {"order: date, NUL and 0 in the order", test_order_rules},
         {"order: payment methods by id", test_order_payment_methods},
         {"order detail", test_order_detail},
