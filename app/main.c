@@ -5,15 +5,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/buf.h"
-#include "../core/log.h"
-#include "../extract/http.h"
-#include "../load/pg.h"
-#include "commands.h"
-#include "config.h"
-#include "rebind.h"
-#include "runner.h"
-#include "status.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "extract/http.h"
+#include "load/pg.h"
+#include "app/commands.h"
+#include "core/config.h"
+#include "app/rebind.h"
+#include "app/runner.h"
+#include "app/status.h"
 
 #define MAX_SECRETS 64
 /* TCP keepalives of warehouse connections: a peer that died without closing the
@@ -69,7 +69,7 @@ typedef struct {
     bool json;         /* status --json */
 } cli;
 
-static const char *key_default(const conf_key *k)
+static const char *key_default(const config_key *k)
 {
     return k->def ? (*k->def ? k->def : "empty") : "none";
 }
@@ -79,22 +79,22 @@ static const char *key_default(const conf_key *k)
 static void print_config_keys(bool markdown)
 {
     size_t n = 0;
-    const conf_key *keys = config_keys(&n);
+    const config_key *keys = config_keys(&n);
     if (markdown)
         printf("| section | key | type | default | meaning |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < n; i++) {
-        const conf_key *k = &keys[i];
+        const config_key *k = &keys[i];
         bool source = strcmp(k->section, "source") == 0;
         if (markdown)
             printf("| `[%s%s]`%s%s | `%s` | %s | %s%s%s | %s%s |\n", k->section,
                    source ? ".NAME" : "", k->source_type ? " type " : "",
-                   k->source_type ? k->source_type : "", k->key, conf_type_name(k->type),
+                   k->source_type ? k->source_type : "", k->key, config_type_name(k->type),
                    k->def ? "`" : "", k->def ? key_default(k) : "—", k->def ? "`" : "", k->doc,
                    k->required ? " **Required.**" : "");
         else
             printf("[%s%s]%s%s %s (%s, default %s%s)\n    %s\n", k->section, source ? ".NAME" : "",
                    k->source_type ? " type=" : "", k->source_type ? k->source_type : "", k->key,
-                   conf_type_name(k->type), key_default(k), k->required ? ", required" : "",
+                   config_type_name(k->type), key_default(k), k->required ? ", required" : "",
                    k->doc);
     }
 }

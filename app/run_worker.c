@@ -1,5 +1,5 @@
 /* run_worker: the thread of one source in `flowetl run` (see run_job.h). */
-#include "run_job.h"
+#include "app/run_job.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -8,13 +8,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/log.h"
-#include "../load/loader.h"
-#include "../load/pg.h"
-#include "../load/runlog.h"
-#include "../load/source_id.h"
-#include "runstop.h"
-#include "source_env.h"
+#include "core/log.h"
+#include "load/loader.h"
+#include "load/pg.h"
+#include "load/runlog.h"
+#include "load/source_id.h"
+#include "app/runstop.h"
+#include "app/source_env.h"
 
 /* How long a lock left by a killed run's session is waited for once that session
  * was asked to end (it ends within client_connection_check_interval anyway). */
@@ -166,7 +166,7 @@ static loader *worker_connect(source_job *job, fe_err *err)
     if (!ld)
         return NULL;
     double max_delete_fraction = 0.5;
-    conf_double(job->conf, "max_delete_fraction", &max_delete_fraction);
+    config_double(job->conf, "max_delete_fraction", &max_delete_fraction);
     loader_set_max_delete_fraction(ld, max_delete_fraction);
     if (run_session_setup(job->ctl, loader_conn(ld), err) != FE_OK) {
         if (PQstatus(loader_conn(ld)) != CONNECTION_OK)
@@ -334,7 +334,7 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
     int64_t started = run_mono_us();
 
     run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
-    conf_int(job->conf, "max_rejects", &max_rejects);
+    config_int(job->conf, "max_rejects", &max_rejects);
     int64_t row = 0;
     pthread_mutex_lock(&job->ctl->mu); /* the main thread reads both at its deadline */
     sj->started = true;
@@ -409,8 +409,8 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
 {
     fe_err err = {0};
     int sig;
-    if (source_id_check_timezone(loader_conn(ld), job->conf->name, conf_str(job->conf, "timezone"),
-                                 &err) != FE_OK) {
+    if (source_id_check_timezone(loader_conn(ld), job->conf->name,
+                                 config_str(job->conf, "timezone"), &err) != FE_OK) {
         if (err.code != FE_ECONFIG && PQstatus(loader_conn(ld)) != CONNECTION_OK) {
             job_lost_now(job, err.msg); /* not a zone the server refused */
             return false;
@@ -423,7 +423,7 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
     if (source_env_init(env, job->conf, job->def, &job->ctl->stop, &err) == FE_OK &&
         source_env_open(env, &err) == FE_OK &&
         source_id_register(loader_conn(ld), job->def->type, job->account, job->conf->name,
-                           conf_str(job->conf, "timezone"), &job->source_key, &err) == FE_OK)
+                           config_str(job->conf, "timezone"), &job->source_key, &err) == FE_OK)
         return true;
     if ((sig = fe_stop_requested(&job->ctl->stop)) != 0)
         run_job_end_logged(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",

@@ -3,7 +3,7 @@
  * independent: each has its own API budget, connection and advisory lock) while
  * the main thread watches them (long waits on the warehouse, a stop request),
  * then records every outcome, prints the summary and picks the exit code. */
-#include "runner.h"
+#include "app/runner.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -13,15 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/log.h"
-#include "../extract/source.h"
-#include "../load/migrate.h"
-#include "../load/pg.h"
-#include "../load/runlog.h"
-#include "../load/source_id.h"
-#include "run_job.h"
-#include "runstop.h"
-#include "stream_select.h"
+#include "core/log.h"
+#include "sources/source.h"
+#include "load/migrate.h"
+#include "load/pg.h"
+#include "load/runlog.h"
+#include "load/source_id.h"
+#include "app/run_job.h"
+#include "app/runstop.h"
+#include "app/stream_select.h"
 
 /* A warehouse statement running this long is logged, then again at each doubling. */
 #define WAIT_LOG_FIRST_S 10
@@ -61,7 +61,7 @@ static void job_add_configured_streams(source_job *job)
             job_add_stream(job, &job->def->streams[i]);
 }
 
-static source_job *job_of(source_job *jobs, int njobs, const source_conf *conf)
+static source_job *job_of(source_job *jobs, int njobs, const source_config *conf)
 {
     for (int i = 0; i < njobs; i++)
         if (jobs[i].conf == conf)
@@ -82,7 +82,7 @@ static bool select_streams(const config *cfg, source_job *jobs, int njobs, const
         return true;
     }
     for (int t = 0; t < req->ntargets; t++) {
-        const source_conf *conf;
+        const source_config *conf;
         const stream_def *s;
         if (!stream_select_target(cfg, req->targets[t], &conf, &s))
             return false;
@@ -494,9 +494,9 @@ static int run_finish_and_report(PGconn *conn, run_ctl *ctl, source_job *jobs, i
 
 /* --- before the workers -------------------------------------------------------- */
 
-fe_rc runner_source_account(const source_conf *conf, buf *out, fe_err *err)
+fe_rc runner_source_account(const source_config *conf, buf *out, fe_err *err)
 {
-    const char *pinned = conf_str(conf, "account");
+    const char *pinned = config_str(conf, "account");
     if (pinned && *pinned)
         return buf_puts(out, pinned) ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory");
     const source_def *def = source_find(conf->type);

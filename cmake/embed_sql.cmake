@@ -2,7 +2,7 @@
 #   const struct sql_file sql_files[]; const int sql_files_count;
 file(GLOB files RELATIVE ${SQL_DIR} ${SQL_DIR}/*.sql)
 list(SORT files)
-set(body "/* Generated from the files of sql/ by cmake/embed_sql.cmake. Do not edit. */\n#include \"sql_embed.h\"\n\nconst struct sql_file sql_files[] = {\n")
+set(body "/* Generated from the files of sql/ by cmake/embed_sql.cmake. Do not edit. */\n#include \"load/sql_embed.h\"\n\nconst struct sql_file sql_files[] = {\n")
 set(count 0)
 foreach(f ${files})
   file(READ ${SQL_DIR}/${f} hex HEX)

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include "err.h"
+#include "core/err.h"
 
 typedef struct {
     char *data;

@@ -1,4 +1,4 @@
-#include "http.h"
+#include "extract/http.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -11,8 +11,8 @@
 #include <time.h>
 #include <yajl/yajl_tree.h>
 
-#include "../core/buf.h"
-#include "../core/log.h"
+#include "core/buf.h"
+#include "core/log.h"
 
 #ifndef FLOWETL_VERSION
 #define FLOWETL_VERSION "dev"

@@ -1,4 +1,4 @@
-#include "json_stream.h"
+#include "extract/json_stream.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-#include "../core/buf.h"
+#include "core/buf.h"
 
 /* Deeper documents are refused: each level costs a frame, and no API nests this far. */
 #define JS_MAX_DEPTH 1024

@@ -1,18 +1,18 @@
 /* loader: staging by COPY, the checkpoint's merge, cursors.
  * The SQL lives in loader_sql.h; this file runs it in the right order. */
-#include "loader.h"
+#include "load/loader.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/buf.h"
-#include "../core/log.h"
-#include "copy.h"
-#include "loader_sql.h"
-#include "stage_row.h"
-#include "pg.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "load/copy.h"
+#include "load/loader_sql.h"
+#include "load/stage_row.h"
+#include "load/pg.h"
 
 /* A staging buffer is sent with COPY once it passes this size ... */
 #define STAGE_FLUSH_BYTES (4u * 1024 * 1024)

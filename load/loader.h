@@ -41,9 +41,9 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "../core/err.h"
-#include "../core/stats.h"
-#include "rows.h"
+#include "core/err.h"
+#include "core/stats.h"
+#include "transform/rows.h"
 
 typedef struct loader loader;
 

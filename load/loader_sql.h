@@ -24,7 +24,7 @@
 #ifndef FE_LOADER_SQL_H
 #define FE_LOADER_SQL_H
 
-#include "rows.h"
+#include "transform/rows.h"
 
 /* ---- staging ------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /* stage_row: the COPY text of each staging table's rows. See stage_row.h. */
-#include "stage_row.h"
+#include "load/stage_row.h"
 
-#include "copy.h"
+#include "load/copy.h"
 
 const char *stage_opt_id(const char *id)
 {

@@ -13,8 +13,8 @@
 #define FE_STAGE_ROW_H
 
 #include <stdbool.h>
-#include "../core/buf.h"
-#include "rows.h"
+#include "core/buf.h"
+#include "transform/rows.h"
 
 bool stage_row_store(buf *b, const row_store *r) FE_MUST_CHECK;
 bool stage_row_customer(buf *b, const row_customer *r) FE_MUST_CHECK;

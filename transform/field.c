@@ -1,12 +1,12 @@
 /* field: record values under PostgreSQL's rules. See field.h. */
-#include "field.h"
+#include "transform/field.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/log.h"
-#include "timeutil.h"
-#include "value.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "transform/value.h"
 
 /* Writes the excerpt of v[0..len) (no NUL byte in it). */
 static void show_excerpt(const char *v, size_t len, char *dst, size_t n)

@@ -20,9 +20,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../core/err.h"
-#include "../extract/json_stream.h"
-#include "decimal.h"
+#include "core/err.h"
+#include "extract/json_stream.h"
+#include "core/decimal.h"
 
 /* Longest piece of a bad value quoted in a reason. */
 #define FIELD_SHOW_MAX 40

@@ -1,10 +1,10 @@
 /* value: PostgreSQL's rules for staged values. See value.h. */
-#include "value.h"
+#include "transform/value.h"
 
 #include <string.h>
 
-#include "timeutil.h"
-#include "utf8.h"
+#include "core/timeutil.h"
+#include "core/utf8.h"
 
 #define US_PER_DAY (INT64_C(86400) * TIME_US_PER_SEC)
 

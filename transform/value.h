@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "decimal.h"
+#include "core/decimal.h"
 
 #define VALUE_YEAR_MIN 1
 #define VALUE_YEAR_MAX 9999

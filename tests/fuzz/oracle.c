@@ -1,5 +1,5 @@
 /* oracle: staged rows judged by the warehouse's column types. See oracle.h. */
-#include "oracle.h"
+#include "tests/fuzz/oracle.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /* row_recorder: the recording row_sink shared by the mapping unit tests. */
-#include "row_recorder.h"
+#include "tests/unit/row_recorder.h"
 
 #include <CUnit/Basic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "../../core/buf.h"
+#include "core/buf.h"
 
 void recorder_clear(recorder *r)
 {

@@ -5,8 +5,8 @@
 #ifndef FE_ROW_RECORDER_H
 #define FE_ROW_RECORDER_H
 
-#include "../../core/err.h"
-#include "../../load/rows.h"
+#include "core/err.h"
+#include "transform/rows.h"
 
 #define RECORDER_MAX_ROWS 64
 

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "../../core/err.h"
+#include "core/buf.h"
+#include "core/err.h"
 
 static void test_empty_and_append(void)
 {

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../app/config.h"
+#include "core/config.h"
 
 #define SEC INT64_C(1000000)
 
@@ -90,7 +90,7 @@ static void test_full_file(void)
     CU_ASSERT_TRUE(config_run_duration(c, "progress_interval", &us));
     CU_ASSERT_EQUAL(us, 10 * SEC);
     CU_ASSERT_EQUAL_FATAL(c->nsources, 1);
-    const source_conf *s = config_source(c, "posiflora_main");
+    const source_config *s = config_source(c, "posiflora_main");
     CU_ASSERT_PTR_EQUAL_FATAL(s, &c->sources[0]);
     CU_ASSERT_STRING_EQUAL(s->name, "posiflora_main");
     CU_ASSERT_STRING_EQUAL(s->type, "posiflora");
@@ -98,27 +98,27 @@ static void test_full_file(void)
     CU_ASSERT_EQUAL(s->nkv, 9);
     CU_ASSERT_STRING_EQUAL(s->kv[0].key, "type");
     CU_ASSERT_EQUAL(s->kv[0].line, 5);
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "base_url"), "https://myshop.posiflora.com/api");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "username"), "florist");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "password"), "s3cret!");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "timezone"), "Europe/Moscow");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "start_date"), "2024-01-01");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "base_url"), "https://myshop.posiflora.com/api");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "username"), "florist");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "password"), "s3cret!");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "timezone"), "Europe/Moscow");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "start_date"), "2024-01-01");
     us = 0;
-    CU_ASSERT_TRUE(conf_duration(s, "lookback", &us));
+    CU_ASSERT_TRUE(config_duration(s, "lookback", &us));
     CU_ASSERT_EQUAL(us, 3 * 3600 * SEC);
     long l = 0;
-    CU_ASSERT_TRUE(conf_int(s, "page_size", &l));
+    CU_ASSERT_TRUE(config_int(s, "page_size", &l));
     CU_ASSERT_EQUAL(l, 50);
-    CU_ASSERT_TRUE(conf_list_has(s, "streams", "orders"));
-    CU_ASSERT_TRUE(conf_list_has(s, "streams", "customers"));
-    CU_ASSERT_FALSE(conf_list_has(s, "streams", "stores"));
-    CU_ASSERT_FALSE(conf_list_has(s, "streams", "order"));
+    CU_ASSERT_TRUE(config_list_has(s, "streams", "orders"));
+    CU_ASSERT_TRUE(config_list_has(s, "streams", "customers"));
+    CU_ASSERT_FALSE(config_list_has(s, "streams", "stores"));
+    CU_ASSERT_FALSE(config_list_has(s, "streams", "order"));
     const char *item;
     size_t len;
-    CU_ASSERT_TRUE(conf_list_at(s, "streams", 1, &item, &len));
+    CU_ASSERT_TRUE(config_list_at(s, "streams", 1, &item, &len));
     CU_ASSERT_EQUAL(len, 9);
     CU_ASSERT_EQUAL(strncmp(item, "customers", len), 0);
-    CU_ASSERT_FALSE(conf_list_at(s, "streams", 2, &item, &len));
+    CU_ASSERT_FALSE(config_list_at(s, "streams", 2, &item, &len));
     CU_ASSERT_PTR_NULL(config_source(c, "posiflora"));
     config_free(c);
 }
@@ -128,7 +128,7 @@ static void test_defaults(void)
     config *c = load_ok("[source.p]\n" POSIFLORA_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->dsn, "");
-    const source_conf *s = config_source(c, "p");
+    const source_config *s = config_source(c, "p");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     long l;
     double d;
@@ -141,7 +141,7 @@ static void test_defaults(void)
                 {"retry_base_ms", 500}, {"checkpoint_records", 5000}, {"max_rejects", 100}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         l = -1;
-        CU_ASSERT_TRUE(conf_int(s, ints[i].key, &l));
+        CU_ASSERT_TRUE(config_int(s, ints[i].key, &l));
         CU_ASSERT_EQUAL(l, ints[i].want);
     }
     struct {
@@ -154,30 +154,30 @@ static void test_defaults(void)
                 {"refresh_margin", 60 * SEC}};
     for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
         us = -1;
-        CU_ASSERT_TRUE(conf_duration(s, durs[i].key, &us));
+        CU_ASSERT_TRUE(config_duration(s, durs[i].key, &us));
         CU_ASSERT_EQUAL(us, durs[i].want);
     }
-    CU_ASSERT_TRUE(conf_double(s, "rate_limit", &d));
+    CU_ASSERT_TRUE(config_double(s, "rate_limit", &d));
     CU_ASSERT_DOUBLE_EQUAL(d, 5.0, 1e-9);
-    CU_ASSERT_TRUE(conf_double(s, "rate_burst", &d));
+    CU_ASSERT_TRUE(config_double(s, "rate_burst", &d));
     CU_ASSERT_DOUBLE_EQUAL(d, 5.0, 1e-9);
     b = false;
-    CU_ASSERT_TRUE(conf_bool(s, "tls_verify", &b));
+    CU_ASSERT_TRUE(config_bool(s, "tls_verify", &b));
     CU_ASSERT_TRUE(b);
     b = false;
-    CU_ASSERT_TRUE(conf_bool(s, "orders_sort", &b));
+    CU_ASSERT_TRUE(config_bool(s, "orders_sort", &b));
     CU_ASSERT_TRUE(b);
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "timezone"), "UTC");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "currency"), "RUB");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "orders_cursor_field"), "updatedAt");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "timezone"), "UTC");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "currency"), "RUB");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "orders_cursor_field"), "updatedAt");
     /* No value and no default. */
-    CU_ASSERT_PTR_NULL(conf_str(s, "start_date"));
-    CU_ASSERT_PTR_NULL(conf_str(s, "ca_file"));
-    CU_ASSERT_PTR_NULL(conf_str(s, "streams"));
-    CU_ASSERT_PTR_NULL(conf_str(s, "no_such_key"));
-    CU_ASSERT_FALSE(conf_list_has(s, "streams", "orders"));
-    CU_ASSERT_FALSE(conf_int(s, "no_such_key", &l));
-    CU_ASSERT_FALSE(conf_duration(s, "start_date", &us));
+    CU_ASSERT_PTR_NULL(config_str(s, "start_date"));
+    CU_ASSERT_PTR_NULL(config_str(s, "ca_file"));
+    CU_ASSERT_PTR_NULL(config_str(s, "streams"));
+    CU_ASSERT_PTR_NULL(config_str(s, "no_such_key"));
+    CU_ASSERT_FALSE(config_list_has(s, "streams", "orders"));
+    CU_ASSERT_FALSE(config_int(s, "no_such_key", &l));
+    CU_ASSERT_FALSE(config_duration(s, "start_date", &us));
     config_free(c);
 
     /* An empty file is valid: no sources, warehouse and run defaults. */
@@ -206,25 +206,25 @@ static void test_values_given(void)
     CU_ASSERT_EQUAL(us, 60 * SEC);
     CU_ASSERT_PTR_NULL(config_run_str(c, "no_such_key"));
     CU_ASSERT_FALSE(config_run_duration(c, "no_such_key", &us));
-    const source_conf *s = &c->sources[0];
+    const source_config *s = &c->sources[0];
     bool b = true;
-    CU_ASSERT_TRUE(conf_bool(s, "tls_verify", &b));
+    CU_ASSERT_TRUE(config_bool(s, "tls_verify", &b));
     CU_ASSERT_FALSE(b);
     b = true;
-    CU_ASSERT_TRUE(conf_bool(s, "orders_sort", &b));
+    CU_ASSERT_TRUE(config_bool(s, "orders_sort", &b));
     CU_ASSERT_FALSE(b);
     double d = 0;
-    CU_ASSERT_TRUE(conf_double(s, "rate_limit", &d));
+    CU_ASSERT_TRUE(config_double(s, "rate_limit", &d));
     CU_ASSERT_DOUBLE_EQUAL(d, 2.5, 1e-9);
     long l = -1;
-    CU_ASSERT_TRUE(conf_int(s, "retries", &l));
+    CU_ASSERT_TRUE(config_int(s, "retries", &l));
     CU_ASSERT_EQUAL(l, 0);
     us = -1;
-    CU_ASSERT_TRUE(conf_duration(s, "refresh_margin", &us));
+    CU_ASSERT_TRUE(config_duration(s, "refresh_margin", &us));
     CU_ASSERT_EQUAL(us, 0);
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "orders_cursor_field"), "modifiedAt");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "currency"), "EUR");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "ca_file"), "/etc/ssl/x.pem");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "orders_cursor_field"), "modifiedAt");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "currency"), "EUR");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "ca_file"), "/etc/ssl/x.pem");
     config_free(c);
 
     /* Every bool spelling. */
@@ -237,8 +237,8 @@ static void test_values_given(void)
         c = load_ok(text);
         CU_ASSERT_PTR_NOT_NULL_FATAL(c);
         bool t = false, f = true;
-        CU_ASSERT_TRUE(conf_bool(&c->sources[0], "tls_verify", &t));
-        CU_ASSERT_TRUE(conf_bool(&c->sources[0], "orders_sort", &f));
+        CU_ASSERT_TRUE(config_bool(&c->sources[0], "tls_verify", &t));
+        CU_ASSERT_TRUE(config_bool(&c->sources[0], "orders_sort", &f));
         CU_ASSERT_TRUE(t);
         CU_ASSERT_FALSE(f);
         config_free(c);
@@ -255,7 +255,7 @@ static void test_type_after_other_keys(void)
                         "type = posiflora\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     long l = 0;
-    CU_ASSERT_TRUE(conf_int(&c->sources[0], "page_size", &l));
+    CU_ASSERT_TRUE(config_int(&c->sources[0], "page_size", &l));
     CU_ASSERT_EQUAL(l, 20);
     CU_ASSERT_STRING_EQUAL(c->sources[0].type, "posiflora");
     config_free(c);
@@ -274,9 +274,9 @@ static void test_several_sources(void)
     CU_ASSERT_STRING_EQUAL(c->sources[1].name, "b_2");
     CU_ASSERT_EQUAL(c->sources[1].line, 8);
     long l = 0;
-    CU_ASSERT_TRUE(conf_int(config_source(c, "a"), "page_size", &l));
+    CU_ASSERT_TRUE(config_int(config_source(c, "a"), "page_size", &l));
     CU_ASSERT_EQUAL(l, 100);
-    CU_ASSERT_TRUE(conf_int(config_source(c, "b_2"), "page_size", &l));
+    CU_ASSERT_TRUE(config_int(config_source(c, "b_2"), "page_size", &l));
     CU_ASSERT_EQUAL(l, 7);
     config_free(c);
 }
@@ -443,11 +443,11 @@ static void test_env_expansion(void)
         "username = ${FE_TEST_HOST}${FE_TEST_HOST}\npassword = ${FE_TEST_SPACES}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->dsn, "host=shop.example port=8443 x=$HOME $");
-    const source_conf *s = &c->sources[0];
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "base_url"), "https://shop.example:8443/api");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "username"), "shop.exampleshop.example");
+    const source_config *s = &c->sources[0];
+    CU_ASSERT_STRING_EQUAL(config_str(s, "base_url"), "https://shop.example:8443/api");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "username"), "shop.exampleshop.example");
     /* A value from the environment is taken as is: " ;" there is not a comment. */
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "password"), "a ; b");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "password"), "a ; b");
     config_free(c);
 
     ASSERT_ERR("[warehouse]\n\ndsn = host=${FE_TEST_HOST} password=${FE_TEST_UNSET}\n",
@@ -481,13 +481,13 @@ static void test_comments_and_layout(void)
                         "   \n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->dsn, "host=/tmp dbname=dw");
-    const source_conf *s = &c->sources[0];
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "base_url"), "http://127.0.0.1:1/api");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "username"), "u");
+    const source_config *s = &c->sources[0];
+    CU_ASSERT_STRING_EQUAL(config_str(s, "base_url"), "http://127.0.0.1:1/api");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "username"), "u");
     /* ';' and '#' without white space before them are part of the value. */
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "password"), "pa;ss#word");
-    CU_ASSERT_TRUE(conf_list_has(s, "streams", "orders"));
-    CU_ASSERT_FALSE(conf_list_has(s, "streams", "only"));
+    CU_ASSERT_STRING_EQUAL(config_str(s, "password"), "pa;ss#word");
+    CU_ASSERT_TRUE(config_list_has(s, "streams", "orders"));
+    CU_ASSERT_FALSE(config_list_has(s, "streams", "only"));
     CU_ASSERT_EQUAL(s->kv[4].line, 10);
     config_free(c);
 
@@ -599,13 +599,13 @@ static void test_lazy_expansion(void)
                        "[source.q]\n" POSIFLORA_OK;
     CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &c, &err), FE_OK);
     CU_ASSERT_STRING_EQUAL(c->dsn, "host=db.local");
-    const source_conf *p = config_source(c, "p");
+    const source_config *p = config_source(c, "p");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     /* Unexpanded values read as absent, never as the default. */
-    CU_ASSERT_PTR_NULL(conf_str(p, "password"));
+    CU_ASSERT_PTR_NULL(config_str(p, "password"));
     long l = 0;
-    CU_ASSERT_FALSE(conf_int(p, "page_size", &l));
-    CU_ASSERT_STRING_EQUAL(conf_str(p, "username"), "u");
+    CU_ASSERT_FALSE(config_int(p, "page_size", &l));
+    CU_ASSERT_STRING_EQUAL(config_str(p, "username"), "u");
     const char *sec[8];
     CU_ASSERT_EQUAL(config_secrets(c, sec, 8), 1); /* q's password only */
 
@@ -613,7 +613,7 @@ static void test_lazy_expansion(void)
     CU_ASSERT_EQUAL(config_resolve_source(c, "q", NULL, 0, &err), FE_OK);
     static const char *const status_keys[] = {"streams", "warn_after", "error_after"};
     CU_ASSERT_EQUAL(config_resolve_source(c, "p", status_keys, 3, &err), FE_OK);
-    CU_ASSERT_PTR_NULL(conf_str(p, "password"));
+    CU_ASSERT_PTR_NULL(config_str(p, "password"));
 
     CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:7: environment variable FE_TEST_UNSET is not set");
@@ -627,12 +627,12 @@ static void test_lazy_expansion(void)
     CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:8: invalid value '500' for 'page_size' in "
                                     "[source.p]: expected an integer from 1 to 100");
-    CU_ASSERT_FALSE(conf_int(p, "page_size", &l));
+    CU_ASSERT_FALSE(config_int(p, "page_size", &l));
     setenv("FE_TEST_SIZE", "50", 1);
     CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_OK);
-    CU_ASSERT_TRUE(conf_int(p, "page_size", &l));
+    CU_ASSERT_TRUE(config_int(p, "page_size", &l));
     CU_ASSERT_EQUAL(l, 50);
-    CU_ASSERT_STRING_EQUAL(conf_str(p, "password"), "pw-now-set");
+    CU_ASSERT_STRING_EQUAL(config_str(p, "password"), "pw-now-set");
     CU_ASSERT_EQUAL(config_resolve_source(c, "nope", NULL, 0, &err), FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "t.conf: no [source.nope]");
     config_free(c);
@@ -807,14 +807,14 @@ static int compare_nullable(const char *a, const char *b)
 static void test_key_table(void)
 {
     size_t n;
-    const conf_key *k = config_keys(&n);
+    const config_key *k = config_keys(&n);
     CU_ASSERT_FATAL(n > 20);
     for (size_t i = 0; i < n; i++) {
         CU_ASSERT_PTR_NOT_NULL(k[i].doc);
         size_t len = strlen(k[i].doc);
         CU_ASSERT(len > 10 && k[i].doc[len - 1] == '.');
         CU_ASSERT(!k[i].required || k[i].def == NULL);
-        CU_ASSERT_STRING_NOT_EQUAL(conf_type_name(k[i].type), "?");
+        CU_ASSERT_STRING_NOT_EQUAL(config_type_name(k[i].type), "?");
         if (i == 0)
             continue;
         int c = strcmp(k[i - 1].section, k[i].section);

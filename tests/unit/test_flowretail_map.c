@@ -1,4 +1,4 @@
-/* Tests for transform/flowretail_map: fixture documents (tests/data/flowretail_*.json)
+/* Tests for sources/flowretail/flowretail_map: fixture documents (tests/data/flowretail_*.json)
  * are fed through json_stream in small chunks, each record mapped into a recorder
  * sink, and the rows compared as text ("NULL" for SQL NULL, t/f for booleans).
  * Rejects are counted as the extractor would count them. */
@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "row_recorder.h"
-#include "../../extract/json_stream.h"
-#include "../../transform/flowretail_map.h"
+#include "core/buf.h"
+#include "tests/unit/row_recorder.h"
+#include "extract/json_stream.h"
+#include "sources/flowretail/flowretail_map.h"
 
 /* ---- the recorder sink ------------------------------------------------------ */
 

@@ -1,4 +1,4 @@
-/* Tests for transform/flowwow_map: fixture pages (tests/data/flowwow_*.json) are
+/* Tests for sources/flowwow/flowwow_map: fixture pages (tests/data/flowwow_*.json) are
  * fed through json_stream in small chunks, each record is mapped into a recorder
  * sink as the extractor would, and the rows are compared as text ("NULL" for SQL
  * NULL, t/f for booleans); refused records must hand over no row. */
@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "row_recorder.h"
-#include "../../extract/json_stream.h"
-#include "../../transform/flowwow_map.h"
+#include "core/buf.h"
+#include "tests/unit/row_recorder.h"
+#include "extract/json_stream.h"
+#include "sources/flowwow/flowwow_map.h"
 
 #define MAX_RECS 16
 

@@ -1,4 +1,4 @@
-/* Unit tests for the {data, next} list reader of extract/goflow_api (against
+/* Unit tests for the {data, next} list reader of sources/goflow/goflow_api (against
  * tests/unit/fake_http): a `next` holding a NUL byte fails the read instead of
  * reading as "" (the end of the list), and `next` links that lead back to a page
  * already read (A -> A, A -> B -> A, A -> B -> C -> B) fail it instead of running
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../app/config.h"
-#include "../../extract/goflow_api.h"
-#include "fake_http.h"
+#include "core/config.h"
+#include "sources/goflow/goflow_api.h"
+#include "tests/unit/fake_http.h"
 
 #define LOOP_CAP 12
 

@@ -1,4 +1,4 @@
-/* test_goflow_map: transform/goflow_map on fixture documents
+/* test_goflow_map: sources/goflow/goflow_map on fixture documents
  * (tests/data/goflow_*.json) read through json_stream as the extractor reads
  * them: exact rows for stores, warehouses, products with kit components, orders
  * with lines (money, discounts, taxes, costs, upper-cased currencies, 7-digit
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "../../extract/json_stream.h"
-#include "../../transform/goflow_map.h"
+#include "core/buf.h"
+#include "extract/json_stream.h"
+#include "sources/goflow/goflow_map.h"
 
 /* ---- a recording sink ---------------------------------------------------------- */
 

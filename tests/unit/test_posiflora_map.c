@@ -1,5 +1,5 @@
-/* Tests for transform/posiflora_map (and, in a second suite, the keyset paging of
- * extract/posiflora_pages): fixture documents (tests/data/posiflora_*.json)
+/* Tests for sources/posiflora/posiflora_map (and, in a second suite, the keyset paging of
+ * sources/posiflora/posiflora_pages): fixture documents (tests/data/posiflora_*.json)
  * are fed through json_stream in small chunks, the records mapped into a recorder
  * sink, and the rows compared as text ("NULL" for SQL NULL, t/f for booleans). */
 #include <CUnit/Basic.h>
@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "../../core/log.h"
-#include "row_recorder.h"
-#include "../../extract/json_stream.h"
-#include "../../extract/posiflora_pages.h"
-#include "../../transform/posiflora_map.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "tests/unit/row_recorder.h"
+#include "extract/json_stream.h"
+#include "sources/posiflora/posiflora_pages.h"
+#include "sources/posiflora/posiflora_map.h"
 
 /* ---- the recorder sink ------------------------------------------------------ */
 
@@ -728,7 +728,7 @@ static void test_status_groups(void)
     CU_ASSERT_FALSE(known);
 }
 
-/* ---- keyset paging (extract/posiflora_pages.c) ------------------------------
+/* ---- keyset paging (sources/posiflora/posiflora_pages.c) ------------------------------
  *
  * A simulated order list (sorted by value, then id; inclusive from filter; page
  * numbers) is read by posiflora_keyset while a mutation runs before each request,

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../core/log.h"
-#include "../../extract/json_stream.h"
-#include "../../transform/field.h"
-#include "../../transform/timeutil.h"
-#include "../../transform/value.h"
+#include "core/log.h"
+#include "extract/json_stream.h"
+#include "transform/field.h"
+#include "core/timeutil.h"
+#include "transform/value.h"
 
 static int64_t at(const char *iso)
 {

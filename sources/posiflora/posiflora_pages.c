@@ -1,0 +1,796 @@
+/* posiflora_pages: list URLs, the page reader, page-number and keyset page loops.
+ * See posiflora_pages.h. */
+#include "sources/posiflora/posiflora_pages.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transform/field.h"
+#include "core/timeutil.h"
+
+/* Without meta.total, a list longer than this many pages is taken for a server
+ * that ignores page[number]; with it, meta.total + PAGES_SLACK pages. Keyset reads
+ * stop at PAGES_MAX requests. */
+#define PAGES_MAX 1000000L
+#define PAGES_SLACK 100L
+
+#define FNV_OFFSET UINT64_C(14695981039346656037)
+#define FNV_PRIME UINT64_C(1099511628211)
+
+/* ---- URLs ------------------------------------------------------------------- */
+
+static bool list_url(buf *u, const posiflora_list_query *q, long page)
+{
+    bool filter = q->filter_name && q->filter_value && *q->filter_value;
+    return buf_puts(u, q->base) && buf_puts(u, q->path) && buf_putc(u, '?') &&
+           (!q->include || buf_put_query(u, "include", q->include)) &&
+           (!filter || buf_put_query(u, q->filter_name, q->filter_value)) &&
+           (!q->sort || buf_put_query(u, "sort", q->sort)) &&
+           buf_put_query_long(u, "page[number]", page) &&
+           buf_put_query_long(u, "page[size]", q->page_size);
+}
+
+/* ---- the page reader ------------------------------------------------------- */
+
+enum { REC_ROOT = 2 }; /* after POSIFLORA_REC_DATA and POSIFLORA_REC_INCLUDED */
+
+struct posiflora_pager {
+    http_client *http;
+    stream_stats *stats; /* may be NULL */
+    posiflora_session *sess;
+    json_stream *js;
+    posiflora_record_fn on_record;
+    posiflora_reset_fn on_reset;
+    void *user;
+    posiflora_keyset *ks; /* during a keyset read: filters the data records */
+    /* the page being read */
+    long page_number, page_size; /* as asked for; 0 when not a numbered list page */
+    int64_t page_rows;
+    int64_t meta_total; /* -1 when not given */
+    bool meta_seen;     /* the answer has a `meta` object */
+    char meta_revision[24];
+    uint64_t ids_hash; /* FNV-1a over the page's ids: a page repeating the last one */
+    /* over the whole list */
+    char first_revision[24];
+    int64_t first_total; /* meta.total of the first page read (-1: none) */
+    bool total_changed;  /* a later page's meta.total differed from it */
+};
+
+static void read_meta(posiflora_pager *pg, const json_rec *rec)
+{
+    int64_t v;
+    if (json_parse_count(json_rec_str(rec, "meta.total"), &v))
+        pg->meta_total = v;
+    if (json_parse_count(json_rec_str(rec, "meta.revision"), &v))
+        snprintf(pg->meta_revision, sizeof pg->meta_revision, "%" PRId64, v);
+    const json_field *m = json_rec_get(rec, "meta");
+    if (m && m->type == JV_EMPTY_OBJECT)
+        pg->meta_seen = true;
+    for (size_t i = 0; i < json_rec_count(rec) && !pg->meta_seen; i++)
+        pg->meta_seen = strncmp(json_rec_at(rec, i)->path, "meta.", 5) == 0;
+}
+
+/* Over the id's true length: "100\u0000x" and "100" hash apart. */
+static void hash_id(posiflora_pager *pg, const json_field *id)
+{
+    for (size_t i = 0; id && i < id->len; i++)
+        pg->ids_hash = (pg->ids_hash ^ (unsigned char)id->value[i]) * FNV_PRIME;
+    pg->ids_hash = (pg->ids_hash ^ 0xff) * FNV_PRIME;
+}
+
+/* In a keyset read, a data record already listed stops here. */
+static fe_rc keyset_filter(posiflora_pager *pg, const json_rec *rec, bool *is_new, fe_err *err)
+{
+    const char *at_text = json_rec_str(rec, posiflora_keyset_field_path(pg->ks));
+    int64_t at = INT64_MIN;
+    if (at_text && !time_parse_iso(at_text, strlen(at_text), &at))
+        at = INT64_MIN;
+    /* A refused id (a NUL, invalid UTF-8) is no id here: the record is new and
+     * reaches the mapping, which rejects it. Cut at the NUL it could tie with a
+     * listed id and be skipped unseen. */
+    return posiflora_keyset_see(pg->ks, field_id_or_null(rec, "id"), at, is_new, err);
+}
+
+static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    posiflora_pager *pg = ctx;
+    bool is_new = true;
+    if (which == REC_ROOT) {
+        read_meta(pg, rec);
+        return FE_OK;
+    }
+    if (which == POSIFLORA_REC_DATA) {
+        pg->page_rows++;
+        hash_id(pg, json_rec_get(rec, "id"));
+        if (pg->ks) {
+            fe_rc rc = keyset_filter(pg, rec, &is_new, err);
+            if (rc != FE_OK)
+                return rc;
+        }
+    }
+    return pg->on_record && is_new ? pg->on_record(pg->user, which, rec, err) : FE_OK;
+}
+
+static void page_start(posiflora_pager *pg)
+{
+    json_stream_reset(pg->js);
+    pg->page_rows = 0;
+    pg->meta_total = -1;
+    pg->meta_seen = false;
+    pg->meta_revision[0] = '\0';
+    pg->ids_hash = FNV_OFFSET;
+    if (pg->ks)
+        posiflora_keyset_page_reset(pg->ks);
+    if (pg->on_reset)
+        pg->on_reset(pg->user);
+}
+
+/* A parse or mapping failure aborts the transfer; http reports it with the URL. */
+static fe_rc page_sink_data(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    posiflora_pager *pg = ctx;
+    return json_stream_feed(pg->js, data, len, err);
+}
+
+static void page_sink_reset(void *ctx)
+{
+    page_start(ctx);
+}
+
+/* The records a whole page must hold when meta.total is right: the rest of the
+ * list after the pages before it, at most a page. -1 when unknown. */
+static int64_t page_expected_rows(const posiflora_pager *pg)
+{
+    if (pg->page_number < 1 || pg->page_size < 1 || pg->meta_total < 0)
+        return -1;
+    int64_t before = (int64_t)(pg->page_number - 1) * pg->page_size;
+    int64_t left = pg->meta_total > before ? pg->meta_total - before : 0;
+    return left < pg->page_size ? left : pg->page_size;
+}
+
+/* A whole 2xx body counts only when it is a list page: a `data` array and a
+ * `meta` object, and as many records as meta.total leaves for the page (fewer:
+ * records were lost on the way, or a gateway answered for the API). Anything
+ * else is refused and the request retried like a 5xx (http_sink.on_end). More
+ * records than that are let through: a list that grows while it is read. */
+static fe_rc page_sink_end(void *ctx, fe_err *err)
+{
+    posiflora_pager *pg = ctx;
+    if (json_stream_finish(pg->js, err) != FE_OK)
+        return FE_EJSON;
+    if (json_stream_shape(pg->js, POSIFLORA_REC_DATA) != JSON_AS_ARRAY)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `data` array");
+    if (!pg->meta_seen)
+        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `meta` object");
+    int64_t want = page_expected_rows(pg);
+    if (want >= 0 && pg->page_rows < want)
+        return fe_err_set(err, FE_EJSON,
+                          "unexpected response: meta.total is %" PRId64
+                          ", so page %ld of %ld records should hold %" PRId64 ", it holds %" PRId64,
+                          pg->meta_total, pg->page_number, pg->page_size, want, pg->page_rows);
+    return FE_OK;
+}
+
+posiflora_pager *posiflora_pager_new(http_client *http, stream_stats *stats,
+                                     posiflora_session *sess, posiflora_record_fn on_record,
+                                     posiflora_reset_fn on_reset, void *user)
+{
+    static const char *const paths[] = {"data[]", "included[]", "."};
+    posiflora_pager *pg = calloc(1, sizeof *pg);
+    if (!pg)
+        return NULL;
+    *pg = (posiflora_pager){.http = http,
+                            .stats = stats,
+                            .sess = sess,
+                            .on_record = on_record,
+                            .on_reset = on_reset,
+                            .user = user,
+                            .meta_total = -1,
+                            .first_total = -1};
+    pg->js = json_stream_new(paths, 3, false, POSIFLORA_RECORD_MAX, on_page_record, pg);
+    if (!pg->js) {
+        free(pg);
+        return NULL;
+    }
+    return pg;
+}
+
+void posiflora_pager_free(posiflora_pager *pg)
+{
+    if (!pg)
+        return;
+    json_stream_free(pg->js);
+    free(pg);
+}
+
+int64_t posiflora_pager_total(const posiflora_pager *pg)
+{
+    return pg->meta_total;
+}
+
+int64_t posiflora_pager_rows(const posiflora_pager *pg)
+{
+    return pg->page_rows;
+}
+
+const char *posiflora_pager_first_revision(const posiflora_pager *pg)
+{
+    return pg->first_revision;
+}
+
+bool posiflora_pager_total_changed(const posiflora_pager *pg)
+{
+    return pg->total_changed;
+}
+
+/* The GET of one list page into pg, with the session's bearer header (headers[2]
+ * is the caller's, valid as long as *req): page number and size as asked for (0:
+ * not a numbered page, meta.total is not checked against it). The page starts
+ * again: what an earlier attempt gave is forgotten. */
+static void page_request(posiflora_pager *pg, const char *url, long page, long size,
+                         const char *headers[2], http_request *req)
+{
+    headers[0] = POSIFLORA_ACCEPT_HEADER;
+    headers[1] = posiflora_session_auth_header(pg->sess);
+    *req = (http_request){
+        .method = "GET",
+        .url = url,
+        .headers = headers,
+        .nheaders = 2,
+        .sink = {.on_data = page_sink_data,
+                 .on_reset = page_sink_reset,
+                 .on_end = page_sink_end,
+                 .ctx = pg},
+    };
+    pg->page_number = page;
+    pg->page_size = size;
+    page_start(pg);
+}
+
+/* Judges a finished list transfer. *retry for a 401 when the session was not
+ * renewed for this request yet (renew, then run it again). Otherwise FE_OK when
+ * the page is whole, or the failure with err filled. */
+static fe_rc page_result(const http_result *res, bool renewed, const char *what, bool *retry,
+                         fe_err *err)
+{
+    *retry = res->status == 401 && !renewed;
+    if (*retry)
+        return FE_OK;
+    if (res->status == 401)
+        return fe_err_set(err, FE_EAUTH, "GET %s: HTTP 401 again after a session renewal", what);
+    if (res->rc != FE_OK) {
+        *err = res->err;
+        return res->rc;
+    }
+    return FE_OK; /* whole and judged by page_sink_end */
+}
+
+/* posiflora_pager_fetch of a numbered list page (page and size as asked for). */
+static fe_rc pager_fetch(posiflora_pager *pg, const char *url, const char *what, long page,
+                         long size, fe_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        http_result res = {0};
+        http_request req;
+        const char *headers[2];
+        bool retry = false;
+        fe_rc rc = attempt == 0 ? posiflora_session_ensure(pg->sess, pg->http, pg->stats, err)
+                                : posiflora_session_renew(pg->sess, pg->http, pg->stats, err);
+        if (rc != FE_OK)
+            return rc;
+        page_request(pg, url, page, size, headers, &req);
+        rc = http_run(pg->http, &req, &res, pg->stats, err);
+        if (rc == FE_OK)
+            rc = page_result(&res, attempt > 0, what, &retry, err);
+        http_result_term(&res);
+        if (rc != FE_OK || !retry)
+            return rc;
+    }
+}
+
+fe_rc posiflora_pager_fetch(posiflora_pager *pg, const char *url, const char *what, fe_err *err)
+{
+    return pager_fetch(pg, url, what, 0, 0, err);
+}
+
+fe_rc posiflora_pager_count(posiflora_pager *pg, const char *base, const char *path, int64_t *total,
+                            fe_err *err)
+{
+    buf url;
+    fe_rc rc;
+    buf_init(&url, 0);
+    if (!buf_puts(&url, base) || !buf_puts(&url, path) || !buf_putc(&url, '?') ||
+        !buf_put_query_long(&url, "page[size]", 1))
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+    else
+        rc = posiflora_pager_fetch(pg, buf_cstr(&url), path, err);
+    *total = rc == FE_OK ? pg->meta_total : -1;
+    buf_term(&url);
+    return rc;
+}
+
+/* A whole list page counts into the stream's stats, and its meta.total is
+ * compared with the first page's. */
+static void count_page(posiflora_pager *pg)
+{
+    if (pg->stats) {
+        pg->stats->pages++;
+        pg->stats->records += pg->page_rows;
+    }
+    if (pg->first_total < 0)
+        pg->first_total = pg->meta_total;
+    else if (pg->meta_total != pg->first_total)
+        pg->total_changed = true;
+}
+
+/* A list read starts: forgets what the last one saw. */
+static void list_start(posiflora_pager *pg)
+{
+    pg->first_revision[0] = '\0';
+    pg->first_total = -1;
+    pg->total_changed = false;
+}
+
+/* Builds the URL of one page and GETs it; counts it once it is whole. */
+static fe_rc fetch_list_page(posiflora_pager *pg, const posiflora_list_query *q, long page,
+                             buf *url, fe_err *err)
+{
+    buf_reset(url);
+    if (!list_url(url, q, page))
+        return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+    fe_rc rc = pager_fetch(pg, buf_cstr(url), q->path, page, q->page_size, err);
+    if (rc == FE_OK)
+        count_page(pg);
+    return rc;
+}
+
+static fe_rc repeated_page(const posiflora_list_query *q, long page, fe_err *err)
+{
+    return fe_err_set(err, FE_EJSON,
+                      "GET %s: page %ld holds the same records as page %ld: the server "
+                      "ignores page[number]; stopping",
+                      q->path, page, page - 1);
+}
+
+fe_rc posiflora_pages_read(posiflora_pager *pg, const posiflora_list_query *q,
+                           posiflora_page_done_fn done, fe_err *err)
+{
+    buf url;
+    int64_t read = 0;
+    uint64_t prev_hash = 0;
+    long max_pages = PAGES_MAX;
+    fe_rc rc = FE_OK;
+
+    buf_init(&url, 0);
+    list_start(pg);
+    for (long page = 1;; page++) {
+        if (page > max_pages) {
+            rc = fe_err_set(err, FE_EJSON,
+                            "GET %s: still reading at page %ld with meta.total %" PRId64
+                            "; stopping (does the server honour page[number]?)",
+                            q->path, page, pg->meta_total);
+            break;
+        }
+        if ((rc = fetch_list_page(pg, q, page, &url, err)) != FE_OK)
+            break;
+        if (page == 1)
+            memcpy(pg->first_revision, pg->meta_revision, sizeof pg->first_revision);
+        if (pg->page_rows == 0)
+            break;
+        if (page > 1 && pg->ids_hash == prev_hash) {
+            rc = repeated_page(q, page, err);
+            break;
+        }
+        prev_hash = pg->ids_hash;
+        if (done && (rc = done(pg->user, err)) != FE_OK)
+            break;
+        read += pg->page_rows;
+        if (pg->meta_total >= 0) {
+            if (read >= pg->meta_total)
+                break;
+            max_pages =
+                (long)(pg->meta_total < PAGES_MAX ? pg->meta_total : PAGES_MAX) + PAGES_SLACK;
+        } else if (pg->page_rows < q->page_size) {
+            break;
+        }
+    }
+    buf_term(&url);
+    return rc;
+}
+
+/* ---- the next page of a keyset read, run by the page callback ------------------ */
+
+struct posiflora_next_page {
+    posiflora_pager *pg;
+    const char *url, *what; /* the loop's: valid during the page callback */
+    long page, size;        /* page[number] and page[size] of the request */
+    const char *headers[2];
+    bool renewed; /* it answered 401 once: the caller renewed the session since */
+    bool done;    /* judged: rc and err hold the outcome */
+    fe_rc rc;
+    fe_err err;
+};
+
+void posiflora_next_page_request(posiflora_next_page *np, http_request *req)
+{
+    page_request(np->pg, np->url, np->page, np->size, np->headers, req);
+}
+
+bool posiflora_next_page_result(posiflora_next_page *np, const http_result *res)
+{
+    bool retry = false;
+    np->rc = page_result(res, np->renewed, np->what, &retry, &np->err);
+    if (retry) {
+        np->renewed = true;
+        return true;
+    }
+    np->done = true;
+    if (np->rc == FE_OK)
+        count_page(np->pg);
+    return false;
+}
+
+/* The request of the next page (url holds its URL) is ready to hand over. */
+static void next_page_init(posiflora_next_page *np, posiflora_pager *pg, buf *url, const char *what,
+                           long page, long size)
+{
+    *np = (posiflora_next_page){
+        .pg = pg, .url = buf_cstr(url), .what = what, .page = page, .size = size};
+}
+
+/* After the page callback: the next page is read, by the callback or now. */
+static fe_rc next_page_finish(posiflora_next_page *np, fe_err *err)
+{
+    if (np->done) {
+        if (np->rc != FE_OK)
+            *err = np->err;
+        return np->rc;
+    }
+    fe_rc rc = pager_fetch(np->pg, np->url, np->what, np->page, np->size, err);
+    if (rc == FE_OK)
+        count_page(np->pg);
+    return rc;
+}
+
+fe_rc posiflora_pages_read_keyset(posiflora_pager *pg, const posiflora_list_query *q,
+                                  posiflora_keyset *ks, posiflora_keyset_page_fn done, fe_err *err)
+{
+    posiflora_list_query cur = *q;
+    posiflora_keyset_next at = {.from = INT64_MIN, .page = 1}, next;
+    posiflora_next_page np;
+    char from_text[TIME_TEXT_MAX];
+    uint64_t prev_hash = 0;
+    buf url;
+    fe_rc rc;
+
+    buf_init(&url, 0);
+    list_start(pg);
+    pg->ks = ks;
+    rc = fetch_list_page(pg, &cur, at.page, &url, err);
+    for (long requests = 1; rc == FE_OK; requests++) {
+        if ((rc = posiflora_keyset_page_end(ks, q->page_size, &next, err)) != FE_OK) {
+            fe_err_wrap(err, "GET %s", buf_cstr(&url));
+            break;
+        }
+        if (requests == 1)
+            memcpy(pg->first_revision, pg->meta_revision, sizeof pg->first_revision);
+        if (pg->page_rows == 0)
+            break;
+        if (at.page > 1 && pg->ids_hash == prev_hash) {
+            rc = repeated_page(q, at.page, err);
+            break;
+        }
+        prev_hash = pg->ids_hash;
+        /* The next request is known before the page is worked on: the callback
+         * may run it beside its own. */
+        bool more = !next.stop && requests < PAGES_MAX;
+        if (more) {
+            if (next.from != INT64_MIN)
+                cur.filter_value = time_format_iso(next.from, from_text);
+            buf_reset(&url);
+            if (!list_url(&url, &cur, next.page)) {
+                rc = fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+                break;
+            }
+            next_page_init(&np, pg, &url, q->path, next.page, q->page_size);
+        }
+        if (done && (rc = done(pg->user, more ? &np : NULL, err)) != FE_OK)
+            break;
+        if (next.stop)
+            break;
+        if (!more) {
+            rc = fe_err_set(err, FE_EJSON, "GET %s: still reading after %ld requests; stopping",
+                            q->path, PAGES_MAX);
+            break;
+        }
+        rc = next_page_finish(&np, err);
+        at = next;
+    }
+    pg->ks = NULL;
+    buf_term(&url);
+    return rc;
+}
+
+/* ---- a set of ids (open addressing, linear probing) ------------------------- */
+
+typedef struct {
+    char **slots; /* NULL = empty; owned copies */
+    size_t cap;   /* 0 or a power of two */
+    size_t n;
+} idset;
+
+static size_t id_hash(const char *id)
+{
+    uint64_t h = FNV_OFFSET;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * FNV_PRIME;
+    return (size_t)h;
+}
+
+static size_t idset_find(const idset *s, const char *id)
+{
+    size_t i = id_hash(id) & (s->cap - 1);
+    while (s->slots[i] && strcmp(s->slots[i], id) != 0)
+        i = (i + 1) & (s->cap - 1);
+    return i;
+}
+
+static bool idset_has(const idset *s, const char *id)
+{
+    return s->n > 0 && s->slots[idset_find(s, id)] != NULL;
+}
+
+static bool idset_grow(idset *s)
+{
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    idset bigger = {.slots = calloc(cap, sizeof(char *)), .cap = cap, .n = s->n};
+    if (!bigger.slots)
+        return false;
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i])
+            bigger.slots[idset_find(&bigger, s->slots[i])] = s->slots[i];
+    free(s->slots);
+    *s = bigger;
+    return true;
+}
+
+/* Adds a copy of id (nothing when present). False when out of memory. */
+static bool idset_add(idset *s, const char *id)
+{
+    if ((s->n + 1) * 2 > s->cap && !idset_grow(s))
+        return false;
+    size_t i = idset_find(s, id);
+    if (s->slots[i])
+        return true;
+    if (!(s->slots[i] = strdup(id)))
+        return false;
+    s->n++;
+    return true;
+}
+
+/* Adds every id of from to to; from is left empty. False when out of memory. */
+static bool idset_move_into(idset *to, idset *from)
+{
+    bool ok = true;
+    for (size_t i = 0; i < from->cap; i++) {
+        if (from->slots[i]) {
+            ok = ok && idset_add(to, from->slots[i]);
+            free(from->slots[i]);
+            from->slots[i] = NULL;
+        }
+    }
+    from->n = 0;
+    return ok;
+}
+
+static void idset_clear(idset *s)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        free(s->slots[i]);
+        s->slots[i] = NULL;
+    }
+    s->n = 0;
+}
+
+static void idset_term(idset *s)
+{
+    idset_clear(s);
+    free(s->slots);
+    *s = (idset){0};
+}
+
+/* ---- keyset state ------------------------------------------------------------ */
+
+typedef struct {
+    char *id;
+    int64_t at;
+} listed;
+
+struct posiflora_keyset {
+    char *field_path; /* "attributes.updatedAt" */
+    const char *field;
+    int64_t max_at; /* newest value listed; INT64_MIN: none yet */
+    idset ties;     /* ids listed at max_at */
+    bool fallback;  /* page[number] > 1 was asked at max_at */
+    idset watch;    /* ids listed during fallbacks, see posiflora_pages.h */
+    int64_t watch_at, cap;
+    int64_t skipped;
+    /* the request being read */
+    int64_t from; /* INT64_MIN: the caller's first lower bound */
+    long page;
+    /* the page being read: records with an id and a cursor value */
+    listed *rows;
+    size_t nrows, cap_rows;
+    int64_t page_rows, below, prev_at;
+    bool descending;
+};
+
+posiflora_keyset *posiflora_keyset_new(const char *field)
+{
+    posiflora_keyset *ks = calloc(1, sizeof *ks);
+    buf path;
+    if (!ks)
+        return NULL;
+    buf_init(&path, 0);
+    if (!buf_puts(&path, "attributes.") || !buf_puts(&path, field)) {
+        buf_term(&path);
+        free(ks);
+        return NULL;
+    }
+    ks->field_path = buf_take(&path, NULL);
+    ks->field = ks->field_path + strlen("attributes.");
+    ks->max_at = INT64_MIN;
+    ks->watch_at = ks->cap = INT64_MAX;
+    ks->from = INT64_MIN;
+    ks->page = 1;
+    ks->prev_at = INT64_MIN;
+    return ks;
+}
+
+void posiflora_keyset_page_reset(posiflora_keyset *ks)
+{
+    for (size_t i = 0; i < ks->nrows; i++)
+        free(ks->rows[i].id);
+    ks->nrows = 0;
+    ks->page_rows = ks->below = 0;
+    ks->prev_at = INT64_MIN;
+    ks->descending = false;
+}
+
+void posiflora_keyset_free(posiflora_keyset *ks)
+{
+    if (!ks)
+        return;
+    posiflora_keyset_page_reset(ks);
+    free(ks->rows);
+    idset_term(&ks->ties);
+    idset_term(&ks->watch);
+    free(ks->field_path);
+    free(ks);
+}
+
+const char *posiflora_keyset_field_path(const posiflora_keyset *ks)
+{
+    return ks->field_path;
+}
+
+int64_t posiflora_keyset_cap(const posiflora_keyset *ks)
+{
+    return ks->cap;
+}
+
+int64_t posiflora_keyset_skipped(const posiflora_keyset *ks)
+{
+    return ks->skipped;
+}
+
+static fe_rc remember(posiflora_keyset *ks, const char *id, int64_t at, fe_err *err)
+{
+    if (ks->nrows == ks->cap_rows) {
+        size_t cap = ks->cap_rows ? ks->cap_rows * 2 : 128;
+        listed *p = realloc(ks->rows, cap * sizeof *p);
+        if (!p)
+            return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
+        ks->rows = p;
+        ks->cap_rows = cap;
+    }
+    if (!(ks->rows[ks->nrows].id = strdup(id)))
+        return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
+    ks->rows[ks->nrows++].at = at;
+    return FE_OK;
+}
+
+fe_rc posiflora_keyset_see(posiflora_keyset *ks, const char *id, int64_t at, bool *is_new,
+                           fe_err *err)
+{
+    *is_new = true;
+    ks->page_rows++;
+    if (at == INT64_MIN || !id)
+        return FE_OK;
+    if (ks->prev_at != INT64_MIN && at < ks->prev_at)
+        ks->descending = true;
+    ks->prev_at = at;
+    if (ks->from != INT64_MIN && at < ks->from)
+        ks->below++;
+    /* Listed before a page-number request at a value, changed since: see the header. */
+    if (ks->fallback && at > ks->max_at && ks->max_at < ks->cap && idset_has(&ks->ties, id))
+        ks->cap = ks->max_at;
+    if (at > ks->watch_at && ks->watch_at < ks->cap && idset_has(&ks->watch, id))
+        ks->cap = ks->watch_at;
+    if (ks->max_at != INT64_MIN &&
+        (at < ks->max_at || (at == ks->max_at && idset_has(&ks->ties, id)))) {
+        *is_new = false;
+        ks->skipped++;
+    }
+    return remember(ks, id, at, err);
+}
+
+/* The ids of the page listed at value `at` join the ties. */
+static fe_rc add_ties(posiflora_keyset *ks, int64_t at, fe_err *err)
+{
+    for (size_t i = 0; i < ks->nrows; i++)
+        if (ks->rows[i].at == at && !idset_add(&ks->ties, ks->rows[i].id))
+            return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
+    return FE_OK;
+}
+
+/* A newer value than max_at was listed: the ties of max_at are done with. Those
+ * listed during a page-number fallback are watched for the rest of the read. */
+static fe_rc advance(posiflora_keyset *ks, int64_t page_max, fe_err *err)
+{
+    if (ks->fallback) {
+        if (!idset_move_into(&ks->watch, &ks->ties))
+            return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
+        if (ks->max_at < ks->watch_at)
+            ks->watch_at = ks->max_at;
+        ks->fallback = false;
+    }
+    idset_clear(&ks->ties);
+    ks->max_at = page_max;
+    return add_ties(ks, page_max, err);
+}
+
+static fe_rc check_page(const posiflora_keyset *ks, long page_size, fe_err *err)
+{
+    if (ks->descending)
+        return fe_err_set(err, FE_EJSON,
+                          "the list is not in ascending %s order (does the server ignore "
+                          "sort=%s? set orders_sort = false)",
+                          ks->field, ks->field);
+    if (ks->from != INT64_MIN && ks->page == 1 && ks->page_rows >= page_size &&
+        ks->below == ks->page_rows)
+        return fe_err_set(err, FE_EJSON,
+                          "every record of the page lies below filter[%s][from] (does the "
+                          "server ignore that filter? set orders_sort = false)",
+                          ks->field);
+    return FE_OK;
+}
+
+fe_rc posiflora_keyset_page_end(posiflora_keyset *ks, long page_size, posiflora_keyset_next *next,
+                                fe_err *err)
+{
+    int64_t page_max = INT64_MIN;
+    fe_rc rc = check_page(ks, page_size, err);
+    if (rc != FE_OK)
+        return rc;
+    *next = (posiflora_keyset_next){
+        .stop = ks->page_rows < page_size, .from = ks->from, .page = ks->page + 1};
+    for (size_t i = 0; i < ks->nrows; i++)
+        if (ks->rows[i].at > page_max)
+            page_max = ks->rows[i].at;
+    if (page_max != INT64_MIN && (ks->max_at == INT64_MIN || page_max > ks->max_at)) {
+        rc = advance(ks, page_max, err);
+        next->from = page_max;
+        next->page = 1;
+    } else if (ks->max_at != INT64_MIN) {
+        /* Nothing newer: the page holds ties only (or records without a value). */
+        rc = add_ties(ks, ks->max_at, err);
+        ks->fallback = ks->fallback || !next->stop;
+    }
+    ks->from = next->from;
+    ks->page = next->page;
+    return rc;
+}
