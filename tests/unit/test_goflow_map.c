@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "extract/json_stream.h"
 #include "sources/goflow/goflow_map.h"
+#include "transform/value.h"
 
 /* ---- a recording sink ---------------------------------------------------------- */
 
@@ -223,12 +224,12 @@ static void test_status_groups(void)
 static void test_currency(void)
 {
     char c[4];
-    CU_ASSERT_STRING_EQUAL(goflow_currency("usd", c), "USD");
-    CU_ASSERT_STRING_EQUAL(goflow_currency("EuR", c), "EUR");
-    CU_ASSERT_PTR_NULL(goflow_currency("unknown", c));
-    CU_ASSERT_PTR_NULL(goflow_currency("", c));
-    CU_ASSERT_PTR_NULL(goflow_currency("u$d", c));
-    CU_ASSERT_PTR_NULL(goflow_currency(NULL, c));
+    CU_ASSERT_STRING_EQUAL(value_currency_str("usd", c), "USD");
+    CU_ASSERT_STRING_EQUAL(value_currency_str("EuR", c), "EUR");
+    CU_ASSERT_PTR_NULL(value_currency_str("unknown", c));
+    CU_ASSERT_PTR_NULL(value_currency_str("", c));
+    CU_ASSERT_PTR_NULL(value_currency_str("u$d", c));
+    CU_ASSERT_PTR_NULL(value_currency_str(NULL, c));
 }
 
 static void test_stores_and_warehouses(void)
