@@ -14,6 +14,7 @@
 #include "extract/json_stream.h"
 #include "sources/posiflora/posiflora_pages.h"
 #include "sources/posiflora/posiflora_map.h"
+#include "sources/posiflora/posiflora_order.h"
 
 /* ---- the recorder sink ------------------------------------------------------ */
 
