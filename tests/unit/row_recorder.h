@@ -1,7 +1,8 @@
 /* row_recorder: a row_sink for mapping unit tests. Every row is recorded as
  * one text line "kind|field|field|..." (NULL fields spelled NULL, booleans t/f),
  * in the order the mapping handed them over, so a test compares exact rows
- * without a database. */
+ * without a database. An order row with tombstone set is "tombstone|order_id"
+ * (the loader reads nothing else of it). */
 #ifndef FE_ROW_RECORDER_H
 #define FE_ROW_RECORDER_H
 
