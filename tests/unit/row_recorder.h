@@ -14,10 +14,11 @@
 typedef struct {
     char *rows[RECORDER_MAX_ROWS]; /* owned: freed by recorder_clear */
     int n;
-    fe_rc fail_with; /* != FE_OK: every callback fails with it */
+    fe_rc fail_with;       /* != FE_OK: callbacks fail with it (none is recorded) */
+    const char *fail_kind; /* with fail_with: only rows of this kind ("line") fail; NULL: all */
 } recorder;
 
-/* Frees the recorded rows and stops failing. */
+/* Frees the recorded rows and stops failing (fail_with FE_OK, fail_kind NULL). */
 void recorder_clear(recorder *r);
 
 /* A sink recording into r, for every staging table. */

@@ -61,7 +61,9 @@ typedef struct {
     map_kind kind;
     int rejects, skipped;
     char last_reason[768];
-    fe_rc sink_rc; /* the first non-OK, non-reject code */
+    fe_rc sink_rc;   /* the first non-OK, non-reject code */
+    fe_rc sink_code; /* err->code with it */
+    int failures;    /* records that came back with such a code */
 } doc_run;
 
 static fe_rc map_one(doc_run *d, int which, const json_rec *r, fe_err *err)
@@ -98,8 +100,11 @@ static fe_rc on_record(void *ctx, int which, const json_rec *r, fe_err *err)
         snprintf(d->last_reason, sizeof d->last_reason, "%s", err->msg);
         return FE_OK;
     }
-    if (rc != FE_OK && d->sink_rc == FE_OK)
+    if (rc != FE_OK && d->sink_rc == FE_OK) {
         d->sink_rc = rc;
+        d->sink_code = err->code;
+    }
+    d->failures += rc != FE_OK;
     return FE_OK;
 }
 
@@ -240,16 +245,44 @@ static void test_slots(void)
     CU_ASSERT_EQUAL(d.rejects, 1);
 }
 
-/* A sink failure stops the stream; a sink's FE_EINVAL must not pass for a reject. */
+/* A sink failing on one kind of row stops each record that hands over such a row
+ * with the sink's code, in err->code too; a sink's FE_EINVAL comes back as
+ * FE_EABORT, so it never passes for a reject: only the records bad by themselves
+ * are refused. Every kind of row the mapping hands over is tried. */
 static void test_sink_failure(void)
 {
-    doc_run d = {.kind = MAP_PRODUCTS};
-    opts_default();
-    recorder_clear(&rec);
-    rec.fail_with = FE_EINVAL;
-    run_doc("flowretail_products.json", &d);
-    CU_ASSERT_EQUAL(d.sink_rc, FE_EABORT);
-    CU_ASSERT_EQUAL(d.rejects, 3); /* the records that are bad by themselves */
+    static const fe_rc codes[][2] = {{FE_EINVAL, FE_EABORT}, {FE_EPG, FE_EPG}};
+    static const struct {
+        map_kind kind;
+        const char *fixture, *row;
+    } docs[] = {
+        {MAP_CATEGORY_DOC, "flowretail_category.json", "category"},
+        {MAP_CATEGORY_DOC, "flowretail_category.json", "product"},
+        {MAP_CATEGORY_DOC, "flowretail_category.json", "inventory"},
+        {MAP_PRODUCTS, "flowretail_products.json", "product"},
+        {MAP_STOCK, "flowretail_stock.json", "inventory"},
+        {MAP_SLOTS, "flowretail_slots.json", "component"},
+    };
+    for (size_t j = 0; j < sizeof docs / sizeof docs[0]; j++) {
+        doc_run good = {.kind = docs[j].kind};
+        opts_default();
+        recorder_clear(&rec);
+        run_doc(docs[j].fixture, &good);
+        for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+            doc_run d = {.kind = docs[j].kind};
+            recorder_clear(&rec);
+            rec.fail_with = codes[i][0];
+            rec.fail_kind = docs[j].row;
+            run_doc(docs[j].fixture, &d);
+            CU_ASSERT_EQUAL(d.sink_rc, codes[i][1]);
+            CU_ASSERT_EQUAL(d.sink_code, codes[i][1]);
+            CU_ASSERT_TRUE(d.failures > 0);
+            CU_ASSERT_EQUAL(d.rejects, good.rejects);
+            for (int k = 0; k < rec.n; k++) /* no row of that kind went through */
+                CU_ASSERT_FALSE(strncmp(rec.rows[k], docs[j].row, strlen(docs[j].row)) == 0 &&
+                                rec.rows[k][strlen(docs[j].row)] == '|');
+        }
+    }
     recorder_clear(&rec);
 }
 

@@ -691,23 +691,51 @@ static void test_order_acc_reset_after_partial_document(void)
     free(text);
 }
 
-/* A sink failure must not look like a reject. */
-static void test_sink_einval_is_not_a_reject(void)
+/* A failing sink stops the stream with the sink's code, in err->code too; a sink's
+ * FE_EINVAL comes back as FE_EABORT, so it never looks like a reject. Every
+ * mapping: the four list resources, an included category, an order document
+ * failing at its order, at a line and at a payment. */
+static void test_sink_failure(void)
 {
-    posiflora_order_info info;
-    fe_err err = {0};
-    list_run lr = {.map = posiflora_map_store};
-    setup();
-    rec.fail_with = FE_EINVAL;
-    CU_ASSERT_EQUAL(run_detail("posiflora_order_detail.json", &info, &err), FE_EABORT);
-    CU_ASSERT_EQUAL(err.code, FE_EABORT);
-
+    static const fe_rc codes[][2] = {{FE_EINVAL, FE_EABORT}, {FE_EPG, FE_EPG}};
+    static const struct {
+        fe_rc (*map)(const json_rec *, const posiflora_map_opts *, const row_sink *, fe_err *);
+        const char *type;
+    } lists[] = {
+        {posiflora_map_store, "stores"},         {posiflora_map_category, "categories"},
+        {posiflora_map_item, "inventory-items"}, {posiflora_map_bouquet, "bouquets"},
+        {posiflora_map_customer, "customers"},
+    };
     static const char *const paths[] = {"data[]"};
-    static const char doc[] = "{\"data\":[{\"type\":\"stores\",\"id\":\"s1\"}]}";
-    json_stream *js = json_stream_new(paths, 1, false, 0, on_list_record, &lr);
-    CU_ASSERT_EQUAL(feed_text(js, doc, strlen(doc), &err), FE_EABORT);
-    CU_ASSERT_EQUAL(lr.rejects, 0);
-    json_stream_free(js);
+    static const char *const order_rows[] = {"order", "line", "payment"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        posiflora_order_info info;
+        fe_err err = {0};
+        for (size_t k = 0; k < 3; k++) {
+            setup();
+            rec.fail_with = codes[i][0];
+            rec.fail_kind = order_rows[k];
+            CU_ASSERT_EQUAL(run_detail("posiflora_order_detail.json", &info, &err), codes[i][1]);
+            CU_ASSERT_EQUAL(err.code, codes[i][1]);
+            CU_ASSERT_EQUAL(rec.n, k == 0 ? 0 : k == 1 ? 1 : 4); /* the rows before it */
+        }
+        setup();
+        rec.fail_with = codes[i][0];
+        for (size_t j = 0; j < sizeof lists / sizeof lists[0]; j++) {
+            char doc[128];
+            list_run lr = {.map = lists[j].map};
+            snprintf(doc, sizeof doc, "{\"data\":[{\"type\":\"%s\",\"id\":\"x1\"}]}",
+                     lists[j].type);
+            json_stream *js = json_stream_new(paths, 1, false, 0, on_list_record, &lr);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+            err = (fe_err){0};
+            CU_ASSERT_EQUAL(feed_text(js, doc, strlen(doc), &err), codes[i][1]);
+            CU_ASSERT_EQUAL(err.code, codes[i][1]);
+            CU_ASSERT_EQUAL(lr.rejects, 0);
+            json_stream_free(js);
+        }
+        CU_ASSERT_EQUAL(rec.n, 0);
+    }
     rec.fail_with = FE_OK;
 }
 
@@ -1101,7 +1129,7 @@ int main(void)
         {"order: unknown payment type", test_order_unknown_payment_type_rejected},
         {"order: no data", test_order_without_data_rejected},
         {"order: reset after a partial document", test_order_acc_reset_after_partial_document},
-        {"sink EINVAL is not a reject", test_sink_einval_is_not_a_reject},
+        {"sink failure", test_sink_failure},
         {"status groups", test_status_groups},
     };
     static const struct {
