@@ -4,6 +4,7 @@
 #include <CUnit/Basic.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,4 +111,50 @@ row_sink recorder_sink(recorder *r)
                       .order_line = rec_line,
                       .payment = rec_payment,
                       .inventory = rec_inventory};
+}
+
+void recorder_assert_rows(const recorder *r, const char *const *want, int n)
+{
+    CU_ASSERT_EQUAL(r->n, n);
+    for (int i = 0; i < n && i < r->n; i++) {
+        if (strcmp(r->rows[i], want[i]) != 0)
+            fprintf(stderr, "\nrow %d\n  want %s\n  got  %s\n", i, want[i], r->rows[i]);
+        CU_ASSERT_STRING_EQUAL(r->rows[i], want[i]);
+    }
+    for (int i = n; i < r->n; i++)
+        fprintf(stderr, "\nrow %d not wanted: %s\n", i, r->rows[i]);
+}
+
+bool recorder_has_kind(const recorder *r, const char *kind)
+{
+    size_t len = strlen(kind);
+    for (int i = 0; i < r->n; i++)
+        if (strncmp(r->rows[i], kind, len) == 0 && r->rows[i][len] == '|')
+            return true;
+    return false;
+}
+
+char *recorder_fixture(const char *name, size_t *len)
+{
+    char path[1024];
+    const char *dir = getenv("FLOWETL_TEST_DATA");
+    if (dir) {
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+    } else {
+        const char *slash = strrchr(__FILE__, '/'); /* .../tests/unit/x.c -> .../tests/data */
+        int n = slash ? (int)(slash - __FILE__) : 1;
+        snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fprintf(stderr, "\ncannot read %s\n", path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    buf b;
+    char chunk[4096];
+    size_t got;
+    buf_init(&b, 0);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        CU_ASSERT_FATAL(buf_append(&b, chunk, got));
+    fclose(f);
+    return buf_take(&b, len);
 }

@@ -3,12 +3,10 @@
  * sink as the extractor would, and the rows are compared as text ("NULL" for SQL
  * NULL, t/f for booleans); refused records must hand over no row. */
 #include <CUnit/Basic.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "tests/unit/row_recorder.h"
 #include "extract/json_stream.h"
 #include "sources/flowwow/flowwow_map.h"
@@ -68,23 +66,6 @@ static fe_rc on_record(void *ctx, int which, const json_rec *r, fe_err *err)
     return FE_OK;
 }
 
-/* Reads tests/data/NAME (next to this file's directory). Caller frees. */
-static char *read_fixture(const char *name, size_t *len)
-{
-    char path[1024];
-    const char *slash = strrchr(__FILE__, '/');
-    int n = slash ? (int)(slash - __FILE__) : 1;
-    snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    char *text = malloc(1 << 16);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    *len = fread(text, 1, (1 << 16) - 1, f);
-    text[*len] = '\0';
-    fclose(f);
-    return text;
-}
-
 static void feed_text(const char *text, size_t len, const char *records, page_result *p)
 {
     const char *paths[] = {records};
@@ -103,19 +84,9 @@ static void feed_text(const char *text, size_t len, const char *records, page_re
 static void feed_page(const char *fixture, const char *records, page_result *p)
 {
     size_t len;
-    char *text = read_fixture(fixture, &len);
+    char *text = recorder_fixture(fixture, &len);
     feed_text(text, len, records, p);
     free(text);
-}
-
-static void assert_rows(const char *const *want, int n)
-{
-    CU_ASSERT_EQUAL(rec.n, n);
-    for (int i = 0; i < n && i < rec.n; i++) {
-        if (strcmp(rec.rows[i], want[i]) != 0)
-            fprintf(stderr, "\nrow %d:\n  got  %s\n  want %s\n", i, rec.rows[i], want[i]);
-        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
-    }
 }
 
 /* A refused record handed over no row and says why. */
@@ -143,7 +114,7 @@ static void test_shops(void)
     CU_ASSERT_EQUAL(p.rc[0], FE_OK);
     CU_ASSERT_EQUAL(p.rc[1], FE_OK);
     assert_refused(&p, 2, "shopId: 'x1' is not an integer id");
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
 }
 
 static void test_products(void)
@@ -163,7 +134,7 @@ static void test_products(void)
     CU_ASSERT_EQUAL(p.n, 5);
     assert_refused(&p, 3, "price: '12,5' is not a decimal");
     assert_refused(&p, 4, "product has neither productId nor offerId");
-    assert_rows(want, 5);
+    recorder_assert_rows(&rec, want, 5);
 }
 
 static const char *const order1_customer =
@@ -194,7 +165,7 @@ static void test_orders_sum_is_total(void)
     CU_ASSERT_TRUE(p.unknown_status[2]); /* status 6 */
     assert_refused(&p, 3, "products.0.discount: 'abc' is not a percent (0..100)");
     assert_refused(&p, 4, "createdDate: 'yesterday' is not unix seconds");
-    assert_rows(want, 7);
+    recorder_assert_rows(&rec, want, 7);
 }
 
 /* line_sum_is_total = false: the line total is count x cost less the percent. */
@@ -304,9 +275,7 @@ static void test_sink_failure(void)
             for (int k = 0; k < p.n; k++)
                 if (p.rc[k] != FE_EINVAL && p.rc[k] != FE_OK)
                     CU_ASSERT_EQUAL(p.code[k], codes[i][1]);
-            for (int k = 0; k < rec.n; k++) /* no row of that kind went through */
-                CU_ASSERT_FALSE(strncmp(rec.rows[k], pages[j].kind, strlen(pages[j].kind)) == 0 &&
-                                rec.rows[k][strlen(pages[j].kind)] == '|');
+            CU_ASSERT_FALSE(recorder_has_kind(&rec, pages[j].kind)); /* none went through */
         }
     }
     recorder_clear(&rec);
@@ -378,7 +347,7 @@ static void test_rules_shops_and_products(void)
     recorder_clear(&rec);
     feed_text(shops, strlen(shops), "shops[]", &p);
     assert_refused(&p, 1, "name contains a NUL byte");
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
     static const char products[] = "{\"items\":[{\"productId\":0,\"name\":\"Zero\"},"
                                    "{\"productId\":1,\"price\":\"12345678901234567.5\"}]}";
     page_result q = {.what = MAP_PRODUCT};

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "extract/json_stream.h"
 #include "sources/goflow/goflow_map.h"
 #include "tests/unit/row_recorder.h"
@@ -19,29 +18,6 @@ static recorder rec;
 static row_sink sink;
 
 /* ---- feeding fixtures ------------------------------------------------------------- */
-
-static char *read_fixture(const char *name, size_t *len)
-{
-    char path[1024];
-    const char *dir = getenv("FLOWETL_TEST_DATA");
-    if (dir) {
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-    } else {
-        const char *slash = strrchr(__FILE__, '/');
-        int n = slash ? (int)(slash - __FILE__) : 1;
-        snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
-    }
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    buf b;
-    char chunk[4096];
-    size_t got;
-    buf_init(&b, 0);
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        CU_ASSERT_FATAL(buf_append(&b, chunk, got));
-    fclose(f);
-    return buf_take(&b, len);
-}
 
 typedef enum { MAP_STORE, MAP_PRODUCT, MAP_ORDER } map_kind;
 
@@ -112,7 +88,7 @@ static void run_text(const char *text, size_t len, page_run *p)
 static void run_page(const char *fixture, page_run *p)
 {
     size_t len;
-    char *text = read_fixture(fixture, &len);
+    char *text = recorder_fixture(fixture, &len);
     run_text(text, len, p);
     free(text);
 }
@@ -122,7 +98,7 @@ static void run_page(const char *fixture, page_run *p)
 static void run_page_failing(const char *fixture, page_run *p, fe_rc code, const char *kind)
 {
     size_t len;
-    char *text = read_fixture(fixture, &len);
+    char *text = recorder_fixture(fixture, &len);
     recorder_clear(&rec);
     rec.fail_with = code;
     rec.fail_kind = kind;
@@ -156,16 +132,6 @@ static void test_status_groups(void)
     CU_ASSERT_STRING_EQUAL(goflow_status_group(NULL, NULL), "open");
 }
 
-static void assert_rows(const char *const *want, int n)
-{
-    CU_ASSERT_EQUAL(rec.n, n);
-    for (int i = 0; i < n && i < rec.n; i++) {
-        if (strcmp(rec.rows[i], want[i]) != 0)
-            fprintf(stderr, "\nrow %d\n  want %s\n  got  %s\n", i, want[i], rec.rows[i]);
-        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
-    }
-}
-
 static void test_stores_and_warehouses(void)
 {
     static const char *const want[] = {
@@ -177,7 +143,7 @@ static void test_stores_and_warehouses(void)
     page_run p = {.kind = MAP_STORE};
     run_page("goflow_dims.json", &p);
     CU_ASSERT_EQUAL(p.rejects, 0);
-    assert_rows(want, 3);
+    recorder_assert_rows(&rec, want, 3);
 }
 
 static void test_products_and_components(void)
@@ -192,7 +158,7 @@ static void test_products_and_components(void)
     };
     page_run p = {.kind = MAP_PRODUCT};
     run_page("goflow_products.json", &p);
-    assert_rows(want, 6);
+    recorder_assert_rows(&rec, want, 6);
     /* A kit whose child has no product id is rejected whole: no product row. */
     CU_ASSERT_EQUAL(p.rejects, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(p.reason[4], "children.0.product_id"));
@@ -220,7 +186,7 @@ static void test_orders(void)
     };
     page_run p = {.kind = MAP_ORDER, .opts = {.line_price_is_unit = true}};
     run_page("goflow_orders.json", &p);
-    assert_rows(want, 7);
+    recorder_assert_rows(&rec, want, 7);
     CU_ASSERT_FALSE(p.info[0].unknown_status);
     CU_ASSERT_EQUAL(p.info[0].lines, 2);
     CU_ASSERT_STRING_EQUAL(p.split_from[0], "NULL");
@@ -281,16 +247,7 @@ static void test_inventory(void)
     in.available = "";
     in.on_purchase_order = in.inventory_value = in.unit_cost = NULL;
     CU_ASSERT_EQUAL(goflow_map_inventory(&in, &sink, &err), FE_OK);
-    assert_rows(want, 2);
-}
-
-/* Whether a row of kind was recorded. */
-static bool has_kind(const char *kind)
-{
-    for (int i = 0; i < rec.n; i++)
-        if (strncmp(rec.rows[i], kind, strlen(kind)) == 0 && rec.rows[i][strlen(kind)] == '|')
-            return true;
-    return false;
+    recorder_assert_rows(&rec, want, 2);
 }
 
 /* A sink failing on one kind of row stops the record with the sink's code, in
@@ -319,7 +276,7 @@ static void test_sink_failure(void)
             CU_ASSERT_EQUAL(p.sink_rc, codes[i][1]);
             CU_ASSERT_EQUAL(p.sink_code, codes[i][1]);
             CU_ASSERT_EQUAL(p.rejects, pages[j].rejects);
-            CU_ASSERT_FALSE(has_kind(pages[j].row));
+            CU_ASSERT_FALSE(recorder_has_kind(&rec, pages[j].row));
             recorder_clear(&rec);
         }
         fe_err err = {0};

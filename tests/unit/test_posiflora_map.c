@@ -3,7 +3,6 @@
  * are fed through json_stream in small chunks, the records mapped into a recorder
  * sink, and the rows compared as text ("NULL" for SQL NULL, t/f for booleans). */
 #include <CUnit/Basic.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,30 +22,6 @@ static row_sink sink;
 static const posiflora_map_opts opts = {.currency = "RUB"};
 
 /* ---- feeding documents ------------------------------------------------------ */
-
-/* Reads tests/data/NAME (next to this file's directory). Caller frees. */
-static char *read_fixture(const char *name, size_t *len)
-{
-    char path[1024];
-    const char *dir = getenv("FLOWETL_TEST_DATA");
-    if (dir) {
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-    } else {
-        const char *slash = strrchr(__FILE__, '/'); /* .../tests/unit/x.c -> .../tests/data */
-        int n = slash ? (int)(slash - __FILE__) : 1;
-        snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
-    }
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    buf b;
-    char chunk[4096];
-    size_t got;
-    buf_init(&b, 0);
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        CU_ASSERT_FATAL(buf_append(&b, chunk, got));
-    fclose(f);
-    return buf_take(&b, len);
-}
 
 /* Feeds text to a stream in 7-byte pieces (records straddle chunk borders). */
 static fe_rc feed_text(json_stream *js, const char *text, size_t len, fe_err *err)
@@ -96,7 +71,7 @@ static void run_list(const char *fixture, list_run *lr)
 {
     static const char *const paths[] = {"data[]", "included[]"};
     size_t len;
-    char *text = read_fixture(fixture, &len);
+    char *text = recorder_fixture(fixture, &len);
     fe_err err = {0};
     json_stream *js = json_stream_new(paths, 2, false, 0, on_list_record, lr);
     CU_ASSERT_PTR_NOT_NULL_FATAL(js);
@@ -134,20 +109,10 @@ static posiflora_order_acc *acc;
 static fe_rc run_detail(const char *fixture, posiflora_order_info *info, fe_err *err)
 {
     size_t len;
-    char *text = read_fixture(fixture, &len);
+    char *text = recorder_fixture(fixture, &len);
     fe_rc rc = run_detail_text(acc, text, len, info, err);
     free(text);
     return rc;
-}
-
-static void assert_rows(const char *const *want, int n)
-{
-    CU_ASSERT_EQUAL(rec.n, n);
-    for (int i = 0; i < n && i < rec.n; i++) {
-        if (strcmp(rec.rows[i], want[i]) != 0)
-            fprintf(stderr, "\nrow %d\n got: %s\nwant: %s\n", i, rec.rows[i], want[i]);
-        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
-    }
 }
 
 static int setup(void)
@@ -183,7 +148,7 @@ static void test_stores(void)
     setup();
     run_list("posiflora_stores.json", &lr);
     CU_ASSERT_EQUAL(lr.rejects, 0);
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
 }
 
 static void test_items_and_included_categories(void)
@@ -205,7 +170,7 @@ static void test_items_and_included_categories(void)
     setup();
     run_list("posiflora_inventory_items.json", &lr);
     CU_ASSERT_EQUAL(lr.rejects, 0);
-    assert_rows(want, 5);
+    recorder_assert_rows(&rec, want, 5);
 }
 
 static void test_bouquets(void)
@@ -220,7 +185,7 @@ static void test_bouquets(void)
     setup();
     run_list("posiflora_bouquets.json", &lr);
     CU_ASSERT_EQUAL(lr.rejects, 0);
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
 }
 
 /* Two good customers (phone with country code, a deleted one with empty contact
@@ -237,7 +202,7 @@ static void test_customers_rows_and_rejects(void)
     };
     setup();
     run_list("posiflora_customers.json", &lr);
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
     CU_ASSERT_EQUAL(lr.rejects, 2);
     CU_ASSERT_STRING_EQUAL(lr.last_reject_id, "c4000000-0000-4000-8000-000000000004");
     CU_ASSERT_STRING_EQUAL(lr.last_reason, "attributes.createdAt: 'yesterday' is not a date-time");
@@ -306,7 +271,7 @@ static void test_rules_list_records(void)
     setup();
     list_run lr = {.map = posiflora_map_customer};
     run_list_text(doc, &lr);
-    assert_rows(want, 3);
+    recorder_assert_rows(&rec, want, 3);
     CU_ASSERT_EQUAL(lr.rejects, 6);
 }
 
@@ -376,7 +341,7 @@ static void test_order_detail(void)
     fe_err err = {0};
     setup();
     CU_ASSERT_EQUAL(run_detail("posiflora_order_detail.json", &info, &err), FE_OK);
-    assert_rows(detail_want, 7);
+    recorder_assert_rows(&rec, detail_want, 7);
     CU_ASSERT_STRING_EQUAL(info.order_id, "11850286-baf3-4e6b-82f1-6f97e56c81e7");
     CU_ASSERT_EQUAL(info.lines, 3);
     CU_ASSERT_EQUAL(info.payments, 3);
@@ -398,7 +363,7 @@ static void test_order_included_first_no_customer(void)
     fe_err err = {0};
     setup();
     CU_ASSERT_EQUAL(run_detail("posiflora_order_detail_nocustomer.json", &info, &err), FE_OK);
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
     CU_ASSERT_EQUAL(info.payments, 0);
 }
 
@@ -675,7 +640,7 @@ static void test_order_acc_reset_after_partial_document(void)
 {
     static const char *const paths[] = {"data", "included[]"};
     size_t len;
-    char *text = read_fixture("posiflora_order_detail.json", &len);
+    char *text = recorder_fixture("posiflora_order_detail.json", &len);
     posiflora_order_info info;
     fe_err err = {0};
     json_stream *js = json_stream_new(paths, 2, false, 0, on_detail_record, acc);
@@ -686,7 +651,7 @@ static void test_order_acc_reset_after_partial_document(void)
     posiflora_order_acc_reset(acc);
     CU_ASSERT_EQUAL(feed_text(js, text, len, &err), FE_OK);
     CU_ASSERT_EQUAL(posiflora_order_acc_flush(acc, &opts, &sink, &info, &err), FE_OK);
-    assert_rows(detail_want, 7);
+    recorder_assert_rows(&rec, detail_want, 7);
     json_stream_free(js);
     free(text);
 }
