@@ -352,6 +352,13 @@ static void test_rules(void)
         CU_ASSERT_EQUAL(p.rejects, cases[i].reason[0] ? 1 : 0);
         CU_ASSERT_EQUAL(rec.n, cases[i].reason[0] ? 0 : i == 1 ? 2 : 1);
     }
+}
+
+/* A line beyond the range when the price is the extended amount; id 0 and a NUL
+ * in the dimensions. */
+static void test_rules_extended_and_dimensions(void)
+{
+    page_run p;
     /* a line total beyond the range when the price is the extended amount */
     memset(&p, 0, sizeof p);
     p.kind = MAP_ORDER;
@@ -415,6 +422,7 @@ int main(void)
     CU_add_test(s, "inventory rows", test_inventory);
     CU_add_test(s, "sink failure", test_sink_failure);
     CU_add_test(s, "rules: ids, NUL, years, sums", test_rules);
+    CU_add_test(s, "rules: extended prices, dimensions", test_rules_extended_and_dimensions);
     CU_add_test(s, "rules: inventory rows", test_inventory_rules);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
