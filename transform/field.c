@@ -252,6 +252,14 @@ bool field_is(const char *text, const char *literal)
     return text && strcmp(text, literal) == 0;
 }
 
+bool field_is_one_of(const char *text, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (field_is(text, list[i]))
+            return true;
+    return false;
+}
+
 /* The index of "N" or "N.<rest>" at s (after "prefix."), or max when s does not
  * start with one below max. */
 static size_t array_index(const char *s, size_t max)

@@ -93,6 +93,8 @@ bool field_bool(const json_rec *r, const char *path, bool def);
 /* True when text (a value read by the functions above; NULL = absent) is exactly
  * literal. */
 bool field_is(const char *text, const char *literal);
+/* True when text (NULL = absent) is exactly one of the n literals of list. */
+bool field_is_one_of(const char *text, const char *const *list, size_t n);
 
 /* The length of the array at prefix ("products") as the record's flat paths show
  * it: 1 + the highest index N of a path "prefix.N" or "prefix.N.<rest>" with N

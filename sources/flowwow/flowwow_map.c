@@ -88,9 +88,8 @@ const char *flowwow_status_group(const char *status, bool *known)
 {
     static const char *const open[] = {"1", "2", "4", "5", "7", "10", "11", "12"};
     const char *group = NULL;
-    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
-        if (field_is(status, open[i]))
-            group = "open";
+    if (field_is_one_of(status, open, sizeof open / sizeof open[0]))
+        group = "open";
     if (field_is(status, "3"))
         group = "completed";
     if (known)

@@ -48,15 +48,12 @@ const char *goflow_status_group(const char *status, bool *known)
                                        "in_review"};
     if (known)
         *known = true;
-    for (size_t i = 0; i < sizeof completed / sizeof completed[0]; i++)
-        if (field_is(status, completed[i]))
-            return "completed";
-    for (size_t i = 0; i < sizeof canceled / sizeof canceled[0]; i++)
-        if (field_is(status, canceled[i]))
-            return "canceled";
-    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
-        if (field_is(status, open[i]))
-            return "open";
+    if (field_is_one_of(status, completed, sizeof completed / sizeof completed[0]))
+        return "completed";
+    if (field_is_one_of(status, canceled, sizeof canceled / sizeof canceled[0]))
+        return "canceled";
+    if (field_is_one_of(status, open, sizeof open / sizeof open[0]))
+        return "open";
     if (known)
         *known = false;
     return "open";
@@ -124,6 +121,7 @@ static fe_rc check_children(const json_rec *rec, size_t *n, fe_err *err)
 
 fe_rc goflow_map_product(const json_rec *rec, const row_sink *out, fe_err *err)
 {
+    static const char *const grouping[] = {"kit", "group"}; /* types with children */
     row_product r = {0};
     const char *status;
     char listp[DECIMAL_TEXT_MAX], path[PATH_MAX_LEN], qty[DECIMAL_TEXT_MAX];
@@ -139,12 +137,12 @@ fe_rc goflow_map_product(const json_rec *rec, const row_sink *out, fe_err *err)
     FE_TRY(field_decimal_text(rec, "pricing.default_price", 1, listp, &r.list_price, NULL, err));
     /* Goflow's types are standard, kit and group; anything new is stored as standard
      * rather than failing the merge (dim_product allows a fixed list). */
-    if (!field_is(r.product_type, "kit") && !field_is(r.product_type, "group"))
+    if (!field_is_one_of(r.product_type, grouping, 2))
         r.product_type = "standard";
     r.is_active = field_is(status, "active");
     FE_TRY(check_children(rec, &nchildren, err));
     FE_TRY(field_sink_rc(out->product(out->ctx, &r, err), err));
-    if (!field_is(r.product_type, "kit") && !field_is(r.product_type, "group"))
+    if (!field_is_one_of(r.product_type, grouping, 2))
         return FE_OK;
     for (size_t i = 0; i < nchildren; i++) {
         row_component c = {.parent_id = r.product_id, .slot = ""};

@@ -121,10 +121,7 @@ fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o, const
 static bool bouquet_active(const char *status)
 {
     static const char *const inactive[] = {"off", "deleted", "disassembled", "sold"};
-    for (size_t i = 0; i < sizeof inactive / sizeof inactive[0]; i++)
-        if (field_is(status, inactive[i]))
-            return false;
-    return true;
+    return !field_is_one_of(status, inactive, sizeof inactive / sizeof inactive[0]);
 }
 
 fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,

@@ -197,6 +197,11 @@ static void check_more_text(const json_rec *r)
     CU_ASSERT_TRUE(field_is("STOCK", "STOCK"));
     CU_ASSERT_FALSE(field_is("STOCKS", "STOCK"));
     CU_ASSERT_FALSE(field_is(NULL, "STOCK"));
+    static const char *const kinds[] = {"kit", "group"};
+    CU_ASSERT_TRUE(field_is_one_of("group", kinds, 2));
+    CU_ASSERT_FALSE(field_is_one_of("kits", kinds, 2));
+    CU_ASSERT_FALSE(field_is_one_of(NULL, kinds, 2));
+    CU_ASSERT_FALSE(field_is_one_of("kit", kinds, 0));
     CU_ASSERT_FALSE(field_bool(r, "cur", false)); /* a string is not a boolean */
 }
 
@@ -338,7 +343,7 @@ int main(void)
     CU_add_test(s, "text", test_field_text);
     CU_add_test(s, "ids", test_field_ids);
     CU_add_test(s, "amounts, times, dates", test_field_values);
-    CU_add_test(s, "ids or NULL, currencies, field_is", test_field_more_text);
+    CU_add_test(s, "ids or NULL, currencies, field_is(_one_of)", test_field_more_text);
     CU_add_test(s, "checks of text outside records", test_field_checks_outside_records);
     CU_add_test(s, "optional amounts and times as text", test_field_optional_texts);
     CU_add_test(s, "unix seconds", test_field_unix_times);
