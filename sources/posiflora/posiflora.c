@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "transform/field.h"
 #include "sources/posiflora/posiflora_map.h"
+#include "sources/posiflora/posiflora_order.h"
 #include "core/timeutil.h"
 #include "sources/posiflora/posiflora_pages.h"
 #include "sources/posiflora/posiflora_session.h"
