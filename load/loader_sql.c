@@ -192,8 +192,11 @@ const char *loader_sql_text(const char *file)
     return NULL;
 }
 
-static fe_rc sql_present(const char *file, fe_err *err)
+/* file (NULL: none, when optional) names a compiled-in statement. */
+static fe_rc sql_present(const char *file, bool optional, fe_err *err)
 {
+    if (!file && !optional)
+        return fe_err_set(err, FE_EINVAL, "a loader statement has no sql/merge file");
     if (file && !loader_sql_text(file))
         return fe_err_set(err, FE_EINVAL, "sql/merge/%s is not compiled in", file);
     return FE_OK;
@@ -202,13 +205,13 @@ static fe_rc sql_present(const char *file, fe_err *err)
 fe_rc loader_sql_check(fe_err *err)
 {
     for (int t = 0; t < STG__COUNT; t++) {
-        FE_TRY(sql_present(stage_sqls[t].full_read, err));
-        FE_TRY(sql_present(stage_sqls[t].claim, err));
+        FE_TRY(sql_present(stage_sqls[t].full_read, true, err));
+        FE_TRY(sql_present(stage_sqls[t].claim, !stage_sqls[t].full_read, err));
     }
     for (int i = 0; i < MERGE_STEPS; i++)
-        FE_TRY(sql_present(merge_steps[i].file, err));
+        FE_TRY(sql_present(merge_steps[i].name ? merge_steps[i].file : NULL, false, err));
     for (int i = 0; i < PURGE_STEPS; i++)
-        FE_TRY(sql_present(purge_files[i], err));
-    FE_TRY(sql_present(cursor_upsert_file, err));
-    return sql_present(rejects_insert_file, err);
+        FE_TRY(sql_present(purge_files[i], false, err));
+    FE_TRY(sql_present(cursor_upsert_file, false, err));
+    return sql_present(rejects_insert_file, false, err);
 }
