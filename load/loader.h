@@ -34,7 +34,7 @@
  * REFUSED_MAX (100) refusals per checkpoint: one more fails the commit with
  * FE_EREJECTS. Check and not-null violations inside a merge (a mapper's value
  * outside the schema's sets) still fail the checkpoint. The merge SQL is in
- * loader_sql.h. */
+ * sql/merge/ (one statement a file), run in the order of load/loader_sql.h. */
 #ifndef FE_LOADER_H
 #define FE_LOADER_H
 
