@@ -87,6 +87,21 @@ PGconn *loader_conn(loader *l)
 
 /* ---- outside checkpoints ---------------------------------------------------- */
 
+fe_rc loader_local_date(loader *l, const char *tz, char out[11], fe_err *err)
+{
+    const char *params[1] = {tz && *tz ? tz : "UTC"};
+    PGresult *r = PQexecParams(l->conn, "SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD')", 1,
+                               NULL, params, NULL, NULL, 0);
+    fe_rc rc = FE_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQgetlength(r, 0, 0) != 10)
+        rc = fe_err_set(err, FE_EPG, "today's date in time zone %.60s: %s", params[0],
+                        PQerrorMessage(l->conn));
+    else
+        memcpy(out, PQgetvalue(r, 0, 0), 11);
+    PQclear(r);
+    return rc;
+}
+
 fe_rc loader_get_cursor(loader *l, int source_key, const char *stream, char **cursor, fe_err *err)
 {
     char key[16];

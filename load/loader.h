@@ -64,6 +64,11 @@ PGconn *loader_conn(loader *l);
  * Call once after loader_open; applies to every later commit. */
 void loader_set_max_delete_fraction(loader *l, double fraction);
 
+/* Today's date in IANA zone tz (NULL or "" = UTC) as PostgreSQL sees it, "YYYY-MM-DD"
+ * into out: the zone rules the merge uses for every other business date. Call it
+ * outside a checkpoint. FE_EPG ("today's date in time zone TZ: ...") on failure. */
+fe_rc loader_local_date(loader *l, const char *tz, char out[11], fe_err *err) FE_MUST_CHECK;
+
 /* The cursor stored for (source_key, stream) as JSON text, or NULL when none.
  * Caller frees with free(). */
 fe_rc loader_get_cursor(loader *l, int source_key, const char *stream, char **cursor,
