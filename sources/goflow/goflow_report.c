@@ -174,8 +174,9 @@ typedef struct {
  * would then load under that cut id. A refused one is left out with a warning,
  * so its report rows reject as naming a warehouse not among those read. user is
  * the inv_run. */
-static fe_rc on_warehouse(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_warehouse(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     inv_run *r = user;
     const char *id, *name;
     fe_err why = {0};
@@ -691,8 +692,9 @@ typedef struct {
     char message[200];
 } report_doc;
 
-static fe_rc on_report_doc(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_report_doc(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     report_doc *d = user;
     const char *v;
     (void)err;
@@ -927,8 +929,9 @@ typedef struct {
     char allowance[32], consumed[32], available[32], replenishes[64], period[16];
 } quota_doc;
 
-static fe_rc on_quota(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_quota(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     quota_doc *q = user;
     const char *v;
     (void)err;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract/json_fetch.h"
+#include "extract/pager.h"
 #include "transform/field.h"
 #include "core/timeutil.h"
 
@@ -41,9 +43,9 @@ struct posiflora_pager {
     http_client *http;
     stream_stats *stats; /* may be NULL */
     posiflora_session *sess;
-    json_stream *js;
-    posiflora_record_fn on_record;
-    posiflora_reset_fn on_reset;
+    json_fetch *doc;
+    json_rec_fn on_record;
+    json_fetch_reset_fn on_reset;
     void *user;
     posiflora_keyset *ks; /* during a keyset read: filters the data records */
     /* the page being read */
@@ -76,9 +78,7 @@ static void read_meta(posiflora_pager *pg, const json_rec *rec)
 /* Over the id's true length: "100\u0000x" and "100" hash apart. */
 static void hash_id(posiflora_pager *pg, const json_field *id)
 {
-    for (size_t i = 0; id && i < id->len; i++)
-        pg->ids_hash = (pg->ids_hash ^ (unsigned char)id->value[i]) * FNV_PRIME;
-    pg->ids_hash = (pg->ids_hash ^ 0xff) * FNV_PRIME;
+    pg->ids_hash = pager_hash_add(pg->ids_hash, id ? id->value : "", id ? id->len : 0);
 }
 
 /* In a keyset read, a data record already listed stops here. */
@@ -114,41 +114,28 @@ static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *e
     return pg->on_record && is_new ? pg->on_record(pg->user, which, rec, err) : FE_OK;
 }
 
-static void page_start(posiflora_pager *pg)
+/* The page starts (again, after a cut transfer): json_fetch_reset's hook. */
+static void page_start(void *ctx)
 {
-    json_stream_reset(pg->js);
+    posiflora_pager *pg = ctx;
     pg->page_rows = 0;
     pg->meta_total = -1;
     pg->meta_seen = false;
     pg->meta_revision[0] = '\0';
-    pg->ids_hash = FNV_OFFSET;
+    pg->ids_hash = PAGER_HASH_INIT;
     if (pg->ks)
         posiflora_keyset_page_reset(pg->ks);
     if (pg->on_reset)
         pg->on_reset(pg->user);
 }
 
-/* A parse or mapping failure aborts the transfer; http reports it with the URL. */
-static fe_rc page_sink_data(void *ctx, const char *data, size_t len, fe_err *err)
-{
-    posiflora_pager *pg = ctx;
-    return json_stream_feed(pg->js, data, len, err);
-}
-
-static void page_sink_reset(void *ctx)
-{
-    page_start(ctx);
-}
-
 /* The records a whole page must hold when meta.total is right: the rest of the
  * list after the pages before it, at most a page. -1 when unknown. */
 static int64_t page_expected_rows(const posiflora_pager *pg)
 {
-    if (pg->page_number < 1 || pg->page_size < 1 || pg->meta_total < 0)
+    if (pg->page_number < 1)
         return -1;
-    int64_t before = (int64_t)(pg->page_number - 1) * pg->page_size;
-    int64_t left = pg->meta_total > before ? pg->meta_total - before : 0;
-    return left < pg->page_size ? left : pg->page_size;
+    return pager_expected_rows(pg->meta_total, pg->page_number - 1, pg->page_size);
 }
 
 /* A whole 2xx body counts only when it is a list page: a `data` array and a
@@ -156,13 +143,11 @@ static int64_t page_expected_rows(const posiflora_pager *pg)
  * records were lost on the way, or a gateway answered for the API). Anything
  * else is refused and the request retried like a 5xx (http_sink.on_end). More
  * records than that are let through: a list that grows while it is read. */
-static fe_rc page_sink_end(void *ctx, fe_err *err)
+static fe_rc page_end(void *ctx, const json_stream *js, fe_err *err)
 {
     posiflora_pager *pg = ctx;
-    if (json_stream_finish(pg->js, err) != FE_OK)
-        return FE_EJSON;
-    if (json_stream_shape(pg->js, POSIFLORA_REC_DATA) != JSON_AS_ARRAY)
-        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `data` array");
+    FE_TRY(json_fetch_require(js, POSIFLORA_REC_DATA, JSON_AS_ARRAY,
+                              "unexpected response shape: no `data` array", err));
     if (!pg->meta_seen)
         return fe_err_set(err, FE_EJSON, "unexpected response shape: no `meta` object");
     int64_t want = page_expected_rows(pg);
@@ -175,8 +160,8 @@ static fe_rc page_sink_end(void *ctx, fe_err *err)
 }
 
 posiflora_pager *posiflora_pager_new(http_client *http, stream_stats *stats,
-                                     posiflora_session *sess, posiflora_record_fn on_record,
-                                     posiflora_reset_fn on_reset, void *user)
+                                     posiflora_session *sess, json_rec_fn on_record,
+                                     json_fetch_reset_fn on_reset, void *user)
 {
     static const char *const paths[] = {"data[]", "included[]", "."};
     posiflora_pager *pg = calloc(1, sizeof *pg);
@@ -190,8 +175,14 @@ posiflora_pager *posiflora_pager_new(http_client *http, stream_stats *stats,
                             .user = user,
                             .meta_total = -1,
                             .first_total = -1};
-    pg->js = json_stream_new(paths, 3, false, POSIFLORA_RECORD_MAX, on_page_record, pg);
-    if (!pg->js) {
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 3,
+                            .max_record_bytes = POSIFLORA_RECORD_MAX,
+                            .on_record = on_page_record,
+                            .on_reset = page_start,
+                            .on_end = page_end,
+                            .user = pg};
+    if (!(pg->doc = json_fetch_new(&spec))) {
         free(pg);
         return NULL;
     }
@@ -202,7 +193,7 @@ void posiflora_pager_free(posiflora_pager *pg)
 {
     if (!pg)
         return;
-    json_stream_free(pg->js);
+    json_fetch_free(pg->doc);
     free(pg);
 }
 
@@ -240,14 +231,11 @@ static void page_request(posiflora_pager *pg, const char *url, long page, long s
         .url = url,
         .headers = headers,
         .nheaders = 2,
-        .sink = {.on_data = page_sink_data,
-                 .on_reset = page_sink_reset,
-                 .on_end = page_sink_end,
-                 .ctx = pg},
+        .sink = json_fetch_sink(pg->doc),
     };
     pg->page_number = page;
     pg->page_size = size;
-    page_start(pg);
+    json_fetch_reset(pg->doc);
 }
 
 /* Judges a finished list transfer. *retry for a 401 when the session was not
@@ -265,7 +253,7 @@ static fe_rc page_result(const http_result *res, bool renewed, const char *what,
         *err = res->err;
         return res->rc;
     }
-    return FE_OK; /* whole and judged by page_sink_end */
+    return FE_OK; /* whole and judged by page_end */
 }
 
 /* posiflora_pager_fetch of a numbered list page (page and size as asked for). */
@@ -355,49 +343,70 @@ static fe_rc repeated_page(const posiflora_list_query *q, long page, fe_err *err
                       q->path, page, page - 1);
 }
 
+/* ---- the page-number read: the shared page loop with Posiflora's rules ------------- */
+
+typedef struct {
+    posiflora_pager *pg;
+    const posiflora_list_query *q;
+    posiflora_page_done_fn done;
+    buf url;
+} numbered_read;
+
+static fe_rc numbered_fetch(void *user, const pager_at *at, pager_page *page, fe_err *err)
+{
+    numbered_read *nr = user;
+    posiflora_pager *pg = nr->pg;
+    FE_TRY(fetch_list_page(pg, nr->q, at->page, &nr->url, err));
+    if (at->index == 0)
+        memcpy(pg->first_revision, pg->meta_revision, sizeof pg->first_revision);
+    *page = (pager_page){.rows = pg->page_rows, .total = pg->meta_total, .ids_hash = pg->ids_hash};
+    return FE_OK;
+}
+
+static fe_rc numbered_done(void *user, const pager_page *page, bool *stop, fe_err *err)
+{
+    numbered_read *nr = user;
+    (void)page;
+    (void)stop;
+    return nr->done ? nr->done(nr->pg->user, err) : FE_OK;
+}
+
+static fe_rc numbered_refuse(void *user, pager_refusal why, const pager_at *at,
+                             const pager_page *last, fe_err *err)
+{
+    const posiflora_list_query *q = ((numbered_read *)user)->q;
+    if (why == PAGER_REPEATED)
+        return repeated_page(q, at->page, err);
+    return fe_err_set(err, FE_EJSON,
+                      "GET %s: still reading at page %ld with meta.total %" PRId64
+                      "; stopping (does the server honour page[number]?)",
+                      q->path, at->page, last->total);
+}
+
 fe_rc posiflora_pages_read(posiflora_pager *pg, const posiflora_list_query *q,
                            posiflora_page_done_fn done, fe_err *err)
 {
-    buf url;
-    int64_t read = 0;
-    uint64_t prev_hash = 0;
-    long max_pages = PAGES_MAX;
-    fe_rc rc = FE_OK;
+    /* meta.total ends the list; without it a short page does; an empty page always.
+     * The page bound with meta.total is that many pages (+ slack), not total /
+     * size: a bound, not an estimate. */
+    pager_rules rules = {.first_page = 1,
+                         .page_size = q->page_size,
+                         .count = true,
+                         .short_page = true,
+                         .short_needs_no_count = true,
+                         .empty_ends = true,
+                         .refuse_repeat = true,
+                         .max_pages = PAGES_MAX,
+                         .slack = PAGES_SLACK,
+                         .cap_count_pages = true};
+    pager_hooks hooks = {
+        .fetch = numbered_fetch, .page_done = numbered_done, .refuse = numbered_refuse};
+    numbered_read nr = {.pg = pg, .q = q, .done = done};
 
-    buf_init(&url, 0);
+    buf_init(&nr.url, 0);
     list_start(pg);
-    for (long page = 1;; page++) {
-        if (page > max_pages) {
-            rc = fe_err_set(err, FE_EJSON,
-                            "GET %s: still reading at page %ld with meta.total %" PRId64
-                            "; stopping (does the server honour page[number]?)",
-                            q->path, page, pg->meta_total);
-            break;
-        }
-        if ((rc = fetch_list_page(pg, q, page, &url, err)) != FE_OK)
-            break;
-        if (page == 1)
-            memcpy(pg->first_revision, pg->meta_revision, sizeof pg->first_revision);
-        if (pg->page_rows == 0)
-            break;
-        if (page > 1 && pg->ids_hash == prev_hash) {
-            rc = repeated_page(q, page, err);
-            break;
-        }
-        prev_hash = pg->ids_hash;
-        if (done && (rc = done(pg->user, err)) != FE_OK)
-            break;
-        read += pg->page_rows;
-        if (pg->meta_total >= 0) {
-            if (read >= pg->meta_total)
-                break;
-            max_pages =
-                (long)(pg->meta_total < PAGES_MAX ? pg->meta_total : PAGES_MAX) + PAGES_SLACK;
-        } else if (pg->page_rows < q->page_size) {
-            break;
-        }
-    }
-    buf_term(&url);
+    fe_rc rc = pager_run(&rules, &hooks, &nr, NULL, NULL, err);
+    buf_term(&nr.url);
     return rc;
 }
 

@@ -45,6 +45,7 @@
 #include "core/err.h"
 #include "core/stats.h"
 #include "extract/http.h"
+#include "extract/json_fetch.h"
 #include "extract/json_stream.h"
 #include "sources/posiflora/posiflora_session.h"
 
@@ -65,11 +66,6 @@ typedef struct {
 
 enum { POSIFLORA_REC_DATA = 0, POSIFLORA_REC_INCLUDED = 1 };
 
-/* A "data[]" (POSIFLORA_REC_DATA) or "included[]" record of the page being read.
- * Returning non-FE_OK (err filled) aborts the page and the loop. */
-typedef fe_rc (*posiflora_record_fn)(void *user, int which, const json_rec *rec, fe_err *err);
-/* A page starts, or starts again after a cut transfer: drop what it gave so far. */
-typedef void (*posiflora_reset_fn)(void *user);
 /* After each whole non-empty page, before the next request (e.g. the details of
  * the page's orders, a checkpoint). */
 typedef fe_rc (*posiflora_page_done_fn)(void *user, fe_err *err);
@@ -77,11 +73,14 @@ typedef fe_rc (*posiflora_page_done_fn)(void *user, fe_err *err);
 typedef struct posiflora_pager posiflora_pager;
 
 /* http, sess and user are borrowed and must outlive the pager; stats may be NULL
- * (no counting), on_record and on_reset may be NULL. Returns NULL when out of
+ * (no counting). on_record (may be NULL) gets each "data[]" (POSIFLORA_REC_DATA)
+ * or "included[]" record of the page being read; returning non-FE_OK (err filled)
+ * aborts the page and the loop. on_reset (may be NULL) runs when a page starts,
+ * or starts again after a cut transfer: drop what it gave so far. Returns NULL when out of
  * memory. Free with posiflora_pager_free. */
 posiflora_pager *posiflora_pager_new(http_client *http, stream_stats *stats,
-                                     posiflora_session *sess, posiflora_record_fn on_record,
-                                     posiflora_reset_fn on_reset, void *user);
+                                     posiflora_session *sess, json_rec_fn on_record,
+                                     json_fetch_reset_fn on_reset, void *user);
 void posiflora_pager_free(posiflora_pager *pg);
 
 /* GETs one page (url is complete) into the pager; `what` names it in errors

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "extract/json_fetch.h"
 #include "extract/json_stream.h"
 
 /* A session document is small; anything bigger is not one. */
@@ -26,7 +27,7 @@ struct posiflora_session {
 
 /* What one session response carries; the strings are malloc'd. */
 typedef struct {
-    json_stream *js;
+    json_fetch *doc;
     char *access, *refresh, *expire_at;
     bool oom;
 } session_reply;
@@ -41,7 +42,7 @@ static void wipe_free(char *s)
 
 static void reply_term(session_reply *r)
 {
-    json_stream_free(r->js);
+    json_fetch_free(r->doc);
     wipe_free(r->access);
     wipe_free(r->refresh);
     free(r->expire_at);
@@ -75,23 +76,9 @@ static fe_rc on_session_record(void *ctx, int which, const json_rec *rec, fe_err
     return FE_OK;
 }
 
-/* The parser's own message could quote the body (tokens): use a fixed one. */
-static fe_rc on_session_data(void *ctx, const char *data, size_t len, fe_err *err)
-{
-    session_reply *r = ctx;
-    fe_err ignored;
-    fe_rc rc = json_stream_feed(r->js, data, len, &ignored);
-    if (rc == FE_ENOMEM)
-        return fe_err_set(err, FE_ENOMEM, "out of memory reading a session response");
-    if (rc != FE_OK)
-        return fe_err_set(err, FE_EJSON, "session response is not valid JSON");
-    return FE_OK;
-}
-
 static void on_session_reset(void *ctx)
 {
     session_reply *r = ctx;
-    json_stream_reset(r->js);
     wipe_free(r->access);
     wipe_free(r->refresh);
     free(r->expire_at);
@@ -195,8 +182,17 @@ static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats 
     http_result res = {0};
     fe_rc rc;
 
-    reply.js = json_stream_new(paths, 1, false, SESSION_DOC_MAX, on_session_record, &reply);
-    if (!reply.js)
+    /* quiet: the parser's own message could quote the body (tokens); the document
+     * is finished below, after the status is judged. */
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 1,
+                            .max_record_bytes = SESSION_DOC_MAX,
+                            .on_record = on_session_record,
+                            .on_reset = on_session_reset,
+                            .user = &reply,
+                            .quiet = "session response"};
+    reply.doc = json_fetch_new(&spec);
+    if (!reply.doc)
         return fe_err_set(err, FE_ENOMEM, "out of memory starting a session request");
     http_request req = {
         .method = method,
@@ -206,9 +202,8 @@ static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats 
         .body = body->data,
         .body_len = body->len,
         .body_has_credentials = true, /* the password or the refresh token */
-        .sink = {.on_data = on_session_data, .on_reset = on_session_reset, .ctx = &reply},
     };
-    rc = http_run(http, &req, &res, stats, err);
+    rc = json_fetch_run(reply.doc, http, &req, &res, stats, err);
     if (rc != FE_OK)
         goto done;
     if (res.rc != FE_OK) {
@@ -228,7 +223,7 @@ static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats 
         goto done;
     }
     fe_err ignored;
-    if (json_stream_finish(reply.js, &ignored) != FE_OK) {
+    if (json_fetch_finish(reply.doc, &ignored) != FE_OK) {
         rc = fe_err_set(err, FE_EJSON, "%s /v1/sessions: response is not a complete JSON document",
                         method);
         goto done;

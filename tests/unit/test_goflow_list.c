@@ -75,8 +75,9 @@ static bool list_route(void *user, int fd, const fake_http_req *req, const char 
     return send_json(fd, "{\"data\":[],\"next\":null}");
 }
 
-static fe_rc count_rec(void *user, const json_rec *rec, fe_err *err)
+static fe_rc count_rec(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     (void)rec;
     (void)err;
     (*(int *)user)++;

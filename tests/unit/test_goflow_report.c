@@ -218,8 +218,9 @@ static bool report_route(void *user, int fd, const fake_http_req *req, const cha
     return send_status(fd, 201, "{\"id\":\"42\",\"status\":\"queued\"}");
 }
 
-static fe_rc keep_id(void *user, const json_rec *rec, fe_err *err)
+static fe_rc keep_id(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     (void)err;
     const char *id = json_rec_str(rec, "id");
     if (id)
