@@ -8,11 +8,8 @@ struct json_fetch {
     json_fetch_spec spec; /* paths are json_stream's copies; not used after new */
 };
 
-/* A parse or callback failure aborts the transfer (not retried); http reports it
- * with the request. */
-static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
+fe_rc json_fetch_feed(json_fetch *jf, const char *data, size_t len, fe_err *err)
 {
-    json_fetch *jf = ctx;
     if (!jf->spec.quiet)
         return json_stream_feed(jf->js, data, len, err);
     /* The parser's message could quote the body (tokens): a fixed one instead. */
@@ -23,6 +20,13 @@ static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
     if (rc != FE_OK)
         return fe_err_set(err, FE_EJSON, "%s is not valid JSON", jf->spec.quiet);
     return FE_OK;
+}
+
+/* A parse or callback failure aborts the transfer (not retried); http reports it
+ * with the request. */
+static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    return json_fetch_feed(ctx, data, len, err);
 }
 
 static void sink_reset(void *ctx)

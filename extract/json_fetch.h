@@ -51,6 +51,11 @@ void json_fetch_free(json_fetch *jf);
 /* The sink of one request's body into jf (see the top of this file). */
 http_sink json_fetch_sink(json_fetch *jf);
 
+/* Feeds bytes of the document as the sink's on_data does, for a caller with a
+ * decoding stage of its own between the HTTP body and the parser (a report file's
+ * gunzip): that stage's sink calls this. */
+fe_rc json_fetch_feed(json_fetch *jf, const char *data, size_t len, fe_err *err) FE_MUST_CHECK;
+
 /* A new document: resets the parser and calls on_reset. */
 void json_fetch_reset(json_fetch *jf);
 

@@ -411,3 +411,55 @@ done:
     buf_term(&full);
     return rc;
 }
+
+/* ---- check: the report quotas ------------------------------------------------------ */
+
+typedef struct {
+    char allowance[32], consumed[32], available[32], replenishes[64], period[16];
+} quota_doc;
+
+static fe_rc on_quota(void *user, int which, const json_rec *rec, fe_err *err)
+{
+    (void)which;
+    quota_doc *q = user;
+    const char *v;
+    (void)err;
+    if ((v = json_rec_str(rec, "quota.allowance")))
+        snprintf(q->allowance, sizeof q->allowance, "%s", v);
+    if ((v = json_rec_str(rec, "quota.per_period")))
+        snprintf(q->period, sizeof q->period, "%s", v);
+    if ((v = json_rec_str(rec, "consumed")))
+        snprintf(q->consumed, sizeof q->consumed, "%s", v);
+    if ((v = json_rec_str(rec, "available")))
+        snprintf(q->available, sizeof q->available, "%s", v);
+    if ((v = json_rec_str(rec, "replenishes_at")))
+        snprintf(q->replenishes, sizeof q->replenishes, "%s", v);
+    return FE_OK;
+}
+
+fe_rc goflow_check_quotas(http_client *http, const goflow_opts *o, buf *out, fe_err *err)
+{
+    static const char *const kind_names[] = {"counts", "values"};
+    int kinds = o->inventory_values ? 2 : 1;
+    for (int k = 0; k < kinds; k++) {
+        char url[1024];
+        quota_doc q;
+        memset(&q, 0, sizeof q);
+        long status;
+        snprintf(url, sizeof url, "%s/reports/quotas/inventory_%s", o->base, kind_names[k]);
+        FE_TRY(goflow_get_object(http, NULL, o, "GET", url, NULL, on_quota, &q, &status, err));
+        bool ok =
+            status == 404
+                ? buf_printf(out, "  report quota inventory_%s: unknown (404)\n", kind_names[k])
+                : buf_printf(out,
+                             "  report quota inventory_%s: %s of %s records per %s "
+                             "available (%s consumed, replenishes %s)\n",
+                             kind_names[k], q.available[0] ? q.available : "?",
+                             q.allowance[0] ? q.allowance : "?", q.period[0] ? q.period : "day",
+                             q.consumed[0] ? q.consumed : "?",
+                             q.replenishes[0] ? q.replenishes : "?");
+        if (!ok)
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+    }
+    return FE_OK;
+}

@@ -99,4 +99,9 @@ fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opt
                         const char *method, const char *url, const char *body, json_rec_fn fn,
                         void *user, long *status, fe_err *err) FE_MUST_CHECK;
 
+/* `flowetl check`: appends the counts (and values) report quota lines
+ * (GET /reports/quotas/{type}) to out. */
+fe_rc goflow_check_quotas(http_client *http, const goflow_opts *o, buf *out,
+                          fe_err *err) FE_MUST_CHECK;
+
 #endif

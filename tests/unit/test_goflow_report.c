@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/buf.h"
 #include "sources/goflow/goflow_report.h"
+#include "sources/goflow/goflow_unzip.h"
 #include "tests/unit/fake_http.h"
 
 #define MIB (INT64_C(1) << 20)
