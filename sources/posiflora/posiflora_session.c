@@ -171,6 +171,23 @@ static fe_rc install(posiflora_session *s, session_reply *r, fe_err *err)
     return FE_OK;
 }
 
+/* A session request that failed, as a message naming the status only: a session
+ * body is not echoed anywhere. */
+static fe_rc session_failure(const char *method, const http_result *res, fe_err *err)
+{
+    if (res->foreign)
+        return fe_err_set(err, res->rc, "%s", res->err.msg); /* names no body */
+    if (res->status == 401 || res->status == 403)
+        return fe_err_set(err, FE_EAUTH, "%s /v1/sessions: refused (HTTP %ld)", method,
+                          res->status);
+    if (res->status >= 200 && res->status < 300)
+        return fe_err_set(err, res->rc, "%s", res->err.msg); /* our own fixed messages */
+    if (res->status > 0)
+        return fe_err_set(err, FE_EHTTP, "%s /v1/sessions: HTTP %ld after %d attempt(s)", method,
+                          res->status, res->attempts);
+    return fe_err_set(err, FE_EHTTP, "%s /v1/sessions: %s", method, res->err.msg);
+}
+
 /* Sends one session request (body: JSON:API document) and installs the reply. */
 static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats *stats,
                           const char *method, const buf *body, fe_err *err)
@@ -207,19 +224,7 @@ static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats 
     if (rc != FE_OK)
         goto done;
     if (res.rc != FE_OK) {
-        /* Messages name the status only: a session body is not echoed anywhere. */
-        if (res.foreign)
-            rc = fe_err_set(err, res.rc, "%s", res.err.msg); /* names no body */
-        else if (res.status == 401 || res.status == 403)
-            rc = fe_err_set(err, FE_EAUTH, "%s /v1/sessions: refused (HTTP %ld)", method,
-                            res.status);
-        else if (res.status >= 200 && res.status < 300)
-            rc = fe_err_set(err, res.rc, "%s", res.err.msg); /* our own fixed messages */
-        else if (res.status > 0)
-            rc = fe_err_set(err, FE_EHTTP, "%s /v1/sessions: HTTP %ld after %d attempt(s)", method,
-                            res.status, res.attempts);
-        else
-            rc = fe_err_set(err, FE_EHTTP, "%s /v1/sessions: %s", method, res.err.msg);
+        rc = session_failure(method, &res, err);
         goto done;
     }
     fe_err ignored;
