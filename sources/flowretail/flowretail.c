@@ -419,7 +419,7 @@ static void on_category_reset(void *user)
 }
 
 /* A category document counts only when it is the category asked for, with its
- * `products` array; else it is retried like a 5xx (flowretail_end_fn). */
+ * `products` array; else it is retried like a 5xx (flowretail_doc.on_end). */
 static fe_rc on_category_end(void *user, const json_stream *js, fe_err *err)
 {
     cat_run *c = user;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract/pager.h"
+
 /* Without paging.totalCount a list longer than this many pages is taken for a
  * server that ignores pageNumber; with it, totalCount / pageSize + PAGES_SLACK. */
 #define PAGES_MAX 1000000L
@@ -98,40 +100,6 @@ long flowretail_api_last_status(const flowretail_api *a)
 
 /* ---- one document ------------------------------------------------------------ */
 
-typedef struct {
-    json_stream *js;
-    const flowretail_doc *d;
-} fetch_ctx;
-
-static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
-{
-    fetch_ctx *f = ctx;
-    return json_stream_feed(f->js, data, len, err);
-}
-
-static void sink_reset(void *ctx)
-{
-    fetch_ctx *f = ctx;
-    json_stream_reset(f->js);
-    if (f->d->on_reset)
-        f->d->on_reset(f->d->user);
-}
-
-/* The whole 2xx body: complete JSON, then the document's own judge. */
-static fe_rc sink_end(void *ctx, fe_err *err)
-{
-    fetch_ctx *f = ctx;
-    if (json_stream_finish(f->js, err) != FE_OK)
-        return FE_EJSON;
-    return f->d->on_end ? f->d->on_end(f->d->user, f->js, err) : FE_OK;
-}
-
-static fe_rc on_doc_record(void *ctx, int which, const json_rec *rec, fe_err *err)
-{
-    const flowretail_doc *d = ctx;
-    return d->on_record ? d->on_record(d->user, which, rec, err) : FE_OK;
-}
-
 static bool doc_url(const flowretail_api *a, const flowretail_doc *d, buf *url)
 {
     return buf_puts(url, a->base) && buf_puts(url, "/tenants/") && buf_put_urlenc(url, a->tenant) &&
@@ -151,13 +119,20 @@ static fe_rc result_rc(const flowretail_doc *d, http_result *res, fe_err *err)
                               d->method, d->path ? d->path : "/", res->status);
         return res->rc;
     }
-    return FE_OK; /* whole and judged by sink_end */
+    return FE_OK; /* whole and judged by d->on_end */
 }
 
 fe_rc flowretail_fetch(flowretail_api *a, http_client *http, stream_stats *stats,
                        const flowretail_doc *d, long *status, fe_err *err)
 {
-    fetch_ctx f = {.d = d};
+    json_fetch_spec spec = {.paths = d->paths,
+                            .npaths = d->npaths,
+                            .max_record_bytes = FLOWRETAIL_RECORD_MAX,
+                            .on_record = d->on_record,
+                            .on_reset = d->on_reset,
+                            .on_end = d->on_end,
+                            .user = d->user};
+    json_fetch *doc = json_fetch_new(&spec);
     http_result res = {0};
     buf url;
     fe_rc rc;
@@ -167,9 +142,7 @@ fe_rc flowretail_fetch(flowretail_api *a, http_client *http, stream_stats *stats
     if (status)
         *status = 0;
     buf_init(&url, 0);
-    f.js = json_stream_new(d->paths, d->npaths, false, FLOWRETAIL_RECORD_MAX, on_doc_record,
-                           (void *)d);
-    if (!f.js || !doc_url(a, d, &url)) {
+    if (!doc || !doc_url(a, d, &url)) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory building a request");
         goto done;
     }
@@ -181,11 +154,8 @@ fe_rc flowretail_fetch(flowretail_api *a, http_client *http, stream_stats *stats
         .body = d->body,
         .body_len = d->body ? strlen(d->body) : 0,
         .no_auth_on_redirect = true,
-        .sink = {.on_data = sink_data, .on_reset = sink_reset, .on_end = sink_end, .ctx = &f},
     };
-    if (d->on_reset)
-        d->on_reset(d->user);
-    rc = http_run(http, &req, &res, stats, err);
+    rc = json_fetch_run(doc, http, &req, &res, stats, err);
     a->last_status = res.status;
     if (status)
         *status = res.status;
@@ -193,7 +163,7 @@ fe_rc flowretail_fetch(flowretail_api *a, http_client *http, stream_stats *stats
         rc = result_rc(d, &res, err);
 done:
     http_result_term(&res);
-    json_stream_free(f.js);
+    json_fetch_free(doc);
     buf_term(&url);
     return rc;
 }
@@ -313,62 +283,88 @@ static fe_rc page_query(buf *q, const flowretail_doc *d, long page, long page_si
     return FE_OK;
 }
 
+/* One list read: the shared page loop's hooks. */
+typedef struct {
+    flowretail_api *a;
+    http_client *http;
+    stream_stats *stats;
+    const flowretail_doc *d;
+    flowretail_doc pd; /* d with the page's own paths, query and callbacks */
+    page_ctx p;
+    buf query;
+    flowretail_page_fn page_done;
+} list_read;
+
+static fe_rc list_fetch(void *user, const pager_at *at, pager_page *page, fe_err *err)
+{
+    list_read *lr = user;
+    FE_TRY(page_query(&lr->query, lr->d, at->page, lr->p.asked_size, err));
+    lr->pd.query = buf_cstr(&lr->query);
+    lr->p.page = at->page;
+    FE_TRY(flowretail_fetch(lr->a, lr->http, lr->stats, &lr->pd, NULL, err));
+    if (lr->stats) {
+        lr->stats->pages++;
+        lr->stats->records += lr->p.rows;
+    }
+    /* The server's page size when it reports one: a short page ends the list. */
+    *page = (pager_page){.rows = lr->p.rows,
+                         .total = lr->p.total,
+                         .size = lr->p.page_size > 0 ? lr->p.page_size : 0};
+    return FE_OK;
+}
+
+static fe_rc list_page_done(void *user, const pager_page *page, bool *stop, fe_err *err)
+{
+    list_read *lr = user;
+    if (!lr->page_done)
+        return FE_OK;
+    return lr->page_done(lr->d->user, page->rows, page->total, stop, err);
+}
+
+/* Flow Retail lists send no ids to compare: the one refusal is the page bound. */
+static fe_rc list_refuse(void *user, pager_refusal why, const pager_at *at, const pager_page *last,
+                         fe_err *err)
+{
+    const flowretail_doc *d = ((list_read *)user)->d;
+    (void)why;
+    (void)last;
+    return fe_err_set(err, FE_EJSON,
+                      "%s %s: still reading at page %ld; stopping (does the server "
+                      "honour pageNumber?)",
+                      d->method, d->path, at->page);
+}
+
 fe_rc flowretail_list(flowretail_api *a, http_client *http, stream_stats *stats,
                       const flowretail_doc *d, long page_size, flowretail_page_fn page_done,
                       bool *total_changed, fe_err *err)
 {
     static const char *const paths[] = {"items[]", "."};
-    page_ctx p = {.d = d, .asked_size = page_size};
-    flowretail_doc pd = *d;
-    int64_t read = 0, first_total = -2;
-    long max_pages = PAGES_MAX;
-    buf query;
-    fe_rc rc = FE_OK;
+    /* paging.totalCount ends the list, and so does a short or empty page. */
+    static const pager_rules rules = {.first_page = 1,
+                                      .count = true,
+                                      .short_page = true,
+                                      .empty_ends = true,
+                                      .max_pages = PAGES_MAX,
+                                      .slack = PAGES_SLACK,
+                                      .count_per_page = true,
+                                      .cap_count_pages = true};
+    pager_rules r = rules;
+    pager_hooks hooks = {.fetch = list_fetch, .page_done = list_page_done, .refuse = list_refuse};
+    list_read lr = {.a = a, .http = http, .stats = stats, .d = d, .pd = *d, .page_done = page_done};
+    pager_result res;
 
+    r.page_size = page_size;
+    lr.p = (page_ctx){.d = d, .asked_size = page_size};
+    lr.pd.paths = paths;
+    lr.pd.npaths = 2;
+    lr.pd.on_record = on_page_record;
+    lr.pd.on_reset = on_page_reset;
+    lr.pd.on_end = on_page_end;
+    lr.pd.user = &lr.p;
+    buf_init(&lr.query, 0);
+    fe_rc rc = pager_run(&r, &hooks, &lr, NULL, &res, err);
     if (total_changed)
-        *total_changed = false;
-    pd.paths = paths;
-    pd.npaths = 2;
-    pd.on_record = on_page_record;
-    pd.on_reset = on_page_reset;
-    pd.on_end = on_page_end;
-    pd.user = &p;
-    buf_init(&query, 0);
-    for (long page = 1;; page++) {
-        bool stop = false;
-        if (page > max_pages) {
-            rc = fe_err_set(err, FE_EJSON,
-                            "%s %s: still reading at page %ld; stopping (does the server "
-                            "honour pageNumber?)",
-                            d->method, d->path, page);
-            break;
-        }
-        if ((rc = page_query(&query, d, page, page_size, err)) != FE_OK)
-            break;
-        pd.query = buf_cstr(&query);
-        p.page = page;
-        if ((rc = flowretail_fetch(a, http, stats, &pd, NULL, err)) != FE_OK)
-            break;
-        if (stats) {
-            stats->pages++;
-            stats->records += p.rows;
-        }
-        if (first_total == -2)
-            first_total = p.total;
-        else if (p.total != first_total && total_changed)
-            *total_changed = true;
-        if (p.rows == 0)
-            break;
-        if (page_done && (rc = page_done(d->user, p.rows, p.total, &stop, err)) != FE_OK)
-            break;
-        read += p.rows;
-        int64_t size = p.page_size > 0 ? p.page_size : page_size;
-        if (stop || (p.total >= 0 && read >= p.total) || p.rows < size)
-            break;
-        if (p.total >= 0)
-            max_pages =
-                (long)(p.total / size < PAGES_MAX ? p.total / size : PAGES_MAX) + PAGES_SLACK;
-    }
-    buf_term(&query);
+        *total_changed = res.total_changed;
+    buf_term(&lr.query);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "core/err.h"
 #include "core/stats.h"
 #include "extract/http.h"
+#include "extract/json_fetch.h"
 #include "extract/json_stream.h"
 
 #define FLOWRETAIL_DEFAULT_BASE "https://api.flowretail.com/v2"
@@ -47,17 +48,6 @@ const char *flowretail_api_tenant_name(const flowretail_api *a);
  * 404 from other failures after flowretail_list. */
 long flowretail_api_last_status(const flowretail_api *a);
 
-/* Record callback: which = index of the record path; non-FE_OK stops the read. */
-typedef fe_rc (*flowretail_record_fn)(void *user, int which, const json_rec *rec, fe_err *err);
-/* A transfer starts again after a cut: forget what this document gave so far
- * (rows already staged are staged again and de-duplicated by the loader). */
-typedef void (*flowretail_reset_fn)(void *user);
-/* Judges a whole 2xx document once its records were handed over (js tells what
- * stood where, json_stream_shape): non-FE_OK (err filled, "unexpected response
- * shape: ...") refuses it, and the request is retried like a 5xx; when the
- * retries run out flowretail_fetch fails with that code and message. */
-typedef fe_rc (*flowretail_end_fn)(void *user, const json_stream *js, fe_err *err);
-
 /* One document: METHOD {base}/tenants/{tenant}{path}[?query] with body (NULL for
  * none), records at the json_stream paths given. *status gets the HTTP status
  * (0 without an answer; may be NULL). FE_EAUTH on 401/403, FE_EHTTP on another
@@ -70,9 +60,18 @@ typedef struct {
     const char *body;   /* JSON or NULL */
     const char *const *paths;
     int npaths;
-    flowretail_record_fn on_record;
-    flowretail_reset_fn on_reset; /* may be NULL */
-    flowretail_end_fn on_end;     /* may be NULL: any complete JSON document counts */
+    /* which = index of the record path; non-FE_OK stops the read. */
+    json_rec_fn on_record;
+    /* A transfer starts again after a cut: forget what this document gave so far
+     * (rows already staged are staged again and de-duplicated by the loader). May
+     * be NULL. */
+    json_fetch_reset_fn on_reset;
+    /* Judges a whole 2xx document once its records were handed over (js tells
+     * what stood where, json_stream_shape): non-FE_OK (err filled, "unexpected
+     * response shape: ...") refuses it, and the request is retried like a 5xx;
+     * when the retries run out flowretail_fetch fails with that code and message.
+     * May be NULL: any complete JSON document counts. */
+    json_fetch_end_fn on_end;
     void *user;
 } flowretail_doc;
 

@@ -234,9 +234,10 @@ static const char *usable_shop_id(const json_rec *rec)
     return id;
 }
 
-static fe_rc on_shop(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_shop(void *user, int which, const json_rec *rec, fe_err *err)
 {
     shops_run *s = user;
+    (void)which; /* one records array per list */
     const char *id = usable_shop_id(rec), *currency = NULL;
     fe_err ignored;
     if (s->ctx) {
@@ -357,9 +358,10 @@ typedef struct {
     flowwow_product_opts popts;
 } products_run;
 
-static fe_rc on_product(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_product(void *user, int which, const json_rec *rec, fe_err *err)
 {
     products_run *p = user;
+    (void)which; /* one records array per list */
     fe_rc rc = flowwow_map_product(rec, &p->popts, &p->rows, err);
     if (rc == FE_EINVAL)
         rc = reject_record(p->ctx, rec, "productId", err);
@@ -440,9 +442,10 @@ typedef struct {
     bool warned_status;
 } orders_run;
 
-static fe_rc on_order(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_order(void *user, int which, const json_rec *rec, fe_err *err)
 {
     orders_run *r = user;
+    (void)which; /* one records array per list */
     flowwow_order_info info;
     fe_rc rc = flowwow_map_order(rec, &r->mopts, &r->rows, &info, err);
     if (rc == FE_EINVAL)

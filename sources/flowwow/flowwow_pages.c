@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract/json_fetch.h"
+#include "extract/pager.h"
+
 /* Pages beyond total / limit before the list is taken for a loop. */
 #define PAGES_SLACK 10L
 /* Without `total`, a list longer than this many pages is taken for a loop. */
 #define PAGES_MAX 100000L
-
-#define FNV_OFFSET UINT64_C(14695981039346656037)
-#define FNV_PRIME UINT64_C(1099511628211)
 
 enum { REC_SHOPS = 0, REC_ITEMS = 1, REC_ROOT = 2 };
 
@@ -22,8 +22,8 @@ struct flowwow_pager {
     http_client *http;
     stream_stats *stats;
     char *auth_header;
-    json_stream *js;
-    flowwow_record_fn on_record;
+    json_fetch *doc;
+    json_rec_fn on_record;
     void *user;
     const flowwow_list *list; /* being read */
     long page;                /* being read */
@@ -41,10 +41,8 @@ struct flowwow_pager {
 static void hash_field(uint64_t *h, const json_rec *rec, const char *path)
 {
     const json_field *f = json_rec_get(rec, path);
-    size_t len = f && (f->type == JV_STRING || f->type == JV_NUMBER) ? f->len : 0;
-    for (size_t i = 0; i < len; i++)
-        *h = (*h ^ (unsigned char)f->value[i]) * FNV_PRIME;
-    *h = (*h ^ 0xff) * FNV_PRIME;
+    bool text = f && (f->type == JV_STRING || f->type == JV_NUMBER);
+    *h = pager_hash_add(*h, text ? f->value : "", text ? f->len : 0);
 }
 
 static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *err)
@@ -62,41 +60,18 @@ static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *e
     pg->rows++;
     hash_field(&pg->ids_hash, rec, pg->list->id_path);
     hash_field(&pg->ids_hash, rec, "offerId");
-    return pg->on_record ? pg->on_record(pg->user, rec, err) : FE_OK;
-}
-
-static void page_start(flowwow_pager *pg)
-{
-    json_stream_reset(pg->js);
-    pg->rows = 0;
-    pg->total = -1;
-    pg->ids_hash = FNV_OFFSET;
-    pg->first_id[0] = '\0';
-}
-
-static fe_rc sink_data(void *ctx, const char *data, size_t len, fe_err *err)
-{
-    flowwow_pager *pg = ctx;
-    return json_stream_feed(pg->js, data, len, err);
+    return pg->on_record ? pg->on_record(pg->user, which, rec, err) : FE_OK;
 }
 
 /* A cut transfer is read again: records it gave reach the sink twice, which the
  * loader's de-duplication on natural keys absorbs; the counters start over. */
-static void sink_reset(void *ctx)
+static void page_start(void *ctx)
 {
-    page_start(ctx);
-}
-
-/* The records the page must hold when `total` is right: what the pages before it
- * leave, at most `limit`. -1 when the answer has no total. */
-static int64_t expected_rows(const flowwow_pager *pg)
-{
-    const flowwow_list *l = pg->list;
-    if (pg->total < 0 || l->limit < 1)
-        return -1;
-    int64_t before = (int64_t)(pg->page - l->page_base) * l->limit;
-    int64_t left = pg->total > before ? pg->total - before : 0;
-    return left < l->limit ? left : l->limit;
+    flowwow_pager *pg = ctx;
+    pg->rows = 0;
+    pg->total = -1;
+    pg->ids_hash = PAGER_HASH_INIT;
+    pg->first_id[0] = '\0';
 }
 
 /* A whole 2xx body counts only when it is a page of the list: its records array
@@ -104,16 +79,14 @@ static int64_t expected_rows(const flowwow_pager *pg)
  * leaves for the page. Anything else (a gateway's `200 {}`, a maintenance
  * message, a page short of records) is refused: retried like a 5xx
  * (http_sink.on_end). More records are let through (a list growing meanwhile). */
-static fe_rc sink_end(void *ctx, fe_err *err)
+static fe_rc page_end(void *ctx, const json_stream *js, fe_err *err)
 {
     flowwow_pager *pg = ctx;
     const flowwow_list *l = pg->list;
     int which = strcmp(l->records, "shops") == 0 ? REC_SHOPS : REC_ITEMS;
-    if (json_stream_finish(pg->js, err) != FE_OK)
-        return FE_EJSON;
-    if (json_stream_shape(pg->js, which) != JSON_AS_ARRAY)
+    if (json_stream_shape(js, which) != JSON_AS_ARRAY)
         return fe_err_set(err, FE_EJSON, "unexpected response shape: no `%s` array", l->records);
-    int64_t want = expected_rows(pg);
+    int64_t want = pager_expected_rows(pg->total, pg->page - l->page_base, l->limit);
     /* Only orders/list (the one GET list) has a configurable page base. */
     bool base_hint = strcmp(l->method, "GET") == 0;
     if (want >= 0 && pg->rows < want)
@@ -127,7 +100,7 @@ static fe_rc sink_end(void *ctx, fe_err *err)
 }
 
 flowwow_pager *flowwow_pager_new(http_client *http, stream_stats *stats, const char *auth_header,
-                                 flowwow_record_fn on_record, void *user)
+                                 json_rec_fn on_record, void *user)
 {
     static const char *const paths[] = {"shops[]", "items[]", "."};
     flowwow_pager *pg = calloc(1, sizeof *pg);
@@ -138,8 +111,15 @@ flowwow_pager *flowwow_pager_new(http_client *http, stream_stats *stats, const c
     pg->on_record = on_record;
     pg->user = user;
     pg->auth_header = strdup(auth_header);
-    pg->js = json_stream_new(paths, 3, false, FLOWWOW_RECORD_MAX, on_page_record, pg);
-    if (!pg->auth_header || !pg->js) {
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 3,
+                            .max_record_bytes = FLOWWOW_RECORD_MAX,
+                            .on_record = on_page_record,
+                            .on_reset = page_start,
+                            .on_end = page_end,
+                            .user = pg};
+    pg->doc = json_fetch_new(&spec);
+    if (!pg->auth_header || !pg->doc) {
         flowwow_pager_free(pg);
         return NULL;
     }
@@ -150,7 +130,7 @@ void flowwow_pager_free(flowwow_pager *pg)
 {
     if (!pg)
         return;
-    json_stream_free(pg->js);
+    json_fetch_free(pg->doc);
     free(pg->auth_header);
     free(pg);
 }
@@ -184,10 +164,8 @@ static fe_rc fetch_page(flowwow_pager *pg, const flowwow_list *l, long page, fe_
         .body = post ? buf_cstr(&body) : NULL,
         .body_len = post ? body.len : 0,
         .no_auth_on_redirect = true,
-        .sink = {.on_data = sink_data, .on_reset = sink_reset, .on_end = sink_end, .ctx = pg},
     };
-    page_start(pg);
-    if ((rc = http_run(pg->http, &req, &res, pg->stats, err)) != FE_OK)
+    if ((rc = json_fetch_run(pg->doc, pg->http, &req, &res, pg->stats, err)) != FE_OK)
         goto done;
     if (res.status == 401) {
         rc = fe_err_set(err, FE_EAUTH,
@@ -197,7 +175,7 @@ static fe_rc fetch_page(flowwow_pager *pg, const flowwow_list *l, long page, fe_
         *err = res.err;
         rc = res.rc;
         fe_err_wrap(err, "%s page %ld", l->what, page);
-    } else if (pg->stats) { /* whole and judged by sink_end */
+    } else if (pg->stats) { /* whole and judged by page_end */
         pg->stats->pages++;
         pg->stats->records += pg->rows;
     }
@@ -222,49 +200,59 @@ bool flowwow_pager_total_changed(const flowwow_pager *pg)
     return pg->total_changed;
 }
 
+/* ---- the list: the shared page loop with Flowwow's rules ------------------------ */
+
+typedef struct {
+    flowwow_pager *pg;
+    const flowwow_list *l;
+} list_read;
+
+static fe_rc list_fetch(void *user, const pager_at *at, pager_page *page, fe_err *err)
+{
+    list_read *lr = user;
+    flowwow_pager *pg = lr->pg;
+    FE_TRY(fetch_page(pg, lr->l, at->page, err));
+    *page = (pager_page){.rows = pg->rows, .total = pg->total, .ids_hash = pg->ids_hash};
+    return FE_OK;
+}
+
+static fe_rc list_refuse(void *user, pager_refusal why, const pager_at *at, const pager_page *last,
+                         fe_err *err)
+{
+    const flowwow_list *l = ((list_read *)user)->l;
+    if (why == PAGER_REPEATED)
+        return fe_err_set(err, FE_EJSON,
+                          "%s: page %ld holds the same records as page %ld: the server "
+                          "ignores `page` (or the page base is wrong: orders_page_base); "
+                          "stopping rather than loading part of the list",
+                          l->what, at->page, at->page - 1);
+    return fe_err_set(err, FE_EJSON,
+                      "%s: still reading at page %ld with total %" PRId64
+                      "; stopping (does the server honour `page`?)",
+                      l->what, at->page, last->total);
+}
+
 fe_rc flowwow_pages_read(flowwow_pager *pg, const flowwow_list *l, int64_t *read, fe_err *err)
 {
-    int64_t got = 0, first_total = -1;
-    uint64_t prev_hash = 0;
-    long max_pages = PAGES_MAX;
-    fe_rc rc = FE_OK;
-
-    for (long i = 0;; i++) {
-        long page = l->page_base + i;
-        if (i >= max_pages) {
-            rc = fe_err_set(err, FE_EJSON,
-                            "%s: still reading at page %ld with total %" PRId64
-                            "; stopping (does the server honour `page`?)",
-                            l->what, page, pg->total);
-            break;
-        }
-        if ((rc = fetch_page(pg, l, page, err)) != FE_OK)
-            break;
-        if (i == 0)
-            first_total = pg->total;
-        else if (pg->total != first_total)
-            pg->total_changed = true;
-        if (pg->rows == 0) /* fewer than `total` said was refused by sink_end */
-            break;
-        if (i > 0 && pg->ids_hash == prev_hash) {
-            rc = fe_err_set(err, FE_EJSON,
-                            "%s: page %ld holds the same records as page %ld: the server "
-                            "ignores `page` (or the page base is wrong: orders_page_base); "
-                            "stopping rather than loading part of the list",
-                            l->what, page, page - 1);
-            break;
-        }
-        prev_hash = pg->ids_hash;
-        got += pg->rows;
-        if (pg->total >= 0) {
-            if (got >= pg->total)
-                break;
-            max_pages = (long)(pg->total / (l->limit > 0 ? l->limit : 1)) + PAGES_SLACK;
-        } else if (pg->rows < l->limit) {
-            break;
-        }
-    }
+    /* `total` ends the list; without it a short page does; an empty page always
+     * (fewer than `total` said was refused by page_end). */
+    pager_rules rules = {.first_page = l->page_base,
+                         .page_size = l->limit,
+                         .count = true,
+                         .short_page = true,
+                         .short_needs_no_count = true,
+                         .empty_ends = true,
+                         .refuse_repeat = true,
+                         .max_pages = PAGES_MAX,
+                         .slack = PAGES_SLACK,
+                         .count_per_page = true};
+    pager_hooks hooks = {.fetch = list_fetch, .refuse = list_refuse};
+    list_read lr = {.pg = pg, .l = l};
+    pager_result res;
+    fe_rc rc = pager_run(&rules, &hooks, &lr, NULL, &res, err);
+    if (res.total_changed)
+        pg->total_changed = true;
     if (read)
-        *read = got;
+        *read = res.rows;
     return rc;
 }

@@ -43,10 +43,6 @@
 /* One record (an order with its lines, a product with its description). */
 #define FLOWWOW_RECORD_MAX ((size_t)4 << 20)
 
-/* A record of the page being read ("shops[]" or "items[]" element). Returning
- * non-FE_OK (err filled) aborts the page and the list. */
-typedef fe_rc (*flowwow_record_fn)(void *user, const json_rec *rec, fe_err *err);
-
 /* Builds the request of one page: the full URL into url and, for POST, the JSON
  * body into body (left empty for GET). Both come empty. FE_ENOMEM only. */
 typedef fe_rc (*flowwow_build_fn)(void *user, long page, buf *url, buf *body, fe_err *err);
@@ -66,10 +62,12 @@ typedef struct {
 typedef struct flowwow_pager flowwow_pager;
 
 /* http and user are borrowed; auth_header ("Authorization: Bearer ...") is
- * copied. stats may be NULL; on_record may be NULL. NULL when out of memory.
+ * copied. stats may be NULL; on_record may be NULL: it gets each record of the
+ * page being read (a "shops[]" or "items[]" element; which is 0 or 1), and
+ * returning non-FE_OK (err filled) aborts the page and the list. NULL when out of memory.
  * Free with flowwow_pager_free (accepts NULL). */
 flowwow_pager *flowwow_pager_new(http_client *http, stream_stats *stats, const char *auth_header,
-                                 flowwow_record_fn on_record, void *user);
+                                 json_rec_fn on_record, void *user);
 void flowwow_pager_free(flowwow_pager *pg);
 
 /* Reads a whole list (see the top of this file). *read (may be NULL) gets the

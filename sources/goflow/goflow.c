@@ -44,8 +44,9 @@ typedef struct {
     row_sink rows;
 } dim_run;
 
-static fe_rc on_dim_record(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_dim_record(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     dim_run *d = user;
     fe_rc rc = d->map(rec, &d->rows, err);
     if (rc == FE_EINVAL)
@@ -109,8 +110,9 @@ typedef struct {
     int64_t splits;
 } orders_run;
 
-static fe_rc on_order(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_order(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     orders_run *run = user;
     goflow_order_info info;
     const char *at = json_rec_str(rec, "status_updated_at");
@@ -326,8 +328,9 @@ typedef struct {
     bool more;
 } count_run;
 
-static fe_rc count_rec(void *user, const json_rec *rec, fe_err *err)
+static fe_rc count_rec(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     count_run *c = user;
     (void)rec;
     (void)err;

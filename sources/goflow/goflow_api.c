@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract/json_fetch.h"
+#include "extract/pager.h"
 #include "transform/field.h"
 #include "core/timeutil.h"
 
@@ -217,71 +219,13 @@ fe_rc goflow_resolve(const goflow_opts *o, const char *url, buf *out, fe_err *er
 
 /* ---- lists ------------------------------------------------------------------------ */
 
-/* The pages of one list read, as 64-bit hashes of their resolved URLs in an
- * open-addressing set: a `next` that leads back to any of them (A -> B -> A) is a
- * loop, which would otherwise run forever. Two URLs share a hash with odds of
- * about n^2 / 2^65 for n pages. */
 typedef struct {
-    uint64_t *slots; /* 0 = free */
-    size_t cap, n;   /* cap a power of two, n <= cap / 2 */
-} url_set;
-
-static uint64_t url_hash(const char *url)
-{
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-        h = (h ^ *p) * 0x100000001b3u;
-    return h ? h : 1;
-}
-
-/* Puts h into a set with room; true when it was there already. */
-static bool url_set_put(url_set *s, uint64_t h)
-{
-    size_t i = (size_t)h & (s->cap - 1);
-    for (; s->slots[i]; i = (i + 1) & (s->cap - 1))
-        if (s->slots[i] == h)
-            return true;
-    s->slots[i] = h;
-    s->n++;
-    return false;
-}
-
-/* Inserts h; *seen = it was there. False when memory runs out. */
-static bool url_set_add(url_set *s, uint64_t h, bool *seen)
-{
-    if ((s->n + 1) * 2 > s->cap) {
-        url_set bigger = {.cap = s->cap ? s->cap * 2 : 64};
-        if (!(bigger.slots = calloc(bigger.cap, sizeof *bigger.slots)))
-            return false;
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slots[i])
-                (void)url_set_put(&bigger, s->slots[i]);
-        free(s->slots);
-        *s = bigger;
-    }
-    *seen = url_set_put(s, h);
-    return true;
-}
-
-/* Notes url as read; FE_EJSON when a page of this list already had it. */
-static fe_rc note_page(url_set *pages, const char *url, fe_err *err)
-{
-    char shown[512];
-    bool seen;
-    if (!url_set_add(pages, url_hash(url), &seen))
-        return fe_err_set(err, FE_ENOMEM, "out of memory following `next` links");
-    if (!seen)
-        return FE_OK;
-    http_url_for_message(url, shown, sizeof shown);
-    return fe_err_set(err, FE_EJSON, "Goflow next link loops back to a page already read: %s",
-                      shown);
-}
-
-typedef struct {
-    goflow_rec_fn on_rec;
+    json_rec_fn on_rec;
+    goflow_page_fn on_page;
     void *user;
     stream_ctx *ctx;
-    json_stream *js;
+    const goflow_opts *o;
+    json_fetch *doc;
     buf next;
     bool saw_next_key; /* the page has `next`, a string or null */
     int64_t page_rows;
@@ -307,19 +251,14 @@ static fe_rc on_list_record(void *c, int which, const json_rec *rec, fe_err *err
         return FE_OK;
     }
     l->page_rows++;
-    return l->on_rec(l->user, rec, err);
+    /* The record sink's failure (a mapping, the loader) stops the list: it is the
+     * transfer's result (http_sink.on_data), reported and never retried. */
+    return l->on_rec(l->user, LIST_REC_DATA, rec, err);
 }
 
-static fe_rc list_sink_data(void *c, const char *data, size_t len, fe_err *err)
+static void list_page_start(void *c)
 {
     list_run *l = c;
-    return json_stream_feed(l->js, data, len, err);
-}
-
-static void list_sink_reset(void *c)
-{
-    list_run *l = c;
-    json_stream_reset(l->js);
     l->page_rows = 0;
     l->saw_next_key = false;
     buf_reset(&l->next);
@@ -329,76 +268,87 @@ static void list_sink_reset(void *c)
  * string, or null on the last page). A gateway's `200 {}` read as the end of the
  * list would make a full read mark every member deleted; it is refused and
  * retried like a 5xx (http_sink.on_end). */
-static fe_rc list_sink_end(void *c, fe_err *err)
+static fe_rc list_page_end(void *c, const json_stream *js, fe_err *err)
 {
     list_run *l = c;
-    if (json_stream_finish(l->js, err) != FE_OK)
-        return FE_EJSON;
-    if (json_stream_shape(l->js, LIST_REC_DATA) != JSON_AS_ARRAY)
-        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `data` array");
+    FE_TRY(json_fetch_require(js, LIST_REC_DATA, JSON_AS_ARRAY,
+                              "unexpected response shape: no `data` array", err));
     if (!l->saw_next_key)
         return fe_err_set(err, FE_EJSON, "unexpected response shape: no `next` (string or null)");
     return FE_OK;
 }
 
-static fe_rc list_page(list_run *l, const goflow_opts *o, const char *url, fe_err *err)
+static fe_rc list_fetch(void *user, const pager_at *at, pager_page *page, fe_err *err)
 {
+    list_run *l = user;
     const char *h[4];
-    http_result res = {0};
-    int nh = goflow_headers(o, true, h);
-    http_request req = {.method = "GET",
-                        .url = url,
-                        .headers = h,
-                        .nheaders = nh,
-                        .sink = {.on_data = list_sink_data,
-                                 .on_reset = list_sink_reset,
-                                 .on_end = list_sink_end,
-                                 .ctx = l}};
-    list_sink_reset(l);
-    fe_rc rc = http_run(l->ctx->http, &req, &res, l->ctx->stats, err);
-    if (rc == FE_OK && res.rc != FE_OK) {
-        *err = res.err;
-        rc = res.rc;
-    }
-    http_result_term(&res);
-    if (rc == FE_OK) {
-        l->ctx->stats->pages++;
-        l->ctx->stats->records += l->page_rows;
-    }
-    return rc;
+    int nh = goflow_headers(l->o, true, h);
+    http_request req = {.method = "GET", .url = at->url, .headers = h, .nheaders = nh};
+    FE_TRY(json_fetch_get(l->doc, l->ctx->http, &req, l->ctx->stats, err));
+    l->ctx->stats->pages++;
+    l->ctx->stats->records += l->page_rows;
+    *page = (pager_page){.rows = l->page_rows, .total = -1, .next = buf_cstr(&l->next)};
+    return FE_OK;
+}
+
+static fe_rc list_page_done(void *user, const pager_page *page, bool *stop, fe_err *err)
+{
+    list_run *l = user;
+    (void)page;
+    (void)stop;
+    if (l->on_page)
+        FE_TRY(l->on_page(l->user, err));
+    stream_progress(l->ctx);
+    return FE_OK;
+}
+
+static fe_rc list_resolve(void *user, const char *next, buf *out, fe_err *err)
+{
+    list_run *l = user;
+    return goflow_resolve(l->o, next, out, err);
+}
+
+/* Goflow's one refusal: a `next` leading back to a page of this list already read
+ * (A -> B -> A), which would otherwise run forever. */
+static fe_rc list_refuse(void *user, pager_refusal why, const pager_at *at, const pager_page *last,
+                         fe_err *err)
+{
+    char shown[512];
+    (void)user;
+    (void)why;
+    (void)last;
+    http_url_for_message(at->url, shown, sizeof shown);
+    return fe_err_set(err, FE_EJSON, "Goflow next link loops back to a page already read: %s",
+                      shown);
 }
 
 fe_rc goflow_list_read(stream_ctx *ctx, const goflow_opts *o, const char *first_url,
-                       goflow_rec_fn on_rec, goflow_page_fn on_page, void *user, fe_err *err)
+                       json_rec_fn on_rec, goflow_page_fn on_page, void *user, fe_err *err)
 {
     static const char *const paths[] = {"data[]", "."};
-    list_run l = {.on_rec = on_rec, .user = user, .ctx = ctx};
-    url_set pages = {0};
+    /* Goflow sends no count: `next` alone ends the list, an empty page included. */
+    static const pager_rules rules = {.next_link = true};
+    static const pager_hooks hooks = {.fetch = list_fetch,
+                                      .page_done = list_page_done,
+                                      .refuse = list_refuse,
+                                      .resolve = list_resolve};
+    list_run l = {.on_rec = on_rec, .on_page = on_page, .user = user, .ctx = ctx, .o = o};
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 2,
+                            .max_record_bytes = GOFLOW_RECORD_MAX,
+                            .on_record = on_list_record,
+                            .on_reset = list_page_start,
+                            .on_end = list_page_end,
+                            .user = &l};
     buf url;
     fe_rc rc;
     buf_init(&l.next, 0);
     buf_init(&url, 0);
-    if (!(l.js = json_stream_new(paths, 2, false, GOFLOW_RECORD_MAX, on_list_record, &l))) {
+    if (!(l.doc = json_fetch_new(&spec)))
         rc = fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
-        goto done;
-    }
-    if ((rc = goflow_resolve(o, first_url, &url, err)) != FE_OK)
-        goto done;
-    for (;;) {
-        if ((rc = note_page(&pages, buf_cstr(&url), err)) != FE_OK ||
-            (rc = list_page(&l, o, buf_cstr(&url), err)) != FE_OK)
-            goto done;
-        if (on_page && (rc = on_page(user, err)) != FE_OK)
-            goto done;
-        stream_progress(ctx);
-        if (l.next.len == 0)
-            break;
-        if ((rc = goflow_resolve(o, buf_cstr(&l.next), &url, err)) != FE_OK)
-            goto done;
-    }
-done:
-    free(pages.slots);
-    json_stream_free(l.js);
+    else if ((rc = goflow_resolve(o, first_url, &url, err)) == FE_OK)
+        rc = pager_run(&rules, &hooks, &l, buf_cstr(&url), NULL, err);
+    json_fetch_free(l.doc);
     buf_term(&l.next);
     buf_term(&url);
     return rc;
@@ -406,49 +356,27 @@ done:
 
 /* ---- single objects ------------------------------------------------------------- */
 
-typedef struct {
-    goflow_rec_fn fn;
-    void *user;
-    json_stream *js;
-} object_run;
-
-static fe_rc on_object(void *c, int which, const json_rec *rec, fe_err *err)
-{
-    object_run *r = c;
-    (void)which;
-    return r->fn(r->user, rec, err);
-}
-
-static fe_rc object_data(void *c, const char *data, size_t len, fe_err *err)
-{
-    object_run *r = c;
-    return json_stream_feed(r->js, data, len, err);
-}
-
-static void object_reset(void *c)
-{
-    object_run *r = c;
-    json_stream_reset(r->js);
-}
-
 /* A whole 2xx body counts only when it is a JSON object; else retried like a 5xx. */
-static fe_rc object_end(void *c, fe_err *err)
+static fe_rc object_end(void *user, const json_stream *js, fe_err *err)
 {
-    object_run *r = c;
-    if (json_stream_finish(r->js, err) != FE_OK)
-        return FE_EJSON;
-    if (json_stream_shape(r->js, 0) != JSON_AS_OBJECT)
-        return fe_err_set(err, FE_EJSON, "unexpected response shape: not a JSON object");
-    return FE_OK;
+    (void)user;
+    return json_fetch_require(js, 0, JSON_AS_OBJECT, "unexpected response shape: not a JSON object",
+                              err);
 }
 
 fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opts *o,
-                        const char *method, const char *url, const char *body, goflow_rec_fn fn,
+                        const char *method, const char *url, const char *body, json_rec_fn fn,
                         void *user, long *status, fe_err *err)
 {
     static const char *const paths[] = {"."};
     const char *h[5];
-    object_run r = {.fn = fn, .user = user};
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 1,
+                            .max_record_bytes = 1 << 20,
+                            .on_record = fn,
+                            .on_end = object_end,
+                            .user = user};
+    json_fetch *doc = NULL;
     http_result res = {0};
     buf full;
     fe_rc rc;
@@ -459,20 +387,17 @@ fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opt
     buf_init(&full, 0);
     if ((rc = goflow_resolve(o, url, &full, err)) != FE_OK)
         goto done;
-    if (!(r.js = json_stream_new(paths, 1, false, 1 << 20, on_object, &r))) {
+    if (!(doc = json_fetch_new(&spec))) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
         goto done;
     }
-    http_request req = {
-        .method = method,
-        .url = buf_cstr(&full),
-        .headers = h,
-        .nheaders = nh,
-        .body = body,
-        .body_len = body ? strlen(body) : 0,
-        .sink = {
-            .on_data = object_data, .on_reset = object_reset, .on_end = object_end, .ctx = &r}};
-    rc = http_run(http, &req, &res, stats, err);
+    http_request req = {.method = method,
+                        .url = buf_cstr(&full),
+                        .headers = h,
+                        .nheaders = nh,
+                        .body = body,
+                        .body_len = body ? strlen(body) : 0};
+    rc = json_fetch_run(doc, http, &req, &res, stats, err);
     *status = res.status;
     if (rc == FE_OK && res.status == 404)
         goto done;
@@ -482,7 +407,59 @@ fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opt
     }
 done:
     http_result_term(&res);
-    json_stream_free(r.js);
+    json_fetch_free(doc);
     buf_term(&full);
     return rc;
+}
+
+/* ---- check: the report quotas ------------------------------------------------------ */
+
+typedef struct {
+    char allowance[32], consumed[32], available[32], replenishes[64], period[16];
+} quota_doc;
+
+static fe_rc on_quota(void *user, int which, const json_rec *rec, fe_err *err)
+{
+    (void)which;
+    quota_doc *q = user;
+    const char *v;
+    (void)err;
+    if ((v = json_rec_str(rec, "quota.allowance")))
+        snprintf(q->allowance, sizeof q->allowance, "%s", v);
+    if ((v = json_rec_str(rec, "quota.per_period")))
+        snprintf(q->period, sizeof q->period, "%s", v);
+    if ((v = json_rec_str(rec, "consumed")))
+        snprintf(q->consumed, sizeof q->consumed, "%s", v);
+    if ((v = json_rec_str(rec, "available")))
+        snprintf(q->available, sizeof q->available, "%s", v);
+    if ((v = json_rec_str(rec, "replenishes_at")))
+        snprintf(q->replenishes, sizeof q->replenishes, "%s", v);
+    return FE_OK;
+}
+
+fe_rc goflow_check_quotas(http_client *http, const goflow_opts *o, buf *out, fe_err *err)
+{
+    static const char *const kind_names[] = {"counts", "values"};
+    int kinds = o->inventory_values ? 2 : 1;
+    for (int k = 0; k < kinds; k++) {
+        char url[1024];
+        quota_doc q;
+        memset(&q, 0, sizeof q);
+        long status;
+        snprintf(url, sizeof url, "%s/reports/quotas/inventory_%s", o->base, kind_names[k]);
+        FE_TRY(goflow_get_object(http, NULL, o, "GET", url, NULL, on_quota, &q, &status, err));
+        bool ok =
+            status == 404
+                ? buf_printf(out, "  report quota inventory_%s: unknown (404)\n", kind_names[k])
+                : buf_printf(out,
+                             "  report quota inventory_%s: %s of %s records per %s "
+                             "available (%s consumed, replenishes %s)\n",
+                             kind_names[k], q.available[0] ? q.available : "?",
+                             q.allowance[0] ? q.allowance : "?", q.period[0] ? q.period : "day",
+                             q.consumed[0] ? q.consumed : "?",
+                             q.replenishes[0] ? q.replenishes : "?");
+        if (!ok)
+            return fe_err_set(err, FE_ENOMEM, "out of memory");
+    }
+    return FE_OK;
 }

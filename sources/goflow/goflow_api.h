@@ -77,26 +77,31 @@ int goflow_headers(const goflow_opts *o, bool with_auth, const char *h[4]);
 /* url resolved against o->base into out (absolute URLs are kept as they are). */
 fe_rc goflow_resolve(const goflow_opts *o, const char *url, buf *out, fe_err *err) FE_MUST_CHECK;
 
-/* Called for each element of a page's `data` array. */
-typedef fe_rc (*goflow_rec_fn)(void *ctx, const json_rec *rec, fe_err *err);
 /* Called after each complete page (e.g. to checkpoint); may be NULL. */
 typedef fe_rc (*goflow_page_fn)(void *ctx, fe_err *err);
 
-/* Reads a whole list from first_url (absolute or relative to base): pages are
+/* Reads a whole list from first_url (absolute or relative to base), each element
+ * of a page's `data` array to on_rec (which = 0): its failure stops the list
+ * with that code, never retried (the page is not counted). Pages are
  * counted in stats->pages, records in stats->records. A page whose transfer is
  * retried after a partial body is re-read from the start: on_rec may see records
  * twice (the loader de-duplicates on natural keys). */
 fe_rc goflow_list_read(stream_ctx *ctx, const goflow_opts *o, const char *first_url,
-                       goflow_rec_fn on_rec, goflow_page_fn on_page, void *user,
+                       json_rec_fn on_rec, goflow_page_fn on_page, void *user,
                        fe_err *err) FE_MUST_CHECK;
 
 /* Reads one JSON object document (GET or POST) into a flat record handed to fn
- * (path "."). status gets the HTTP status (0: none); answers other than 2xx are
+ * (path ".", which = 0). status gets the HTTP status (0: none); answers other than 2xx are
  * returned as FE_EHTTP with err set, except 404 which returns FE_OK with
  * *status = 404 and no callback. A 2xx body that is not a JSON object is retried
  * like a 5xx, then FE_EJSON. http may be a report client; stats may be NULL. */
 fe_rc goflow_get_object(http_client *http, stream_stats *stats, const goflow_opts *o,
-                        const char *method, const char *url, const char *body, goflow_rec_fn fn,
+                        const char *method, const char *url, const char *body, json_rec_fn fn,
                         void *user, long *status, fe_err *err) FE_MUST_CHECK;
+
+/* `flowetl check`: appends the counts (and values) report quota lines
+ * (GET /reports/quotas/{type}) to out. */
+fe_rc goflow_check_quotas(http_client *http, const goflow_opts *o, buf *out,
+                          fe_err *err) FE_MUST_CHECK;
 
 #endif

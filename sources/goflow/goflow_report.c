@@ -8,20 +8,18 @@
 #include <string.h>
 #include <time.h>
 #include <curl/curl.h>
-#include <zlib.h>
 
 #include "core/log.h"
 #include "core/decimal.h"
 #include "transform/field.h"
 #include "core/timeutil.h"
 #include "core/utf8.h"
+#include "extract/json_fetch.h"
 #include "sources/goflow/goflow_csv.h"
+#include "sources/goflow/goflow_unzip.h"
 
 #define POLL_FIRST_US (500 * INT64_C(1000))
 #define POLL_MAX_US (10 * TIME_US_PER_SEC)
-#define INFLATE_CHUNK 65536
-/* The ratio cap is judged from this much output on: small files compress well. */
-#define UNZIP_RATIO_AFTER (INT64_C(8) << 20)
 #define FIELD_MAX 256
 
 enum { KIND_COUNTS = 0, KIND_VALUES, KIND_COUNT };
@@ -174,8 +172,9 @@ typedef struct {
  * would then load under that cut id. A refused one is left out with a warning,
  * so its report rows reject as naming a warehouse not among those read. user is
  * the inv_run. */
-static fe_rc on_warehouse(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_warehouse(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     inv_run *r = user;
     const char *id, *name;
     fe_err why = {0};
@@ -279,154 +278,13 @@ static fe_rc handle_row(inv_run *r, int kind, const inv_cols *c, const json_rec 
     return rc;
 }
 
-/* ---- report files: gzip sniffing, inflating within the caps -------------------- */
-
-struct goflow_unzip {
-    goflow_bytes_fn out;
-    void *ctx;
-    int64_t max_bytes;
-    long max_ratio;
-    int mode; /* 0: first bytes not seen yet, 1: gzip, 2: plain */
-    unsigned char head[2];
-    size_t nhead;
-    z_stream z;
-    bool z_live;
-    bool ended; /* the last gzip member is complete */
-    int64_t in_bytes, out_bytes;
-    unsigned char *chunk;
-};
-
-goflow_unzip *goflow_unzip_new(int64_t max_bytes, long max_ratio, goflow_bytes_fn out, void *ctx)
-{
-    goflow_unzip *u = calloc(1, sizeof *u);
-    if (!u)
-        return NULL;
-    *u = (goflow_unzip){.out = out, .ctx = ctx, .max_bytes = max_bytes, .max_ratio = max_ratio};
-    if (!(u->chunk = malloc(INFLATE_CHUNK))) {
-        free(u);
-        return NULL;
-    }
-    return u;
-}
-
-void goflow_unzip_reset(goflow_unzip *u)
-{
-    if (u->z_live)
-        inflateEnd(&u->z);
-    u->z_live = u->ended = false;
-    u->mode = 0;
-    u->nhead = 0;
-    u->in_bytes = u->out_bytes = 0;
-}
-
-void goflow_unzip_free(goflow_unzip *u)
-{
-    if (!u)
-        return;
-    goflow_unzip_reset(u);
-    free(u->chunk);
-    free(u);
-}
-
-static double mib(int64_t n)
-{
-    return (double)n / (1024.0 * 1024.0);
-}
-
-/* Counts len more plain bytes against the caps, then hands them on. */
-static fe_rc unzip_emit(goflow_unzip *u, const char *data, size_t len, fe_err *err)
-{
-    if (len == 0)
-        return FE_OK;
-    u->out_bytes += (int64_t)len;
-    if (u->max_bytes > 0 && u->out_bytes > u->max_bytes)
-        return fe_err_set(err, FE_EJSON,
-                          "report file: more than report_max_bytes (%" PRId64
-                          " bytes) after decompression; raise report_max_bytes if the file is "
-                          "genuine",
-                          u->max_bytes);
-    if (u->mode == 1 && u->max_ratio > 0 && u->out_bytes >= UNZIP_RATIO_AFTER &&
-        u->out_bytes / u->max_ratio > u->in_bytes)
-        return fe_err_set(err, FE_EJSON,
-                          "report file: %.1f MiB came out of %.3f MiB of gzip, more than "
-                          "report_max_ratio (%ld) times: refusing a likely gzip bomb",
-                          mib(u->out_bytes), mib(u->in_bytes), u->max_ratio);
-    return u->out(u->ctx, data, len, err);
-}
-
-/* Inflates data, member after member, until the input is used up and no output
- * is pending. */
-static fe_rc unzip_inflate(goflow_unzip *u, const unsigned char *data, size_t len, fe_err *err)
-{
-    u->in_bytes += (int64_t)len;
-    u->z.next_in = (unsigned char *)data;
-    u->z.avail_in = (uInt)len;
-    for (;;) {
-        u->z.next_out = u->chunk;
-        u->z.avail_out = INFLATE_CHUNK;
-        int zr = inflate(&u->z, Z_NO_FLUSH);
-        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-            return fe_err_set(err, FE_EJSON, "report file: broken gzip data (%s)",
-                              u->z.msg ? u->z.msg : "inflate failed");
-        size_t produced = INFLATE_CHUNK - u->z.avail_out;
-        FE_TRY(unzip_emit(u, (const char *)u->chunk, produced, err));
-        if (zr == Z_STREAM_END) {
-            u->ended = true;
-            if (u->z.avail_in == 0)
-                return FE_OK;
-            if (inflateReset(&u->z) != Z_OK) /* another gzip member follows */
-                return fe_err_set(err, FE_EJSON, "report file: broken gzip member");
-            u->ended = false;
-            continue;
-        }
-        if ((u->z.avail_in == 0 && u->z.avail_out > 0) || (zr == Z_BUF_ERROR && produced == 0))
-            return FE_OK;
-    }
-}
-
-/* The first two bytes decide: gzip's magic, or plain text. */
-static fe_rc unzip_start(goflow_unzip *u, fe_err *err)
-{
-    u->mode = (u->nhead == 2 && u->head[0] == 0x1f && u->head[1] == 0x8b) ? 1 : 2;
-    if (u->mode == 2)
-        return unzip_emit(u, (const char *)u->head, u->nhead, err);
-    memset(&u->z, 0, sizeof u->z);
-    if (inflateInit2(&u->z, 16 + MAX_WBITS) != Z_OK)
-        return fe_err_set(err, FE_ENOMEM, "out of memory starting gzip");
-    u->z_live = true;
-    return unzip_inflate(u, u->head, u->nhead, err);
-}
-
-fe_rc goflow_unzip_feed(goflow_unzip *u, const char *data, size_t len, fe_err *err)
-{
-    while (u->mode == 0 && len > 0) {
-        u->head[u->nhead++] = (unsigned char)*data++;
-        len--;
-        if (u->nhead == 2)
-            FE_TRY(unzip_start(u, err));
-    }
-    if (len == 0)
-        return FE_OK;
-    return u->mode == 1 ? unzip_inflate(u, (const unsigned char *)data, len, err)
-                        : unzip_emit(u, data, len, err);
-}
-
-fe_rc goflow_unzip_finish(goflow_unzip *u, fe_err *err)
-{
-    if (u->mode == 0 && u->nhead > 0)
-        FE_TRY(unzip_start(u, err));
-    if (u->mode == 1 && !u->ended)
-        return fe_err_set(err, FE_EJSON, "report file: the gzip data ends early");
-    return FE_OK;
-}
-
 /* ---- download: the format's parser behind the decoder ----------------------------- */
 
 typedef struct {
     inv_run *run;
     int kind;
     goflow_unzip *unzip;
-    json_stream *js;
+    json_fetch *doc; /* json and jsonl */
     goflow_csv *csv;
     int col[8]; /* csv: index of each inv_cols member, -1 absent */
     bool header_seen;
@@ -511,7 +369,7 @@ static fe_rc parse_plain(void *ctx, const char *data, size_t len, fe_err *err)
     download *d = ctx;
     if (d->csv)
         return goflow_csv_feed(d->csv, data, len, err);
-    return json_stream_feed(d->js, data, len, err);
+    return json_fetch_feed(d->doc, data, len, err);
 }
 
 static fe_rc dl_data(void *ctx, const char *data, size_t len, fe_err *err)
@@ -526,8 +384,8 @@ static void dl_reset(void *ctx)
     goflow_unzip_reset(d->unzip);
     d->header_seen = false;
     d->rows = 0;
-    if (d->js)
-        json_stream_reset(d->js);
+    if (d->doc)
+        json_fetch_reset(d->doc);
     if (d->csv)
         goflow_csv_reset(d->csv);
 }
@@ -539,9 +397,10 @@ static fe_rc dl_finish(download *d, fe_err *err)
         return goflow_csv_finish(d->csv, err);
     /* An empty JSON Lines file is zero records, not a syntax error (yajl calls it
      * a premature EOF): whether zero rows will do is dl_end's call. */
-    if (d->run->o->report_format == GOFLOW_FMT_JSONL && json_stream_bytes(d->js) == 0)
+    if (d->run->o->report_format == GOFLOW_FMT_JSONL &&
+        json_stream_bytes(json_fetch_stream(d->doc)) == 0)
         return FE_OK;
-    return json_stream_finish(d->js, err);
+    return json_fetch_finish(d->doc, err);
 }
 
 /* The whole file counts only when it has the shape of a report (http_sink.on_end):
@@ -559,7 +418,8 @@ static fe_rc dl_end(void *ctx, fe_err *err)
     FE_TRY(dl_finish(d, err));
     if (d->csv && !d->header_seen)
         return fe_err_set(err, FE_EJSON, "report file: no header row");
-    if (d->run->o->report_format == GOFLOW_FMT_JSON && json_stream_shape(d->js, 0) != JSON_AS_ARRAY)
+    if (d->run->o->report_format == GOFLOW_FMT_JSON &&
+        json_stream_shape(json_fetch_stream(d->doc), 0) != JSON_AS_ARRAY)
         return fe_err_set(err, FE_EJSON, "report file: not a JSON array");
     if (d->rows == 0 && expected > 0)
         return fe_err_set(err, FE_EJSON,
@@ -575,7 +435,7 @@ static fe_rc dl_end(void *ctx, fe_err *err)
 static void dl_term(download *d)
 {
     goflow_unzip_free(d->unzip);
-    json_stream_free(d->js);
+    json_fetch_free(d->doc);
     goflow_csv_free(d->csv);
 }
 
@@ -591,6 +451,13 @@ static fe_rc dl_init(download *d, inv_run *r, int kind, fe_err *err)
 {
     static const char *const json_paths[] = {"[]"};
     static const char *const jsonl_paths[] = {"."};
+    bool jsonl = r->o->report_format == GOFLOW_FMT_JSONL;
+    json_fetch_spec spec = {.paths = jsonl ? jsonl_paths : json_paths,
+                            .npaths = 1,
+                            .allow_multiple = jsonl,
+                            .max_record_bytes = 1 << 20,
+                            .on_record = on_json_row,
+                            .user = d};
     int64_t max_bytes;
     long max_ratio;
     memset(d, 0, sizeof *d);
@@ -600,11 +467,9 @@ static fe_rc dl_init(download *d, inv_run *r, int kind, fe_err *err)
     d->unzip = goflow_unzip_new(max_bytes, max_ratio, parse_plain, d);
     if (r->o->report_format == GOFLOW_FMT_CSV)
         d->csv = goflow_csv_new(0, on_csv_row, d);
-    else if (r->o->report_format == GOFLOW_FMT_JSONL)
-        d->js = json_stream_new(jsonl_paths, 1, true, 1 << 20, on_json_row, d);
     else
-        d->js = json_stream_new(json_paths, 1, false, 1 << 20, on_json_row, d);
-    if (!d->unzip || (!d->csv && !d->js)) {
+        d->doc = json_fetch_new(&spec);
+    if (!d->unzip || (!d->csv && !d->doc)) {
         dl_term(d);
         return fe_err_set(err, FE_ENOMEM, "out of memory starting a download");
     }
@@ -691,8 +556,9 @@ typedef struct {
     char message[200];
 } report_doc;
 
-static fe_rc on_report_doc(void *user, const json_rec *rec, fe_err *err)
+static fe_rc on_report_doc(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     report_doc *d = user;
     const char *v;
     (void)err;
@@ -919,54 +785,4 @@ fe_rc goflow_run_inventory(stream_ctx *ctx, fe_err *err)
     val_map_term(&r.values);
     goflow_opts_term(&o);
     return rc;
-}
-
-/* ---- check ---------------------------------------------------------------------- */
-
-typedef struct {
-    char allowance[32], consumed[32], available[32], replenishes[64], period[16];
-} quota_doc;
-
-static fe_rc on_quota(void *user, const json_rec *rec, fe_err *err)
-{
-    quota_doc *q = user;
-    const char *v;
-    (void)err;
-    if ((v = json_rec_str(rec, "quota.allowance")))
-        snprintf(q->allowance, sizeof q->allowance, "%s", v);
-    if ((v = json_rec_str(rec, "quota.per_period")))
-        snprintf(q->period, sizeof q->period, "%s", v);
-    if ((v = json_rec_str(rec, "consumed")))
-        snprintf(q->consumed, sizeof q->consumed, "%s", v);
-    if ((v = json_rec_str(rec, "available")))
-        snprintf(q->available, sizeof q->available, "%s", v);
-    if ((v = json_rec_str(rec, "replenishes_at")))
-        snprintf(q->replenishes, sizeof q->replenishes, "%s", v);
-    return FE_OK;
-}
-
-fe_rc goflow_check_quotas(http_client *http, const goflow_opts *o, buf *out, fe_err *err)
-{
-    int kinds = o->inventory_values ? 2 : 1;
-    for (int k = 0; k < kinds; k++) {
-        char url[1024];
-        quota_doc q;
-        memset(&q, 0, sizeof q);
-        long status;
-        snprintf(url, sizeof url, "%s/reports/quotas/inventory_%s", o->base, kind_names[k]);
-        FE_TRY(goflow_get_object(http, NULL, o, "GET", url, NULL, on_quota, &q, &status, err));
-        bool ok =
-            status == 404
-                ? buf_printf(out, "  report quota inventory_%s: unknown (404)\n", kind_names[k])
-                : buf_printf(out,
-                             "  report quota inventory_%s: %s of %s records per %s "
-                             "available (%s consumed, replenishes %s)\n",
-                             kind_names[k], q.available[0] ? q.available : "?",
-                             q.allowance[0] ? q.allowance : "?", q.period[0] ? q.period : "day",
-                             q.consumed[0] ? q.consumed : "?",
-                             q.replenishes[0] ? q.replenishes : "?");
-        if (!ok)
-            return fe_err_set(err, FE_ENOMEM, "out of memory");
-    }
-    return FE_OK;
 }

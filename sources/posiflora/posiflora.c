@@ -345,7 +345,7 @@ typedef struct orders_run orders_run;
 /* One detail transfer: its own parser and accumulator (reused page after page). */
 typedef struct {
     orders_run *run;
-    json_stream *js;
+    json_fetch *doc;
     posiflora_order_acc *acc;
     buf url;
     const char *headers[2];
@@ -424,36 +424,26 @@ static fe_rc on_detail_record(void *ctx, int which, const json_rec *rec, fe_err 
     return posiflora_order_acc_add(s->acc, which == 0, rec, err);
 }
 
-static fe_rc detail_sink_data(void *ctx, const char *data, size_t len, fe_err *err)
+static void detail_reset(void *ctx)
 {
     detail_slot *s = ctx;
-    return json_stream_feed(s->js, data, len, err);
-}
-
-static void detail_sink_reset(void *ctx)
-{
-    detail_slot *s = ctx;
-    json_stream_reset(s->js);
     posiflora_order_acc_reset(s->acc);
 }
 
 /* A whole 2xx detail counts only with its `data` object (a gateway's `200 {}`
  * would be an order without lines); otherwise it is retried like a 5xx. */
-static fe_rc detail_sink_end(void *ctx, fe_err *err)
+static fe_rc detail_end(void *ctx, const json_stream *js, fe_err *err)
 {
-    detail_slot *s = ctx;
-    if (json_stream_finish(s->js, err) != FE_OK)
-        return FE_EJSON;
-    if (json_stream_shape(s->js, 0) != JSON_AS_OBJECT)
-        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `data` object");
-    return FE_OK;
+    (void)ctx;
+    return json_fetch_require(js, 0, JSON_AS_OBJECT, "unexpected response shape: no `data` object",
+                              err);
 }
 
 static void slot_free(detail_slot *s)
 {
     if (!s)
         return;
-    json_stream_free(s->js);
+    json_fetch_free(s->doc);
     posiflora_order_acc_free(s->acc);
     buf_term(&s->url);
     free(s);
@@ -467,9 +457,16 @@ static detail_slot *slot_new(orders_run *run)
         return NULL;
     s->run = run;
     buf_init(&s->url, 0);
-    s->js = json_stream_new(paths, 2, false, POSIFLORA_RECORD_MAX, on_detail_record, s);
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 2,
+                            .max_record_bytes = POSIFLORA_RECORD_MAX,
+                            .on_record = on_detail_record,
+                            .on_reset = detail_reset,
+                            .on_end = detail_end,
+                            .user = s};
+    s->doc = json_fetch_new(&spec);
     s->acc = posiflora_order_acc_new();
-    if (!s->js || !s->acc) {
+    if (!s->doc || !s->acc) {
         slot_free(s);
         return NULL;
     }
@@ -524,7 +521,7 @@ static fe_rc detail_request(orders_run *run, size_t i, http_request *req, fe_err
         !buf_put_urlenc(&s->url, run->work->v[i].id) || !buf_putc(&s->url, '?') ||
         !buf_put_query(&s->url, "include", DETAIL_INCLUDE))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
-    detail_sink_reset(s);
+    json_fetch_reset(s->doc);
     s->headers[0] = POSIFLORA_ACCEPT_HEADER;
     s->headers[1] = posiflora_session_auth_header(run->sess);
     *req = (http_request){
@@ -532,10 +529,7 @@ static fe_rc detail_request(orders_run *run, size_t i, http_request *req, fe_err
         .url = buf_cstr(&s->url),
         .headers = s->headers,
         .nheaders = 2,
-        .sink = {.on_data = detail_sink_data,
-                 .on_reset = detail_sink_reset,
-                 .on_end = detail_sink_end,
-                 .ctx = s},
+        .sink = json_fetch_sink(s->doc),
     };
     return FE_OK;
 }
@@ -581,7 +575,7 @@ static fe_rc detail_result(orders_run *run, size_t i, const http_result *res, bo
         *err = res->err;
         return res->rc;
     }
-    return flush_detail(run, i, err); /* whole and judged by detail_sink_end */
+    return flush_detail(run, i, err); /* whole and judged by detail_end */
 }
 
 /* One round of transfers: the details of the pending indices, and first (so that

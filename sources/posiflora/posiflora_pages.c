@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract/json_fetch.h"
+#include "extract/pager.h"
 #include "transform/field.h"
 #include "core/timeutil.h"
 
@@ -16,9 +18,6 @@
  * stop at PAGES_MAX requests. */
 #define PAGES_MAX 1000000L
 #define PAGES_SLACK 100L
-
-#define FNV_OFFSET UINT64_C(14695981039346656037)
-#define FNV_PRIME UINT64_C(1099511628211)
 
 /* ---- URLs ------------------------------------------------------------------- */
 
@@ -41,9 +40,9 @@ struct posiflora_pager {
     http_client *http;
     stream_stats *stats; /* may be NULL */
     posiflora_session *sess;
-    json_stream *js;
-    posiflora_record_fn on_record;
-    posiflora_reset_fn on_reset;
+    json_fetch *doc;
+    json_rec_fn on_record;
+    json_fetch_reset_fn on_reset;
     void *user;
     posiflora_keyset *ks; /* during a keyset read: filters the data records */
     /* the page being read */
@@ -76,9 +75,7 @@ static void read_meta(posiflora_pager *pg, const json_rec *rec)
 /* Over the id's true length: "100\u0000x" and "100" hash apart. */
 static void hash_id(posiflora_pager *pg, const json_field *id)
 {
-    for (size_t i = 0; id && i < id->len; i++)
-        pg->ids_hash = (pg->ids_hash ^ (unsigned char)id->value[i]) * FNV_PRIME;
-    pg->ids_hash = (pg->ids_hash ^ 0xff) * FNV_PRIME;
+    pg->ids_hash = pager_hash_add(pg->ids_hash, id ? id->value : "", id ? id->len : 0);
 }
 
 /* In a keyset read, a data record already listed stops here. */
@@ -114,41 +111,28 @@ static fe_rc on_page_record(void *ctx, int which, const json_rec *rec, fe_err *e
     return pg->on_record && is_new ? pg->on_record(pg->user, which, rec, err) : FE_OK;
 }
 
-static void page_start(posiflora_pager *pg)
+/* The page starts (again, after a cut transfer): json_fetch_reset's hook. */
+static void page_start(void *ctx)
 {
-    json_stream_reset(pg->js);
+    posiflora_pager *pg = ctx;
     pg->page_rows = 0;
     pg->meta_total = -1;
     pg->meta_seen = false;
     pg->meta_revision[0] = '\0';
-    pg->ids_hash = FNV_OFFSET;
+    pg->ids_hash = PAGER_HASH_INIT;
     if (pg->ks)
         posiflora_keyset_page_reset(pg->ks);
     if (pg->on_reset)
         pg->on_reset(pg->user);
 }
 
-/* A parse or mapping failure aborts the transfer; http reports it with the URL. */
-static fe_rc page_sink_data(void *ctx, const char *data, size_t len, fe_err *err)
-{
-    posiflora_pager *pg = ctx;
-    return json_stream_feed(pg->js, data, len, err);
-}
-
-static void page_sink_reset(void *ctx)
-{
-    page_start(ctx);
-}
-
 /* The records a whole page must hold when meta.total is right: the rest of the
  * list after the pages before it, at most a page. -1 when unknown. */
 static int64_t page_expected_rows(const posiflora_pager *pg)
 {
-    if (pg->page_number < 1 || pg->page_size < 1 || pg->meta_total < 0)
+    if (pg->page_number < 1)
         return -1;
-    int64_t before = (int64_t)(pg->page_number - 1) * pg->page_size;
-    int64_t left = pg->meta_total > before ? pg->meta_total - before : 0;
-    return left < pg->page_size ? left : pg->page_size;
+    return pager_expected_rows(pg->meta_total, pg->page_number - 1, pg->page_size);
 }
 
 /* A whole 2xx body counts only when it is a list page: a `data` array and a
@@ -156,13 +140,11 @@ static int64_t page_expected_rows(const posiflora_pager *pg)
  * records were lost on the way, or a gateway answered for the API). Anything
  * else is refused and the request retried like a 5xx (http_sink.on_end). More
  * records than that are let through: a list that grows while it is read. */
-static fe_rc page_sink_end(void *ctx, fe_err *err)
+static fe_rc page_end(void *ctx, const json_stream *js, fe_err *err)
 {
     posiflora_pager *pg = ctx;
-    if (json_stream_finish(pg->js, err) != FE_OK)
-        return FE_EJSON;
-    if (json_stream_shape(pg->js, POSIFLORA_REC_DATA) != JSON_AS_ARRAY)
-        return fe_err_set(err, FE_EJSON, "unexpected response shape: no `data` array");
+    FE_TRY(json_fetch_require(js, POSIFLORA_REC_DATA, JSON_AS_ARRAY,
+                              "unexpected response shape: no `data` array", err));
     if (!pg->meta_seen)
         return fe_err_set(err, FE_EJSON, "unexpected response shape: no `meta` object");
     int64_t want = page_expected_rows(pg);
@@ -175,8 +157,8 @@ static fe_rc page_sink_end(void *ctx, fe_err *err)
 }
 
 posiflora_pager *posiflora_pager_new(http_client *http, stream_stats *stats,
-                                     posiflora_session *sess, posiflora_record_fn on_record,
-                                     posiflora_reset_fn on_reset, void *user)
+                                     posiflora_session *sess, json_rec_fn on_record,
+                                     json_fetch_reset_fn on_reset, void *user)
 {
     static const char *const paths[] = {"data[]", "included[]", "."};
     posiflora_pager *pg = calloc(1, sizeof *pg);
@@ -190,8 +172,14 @@ posiflora_pager *posiflora_pager_new(http_client *http, stream_stats *stats,
                             .user = user,
                             .meta_total = -1,
                             .first_total = -1};
-    pg->js = json_stream_new(paths, 3, false, POSIFLORA_RECORD_MAX, on_page_record, pg);
-    if (!pg->js) {
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 3,
+                            .max_record_bytes = POSIFLORA_RECORD_MAX,
+                            .on_record = on_page_record,
+                            .on_reset = page_start,
+                            .on_end = page_end,
+                            .user = pg};
+    if (!(pg->doc = json_fetch_new(&spec))) {
         free(pg);
         return NULL;
     }
@@ -202,7 +190,7 @@ void posiflora_pager_free(posiflora_pager *pg)
 {
     if (!pg)
         return;
-    json_stream_free(pg->js);
+    json_fetch_free(pg->doc);
     free(pg);
 }
 
@@ -240,14 +228,11 @@ static void page_request(posiflora_pager *pg, const char *url, long page, long s
         .url = url,
         .headers = headers,
         .nheaders = 2,
-        .sink = {.on_data = page_sink_data,
-                 .on_reset = page_sink_reset,
-                 .on_end = page_sink_end,
-                 .ctx = pg},
+        .sink = json_fetch_sink(pg->doc),
     };
     pg->page_number = page;
     pg->page_size = size;
-    page_start(pg);
+    json_fetch_reset(pg->doc);
 }
 
 /* Judges a finished list transfer. *retry for a 401 when the session was not
@@ -265,7 +250,7 @@ static fe_rc page_result(const http_result *res, bool renewed, const char *what,
         *err = res->err;
         return res->rc;
     }
-    return FE_OK; /* whole and judged by page_sink_end */
+    return FE_OK; /* whole and judged by page_end */
 }
 
 /* posiflora_pager_fetch of a numbered list page (page and size as asked for). */
@@ -355,49 +340,70 @@ static fe_rc repeated_page(const posiflora_list_query *q, long page, fe_err *err
                       q->path, page, page - 1);
 }
 
+/* ---- the page-number read: the shared page loop with Posiflora's rules ------------- */
+
+typedef struct {
+    posiflora_pager *pg;
+    const posiflora_list_query *q;
+    posiflora_page_done_fn done;
+    buf url;
+} numbered_read;
+
+static fe_rc numbered_fetch(void *user, const pager_at *at, pager_page *page, fe_err *err)
+{
+    numbered_read *nr = user;
+    posiflora_pager *pg = nr->pg;
+    FE_TRY(fetch_list_page(pg, nr->q, at->page, &nr->url, err));
+    if (at->index == 0)
+        memcpy(pg->first_revision, pg->meta_revision, sizeof pg->first_revision);
+    *page = (pager_page){.rows = pg->page_rows, .total = pg->meta_total, .ids_hash = pg->ids_hash};
+    return FE_OK;
+}
+
+static fe_rc numbered_done(void *user, const pager_page *page, bool *stop, fe_err *err)
+{
+    numbered_read *nr = user;
+    (void)page;
+    (void)stop;
+    return nr->done ? nr->done(nr->pg->user, err) : FE_OK;
+}
+
+static fe_rc numbered_refuse(void *user, pager_refusal why, const pager_at *at,
+                             const pager_page *last, fe_err *err)
+{
+    const posiflora_list_query *q = ((numbered_read *)user)->q;
+    if (why == PAGER_REPEATED)
+        return repeated_page(q, at->page, err);
+    return fe_err_set(err, FE_EJSON,
+                      "GET %s: still reading at page %ld with meta.total %" PRId64
+                      "; stopping (does the server honour page[number]?)",
+                      q->path, at->page, last->total);
+}
+
 fe_rc posiflora_pages_read(posiflora_pager *pg, const posiflora_list_query *q,
                            posiflora_page_done_fn done, fe_err *err)
 {
-    buf url;
-    int64_t read = 0;
-    uint64_t prev_hash = 0;
-    long max_pages = PAGES_MAX;
-    fe_rc rc = FE_OK;
+    /* meta.total ends the list; without it a short page does; an empty page always.
+     * The page bound with meta.total is that many pages (+ slack), not total /
+     * size: a bound, not an estimate. */
+    pager_rules rules = {.first_page = 1,
+                         .page_size = q->page_size,
+                         .count = true,
+                         .short_page = true,
+                         .short_needs_no_count = true,
+                         .empty_ends = true,
+                         .refuse_repeat = true,
+                         .max_pages = PAGES_MAX,
+                         .slack = PAGES_SLACK,
+                         .cap_count_pages = true};
+    pager_hooks hooks = {
+        .fetch = numbered_fetch, .page_done = numbered_done, .refuse = numbered_refuse};
+    numbered_read nr = {.pg = pg, .q = q, .done = done};
 
-    buf_init(&url, 0);
+    buf_init(&nr.url, 0);
     list_start(pg);
-    for (long page = 1;; page++) {
-        if (page > max_pages) {
-            rc = fe_err_set(err, FE_EJSON,
-                            "GET %s: still reading at page %ld with meta.total %" PRId64
-                            "; stopping (does the server honour page[number]?)",
-                            q->path, page, pg->meta_total);
-            break;
-        }
-        if ((rc = fetch_list_page(pg, q, page, &url, err)) != FE_OK)
-            break;
-        if (page == 1)
-            memcpy(pg->first_revision, pg->meta_revision, sizeof pg->first_revision);
-        if (pg->page_rows == 0)
-            break;
-        if (page > 1 && pg->ids_hash == prev_hash) {
-            rc = repeated_page(q, page, err);
-            break;
-        }
-        prev_hash = pg->ids_hash;
-        if (done && (rc = done(pg->user, err)) != FE_OK)
-            break;
-        read += pg->page_rows;
-        if (pg->meta_total >= 0) {
-            if (read >= pg->meta_total)
-                break;
-            max_pages =
-                (long)(pg->meta_total < PAGES_MAX ? pg->meta_total : PAGES_MAX) + PAGES_SLACK;
-        } else if (pg->page_rows < q->page_size) {
-            break;
-        }
-    }
-    buf_term(&url);
+    fe_rc rc = pager_run(&rules, &hooks, &nr, NULL, NULL, err);
+    buf_term(&nr.url);
     return rc;
 }
 
@@ -511,286 +517,5 @@ fe_rc posiflora_pages_read_keyset(posiflora_pager *pg, const posiflora_list_quer
     }
     pg->ks = NULL;
     buf_term(&url);
-    return rc;
-}
-
-/* ---- a set of ids (open addressing, linear probing) ------------------------- */
-
-typedef struct {
-    char **slots; /* NULL = empty; owned copies */
-    size_t cap;   /* 0 or a power of two */
-    size_t n;
-} idset;
-
-static size_t id_hash(const char *id)
-{
-    uint64_t h = FNV_OFFSET;
-    for (const char *p = id; *p; p++)
-        h = (h ^ (unsigned char)*p) * FNV_PRIME;
-    return (size_t)h;
-}
-
-static size_t idset_find(const idset *s, const char *id)
-{
-    size_t i = id_hash(id) & (s->cap - 1);
-    while (s->slots[i] && strcmp(s->slots[i], id) != 0)
-        i = (i + 1) & (s->cap - 1);
-    return i;
-}
-
-static bool idset_has(const idset *s, const char *id)
-{
-    return s->n > 0 && s->slots[idset_find(s, id)] != NULL;
-}
-
-static bool idset_grow(idset *s)
-{
-    size_t cap = s->cap ? s->cap * 2 : 16;
-    idset bigger = {.slots = calloc(cap, sizeof(char *)), .cap = cap, .n = s->n};
-    if (!bigger.slots)
-        return false;
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i])
-            bigger.slots[idset_find(&bigger, s->slots[i])] = s->slots[i];
-    free(s->slots);
-    *s = bigger;
-    return true;
-}
-
-/* Adds a copy of id (nothing when present). False when out of memory. */
-static bool idset_add(idset *s, const char *id)
-{
-    if ((s->n + 1) * 2 > s->cap && !idset_grow(s))
-        return false;
-    size_t i = idset_find(s, id);
-    if (s->slots[i])
-        return true;
-    if (!(s->slots[i] = strdup(id)))
-        return false;
-    s->n++;
-    return true;
-}
-
-/* Adds every id of from to to; from is left empty. False when out of memory. */
-static bool idset_move_into(idset *to, idset *from)
-{
-    bool ok = true;
-    for (size_t i = 0; i < from->cap; i++) {
-        if (from->slots[i]) {
-            ok = ok && idset_add(to, from->slots[i]);
-            free(from->slots[i]);
-            from->slots[i] = NULL;
-        }
-    }
-    from->n = 0;
-    return ok;
-}
-
-static void idset_clear(idset *s)
-{
-    for (size_t i = 0; i < s->cap; i++) {
-        free(s->slots[i]);
-        s->slots[i] = NULL;
-    }
-    s->n = 0;
-}
-
-static void idset_term(idset *s)
-{
-    idset_clear(s);
-    free(s->slots);
-    *s = (idset){0};
-}
-
-/* ---- keyset state ------------------------------------------------------------ */
-
-typedef struct {
-    char *id;
-    int64_t at;
-} listed;
-
-struct posiflora_keyset {
-    char *field_path; /* "attributes.updatedAt" */
-    const char *field;
-    int64_t max_at; /* newest value listed; INT64_MIN: none yet */
-    idset ties;     /* ids listed at max_at */
-    bool fallback;  /* page[number] > 1 was asked at max_at */
-    idset watch;    /* ids listed during fallbacks, see posiflora_pages.h */
-    int64_t watch_at, cap;
-    int64_t skipped;
-    /* the request being read */
-    int64_t from; /* INT64_MIN: the caller's first lower bound */
-    long page;
-    /* the page being read: records with an id and a cursor value */
-    listed *rows;
-    size_t nrows, cap_rows;
-    int64_t page_rows, below, prev_at;
-    bool descending;
-};
-
-posiflora_keyset *posiflora_keyset_new(const char *field)
-{
-    posiflora_keyset *ks = calloc(1, sizeof *ks);
-    buf path;
-    if (!ks)
-        return NULL;
-    buf_init(&path, 0);
-    if (!buf_puts(&path, "attributes.") || !buf_puts(&path, field)) {
-        buf_term(&path);
-        free(ks);
-        return NULL;
-    }
-    ks->field_path = buf_take(&path, NULL);
-    ks->field = ks->field_path + strlen("attributes.");
-    ks->max_at = INT64_MIN;
-    ks->watch_at = ks->cap = INT64_MAX;
-    ks->from = INT64_MIN;
-    ks->page = 1;
-    ks->prev_at = INT64_MIN;
-    return ks;
-}
-
-void posiflora_keyset_page_reset(posiflora_keyset *ks)
-{
-    for (size_t i = 0; i < ks->nrows; i++)
-        free(ks->rows[i].id);
-    ks->nrows = 0;
-    ks->page_rows = ks->below = 0;
-    ks->prev_at = INT64_MIN;
-    ks->descending = false;
-}
-
-void posiflora_keyset_free(posiflora_keyset *ks)
-{
-    if (!ks)
-        return;
-    posiflora_keyset_page_reset(ks);
-    free(ks->rows);
-    idset_term(&ks->ties);
-    idset_term(&ks->watch);
-    free(ks->field_path);
-    free(ks);
-}
-
-const char *posiflora_keyset_field_path(const posiflora_keyset *ks)
-{
-    return ks->field_path;
-}
-
-int64_t posiflora_keyset_cap(const posiflora_keyset *ks)
-{
-    return ks->cap;
-}
-
-int64_t posiflora_keyset_skipped(const posiflora_keyset *ks)
-{
-    return ks->skipped;
-}
-
-static fe_rc remember(posiflora_keyset *ks, const char *id, int64_t at, fe_err *err)
-{
-    if (ks->nrows == ks->cap_rows) {
-        size_t cap = ks->cap_rows ? ks->cap_rows * 2 : 128;
-        listed *p = realloc(ks->rows, cap * sizeof *p);
-        if (!p)
-            return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
-        ks->rows = p;
-        ks->cap_rows = cap;
-    }
-    if (!(ks->rows[ks->nrows].id = strdup(id)))
-        return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
-    ks->rows[ks->nrows++].at = at;
-    return FE_OK;
-}
-
-fe_rc posiflora_keyset_see(posiflora_keyset *ks, const char *id, int64_t at, bool *is_new,
-                           fe_err *err)
-{
-    *is_new = true;
-    ks->page_rows++;
-    if (at == INT64_MIN || !id)
-        return FE_OK;
-    if (ks->prev_at != INT64_MIN && at < ks->prev_at)
-        ks->descending = true;
-    ks->prev_at = at;
-    if (ks->from != INT64_MIN && at < ks->from)
-        ks->below++;
-    /* Listed before a page-number request at a value, changed since: see the header. */
-    if (ks->fallback && at > ks->max_at && ks->max_at < ks->cap && idset_has(&ks->ties, id))
-        ks->cap = ks->max_at;
-    if (at > ks->watch_at && ks->watch_at < ks->cap && idset_has(&ks->watch, id))
-        ks->cap = ks->watch_at;
-    if (ks->max_at != INT64_MIN &&
-        (at < ks->max_at || (at == ks->max_at && idset_has(&ks->ties, id)))) {
-        *is_new = false;
-        ks->skipped++;
-    }
-    return remember(ks, id, at, err);
-}
-
-/* The ids of the page listed at value `at` join the ties. */
-static fe_rc add_ties(posiflora_keyset *ks, int64_t at, fe_err *err)
-{
-    for (size_t i = 0; i < ks->nrows; i++)
-        if (ks->rows[i].at == at && !idset_add(&ks->ties, ks->rows[i].id))
-            return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
-    return FE_OK;
-}
-
-/* A newer value than max_at was listed: the ties of max_at are done with. Those
- * listed during a page-number fallback are watched for the rest of the read. */
-static fe_rc advance(posiflora_keyset *ks, int64_t page_max, fe_err *err)
-{
-    if (ks->fallback) {
-        if (!idset_move_into(&ks->watch, &ks->ties))
-            return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
-        if (ks->max_at < ks->watch_at)
-            ks->watch_at = ks->max_at;
-        ks->fallback = false;
-    }
-    idset_clear(&ks->ties);
-    ks->max_at = page_max;
-    return add_ties(ks, page_max, err);
-}
-
-static fe_rc check_page(const posiflora_keyset *ks, long page_size, fe_err *err)
-{
-    if (ks->descending)
-        return fe_err_set(err, FE_EJSON,
-                          "the list is not in ascending %s order (does the server ignore "
-                          "sort=%s? set orders_sort = false)",
-                          ks->field, ks->field);
-    if (ks->from != INT64_MIN && ks->page == 1 && ks->page_rows >= page_size &&
-        ks->below == ks->page_rows)
-        return fe_err_set(err, FE_EJSON,
-                          "every record of the page lies below filter[%s][from] (does the "
-                          "server ignore that filter? set orders_sort = false)",
-                          ks->field);
-    return FE_OK;
-}
-
-fe_rc posiflora_keyset_page_end(posiflora_keyset *ks, long page_size, posiflora_keyset_next *next,
-                                fe_err *err)
-{
-    int64_t page_max = INT64_MIN;
-    fe_rc rc = check_page(ks, page_size, err);
-    if (rc != FE_OK)
-        return rc;
-    *next = (posiflora_keyset_next){
-        .stop = ks->page_rows < page_size, .from = ks->from, .page = ks->page + 1};
-    for (size_t i = 0; i < ks->nrows; i++)
-        if (ks->rows[i].at > page_max)
-            page_max = ks->rows[i].at;
-    if (page_max != INT64_MIN && (ks->max_at == INT64_MIN || page_max > ks->max_at)) {
-        rc = advance(ks, page_max, err);
-        next->from = page_max;
-        next->page = 1;
-    } else if (ks->max_at != INT64_MIN) {
-        /* Nothing newer: the page holds ties only (or records without a value). */
-        rc = add_ties(ks, ks->max_at, err);
-        ks->fallback = ks->fallback || !next->stop;
-    }
-    ks->from = next->from;
-    ks->page = next->page;
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "extract/json_fetch.h"
 #include "extract/json_stream.h"
 
 /* A session document is small; anything bigger is not one. */
@@ -26,7 +27,7 @@ struct posiflora_session {
 
 /* What one session response carries; the strings are malloc'd. */
 typedef struct {
-    json_stream *js;
+    json_fetch *doc;
     char *access, *refresh, *expire_at;
     bool oom;
 } session_reply;
@@ -41,7 +42,7 @@ static void wipe_free(char *s)
 
 static void reply_term(session_reply *r)
 {
-    json_stream_free(r->js);
+    json_fetch_free(r->doc);
     wipe_free(r->access);
     wipe_free(r->refresh);
     free(r->expire_at);
@@ -75,23 +76,9 @@ static fe_rc on_session_record(void *ctx, int which, const json_rec *rec, fe_err
     return FE_OK;
 }
 
-/* The parser's own message could quote the body (tokens): use a fixed one. */
-static fe_rc on_session_data(void *ctx, const char *data, size_t len, fe_err *err)
-{
-    session_reply *r = ctx;
-    fe_err ignored;
-    fe_rc rc = json_stream_feed(r->js, data, len, &ignored);
-    if (rc == FE_ENOMEM)
-        return fe_err_set(err, FE_ENOMEM, "out of memory reading a session response");
-    if (rc != FE_OK)
-        return fe_err_set(err, FE_EJSON, "session response is not valid JSON");
-    return FE_OK;
-}
-
 static void on_session_reset(void *ctx)
 {
     session_reply *r = ctx;
-    json_stream_reset(r->js);
     wipe_free(r->access);
     wipe_free(r->refresh);
     free(r->expire_at);
@@ -184,6 +171,23 @@ static fe_rc install(posiflora_session *s, session_reply *r, fe_err *err)
     return FE_OK;
 }
 
+/* A session request that failed, as a message naming the status only: a session
+ * body is not echoed anywhere. */
+static fe_rc session_failure(const char *method, const http_result *res, fe_err *err)
+{
+    if (res->foreign)
+        return fe_err_set(err, res->rc, "%s", res->err.msg); /* names no body */
+    if (res->status == 401 || res->status == 403)
+        return fe_err_set(err, FE_EAUTH, "%s /v1/sessions: refused (HTTP %ld)", method,
+                          res->status);
+    if (res->status >= 200 && res->status < 300)
+        return fe_err_set(err, res->rc, "%s", res->err.msg); /* our own fixed messages */
+    if (res->status > 0)
+        return fe_err_set(err, FE_EHTTP, "%s /v1/sessions: HTTP %ld after %d attempt(s)", method,
+                          res->status, res->attempts);
+    return fe_err_set(err, FE_EHTTP, "%s /v1/sessions: %s", method, res->err.msg);
+}
+
 /* Sends one session request (body: JSON:API document) and installs the reply. */
 static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats *stats,
                           const char *method, const buf *body, fe_err *err)
@@ -195,8 +199,17 @@ static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats 
     http_result res = {0};
     fe_rc rc;
 
-    reply.js = json_stream_new(paths, 1, false, SESSION_DOC_MAX, on_session_record, &reply);
-    if (!reply.js)
+    /* quiet: the parser's own message could quote the body (tokens); the document
+     * is finished below, after the status is judged. */
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 1,
+                            .max_record_bytes = SESSION_DOC_MAX,
+                            .on_record = on_session_record,
+                            .on_reset = on_session_reset,
+                            .user = &reply,
+                            .quiet = "session response"};
+    reply.doc = json_fetch_new(&spec);
+    if (!reply.doc)
         return fe_err_set(err, FE_ENOMEM, "out of memory starting a session request");
     http_request req = {
         .method = method,
@@ -206,29 +219,16 @@ static fe_rc session_call(posiflora_session *s, http_client *http, stream_stats 
         .body = body->data,
         .body_len = body->len,
         .body_has_credentials = true, /* the password or the refresh token */
-        .sink = {.on_data = on_session_data, .on_reset = on_session_reset, .ctx = &reply},
     };
-    rc = http_run(http, &req, &res, stats, err);
+    rc = json_fetch_run(reply.doc, http, &req, &res, stats, err);
     if (rc != FE_OK)
         goto done;
     if (res.rc != FE_OK) {
-        /* Messages name the status only: a session body is not echoed anywhere. */
-        if (res.foreign)
-            rc = fe_err_set(err, res.rc, "%s", res.err.msg); /* names no body */
-        else if (res.status == 401 || res.status == 403)
-            rc = fe_err_set(err, FE_EAUTH, "%s /v1/sessions: refused (HTTP %ld)", method,
-                            res.status);
-        else if (res.status >= 200 && res.status < 300)
-            rc = fe_err_set(err, res.rc, "%s", res.err.msg); /* our own fixed messages */
-        else if (res.status > 0)
-            rc = fe_err_set(err, FE_EHTTP, "%s /v1/sessions: HTTP %ld after %d attempt(s)", method,
-                            res.status, res.attempts);
-        else
-            rc = fe_err_set(err, FE_EHTTP, "%s /v1/sessions: %s", method, res.err.msg);
+        rc = session_failure(method, &res, err);
         goto done;
     }
     fe_err ignored;
-    if (json_stream_finish(reply.js, &ignored) != FE_OK) {
+    if (json_fetch_finish(reply.doc, &ignored) != FE_OK) {
         rc = fe_err_set(err, FE_EJSON, "%s /v1/sessions: response is not a complete JSON document",
                         method);
         goto done;

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/buf.h"
 #include "sources/goflow/goflow_report.h"
+#include "sources/goflow/goflow_unzip.h"
 #include "tests/unit/fake_http.h"
 
 #define MIB (INT64_C(1) << 20)
@@ -218,8 +219,9 @@ static bool report_route(void *user, int fd, const fake_http_req *req, const cha
     return send_status(fd, 201, "{\"id\":\"42\",\"status\":\"queued\"}");
 }
 
-static fe_rc keep_id(void *user, const json_rec *rec, fe_err *err)
+static fe_rc keep_id(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     (void)err;
     const char *id = json_rec_str(rec, "id");
     if (id)
