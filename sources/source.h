@@ -1,7 +1,9 @@
-/* source: the shape every source module has. A module exports one source_def:
- * its streams table, an open/close pair for per-run state (e.g. a session), and
- * a check that reports what it sees of an account. A newcomer adds a fifth
- * source by copying a sibling (posiflora.c) and listing it in sources/registry.c. */
+/* source: the shape every source module has. A module exports one source_def,
+ * NAME_source in sources/NAME/NAME.c: its type name and config keys, its streams
+ * table, an open/close pair for per-run state (e.g. a session), and a check that
+ * reports what it sees of an account. A newcomer adds a fifth source by copying a
+ * sibling's folder (CMake picks up every .c file of sources/NAME/) and adding one line to
+ * sources/registry.c. */
 #ifndef FE_SOURCE_H
 #define FE_SOURCE_H
 
@@ -72,7 +74,9 @@ typedef struct {
 } stream_def;
 
 typedef struct {
-    const char *type; /* config `type` value */
+    /* The config `type` value (type.name) and the source's own [source.NAME] keys,
+     * besides the keys of every type (core/config_keys.c). */
+    config_source_type type;
     const stream_def *streams;
     int nstreams;
     /* Base URL after defaults (e.g. from subdomain); written into out. */
@@ -122,8 +126,12 @@ fe_rc source_probe(http_client *http, stream_stats *stats, const http_request *r
  * usable directly as a source_def's rate callback. */
 void source_rate_from_conf(const source_config *conf, double *rate, double *burst);
 
-/* The registry (sources/registry.c). NULL when the type is unknown. */
+/* The registry (sources/registry.c), in its order. Static storage. */
+const source_def *const *source_all(size_t *n);
+/* NULL when the type is unknown. */
 const source_def *source_find(const char *type);
-const char *const *source_types(int *n);
+/* Every registered type with its keys: what config_load checks a file against.
+ * Static storage. */
+const config_schema *source_schema(void);
 
 #endif

@@ -838,8 +838,42 @@ static const stream_def flowretail_streams[] = {
     {"stock", run_stock},
 };
 
+/* ---- config keys (besides those of every type, core/config_keys.c) --------- */
+
+/* Sorted by key. */
+static const config_key flowretail_keys[] = {
+    {"source", "amount_scale", CK_INT, "100",
+     "Minor units per currency unit of Flow Retail amounts (prices arrive as integers, 19900 = "
+     "199.00); check it with `flowetl check`.",
+     false, NULL, 1, 10000, CR_NONE},
+    {"source", "base_url", CK_STRING, "https://api.flowretail.com/v2",
+     "Flow Retail API root (staging: https://api.stage.flowretail.com/v2).", false, NULL, 0, 0,
+     CR_URL},
+    {"source", "full_read_every", CK_DURATION, "1d",
+     "The products stream reads the whole list (and marks deleted products) when its last full "
+     "read is older than this; 0 = every run.",
+     false, NULL, 0, 366 * CONFIG_DAY, CR_NONE},
+    {"source", "page_size", CK_INT, "1000",
+     "Records per page, 1 to 1000 (the largest size seen in use; not documented).", false, NULL, 1,
+     1000, CR_NONE},
+    {"source", "quantity_scale", CK_INT, "100",
+     "API quantity units per unit of Flow Retail quantities (stock arrives in hundredths, 250 = "
+     "2.5); check it with `flowetl check`.",
+     false, NULL, 1, 10000, CR_NONE},
+    {"source", "stores", CK_LIST, NULL,
+     "Comma list of store uids whose prices and stock are read (categories once per store, stock "
+     "filtered to them); empty = no store prices, stock of every store the token sees.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "tenant", CK_STRING, NULL,
+     "Tenant uid (the {tenantUid} of every path); it becomes dim_source.account.", true, NULL, 0, 0,
+     CR_NONE},
+    {"source", "token", CK_SECRET, NULL,
+     "Integration token of a Flow Retail API user (sent as a bearer token).", true, NULL, 0, 0,
+     CR_NONE},
+};
+
 const source_def flowretail_source = {
-    .type = "flowretail",
+    .type = {"flowretail", flowretail_keys, sizeof flowretail_keys / sizeof flowretail_keys[0]},
     .streams = flowretail_streams,
     .nstreams = (int)(sizeof flowretail_streams / sizeof flowretail_streams[0]),
     .base_url = fr_base_url,

@@ -766,8 +766,38 @@ static const stream_def flowwow_streams[] = {
     {"orders", run_orders},
 };
 
+/* ---- config keys (besides those of every type, core/config_keys.c) --------- */
+
+/* Sorted by key. */
+static const config_key flowwow_keys[] = {
+    {"source", "base_url", CK_STRING, "https://apis.flowwow.com",
+     "Seller API root (note the s in apis); set it for sandboxes and proxies.", false, NULL, 0, 0,
+     CR_URL},
+    {"source", "end_date", CK_STRING, NULL,
+     "Last order creation day (YYYY-MM-DD) the orders stream reads; default: today in the "
+     "source's time zone (set it to replay a past window).",
+     false, NULL, 0, 0, CR_DATE},
+    {"source", "line_sum_is_total", CK_BOOL, "true",
+     "An order line's `sum` is its total after discount (unit price = `cost`); false: the line "
+     "total is count x `cost` less the `discount` percent.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "orders_page_base", CK_INT, "1",
+     "Number of the first page of orders/list (0 or 1; undocumented, most clients send 1).", false,
+     NULL, 0, 1, CR_NONE},
+    {"source", "rescan_days", CK_INT, "14",
+     "Each orders run reads the orders created in this many days before the last day again, "
+     "because their statuses change after creation.",
+     false, NULL, 0, 366, CR_NONE},
+    {"source", "shop_statuses", CK_LIST, "active,moderation,disabled",
+     "Shop statuses whose shops are listed and read (active, moderation, disabled).", false, NULL,
+     0, 0, CR_NONE},
+    {"source", "token", CK_SECRET, NULL,
+     "Seller API token (Bearer), issued by Flowwow support or in the seller cabinet.", true, NULL,
+     0, 0, CR_NONE},
+};
+
 const source_def flowwow_source = {
-    .type = "flowwow",
+    .type = {"flowwow", flowwow_keys, sizeof flowwow_keys / sizeof flowwow_keys[0]},
     .streams = flowwow_streams,
     .nstreams = (int)(sizeof flowwow_streams / sizeof flowwow_streams[0]),
     .base_url = fw_base_url,

@@ -381,8 +381,59 @@ static const stream_def goflow_streams[] = {
     {"orders", run_orders}, {"inventory", goflow_run_inventory},
 };
 
+/* ---- config keys (besides those of every type, core/config_keys.c) --------- */
+
+/* Sorted by key. */
+static const config_key goflow_keys[] = {
+    {"source", "base_url", CK_STRING, NULL,
+     "API root; default https://SUBDOMAIN.api.goflow.com/v1 from subdomain (one of the two is "
+     "required).",
+     false, NULL, 0, 0, CR_URL},
+    {"source", "beta_contact", CK_STRING, NULL,
+     "E-mail address sent as X-Beta-Contact, which Goflow's beta endpoints (reports) require.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "inventory_values", CK_BOOL, "false",
+     "Also request the inventory values report (its own 6/hour budget) for inventory_value and "
+     "unit_cost of the snapshot.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "line_price_is_unit", CK_BOOL, "true",
+     "The `price` charge of an order line is the unit price (false: it is the extended line "
+     "amount, divided by the quantity).",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "list_rate_per_minute", CK_DOUBLE, "60",
+     "Budget of list, poll and download requests per minute (Goflow documents 60 per endpoint).",
+     false, NULL, 1, 100000, CR_NONE},
+    {"source", "report_format", CK_STRING, "json",
+     "File format requested for inventory reports: json, jsonl or csv.", false, "json|jsonl|csv", 0,
+     0, CR_NONE},
+    {"source", "report_max_bytes", CK_INT, "1073741824",
+     "Largest inventory report file, in bytes after decompression (1 GiB); a bigger one fails "
+     "the inventory stream with nothing committed from it.",
+     false, NULL, 1048576, 1e15, CR_NONE},
+    {"source", "report_max_ratio", CK_INT, "200",
+     "Largest ratio of a gzip report file's decompressed size to its compressed size, judged "
+     "once 8 MiB came out (a gzip bomb fails the stream in a moment, not after 1 GiB).",
+     false, NULL, 2, 1000000, CR_NONE},
+    {"source", "report_poll_max", CK_DURATION, "10m",
+     "How long one run waits for a report; a report still pending then is resumed by the next "
+     "run.",
+     false, NULL, 1, CONFIG_DAY, CR_NONE},
+    {"source", "report_rate_per_hour", CK_DOUBLE, "6",
+     "Budget of requests per hour to each report generator (Goflow documents 6).", false, NULL, 1,
+     100000, CR_NONE},
+    {"source", "rescan_days", CK_INT, "7",
+     "Each orders run also re-reads the orders dated in this many days before the newest status "
+     "change, since edits that keep the status do not move status_updated_at; 0 = off.",
+     false, NULL, 0, 366, CR_NONE},
+    {"source", "subdomain", CK_STRING, NULL,
+     "Account subdomain (SUBDOMAIN.api.goflow.com); it becomes dim_source.account.", false, NULL, 0,
+     0, CR_NONE},
+    {"source", "token", CK_SECRET, NULL, "Goflow API token (sent as a bearer token).", true, NULL,
+     0, 0, CR_NONE},
+};
+
 const source_def goflow_source = {
-    .type = "goflow",
+    .type = {"goflow", goflow_keys, sizeof goflow_keys / sizeof goflow_keys[0]},
     .streams = goflow_streams,
     .nstreams = (int)(sizeof goflow_streams / sizeof goflow_streams[0]),
     .base_url = gf_base_url,

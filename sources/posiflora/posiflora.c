@@ -942,8 +942,37 @@ static const stream_def posiflora_streams[] = {
     {"orders", run_orders},
 };
 
+/* ---- config keys (besides those of every type, core/config_keys.c) --------- */
+
+/* Sorted by key. */
+static const config_key posiflora_keys[] = {
+    {"source", "base_url", CK_STRING, NULL,
+     "Account API root, e.g. https://myshop.posiflora.com/api; required because every Posiflora "
+     "account has its own host.",
+     true, NULL, 0, 0, CR_URL},
+    {"source", "currency", CK_STRING, "RUB",
+     "ISO 4217 code stored with every amount (Posiflora sends no currency).", false, NULL, 0, 0,
+     CR_CURRENCY},
+    {"source", "orders_cursor_field", CK_STRING, "updatedAt",
+     "Order timestamp the incremental orders read filters and sorts on: updatedAt or modifiedAt.",
+     false, "updatedAt|modifiedAt", 0, 0, CR_NONE},
+    {"source", "orders_sort", CK_BOOL, "true",
+     "Send sort=<cursor field> and read orders by keyset paging: no order is skipped when "
+     "orders change during the read, and checkpoints are committed as it goes. false: page "
+     "numbers in the server's order, one checkpoint at the end.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "page_size", CK_INT, "100",
+     "Records per page, 1 to 100 (the API answers 422 to more).", false, NULL, 1, 100, CR_NONE},
+    {"source", "password", CK_SECRET, NULL, "Password of the Posiflora API user.", true, NULL, 0, 0,
+     CR_NONE},
+    {"source", "refresh_margin", CK_DURATION, "60s",
+     "Refresh the session this long before its access token expires.", false, NULL, 0, CONFIG_DAY,
+     CR_NONE},
+    {"source", "username", CK_STRING, NULL, "Posiflora API user name.", true, NULL, 0, 0, CR_NONE},
+};
+
 const source_def posiflora_source = {
-    .type = "posiflora",
+    .type = {"posiflora", posiflora_keys, sizeof posiflora_keys / sizeof posiflora_keys[0]},
     .streams = posiflora_streams,
     .nstreams = (int)(sizeof posiflora_streams / sizeof posiflora_streams[0]),
     .base_url = posi_base_url,
