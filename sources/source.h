@@ -57,6 +57,16 @@ void stream_progress(stream_ctx *ctx);
 fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
                     const char *reason, fe_err *err) FE_MUST_CHECK;
 
+/* stream_reject for a record its mapping refused: the reason is err->msg (what the
+ * mapping said), the record_id the id at id_path when field_id accepts it, else
+ * none (an id cut at a NUL could name another record). */
+fe_rc stream_reject_mapped(stream_ctx *ctx, const json_rec *rec, const char *id_path,
+                           fe_err *err) FE_MUST_CHECK;
+
+/* Writes {"read_at":"<now, ISO 8601 UTC>"} into dst and returns it: the cursor of a
+ * full read, which keeps no position, only when it ran. size >= 64. */
+const char *stream_read_at_cursor(char *dst, size_t size);
+
 /* Commits the stream's checkpoint with c. Mid-stream (again) the commit is only
  * sent (loader_commit_send): the next pages are fetched while the server merges,
  * and the next checkpoint is open. The last one (!again) is waited for. Once the

@@ -107,22 +107,11 @@ static fe_rc run_init(fr_run *r, stream_ctx *ctx, bool with_date, fe_err *err)
     return FE_OK;
 }
 
-/* A record the mapping refused (err holds the reason) goes to etl.reject. */
-static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
-{
-    char reason[sizeof err->msg];
-    /* An id the value rules refuse is stored as no id: cut at a NUL it could
-     * name another record. */
-    const char *id = field_id_or_null(rec, id_path);
-    snprintf(reason, sizeof reason, "%s", err->msg);
-    return stream_reject(ctx, rec, NULL, id, reason, err);
-}
-
 /* A mapping result: rejects go to etl.reject, anything else through. */
 static fe_rc mapped(fr_run *r, fe_rc rc, const json_rec *rec, const char *id_path, fe_err *err)
 {
     if (rc == FE_EINVAL)
-        rc = reject_record(r->ctx, rec, id_path, err);
+        rc = stream_reject_mapped(r->ctx, rec, id_path, err);
     stream_progress(r->ctx);
     return rc;
 }
@@ -131,13 +120,6 @@ static fe_rc commit(fr_run *r, const char *cursor, unsigned full_read, fe_err *e
 {
     load_commit c = {.cursor = cursor, .full_read = full_read};
     return loader_commit(r->ctx->ld, &c, r->ctx->stats, err);
-}
-
-static const char *read_at_cursor(char *dst, size_t size)
-{
-    char now[TIME_TEXT_MAX];
-    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
-    return dst;
 }
 
 /* ---- cursors -------------------------------------------------------------- */
@@ -369,7 +351,7 @@ static fe_rc on_root_listed(void *user, int which, const json_rec *rec, fe_err *
     (void)which;
     if (read_uid(rec, "categoryUid", &uid, err) != FE_OK) {
         c->skipped = true;
-        return reject_record(c->r->ctx, rec, "categoryUid", err);
+        return stream_reject_mapped(c->r->ctx, rec, "categoryUid", err);
     }
     if (!uids_add(&c->queue, uid))
         return fe_err_set(err, FE_ENOMEM, "out of memory walking categories");
@@ -515,7 +497,7 @@ static fe_rc run_categories(stream_ctx *ctx, fe_err *err)
                      c.gone      ? "a category disappeared during the walk"
                      : c.skipped ? "a category was left out of the walk"
                                  : "the root count changed while the roots were read");
-        rc = commit(&r, read_at_cursor(cursor, sizeof cursor),
+        rc = commit(&r, stream_read_at_cursor(cursor, sizeof cursor),
                     partial ? 0 : (1u << STG_CATEGORY) | (1u << STG_PRODUCT), err);
     }
 done:
@@ -604,7 +586,7 @@ static fe_rc run_packages(stream_ctx *ctx, fe_err *err)
     for (size_t i = 0; i < p.packages.n && rc == FE_OK; i++)
         rc = read_slots(&p, p.packages.uids[i], err);
     if (rc == FE_OK)
-        rc = commit(&r, read_at_cursor(cursor, sizeof cursor),
+        rc = commit(&r, stream_read_at_cursor(cursor, sizeof cursor),
                     changed || p.skipped ? 0 : 1u << STG_COMPONENT, err);
 done:
     uids_term(&p.packages);
@@ -657,7 +639,7 @@ static fe_rc run_stock(stream_ctx *ctx, fe_err *err)
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) == FE_OK &&
         (rc = flowretail_list(r.api, ctx->http, ctx->stats, &d, r.o.page_size, NULL, NULL, err)) ==
             FE_OK)
-        rc = commit(&r, read_at_cursor(cursor, sizeof cursor), 0, err);
+        rc = commit(&r, stream_read_at_cursor(cursor, sizeof cursor), 0, err);
 done:
     buf_term(&body);
     return rc;

@@ -167,25 +167,6 @@ static fe_rc today_in_zone(loader *ld, const char *tz, int64_t *days, fe_err *er
     return rc;
 }
 
-/* A record the mapping refused (err holds the reason) goes to etl.reject. */
-static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
-{
-    char reason[sizeof err->msg];
-    /* An id the value rules refuse is stored as no id: cut at a NUL it could
-     * name another record. */
-    const char *id = field_id_or_null(rec, id_path);
-    snprintf(reason, sizeof reason, "%s", err->msg);
-    return stream_reject(ctx, rec, NULL, id, reason, err);
-}
-
-/* {"read_at":"<now>"}: full reads keep no position, only when they ran. */
-static const char *read_at_cursor(char *dst, size_t size)
-{
-    char now[TIME_TEXT_MAX];
-    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
-    return dst;
-}
-
 /* ---- the shop list ------------------------------------------------------------ */
 
 typedef struct {
@@ -242,7 +223,7 @@ static fe_rc on_shop(void *user, const json_rec *rec, fe_err *err)
     if (s->ctx) {
         fe_rc rc = flowwow_map_shop(rec, &s->rows, err);
         if (rc == FE_EINVAL)
-            rc = reject_record(s->ctx, rec, "shopId", err);
+            rc = stream_reject_mapped(s->ctx, rec, "shopId", err);
         stream_progress(s->ctx);
         if (rc != FE_OK || !id)
             return rc;
@@ -322,7 +303,7 @@ static fe_rc run_shops(stream_ctx *ctx, fe_err *err)
     FE_TRY(opts_load(ctx->conf, &o, err));
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) == FE_OK &&
         (rc = list_shops(ctx->http, ctx->stats, &s, err)) == FE_OK) {
-        commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.cursor = stream_read_at_cursor(cursor, sizeof cursor);
         commit.full_read = full_read_unless_changed(ctx, commit.full_read, s.total_changed);
         rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
     }
@@ -362,7 +343,7 @@ static fe_rc on_product(void *user, const json_rec *rec, fe_err *err)
     products_run *p = user;
     fe_rc rc = flowwow_map_product(rec, &p->popts, &p->rows, err);
     if (rc == FE_EINVAL)
-        rc = reject_record(p->ctx, rec, "productId", err);
+        rc = stream_reject_mapped(p->ctx, rec, "productId", err);
     stream_progress(p->ctx);
     return rc;
 }
@@ -416,7 +397,7 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
         rc = flowwow_pages_read(pg, &l, NULL, err);
     }
     if (rc == FE_OK) {
-        commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.cursor = stream_read_at_cursor(cursor, sizeof cursor);
         commit.full_read = full_read_unless_changed(
             ctx, commit.full_read, s.total_changed || flowwow_pager_total_changed(pg));
         if (s.dropped) /* their products were not read: not a full read */
@@ -446,7 +427,7 @@ static fe_rc on_order(void *user, const json_rec *rec, fe_err *err)
     flowwow_order_info info;
     fe_rc rc = flowwow_map_order(rec, &r->mopts, &r->rows, &info, err);
     if (rc == FE_EINVAL)
-        return reject_record(r->ctx, rec, "id", err);
+        return stream_reject_mapped(r->ctx, rec, "id", err);
     if (rc == FE_OK && info.unknown_status && !r->warned_status) {
         r->warned_status = true;
         log_warn(r->ctx->logctx,

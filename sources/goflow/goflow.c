@@ -15,25 +15,6 @@
 #include "sources/goflow/goflow_api.h"
 #include "sources/goflow/goflow_report.h"
 
-/* A record the mapping refused (err holds the reason) goes to etl.reject. */
-static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, fe_err *err)
-{
-    char reason[sizeof err->msg];
-    /* An id the value rules refuse is stored as no id: cut at a NUL it could
-     * name another record. */
-    const char *id = field_id_or_null(rec, "id");
-    snprintf(reason, sizeof reason, "%s", err->msg);
-    return stream_reject(ctx, rec, NULL, id, reason, err);
-}
-
-/* {"read_at":"<now>"}: full reads keep no position, only when they ran. */
-static const char *read_at_cursor(char *dst, size_t size)
-{
-    char now[TIME_TEXT_MAX];
-    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
-    return dst;
-}
-
 /* ---- dimension streams: full reads, one checkpoint --------------------------- */
 
 typedef fe_rc (*dim_map_fn)(const json_rec *rec, const row_sink *out, fe_err *err);
@@ -49,7 +30,7 @@ static fe_rc on_dim_record(void *user, const json_rec *rec, fe_err *err)
     dim_run *d = user;
     fe_rc rc = d->map(rec, &d->rows, err);
     if (rc == FE_EINVAL)
-        rc = reject_record(d->ctx, rec, err);
+        rc = stream_reject_mapped(d->ctx, rec, "id", err);
     return rc;
 }
 
@@ -68,7 +49,8 @@ static fe_rc run_dim(stream_ctx *ctx, const char *path, dim_map_fn map, unsigned
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
         goto done;
     }
-    load_commit commit = {.cursor = read_at_cursor(cursor, sizeof cursor), .full_read = full_read};
+    load_commit commit = {.cursor = stream_read_at_cursor(cursor, sizeof cursor),
+                          .full_read = full_read};
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK ||
         (rc = goflow_list_read(ctx, &o, buf_cstr(&url), on_dim_record, NULL, &d, err)) != FE_OK)
         goto done;
@@ -117,7 +99,7 @@ static fe_rc on_order(void *user, const json_rec *rec, fe_err *err)
     int64_t us;
     fe_rc rc = goflow_map_order(rec, &run->mopts, &run->rows, &info, err);
     if (rc == FE_EINVAL)
-        return reject_record(run->ctx, rec, err);
+        return stream_reject_mapped(run->ctx, rec, "id", err);
     if (rc != FE_OK)
         return rc;
     if (info.unknown_status && !run->warned_status) {

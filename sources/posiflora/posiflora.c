@@ -18,11 +18,6 @@
 
 #define DETAIL_INCLUDE "lines,payments,payments.method"
 
-static bool str_eq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
 /* ---- options (read once per stream from the config) ------------------------ */
 
 typedef struct {
@@ -103,8 +98,8 @@ static fe_rc opts_load(const source_config *conf, posi_opts *o, fe_err *err)
     o->cursor_field = config_str(conf, "orders_cursor_field");
     if (!o->cursor_field)
         o->cursor_field = "updatedAt";
-    if (rc == FE_OK && !str_eq(o->cursor_field, "updatedAt") &&
-        !str_eq(o->cursor_field, "modifiedAt"))
+    if (rc == FE_OK && strcmp(o->cursor_field, "updatedAt") != 0 &&
+        strcmp(o->cursor_field, "modifiedAt") != 0)
         rc = fe_err_set(err, FE_ECONFIG,
                         "[source.%s] orders_cursor_field must be updatedAt or modifiedAt",
                         conf->name);
@@ -113,18 +108,6 @@ static fe_rc opts_load(const source_config *conf, posi_opts *o, fe_err *err)
     if (rc != FE_OK)
         opts_term(o);
     return rc;
-}
-
-/* A record the mapping refused (err holds the reason) goes to etl.reject. */
-static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, fe_err *err)
-{
-    char reason[sizeof err->msg];
-    const char *id;
-    fe_err ignored;
-    snprintf(reason, sizeof reason, "%s", err->msg);
-    if (field_id(rec, "id", &id, &ignored) != FE_OK)
-        id = NULL; /* not text PostgreSQL stores: the raw text shows it */
-    return stream_reject(ctx, rec, NULL, id, reason, err);
 }
 
 /* An order's records are gone by the time it is mapped: its raw text was kept. */
@@ -136,14 +119,6 @@ static fe_rc reject_order(stream_ctx *ctx, const char *order_id, const char *raw
 }
 
 /* ---- cursors -------------------------------------------------------------- */
-
-/* {"read_at":"<now>"}: full reads keep no position, only when they ran. */
-static const char *read_at_cursor(char *dst, size_t size)
-{
-    char now[TIME_TEXT_MAX];
-    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
-    return dst;
-}
 
 static fe_rc stream_session(stream_ctx *ctx, posiflora_session **sess, fe_err *err)
 {
@@ -182,7 +157,8 @@ static fe_rc on_dim_record(void *user, int which, const json_rec *rec, fe_err *e
     fe_rc rc;
     if (which == POSIFLORA_REC_INCLUDED) {
         fn = d->spec->map_included;
-        if (!fn || !str_eq(json_rec_str(rec, "type"), d->spec->included_type))
+        const char *type = json_rec_str(rec, "type");
+        if (!fn || !type || strcmp(type, d->spec->included_type) != 0)
             return FE_OK;
     }
     if (which != POSIFLORA_REC_INCLUDED) {
@@ -193,7 +169,7 @@ static fe_rc on_dim_record(void *user, int which, const json_rec *rec, fe_err *e
     }
     rc = fn(rec, &d->mopts, &d->rows, err);
     if (rc == FE_EINVAL)
-        rc = reject_record(d->ctx, rec, err);
+        rc = stream_reject_mapped(d->ctx, rec, "id", err);
     stream_progress(d->ctx);
     return rc;
 }
@@ -249,7 +225,7 @@ static fe_rc run_dim(stream_ctx *ctx, const dim_spec *spec, fe_err *err)
         goto done;
     const char *first_revision = posiflora_pager_first_revision(pg);
     if (!spec->by_revision) {
-        commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.cursor = stream_read_at_cursor(cursor, sizeof cursor);
         commit.full_read = posiflora_pager_total_changed(pg) ? 0 : spec->full_read;
         if (!commit.full_read)
             log_warn(ctx->logctx, "meta.total changed while the list was read: deleted "
@@ -398,7 +374,7 @@ static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err 
      * another order's detail. */
     if (field_id(rec, "id", &id, err) != FE_OK) {
         fe_err_wrap(err, "order list record");
-        return reject_record(run->ctx, rec, err);
+        return stream_reject_mapped(run->ctx, rec, "id", err);
     }
     order_refs *page = run->listing;
     if (page->n == page->cap) {
@@ -719,7 +695,7 @@ static fe_rc on_orders_page(void *user, fe_err *err)
  * else none ("" in out). */
 static fe_rc orders_lower_bound(const stream_ctx *ctx, const posi_opts *o, char *out, fe_err *err)
 {
-    const char *other = str_eq(o->cursor_field, "updatedAt") ? "modifiedAt" : "updatedAt";
+    const char *other = strcmp(o->cursor_field, "updatedAt") == 0 ? "modifiedAt" : "updatedAt";
     char value[64];
     int64_t at;
     out[0] = '\0';
