@@ -2,9 +2,10 @@
  * sources: the config keys, the `type` key's documentation and the "unknown source
  * type" message all come from it.
  *
- * Adding a source: one X(NAME) line below, for a folder sources/NAME/ whose NAME.c
- * defines `const source_def NAME_source`. The order is the order messages list the
- * types in (--help-config lists them alphabetically). */
+ * Adding a source: one X(NAME) line in FE_SOURCES, for a folder sources/NAME/ whose
+ * NAME.c defines `const source_def NAME_source` (tests/skeleton is a template). The
+ * order is the order messages list the types in (--help-config lists them
+ * alphabetically). */
 #include <string.h>
 
 #include "sources/source.h"
@@ -13,7 +14,8 @@
     X(posiflora)                                                                                   \
     X(goflow)                                                                                      \
     X(flowwow)                                                                                     \
-    X(flowretail)
+    X(flowretail)                                                                                  \
+    /* one line per source, above this one */
 
 #define DECLARE(name) extern const source_def name##_source;
 FE_SOURCES(DECLARE)
