@@ -109,8 +109,11 @@ static void test_config_with_skeleton(void)
                                     "skeleton)");
     CU_ASSERT_EQUAL(config_load_string("[source.ex]\ntype = nope\n", "t.conf", &s.schema, &c, &err),
                     FE_ECONFIG);
-    CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:2: unknown source type 'nope' (one of: posiflora, "
-                                    "goflow, flowwow, flowretail, skeleton)");
+    /* Every type is offered, the newcomer last (a registry line adds one before it). */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(err.msg, "t.conf:2: unknown source type 'nope' (one of: posiflora, "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ", flowretail, "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, " skeleton)"));
     /* The registered schema alone does not know it. */
     CU_ASSERT_EQUAL(config_load_string(ok, "t.conf", source_schema(), &c, &err), FE_ECONFIG);
 }
