@@ -684,6 +684,12 @@ bool config_int(const source_config *s, const char *key, long *out)
     return v && config_parse_long(v, out);
 }
 
+long config_int_or(const source_config *s, const char *key, long def)
+{
+    long v;
+    return config_int(s, key, &v) ? v : def;
+}
+
 bool config_double(const source_config *s, const char *key, double *out)
 {
     const char *v = config_str(s, key);

@@ -166,6 +166,8 @@ const source_config *config_source(const config *c, const char *name);
  * source before reading it. */
 const char *config_str(const source_config *s, const char *key);
 bool config_int(const source_config *s, const char *key, long *out);
+/* config_int's value, else def (a key without a value nor a default). */
+long config_int_or(const source_config *s, const char *key, long def);
 bool config_double(const source_config *s, const char *key, double *out);
 bool config_bool(const source_config *s, const char *key, bool *out);
 bool config_duration(const source_config *s, const char *key, int64_t *micros);

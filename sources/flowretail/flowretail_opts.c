@@ -6,12 +6,6 @@
 #include "core/timeutil.h"
 #include "sources/flowretail/flowretail_api.h"
 
-static long config_long_or(const source_config *conf, const char *key, long def)
-{
-    long v;
-    return config_int(conf, key, &v) ? v : def;
-}
-
 static bool scale_ok(long s)
 {
     return s == 1 || s == 10 || s == 100 || s == 1000 || s == 10000;
@@ -20,9 +14,9 @@ static bool scale_ok(long s)
 fe_rc flowretail_opts_load(const source_config *conf, flowretail_opts *o, fe_err *err)
 {
     memset(o, 0, sizeof *o);
-    o->page_size = config_long_or(conf, "page_size", FLOWRETAIL_PAGE_SIZE_MAX);
-    o->amount_scale = config_long_or(conf, "amount_scale", 100);
-    o->quantity_scale = config_long_or(conf, "quantity_scale", 100);
+    o->page_size = config_int_or(conf, "page_size", FLOWRETAIL_PAGE_SIZE_MAX);
+    o->amount_scale = config_int_or(conf, "amount_scale", 100);
+    o->quantity_scale = config_int_or(conf, "quantity_scale", 100);
     if (!config_duration(conf, "lookback", &o->lookback_us))
         o->lookback_us = 2 * 3600 * TIME_US_PER_SEC;
     if (!config_duration(conf, "full_read_every", &o->full_read_every_us))

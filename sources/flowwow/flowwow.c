@@ -38,12 +38,6 @@ typedef struct {
     long checkpoint_records;
 } fw_opts;
 
-static long config_long_or(const source_config *conf, const char *key, long def)
-{
-    long v;
-    return config_int(conf, key, &v) ? v : def;
-}
-
 static const char *config_date(const source_config *conf, const char *key)
 {
     const char *v = config_str(conf, key);
@@ -110,15 +104,15 @@ static fe_rc opts_load(const source_config *conf, fw_opts *o, fe_err *err)
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
         goto fail;
     }
-    o->rescan_days = config_long_or(conf, "rescan_days", 14);
-    o->page_base = config_long_or(conf, "orders_page_base", 1);
+    o->rescan_days = config_int_or(conf, "rescan_days", 14);
+    o->page_base = config_int_or(conf, "orders_page_base", 1);
     o->line_sum_is_total = config_bool(conf, "line_sum_is_total", &v) ? v : true;
     o->start_date = config_date(conf, "start_date");
     o->end_date = config_date(conf, "end_date");
     o->timezone = config_str(conf, "timezone");
     if (!o->timezone || !*o->timezone)
         o->timezone = "UTC";
-    o->checkpoint_records = config_long_or(conf, "checkpoint_records", 5000);
+    o->checkpoint_records = config_int_or(conf, "checkpoint_records", 5000);
     if (o->page_base != 0 && o->page_base != 1) {
         rc = fe_err_set(err, FE_ECONFIG, "[source.%s] orders_page_base must be 0 or 1", conf->name);
         goto fail;

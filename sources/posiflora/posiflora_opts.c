@@ -11,12 +11,6 @@ fe_rc posiflora_base_url_into(const source_config *conf, buf *out, fe_err *err)
     return source_base_url(conf, NULL, "https://ACCOUNT.posiflora.com/api", out, err);
 }
 
-static long config_long_or(const source_config *conf, const char *key, long def)
-{
-    long v;
-    return config_int(conf, key, &v) ? v : def;
-}
-
 static fe_rc opts_currency(const source_config *conf, posiflora_opts *o, fe_err *err)
 {
     const char *c = config_str(conf, "currency");
@@ -57,7 +51,7 @@ fe_rc posiflora_opts_load(const source_config *conf, posiflora_opts *o, fe_err *
         return rc;
     }
     o->base = buf_take(&b, NULL);
-    o->page_size = config_long_or(conf, "page_size", POSIFLORA_PAGE_SIZE_MAX);
+    o->page_size = config_int_or(conf, "page_size", POSIFLORA_PAGE_SIZE_MAX);
     if (o->page_size < 1 || o->page_size > POSIFLORA_PAGE_SIZE_MAX)
         rc = fe_err_set(err, FE_ECONFIG,
                         "[source.%s] page_size must be 1..%d (Posiflora answers "
@@ -79,7 +73,7 @@ fe_rc posiflora_opts_load(const source_config *conf, posiflora_opts *o, fe_err *
                         "[source.%s] orders_cursor_field must be updatedAt or modifiedAt",
                         conf->name);
     o->sort = config_bool(conf, "orders_sort", &sort) ? sort : true;
-    o->checkpoint_records = config_long_or(conf, "checkpoint_records", 5000);
+    o->checkpoint_records = config_int_or(conf, "checkpoint_records", 5000);
     if (rc != FE_OK)
         posiflora_opts_term(o);
     return rc;

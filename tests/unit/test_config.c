@@ -179,6 +179,8 @@ static void test_defaults(void)
     CU_ASSERT_FALSE(config_list_has(s, "streams", "orders"));
     CU_ASSERT_FALSE(config_int(s, "no_such_key", &l));
     CU_ASSERT_FALSE(config_duration(s, "start_date", &us));
+    CU_ASSERT_EQUAL(config_int_or(s, "no_such_key", 7), 7);
+    CU_ASSERT_EQUAL(config_int_or(s, "page_size", 7), 100); /* the table's default */
     config_free(c);
 
     /* An empty file is valid: no sources, warehouse and run defaults. */
