@@ -4,7 +4,8 @@
 #   core/ < extract/ < transform/ < load/ < sources/ < app/
 #
 # A file may include (#include "DIR/...", repository-rooted) only its own layer or a
-# lower one; core/ only core/; a source folder sources/NAME/ no other source folder.
+# lower one; core/ only core/; a source folder sources/NAME/ no other source folder,
+# and the files of sources/ itself (the interface, the registry) no source folder.
 # Prints "FILE:LINE: ..." for each violation and exits 1 when there is one.
 # Also prints, as warnings that do not fail the check, the files over MAX_LINES
 # (800) lines and the functions over MAX_FN (60) lines (scripts/fn_lengths.sh).
@@ -42,6 +43,8 @@ awk -v layers="${LAYERS[*]}" '
             why = layer "/ may not include " top "/ (layers point down: " layers ")"
         else if (folder != "" && top == "sources" && inc ~ /^sources\/[^\/]+\// && ip[2] != folder)
             why = "a source folder may not include another (sources/" folder "/ -> sources/" ip[2] "/)"
+        else if (layer == "sources" && folder == "" && inc ~ /^sources\/[^\/]+\//)
+            why = "sources/*.c|h (the interface, the registry) include no source folder"
         if (why != "") {
             printf "%s:%d: includes \"%s\": %s\n", FILENAME, FNR, inc, why
             bad = 1
