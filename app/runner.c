@@ -612,10 +612,39 @@ static int open_run(PGconn *conn, run_ctl *ctl, const run_request *req)
     return 0;
 }
 
+/* With the run's connection open: the run's row, the sources' identities, the
+ * streams, the report. *conn may be replaced (main_reconnect, while the workers
+ * run). Returns the exit code. */
+static int run_with_warehouse(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs,
+                              const run_request *req)
+{
+    int code, sig;
+    bool lost = false;
+    if ((code = open_run(*conn, ctl, req)) != 0)
+        return code;
+    if (!check_identities(*conn, jobs, njobs, &lost)) {
+        if (lost) {
+            /* Nothing can be recorded now: the next run marks this one abandoned. */
+            log_error(NULL, "the warehouse went away while the sources' identities were "
+                            "checked: nothing was run");
+            return RUN_EXIT_WAREHOUSE;
+        }
+        (void)run_finish_and_report(*conn, ctl, jobs, njobs, 0, false);
+        return RUN_EXIT_CONFIG;
+    }
+    if (!fe_stop_requested(&ctl->stop))
+        run_workers(conn, ctl, jobs, njobs);
+    if ((sig = fe_stop_requested(&ctl->stop)) != 0)
+        for (int i = 0; i < njobs; i++)
+            run_job_end_logged(&jobs[i], SJ_INTERRUPTED,
+                               "not started: the run was interrupted by %s",
+                               runstop_signal_name(sig));
+    return run_finish_and_report(*conn, ctl, jobs, njobs, sig, false);
+}
+
 int runner_run(const config *cfg, const run_request *req)
 {
     int code = RUN_EXIT_CONFIG, sig;
-    bool lost = false;
     fe_err err = {0};
     PGconn *conn = NULL;
     runstop *rs = NULL;
@@ -648,28 +677,7 @@ int runner_run(const config *cfg, const run_request *req)
         code = RUN_EXIT_WAREHOUSE;
         goto cleanup;
     }
-    if ((code = open_run(conn, &ctl, req)) != 0)
-        goto cleanup;
-    if (!check_identities(conn, jobs, njobs, &lost)) {
-        if (lost) {
-            /* Nothing can be recorded now: the next run marks this one abandoned. */
-            log_error(NULL, "the warehouse went away while the sources' identities were "
-                            "checked: nothing was run");
-            code = RUN_EXIT_WAREHOUSE;
-            goto cleanup;
-        }
-        (void)run_finish_and_report(conn, &ctl, jobs, njobs, 0, false);
-        code = RUN_EXIT_CONFIG;
-        goto cleanup;
-    }
-    if (!fe_stop_requested(&ctl.stop))
-        run_workers(&conn, &ctl, jobs, njobs);
-    if ((sig = fe_stop_requested(&ctl.stop)) != 0)
-        for (int i = 0; i < njobs; i++)
-            run_job_end_logged(&jobs[i], SJ_INTERRUPTED,
-                               "not started: the run was interrupted by %s",
-                               runstop_signal_name(sig));
-    code = run_finish_and_report(conn, &ctl, jobs, njobs, sig, false);
+    code = run_with_warehouse(&conn, &ctl, jobs, njobs, req);
 cleanup:
     if (conn)
         PQfinish(conn);

@@ -26,81 +26,207 @@ typedef enum {
     STG__COUNT
 } stage_table;
 
+/* Each staging row type is described once, by a column table: ROW_<TABLE>_COLUMNS(X)
+ * calls X(KIND, field) for every column, in the staging table's column order. It
+ * defines the row struct below (field names are the staging columns' names), and
+ * load/ derives from it the COPY text of a row (load/stage_row), the COPY column
+ * list and the staging table's DDL (load/loader_sql). A field's KIND says what it
+ * holds (every field is const char * but BOOL's):
+ *   ID       a natural id: a row without it (NULL or "") is refused by the loader
+ *   DAY_ID   the same, a date "YYYY-MM-DD"
+ *   KIND     the row's own store kind: store | shop | channel | warehouse;
+ *            NULL or "" is "store"
+ *   REF_KIND the kind of the store the row names in store_id (NULL or "": "store";
+ *            none when store_id is not provided)
+ *   REF      a foreign id; NULL or "" means not provided
+ *   SLOT     text, NULL meaning ""
+ *   TEXT     text
+ *   AMOUNT   a decimal (decimal_format) that fits numeric(20,4)
+ *   CURRENCY an ISO 4217 code
+ *   TIME     a time (time_format_iso)
+ *   DATE     a date "YYYY-MM-DD"
+ *   INT      an integer
+ *   BOOL     bool */
+#define ROW_CTYPE_ID const char *
+#define ROW_CTYPE_DAY_ID const char *
+#define ROW_CTYPE_KIND const char *
+#define ROW_CTYPE_REF_KIND const char *
+#define ROW_CTYPE_REF const char *
+#define ROW_CTYPE_SLOT const char *
+#define ROW_CTYPE_TEXT const char *
+#define ROW_CTYPE_AMOUNT const char *
+#define ROW_CTYPE_CURRENCY const char *
+#define ROW_CTYPE_TIME const char *
+#define ROW_CTYPE_DATE const char *
+#define ROW_CTYPE_INT const char *
+#define ROW_CTYPE_BOOL bool
+#define ROW_FIELD(kind, field) ROW_CTYPE_##kind field;
+
+#define ROW_STORE_COLUMNS(X)                                                                       \
+    X(KIND, kind)                                                                                  \
+    X(ID, store_id)                                                                                \
+    X(TEXT, name)                                                                                  \
+    X(TEXT, address)                                                                               \
+    X(CURRENCY, currency)                                                                          \
+    X(TEXT, timezone)                                                                              \
+    X(TEXT, status)                                                                                \
+    X(BOOL, is_deleted)
 typedef struct {
-    const char *kind; /* store | shop | channel | warehouse */
-    const char *store_id, *name, *address, *currency, *timezone, *status;
-    bool is_deleted;
+    ROW_STORE_COLUMNS(ROW_FIELD)
 } row_store;
 
+#define ROW_CUSTOMER_COLUMNS(X)                                                                    \
+    X(ID, customer_id)                                                                             \
+    X(TEXT, name)                                                                                  \
+    X(TEXT, phone)                                                                                 \
+    X(TEXT, email)                                                                                 \
+    X(TEXT, status)                                                                                \
+    X(AMOUNT, loyalty_points)                                                                      \
+    X(TIME, created_at)                                                                            \
+    X(TIME, updated_at)                                                                            \
+    X(BOOL, is_deleted)
 typedef struct {
-    const char *customer_id, *name, *phone, *email, *status;
-    const char *loyalty_points; /* decimal */
-    const char *created_at, *updated_at;
-    bool is_deleted;
+    ROW_CUSTOMER_COLUMNS(ROW_FIELD)
 } row_customer;
 
+/* parent_id: NULL for a root. */
+#define ROW_CATEGORY_COLUMNS(X)                                                                    \
+    X(ID, category_id)                                                                             \
+    X(TEXT, name)                                                                                  \
+    X(REF, parent_id)                                                                              \
+    X(BOOL, is_deleted)
 typedef struct {
-    const char *category_id, *name, *parent_id; /* parent_id NULL for a root */
-    bool is_deleted;
+    ROW_CATEGORY_COLUMNS(ROW_FIELD)
 } row_category;
 
+/* product_type: standard kit group bundle addon service bouquet. */
+#define ROW_PRODUCT_COLUMNS(X)                                                                     \
+    X(ID, product_id)                                                                              \
+    X(TEXT, sku)                                                                                   \
+    X(TEXT, name)                                                                                  \
+    X(TEXT, product_type)                                                                          \
+    X(REF, category_id)                                                                            \
+    X(TEXT, brand)                                                                                 \
+    X(AMOUNT, list_price)                                                                          \
+    X(CURRENCY, currency)                                                                          \
+    X(TIME, created_at)                                                                            \
+    X(TIME, updated_at)                                                                            \
+    X(BOOL, is_active)                                                                             \
+    X(BOOL, is_deleted)
 typedef struct {
-    const char *product_id, *sku, *name;
-    const char *product_type; /* standard kit group bundle addon service bouquet */
-    const char *category_id, *brand;
-    const char *list_price, *currency;
-    const char *created_at, *updated_at;
-    bool is_active, is_deleted;
+    ROW_PRODUCT_COLUMNS(ROW_FIELD)
 } row_product;
 
 /* The components staged for one parent in one checkpoint are its whole recipe:
- * the parent's other warehouse components are marked is_deleted. */
+ * the parent's other warehouse components are marked is_deleted. slot: "" (or
+ * NULL) when the source has no slots. */
+#define ROW_COMPONENT_COLUMNS(X)                                                                   \
+    X(ID, parent_id)                                                                               \
+    X(ID, component_id)                                                                            \
+    X(SLOT, slot)                                                                                  \
+    X(AMOUNT, quantity)                                                                            \
+    X(AMOUNT, special_price)
 typedef struct {
-    const char *parent_id, *component_id;
-    const char *slot; /* "" when the source has no slots */
-    const char *quantity, *special_price;
+    ROW_COMPONENT_COLUMNS(ROW_FIELD)
 } row_component;
 
+/* order_date: the business date when the source gives one; NULL: the merge
+ * takes ordered_at in the source's zone. status_group: open completed canceled
+ * returned.
+ * tombstone: only marks the warehouse's order deleted (with its lines and
+ * payments), keeping what it held; every field but order_id is ignored, and an
+ * order never loaded is not created.
+ * lines_complete: the staged lines are all the order's lines: warehouse lines of
+ * this order that were not staged are marked is_deleted.
+ * payments_complete: likewise for payments. */
+#define ROW_ORDER_COLUMNS(X)                                                                       \
+    X(ID, order_id)                                                                                \
+    X(TEXT, order_number)                                                                          \
+    X(REF_KIND, store_kind)                                                                        \
+    X(REF, store_id)                                                                               \
+    X(REF, customer_id)                                                                            \
+    X(TIME, ordered_at)                                                                            \
+    X(DATE, order_date)                                                                            \
+    X(TEXT, status)                                                                                \
+    X(TEXT, status_group)                                                                          \
+    X(CURRENCY, currency)                                                                          \
+    X(AMOUNT, subtotal)                                                                            \
+    X(AMOUNT, discount_total)                                                                      \
+    X(AMOUNT, tax_total)                                                                           \
+    X(AMOUNT, shipping_total)                                                                      \
+    X(AMOUNT, total)                                                                               \
+    X(AMOUNT, paid_total)                                                                          \
+    X(INT, line_count)                                                                             \
+    X(TIME, source_updated_at)                                                                     \
+    X(BOOL, is_deleted)                                                                            \
+    X(BOOL, lines_complete)                                                                        \
+    X(BOOL, payments_complete)                                                                     \
+    X(BOOL, tombstone)
 typedef struct {
-    const char *order_id, *order_number;
-    const char *store_kind, *store_id, *customer_id; /* store_kind NULL = "store" */
-    const char *ordered_at;
-    const char *order_date;            /* business date "YYYY-MM-DD" when the source gives one;
-                                          NULL: the merge takes ordered_at in the source's zone */
-    const char *status, *status_group; /* open completed canceled returned */
-    const char *currency;
-    const char *subtotal, *discount_total, *tax_total, *shipping_total, *total, *paid_total;
-    const char *line_count; /* integer text */
-    const char *source_updated_at;
-    bool is_deleted;
-    bool tombstone;         /* only marks the warehouse's order deleted (with its lines and
-                               payments), keeping what it held; every field but order_id
-                               is ignored, and an order never loaded is not created */
-    bool lines_complete;    /* the staged lines are all the order's lines: warehouse lines
-                               of this order that were not staged are marked is_deleted */
-    bool payments_complete; /* likewise for payments */
+    ROW_ORDER_COLUMNS(ROW_FIELD)
 } row_order;
 
+/* bundle_id: the product this line is a component of (Posiflora bouquet), or NULL. */
+#define ROW_ORDER_LINE_COLUMNS(X)                                                                  \
+    X(ID, order_id)                                                                                \
+    X(ID, line_id)                                                                                 \
+    X(REF, product_id)                                                                             \
+    X(REF, bundle_id)                                                                              \
+    X(AMOUNT, quantity)                                                                            \
+    X(AMOUNT, unit_price)                                                                          \
+    X(AMOUNT, discount)                                                                            \
+    X(AMOUNT, tax)                                                                                 \
+    X(AMOUNT, line_total)                                                                          \
+    X(AMOUNT, cost)                                                                                \
+    X(CURRENCY, currency)
 typedef struct {
-    const char *order_id, *line_id, *product_id;
-    const char *bundle_id; /* product this line is a component of (Posiflora bouquet), or NULL */
-    const char *quantity, *unit_price, *discount, *tax, *line_total, *cost, *currency;
+    ROW_ORDER_LINE_COLUMNS(ROW_FIELD)
 } row_order_line;
 
+/* payment_date NULL: derived like order_date. payment_type: payment | refund | change. */
+#define ROW_PAYMENT_COLUMNS(X)                                                                     \
+    X(ID, payment_id)                                                                              \
+    X(REF, order_id)                                                                               \
+    X(TIME, paid_at)                                                                               \
+    X(DATE, payment_date)                                                                          \
+    X(TEXT, payment_type)                                                                          \
+    X(TEXT, method)                                                                                \
+    X(AMOUNT, amount)                                                                              \
+    X(AMOUNT, bonus_amount)                                                                        \
+    X(CURRENCY, currency)
 typedef struct {
-    const char *payment_id, *order_id;
-    const char *paid_at, *payment_date; /* payment_date NULL: derived like order_date */
-    const char *payment_type;           /* payment | refund | change */
-    const char *method, *amount, *bonus_amount, *currency;
+    ROW_PAYMENT_COLUMNS(ROW_FIELD)
 } row_payment;
 
+#define ROW_INVENTORY_COLUMNS(X)                                                                   \
+    X(DAY_ID, snapshot_date)                                                                       \
+    X(REF, product_id)                                                                             \
+    X(REF_KIND, store_kind)                                                                        \
+    X(REF, store_id)                                                                               \
+    X(AMOUNT, on_hand)                                                                             \
+    X(AMOUNT, available)                                                                           \
+    X(AMOUNT, reserved)                                                                            \
+    X(AMOUNT, on_order)                                                                            \
+    X(AMOUNT, unit_cost)                                                                           \
+    X(AMOUNT, unit_price)                                                                          \
+    X(AMOUNT, inventory_value)                                                                     \
+    X(TIME, captured_at)
 typedef struct {
-    const char *snapshot_date; /* "YYYY-MM-DD" */
-    const char *product_id, *store_kind, *store_id;
-    const char *on_hand, *available, *reserved, *on_order;
-    const char *unit_cost, *unit_price, *inventory_value;
-    const char *captured_at;
+    ROW_INVENTORY_COLUMNS(ROW_FIELD)
 } row_inventory;
+
+/* The row types with a column table, as X(table, TABLE): row_<table>,
+ * ROW_<TABLE>_COLUMNS, STG_<TABLE>. */
+#define ROW_TABLES(X)                                                                              \
+    X(store, STORE)                                                                                \
+    X(customer, CUSTOMER)                                                                          \
+    X(category, CATEGORY)                                                                          \
+    X(product, PRODUCT)                                                                            \
+    X(component, COMPONENT)                                                                        \
+    X(order, ORDER)                                                                                \
+    X(order_line, ORDER_LINE)                                                                      \
+    X(payment, PAYMENT)                                                                            \
+    X(inventory, INVENTORY)
 
 typedef struct {
     const char *record_id; /* may be NULL */

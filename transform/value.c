@@ -71,3 +71,8 @@ const char *value_currency(const char *s, size_t len, char dst[4])
     dst[3] = '\0';
     return dst;
 }
+
+const char *value_currency_str(const char *s, char dst[4])
+{
+    return s ? value_currency(s, strlen(s), dst) : NULL;
+}

@@ -12,16 +12,11 @@
 
 #define MAX_ELEMS 10000 /* array elements of one record we look at (components, stock) */
 
-static bool str_eq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
 const char *flowretail_product_type(const char *t)
 {
-    if (str_eq(t, "PACKAGE"))
+    if (field_is(t, "PACKAGE"))
         return "bundle";
-    if (str_eq(t, "SERVICE"))
+    if (field_is(t, "SERVICE"))
         return "service";
     return "standard";
 }
@@ -29,53 +24,6 @@ const char *flowretail_product_type(const char *t)
 bool flowretail_excluded(const json_rec *rec)
 {
     return field_true(rec, "excludeFromStatistics");
-}
-
-/* A scaled number at path into dst (DECIMAL_TEXT_MAX) and *val; *present false
- * (dst untouched) when absent or null. FE_EINVAL when not a number. */
-static fe_rc scaled_field(const json_rec *rec, const char *path, long scale, char *dst,
-                          decimal *val, bool *present, fe_err *err)
-{
-    decimal d;
-    FE_TRY(field_decimal(rec, path, scale, &d, present, err));
-    if (!*present)
-        return FE_OK;
-    decimal_format(d, dst);
-    if (val)
-        *val = d;
-    return FE_OK;
-}
-
-/* An ISO time at path normalised into dst (TIME_TEXT_MAX); *out NULL when absent. */
-static fe_rc time_field(const json_rec *rec, const char *path, char *dst, const char **out,
-                        fe_err *err)
-{
-    int64_t us;
-    bool present;
-    *out = NULL;
-    FE_TRY(field_time(rec, path, &us, &present, err));
-    if (present)
-        *out = time_format_iso(us, dst);
-    return FE_OK;
-}
-
-/* Elements of the array at prefix ("components"): 1 + the highest index seen in
- * the record's field paths "prefix.N...". 0 when none. */
-static int count_elems(const json_rec *rec, const char *prefix)
-{
-    size_t plen = strlen(prefix);
-    int n = 0;
-    for (size_t i = 0; i < json_rec_count(rec); i++) {
-        const char *p = json_rec_at(rec, i)->path;
-        char *end;
-        if (strncmp(p, prefix, plen) != 0 || p[plen] != '.' || p[plen + 1] < '0' ||
-            p[plen + 1] > '9')
-            continue;
-        long idx = strtol(p + plen + 1, &end, 10);
-        if ((*end == '.' || *end == '\0') && idx >= 0 && idx < MAX_ELEMS && idx + 1 > n)
-            n = (int)idx + 1;
-    }
-    return n;
 }
 
 fe_rc flowretail_map_category(const json_rec *rec, const flowretail_map_opts *o,
@@ -96,7 +44,6 @@ fe_rc flowretail_map_product(const json_rec *rec, const flowretail_map_opts *o, 
     char price[DECIMAL_TEXT_MAX], created[TIME_TEXT_MAX], updated[TIME_TEXT_MAX];
     const char *type, *allow_sale;
     char currency[4];
-    bool has_price;
 
     *skipped = false;
     FE_TRY(field_id(rec, "productUid", &r.product_id, err));
@@ -108,25 +55,25 @@ fe_rc flowretail_map_product(const json_rec *rec, const flowretail_map_opts *o, 
     FE_TRY(field_text_opt(rec, "name", &r.name, err));
     FE_TRY(field_text_opt(rec, "categoryUids.0", &r.category_id, err));
     FE_TRY(field_text_opt(rec, "brandName", &r.brand, err));
-    FE_TRY(
-        scaled_field(rec, "recommendedRetailPrice", o->amount_scale, price, NULL, &has_price, err));
-    FE_TRY(time_field(rec, "createdAt", created, &r.created_at, err));
-    FE_TRY(time_field(rec, "lastModifiedAt", updated, &r.updated_at, err));
+    FE_TRY(field_decimal_text(rec, "recommendedRetailPrice", o->amount_scale, price, &r.list_price,
+                              NULL, err));
+    FE_TRY(field_time_text(rec, "createdAt", created, &r.created_at, err));
+    FE_TRY(field_time_text(rec, "lastModifiedAt", updated, &r.updated_at, err));
     FE_TRY(field_text(rec, "productType", &type, err));
     FE_TRY(field_text(rec, "allowSale", &allow_sale, err));
     r.product_type = flowretail_product_type(type);
-    r.list_price = has_price ? price : NULL;
-    r.currency = o->currency ? value_currency(o->currency, strlen(o->currency), currency) : NULL;
-    r.is_active = !str_eq(allow_sale, "NO");
+    r.currency = value_currency_str(o->currency, currency);
+    r.is_active = !field_is(allow_sale, "NO");
     return field_sink_rc(out->product(out->ctx, &r, err), err);
 }
 
-/* on_hand - reserved, formatted into dst; FE_EINVAL when it leaves numeric(20,4). */
-static fe_rc available_of(const char *what, decimal on_hand, bool has_reserved, decimal reserved,
-                          char *dst, fe_err *err)
+/* on_hand - reserved (reserved NULL: none), formatted into dst; FE_EINVAL when it
+ * leaves numeric(20,4). */
+static fe_rc available_of(const char *what, decimal on_hand, const char *reserved_text,
+                          decimal reserved, char *dst, fe_err *err)
 {
     decimal avail = on_hand;
-    if (has_reserved && !decimal_sub_checked(on_hand, reserved, &avail))
+    if (reserved_text && !decimal_sub_checked(on_hand, reserved, &avail))
         return fe_err_set(err, FE_EINVAL,
                           "%s: quantityStock - quantityReserved is out of range (numeric(20,4))",
                           what);
@@ -134,53 +81,60 @@ static fe_rc available_of(const char *what, decimal on_hand, bool has_reserved, 
     return FE_OK;
 }
 
+/* The texts of a store stock row, each NULL when absent. */
+typedef struct {
+    char on_hand[DECIMAL_TEXT_MAX], reserved[DECIMAL_TEXT_MAX], ordered[DECIMAL_TEXT_MAX],
+        price[DECIMAL_TEXT_MAX], cost[DECIMAL_TEXT_MAX], avail[DECIMAL_TEXT_MAX],
+        value[DECIMAL_TEXT_MAX];
+} stock_texts;
+
+/* storeProductDetails into r (pointing into t): on_hand is present. */
+static fe_rc store_details(const json_rec *rec, const flowretail_map_opts *o, decimal d_on_hand,
+                           row_inventory *r, stock_texts *t, fe_err *err)
+{
+    decimal d_reserved = decimal_zero(), d_cost = decimal_zero(), d_value;
+    long qs = o->quantity_scale, as = o->amount_scale;
+    FE_TRY(field_decimal_text(rec, "storeProductDetails.quantityReserved", qs, t->reserved,
+                              &r->reserved, &d_reserved, err));
+    FE_TRY(field_decimal_text(rec, "storeProductDetails.quantityOrdered", qs, t->ordered,
+                              &r->on_order, NULL, err));
+    FE_TRY(field_decimal_text(rec, "storeProductDetails.price", as, t->price, &r->unit_price, NULL,
+                              err));
+    FE_TRY(field_decimal_text(rec, "storeProductDetails.costPrice", as, t->cost, &r->unit_cost,
+                              &d_cost, err));
+    if (r->unit_cost && !decimal_mul_checked(d_on_hand, d_cost, &d_value))
+        return fe_err_set(err, FE_EINVAL,
+                          "storeProductDetails: quantityStock x costPrice is out of range "
+                          "(numeric(20,4))");
+    FE_TRY(available_of("storeProductDetails", d_on_hand, r->reserved, d_reserved, t->avail, err));
+    r->available = t->avail;
+    r->inventory_value = r->unit_cost ? decimal_format(d_value, t->value) : NULL;
+    return FE_OK;
+}
+
 fe_rc flowretail_map_store_stock(const json_rec *rec, const char *store_uid,
                                  const flowretail_map_opts *o, const row_sink *out, bool *skipped,
                                  fe_err *err)
 {
-    row_inventory r = {0};
-    char on_hand[DECIMAL_TEXT_MAX], reserved[DECIMAL_TEXT_MAX], ordered[DECIMAL_TEXT_MAX],
-        price[DECIMAL_TEXT_MAX], cost[DECIMAL_TEXT_MAX], avail[DECIMAL_TEXT_MAX],
-        value[DECIMAL_TEXT_MAX];
-    decimal d_on_hand = decimal_zero(), d_reserved = decimal_zero(), d_cost = decimal_zero(),
-            d_value;
-    bool has_on_hand, has_reserved, has_ordered, has_price, has_cost;
+    row_inventory r = {.snapshot_date = o->snapshot_date,
+                       .captured_at = o->captured_at,
+                       .store_kind = "store",
+                       .store_id = store_uid};
+    stock_texts t;
+    decimal d_on_hand = decimal_zero();
     const char *type;
 
     *skipped = true;
     FE_TRY(field_id(rec, "productUid", &r.product_id, err));
     FE_TRY(field_text(rec, "productType", &type, err));
-    if (flowretail_excluded(rec) || !str_eq(type, "STOCK"))
+    if (flowretail_excluded(rec) || !field_is(type, "STOCK"))
         return FE_OK;
-    FE_TRY(scaled_field(rec, "storeProductDetails.quantityStock", o->quantity_scale, on_hand,
-                        &d_on_hand, &has_on_hand, err));
-    if (!has_on_hand)
+    FE_TRY(field_decimal_text(rec, "storeProductDetails.quantityStock", o->quantity_scale,
+                              t.on_hand, &r.on_hand, &d_on_hand, err));
+    if (!r.on_hand)
         return FE_OK;
-    FE_TRY(scaled_field(rec, "storeProductDetails.quantityReserved", o->quantity_scale, reserved,
-                        &d_reserved, &has_reserved, err));
-    FE_TRY(scaled_field(rec, "storeProductDetails.quantityOrdered", o->quantity_scale, ordered,
-                        NULL, &has_ordered, err));
-    FE_TRY(scaled_field(rec, "storeProductDetails.price", o->amount_scale, price, NULL, &has_price,
-                        err));
-    FE_TRY(scaled_field(rec, "storeProductDetails.costPrice", o->amount_scale, cost, &d_cost,
-                        &has_cost, err));
-    if (has_cost && !decimal_mul_checked(d_on_hand, d_cost, &d_value))
-        return fe_err_set(err, FE_EINVAL,
-                          "storeProductDetails: quantityStock x costPrice is out of range "
-                          "(numeric(20,4))");
-    FE_TRY(available_of("storeProductDetails", d_on_hand, has_reserved, d_reserved, avail, err));
+    FE_TRY(store_details(rec, o, d_on_hand, &r, &t, err));
     *skipped = false;
-    r.snapshot_date = o->snapshot_date;
-    r.captured_at = o->captured_at;
-    r.store_kind = "store";
-    r.store_id = store_uid;
-    r.on_hand = on_hand;
-    r.reserved = has_reserved ? reserved : NULL;
-    r.available = avail;
-    r.on_order = has_ordered ? ordered : NULL;
-    r.unit_price = has_price ? price : NULL;
-    r.unit_cost = has_cost ? cost : NULL;
-    r.inventory_value = has_cost ? decimal_format(d_value, value) : NULL;
     return field_sink_rc(out->inventory(out->ctx, &r, err), err);
 }
 
@@ -188,51 +142,52 @@ fe_rc flowretail_map_store_stock(const json_rec *rec, const char *store_uid,
 typedef struct {
     const char *warehouse;
     char on_hand[DECIMAL_TEXT_MAX], reserved[DECIMAL_TEXT_MAX], avail[DECIMAL_TEXT_MAX];
-    bool has_reserved;
+    const char *reserved_text; /* reserved, or NULL when absent */
 } stock_detail;
 
-static fe_rc parse_detail(const json_rec *rec, int i, const flowretail_map_opts *o, stock_detail *d,
-                          fe_err *err)
+static fe_rc parse_detail(const json_rec *rec, size_t i, const flowretail_map_opts *o,
+                          stock_detail *d, fe_err *err)
 {
     char path[96];
     decimal on_hand = decimal_zero(), reserved = decimal_zero();
-    bool has_on_hand;
-    snprintf(path, sizeof path, "warehouseStockDetails.%d.warehouseUid", i);
+    const char *on_hand_text;
+    snprintf(path, sizeof path, "warehouseStockDetails.%zu.warehouseUid", i);
     FE_TRY(field_id(rec, path, &d->warehouse, err));
-    snprintf(path, sizeof path, "warehouseStockDetails.%d.quantityStock", i);
-    FE_TRY(scaled_field(rec, path, o->quantity_scale, d->on_hand, &on_hand, &has_on_hand, err));
-    if (!has_on_hand)
-        decimal_format(on_hand, d->on_hand);
-    snprintf(path, sizeof path, "warehouseStockDetails.%d.quantityReserved", i);
+    snprintf(path, sizeof path, "warehouseStockDetails.%zu.quantityStock", i);
     FE_TRY(
-        scaled_field(rec, path, o->quantity_scale, d->reserved, &reserved, &d->has_reserved, err));
-    snprintf(path, sizeof path, "warehouseStockDetails.%d", i);
-    return available_of(path, on_hand, d->has_reserved, reserved, d->avail, err);
+        field_decimal_text(rec, path, o->quantity_scale, d->on_hand, &on_hand_text, &on_hand, err));
+    if (!on_hand_text)
+        decimal_format(on_hand, d->on_hand);
+    snprintf(path, sizeof path, "warehouseStockDetails.%zu.quantityReserved", i);
+    FE_TRY(field_decimal_text(rec, path, o->quantity_scale, d->reserved, &d->reserved_text,
+                              &reserved, err));
+    snprintf(path, sizeof path, "warehouseStockDetails.%zu", i);
+    return available_of(path, on_hand, d->reserved_text, reserved, d->avail, err);
 }
 
 fe_rc flowretail_map_stock_item(const json_rec *rec, const flowretail_map_opts *o,
                                 const row_sink *out, fe_err *err)
 {
     const char *product;
-    int n = count_elems(rec, "warehouseStockDetails");
+    size_t n = field_array_len(rec, "warehouseStockDetails", MAX_ELEMS, NULL);
     stock_detail *details = NULL;
     fe_rc rc = FE_OK;
 
     FE_TRY(field_id(rec, "productUid", &product, err));
     if (n == 0)
         return FE_OK;
-    if (!(details = calloc((size_t)n, sizeof *details)))
+    if (!(details = calloc(n, sizeof *details)))
         return fe_err_set(err, FE_ENOMEM, "out of memory mapping stock");
-    for (int i = 0; i < n && rc == FE_OK; i++)
+    for (size_t i = 0; i < n && rc == FE_OK; i++)
         rc = parse_detail(rec, i, o, &details[i], err);
-    for (int i = 0; i < n && rc == FE_OK; i++) {
+    for (size_t i = 0; i < n && rc == FE_OK; i++) {
         row_inventory r = {.snapshot_date = o->snapshot_date,
                            .captured_at = o->captured_at,
                            .product_id = product,
                            .store_kind = "warehouse",
                            .store_id = details[i].warehouse,
                            .on_hand = details[i].on_hand,
-                           .reserved = details[i].has_reserved ? details[i].reserved : NULL,
+                           .reserved = details[i].reserved_text,
                            .available = details[i].avail};
         rc = field_sink_rc(out->inventory(out->ctx, &r, err), err);
     }
@@ -240,30 +195,32 @@ fe_rc flowretail_map_stock_item(const json_rec *rec, const flowretail_map_opts *
     return rc;
 }
 
-/* One component of a slot, parsed and checked. */
+/* One component of a slot, parsed and checked; quantity_text and special_text
+ * point into it, or are NULL when absent. */
 typedef struct {
     const char *product;
     char quantity[DECIMAL_TEXT_MAX], special[DECIMAL_TEXT_MAX];
-    bool has_quantity, has_special;
+    const char *quantity_text, *special_text;
 } slot_component;
 
-static fe_rc parse_component(const json_rec *rec, int i, const flowretail_map_opts *o,
+static fe_rc parse_component(const json_rec *rec, size_t i, const flowretail_map_opts *o,
                              slot_component *c, fe_err *err)
 {
     char path[96];
-    snprintf(path, sizeof path, "components.%d.product.productUid", i);
+    snprintf(path, sizeof path, "components.%zu.product.productUid", i);
     FE_TRY(field_id(rec, path, &c->product, err));
-    snprintf(path, sizeof path, "components.%d.quantity", i);
-    FE_TRY(scaled_field(rec, path, o->quantity_scale, c->quantity, NULL, &c->has_quantity, err));
-    snprintf(path, sizeof path, "components.%d.specialPrice", i);
-    return scaled_field(rec, path, o->amount_scale, c->special, NULL, &c->has_special, err);
+    snprintf(path, sizeof path, "components.%zu.quantity", i);
+    FE_TRY(field_decimal_text(rec, path, o->quantity_scale, c->quantity, &c->quantity_text, NULL,
+                              err));
+    snprintf(path, sizeof path, "components.%zu.specialPrice", i);
+    return field_decimal_text(rec, path, o->amount_scale, c->special, &c->special_text, NULL, err);
 }
 
 fe_rc flowretail_map_slot(const json_rec *rec, const char *parent_uid, const flowretail_map_opts *o,
                           const row_sink *out, fe_err *err)
 {
     const char *name;
-    int n = count_elems(rec, "components");
+    size_t n = field_array_len(rec, "components", MAX_ELEMS, NULL);
     slot_component *comps = NULL;
     fe_rc rc = FE_OK;
 
@@ -272,16 +229,16 @@ fe_rc flowretail_map_slot(const json_rec *rec, const char *parent_uid, const flo
         FE_TRY(field_id(rec, "productPackageSlotUid", &name, err));
     if (n == 0)
         return FE_OK;
-    if (!(comps = calloc((size_t)n, sizeof *comps)))
+    if (!(comps = calloc(n, sizeof *comps)))
         return fe_err_set(err, FE_ENOMEM, "out of memory mapping a package slot");
-    for (int i = 0; i < n && rc == FE_OK; i++)
+    for (size_t i = 0; i < n && rc == FE_OK; i++)
         rc = parse_component(rec, i, o, &comps[i], err);
-    for (int i = 0; i < n && rc == FE_OK; i++) {
+    for (size_t i = 0; i < n && rc == FE_OK; i++) {
         row_component r = {.parent_id = parent_uid,
                            .component_id = comps[i].product,
                            .slot = name,
-                           .quantity = comps[i].has_quantity ? comps[i].quantity : NULL,
-                           .special_price = comps[i].has_special ? comps[i].special : NULL};
+                           .quantity = comps[i].quantity_text,
+                           .special_price = comps[i].special_text};
         rc = field_sink_rc(out->component(out->ctx, &r, err), err);
     }
     free(comps);

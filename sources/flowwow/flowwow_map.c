@@ -1,7 +1,6 @@
 /* flowwow_map: Flowwow records -> unified rows. See flowwow_map.h. */
 #include "sources/flowwow/flowwow_map.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +88,9 @@ const char *flowwow_status_group(const char *status, bool *known)
 {
     static const char *const open[] = {"1", "2", "4", "5", "7", "10", "11", "12"};
     const char *group = NULL;
-    for (size_t i = 0; status && i < sizeof open / sizeof open[0]; i++)
-        if (strcmp(status, open[i]) == 0)
-            group = "open";
-    if (status && strcmp(status, "3") == 0)
+    if (field_is_one_of(status, open, sizeof open / sizeof open[0]))
+        group = "open";
+    if (field_is(status, "3"))
         group = "completed";
     if (known)
         *known = group != NULL;
@@ -108,7 +106,7 @@ fe_rc flowwow_product_id(const json_rec *rec, const char *product_path, const ch
     FE_TRY(field_text_opt(rec, offer_path, &offer, err));
     /* Flowwow documents productId >= 1: a 0 beside an offerId marks an offer not
      * linked to a Flowwow item, which its offer identifies. Alone, 0 is an id. */
-    if (pid && (strcmp(pid, "0") != 0 || !offer))
+    if (pid && (!field_is(pid, "0") || !offer))
         snprintf(out, size, "%s", pid);
     else if (offer && (size_t)snprintf(out, size, "offer:%s", offer) >= size)
         return fe_err_set(err, FE_EINVAL, "%s is longer than %zu bytes", offer_path, size - 7);
@@ -133,9 +131,9 @@ fe_rc flowwow_map_shop(const json_rec *rec, const row_sink *out, fe_err *err)
 
 static const char *product_type(const char *type)
 {
-    if (type && strcmp(type, "2") == 0)
+    if (field_is(type, "2"))
         return "bouquet";
-    if (type && strcmp(type, "3") == 0)
+    if (field_is(type, "3"))
         return "addon";
     return "standard";
 }
@@ -151,8 +149,6 @@ fe_rc flowwow_map_product(const json_rec *rec, const flowwow_product_opts *o, co
                          .store_id = o->shop_id,
                          .captured_at = o->captured_at};
     const char *type;
-    decimal d_price, d_stock, d_avail;
-    bool has_price, has_stock, has_avail;
 
     FE_TRY(flowwow_product_id(rec, "productId", "offerId", id, sizeof id, err));
     if (!id[0])
@@ -162,19 +158,16 @@ fe_rc flowwow_map_product(const json_rec *rec, const flowwow_product_opts *o, co
     FE_TRY(int_text_at(rec, "type", &type, err));
     FE_TRY(int_text_at(rec, "categoryId", &p.category_id, err));
     FE_TRY(field_currency(rec, "currencyCode", currency, &p.currency, err));
-    FE_TRY(field_decimal(rec, "price", 1, &d_price, &has_price, err));
-    FE_TRY(field_decimal(rec, "stock", 1, &d_stock, &has_stock, err));
-    FE_TRY(field_decimal(rec, "available", 1, &d_avail, &has_avail, err));
+    FE_TRY(field_decimal_text(rec, "price", 1, price, &p.list_price, NULL, err));
+    FE_TRY(field_decimal_text(rec, "stock", 1, stock, &inv.on_hand, NULL, err));
+    FE_TRY(field_decimal_text(rec, "available", 1, avail, &inv.available, NULL, err));
     p.product_id = id;
     p.product_type = product_type(type);
-    p.list_price = has_price ? decimal_format(d_price, price) : NULL;
     p.is_active = field_bool(rec, "isActive", true);
     FE_TRY(field_sink_rc(out->product(out->ctx, &p, err), err));
-    if (!has_stock && !has_avail)
+    if (!inv.on_hand && !inv.available)
         return FE_OK;
     inv.product_id = id;
-    inv.on_hand = has_stock ? decimal_format(d_stock, stock) : NULL;
-    inv.available = has_avail ? decimal_format(d_avail, avail) : NULL;
     inv.unit_price = p.list_price;
     return field_sink_rc(out->inventory(out->ctx, &inv, err), err);
 }
@@ -193,22 +186,13 @@ typedef struct {
     decimal subtotal, total, discount;
 } fw_sums;
 
-/* Number of elements of products[]: 1 + the highest N of "products.N.*". */
+/* Number of elements of products[]; more than LINES_MAX is a broken record. */
 static fe_rc count_lines(const json_rec *rec, size_t *n, fe_err *err)
 {
-    *n = 0;
-    for (size_t i = 0; i < json_rec_count(rec); i++) {
-        const char *path = json_rec_at(rec, i)->path;
-        if (strncmp(path, "products.", 9) != 0 || path[9] < '0' || path[9] > '9')
-            continue;
-        char *end;
-        errno = 0;
-        unsigned long k = strtoul(path + 9, &end, 10);
-        if (errno || (*end != '.' && *end != '\0') || k >= LINES_MAX)
-            return fe_err_set(err, FE_EINVAL, "order has more than %d products", LINES_MAX);
-        if (k + 1 > *n)
-            *n = k + 1;
-    }
+    bool beyond;
+    *n = field_array_len(rec, "products", LINES_MAX, &beyond);
+    if (beyond)
+        return fe_err_set(err, FE_EINVAL, "order has more than %d products", LINES_MAX);
     return FE_OK;
 }
 
@@ -239,8 +223,8 @@ static fe_rc parse_line(const json_rec *rec, size_t k, const flowwow_order_opts 
         return fe_err_set(err, FE_EINVAL, "%s is missing", p_count);
     if (!has_cost && !has_price)
         return fe_err_set(err, FE_EINVAL, "products.%zu has neither cost nor price", k);
-    if (!l->currency && o->currency)
-        l->currency = value_currency(o->currency, strlen(o->currency), l->currency_code);
+    if (!l->currency)
+        l->currency = value_currency_str(o->currency, l->currency_code);
     l->unit = has_cost ? cost : price;
     if (!decimal_mul_checked(l->count, l->unit, &l->gross))
         return fe_err_set(err, FE_EINVAL,
@@ -329,9 +313,8 @@ static fe_rc emit_order(const json_rec *rec, const flowwow_order_opts *o, const 
     FE_TRY(put_customer(rec, out, customer_id, sizeof customer_id, err));
     info->no_customer = customer_id[0] == '\0';
     row->customer_id = customer_id[0] ? customer_id : NULL;
-    row->currency = n > 0 && lines[0].currency ? lines[0].currency
-                    : o->currency ? value_currency(o->currency, strlen(o->currency), currency)
-                                  : NULL;
+    row->currency =
+        n > 0 && lines[0].currency ? lines[0].currency : value_currency_str(o->currency, currency);
     row->subtotal = decimal_format(s->subtotal, subtotal);
     row->discount_total = decimal_format(s->discount, discount);
     row->tax_total = row->shipping_total = decimal_format(decimal_zero(), zero);

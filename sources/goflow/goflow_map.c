@@ -16,24 +16,6 @@
 
 /* ---- record access ------------------------------------------------------ */
 
-static bool str_eq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
-/* A timestamp at path in canonical form into dst (TIME_TEXT_MAX), or *out NULL when
- * absent. */
-static fe_rc time_at(const json_rec *r, const char *path, char *dst, const char **out, fe_err *err)
-{
-    int64_t us;
-    bool present;
-    *out = NULL;
-    FE_TRY(field_time(r, path, &us, &present, err));
-    if (present)
-        *out = time_format_iso(us, dst);
-    return FE_OK;
-}
-
 /* An amount at path; absent gives zero (and *present = false; present may be NULL). */
 static fe_rc dec_at(const json_rec *r, const char *path, decimal *d, bool *present, fe_err *err)
 {
@@ -43,11 +25,6 @@ static fe_rc dec_at(const json_rec *r, const char *path, decimal *d, bool *prese
     if (present)
         *present = has;
     return FE_OK;
-}
-
-const char *goflow_currency(const char *text, char dst[4])
-{
-    return text ? value_currency(text, strlen(text), dst) : NULL;
 }
 
 /* ---- statuses ------------------------------------------------------------- */
@@ -71,15 +48,12 @@ const char *goflow_status_group(const char *status, bool *known)
                                        "in_review"};
     if (known)
         *known = true;
-    for (size_t i = 0; i < sizeof completed / sizeof completed[0]; i++)
-        if (str_eq(status, completed[i]))
-            return "completed";
-    for (size_t i = 0; i < sizeof canceled / sizeof canceled[0]; i++)
-        if (str_eq(status, canceled[i]))
-            return "canceled";
-    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
-        if (str_eq(status, open[i]))
-            return "open";
+    if (field_is_one_of(status, completed, sizeof completed / sizeof completed[0]))
+        return "completed";
+    if (field_is_one_of(status, canceled, sizeof canceled / sizeof canceled[0]))
+        return "canceled";
+    if (field_is_one_of(status, open, sizeof open / sizeof open[0]))
+        return "open";
     if (known)
         *known = false;
     return "open";
@@ -96,7 +70,7 @@ fe_rc goflow_map_store(const json_rec *rec, const row_sink *out, fe_err *err)
     FE_TRY(field_text(rec, "name", &r.name, err));
     FE_TRY(field_text(rec, "status", &r.status, err));
     FE_TRY(field_text(rec, "settings.currency", &cur, err));
-    r.currency = goflow_currency(cur, code);
+    r.currency = value_currency_str(cur, code);
     return field_sink_rc(out->store(out->ctx, &r, err), err);
 }
 
@@ -147,11 +121,11 @@ static fe_rc check_children(const json_rec *rec, size_t *n, fe_err *err)
 
 fe_rc goflow_map_product(const json_rec *rec, const row_sink *out, fe_err *err)
 {
+    static const char *const grouping[] = {"kit", "group"}; /* types with children */
     row_product r = {0};
     const char *status;
     char listp[DECIMAL_TEXT_MAX], path[PATH_MAX_LEN], qty[DECIMAL_TEXT_MAX];
     decimal d;
-    bool has_price;
     size_t nchildren;
 
     FE_TRY(field_id(rec, "id", &r.product_id, err));
@@ -160,16 +134,15 @@ fe_rc goflow_map_product(const json_rec *rec, const row_sink *out, fe_err *err)
     FE_TRY(field_text(rec, "type", &r.product_type, err));
     FE_TRY(field_text(rec, "details.brand", &r.brand, err));
     FE_TRY(field_text(rec, "status", &status, err));
-    FE_TRY(dec_at(rec, "pricing.default_price", &d, &has_price, err));
-    r.list_price = has_price ? decimal_format(d, listp) : NULL;
+    FE_TRY(field_decimal_text(rec, "pricing.default_price", 1, listp, &r.list_price, NULL, err));
     /* Goflow's types are standard, kit and group; anything new is stored as standard
      * rather than failing the merge (dim_product allows a fixed list). */
-    if (!str_eq(r.product_type, "kit") && !str_eq(r.product_type, "group"))
+    if (!field_is_one_of(r.product_type, grouping, 2))
         r.product_type = "standard";
-    r.is_active = str_eq(status, "active");
+    r.is_active = field_is(status, "active");
     FE_TRY(check_children(rec, &nchildren, err));
     FE_TRY(field_sink_rc(out->product(out->ctx, &r, err), err));
-    if (!str_eq(r.product_type, "kit") && !str_eq(r.product_type, "group"))
+    if (!field_is_one_of(r.product_type, grouping, 2))
         return FE_OK;
     for (size_t i = 0; i < nchildren; i++) {
         row_component c = {.parent_id = r.product_id, .slot = ""};
@@ -214,14 +187,14 @@ static fe_rc sum_array(const json_rec *rec, const char *prefix, money_sums *s, f
         snprintf(path, sizeof path, "%s.%zu.type", prefix, i);
         FE_TRY(field_text(rec, path, &type, err));
         ok = decimal_add_checked(s->all, d, &s->all);
-        if (str_eq(type, "price")) {
+        if (field_is(type, "price")) {
             ok = ok && decimal_add_checked(s->price, d, &s->price);
             s->price_count++;
-        } else if (str_eq(type, "discount")) {
+        } else if (field_is(type, "discount")) {
             ok = ok && decimal_add_checked(s->discount, decimal_abs(d), &s->discount);
         } else {
             ok = ok && decimal_add_checked(s->other, d, &s->other);
-            if (str_eq(type, "shipping"))
+            if (field_is(type, "shipping"))
                 ok = ok && decimal_add_checked(s->shipping, d, &s->shipping);
         }
         if (!ok)
@@ -319,8 +292,8 @@ static fe_rc map_order_row(const json_rec *rec, decimal tax_lines, size_t nlines
     FE_TRY(field_text(rec, "order_number", &r->order_number, err));
     FE_TRY(field_text(rec, "store.id", &r->store_id, err));
     FE_TRY(field_text(rec, "status", &r->status, err));
-    FE_TRY(time_at(rec, "date", v->ordered_at, &r->ordered_at, err));
-    FE_TRY(time_at(rec, "status_updated_at", v->updated_at, &r->source_updated_at, err));
+    FE_TRY(field_time_text(rec, "date", v->ordered_at, &r->ordered_at, err));
+    FE_TRY(field_time_text(rec, "status_updated_at", v->updated_at, &r->source_updated_at, err));
     FE_TRY(dec_at(rec, "summary.subtotal.amount", &sub, &has_sub, err));
     FE_TRY(dec_at(rec, "summary.total.amount", &tot, &has_tot, err));
     FE_TRY(sum_array(rec, "charges", &ch, err));
@@ -330,7 +303,7 @@ static fe_rc map_order_row(const json_rec *rec, decimal tax_lines, size_t nlines
         cur = ch.currency;
     r->store_kind = "channel";
     r->status_group = goflow_status_group(r->status, NULL);
-    r->currency = goflow_currency(cur, v->currency);
+    r->currency = value_currency_str(cur, v->currency);
     r->subtotal = has_sub ? decimal_format(sub, v->subtotal) : NULL;
     r->total = has_tot ? decimal_format(tot, v->total) : NULL;
     r->discount_total = decimal_format(ch.discount, v->discount);
@@ -368,12 +341,12 @@ static fe_rc map_order_checked(const json_rec *rec, const goflow_map_opts *o, co
     info->status = r.status;
     goflow_status_group(r.status, &known);
     info->unknown_status = !known;
-    if (orig && *orig && !str_eq(orig, "0") && !str_eq(orig, info->order_id))
+    if (orig && *orig && !field_is(orig, "0") && !field_is(orig, info->order_id))
         info->split_from = orig;
     FE_TRY(field_sink_rc(out->order(out->ctx, &r, err), err));
     for (size_t i = 0; i < nlines; i++) {
         const line_vals *l = &lines[i];
-        const char *lc = goflow_currency(l->currency, code);
+        const char *lc = value_currency_str(l->currency, code);
         row_order_line ol = {.order_id = r.order_id,
                              .line_id = l->line_id,
                              .product_id = l->product_id,

@@ -96,8 +96,4 @@ typedef struct {
 fe_rc goflow_map_inventory(const goflow_inventory_in *in, const row_sink *out,
                            fe_err *err) FE_MUST_CHECK;
 
-/* Writes the upper-cased currency code of text into dst (4 bytes) and returns dst;
- * NULL when text is NULL, empty, "unknown" or not 3 ASCII letters. */
-const char *goflow_currency(const char *text, char dst[4]);
-
 #endif

@@ -1,6 +1,6 @@
 /* posiflora: the Posiflora source: its config keys, its registration (source_def),
  * the dimension streams and the source callbacks (open, check). The orders stream is
- * posiflora_orders.c, the options posiflora_opts.c; lists are paged by
+ * posiflora_orders_stream.c, the options posiflora_opts.c; lists are paged by
  * posiflora_pages.c; records are turned into rows by posiflora_map.c; the session
  * lives in posiflora_session.c. See posiflora.h and README.md ("Streams and
  * cursors"). */
@@ -18,7 +18,7 @@
 #include "sources/posiflora/posiflora_pages.h"
 #include "sources/posiflora/posiflora_session.h"
 #include "sources/posiflora/posiflora_opts.h"
-#include "sources/posiflora/posiflora_orders.h"
+#include "sources/posiflora/posiflora_orders_stream.h"
 
 /* ---- dimension streams ------------------------------------------------------ */
 

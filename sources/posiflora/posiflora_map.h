@@ -2,7 +2,8 @@
  *
  * Each function takes one flat record from json_stream (paths relative to the
  * resource: "id", "attributes.title", "relationships.store.data.id") and hands
- * the rows it makes to a row_sink (transform/rows.h). The extractor points the sink at
+ * the rows it makes to a row_sink (transform/rows.h). Orders, which come as a
+ * document of several records, are mapped by posiflora_order.h. The extractor points the sink at
  * the loader; tests point it at a recorder. The module knows nothing of HTTP,
  * paging, cursors or the loader.
  *
@@ -66,53 +67,5 @@ fe_rc posiflora_map_bouquet(const json_rec *rec, const posiflora_map_opts *o, co
  * loyalty_points = currentPoints; is_deleted = (status == "deleted"). */
 fe_rc posiflora_map_customer(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                              fe_err *err) FE_MUST_CHECK;
-
-/* The order accumulator: one order detail document (GET /v1/orders/{id}
- * ?include=lines,payments,payments.method) arrives as a "data" record and
- * "included[]" records in any order (payments may come before the payment
- * methods they reference), so the order is mapped when the document ends.
- * add() copies, parses and checks the few fields it needs from each record
- * (bounded by one order); the first problem is remembered with a dump of the
- * record that caused it, and flush() reports it as a reject. */
-typedef struct posiflora_order_acc posiflora_order_acc;
-
-/* Returns NULL on allocation failure. Free with posiflora_order_acc_free. */
-posiflora_order_acc *posiflora_order_acc_new(void);
-void posiflora_order_acc_free(posiflora_order_acc *a);
-/* Forgets everything added (keeps storage): call before each document, and when a
- * transfer is retried after a partial body. */
-void posiflora_order_acc_reset(posiflora_order_acc *a);
-
-/* is_data: the record is the document's "data" (the order); otherwise it is one
- * element of "included" (order-lines, order-payments and payment-methods are
- * used, other types ignored). Returns FE_OK, or FE_ENOMEM (the stream fails);
- * record problems are kept for flush. */
-fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_rec *rec,
-                              fe_err *err) FE_MUST_CHECK;
-
-/* What flush found; the strings live until the next reset or add. */
-typedef struct {
-    const char *order_id;   /* NULL when the document had no order */
-    const char *reject_id;  /* on FE_EINVAL: id of the record at fault (may be NULL) */
-    const char *reject_raw; /* on FE_EINVAL: "path=value" dump of the record at fault;
-                               for a problem found only at flush (lines missing,
-                               sums beyond numeric(20,4)) the dumps of the
-                               document's records, a blank line apart (8 KiB at
-                               most); "" when the document held no record */
-    bool unknown_status;    /* status not in the known list: mapped to open */
-    const char *status;     /* the order's status (for the unknown-status log line) */
-    size_t lines, payments; /* rows handed to the sink */
-} posiflora_order_info;
-
-/* Maps the accumulated order: one order row (total = totalAmount, paid_total =
- * paymentsAmount, subtotal = sum of line amounts, discount_total = max(subtotal -
- * total, 0), tax and shipping 0, lines_complete and payments_complete true), then
- * its lines, then its payments (payment +|amount|, return -> refund -|amount|,
- * change -> change -|amount|). Every computed amount must fit numeric(20,4).
- * Nothing reaches the sink unless the whole order is valid. Results as for the
- * other mapping functions; info is always filled. */
-fe_rc posiflora_order_acc_flush(posiflora_order_acc *a, const posiflora_map_opts *o,
-                                const row_sink *out, posiflora_order_info *info,
-                                fe_err *err) FE_MUST_CHECK;
 
 #endif

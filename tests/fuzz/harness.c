@@ -16,6 +16,7 @@
 #include "sources/flowwow/flowwow_map.h"
 #include "sources/goflow/goflow_map.h"
 #include "sources/posiflora/posiflora_map.h"
+#include "sources/posiflora/posiflora_order.h"
 #include "tests/fuzz/oracle.h"
 
 /* The mapper targets' record cap (production uses 4 MiB; inputs are smaller). */

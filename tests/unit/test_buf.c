@@ -1,10 +1,9 @@
-/* Unit tests for core/buf and core/err (err has no executable of its own). */
+/* Unit tests for core/buf (core/err: test_err). */
 #include <CUnit/Basic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/err.h"
 
 static void test_empty_and_append(void)
 {
@@ -182,60 +181,6 @@ static void test_utf8_floor(void)
     CU_ASSERT_EQUAL(buf_utf8_floor(s, 10), 10);
 }
 
-static void test_err_set_wrap(void)
-{
-    fe_err e;
-    fe_err_clear(&e);
-    CU_ASSERT_EQUAL(e.code, FE_OK);
-    CU_ASSERT_STRING_EQUAL(e.msg, "");
-    CU_ASSERT_EQUAL(fe_err_set(&e, FE_EHTTP, "HTTP %d", 500), FE_EHTTP);
-    CU_ASSERT_EQUAL(e.code, FE_EHTTP);
-    CU_ASSERT_STRING_EQUAL(e.msg, "HTTP 500");
-    CU_ASSERT_EQUAL(fe_err_wrap(&e, "orders page %d", 3), FE_EHTTP);
-    CU_ASSERT_STRING_EQUAL(e.msg, "orders page 3: HTTP 500");
-    /* an argument may be the message itself */
-    CU_ASSERT_EQUAL(fe_err_set(&e, FE_EJSON, "again: %s", e.msg), FE_EJSON);
-    CU_ASSERT_STRING_EQUAL(e.msg, "again: orders page 3: HTTP 500");
-    CU_ASSERT_EQUAL(fe_err_set(NULL, FE_EIO, "x"), FE_EIO);
-    CU_ASSERT_EQUAL(fe_err_wrap(NULL, "x"), FE_EINVAL);
-}
-
-static void test_err_truncation_keeps_utf8(void)
-{
-    fe_err e;
-    char big[2000];
-    /* 2 ASCII bytes then 2-byte letters: a cut at an odd length splits one, and
-     * vsnprintf keeps 767 bytes */
-    big[0] = 'x';
-    big[1] = 'y';
-    for (size_t i = 2; i + 2 < sizeof big; i += 2) {
-        big[i] = '\xD0';
-        big[i + 1] = '\x96';
-    }
-    big[sizeof big - 2] = 'y';
-    big[sizeof big - 1] = '\0';
-    fe_err_set(&e, FE_EHTTP, "%s", big);
-    size_t len = strlen(e.msg);
-    CU_ASSERT_TRUE(len < sizeof e.msg);
-    CU_ASSERT_TRUE(len >= sizeof e.msg - 4);
-    CU_ASSERT_EQUAL(buf_utf8_floor(e.msg, len), len);
-    CU_ASSERT_EQUAL(len, 766); /* "xy" + whole 2-byte letters */
-    fe_err_wrap(&e, "cc");
-    len = strlen(e.msg);
-    CU_ASSERT_EQUAL(memcmp(e.msg, "cc: xy", 6), 0);
-    CU_ASSERT_EQUAL(len, 766);
-    CU_ASSERT_EQUAL(buf_utf8_floor(e.msg, len), len);
-}
-
-static void test_rc_names(void)
-{
-    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_OK), "ok");
-    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EHTTP), "http");
-    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EJSON), "json");
-    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EIO), "io");
-    CU_ASSERT_STRING_EQUAL(fe_rc_name((fe_rc)999), "unknown");
-}
-
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -252,10 +197,6 @@ int main(void)
     CU_add_test(s, "reset keeps storage", test_reset_keeps_storage);
     CU_add_test(s, "utf8 floor", test_utf8_floor);
     CU_add_test(s, "textf cuts whole characters", test_textf_cuts_whole_characters);
-    CU_pSuite e = CU_add_suite("err", NULL, NULL);
-    CU_add_test(e, "set and wrap", test_err_set_wrap);
-    CU_add_test(e, "truncation keeps utf8", test_err_truncation_keeps_utf8);
-    CU_add_test(e, "rc names", test_rc_names);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

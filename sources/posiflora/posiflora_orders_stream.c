@@ -1,5 +1,5 @@
-/* posiflora_orders: the orders stream (see posiflora_orders.h). */
-#include "sources/posiflora/posiflora_orders.h"
+/* posiflora_orders_stream: the orders stream (see posiflora_orders_stream.h). */
+#include "sources/posiflora/posiflora_orders_stream.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "transform/field.h"
 #include "sources/posiflora/posiflora_map.h"
 #include "sources/posiflora/posiflora_opts.h"
+#include "sources/posiflora/posiflora_order.h"
 #include "sources/posiflora/posiflora_pages.h"
 #include "sources/posiflora/posiflora_session.h"
 
