@@ -5,7 +5,6 @@
 #include "sources/flowretail/flowretail.h"
 
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,19 +34,10 @@ typedef struct {
  * sees it: the same zone rules the merge uses for every other business date. */
 static fe_rc snapshot_date(fr_run *r, fe_err *err)
 {
-    const char *tz = config_str(r->ctx->conf, "timezone");
-    const char *params[1] = {tz && *tz ? tz : "UTC"};
-    PGresult *res =
-        PQexecParams(loader_conn(r->ctx->ld), "SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD')",
-                     1, NULL, params, NULL, NULL, 0);
-    fe_rc rc = FE_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        rc = fe_err_set(err, FE_EPG, "today's date in time zone %s: %s", params[0],
-                        PQerrorMessage(loader_conn(r->ctx->ld)));
-    else
-        snprintf(r->snapshot_date, sizeof r->snapshot_date, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return rc;
+    char date[11];
+    FE_TRY(loader_local_date(r->ctx->ld, config_str(r->ctx->conf, "timezone"), date, err));
+    snprintf(r->snapshot_date, sizeof r->snapshot_date, "%s", date);
+    return FE_OK;
 }
 
 static fe_rc run_init(fr_run *r, stream_ctx *ctx, bool with_date, fe_err *err)

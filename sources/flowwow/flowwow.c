@@ -3,7 +3,6 @@
 #include "sources/flowwow/flowwow.h"
 
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,18 +146,11 @@ static char *days_text(int64_t days, char out[DATE_LEN])
  * sees it on the stream's connection. Called outside a checkpoint. */
 static fe_rc today_in_zone(loader *ld, const char *tz, int64_t *days, fe_err *err)
 {
-    const char *params[1] = {tz};
-    PGresult *r =
-        PQexecParams(loader_conn(ld), "SELECT to_char((now() AT TIME ZONE $1)::date, 'YYYY-MM-DD')",
-                     1, NULL, params, NULL, NULL, 0);
-    fe_rc rc = FE_OK;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
-        rc = fe_err_set(err, FE_EPG, "today in time zone '%.60s': %s", tz,
-                        PQerrorMessage(loader_conn(ld)));
-    else if (!date_days(PQgetvalue(r, 0, 0), days))
-        rc = fe_err_set(err, FE_EPG, "today in time zone '%.60s': unexpected answer", tz);
-    PQclear(r);
-    return rc;
+    char date[11];
+    FE_TRY(loader_local_date(ld, tz, date, err));
+    if (!date_days(date, days))
+        return fe_err_set(err, FE_EPG, "today in time zone '%.60s': unexpected answer", tz);
+    return FE_OK;
 }
 
 /* ---- the shop list ------------------------------------------------------------ */
