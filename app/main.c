@@ -14,6 +14,7 @@
 #include "app/rebind.h"
 #include "app/runner.h"
 #include "app/status.h"
+#include "sources/source.h"
 
 #define MAX_SECRETS 64
 /* TCP keepalives of warehouse connections: a peer that died without closing the
@@ -74,29 +75,30 @@ static const char *key_default(const config_key *k)
     return k->def ? (*k->def ? k->def : "empty") : "none";
 }
 
-/* Prints the key table: plain text, or the Markdown table README.md carries
- * (so the documentation is generated from the parser's own table). */
+/* Prints one key: plain text, or a row of the Markdown table README.md carries. */
+static void print_config_key(const config_key_info *info, void *markdown)
+{
+    const config_key *k = info->key;
+    const char *type = info->source_type;
+    bool source = strcmp(k->section, "source") == 0;
+    if (*(const bool *)markdown)
+        printf("| `[%s%s]`%s%s | `%s` | %s | %s%s%s | %s%s |\n", k->section, source ? ".NAME" : "",
+               type ? " type " : "", type ? type : "", k->key, config_type_name(k->type),
+               k->def ? "`" : "", k->def ? key_default(k) : "—", k->def ? "`" : "", info->doc,
+               k->required ? " **Required.**" : "");
+    else
+        printf("[%s%s]%s%s %s (%s, default %s%s)\n    %s\n", k->section, source ? ".NAME" : "",
+               type ? " type=" : "", type ? type : "", k->key, config_type_name(k->type),
+               key_default(k), k->required ? ", required" : "", info->doc);
+}
+
+/* Prints every key of every registered source type (so the documentation is
+ * generated from the parser's own tables). */
 static void print_config_keys(bool markdown)
 {
-    size_t n = 0;
-    const config_key *keys = config_keys(&n);
     if (markdown)
         printf("| section | key | type | default | meaning |\n|---|---|---|---|---|\n");
-    for (size_t i = 0; i < n; i++) {
-        const config_key *k = &keys[i];
-        bool source = strcmp(k->section, "source") == 0;
-        if (markdown)
-            printf("| `[%s%s]`%s%s | `%s` | %s | %s%s%s | %s%s |\n", k->section,
-                   source ? ".NAME" : "", k->source_type ? " type " : "",
-                   k->source_type ? k->source_type : "", k->key, config_type_name(k->type),
-                   k->def ? "`" : "", k->def ? key_default(k) : "—", k->def ? "`" : "", k->doc,
-                   k->required ? " **Required.**" : "");
-        else
-            printf("[%s%s]%s%s %s (%s, default %s%s)\n    %s\n", k->section, source ? ".NAME" : "",
-                   k->source_type ? " type=" : "", k->source_type ? k->source_type : "", k->key,
-                   config_type_name(k->type), key_default(k), k->required ? ", required" : "",
-                   k->doc);
-    }
+    config_schema_each(source_schema(), print_config_key, &markdown);
 }
 
 /* Returns 0 to go on, or an exit code + 1 (so 1 means "exit 0"). */
@@ -323,8 +325,8 @@ int main(int argc, char **argv)
                         "FLOWETL_CONFIG\n");
         return 2;
     }
-    if (config_load(path, &cfg, &err) != FE_OK || resolve_config(&c, cfg, &err) != FE_OK ||
-        !apply_warehouse_defaults(cfg, &err)) {
+    if (config_load(path, source_schema(), &cfg, &err) != FE_OK ||
+        resolve_config(&c, cfg, &err) != FE_OK || !apply_warehouse_defaults(cfg, &err)) {
         fprintf(stderr, "flowetl: %s\n", err.msg);
         config_free(cfg);
         return 2;

@@ -224,8 +224,8 @@ static fe_rc lock_take_over(source_job *job, PGconn *conn, int stale_pid, int ho
         struct timespec tenth = {0, 100 * 1000 * 1000};
         nanosleep(&tenth, NULL);
         fe_err_clear(err);
-        rc = source_id_lock(conn, job->conf->name, job->def->type, job->account, job->ctl->run_id,
-                            stale_pid, by_run, &orphan, err);
+        rc = source_id_lock(conn, job->conf->name, job->def->type.name, job->account,
+                            job->ctl->run_id, stale_pid, by_run, &orphan, err);
     }
     if (rc == FE_OK)
         log_info(job->conf->name, "took the source's lock over from %s%s",
@@ -244,8 +244,8 @@ static bool job_lock(source_job *job, loader *ld, int stale_pid)
     bool by_run = false;
     int orphan = 0, sig;
     PGconn *conn = loader_conn(ld);
-    fe_rc rc = source_id_lock(conn, job->conf->name, job->def->type, job->account, job->ctl->run_id,
-                              stale_pid, &by_run, &orphan, &err);
+    fe_rc rc = source_id_lock(conn, job->conf->name, job->def->type.name, job->account,
+                              job->ctl->run_id, stale_pid, &by_run, &orphan, &err);
     if (rc == FE_ELOCKED && orphan)
         rc = lock_take_over(job, conn, stale_pid, orphan, &by_run, &err);
     if (rc == FE_OK)
@@ -446,7 +446,7 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
         return false;
     if (source_env_init(env, job->conf, job->def, &job->ctl->stop, &err) == FE_OK &&
         source_env_open(env, &err) == FE_OK &&
-        source_id_register(loader_conn(ld), job->def->type, job->account, job->conf->name,
+        source_id_register(loader_conn(ld), job->def->type.name, job->account, job->conf->name,
                            config_str(job->conf, "timezone"), &job->source_key, &err) == FE_OK)
         return true;
     if ((sig = fe_stop_requested(&job->ctl->stop)) != 0)

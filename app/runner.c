@@ -522,7 +522,7 @@ static bool check_identities(PGconn *conn, source_job *jobs, int njobs, bool *lo
         run_textf(jobs[i].account, sizeof jobs[i].account, "%s", buf_cstr(&account));
         buf_term(&account);
         if (rc == FE_OK)
-            rc = source_id_check(conn, jobs[i].conf->name, jobs[i].def->type, jobs[i].account,
+            rc = source_id_check(conn, jobs[i].conf->name, jobs[i].def->type.name, jobs[i].account,
                                  &jobs[i].source_key, &err);
         if (rc == FE_OK)
             continue;

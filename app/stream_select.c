@@ -37,7 +37,7 @@ bool stream_select_check_configured(const source_config *conf, const source_def 
         char names[512];
         stream_names(def, names, sizeof names);
         log_error(NULL, "[source.%s] streams: unknown stream '%.*s' (type %s has: %s)", conf->name,
-                  (int)len, item, def->type, names);
+                  (int)len, item, def->type.name, names);
         return false;
     }
     return true;
@@ -75,7 +75,7 @@ bool stream_select_target(const config *cfg, const char *target, const source_co
         char names[512];
         stream_names(def, names, sizeof names);
         log_error(NULL, "unknown stream '%s' of source '%s' (type %s has: %s)", dot + 1,
-                  (*conf)->name, def->type, names);
+                  (*conf)->name, def->type.name, names);
         return false;
     }
     return true;

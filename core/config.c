@@ -12,274 +12,13 @@
 #include "core/buf.h"
 #include "core/timeutil.h"
 #include "core/config_keys.h"
+#include "core/config_value.h"
 #include "core/config_zone.h"
 #include <libpq-fe.h>
 
 static bool streq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
-}
-
-/* The entry for key in section, preferring the one of source_type over the untyped one.
- * NULL when the key does not exist there. */
-static const config_key *key_entry(const char *section, const char *source_type, const char *key)
-{
-    const config_key *untyped = NULL;
-    for (size_t i = 0; i < config_key_count; i++) {
-        const config_key *e = &config_key_table[i];
-        if (!streq(e->section, section) || !streq(e->key, key))
-            continue;
-        if (!e->source_type)
-            untyped = e;
-        else if (streq(e->source_type, source_type))
-            return e;
-    }
-    return untyped;
-}
-
-/* ---- value syntax ------------------------------------------------------------------ */
-
-static bool parse_long(const char *v, long *out)
-{
-    if (!*v || (*v != '-' && *v != '+' && (*v < '0' || *v > '9')))
-        return false;
-    char *end;
-    errno = 0;
-    long l = strtol(v, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = l;
-    return true;
-}
-
-static bool parse_double(const char *v, double *out)
-{
-    if (!*v || *v == ' ' || *v == '\t')
-        return false;
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || *end || !isfinite(d))
-        return false;
-    *out = d;
-    return true;
-}
-
-static bool parse_bool(const char *v, bool *out)
-{
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            *out = true;
-            return true;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            *out = false;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* Item `index` of a comma list, trimmed. */
-static bool list_item(const char *v, size_t index, const char **item, size_t *len)
-{
-    const char *p = v;
-    for (size_t i = 0; i < index; i++) {
-        p = strchr(p, ',');
-        if (!p)
-            return false;
-        p++;
-    }
-    const char *end = strchr(p, ',');
-    if (!end)
-        end = p + strlen(p);
-    while (p < end && is_blank(*p))
-        p++;
-    while (end > p && is_blank(end[-1]))
-        end--;
-    *item = p;
-    *len = (size_t)(end - p);
-    return true;
-}
-
-static bool list_ok(const char *v)
-{
-    const char *item;
-    size_t len;
-    for (size_t i = 0; list_item(v, i, &item, &len); i++) {
-        if (len == 0)
-            return false;
-    }
-    return true;
-}
-
-static bool in_choices(const char *v, const char *choices)
-{
-    size_t n = strlen(v);
-    for (const char *p = choices; *p;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && memcmp(p, v, n) == 0)
-            return true;
-        p += len + (bar != NULL);
-    }
-    return false;
-}
-
-/* Where time zones are looked up, and whether the database was found missing. */
-typedef struct {
-    const char *dir;
-    bool missing; /* set when a zone could not be checked: the database is absent */
-} zone_ctx;
-
-static bool rule_ok(config_rule rule, const char *v)
-{
-    size_t n = strlen(v);
-    switch (rule) {
-    case CR_NONE:
-        return true;
-    case CR_URL: {
-        size_t skip = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
-        return skip > 0 && n > skip && strpbrk(v, " \t") == NULL;
-    }
-    case CR_DATE: {
-        int64_t us;
-        return n == 10 && time_parse_iso(v, n, &us);
-    }
-    case CR_CURRENCY:
-        return n == 3 && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3;
-    case CR_TIMEZONE:
-        return n > 0 && n <= 64 && v[0] != '/' && strstr(v, "..") == NULL &&
-               strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-:") ==
-                   n;
-    }
-    return false;
-}
-
-static const char *rule_expectation(config_rule rule)
-{
-    switch (rule) {
-    case CR_URL:
-        return "an http:// or https:// URL";
-    case CR_DATE:
-        return "a date YYYY-MM-DD";
-    case CR_CURRENCY:
-        return "3 upper-case letters (ISO 4217), e.g. RUB";
-    case CR_TIMEZONE:
-        return "an IANA time zone name, e.g. Europe/Moscow";
-    case CR_NONE:
-        break;
-    }
-    return "";
-}
-
-/* A zone name of the right characters against the zone database. Without a database
- * the name is left to the server (the CLI says so once). */
-static bool zone_ok(zone_ctx *z, const char *v, char *why, size_t n)
-{
-    char detail[384];
-    switch (config_zone_check(z->dir, v, detail, sizeof detail)) {
-    case ZONE_OK:
-        return true;
-    case ZONE_NO_DB:
-        z->missing = true;
-        return true;
-    case ZONE_POSIX:
-        snprintf(why, n, "%s", detail);
-        return false;
-    case ZONE_UNKNOWN:
-        break;
-    }
-    snprintf(why, n, "unknown time zone (not in the zone database %s)%s%s", z->dir,
-             detail[0] ? "; " : "", detail);
-    return false;
-}
-
-/* Seconds as the shortest duration text ("90s", "2h", "1d"). */
-static void format_seconds(double secs, char *dst, size_t n)
-{
-    long s = (long)secs;
-    if (s != 0 && s % 86400 == 0)
-        snprintf(dst, n, "%ldd", s / 86400);
-    else if (s != 0 && s % 3600 == 0)
-        snprintf(dst, n, "%ldh", s / 3600);
-    else if (s != 0 && s % 60 == 0)
-        snprintf(dst, n, "%ldm", s / 60);
-    else
-        snprintf(dst, n, "%lds", s);
-}
-
-static bool has_range(const config_key *e)
-{
-    return e->min < e->max;
-}
-
-/* True when v is a valid value of e; otherwise why says what is wrong ("expected ..."). */
-static bool value_ok(const config_key *e, const char *v, zone_ctx *z, char *why, size_t n)
-{
-    long l;
-    double d;
-    bool b;
-    int64_t us;
-    char lo[32], hi[32];
-    switch (e->type) {
-    case CK_STRING:
-    case CK_SECRET:
-        break;
-    case CK_INT:
-        if (!parse_long(v, &l) || (has_range(e) && (l < e->min || l > e->max))) {
-            if (e->max >= NO_LIMIT)
-                snprintf(why, n, "expected an integer >= %.0f", e->min);
-            else
-                snprintf(why, n, "expected an integer from %.0f to %.0f", e->min, e->max);
-            return false;
-        }
-        break;
-    case CK_DOUBLE:
-        if (!parse_double(v, &d) || (has_range(e) && (d < e->min || d > e->max))) {
-            snprintf(why, n, "expected a number from %g to %g", e->min, e->max);
-            return false;
-        }
-        break;
-    case CK_BOOL:
-        if (!parse_bool(v, &b)) {
-            snprintf(why, n, "expected true or false (or yes/no, on/off, 1/0)");
-            return false;
-        }
-        break;
-    case CK_DURATION:
-        if (!time_parse_duration(v, &us) ||
-            (has_range(e) && ((double)us < e->min * 1e6 || (double)us > e->max * 1e6))) {
-            format_seconds(e->min, lo, sizeof lo);
-            format_seconds(e->max, hi, sizeof hi);
-            snprintf(why, n, "expected a duration from %s to %s such as 90s, 10m, 2h, 1h30m or 7d",
-                     lo, hi);
-            return false;
-        }
-        break;
-    case CK_LIST:
-        if (!list_ok(v)) {
-            snprintf(why, n, "expected a comma-separated list of names");
-            return false;
-        }
-        break;
-    }
-    if (e->choices && !in_choices(v, e->choices)) {
-        snprintf(why, n, "expected one of %s", e->choices);
-        return false;
-    }
-    if (!rule_ok(e->rule, v)) {
-        snprintf(why, n, "expected %s", rule_expectation(e->rule));
-        return false;
-    }
-    return e->rule != CR_TIMEZONE || zone_ok(z, v, why, n);
 }
 
 /* ---- loading ----------------------------------------------------------------------- */
@@ -298,6 +37,7 @@ typedef struct {
 
 typedef struct {
     const char *file;
+    const config_schema *schema;
     const char *text; /* the whole file, NUL-terminated */
     size_t len, pos;
     int line;     /* of the line last handed to inih */
@@ -305,7 +45,7 @@ typedef struct {
     raw_sect *sects;
     size_t nsects, cap;
     raw_sect *cur; /* section the current line belongs to, NULL before the first */
-    zone_ctx zone;
+    config_zone_ctx zone;
     bool oom;
     /* The first error in file order: rank orders errors (see fail_ranked). */
     long err_rank;
@@ -397,7 +137,7 @@ static void note_section(reader *rd, const char *line)
     const char *p = line + 1;
     bool was_space = false;
     while (*p && *p != ']' && !(was_space && *p == ';')) {
-        was_space = is_blank(*p);
+        was_space = config_is_blank(*p);
         p++;
     }
     if (*p != ']')
@@ -425,7 +165,7 @@ static char *read_line(char *str, int num, void *stream)
         p += 3;
         n -= 3;
     }
-    while (n > 0 && is_blank(*p)) {
+    while (n > 0 && config_is_blank(*p)) {
         p++;
         n--;
     }
@@ -449,91 +189,14 @@ static size_t value_length(const char *value)
 {
     size_t n = strlen(value);
     for (size_t i = 1; i < n; i++) {
-        if (value[i] == ';' && is_blank(value[i - 1])) {
+        if (value[i] == ';' && config_is_blank(value[i - 1])) {
             n = i;
             break;
         }
     }
-    while (n > 0 && is_blank(value[n - 1]))
+    while (n > 0 && config_is_blank(value[n - 1]))
         n--;
     return n;
-}
-
-static bool env_name_ok(const char *s, size_t n)
-{
-    if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!(c == '_' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-              (c >= 'a' && c <= 'z')))
-            return false;
-    }
-    return true;
-}
-
-typedef enum { EXPAND_OK, EXPAND_SYNTAX, EXPAND_UNSET, EXPAND_NOMEM } expand_rc;
-
-/* Reads text[0..n) of key's value. With out NULL it only checks the ${NAME} syntax and
- * counts the references in *refs; otherwise it also appends the text to out with
- * every ${NAME} replaced by the environment variable's value. On an error why says
- * what is wrong (without FILE:LINE). */
-static expand_rc expand_text(const char *key, const char *text, size_t n, buf *out, int *refs,
-                             char *why, size_t whyn)
-{
-    char name[128];
-    *refs = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (text[i] != '$' || i + 1 >= n || text[i + 1] != '{') {
-            if (out && !buf_putc(out, text[i]))
-                return EXPAND_NOMEM;
-            continue;
-        }
-        const char *start = text + i + 2;
-        const char *close = memchr(start, '}', n - i - 2);
-        if (!close) {
-            snprintf(why, whyn, "unterminated ${ in the value of '%s'", key);
-            return EXPAND_SYNTAX;
-        }
-        size_t len = (size_t)(close - start);
-        if (!env_name_ok(start, len) || len >= sizeof name) {
-            snprintf(why, whyn, "invalid environment variable name '${%.*s}' in the value of '%s'",
-                     (int)len, start, key);
-            return EXPAND_SYNTAX;
-        }
-        (*refs)++;
-        i = (size_t)(close - text);
-        if (!out)
-            continue;
-        memcpy(name, start, len);
-        name[len] = '\0';
-        const char *v = getenv(name);
-        if (!v) {
-            snprintf(why, whyn, "environment variable %s is not set", name);
-            return EXPAND_UNSET;
-        }
-        if (!buf_puts(out, v))
-            return EXPAND_NOMEM;
-    }
-    return EXPAND_OK;
-}
-
-/* text[0..n) with every ${NAME} replaced, as a string the caller frees. NULL on an
- * error, described in why (*oom set when memory ran out). */
-static char *expand_alloc(const char *key, const char *text, size_t n, char *why, size_t whyn,
-                          bool *oom)
-{
-    buf b;
-    int refs;
-    buf_init(&b, 0);
-    expand_rc rc = expand_text(key, text, n, &b, &refs, why, whyn);
-    char *out = rc == EXPAND_OK ? buf_take(&b, NULL) : NULL;
-    if (rc == EXPAND_OK && !out)
-        out = strdup("");
-    if (!out)
-        buf_term(&b);
-    *oom = rc == EXPAND_NOMEM || (rc == EXPAND_OK && !out);
-    return out;
 }
 
 static const config_kv *kv_find(const config_kv *kv, size_t n, const char *key)
@@ -578,13 +241,13 @@ static bool store_value(reader *rd, raw_sect *s, const char *key, const char *va
     char *v = NULL, *raw = NULL;
     size_t n = value_length(value);
     bool oom = false;
-    if (expand_text(key, value, n, NULL, &refs, why, sizeof why) != EXPAND_OK) {
+    if (config_expand_text(key, value, n, NULL, &refs, why, sizeof why) != CONFIG_EXPAND_OK) {
         fail_at(rd, rd->line, "%s", why);
         return false;
     }
     if (refs && !expand_at_load(s, key))
         raw = strndup(value, n);
-    else if (!(v = expand_alloc(key, value, n, why, sizeof why, &oom)) && !oom) {
+    else if (!(v = config_expand_alloc(key, value, n, why, sizeof why, &oom)) && !oom) {
         fail_at(rd, rd->line, "%s", why);
         return false;
     }
@@ -628,11 +291,11 @@ static int on_key(void *user, const char *section, const char *key, const char *
 
 /* True when kv's value is valid for e; otherwise msg receives "invalid value ... for
  * 'KEY' in [SECTION]: why". A secret's value is never echoed. */
-static bool kv_valid(const char *section, const config_kv *kv, const config_key *e, zone_ctx *z,
-                     char *msg, size_t n)
+static bool kv_valid(const char *section, const config_kv *kv, const config_key *e,
+                     config_zone_ctx *z, char *msg, size_t n)
 {
     char why[512];
-    if (value_ok(e, kv->value, z, why, sizeof why))
+    if (config_value_ok(e, kv->value, z, why, sizeof why))
         return true;
     /* why is cut to leave room for the rest: the key and section come first. */
     if (e->type == CK_SECRET)
@@ -661,7 +324,7 @@ static long section_end_rank(const raw_sect *s)
 static void validate_plain(reader *rd, const raw_sect *s)
 {
     for (size_t i = 0; i < s->nkv; i++) {
-        const config_key *e = key_entry(s->name, NULL, s->kv[i].key);
+        const config_key *e = config_key_find(NULL, s->name, s->kv[i].key);
         if (!e)
             fail_at(rd, s->kv[i].line, "unknown key '%s' in [%s]", s->kv[i].key, s->name);
         else
@@ -670,11 +333,13 @@ static void validate_plain(reader *rd, const raw_sect *s)
 }
 
 /* Required keys of a source type, each checked once (a typed entry overrides). */
-static void check_required(reader *rd, const raw_sect *s, const char *type)
+static void check_required(reader *rd, const raw_sect *s, const config_source_type *t)
 {
-    for (size_t i = 0; i < config_key_count; i++) {
-        const config_key *e = &config_key_table[i];
-        if (!streq(e->section, "source") || key_entry("source", type, e->key) != e || !e->required)
+    const char *type = t->name;
+    const config_key *e;
+    for (size_t i = 0; (e = config_key_at(t, i)) != NULL; i++) {
+        if (!streq(e->section, "source") || config_key_find(t, "source", e->key) != e ||
+            !e->required)
             continue;
         const config_kv *kv = kv_find(s->kv, s->nkv, e->key);
         if (!kv)
@@ -694,22 +359,22 @@ static void validate_source(reader *rd, const raw_sect *s)
         return;
     }
     const char *type = t->value;
-    if (!config_type_supported(type)) {
-        fail_at(rd, t->line,
-                "unknown source type '%.80s' (one of: posiflora, goflow, flowwow, "
-                "flowretail)",
-                type);
+    const config_source_type *keys = config_schema_type(rd->schema, type);
+    if (!keys) {
+        char names[512];
+        config_type_list(rd->schema, ", ", names, sizeof names);
+        fail_at(rd, t->line, "unknown source type '%.80s' (one of: %s)", type, names);
         return;
     }
     for (size_t i = 0; i < s->nkv; i++) {
-        const config_key *e = key_entry("source", type, s->kv[i].key);
+        const config_key *e = config_key_find(keys, "source", s->kv[i].key);
         if (!e)
             fail_at(rd, s->kv[i].line, "unknown key '%s' in [%s] (type %s)", s->kv[i].key, s->name,
                     type);
         else
             check_kv(rd, s, &s->kv[i], e);
     }
-    check_required(rd, s, type);
+    check_required(rd, s, keys);
 }
 
 static void validate(reader *rd)
@@ -782,12 +447,13 @@ static const char *plain_value(const reader *rd, const char *section, const char
                 return kv->value;
         }
     }
-    return key_entry(section, NULL, key)->def;
+    return config_key_find(NULL, section, key)->def;
 }
 
 /* Moves the validated sections into c. False when memory runs out. */
 static bool build(reader *rd, config *c)
 {
+    c->schema = rd->schema;
     c->dsn = strdup(plain_value(rd, "warehouse", "dsn"));
     if (!c->dsn)
         return false;
@@ -817,6 +483,7 @@ static bool build(reader *rd, config *c)
         sc->line = s->line;
         sc->name = strdup(s->name + 7);
         sc->type = strdup(kv_find(s->kv, s->nkv, "type")->value);
+        sc->type_keys = config_schema_type(rd->schema, sc->type);
         sc->kv = s->kv;
         sc->nkv = s->nkv;
         s->kv = NULL;
@@ -827,11 +494,12 @@ static bool build(reader *rd, config *c)
     return true;
 }
 
-fe_rc config_load_string(const char *text, const char *name, config **out, fe_err *err)
+fe_rc config_load_string(const char *text, const char *name, const config_schema *schema,
+                         config **out, fe_err *err)
 {
     fe_rc rc = FE_OK;
     config *c = NULL;
-    reader rd = {.file = name, .text = text, .len = strlen(text)};
+    reader rd = {.file = name, .schema = schema, .text = text, .len = strlen(text)};
     rd.zone.dir = config_zone_dir();
     *out = NULL;
     int bad_line = ini_parse_stream(read_line, &rd, on_key, &rd);
@@ -864,7 +532,7 @@ done:
 
 #define CONFIG_MAX_BYTES (1 << 20)
 
-fe_rc config_load(const char *path, config **out, fe_err *err)
+fe_rc config_load(const char *path, const config_schema *schema, config **out, fe_err *err)
 {
     fe_rc rc;
     char chunk[4096];
@@ -895,7 +563,7 @@ fe_rc config_load(const char *path, config **out, fe_err *err)
         rc = fe_err_set(err, FE_ECONFIG, "%s: contains a NUL byte (not a text file?)", path);
         goto done;
     }
-    rc = config_load_string(buf_cstr(&text), path, out, err);
+    rc = config_load_string(buf_cstr(&text), path, schema, out, err);
 done:
     if (f)
         fclose(f);
@@ -936,18 +604,18 @@ static bool key_wanted(const char *key, const char *const *keys, size_t nkeys)
 
 /* Expands and validates one value kept as written. On an error the value stays
  * unexpanded. */
-static fe_rc resolve_kv(const config *c, const source_config *s, config_kv *kv, zone_ctx *z,
+static fe_rc resolve_kv(const config *c, const source_config *s, config_kv *kv, config_zone_ctx *z,
                         fe_err *err)
 {
     char why[sizeof(((fe_err *)0)->msg)], section[160];
     bool oom = false;
-    char *v = expand_alloc(kv->key, kv->raw, strlen(kv->raw), why, sizeof why, &oom);
+    char *v = config_expand_alloc(kv->key, kv->raw, strlen(kv->raw), why, sizeof why, &oom);
     if (!v)
         return oom ? fe_err_set(err, FE_ENOMEM, "%s: out of memory reading the configuration",
                                 c->path)
                    : fe_err_set(err, FE_ECONFIG, "%s:%d: %s", c->path, kv->line, why);
     /* Every stored key of a source is in the table: config_load checked it. */
-    const config_key *e = key_entry("source", s->type, kv->key);
+    const config_key *e = config_key_find(s->type_keys, "source", kv->key);
     snprintf(section, sizeof section, "source.%s", s->name);
     kv->value = v;
     if (e->required && !*v) {
@@ -969,7 +637,7 @@ fe_rc config_resolve_source(config *c, const char *name, const char *const *keys
             s = &c->sources[i];
     if (!s)
         return fe_err_set(err, FE_ECONFIG, "%s: no [source.%s]", c->path, name);
-    zone_ctx z = {.dir = c->zone_db_dir, .missing = c->zone_db_missing};
+    config_zone_ctx z = {.dir = c->zone_db_dir, .missing = c->zone_db_missing};
     fe_rc rc = FE_OK;
     for (size_t k = 0; k < s->nkv && rc == FE_OK; k++) {
         if (!s->kv[k].value && key_wanted(s->kv[k].key, keys, nkeys))
@@ -1006,26 +674,32 @@ const char *config_str(const source_config *s, const char *key)
     const config_kv *kv = kv_find(s->kv, s->nkv, key);
     if (kv)
         return kv->value; /* NULL while unexpanded: never the default */
-    const config_key *e = key_entry("source", s->type, key);
+    const config_key *e = config_key_find(s->type_keys, "source", key);
     return e ? e->def : NULL;
 }
 
 bool config_int(const source_config *s, const char *key, long *out)
 {
     const char *v = config_str(s, key);
-    return v && parse_long(v, out);
+    return v && config_parse_long(v, out);
+}
+
+long config_int_or(const source_config *s, const char *key, long def)
+{
+    long v;
+    return config_int(s, key, &v) ? v : def;
 }
 
 bool config_double(const source_config *s, const char *key, double *out)
 {
     const char *v = config_str(s, key);
-    return v && parse_double(v, out);
+    return v && config_parse_double(v, out);
 }
 
 bool config_bool(const source_config *s, const char *key, bool *out)
 {
     const char *v = config_str(s, key);
-    return v && parse_bool(v, out);
+    return v && config_parse_bool(v, out);
 }
 
 bool config_duration(const source_config *s, const char *key, int64_t *micros)
@@ -1038,7 +712,7 @@ bool config_list_at(const source_config *s, const char *key, size_t index, const
                     size_t *len)
 {
     const char *v = config_str(s, key);
-    return v && *v && list_item(v, index, item, len);
+    return v && *v && config_list_item(v, index, item, len);
 }
 
 bool config_list_has(const source_config *s, const char *key, const char *item)
@@ -1057,7 +731,7 @@ const char *config_run_str(const config *c, const char *key)
     const config_kv *kv = kv_find(c->run, c->nrun, key);
     if (kv)
         return kv->value;
-    const config_key *e = key_entry("run", NULL, key);
+    const config_key *e = config_key_find(NULL, "run", key);
     return e ? e->def : NULL;
 }
 
@@ -1070,7 +744,7 @@ bool config_run_duration(const config *c, const char *key, int64_t *micros)
 bool config_warehouse_duration(const config *c, const char *key, int64_t *micros)
 {
     const config_kv *kv = kv_find(c->warehouse, c->nwarehouse, key);
-    const config_key *e = key_entry("warehouse", NULL, key);
+    const config_key *e = config_key_find(NULL, "warehouse", key);
     const char *v = kv ? kv->value : e ? e->def : NULL;
     return v && time_parse_duration(v, micros);
 }
@@ -1081,7 +755,7 @@ int config_secrets(const config *c, const char **out, int max)
     for (size_t i = 0; i < c->nsources; i++) {
         const source_config *s = &c->sources[i];
         for (size_t k = 0; k < s->nkv && n < max; k++) {
-            const config_key *e = key_entry("source", s->type, s->kv[k].key);
+            const config_key *e = config_key_find(s->type_keys, "source", s->kv[k].key);
             if (e && e->type == CK_SECRET && s->kv[k].value && *s->kv[k].value)
                 out[n++] = s->kv[k].value;
         }

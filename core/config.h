@@ -1,6 +1,8 @@
 /* config: the INI file (inih), read once at start. Every key of every section is
- * described in one table (config_keys), which validates the file, supplies the
- * defaults and is the reference the README's config section is checked against.
+ * described in a table: the keys of every type in core/config_keys.c, each source
+ * type's own keys in its folder, handed in as a config_schema. The tables validate the
+ * file, supply the defaults and are the reference the README's config section is
+ * checked against (config_schema_each, `flowetl --help-config`).
  * Unknown sections and keys are errors naming file and line.
  *
  * Values may contain ${NAME}: replaced by the environment variable NAME. A command
@@ -36,10 +38,13 @@ typedef enum {
                     e.g. Europe/Moscow, UTC, Etc/GMT-3; POSIX offsets (UTC+3) refused */
 } config_rule;
 
+/* Seconds in a day, for the limits of duration keys. */
+#define CONFIG_DAY 86400.0
+/* A max at or above this means "no upper limit" (messages say ">= min"). */
+#define CONFIG_NO_LIMIT 1e9
+
 typedef struct {
-    const char *section;     /* "warehouse", "run" or "source" (for [source.NAME]) */
-    const char *source_type; /* for source keys: NULL = every type, else "posiflora" ...
-                                A typed entry overrides the untyped one of the same key. */
+    const char *section; /* "warehouse", "run" or "source" (for [source.NAME]) */
     const char *key;
     config_type type;
     const char *def; /* default as text, NULL = none */
@@ -51,8 +56,41 @@ typedef struct {
     config_rule rule;
 } config_key;
 
-/* The table, sorted by section, source_type (NULL first), key. Static storage. */
-const config_key *config_keys(size_t *n);
+/* One source type: the `type` value that selects it and the keys of its own. Each
+ * source declares one (sources/NAME/NAME.c) and the registry lists it. */
+typedef struct {
+    const char *name; /* the `type` value, e.g. "posiflora" */
+    /* Its own [source.NAME] keys (section "source"), sorted by key. One named like a key
+     * of every type (config_schema_each lists those) overrides it for this type. */
+    const config_key *keys;
+    size_t nkeys;
+} config_source_type;
+
+/* What a file is checked against: the keys of every type (core/config_keys.c: [run],
+ * [warehouse], the common [source.NAME] keys) and the source types given here. The
+ * schema and everything it points to must outlive every config loaded with it (static
+ * storage: sources/registry.c's source_schema). */
+typedef struct {
+    const config_source_type *const *types; /* in the order messages list them */
+    size_t ntypes;
+} config_schema;
+
+/* One key as documented: the key, the type it belongs to (NULL = every type, or not a
+ * source key) and its sentence (the `type` key's names the schema's types). */
+typedef struct {
+    const config_key *key;
+    const char *source_type;
+    const char *doc;
+} config_key_info;
+
+/* Calls fn for every key in documentation order: by section ([run], [source.NAME],
+ * [warehouse]); in [source.NAME] the keys of every type first, then each type's own
+ * keys, types in alphabetical order; by key within each. This order is the one of
+ * `flowetl --help-config` and README.md's table. */
+void config_schema_each(const config_schema *schema, void (*fn)(const config_key_info *, void *),
+                        void *ctx);
+/* The type named name, NULL when the schema has none. */
+const config_source_type *config_schema_type(const config_schema *schema, const char *name);
 /* "string", "secret", "int", "number", "bool", "duration", "list". Static string. */
 const char *config_type_name(config_type t);
 
@@ -65,17 +103,19 @@ typedef struct {
 } config_kv;
 
 typedef struct {
-    char *name;    /* NAME of [source.NAME] */
-    char *type;    /* posiflora (goflow | flowwow | flowretail are rejected for now) */
-    config_kv *kv; /* in file order, every key valid for the type */
+    char *name;                          /* NAME of [source.NAME] */
+    char *type;                          /* the `type` value, one of the schema's types */
+    const config_source_type *type_keys; /* that type's entry in the schema */
+    config_kv *kv;                       /* in file order, every key valid for the type */
     size_t nkv;
     int line; /* of the [source.NAME] header */
 } source_config;
 
 typedef struct {
     char *path;
-    char *dsn;      /* [warehouse] dsn, "" = libpq defaults */
-    config_kv *run; /* [run] keys as given; read them with config_run_* */
+    const config_schema *schema; /* as given to config_load */
+    char *dsn;                   /* [warehouse] dsn, "" = libpq defaults */
+    config_kv *run;              /* [run] keys as given; read them with config_run_* */
     size_t nrun;
     config_kv *warehouse; /* [warehouse] keys as given; read them with config_warehouse_* */
     size_t nwarehouse;
@@ -90,14 +130,15 @@ typedef struct {
     char zone_db_dir[256];
 } config;
 
-/* Reads and validates the file. FE_ECONFIG with "FILE:LINE: message" on any error (the
- * first error in file order), "FILE: message" when the file cannot be read; FE_ENOMEM
- * when memory runs out. Messages never contain the value of a secret key.
+/* Reads and validates the file against schema (which must outlive *out). FE_ECONFIG with
+ * "FILE:LINE: message" on any error (the first error in file order), "FILE: message" when the file
+ * cannot be read; FE_ENOMEM when memory runs out. Messages never contain the value of a secret key.
  * Caller frees *out with config_free. */
-fe_rc config_load(const char *path, config **out, fe_err *err) FE_MUST_CHECK;
+fe_rc config_load(const char *path, const config_schema *schema, config **out,
+                  fe_err *err) FE_MUST_CHECK;
 /* Same, from a string (tests); name is used in messages. */
-fe_rc config_load_string(const char *text, const char *name, config **out,
-                         fe_err *err) FE_MUST_CHECK;
+fe_rc config_load_string(const char *text, const char *name, const config_schema *schema,
+                         config **out, fe_err *err) FE_MUST_CHECK;
 /* Accepts NULL. */
 void config_free(config *c);
 
@@ -125,6 +166,8 @@ const source_config *config_source(const config *c, const char *name);
  * source before reading it. */
 const char *config_str(const source_config *s, const char *key);
 bool config_int(const source_config *s, const char *key, long *out);
+/* config_int's value, else def (a key without a value nor a default). */
+long config_int_or(const source_config *s, const char *key, long def);
 bool config_double(const source_config *s, const char *key, double *out);
 bool config_bool(const source_config *s, const char *key, bool *out);
 bool config_duration(const source_config *s, const char *key, int64_t *micros);

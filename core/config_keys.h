@@ -1,4 +1,5 @@
-/* config_keys: the key table behind core/config.c (private to the config module). */
+/* config_keys: the keys of every type behind core/config.c, and the lookups over them
+ * and a schema's types (private to the config module). */
 #ifndef FE_CONFIG_KEYS_H
 #define FE_CONFIG_KEYS_H
 
@@ -6,13 +7,18 @@
 #include <stddef.h>
 #include "core/config.h"
 
-/* Lower bound of "no upper limit" in config_key.max. */
-#define NO_LIMIT 1e9
+/* The entry for key in section: type's own entry (type may be NULL) before the one of
+ * every type. NULL when the key does not exist there. */
+const config_key *config_key_find(const config_source_type *type, const char *section,
+                                  const char *key);
 
-extern const config_key config_key_table[];
-extern const size_t config_key_count;
+/* Entry i of type's own keys followed by the keys of every type (all sections); NULL
+ * past the end. An entry overridden by one of the type is listed too: compare with
+ * config_key_find. */
+const config_key *config_key_at(const config_source_type *type, size_t i);
 
-/* True for the source types this version reads. */
-bool config_type_supported(const char *type);
+/* The schema's type names in order into dst: "a, b, c" with last_sep ", ", "a, b or c"
+ * with " or ". Cut at n - 1 bytes. */
+void config_type_list(const config_schema *schema, const char *last_sep, char *dst, size_t n);
 
 #endif

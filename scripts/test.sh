@@ -2,7 +2,8 @@
 # test.sh: everything CI checks, in one command (.ci/run calls it).
 #
 #   1. scripts/deps.sh                       missing Debian packages (as root)
-#   2. clang-format check of every *.c / *.h
+#   2. clang-format check of every *.c / *.h; scripts/check_layers.sh (includes
+#      point down the layers; long files and functions are warned about)
 #   3. build/       RelWithDebInfo build, the type a plain `cmake` gets (leaves
 #                   build/flowetl and the sandbox)
 #   4. build-asan/  Debug + ASan/UBSan build; ctest there runs the unit and the
@@ -75,6 +76,10 @@ format_check() {
 }
 step "clang-format"
 format_check || fail_step "clang-format"
+
+# ---------------------------------------------------------------- 2b. layers
+step "layers (scripts/check_layers.sh)"
+scripts/check_layers.sh || fail_step "layers"
 
 # ---------------------------------------------------------------- 3-4. builds
 build() {

@@ -10,6 +10,8 @@
 #include <curl/curl.h>
 
 #include "core/log.h"
+#include "core/timeutil.h"
+#include "transform/field.h"
 
 void stream_progress(stream_ctx *ctx)
 {
@@ -43,6 +45,21 @@ fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again, fe_er
     if (again)
         return loader_commit_send(ctx->ld, c, ctx->stats, err);
     return loader_commit(ctx->ld, c, ctx->stats, err);
+}
+
+fe_rc stream_reject_mapped(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
+{
+    char reason[sizeof err->msg];
+    const char *id = field_id_or_null(rec, id_path);
+    snprintf(reason, sizeof reason, "%s", err->msg);
+    return stream_reject(ctx, rec, NULL, id, reason, err);
+}
+
+const char *stream_read_at_cursor(char *dst, size_t size)
+{
+    char now[TIME_TEXT_MAX];
+    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
+    return dst;
 }
 
 fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,

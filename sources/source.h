@@ -1,7 +1,9 @@
-/* source: the shape every source module has. A module exports one source_def:
- * its streams table, an open/close pair for per-run state (e.g. a session), and
- * a check that reports what it sees of an account. A newcomer adds a fifth
- * source by copying a sibling (posiflora.c) and listing it in sources/registry.c. */
+/* source: the shape every source module has. A module exports one source_def,
+ * NAME_source in sources/NAME/NAME.c: its type name and config keys, its streams
+ * table, an open/close pair for per-run state (e.g. a session), and a check that
+ * reports what it sees of an account. A newcomer adds a fifth source by copying a
+ * sibling's folder (CMake picks up every .c file of sources/NAME/) and adding one line to
+ * sources/registry.c. */
 #ifndef FE_SOURCE_H
 #define FE_SOURCE_H
 
@@ -55,6 +57,16 @@ void stream_progress(stream_ctx *ctx);
 fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
                     const char *reason, fe_err *err) FE_MUST_CHECK;
 
+/* stream_reject for a record its mapping refused: the reason is err->msg (what the
+ * mapping said), the record_id the id at id_path when field_id accepts it, else
+ * none (an id cut at a NUL could name another record). */
+fe_rc stream_reject_mapped(stream_ctx *ctx, const json_rec *rec, const char *id_path,
+                           fe_err *err) FE_MUST_CHECK;
+
+/* Writes {"read_at":"<now, ISO 8601 UTC>"} into dst and returns it: the cursor of a
+ * full read, which keeps no position, only when it ran. size >= 64. */
+const char *stream_read_at_cursor(char *dst, size_t size);
+
 /* Commits the stream's checkpoint with c. Mid-stream (again) the commit is only
  * sent (loader_commit_send): the next pages are fetched while the server merges,
  * and the next checkpoint is open. The last one (!again) is waited for. Once the
@@ -72,7 +84,9 @@ typedef struct {
 } stream_def;
 
 typedef struct {
-    const char *type; /* config `type` value */
+    /* The config `type` value (type.name) and the source's own [source.NAME] keys,
+     * besides the keys of every type (core/config_keys.c). */
+    config_source_type type;
     const stream_def *streams;
     int nstreams;
     /* Base URL after defaults (e.g. from subdomain); written into out. */
@@ -122,8 +136,12 @@ fe_rc source_probe(http_client *http, stream_stats *stats, const http_request *r
  * usable directly as a source_def's rate callback. */
 void source_rate_from_conf(const source_config *conf, double *rate, double *burst);
 
-/* The registry (sources/registry.c). NULL when the type is unknown. */
+/* The registry (sources/registry.c), in its order. Static storage. */
+const source_def *const *source_all(size_t *n);
+/* NULL when the type is unknown. */
 const source_def *source_find(const char *type);
-const char *const *source_types(int *n);
+/* Every registered type with its keys: what config_load checks a file against.
+ * Static storage. */
+const config_schema *source_schema(void);
 
 #endif

@@ -1,9 +1,10 @@
-/* flowretail: streams, cursors and checkpoints of the Flow Retail source. See
- * flowretail.h and README.md ("Flow Retail"). */
+/* flowretail: the Flow Retail source: its config keys, its registration (source_def),
+ * the streams, their cursors and checkpoints, open and close. The options are
+ * flowretail_opts.c, `flowetl check` flowretail_check.c, the API client
+ * flowretail_api.c. See flowretail.h and README.md ("Flow Retail"). */
 #include "sources/flowretail/flowretail.h"
 
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,54 +15,15 @@
 #include "core/timeutil.h"
 #include "transform/field.h"
 #include "sources/flowretail/flowretail_api.h"
-
-/* ---- options (read once per stream from the config) ------------------------ */
-
-typedef struct {
-    long page_size;
-    long amount_scale, quantity_scale;
-    int64_t lookback_us;
-    int64_t full_read_every_us; /* products: 0 = every run */
-} fr_opts;
-
-static long config_long_or(const source_config *conf, const char *key, long def)
-{
-    long v;
-    return config_int(conf, key, &v) ? v : def;
-}
-
-static bool scale_ok(long s)
-{
-    return s == 1 || s == 10 || s == 100 || s == 1000 || s == 10000;
-}
-
-static fe_rc opts_load(const source_config *conf, fr_opts *o, fe_err *err)
-{
-    memset(o, 0, sizeof *o);
-    o->page_size = config_long_or(conf, "page_size", FLOWRETAIL_PAGE_SIZE_MAX);
-    o->amount_scale = config_long_or(conf, "amount_scale", 100);
-    o->quantity_scale = config_long_or(conf, "quantity_scale", 100);
-    if (!config_duration(conf, "lookback", &o->lookback_us))
-        o->lookback_us = 2 * 3600 * TIME_US_PER_SEC;
-    if (!config_duration(conf, "full_read_every", &o->full_read_every_us))
-        o->full_read_every_us = 86400 * TIME_US_PER_SEC;
-    if (o->page_size < 1 || o->page_size > FLOWRETAIL_PAGE_SIZE_MAX)
-        return fe_err_set(err, FE_ECONFIG, "[source.%s] page_size must be 1..%d", conf->name,
-                          FLOWRETAIL_PAGE_SIZE_MAX);
-    if (!scale_ok(o->amount_scale) || !scale_ok(o->quantity_scale))
-        return fe_err_set(err, FE_ECONFIG,
-                          "[source.%s] amount_scale and quantity_scale must be 1, 10, 100, 1000 "
-                          "or 10000",
-                          conf->name);
-    return FE_OK;
-}
+#include "sources/flowretail/flowretail_check.h"
+#include "sources/flowretail/flowretail_opts.h"
 
 /* ---- per-stream context ------------------------------------------------------ */
 
 typedef struct {
     stream_ctx *ctx;
     flowretail_api *api;
-    fr_opts o;
+    flowretail_opts o;
     row_sink rows;
     flowretail_map_opts mopts;
     char snapshot_date[16];
@@ -72,19 +34,10 @@ typedef struct {
  * sees it: the same zone rules the merge uses for every other business date. */
 static fe_rc snapshot_date(fr_run *r, fe_err *err)
 {
-    const char *tz = config_str(r->ctx->conf, "timezone");
-    const char *params[1] = {tz && *tz ? tz : "UTC"};
-    PGresult *res =
-        PQexecParams(loader_conn(r->ctx->ld), "SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD')",
-                     1, NULL, params, NULL, NULL, 0);
-    fe_rc rc = FE_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        rc = fe_err_set(err, FE_EPG, "today's date in time zone %s: %s", params[0],
-                        PQerrorMessage(loader_conn(r->ctx->ld)));
-    else
-        snprintf(r->snapshot_date, sizeof r->snapshot_date, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return rc;
+    char date[11];
+    FE_TRY(loader_local_date(r->ctx->ld, config_str(r->ctx->conf, "timezone"), date, err));
+    snprintf(r->snapshot_date, sizeof r->snapshot_date, "%s", date);
+    return FE_OK;
 }
 
 static fe_rc run_init(fr_run *r, stream_ctx *ctx, bool with_date, fe_err *err)
@@ -94,7 +47,7 @@ static fe_rc run_init(fr_run *r, stream_ctx *ctx, bool with_date, fe_err *err)
     r->api = ctx->state;
     if (!r->api)
         return fe_err_set(err, FE_EINVAL, "flowretail: the source was not opened");
-    FE_TRY(opts_load(ctx->conf, &r->o, err));
+    FE_TRY(flowretail_opts_load(ctx->conf, &r->o, err));
     r->rows = loader_row_sink(ctx->ld);
     time_format_iso(time_now_us(), r->captured_at);
     if (with_date)
@@ -107,22 +60,11 @@ static fe_rc run_init(fr_run *r, stream_ctx *ctx, bool with_date, fe_err *err)
     return FE_OK;
 }
 
-/* A record the mapping refused (err holds the reason) goes to etl.reject. */
-static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
-{
-    char reason[sizeof err->msg];
-    /* An id the value rules refuse is stored as no id: cut at a NUL it could
-     * name another record. */
-    const char *id = field_id_or_null(rec, id_path);
-    snprintf(reason, sizeof reason, "%s", err->msg);
-    return stream_reject(ctx, rec, NULL, id, reason, err);
-}
-
 /* A mapping result: rejects go to etl.reject, anything else through. */
 static fe_rc mapped(fr_run *r, fe_rc rc, const json_rec *rec, const char *id_path, fe_err *err)
 {
     if (rc == FE_EINVAL)
-        rc = reject_record(r->ctx, rec, id_path, err);
+        rc = stream_reject_mapped(r->ctx, rec, id_path, err);
     stream_progress(r->ctx);
     return rc;
 }
@@ -131,13 +73,6 @@ static fe_rc commit(fr_run *r, const char *cursor, unsigned full_read, fe_err *e
 {
     load_commit c = {.cursor = cursor, .full_read = full_read};
     return loader_commit(r->ctx->ld, &c, r->ctx->stats, err);
-}
-
-static const char *read_at_cursor(char *dst, size_t size)
-{
-    char now[TIME_TEXT_MAX];
-    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
-    return dst;
 }
 
 /* ---- cursors -------------------------------------------------------------- */
@@ -369,7 +304,7 @@ static fe_rc on_root_listed(void *user, int which, const json_rec *rec, fe_err *
     (void)which;
     if (read_uid(rec, "categoryUid", &uid, err) != FE_OK) {
         c->skipped = true;
-        return reject_record(c->r->ctx, rec, "categoryUid", err);
+        return stream_reject_mapped(c->r->ctx, rec, "categoryUid", err);
     }
     if (!uids_add(&c->queue, uid))
         return fe_err_set(err, FE_ENOMEM, "out of memory walking categories");
@@ -515,7 +450,7 @@ static fe_rc run_categories(stream_ctx *ctx, fe_err *err)
                      c.gone      ? "a category disappeared during the walk"
                      : c.skipped ? "a category was left out of the walk"
                                  : "the root count changed while the roots were read");
-        rc = commit(&r, read_at_cursor(cursor, sizeof cursor),
+        rc = commit(&r, stream_read_at_cursor(cursor, sizeof cursor),
                     partial ? 0 : (1u << STG_CATEGORY) | (1u << STG_PRODUCT), err);
     }
 done:
@@ -604,7 +539,7 @@ static fe_rc run_packages(stream_ctx *ctx, fe_err *err)
     for (size_t i = 0; i < p.packages.n && rc == FE_OK; i++)
         rc = read_slots(&p, p.packages.uids[i], err);
     if (rc == FE_OK)
-        rc = commit(&r, read_at_cursor(cursor, sizeof cursor),
+        rc = commit(&r, stream_read_at_cursor(cursor, sizeof cursor),
                     changed || p.skipped ? 0 : 1u << STG_COMPONENT, err);
 done:
     uids_term(&p.packages);
@@ -657,7 +592,7 @@ static fe_rc run_stock(stream_ctx *ctx, fe_err *err)
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) == FE_OK &&
         (rc = flowretail_list(r.api, ctx->http, ctx->stats, &d, r.o.page_size, NULL, NULL, err)) ==
             FE_OK)
-        rc = commit(&r, read_at_cursor(cursor, sizeof cursor), 0, err);
+        rc = commit(&r, stream_read_at_cursor(cursor, sizeof cursor), 0, err);
 done:
     buf_term(&body);
     return rc;
@@ -681,14 +616,6 @@ static fe_rc fr_account(const source_config *conf, buf *out, fe_err *err)
     return FE_OK;
 }
 
-static bool timezone_configured(const source_config *conf)
-{
-    for (size_t i = 0; i < conf->nkv; i++)
-        if (strcmp(conf->kv[i].key, "timezone") == 0)
-            return true;
-    return false;
-}
-
 /* Reads the tenant (currency, time zone) for the whole run; being an
  * authenticated request, it also proves the token, host and tenant before the
  * runner registers the source in the warehouse. */
@@ -707,7 +634,7 @@ static fe_rc fr_open(const source_config *conf, http_client *http, stream_stats 
     snprintf(ctx, sizeof ctx, "%s", conf->name);
     if (!flowretail_api_currency(a))
         log_warn(ctx, "the tenant reports no currency: list prices are stored without one");
-    if (!timezone_configured(conf))
+    if (!flowretail_timezone_configured(conf))
         log_info(ctx,
                  "config `timezone` is unset: business dates use UTC; the tenant reports "
                  "time zone '%s' (set timezone = that to use it)",
@@ -721,116 +648,6 @@ static void fr_close(void *state)
     flowretail_api_free(state);
 }
 
-/* ---- check: a sample product with raw and scaled values ------------------- */
-
-typedef struct {
-    char uid[128], name[160], price[48], stock[48], sku[64];
-    int64_t total;
-} fr_sample;
-
-static fe_rc on_sample_product(void *user, int which, const json_rec *rec, fe_err *err)
-{
-    fr_sample *s = user;
-    const char *v;
-    (void)which;
-    (void)err;
-    if (s->uid[0])
-        return FE_OK;
-    snprintf(s->uid, sizeof s->uid, "%s", (v = json_rec_str(rec, "productUid")) ? v : "?");
-    snprintf(s->name, sizeof s->name, "%s", (v = json_rec_str(rec, "name")) ? v : "");
-    snprintf(s->sku, sizeof s->sku, "%s", (v = json_rec_str(rec, "sku")) ? v : "");
-    snprintf(s->price, sizeof s->price, "%s",
-             (v = json_rec_str(rec, "recommendedRetailPrice")) ? v : "");
-    snprintf(s->stock, sizeof s->stock, "%s",
-             (v = json_rec_str(rec, "warehouseStockDetails.0.quantityStock")) ? v : "");
-    return FE_OK;
-}
-
-static fe_rc on_sample_page(void *user, int64_t rows, int64_t total, bool *stop, fe_err *err)
-{
-    fr_sample *s = user;
-    (void)rows;
-    (void)err;
-    s->total = total;
-    *stop = true;
-    return FE_OK;
-}
-
-/* "raw -> scaled" of an integer the API sent ("(none)" when absent). */
-static const char *scaled_text(const char *raw, long scale, char *dst, size_t size)
-{
-    decimal d;
-    char text[DECIMAL_TEXT_MAX];
-    if (!raw || !*raw)
-        snprintf(dst, size, "(none)");
-    else if (!decimal_parse_scaled(raw, strlen(raw), scale, &d))
-        snprintf(dst, size, "%s (not a number)", raw);
-    else
-        snprintf(dst, size, "raw %s -> %s (/ %ld)", raw, decimal_format(d, text), scale);
-    return dst;
-}
-
-static fe_rc check_lines(const source_config *conf, flowretail_api *a, const fr_opts *o,
-                         const fr_sample *prod, const fr_sample *stock, buf *out)
-{
-    char price[128], qty[128];
-    const char *tz = config_str(conf, "timezone");
-    bool ok =
-        buf_printf(out, "  tenant: %s (currency %s, time zone %s)\n",
-                   flowretail_api_tenant_name(a)[0] ? flowretail_api_tenant_name(a) : "?",
-                   flowretail_api_currency(a) ? flowretail_api_currency(a) : "none",
-                   flowretail_api_timezone(a)[0] ? flowretail_api_timezone(a) : "none") &&
-        buf_printf(out, "  timezone: %s (config `timezone`%s)\n",
-                   timezone_configured(conf) && tz ? tz : "UTC",
-                   timezone_configured(conf) ? "" : " unset; set it to the tenant's zone") &&
-        buf_printf(out, "  products: %" PRId64 " (paging.totalCount)\n", prod->total) &&
-        buf_printf(out,
-                   "  sample product %s '%s' (sku %s): recommendedRetailPrice %s\n"
-                   "  sample stock of %s: quantityStock %s\n"
-                   "  CHECK these against the product in Flow Retail Admin: if the scaled values "
-                   "are off, set amount_scale / quantity_scale (now %ld / %ld)\n",
-                   prod->uid[0] ? prod->uid : "(none)", prod->name, prod->sku,
-                   scaled_text(prod->price, o->amount_scale, price, sizeof price),
-                   stock->uid[0] ? stock->uid : "(none)",
-                   scaled_text(stock->stock, o->quantity_scale, qty, sizeof qty), o->amount_scale,
-                   o->quantity_scale);
-    return ok ? FE_OK : FE_ENOMEM;
-}
-
-/* Reads the tenant, the product count, one product and one stock item, and
- * prints what the user must confirm: the scales, the currency, the time zone. */
-static fe_rc fr_check(const source_config *conf, http_client *http, void *state, buf *out,
-                      fe_err *err)
-{
-    flowretail_api *own = NULL, *a = state;
-    fr_sample prod = {.total = -1}, stock = {.total = -1};
-    fr_opts o;
-    fe_rc rc;
-
-    FE_TRY(opts_load(conf, &o, err));
-    if (!a) {
-        FE_TRY(flowretail_api_new(conf, &own, err));
-        a = own;
-        if ((rc = flowretail_api_read_tenant(a, http, NULL, err)) != FE_OK)
-            goto done;
-    }
-    flowretail_doc pd = {
-        .method = "GET", .path = "/products", .on_record = on_sample_product, .user = &prod};
-    flowretail_doc sd = {.method = "POST",
-                         .path = "/products/stock",
-                         .body = "{}",
-                         .on_record = on_sample_product,
-                         .user = &stock};
-    if ((rc = flowretail_list(a, http, NULL, &pd, 1, on_sample_page, NULL, err)) != FE_OK ||
-        (rc = flowretail_list(a, http, NULL, &sd, 1, on_sample_page, NULL, err)) != FE_OK)
-        goto done;
-    if (check_lines(conf, a, &o, &prod, &stock, out) != FE_OK)
-        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
-done:
-    flowretail_api_free(own);
-    return rc;
-}
-
 static const stream_def flowretail_streams[] = {
     {"products", run_products},
     {"categories", run_categories},
@@ -838,8 +655,42 @@ static const stream_def flowretail_streams[] = {
     {"stock", run_stock},
 };
 
+/* ---- config keys (besides those of every type, core/config_keys.c) --------- */
+
+/* Sorted by key. */
+static const config_key flowretail_keys[] = {
+    {"source", "amount_scale", CK_INT, "100",
+     "Minor units per currency unit of Flow Retail amounts (prices arrive as integers, 19900 = "
+     "199.00); check it with `flowetl check`.",
+     false, NULL, 1, 10000, CR_NONE},
+    {"source", "base_url", CK_STRING, "https://api.flowretail.com/v2",
+     "Flow Retail API root (staging: https://api.stage.flowretail.com/v2).", false, NULL, 0, 0,
+     CR_URL},
+    {"source", "full_read_every", CK_DURATION, "1d",
+     "The products stream reads the whole list (and marks deleted products) when its last full "
+     "read is older than this; 0 = every run.",
+     false, NULL, 0, 366 * CONFIG_DAY, CR_NONE},
+    {"source", "page_size", CK_INT, "1000",
+     "Records per page, 1 to 1000 (the largest size seen in use; not documented).", false, NULL, 1,
+     1000, CR_NONE},
+    {"source", "quantity_scale", CK_INT, "100",
+     "API quantity units per unit of Flow Retail quantities (stock arrives in hundredths, 250 = "
+     "2.5); check it with `flowetl check`.",
+     false, NULL, 1, 10000, CR_NONE},
+    {"source", "stores", CK_LIST, NULL,
+     "Comma list of store uids whose prices and stock are read (categories once per store, stock "
+     "filtered to them); empty = no store prices, stock of every store the token sees.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "tenant", CK_STRING, NULL,
+     "Tenant uid (the {tenantUid} of every path); it becomes dim_source.account.", true, NULL, 0, 0,
+     CR_NONE},
+    {"source", "token", CK_SECRET, NULL,
+     "Integration token of a Flow Retail API user (sent as a bearer token).", true, NULL, 0, 0,
+     CR_NONE},
+};
+
 const source_def flowretail_source = {
-    .type = "flowretail",
+    .type = {"flowretail", flowretail_keys, sizeof flowretail_keys / sizeof flowretail_keys[0]},
     .streams = flowretail_streams,
     .nstreams = (int)(sizeof flowretail_streams / sizeof flowretail_streams[0]),
     .base_url = fr_base_url,
@@ -847,5 +698,5 @@ const source_def flowretail_source = {
     .rate = source_rate_from_conf,
     .open = fr_open,
     .close = fr_close,
-    .check = fr_check,
+    .check = flowretail_check,
 };

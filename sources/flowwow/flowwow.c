@@ -3,7 +3,6 @@
 #include "sources/flowwow/flowwow.h"
 
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +36,6 @@ typedef struct {
     const char *timezone;
     long checkpoint_records;
 } fw_opts;
-
-static long config_long_or(const source_config *conf, const char *key, long def)
-{
-    long v;
-    return config_int(conf, key, &v) ? v : def;
-}
 
 static const char *config_date(const source_config *conf, const char *key)
 {
@@ -110,15 +103,15 @@ static fe_rc opts_load(const source_config *conf, fw_opts *o, fe_err *err)
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
         goto fail;
     }
-    o->rescan_days = config_long_or(conf, "rescan_days", 14);
-    o->page_base = config_long_or(conf, "orders_page_base", 1);
+    o->rescan_days = config_int_or(conf, "rescan_days", 14);
+    o->page_base = config_int_or(conf, "orders_page_base", 1);
     o->line_sum_is_total = config_bool(conf, "line_sum_is_total", &v) ? v : true;
     o->start_date = config_date(conf, "start_date");
     o->end_date = config_date(conf, "end_date");
     o->timezone = config_str(conf, "timezone");
     if (!o->timezone || !*o->timezone)
         o->timezone = "UTC";
-    o->checkpoint_records = config_long_or(conf, "checkpoint_records", 5000);
+    o->checkpoint_records = config_int_or(conf, "checkpoint_records", 5000);
     if (o->page_base != 0 && o->page_base != 1) {
         rc = fe_err_set(err, FE_ECONFIG, "[source.%s] orders_page_base must be 0 or 1", conf->name);
         goto fail;
@@ -153,37 +146,11 @@ static char *days_text(int64_t days, char out[DATE_LEN])
  * sees it on the stream's connection. Called outside a checkpoint. */
 static fe_rc today_in_zone(loader *ld, const char *tz, int64_t *days, fe_err *err)
 {
-    const char *params[1] = {tz};
-    PGresult *r =
-        PQexecParams(loader_conn(ld), "SELECT to_char((now() AT TIME ZONE $1)::date, 'YYYY-MM-DD')",
-                     1, NULL, params, NULL, NULL, 0);
-    fe_rc rc = FE_OK;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
-        rc = fe_err_set(err, FE_EPG, "today in time zone '%.60s': %s", tz,
-                        PQerrorMessage(loader_conn(ld)));
-    else if (!date_days(PQgetvalue(r, 0, 0), days))
-        rc = fe_err_set(err, FE_EPG, "today in time zone '%.60s': unexpected answer", tz);
-    PQclear(r);
-    return rc;
-}
-
-/* A record the mapping refused (err holds the reason) goes to etl.reject. */
-static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
-{
-    char reason[sizeof err->msg];
-    /* An id the value rules refuse is stored as no id: cut at a NUL it could
-     * name another record. */
-    const char *id = field_id_or_null(rec, id_path);
-    snprintf(reason, sizeof reason, "%s", err->msg);
-    return stream_reject(ctx, rec, NULL, id, reason, err);
-}
-
-/* {"read_at":"<now>"}: full reads keep no position, only when they ran. */
-static const char *read_at_cursor(char *dst, size_t size)
-{
-    char now[TIME_TEXT_MAX];
-    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
-    return dst;
+    char date[11];
+    FE_TRY(loader_local_date(ld, tz, date, err));
+    if (!date_days(date, days))
+        return fe_err_set(err, FE_EPG, "today in time zone '%.60s': unexpected answer", tz);
+    return FE_OK;
 }
 
 /* ---- the shop list ------------------------------------------------------------ */
@@ -243,7 +210,7 @@ static fe_rc on_shop(void *user, int which, const json_rec *rec, fe_err *err)
     if (s->ctx) {
         fe_rc rc = flowwow_map_shop(rec, &s->rows, err);
         if (rc == FE_EINVAL)
-            rc = reject_record(s->ctx, rec, "shopId", err);
+            rc = stream_reject_mapped(s->ctx, rec, "shopId", err);
         stream_progress(s->ctx);
         if (rc != FE_OK || !id)
             return rc;
@@ -323,7 +290,7 @@ static fe_rc run_shops(stream_ctx *ctx, fe_err *err)
     FE_TRY(opts_load(ctx->conf, &o, err));
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) == FE_OK &&
         (rc = list_shops(ctx->http, ctx->stats, &s, err)) == FE_OK) {
-        commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.cursor = stream_read_at_cursor(cursor, sizeof cursor);
         commit.full_read = full_read_unless_changed(ctx, commit.full_read, s.total_changed);
         rc = loader_commit(ctx->ld, &commit, ctx->stats, err);
     }
@@ -364,7 +331,7 @@ static fe_rc on_product(void *user, int which, const json_rec *rec, fe_err *err)
     (void)which; /* one records array per list */
     fe_rc rc = flowwow_map_product(rec, &p->popts, &p->rows, err);
     if (rc == FE_EINVAL)
-        rc = reject_record(p->ctx, rec, "productId", err);
+        rc = stream_reject_mapped(p->ctx, rec, "productId", err);
     stream_progress(p->ctx);
     return rc;
 }
@@ -388,7 +355,7 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
     products_run p = {.ctx = ctx, .o = &o, .rows = loader_row_sink(ctx->ld)};
     flowwow_pager *pg = NULL;
     char today[DATE_LEN], now[TIME_TEXT_MAX], what[96], cursor[96];
-    int64_t today_days;
+    int64_t today_days = 0;
     load_commit commit = {.full_read = 1u << STG_PRODUCT};
     fe_rc rc;
 
@@ -418,7 +385,7 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
         rc = flowwow_pages_read(pg, &l, NULL, err);
     }
     if (rc == FE_OK) {
-        commit.cursor = read_at_cursor(cursor, sizeof cursor);
+        commit.cursor = stream_read_at_cursor(cursor, sizeof cursor);
         commit.full_read = full_read_unless_changed(
             ctx, commit.full_read, s.total_changed || flowwow_pager_total_changed(pg));
         if (s.dropped) /* their products were not read: not a full read */
@@ -449,7 +416,7 @@ static fe_rc on_order(void *user, int which, const json_rec *rec, fe_err *err)
     flowwow_order_info info;
     fe_rc rc = flowwow_map_order(rec, &r->mopts, &r->rows, &info, err);
     if (rc == FE_EINVAL)
-        return reject_record(r->ctx, rec, "id", err);
+        return stream_reject_mapped(r->ctx, rec, "id", err);
     if (rc == FE_OK && info.unknown_status && !r->warned_status) {
         r->warned_status = true;
         log_warn(r->ctx->logctx,
@@ -769,8 +736,38 @@ static const stream_def flowwow_streams[] = {
     {"orders", run_orders},
 };
 
+/* ---- config keys (besides those of every type, core/config_keys.c) --------- */
+
+/* Sorted by key. */
+static const config_key flowwow_keys[] = {
+    {"source", "base_url", CK_STRING, "https://apis.flowwow.com",
+     "Seller API root (note the s in apis); set it for sandboxes and proxies.", false, NULL, 0, 0,
+     CR_URL},
+    {"source", "end_date", CK_STRING, NULL,
+     "Last order creation day (YYYY-MM-DD) the orders stream reads; default: today in the "
+     "source's time zone (set it to replay a past window).",
+     false, NULL, 0, 0, CR_DATE},
+    {"source", "line_sum_is_total", CK_BOOL, "true",
+     "An order line's `sum` is its total after discount (unit price = `cost`); false: the line "
+     "total is count x `cost` less the `discount` percent.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "orders_page_base", CK_INT, "1",
+     "Number of the first page of orders/list (0 or 1; undocumented, most clients send 1).", false,
+     NULL, 0, 1, CR_NONE},
+    {"source", "rescan_days", CK_INT, "14",
+     "Each orders run reads the orders created in this many days before the last day again, "
+     "because their statuses change after creation.",
+     false, NULL, 0, 366, CR_NONE},
+    {"source", "shop_statuses", CK_LIST, "active,moderation,disabled",
+     "Shop statuses whose shops are listed and read (active, moderation, disabled).", false, NULL,
+     0, 0, CR_NONE},
+    {"source", "token", CK_SECRET, NULL,
+     "Seller API token (Bearer), issued by Flowwow support or in the seller cabinet.", true, NULL,
+     0, 0, CR_NONE},
+};
+
 const source_def flowwow_source = {
-    .type = "flowwow",
+    .type = {"flowwow", flowwow_keys, sizeof flowwow_keys / sizeof flowwow_keys[0]},
     .streams = flowwow_streams,
     .nstreams = (int)(sizeof flowwow_streams / sizeof flowwow_streams[0]),
     .base_url = fw_base_url,

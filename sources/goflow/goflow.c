@@ -15,25 +15,6 @@
 #include "sources/goflow/goflow_api.h"
 #include "sources/goflow/goflow_report.h"
 
-/* A record the mapping refused (err holds the reason) goes to etl.reject. */
-static fe_rc reject_record(stream_ctx *ctx, const json_rec *rec, fe_err *err)
-{
-    char reason[sizeof err->msg];
-    /* An id the value rules refuse is stored as no id: cut at a NUL it could
-     * name another record. */
-    const char *id = field_id_or_null(rec, "id");
-    snprintf(reason, sizeof reason, "%s", err->msg);
-    return stream_reject(ctx, rec, NULL, id, reason, err);
-}
-
-/* {"read_at":"<now>"}: full reads keep no position, only when they ran. */
-static const char *read_at_cursor(char *dst, size_t size)
-{
-    char now[TIME_TEXT_MAX];
-    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
-    return dst;
-}
-
 /* ---- dimension streams: full reads, one checkpoint --------------------------- */
 
 typedef fe_rc (*dim_map_fn)(const json_rec *rec, const row_sink *out, fe_err *err);
@@ -50,7 +31,7 @@ static fe_rc on_dim_record(void *user, int which, const json_rec *rec, fe_err *e
     dim_run *d = user;
     fe_rc rc = d->map(rec, &d->rows, err);
     if (rc == FE_EINVAL)
-        rc = reject_record(d->ctx, rec, err);
+        rc = stream_reject_mapped(d->ctx, rec, "id", err);
     return rc;
 }
 
@@ -69,7 +50,8 @@ static fe_rc run_dim(stream_ctx *ctx, const char *path, dim_map_fn map, unsigned
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
         goto done;
     }
-    load_commit commit = {.cursor = read_at_cursor(cursor, sizeof cursor), .full_read = full_read};
+    load_commit commit = {.cursor = stream_read_at_cursor(cursor, sizeof cursor),
+                          .full_read = full_read};
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK ||
         (rc = goflow_list_read(ctx, &o, buf_cstr(&url), on_dim_record, NULL, &d, err)) != FE_OK)
         goto done;
@@ -119,7 +101,7 @@ static fe_rc on_order(void *user, int which, const json_rec *rec, fe_err *err)
     int64_t us;
     fe_rc rc = goflow_map_order(rec, &run->mopts, &run->rows, &info, err);
     if (rc == FE_EINVAL)
-        return reject_record(run->ctx, rec, err);
+        return stream_reject_mapped(run->ctx, rec, "id", err);
     if (rc != FE_OK)
         return rc;
     if (info.unknown_status && !run->warned_status) {
@@ -384,8 +366,59 @@ static const stream_def goflow_streams[] = {
     {"orders", run_orders}, {"inventory", goflow_run_inventory},
 };
 
+/* ---- config keys (besides those of every type, core/config_keys.c) --------- */
+
+/* Sorted by key. */
+static const config_key goflow_keys[] = {
+    {"source", "base_url", CK_STRING, NULL,
+     "API root; default https://SUBDOMAIN.api.goflow.com/v1 from subdomain (one of the two is "
+     "required).",
+     false, NULL, 0, 0, CR_URL},
+    {"source", "beta_contact", CK_STRING, NULL,
+     "E-mail address sent as X-Beta-Contact, which Goflow's beta endpoints (reports) require.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "inventory_values", CK_BOOL, "false",
+     "Also request the inventory values report (its own 6/hour budget) for inventory_value and "
+     "unit_cost of the snapshot.",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "line_price_is_unit", CK_BOOL, "true",
+     "The `price` charge of an order line is the unit price (false: it is the extended line "
+     "amount, divided by the quantity).",
+     false, NULL, 0, 0, CR_NONE},
+    {"source", "list_rate_per_minute", CK_DOUBLE, "60",
+     "Budget of list, poll and download requests per minute (Goflow documents 60 per endpoint).",
+     false, NULL, 1, 100000, CR_NONE},
+    {"source", "report_format", CK_STRING, "json",
+     "File format requested for inventory reports: json, jsonl or csv.", false, "json|jsonl|csv", 0,
+     0, CR_NONE},
+    {"source", "report_max_bytes", CK_INT, "1073741824",
+     "Largest inventory report file, in bytes after decompression (1 GiB); a bigger one fails "
+     "the inventory stream with nothing committed from it.",
+     false, NULL, 1048576, 1e15, CR_NONE},
+    {"source", "report_max_ratio", CK_INT, "200",
+     "Largest ratio of a gzip report file's decompressed size to its compressed size, judged "
+     "once 8 MiB came out (a gzip bomb fails the stream in a moment, not after 1 GiB).",
+     false, NULL, 2, 1000000, CR_NONE},
+    {"source", "report_poll_max", CK_DURATION, "10m",
+     "How long one run waits for a report; a report still pending then is resumed by the next "
+     "run.",
+     false, NULL, 1, CONFIG_DAY, CR_NONE},
+    {"source", "report_rate_per_hour", CK_DOUBLE, "6",
+     "Budget of requests per hour to each report generator (Goflow documents 6).", false, NULL, 1,
+     100000, CR_NONE},
+    {"source", "rescan_days", CK_INT, "7",
+     "Each orders run also re-reads the orders dated in this many days before the newest status "
+     "change, since edits that keep the status do not move status_updated_at; 0 = off.",
+     false, NULL, 0, 366, CR_NONE},
+    {"source", "subdomain", CK_STRING, NULL,
+     "Account subdomain (SUBDOMAIN.api.goflow.com); it becomes dim_source.account.", false, NULL, 0,
+     0, CR_NONE},
+    {"source", "token", CK_SECRET, NULL, "Goflow API token (sent as a bearer token).", true, NULL,
+     0, 0, CR_NONE},
+};
+
 const source_def goflow_source = {
-    .type = "goflow",
+    .type = {"goflow", goflow_keys, sizeof goflow_keys / sizeof goflow_keys[0]},
     .streams = goflow_streams,
     .nstreams = (int)(sizeof goflow_streams / sizeof goflow_streams[0]),
     .base_url = gf_base_url,

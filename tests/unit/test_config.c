@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "sources/source.h"
 
 #define SEC INT64_C(1000000)
 
@@ -20,7 +21,7 @@
 /* Loads text and expands every source, as `run` with no argument does. */
 static fe_rc load_resolved(const char *text, config **out, fe_err *err)
 {
-    fe_rc rc = config_load_string(text, "t.conf", out, err);
+    fe_rc rc = config_load_string(text, "t.conf", source_schema(), out, err);
     for (size_t i = 0; rc == FE_OK && i < (*out)->nsources; i++)
         rc = config_resolve_source(*out, (*out)->sources[i].name, NULL, 0, err);
     if (rc != FE_OK) {
@@ -178,6 +179,8 @@ static void test_defaults(void)
     CU_ASSERT_FALSE(config_list_has(s, "streams", "orders"));
     CU_ASSERT_FALSE(config_int(s, "no_such_key", &l));
     CU_ASSERT_FALSE(config_duration(s, "start_date", &us));
+    CU_ASSERT_EQUAL(config_int_or(s, "no_such_key", 7), 7);
+    CU_ASSERT_EQUAL(config_int_or(s, "page_size", 7), 100); /* the table's default */
     config_free(c);
 
     /* An empty file is valid: no sources, warehouse and run defaults. */
@@ -525,7 +528,7 @@ static void test_comments_and_layout(void)
     config_free(c2);
     /* A directory is not a config file. */
     fe_err err = {0};
-    CU_ASSERT_EQUAL(config_load("/tmp", &c2, &err), FE_ECONFIG);
+    CU_ASSERT_EQUAL(config_load("/tmp", source_schema(), &c2, &err), FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "/tmp: cannot read: Is a directory");
 }
 
@@ -597,7 +600,7 @@ static void test_lazy_expansion(void)
                        "[source.p]\ntype = posiflora\nbase_url = http://x\nusername = u\n"
                        "password = ${FE_TEST_UNSET}\npage_size = ${FE_TEST_SIZE}\n"
                        "[source.q]\n" POSIFLORA_OK;
-    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &c, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", source_schema(), &c, &err), FE_OK);
     CU_ASSERT_STRING_EQUAL(c->dsn, "host=db.local");
     const source_config *p = config_source(c, "p");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -640,13 +643,14 @@ static void test_lazy_expansion(void)
 
     /* The ${NAME} syntax of every value, and a source's type, are checked at load. */
     c = NULL;
-    CU_ASSERT_EQUAL(
-        config_load_string("[source.p]\n" POSIFLORA_OK "streams = ${A-B}\n", "t.conf", &c, &err),
-        FE_ECONFIG);
+    CU_ASSERT_EQUAL(config_load_string("[source.p]\n" POSIFLORA_OK "streams = ${A-B}\n", "t.conf",
+                                       source_schema(), &c, &err),
+                    FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg,
                            "t.conf:6: invalid environment variable name '${A-B}' in the value "
                            "of 'streams'");
-    CU_ASSERT_EQUAL(config_load_string("[source.p]\ntype = ${FE_TEST_UNSET}\n", "t.conf", &c, &err),
+    CU_ASSERT_EQUAL(config_load_string("[source.p]\ntype = ${FE_TEST_UNSET}\n", "t.conf",
+                                       source_schema(), &c, &err),
                     FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:2: environment variable FE_TEST_UNSET is not set");
     CU_ASSERT_PTR_NULL(c);
@@ -804,50 +808,70 @@ static int compare_nullable(const char *a, const char *b)
     return strcmp(a, b);
 }
 
+/* Every key in documentation order, as config_schema_each lists them. */
+typedef struct {
+    config_key_info k[256];
+    size_t n;
+} key_list;
+
+static void collect_key(const config_key_info *info, void *user)
+{
+    key_list *l = user;
+    CU_ASSERT_FATAL(l->n < sizeof l->k / sizeof l->k[0]);
+    l->k[l->n++] = *info;
+}
+
 static void test_key_table(void)
 {
-    size_t n;
-    const config_key *k = config_keys(&n);
+    static key_list l;
+    l.n = 0;
+    config_schema_each(source_schema(), collect_key, &l);
+    size_t n = l.n;
+    const config_key_info *k = l.k;
     CU_ASSERT_FATAL(n > 20);
     for (size_t i = 0; i < n; i++) {
-        CU_ASSERT_PTR_NOT_NULL(k[i].doc);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(k[i].doc);
         size_t len = strlen(k[i].doc);
         CU_ASSERT(len > 10 && k[i].doc[len - 1] == '.');
-        CU_ASSERT(!k[i].required || k[i].def == NULL);
-        CU_ASSERT_STRING_NOT_EQUAL(config_type_name(k[i].type), "?");
+        CU_ASSERT(!k[i].key->required || k[i].key->def == NULL);
+        CU_ASSERT_STRING_NOT_EQUAL(config_type_name(k[i].key->type), "?");
+        CU_ASSERT(!k[i].source_type || strcmp(k[i].key->section, "source") == 0);
         if (i == 0)
             continue;
-        int c = strcmp(k[i - 1].section, k[i].section);
+        int c = strcmp(k[i - 1].key->section, k[i].key->section);
         if (c == 0)
             c = compare_nullable(k[i - 1].source_type, k[i].source_type);
         if (c == 0)
-            c = strcmp(k[i - 1].key, k[i].key);
+            c = strcmp(k[i - 1].key->key, k[i].key->key);
         if (c >= 0)
-            fprintf(stderr, "\nnot sorted: %s\n", k[i].key);
+            fprintf(stderr, "\nnot sorted: %s\n", k[i].key->key);
         CU_ASSERT(c < 0);
     }
     /* Every default is a valid value of its key: a file spelling out all defaults
      * (plus the required keys) loads, for every source type. */
-    static const char *const types[] = {"posiflora", "goflow", "flowwow", "flowretail"};
-    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+    const config_schema *schema = source_schema();
+    CU_ASSERT_FATAL(schema->ntypes >= 4);
+    for (size_t t = 0; t < schema->ntypes; t++) {
+        const char *type = schema->types[t]->name;
         char text[8192];
-        size_t o = (size_t)snprintf(text, sizeof text, "[source.s]\ntype = %s\n", types[t]);
+        size_t o = (size_t)snprintf(text, sizeof text, "[source.s]\ntype = %s\n", type);
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(k[i].section, "source") != 0 || strcmp(k[i].key, "type") == 0 ||
-                (k[i].source_type && strcmp(k[i].source_type, types[t]) != 0))
+            const config_key *e = k[i].key;
+            if (strcmp(e->section, "source") != 0 || strcmp(e->key, "type") == 0 ||
+                (k[i].source_type && strcmp(k[i].source_type, type) != 0))
                 continue;
-            const char *v = k[i].def;
-            if (!v && k[i].required)
-                v = strcmp(k[i].key, "base_url") == 0 ? "http://x" : "x";
+            const char *v = e->def;
+            if (!v && e->required)
+                v = strcmp(e->key, "base_url") == 0 ? "http://x" : "x";
             if (!v)
                 continue;
             /* A typed key overrides the untyped one of the same name: write it once. */
             bool shadowed = false;
             for (size_t j = 0; !k[i].source_type && j < n; j++)
-                shadowed |= k[j].source_type && strcmp(k[j].source_type, types[t]) == 0 &&
-                            strcmp(k[j].key, k[i].key) == 0;
+                shadowed |= k[j].source_type && strcmp(k[j].source_type, type) == 0 &&
+                            strcmp(k[j].key->key, e->key) == 0;
             if (!shadowed)
-                o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", k[i].key, v);
+                o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", e->key, v);
             CU_ASSERT_FATAL(o < sizeof text);
         }
         config *c = load_ok(text);
@@ -858,11 +882,11 @@ static void test_key_table(void)
     size_t o = 0;
     const char *section = "";
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(k[i].section, "source") == 0 || !k[i].def)
+        if (strcmp(k[i].key->section, "source") == 0 || !k[i].key->def)
             continue;
-        if (strcmp(k[i].section, section) != 0)
-            o += (size_t)snprintf(text + o, sizeof text - o, "[%s]\n", section = k[i].section);
-        o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", k[i].key, k[i].def);
+        if (strcmp(k[i].key->section, section) != 0)
+            o += (size_t)snprintf(text + o, sizeof text - o, "[%s]\n", section = k[i].key->section);
+        o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", k[i].key->key, k[i].key->def);
     }
     config *c = load_ok(text);
     CU_ASSERT_PTR_NOT_NULL(c);
@@ -879,7 +903,7 @@ static void test_load_file(void)
     close(fd);
     config *c = NULL;
     fe_err err = {0};
-    CU_ASSERT_EQUAL(config_load(path, &c, &err), FE_ECONFIG);
+    CU_ASSERT_EQUAL(config_load(path, source_schema(), &c, &err), FE_ECONFIG);
     char want[256];
     snprintf(want, sizeof want,
              "%s:6: invalid value '0' for 'page_size' in [source.p]: expected an integer from 1 "
@@ -892,7 +916,7 @@ static void test_load_file(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("[source.p]\n" POSIFLORA_OK, f);
     fclose(f);
-    CU_ASSERT_EQUAL(config_load(path, &c, &err), FE_OK);
+    CU_ASSERT_EQUAL(config_load(path, source_schema(), &c, &err), FE_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->path, path);
     CU_ASSERT_EQUAL(c->nsources, 1);
@@ -900,7 +924,8 @@ static void test_load_file(void)
     unlink(path);
 
     c = NULL;
-    CU_ASSERT_EQUAL(config_load("/nonexistent/flowetl.conf", &c, &err), FE_ECONFIG);
+    CU_ASSERT_EQUAL(config_load("/nonexistent/flowetl.conf", source_schema(), &c, &err),
+                    FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg,
                            "/nonexistent/flowetl.conf: cannot open: No such file or directory");
     CU_ASSERT_PTR_NULL(c);

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "extract/http.h"
 #include "sources/flowretail/flowretail_api.h"
+#include "sources/source.h"
 #include "tests/unit/fake_http.h"
 
 #define REQUEST_CAP 50 /* the fake answers an empty list past this many requests */
@@ -145,7 +146,8 @@ static void fixture_start(fixture *f, int nrecs, bool send_total)
              "[warehouse]\ndsn = \n[source.fr]\ntype = flowretail\ntenant = t1\n"
              "token = tok-abcdef\nbase_url = http://127.0.0.1:%d/v2\n",
              fake_http_port(f->srv));
-    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &f->cfg, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", source_schema(), &f->cfg, &err),
+                          FE_OK);
     CU_ASSERT_EQUAL_FATAL(flowretail_api_new(config_source(f->cfg, "fr"), &f->api, &err), FE_OK);
     http_opts_default(&ho);
     ho.backoff.base_us = 1000;

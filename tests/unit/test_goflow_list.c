@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "sources/source.h"
 #include "sources/goflow/goflow_api.h"
 #include "tests/unit/fake_http.h"
 
@@ -128,7 +129,8 @@ static void fixture_start(fixture *f)
              "[warehouse]\ndsn = \n[source.gf]\ntype = goflow\ntoken = tok-abcdef\n"
              "base_url = http://127.0.0.1:%d/goflow/v1\n",
              f->port);
-    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &f->cfg, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", source_schema(), &f->cfg, &err),
+                          FE_OK);
     CU_ASSERT_EQUAL_FATAL(goflow_opts_load(config_source(f->cfg, "gf"), &f->o, &err), FE_OK);
     http_opts ho;
     http_opts_default(&ho);

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "core/config.h"
+#include "sources/source.h"
 #include "core/buf.h"
 #include "sources/goflow/goflow_report.h"
 #include "sources/goflow/goflow_unzip.h"
@@ -243,7 +244,7 @@ static void test_creation_refunds_failed_attempts(void)
              fake_http_port(srv));
     config *cfg = NULL;
     fe_err err = {0};
-    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &cfg, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", source_schema(), &cfg, &err), FE_OK);
     const source_config *conf = config_source(cfg, "gf");
     goflow_opts o;
     CU_ASSERT_EQUAL_FATAL(goflow_opts_load(conf, &o, &err), FE_OK);

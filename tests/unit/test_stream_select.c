@@ -27,7 +27,7 @@ static const source_def *posiflora;
 static int suite_init(void)
 {
     fe_err err = {0};
-    if (config_load_string(CONFIG_TEXT, "t.conf", &cfg, &err) != FE_OK) {
+    if (config_load_string(CONFIG_TEXT, "t.conf", source_schema(), &cfg, &err) != FE_OK) {
         fprintf(stderr, "config: %s\n", err.msg);
         return 1;
     }
