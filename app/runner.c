@@ -502,7 +502,7 @@ fe_rc runner_source_account(const source_config *conf, buf *out, fe_err *err)
     const source_def *def = source_find(conf->type);
     if (!def)
         return fe_err_set(err, FE_ECONFIG, "[source.%s] unknown type %s", conf->name, conf->type);
-    return def->account(conf, out, err);
+    return source_account(def, conf, out, err);
 }
 
 /* Each selected source's identity against its binding in dw.dim_source. A

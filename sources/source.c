@@ -196,3 +196,16 @@ void source_rate_from_conf(const source_config *conf, double *rate, double *burs
     if (!config_double(conf, "rate_burst", burst))
         *burst = 5.0;
 }
+
+fe_rc source_account(const source_def *def, const source_config *conf, buf *out, fe_err *err)
+{
+    if (def->account)
+        return def->account(conf, out, err);
+    buf base;
+    buf_init(&base, 0);
+    fe_rc rc = def->base_url(conf, &base, err);
+    if (rc == FE_OK)
+        rc = source_url_host(conf, buf_cstr(&base), out, err);
+    buf_term(&base);
+    return rc;
+}

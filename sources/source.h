@@ -91,7 +91,8 @@ typedef struct {
     int nstreams;
     /* Base URL after defaults (e.g. from subdomain); written into out. */
     fe_rc (*base_url)(const source_config *conf, buf *out, fe_err *err);
-    /* dim_source.account (subdomain, tenant or host); written into out. */
+    /* dim_source.account (subdomain, tenant...) into out; NULL: the host (with
+     * ":port" when the URL names one) of base_url. Read it with source_account. */
     fe_rc (*account)(const source_config *conf, buf *out, fe_err *err);
     /* Requests per second and burst the rate limiter starts with. */
     void (*rate)(const source_config *conf, double *rate, double *burst);
@@ -117,6 +118,12 @@ fe_rc stream_cursor_value(const char *cursor, const char *key, char *out, size_t
  * neither, FE_ECONFIG naming the section and `example`. Appended to out. */
 fe_rc source_base_url(const source_config *conf, const char *default_url, const char *example,
                       buf *out, fe_err *err) FE_MUST_CHECK;
+
+/* dim_source.account that def derives from conf (its account callback, else the
+ * host[:port] of its base URL), appended to out. The `account` key that pins it is
+ * the runner's business, not read here. */
+fe_rc source_account(const source_def *def, const source_config *conf, buf *out,
+                     fe_err *err) FE_MUST_CHECK;
 
 /* dim_source.account from a URL: its host, with ":port" when the URL names one.
  * FE_ECONFIG when url is not a URL. Appended to out. */

@@ -571,23 +571,6 @@ done:
 
 /* ---- source callbacks ------------------------------------------------------ */
 
-static fe_rc fw_base_url(const source_config *conf, buf *out, fe_err *err)
-{
-    return base_url_into(conf, out, err);
-}
-
-/* dim_source.account: the host (and port, when the URL names one) of base_url. */
-static fe_rc fw_account(const source_config *conf, buf *out, fe_err *err)
-{
-    buf base;
-    buf_init(&base, 0);
-    fe_rc rc = base_url_into(conf, &base, err);
-    if (rc == FE_OK)
-        rc = source_url_host(conf, buf_cstr(&base), out, err);
-    buf_term(&base);
-    return rc;
-}
-
 /* One light authenticated request (the first shop of the first status), so that
  * a wrong token, host or base_url fails the source here, before the runner
  * registers it in the warehouse. (ping/check would not do: it needs no token.)
@@ -770,8 +753,7 @@ const source_def flowwow_source = {
     .type = {"flowwow", flowwow_keys, sizeof flowwow_keys / sizeof flowwow_keys[0]},
     .streams = flowwow_streams,
     .nstreams = (int)(sizeof flowwow_streams / sizeof flowwow_streams[0]),
-    .base_url = fw_base_url,
-    .account = fw_account,
+    .base_url = base_url_into,
     .rate = source_rate_from_conf,
     .open = fw_open,
     .close = fw_close,

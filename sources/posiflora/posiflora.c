@@ -190,23 +190,6 @@ static fe_rc run_customers(stream_ctx *ctx, fe_err *err)
 
 /* ---- source callbacks ------------------------------------------------------ */
 
-static fe_rc posi_base_url(const source_config *conf, buf *out, fe_err *err)
-{
-    return posiflora_base_url_into(conf, out, err);
-}
-
-/* dim_source.account: the host (and port, when the URL names one) of base_url. */
-static fe_rc posi_account(const source_config *conf, buf *out, fe_err *err)
-{
-    buf base;
-    buf_init(&base, 0);
-    fe_rc rc = posiflora_base_url_into(conf, &base, err);
-    if (rc == FE_OK)
-        rc = source_url_host(conf, buf_cstr(&base), out, err);
-    buf_term(&base);
-    return rc;
-}
-
 /* A session for conf (not logged in yet). */
 static fe_rc session_for(const source_config *conf, posiflora_session **out, fe_err *err)
 {
@@ -351,8 +334,7 @@ const source_def posiflora_source = {
     .type = {"posiflora", posiflora_keys, sizeof posiflora_keys / sizeof posiflora_keys[0]},
     .streams = posiflora_streams,
     .nstreams = (int)(sizeof posiflora_streams / sizeof posiflora_streams[0]),
-    .base_url = posi_base_url,
-    .account = posi_account,
+    .base_url = posiflora_base_url_into,
     .rate = source_rate_from_conf,
     .open = posi_open,
     .close = posi_close,

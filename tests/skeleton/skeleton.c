@@ -116,17 +116,6 @@ static fe_rc sk_base_url(const source_config *conf, buf *out, fe_err *err)
     return source_base_url(conf, NULL, EXAMPLE_URL, out, err);
 }
 
-static fe_rc sk_account(const source_config *conf, buf *out, fe_err *err)
-{
-    buf base;
-    buf_init(&base, 0);
-    fe_rc rc = sk_base_url(conf, &base, err);
-    if (rc == FE_OK)
-        rc = source_url_host(conf, buf_cstr(&base), out, err);
-    buf_term(&base);
-    return rc;
-}
-
 /* No per-run state; the cheap authenticated request is the store list itself. */
 static fe_rc sk_open(const source_config *conf, http_client *http, stream_stats *stats,
                      void **state, fe_err *err)
@@ -170,7 +159,6 @@ const source_def skeleton_source = {
     .streams = skeleton_streams,
     .nstreams = (int)(sizeof skeleton_streams / sizeof skeleton_streams[0]),
     .base_url = sk_base_url,
-    .account = sk_account,
     .rate = source_rate_from_conf,
     .open = sk_open,
     .close = sk_close,

@@ -59,7 +59,7 @@ static void check_contract(const source_def *d)
         for (int j = 0; j < i; j++)
             CU_ASSERT(strcmp(d->streams[j].name, d->streams[i].name) != 0);
     }
-    CU_ASSERT(d->base_url && d->account && d->rate && d->open && d->close && d->check);
+    CU_ASSERT(d->base_url && d->rate && d->open && d->close && d->check); /* account: optional */
 }
 
 static void test_registry_contract(void)
@@ -93,6 +93,11 @@ static void test_config_with_skeleton(void)
     CU_ASSERT_STRING_EQUAL(config_str(sc, "token"), "secret-1");
     CU_ASSERT_STRING_EQUAL(config_str(sc, "base_url"), "https://api.example.com/v1");
     CU_ASSERT_STRING_EQUAL(config_str(sc, "retries"), "8"); /* a key of every type */
+    buf account; /* no account callback: the host of base_url */
+    buf_init(&account, 0);
+    CU_ASSERT_EQUAL(source_account(&skeleton_source, sc, &account, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(buf_cstr(&account), "api.example.com");
+    buf_term(&account);
     const char *secrets[4];
     CU_ASSERT_EQUAL(config_secrets(c, secrets, 4), 1);
     config_free(c);
