@@ -276,3 +276,16 @@ void buf_textf(char *dst, size_t size, const char *fmt, ...)
     buf_vtextf(dst, size, fmt, ap);
     va_end(ap);
 }
+
+void *buf_array_room(void *items, size_t *cap, size_t n, size_t elsize, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t want = *cap ? *cap * 2 : first;
+    if (want <= n || elsize == 0 || want > SIZE_MAX / elsize)
+        return NULL;
+    void *p = realloc(items, want * elsize);
+    if (p)
+        *cap = want;
+    return p;
+}

@@ -68,4 +68,11 @@ size_t buf_utf8_seq_len(const char *s, size_t n);
  * with SQLSTATE 22021) and JSON carries. Returns how many bytes were replaced. */
 size_t buf_utf8_scrub(char *s, size_t n);
 
+/* Room for element n of a growable array of elsize-byte elements holding *cap:
+ * when n < *cap, items itself; else the array realloc'ed to twice *cap (`first`
+ * when *cap is 0), *cap updated. NULL when memory runs out or the size would
+ * overflow: items is then unchanged and still the caller's. Use as
+ *   T *p = buf_array_room(a->v, &a->cap, a->n, sizeof *p, 16); if (!p) fail; a->v = p; */
+void *buf_array_room(void *items, size_t *cap, size_t n, size_t elsize, size_t first);
+
 #endif

@@ -56,14 +56,10 @@ static int js_too_big(json_stream *js)
  * with js->rc set. */
 static int coll_add(json_stream *js, js_collector *c, json_type type, const char *val, size_t vlen)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 32;
-        js_slot *s = realloc(c->slots, cap * sizeof *s);
-        if (!s)
-            return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
-        c->slots = s;
-        c->cap = cap;
-    }
+    js_slot *slots = buf_array_room(c->slots, &c->cap, c->n, sizeof *slots, 32);
+    if (!slots)
+        return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
+    c->slots = slots;
     const char *path = js->abs.data ? js->abs.data + c->rel_off : "";
     size_t plen = js->abs.len > c->rel_off ? js->abs.len - c->rel_off : 0;
     size_t need = plen + vlen + 2;
@@ -250,14 +246,10 @@ static int on_start(json_stream *js, bool is_array)
         return 0;
     if (js->depth == JS_MAX_DEPTH)
         return js_fail(js, FE_EJSON, "JSON nested deeper than 1024 levels");
-    if (js->depth == js->frames_cap) {
-        size_t cap = js->frames_cap ? js->frames_cap * 2 : 16;
-        js_frame *f = realloc(js->frames, cap * sizeof *f);
-        if (!f)
-            return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
-        js->frames = f;
-        js->frames_cap = cap;
-    }
+    js_frame *frames = buf_array_room(js->frames, &js->frames_cap, js->depth, sizeof *frames, 16);
+    if (!frames)
+        return js_fail(js, FE_ENOMEM, "out of memory parsing JSON");
+    js->frames = frames;
     js->frames[js->depth++] =
         (js_frame){.is_array = is_array, .empty = true, .index = -1, .abs_len = js->abs.len};
     return 1;

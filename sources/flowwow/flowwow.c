@@ -176,14 +176,10 @@ static fe_rc shop_add(shops_run *s, const char *id, const char *currency, fe_err
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->shops[i].id, id) == 0)
             return FE_OK;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        fw_shop *p = realloc(s->shops, cap * sizeof *p);
-        if (!p)
-            return fe_err_set(err, FE_ENOMEM, "out of memory listing shops");
-        s->shops = p;
-        s->cap = cap;
-    }
+    fw_shop *shops = buf_array_room(s->shops, &s->cap, s->n, sizeof *shops, 16);
+    if (!shops)
+        return fe_err_set(err, FE_ENOMEM, "out of memory listing shops");
+    s->shops = shops;
     fw_shop *sh = &s->shops[s->n++];
     snprintf(sh->id, sizeof sh->id, "%s", id);
     snprintf(sh->currency, sizeof sh->currency, "%s",

@@ -54,14 +54,10 @@ static void wh_map_term(wh_map *m)
 
 static fe_rc wh_add(wh_map *m, const char *id, const char *name, fe_err *err)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 16;
-        wh_entry *p = realloc(m->v, cap * sizeof *p);
-        if (!p)
-            return fe_err_set(err, FE_ENOMEM, "out of memory");
-        m->v = p;
-        m->cap = cap;
-    }
+    wh_entry *v = buf_array_room(m->v, &m->cap, m->n, sizeof *v, 16);
+    if (!v)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    m->v = v;
     wh_entry e = {strdup(name), strdup(id)};
     if (!e.name || !e.id) {
         free(e.name);
@@ -113,14 +109,10 @@ static fe_rc val_add(val_map *m, const char *product, const char *wh, const char
                      const char *cost, fe_err *err)
 {
     buf k;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 256;
-        val_entry *p = realloc(m->v, cap * sizeof *p);
-        if (!p)
-            return fe_err_set(err, FE_ENOMEM, "out of memory");
-        m->v = p;
-        m->cap = cap;
-    }
+    val_entry *v = buf_array_room(m->v, &m->cap, m->n, sizeof *v, 256);
+    if (!v)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    m->v = v;
     buf_init(&k, 0);
     if (!buf_printf(&k, "%s\t%s", product, wh))
         return fe_err_set(err, FE_ENOMEM, "out of memory");

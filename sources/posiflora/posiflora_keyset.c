@@ -185,14 +185,10 @@ int64_t posiflora_keyset_skipped(const posiflora_keyset *ks)
 
 static fe_rc remember(posiflora_keyset *ks, const char *id, int64_t at, fe_err *err)
 {
-    if (ks->nrows == ks->cap_rows) {
-        size_t cap = ks->cap_rows ? ks->cap_rows * 2 : 128;
-        listed *p = realloc(ks->rows, cap * sizeof *p);
-        if (!p)
-            return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
-        ks->rows = p;
-        ks->cap_rows = cap;
-    }
+    listed *rows = buf_array_room(ks->rows, &ks->cap_rows, ks->nrows, sizeof *rows, 128);
+    if (!rows)
+        return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
+    ks->rows = rows;
     if (!(ks->rows[ks->nrows].id = strdup(id)))
         return fe_err_set(err, FE_ENOMEM, "out of memory listing records");
     ks->rows[ks->nrows++].at = at;

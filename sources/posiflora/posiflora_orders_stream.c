@@ -106,14 +106,10 @@ static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err 
         return stream_reject_mapped(run->ctx, rec, "id", err);
     }
     order_refs *page = run->listing;
-    if (page->n == page->cap) {
-        size_t cap = page->cap ? page->cap * 2 : 128;
-        order_ref *p = realloc(page->v, cap * sizeof *p);
-        if (!p)
-            return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
-        page->v = p;
-        page->cap = cap;
-    }
+    order_ref *v = buf_array_room(page->v, &page->cap, page->n, sizeof *v, 128);
+    if (!v)
+        return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
+    page->v = v;
     if (!(ref.id = strdup(id)))
         return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
     if (at && !time_parse_iso(at, strlen(at), &ref.at))

@@ -1,5 +1,6 @@
 /* Unit tests for core/buf (core/err: test_err). */
 #include <CUnit/Basic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,25 @@ static void test_utf8_floor(void)
     CU_ASSERT_EQUAL(buf_utf8_floor(s, 10), 10);
 }
 
+static void test_array_room(void)
+{
+    size_t cap = 0, n = 0;
+    int *v = NULL;
+    for (int i = 0; i < 100; i++, n++) {
+        int *p = buf_array_room(v, &cap, n, sizeof *p, 4);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        v = p;
+        v[n] = i;
+    }
+    CU_ASSERT_EQUAL(cap, 128); /* 4, 8, ... doubling */
+    CU_ASSERT_EQUAL(v[99], 99);
+    CU_ASSERT_PTR_EQUAL(buf_array_room(v, &cap, 100, sizeof *v, 4), v); /* room left */
+    size_t huge = SIZE_MAX / 2; /* doubling would overflow: refused, v unchanged */
+    CU_ASSERT_PTR_NULL(buf_array_room(v, &huge, huge, sizeof *v, 4));
+    CU_ASSERT_EQUAL(huge, SIZE_MAX / 2);
+    free(v);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -197,6 +217,7 @@ int main(void)
     CU_add_test(s, "reset keeps storage", test_reset_keeps_storage);
     CU_add_test(s, "utf8 floor", test_utf8_floor);
     CU_add_test(s, "textf cuts whole characters", test_textf_cuts_whole_characters);
+    CU_add_test(s, "array room doubles, refuses overflow", test_array_room);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();
