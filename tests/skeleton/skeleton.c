@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "core/buf.h"
+#include "extract/json_fetch.h"
 #include "load/loader.h"
 #include "transform/field.h"
 
@@ -24,7 +25,6 @@ fe_rc skeleton_map_store(const json_rec *rec, const row_sink *rows, fe_err *err)
 typedef struct {
     stream_ctx *ctx;
     const row_sink *rows;
-    json_stream *js;
 } stores_read;
 
 static fe_rc on_store(void *user, int which, const json_rec *rec, fe_err *err)
@@ -38,62 +38,53 @@ static fe_rc on_store(void *user, int which, const json_rec *rec, fe_err *err)
     return rc;
 }
 
-static fe_rc on_data(void *user, const char *data, size_t len, fe_err *err)
+/* A whole 2xx body counts only as a list (a gateway's `200 {}` is refused and
+ * retried like a 5xx): every source judges its pages' shape. */
+static fe_rc on_end(void *user, const json_stream *js, fe_err *err)
 {
-    return json_stream_feed(((stores_read *)user)->js, data, len, err);
+    (void)user;
+    return json_fetch_require(js, 0, JSON_AS_ARRAY, "unexpected response shape: not a list", err);
 }
 
-static void on_reset(void *user)
+/* The request for path with the token, its URL built into url. */
+static fe_rc request(stream_ctx *ctx, const char *path, buf *url, const char *headers[1],
+                     char *auth, size_t auth_size, http_request *req, fe_err *err)
 {
-    json_stream_reset(((stores_read *)user)->js);
+    snprintf(auth, auth_size, "Authorization: Bearer %s", config_str(ctx->conf, "token"));
+    headers[0] = auth;
+    FE_TRY(source_base_url(ctx->conf, NULL, EXAMPLE_URL, url, err));
+    if (!buf_puts(url, path))
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    *req = (http_request){.url = buf_cstr(url), .headers = headers, .nheaders = 1};
+    return FE_OK;
 }
 
-static fe_rc on_end(void *user, fe_err *err)
-{
-    return json_stream_finish(((stores_read *)user)->js, err);
-}
-
-/* GET path with the token; the body goes to sink (NULL sink: read and dropped, as a
- * probe). */
-static fe_rc get(stream_ctx *ctx, const char *path, const http_sink *sink, fe_err *err)
-{
-    char auth[512];
-    buf url;
-    buf_init(&url, 0);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", config_str(ctx->conf, "token"));
-    const char *headers[] = {auth};
-    fe_rc rc = source_base_url(ctx->conf, NULL, EXAMPLE_URL, &url, err);
-    if (rc == FE_OK && !buf_puts(&url, path))
-        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
-    http_request req = {.url = buf_cstr(&url), .headers = headers, .nheaders = 1};
-    if (rc == FE_OK && !sink)
-        rc = source_probe(ctx->http, ctx->stats, &req, "GET /stores", "token", err);
-    else if (rc == FE_OK) {
-        http_result res = {0};
-        req.sink = *sink;
-        rc = http_run(ctx->http, &req, &res, ctx->stats, err);
-        if (rc == FE_OK && res.rc != FE_OK) {
-            *err = res.err;
-            rc = res.rc;
-        }
-        http_result_term(&res);
-    }
-    buf_term(&url);
-    return rc;
-}
-
+/* One page: the API sends the whole list at once (a paged API runs extract/pager). */
 fe_rc skeleton_read_stores(stream_ctx *ctx, const row_sink *rows, fe_err *err)
 {
     static const char *const paths[] = {"[]"};
     stores_read s = {.ctx = ctx, .rows = rows};
-    s.js = json_stream_new(paths, 1, false, 1 << 20, on_store, &s);
-    if (!s.js)
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 1,
+                            .max_record_bytes = 1 << 20,
+                            .on_record = on_store,
+                            .on_end = on_end,
+                            .user = &s};
+    json_fetch *jf = json_fetch_new(&spec);
+    if (!jf)
         return fe_err_set(err, FE_ENOMEM, "out of memory");
-    http_sink sink = {.on_data = on_data, .on_reset = on_reset, .on_end = on_end, .ctx = &s};
-    fe_rc rc = get(ctx, "/stores", &sink, err);
+    char auth[512];
+    const char *headers[1];
+    http_request req;
+    buf url;
+    buf_init(&url, 0);
+    fe_rc rc = request(ctx, "/stores", &url, headers, auth, sizeof auth, &req, err);
+    if (rc == FE_OK)
+        rc = json_fetch_get(jf, ctx->http, &req, ctx->stats, err);
     if (rc == FE_OK)
         ctx->stats->pages++;
-    json_stream_free(s.js);
+    buf_term(&url);
+    json_fetch_free(jf);
     return rc;
 }
 
@@ -121,8 +112,17 @@ static fe_rc sk_open(const source_config *conf, http_client *http, stream_stats 
                      void **state, fe_err *err)
 {
     stream_ctx ctx = {.conf = conf, .http = http, .stats = stats};
+    char auth[512];
+    const char *headers[1];
+    http_request req;
+    buf url;
+    buf_init(&url, 0);
     *state = NULL;
-    return get(&ctx, "/stores", NULL, err);
+    fe_rc rc = request(&ctx, "/stores", &url, headers, auth, sizeof auth, &req, err);
+    if (rc == FE_OK)
+        rc = source_probe(http, stats, &req, "GET /stores", "token", err);
+    buf_term(&url);
+    return rc;
 }
 
 static void sk_close(void *state)
