@@ -86,7 +86,8 @@ typedef struct {
 /* Calls fn for every key in documentation order: by section ([run], [source.NAME],
  * [warehouse]); in [source.NAME] the keys of every type first, then each type's own
  * keys, types in alphabetical order; by key within each. This order is the one of
- * `flowetl --help-config` and README.md's table. */
+ * `flowetl --help-config` and README.md's table. The info (its doc: the `type` key's
+ * is generated) is valid during the call only. */
 void config_schema_each(const config_schema *schema, void (*fn)(const config_key_info *, void *),
                         void *ctx);
 /* The type named name, NULL when the schema has none. */

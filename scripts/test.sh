@@ -144,8 +144,14 @@ if ((release_ok)) && [[ ${SKIP_VALGRIND:-0} != 1 ]]; then
         dir=$ROOT/$BUILD_DIR/tests
         [[ -x $dir/$t ]] || continue
         vg_count=$((vg_count + 1))
+        # test_runstop's children end by _exit from the signal thread while other
+        # threads live (that is what it checks): their stacks are "possibly lost"
+        # by design, and counted as errors valgrind's exit code would replace the
+        # 128 + signal the test asserts. Definite leaks still fail it.
+        leak_kinds=definite,possible
+        [[ $t == test_runstop ]] && leak_kinds=definite
         if (cd "$dir" && valgrind -q --error-exitcode=1 --leak-check=full \
-            "./$t" >"$dir/$t.valgrind.log" 2>&1); then
+            --errors-for-leak-kinds=$leak_kinds "./$t" >"$dir/$t.valgrind.log" 2>&1); then
             echo "ok   $t"
         else
             echo "FAIL $t"

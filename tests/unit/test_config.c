@@ -828,6 +828,7 @@ static int compare_nullable(const char *a, const char *b)
 /* Every key in documentation order, as config_schema_each lists them. */
 typedef struct {
     config_key_info k[256];
+    char doc[256][800]; /* info->doc lives only during the call (the `type` doc) */
     size_t n;
 } key_list;
 
@@ -835,7 +836,10 @@ static void collect_key(const config_key_info *info, void *user)
 {
     key_list *l = user;
     CU_ASSERT_FATAL(l->n < sizeof l->k / sizeof l->k[0]);
-    l->k[l->n++] = *info;
+    CU_ASSERT_FATAL(strlen(info->doc) < sizeof l->doc[0]);
+    l->k[l->n] = *info;
+    l->k[l->n].doc = strcpy(l->doc[l->n], info->doc);
+    l->n++;
 }
 
 static void test_key_table(void)
