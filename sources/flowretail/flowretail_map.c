@@ -12,6 +12,18 @@
 
 #define MAX_ELEMS 10000 /* array elements of one record we look at (components, stock) */
 
+/* The elements of the array at prefix; more than MAX_ELEMS (or a malformed index)
+ * refuses the record rather than dropping the elements beyond unseen. */
+static fe_rc elems(const json_rec *rec, const char *prefix, size_t *n, fe_err *err)
+{
+    bool beyond = false;
+    *n = field_array_len(rec, prefix, MAX_ELEMS, &beyond);
+    if (beyond)
+        return fe_err_set(err, FE_EINVAL, "%s: more than %d elements or a malformed index", prefix,
+                          MAX_ELEMS);
+    return FE_OK;
+}
+
 const char *flowretail_product_type(const char *t)
 {
     if (field_is(t, "PACKAGE"))
@@ -169,11 +181,12 @@ fe_rc flowretail_map_stock_item(const json_rec *rec, const flowretail_map_opts *
                                 const row_sink *out, fe_err *err)
 {
     const char *product;
-    size_t n = field_array_len(rec, "warehouseStockDetails", MAX_ELEMS, NULL);
+    size_t n;
     stock_detail *details = NULL;
     fe_rc rc = FE_OK;
 
     FE_TRY(field_id(rec, "productUid", &product, err));
+    FE_TRY(elems(rec, "warehouseStockDetails", &n, err));
     if (n == 0)
         return FE_OK;
     if (!(details = calloc(n, sizeof *details)))
@@ -220,10 +233,11 @@ fe_rc flowretail_map_slot(const json_rec *rec, const char *parent_uid, const flo
                           const row_sink *out, fe_err *err)
 {
     const char *name;
-    size_t n = field_array_len(rec, "components", MAX_ELEMS, NULL);
+    size_t n;
     slot_component *comps = NULL;
     fe_rc rc = FE_OK;
 
+    FE_TRY(elems(rec, "components", &n, err));
     FE_TRY(field_text_opt(rec, "name", &name, err));
     if (!name) /* the slot's uid names it when it has no name */
         FE_TRY(field_id(rec, "productPackageSlotUid", &name, err));

@@ -13,6 +13,7 @@
 
 /* Paths are built as "lines.N.charges.M.currency.code". */
 #define PATH_MAX_LEN 96
+#define ELEMS_MAX 10000 /* elements of one array of a record (lines, charges...) */
 
 /* ---- record access ------------------------------------------------------ */
 
@@ -103,20 +104,34 @@ fe_rc goflow_map_warehouse(const json_rec *rec, const row_sink *out, fe_err *err
     return field_sink_rc(out->store(out->ctx, &r, err), err);
 }
 
+/* The number of elements of the array at prefix, counted by any of their paths:
+ * counted by the one field a loop needs, an element without it would end the array
+ * there and drop the elements after it unseen. An element missing a field it needs
+ * then refuses the record. More than ELEMS_MAX (or a malformed index) refuses it. */
+static fe_rc array_len(const json_rec *rec, const char *prefix, size_t *n, fe_err *err)
+{
+    bool beyond = false;
+    *n = field_array_len(rec, prefix, ELEMS_MAX, &beyond);
+    if (beyond)
+        return fe_err_set(err, FE_EINVAL, "%s: more than %d elements or a malformed index", prefix,
+                          ELEMS_MAX);
+    return FE_OK;
+}
+
 /* Checks every child of a product before any row goes out. */
 static fe_rc check_children(const json_rec *rec, size_t *n, fe_err *err)
 {
     char path[PATH_MAX_LEN];
     decimal q;
-    for (*n = 0;; (*n)++) {
+    FE_TRY(array_len(rec, "children", n, err));
+    for (size_t i = 0; i < *n; i++) {
         const char *id;
-        snprintf(path, sizeof path, "children.%zu.product_id", *n);
-        if (!json_rec_get(rec, path))
-            return FE_OK;
+        snprintf(path, sizeof path, "children.%zu.product_id", i);
         FE_TRY(field_id(rec, path, &id, err));
-        snprintf(path, sizeof path, "children.%zu.quantity", *n);
+        snprintf(path, sizeof path, "children.%zu.quantity", i);
         FE_TRY(dec_at(rec, path, &q, NULL, err));
     }
+    return FE_OK;
 }
 
 fe_rc goflow_map_product(const json_rec *rec, const row_sink *out, fe_err *err)
@@ -175,14 +190,16 @@ static fe_rc sum_overflow(const char *prefix, fe_err *err)
 static fe_rc sum_array(const json_rec *rec, const char *prefix, money_sums *s, fe_err *err)
 {
     char path[PATH_MAX_LEN];
+    size_t n;
     memset(s, 0, sizeof *s);
-    for (size_t i = 0;; i++) {
+    FE_TRY(array_len(rec, prefix, &n, err));
+    for (size_t i = 0; i < n; i++) {
         decimal d;
         bool present, ok;
         const char *type, *code;
         snprintf(path, sizeof path, "%s.%zu.amount", prefix, i);
-        if (!json_rec_get(rec, path))
-            return FE_OK;
+        if (!json_rec_get(rec, path)) /* null reads as 0, as it always did */
+            return fe_err_set(err, FE_EINVAL, "%s is missing", path);
         FE_TRY(dec_at(rec, path, &d, &present, err));
         snprintf(path, sizeof path, "%s.%zu.type", prefix, i);
         FE_TRY(field_text(rec, path, &type, err));
@@ -204,6 +221,7 @@ static fe_rc sum_array(const json_rec *rec, const char *prefix, money_sums *s, f
         if (!s->currency)
             s->currency = code;
     }
+    return FE_OK;
 }
 
 /* One line's numbers, as text for row_order_line. */
@@ -261,17 +279,6 @@ static fe_rc map_line(const json_rec *rec, size_t i, const goflow_map_opts *o, l
     decimal_format(total, v->line_total);
     v->currency = ch.currency;
     return FE_OK;
-}
-
-static size_t count_lines(const json_rec *rec)
-{
-    char path[PATH_MAX_LEN];
-    size_t n = 0;
-    for (;; n++) {
-        snprintf(path, sizeof path, "lines.%zu.id", n);
-        if (!json_rec_get(rec, path))
-            return n;
-    }
 }
 
 /* The order row's numbers; tax_lines is the sum of the lines' taxes. */
@@ -376,7 +383,7 @@ fe_rc goflow_map_order(const json_rec *rec, const goflow_map_opts *o, const row_
 
     memset(info, 0, sizeof *info);
     FE_TRY(field_id(rec, "id", &info->order_id, err));
-    nlines = count_lines(rec);
+    FE_TRY(array_len(rec, "lines", &nlines, err));
     lines = calloc(nlines ? nlines : 1, sizeof *lines);
     if (!lines)
         return fe_err_set(err, FE_ENOMEM, "out of memory mapping an order");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "tests/unit/row_recorder.h"
 #include "extract/json_stream.h"
 #include "sources/flowretail/flowretail_map.h"
@@ -252,6 +253,29 @@ static void test_sink_failure(void)
 
 /* ---- PostgreSQL's rules (transform/value.h) ------------------------------------ */
 
+/* An array longer than the mapper looks at refuses the record: the elements past
+ * the limit were dropped unseen before. */
+static void test_too_many_elements(void)
+{
+    static const char head[] = "{\"items\":[{\"productUid\":\"p1\",\"warehouseStockDetails\":[";
+    static const char tail[] = "{\"warehouseUid\":\"w\",\"quantityStock\":1}]}]}";
+    buf doc;
+    buf_init(&doc, 0);
+    bool ok = buf_puts(&doc, head);
+    for (int i = 0; i < 10000; i++) /* element 10000 is the first with a field */
+        ok = ok && buf_puts(&doc, "{},");
+    CU_ASSERT_FATAL(ok && buf_puts(&doc, tail));
+    doc_run d = {.kind = MAP_STOCK};
+    opts_default();
+    recorder_clear(&rec);
+    run_text(buf_cstr(&doc), doc.len, &d);
+    CU_ASSERT_EQUAL(d.rejects, 1);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_STRING_EQUAL(d.last_reason,
+                           "warehouseStockDetails: more than 10000 elements or a malformed index");
+    buf_term(&doc);
+}
+
 static void test_rules(void)
 {
     static const struct {
@@ -323,6 +347,7 @@ int main(void)
         !CU_add_test(s, "stock items", test_stock) ||
         !CU_add_test(s, "package slots", test_slots) ||
         !CU_add_test(s, "sink failure", test_sink_failure) ||
+        !CU_add_test(s, "too many array elements", test_too_many_elements) ||
         !CU_add_test(s, "rules: ids, NUL, years, sums", test_rules)) {
         CU_cleanup_registry();
         return 1;

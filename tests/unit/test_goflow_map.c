@@ -342,6 +342,14 @@ static void test_rules(void)
          "charges: the sum is out of range (numeric(20,4))"},
         {"\"id\":1,\"summary\":{\"total\":{\"amount\":12345678901234567}}",
          "summary.total.amount: '12345678901234567' is out of range (numeric(20,4))"},
+        /* an element without the field a loop looks for must not end its array there
+         * (the lines, charges after it were dropped unseen): the record is refused */
+        {"\"id\":1,\"lines\":[{\"product\":{\"id\":\"p\"}}," LINE("1", "1") "]",
+         "record without lines.0.id"},
+        {"\"id\":1,\"charges\":[{\"type\":\"shipping\"},{\"amount\":5,\"type\":\"shipping\"}]",
+         "charges.0.amount is missing"},
+        {"\"id\":1,\"lines\":[{\"id\":\"l1\",\"taxes\":[{\"type\":\"vat\"},{\"amount\":1}]}]",
+         "lines.0.taxes.0.amount is missing"},
     };
     page_run p;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
