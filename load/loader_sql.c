@@ -58,9 +58,10 @@ const char stage_ddl_sql[] = DDL_TABLE("stg_store", ROW_STORE_COLUMNS)
     "CREATE TEMP TABLE seen_component (parent_id text, component_id text, slot text)";
 /* clang-format on */
 
-/* The COPY column list of a column table: ", a, b, ..." (+ 2 skips the first ", "). */
+/* The COPY column list of a column table: ", a, b, ..." from its third byte on
+ * (the first ", " skipped). */
 #define COPY_COLUMN(kind, field) ", " #field
-#define COPY_COLUMNS(COLUMNS) (COLUMNS(COPY_COLUMN) + 2)
+#define COPY_COLUMNS(COLUMNS) (&(COLUMNS(COPY_COLUMN))[2])
 
 #define DEDUPE(tbl, key)                                                                           \
     "DELETE FROM " tbl " WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() OVER"             \
