@@ -180,9 +180,15 @@ static bool selects_source(const cli *c, const char *name)
     return false;
 }
 
-/* The keys a source's identity is derived from (runner_source_account): all
- * that rebind reads. */
-static const char *const identity_keys[] = {"account", "base_url", "subdomain", "tenant"};
+/* rebind reads only the keys its source's identity is derived from
+ * (runner_source_account): those are all it expands. */
+static fe_rc resolve_identity(config *cfg, const char *name, fe_err *err)
+{
+    const source_config *sc = config_source(cfg, name);
+    const char *keys[8];
+    size_t n = source_identity_keys(sc ? source_find(sc->type) : NULL, keys, 8);
+    return config_resolve_source(cfg, name, keys, n, err);
+}
 
 /* Expands the config values the command uses (config_load did the warehouse's): init
  * nothing more, status the keys it reads of the sources it reports on, rebind the
@@ -197,8 +203,7 @@ static fe_rc resolve_config(const cli *c, config *cfg, fe_err *err)
     if (strcmp(c->command, "init") == 0)
         return FE_OK;
     if (strcmp(c->command, "rebind") == 0)
-        return config_resolve_source(cfg, c->args[0], identity_keys,
-                                     sizeof identity_keys / sizeof identity_keys[0], err);
+        return resolve_identity(cfg, c->args[0], err);
     if (!status)
         FE_TRY(config_require_sources(cfg, err));
     for (size_t i = 0; i < cfg->nsources; i++)

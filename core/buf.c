@@ -289,3 +289,8 @@ void *buf_array_room(void *items, size_t *cap, size_t n, size_t elsize, size_t f
         *cap = want;
     return p;
 }
+
+bool buf_str_eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}

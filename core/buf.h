@@ -68,6 +68,9 @@ size_t buf_utf8_seq_len(const char *s, size_t n);
  * with SQLSTATE 22021) and JSON carries. Returns how many bytes were replaced. */
 size_t buf_utf8_scrub(char *s, size_t n);
 
+/* a and b are the same string; false when either is NULL. */
+bool buf_str_eq(const char *a, const char *b);
+
 /* Room for element n of a growable array of elsize-byte elements holding *cap:
  * when n < *cap, items itself; else the array realloc'ed to twice *cap (`first`
  * when *cap is 0), *cap updated. NULL when memory runs out or the size would

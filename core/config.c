@@ -16,11 +16,6 @@
 #include "core/config_zone.h"
 #include <libpq-fe.h>
 
-static bool streq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
 /* ---- loading ----------------------------------------------------------------------- */
 
 typedef enum { SECT_BAD, SECT_WAREHOUSE, SECT_RUN, SECT_SOURCE } sect_kind;
@@ -80,9 +75,9 @@ static bool valid_source_name(const char *s)
 
 static sect_kind classify_section(reader *rd, const char *name)
 {
-    if (streq(name, "warehouse"))
+    if (buf_str_eq(name, "warehouse"))
         return SECT_WAREHOUSE;
-    if (streq(name, "run"))
+    if (buf_str_eq(name, "run"))
         return SECT_RUN;
     if (strncmp(name, "source.", 7) == 0) {
         if (valid_source_name(name + 7))
@@ -117,7 +112,7 @@ static void start_section(reader *rd, const char *name, size_t len)
     }
     rd->nsects++;
     for (size_t i = 0; i + 1 < rd->nsects; i++) {
-        if (streq(rd->sects[i].name, s->name)) {
+        if (buf_str_eq(rd->sects[i].name, s->name)) {
             fail_at(rd, rd->line, "duplicate section [%s] (first at line %d)", s->name,
                     rd->sects[i].line);
             rd->cur = s; /* kind SECT_BAD: its keys are not checked again */
@@ -202,7 +197,7 @@ static size_t value_length(const char *value)
 static const config_kv *kv_find(const config_kv *kv, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++) {
-        if (streq(kv[i].key, key))
+        if (buf_str_eq(kv[i].key, key))
             return &kv[i];
     }
     return NULL;
@@ -229,7 +224,7 @@ static bool kv_append(raw_sect *s, const char *key, char *value, char *raw, int 
  * source's type (it decides which keys the section may have). */
 static bool expand_at_load(const raw_sect *s, const char *key)
 {
-    return s->kind != SECT_SOURCE || streq(key, "type");
+    return s->kind != SECT_SOURCE || buf_str_eq(key, "type");
 }
 
 /* The value as stored: expanded now, or kept as written (raw) for later when it holds
@@ -338,7 +333,7 @@ static void check_required(reader *rd, const raw_sect *s, const config_source_ty
     const char *type = t->name;
     const config_key *e;
     for (size_t i = 0; (e = config_key_at(t, i)) != NULL; i++) {
-        if (!streq(e->section, "source") || config_key_find(t, "source", e->key) != e ||
+        if (!buf_str_eq(e->section, "source") || config_key_find(t, "source", e->key) != e ||
             !e->required)
             continue;
         const config_kv *kv = kv_find(s->kv, s->nkv, e->key);
@@ -441,7 +436,7 @@ static const char *plain_value(const reader *rd, const char *section, const char
 {
     for (size_t i = 0; i < rd->nsects; i++) {
         const raw_sect *s = &rd->sects[i];
-        if (streq(s->name, section)) {
+        if (buf_str_eq(s->name, section)) {
             const config_kv *kv = kv_find(s->kv, s->nkv, key);
             if (kv)
                 return kv->value;
@@ -597,7 +592,7 @@ static bool key_wanted(const char *key, const char *const *keys, size_t nkeys)
     if (nkeys == 0)
         return true;
     for (size_t i = 0; i < nkeys; i++)
-        if (streq(keys[i], key))
+        if (buf_str_eq(keys[i], key))
             return true;
     return false;
 }
@@ -633,7 +628,7 @@ fe_rc config_resolve_source(config *c, const char *name, const char *const *keys
 {
     source_config *s = NULL;
     for (size_t i = 0; i < c->nsources && !s; i++)
-        if (streq(c->sources[i].name, name))
+        if (buf_str_eq(c->sources[i].name, name))
             s = &c->sources[i];
     if (!s)
         return fe_err_set(err, FE_ECONFIG, "%s: no [source.%s]", c->path, name);
@@ -651,11 +646,12 @@ fe_rc config_require_sources(const config *c, fe_err *err)
 {
     if (c->nsources > 0)
         return FE_OK;
+    char types[512];
+    config_type_list(c->schema, " or ", types, sizeof types);
     return fe_err_set(err, FE_ECONFIG,
-                      "%s: no source configured: add a [source.NAME] section, e.g. [source.shop] "
-                      "with type = posiflora and its base_url, username and password "
-                      "(flowetl --help-config lists every key)",
-                      c->path);
+                      "%s: no source configured: add a [source.NAME] section with type = %s and "
+                      "that type's keys (flowetl --help-config lists every key)",
+                      c->path, types);
 }
 
 /* ---- lookups ----------------------------------------------------------------------- */
@@ -663,7 +659,7 @@ fe_rc config_require_sources(const config *c, fe_err *err)
 const source_config *config_source(const config *c, const char *name)
 {
     for (size_t i = 0; i < c->nsources; i++) {
-        if (streq(c->sources[i].name, name))
+        if (buf_str_eq(c->sources[i].name, name))
             return &c->sources[i];
     }
     return NULL;

@@ -5,6 +5,8 @@
  * follows. */
 #include "core/config_keys.h"
 
+#include "core/buf.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -120,21 +122,16 @@ static const config_key common_keys[] = {
 
 static const size_t ncommon = sizeof common_keys / sizeof common_keys[0];
 
-static bool streq(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
-
 const config_key *config_key_find(const config_source_type *type, const char *section,
                                   const char *key)
 {
-    if (type && streq(section, "source")) {
+    if (type && buf_str_eq(section, "source")) {
         for (size_t i = 0; i < type->nkeys; i++)
-            if (streq(type->keys[i].key, key))
+            if (buf_str_eq(type->keys[i].key, key))
                 return &type->keys[i];
     }
     for (size_t i = 0; i < ncommon; i++)
-        if (streq(common_keys[i].section, section) && streq(common_keys[i].key, key))
+        if (buf_str_eq(common_keys[i].section, section) && buf_str_eq(common_keys[i].key, key))
             return &common_keys[i];
     return NULL;
 }
@@ -150,7 +147,7 @@ const config_key *config_key_at(const config_source_type *type, size_t i)
 const config_source_type *config_schema_type(const config_schema *schema, const char *name)
 {
     for (size_t i = 0; name && i < schema->ntypes; i++)
-        if (streq(schema->types[i]->name, name))
+        if (buf_str_eq(schema->types[i]->name, name))
             return schema->types[i];
     return NULL;
 }
@@ -196,13 +193,13 @@ void config_schema_each(const config_schema *schema, void (*fn)(const config_key
     snprintf(type_doc, sizeof type_doc, "Source type: %s.", types);
     for (size_t i = 0; i < ncommon; i++) {
         const config_key *k = &common_keys[i];
-        bool source = streq(k->section, "source");
+        bool source = buf_str_eq(k->section, "source");
         if (source)
-            fn(&(config_key_info){k, NULL, streq(k->key, "type") ? type_doc : k->doc}, ctx);
+            fn(&(config_key_info){k, NULL, buf_str_eq(k->key, "type") ? type_doc : k->doc}, ctx);
         else
             fn(&(config_key_info){k, NULL, k->doc}, ctx);
         bool last_source =
-            source && (i + 1 == ncommon || !streq(common_keys[i + 1].section, "source"));
+            source && (i + 1 == ncommon || !buf_str_eq(common_keys[i + 1].section, "source"));
         if (last_source)
             each_type_key(schema, fn, ctx);
     }

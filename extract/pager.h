@@ -22,8 +22,11 @@
  *
  * A refusal goes to the caller's refuse hook, which words the message (each API
  * names its parameters): the message is the source's, the rule is shared. The
- * pager holds no HTTP and no JSON: keyset paging (a cursor in the filter) and
- * prefetching readers use the same rules through pager_step (see below). */
+ * pager holds no HTTP and no JSON. pager_run is built on pager_step (below), which
+ * a reader with a loop of its own can drive. Posiflora's keyset read keeps its own
+ * loop for now (its repeat rule holds within one filter value, and it runs the
+ * next page inside the detail batch); it shares pager_expected_rows and the ids
+ * hash. */
 #ifndef FE_PAGER_H
 #define FE_PAGER_H
 
@@ -108,8 +111,8 @@ fe_rc pager_run(const pager_rules *r, const pager_hooks *h, void *user, const ch
 
 /* ---- the rules one page at a time -------------------------------------------------
  *
- * For a reader with its own loop (keyset paging, a prefetched next page): a
- * pager_step holds what pager_run keeps between pages. */
+ * What pager_run keeps between pages, for a reader with a loop of its own: a
+ * pager_step. */
 
 typedef struct {
     const pager_rules *r;

@@ -209,3 +209,14 @@ fe_rc source_account(const source_def *def, const source_config *conf, buf *out,
     buf_term(&base);
     return rc;
 }
+
+size_t source_identity_keys(const source_def *def, const char **keys, size_t max)
+{
+    static const char *const always[] = {"account", "base_url"};
+    size_t n = 0;
+    for (size_t i = 0; i < 2 && n < max; i++)
+        keys[n++] = always[i];
+    for (const char *const *k = def ? def->identity_keys : NULL; k && *k && n < max; k++)
+        keys[n++] = *k;
+    return n;
+}

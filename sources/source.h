@@ -94,6 +94,10 @@ typedef struct {
     /* dim_source.account (subdomain, tenant...) into out; NULL: the host (with
      * ":port" when the URL names one) of base_url. Read it with source_account. */
     fe_rc (*account)(const source_config *conf, buf *out, fe_err *err);
+    /* The keys base_url and account read besides `account` and `base_url` (e.g.
+     * "subdomain"), NULL-terminated; NULL: none. `flowetl rebind` expands only
+     * these, so it runs without the source's secrets. */
+    const char *const *identity_keys;
     /* Requests per second and burst the rate limiter starts with. */
     void (*rate)(const source_config *conf, double *rate, double *burst);
     /* Per-run state (sessions): *state may stay NULL. close accepts NULL. open
@@ -124,6 +128,10 @@ fe_rc source_base_url(const source_config *conf, const char *default_url, const 
  * the runner's business, not read here. */
 fe_rc source_account(const source_def *def, const source_config *conf, buf *out,
                      fe_err *err) FE_MUST_CHECK;
+
+/* The keys source_account reads of a source of type def: "account", "base_url"
+ * and def's identity_keys, into keys (at most max). Returns the count. */
+size_t source_identity_keys(const source_def *def, const char **keys, size_t max);
 
 /* dim_source.account from a URL: its host, with ":port" when the URL names one.
  * FE_ECONFIG when url is not a URL. Appended to out. */

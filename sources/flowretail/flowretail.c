@@ -689,11 +689,14 @@ static const config_key flowretail_keys[] = {
      CR_NONE},
 };
 
+static const char *const identity_keys[] = {"tenant", NULL};
+
 const source_def flowretail_source = {
     .type = {"flowretail", flowretail_keys, sizeof flowretail_keys / sizeof flowretail_keys[0]},
     .streams = flowretail_streams,
     .nstreams = (int)(sizeof flowretail_streams / sizeof flowretail_streams[0]),
     .base_url = fr_base_url,
+    .identity_keys = identity_keys,
     .account = fr_account,
     .rate = source_rate_from_conf,
     .open = fr_open,

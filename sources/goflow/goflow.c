@@ -417,11 +417,14 @@ static const config_key goflow_keys[] = {
      0, 0, CR_NONE},
 };
 
+static const char *const identity_keys[] = {"subdomain", NULL};
+
 const source_def goflow_source = {
     .type = {"goflow", goflow_keys, sizeof goflow_keys / sizeof goflow_keys[0]},
     .streams = goflow_streams,
     .nstreams = (int)(sizeof goflow_streams / sizeof goflow_streams[0]),
     .base_url = gf_base_url,
+    .identity_keys = identity_keys,
     .account = gf_account,
     .rate = gf_rate,
     .open = gf_open,

@@ -39,12 +39,6 @@ fe_rc goflow_base_url(const source_config *conf, buf *out, fe_err *err)
     return FE_OK;
 }
 
-static long long_or(const source_config *conf, const char *key, long def)
-{
-    long v;
-    return config_int(conf, key, &v) ? v : def;
-}
-
 static double number_or(const source_config *conf, const char *key, double def)
 {
     double d;
@@ -120,7 +114,7 @@ fe_rc goflow_opts_load(const source_config *conf, goflow_opts *o, fe_err *err)
         return fe_err_set(err, FE_ENOMEM, "out of memory");
     if (!config_duration(conf, "lookback", &o->lookback_us))
         o->lookback_us = 2 * 3600 * TIME_US_PER_SEC;
-    o->rescan_us = long_or(conf, "rescan_days", 7) * 86400 * TIME_US_PER_SEC;
+    o->rescan_us = config_int_or(conf, "rescan_days", 7) * 86400 * TIME_US_PER_SEC;
     o->start_date = config_str(conf, "start_date");
     if (o->start_date && !*o->start_date)
         o->start_date = NULL;
@@ -128,7 +122,7 @@ fe_rc goflow_opts_load(const source_config *conf, goflow_opts *o, fe_err *err)
     o->inventory_values = bool_or(conf, "inventory_values", false);
     if (!config_duration(conf, "report_poll_max", &o->report_poll_max_us))
         o->report_poll_max_us = 600 * TIME_US_PER_SEC;
-    o->checkpoint_records = long_or(conf, "checkpoint_records", 5000);
+    o->checkpoint_records = config_int_or(conf, "checkpoint_records", 5000);
     o->list_per_minute = number_or(conf, "list_rate_per_minute", 60);
     o->report_per_hour = number_or(conf, "report_rate_per_hour", 6);
     if ((rc = opts_headers(conf, o, err)) == FE_OK)

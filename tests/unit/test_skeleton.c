@@ -79,6 +79,21 @@ static void test_registry_contract(void)
     check_contract(&skeleton_source);
 }
 
+/* What `flowetl rebind` expands: the keys the account is derived from. */
+static void test_identity_keys(void)
+{
+    const char *keys[8];
+    CU_ASSERT_EQUAL_FATAL(source_identity_keys(source_find("goflow"), keys, 8), 3);
+    CU_ASSERT_STRING_EQUAL(keys[0], "account");
+    CU_ASSERT_STRING_EQUAL(keys[1], "base_url");
+    CU_ASSERT_STRING_EQUAL(keys[2], "subdomain");
+    CU_ASSERT_EQUAL_FATAL(source_identity_keys(source_find("flowretail"), keys, 8), 3);
+    CU_ASSERT_STRING_EQUAL(keys[2], "tenant");
+    CU_ASSERT_EQUAL(source_identity_keys(&skeleton_source, keys, 8), 2);
+    CU_ASSERT_EQUAL(source_identity_keys(NULL, keys, 8), 2); /* an unknown type */
+    CU_ASSERT_EQUAL(source_identity_keys(source_find("goflow"), keys, 1), 1);
+}
+
 static void test_config_with_skeleton(void)
 {
     schema_with_skeleton s;
@@ -202,6 +217,7 @@ int main(void)
         return 1;
     CU_pSuite s = CU_add_suite("skeleton", NULL, NULL);
     CU_add_test(s, "registry contract", test_registry_contract);
+    CU_add_test(s, "identity keys", test_identity_keys);
     CU_add_test(s, "config with the skeleton's keys", test_config_with_skeleton);
     CU_add_test(s, "stream into the recorder", test_stream_into_recorder);
     CU_basic_set_mode(CU_BRM_VERBOSE);
