@@ -3,7 +3,8 @@
 #
 #   core/ < extract/ < transform/ < load/ < sources/ < app/
 #
-# A file may include (#include "DIR/...", repository-rooted) only its own layer or a
+# Every #include "..." names its file from the repository root ("DIR/...", DIR one
+# of the layers; no ../, no bare names). A file may include only its own layer or a
 # lower one; core/ only core/; a source folder sources/NAME/ no other source folder,
 # and the files of sources/ itself (the interface, the registry) no source folder.
 # Prints "FILE:LINE: ..." for each violation and exits 1 when there is one.
@@ -37,7 +38,9 @@ awk -v layers="${LAYERS[*]}" '
         split(inc, ip, "/")
         top = ip[1]
         why = ""
-        if (layer == "core" && top != "core")
+        if (!(top in rank) || inc ~ /(^|\/)\.\.?\//)
+            why = "not repository-rooted (write \"DIR/file.h\" with DIR one of: " layers ")"
+        else if (layer == "core" && top != "core")
             why = "core/ may include only core/"
         else if (top in rank && rank[top] > rank[layer])
             why = layer "/ may not include " top "/ (layers point down: " layers ")"
