@@ -294,3 +294,11 @@ bool buf_str_eq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
 }
+
+uint64_t buf_fnv1a(uint64_t h, const void *bytes, size_t len)
+{
+    const unsigned char *p = bytes;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * UINT64_C(1099511628211);
+    return h;
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "core/err.h"
 
 typedef struct {
@@ -67,6 +68,11 @@ size_t buf_utf8_seq_len(const char *s, size_t n);
  * body in windows-1251) becomes text PostgreSQL stores (it refuses invalid UTF-8
  * with SQLSTATE 22021) and JSON carries. Returns how many bytes were replaced. */
 size_t buf_utf8_scrub(char *s, size_t n);
+
+/* FNV-1a over len bytes, continuing from h (start with BUF_FNV_INIT): the one
+ * 64-bit hash of in-process sets and page fingerprints. Not for anything stored. */
+#define BUF_FNV_INIT UINT64_C(14695981039346656037)
+uint64_t buf_fnv1a(uint64_t h, const void *bytes, size_t len);
 
 /* a and b are the same string; false when either is NULL. */
 bool buf_str_eq(const char *a, const char *b);

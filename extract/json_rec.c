@@ -33,10 +33,7 @@ const json_field *json_rec_at(const json_rec *r, size_t i)
 
 static uint64_t path_hash(const char *p, size_t len)
 {
-    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
-    return h;
+    return buf_fnv1a(BUF_FNV_INIT, p, len);
 }
 
 static bool path_is(const json_rec *r, size_t i, const char *path, size_t len)

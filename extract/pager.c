@@ -2,14 +2,12 @@
 #include "extract/pager.h"
 
 #include <stdlib.h>
-
-#define FNV_PRIME UINT64_C(1099511628211)
+#include <string.h>
 
 uint64_t pager_hash_add(uint64_t h, const char *bytes, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)bytes[i]) * FNV_PRIME;
-    return (h ^ 0xff) * FNV_PRIME; /* a separator: "ab","c" and "a","bc" hash apart */
+    static const unsigned char separator = 0xff; /* "ab","c" and "a","bc" hash apart */
+    return buf_fnv1a(buf_fnv1a(h, bytes, len), &separator, 1);
 }
 
 int64_t pager_expected_rows(int64_t total, int64_t index, int64_t size)
@@ -27,9 +25,7 @@ int64_t pager_expected_rows(int64_t total, int64_t index, int64_t size)
 
 static uint64_t url_hash(const char *url)
 {
-    uint64_t h = PAGER_HASH_INIT; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-        h = (h ^ *p) * FNV_PRIME;
+    uint64_t h = buf_fnv1a(BUF_FNV_INIT, url, strlen(url));
     return h ? h : 1;
 }
 

@@ -157,7 +157,7 @@ int64_t pager_expected_rows(int64_t total, int64_t index, int64_t size);
 
 /* FNV-1a, for pager_page.ids_hash: start with PAGER_HASH_INIT, add each id's
  * bytes (its true length: "1\u00002" and "1" hash apart) with pager_hash_add. */
-#define PAGER_HASH_INIT UINT64_C(14695981039346656037)
+#define PAGER_HASH_INIT BUF_FNV_INIT
 uint64_t pager_hash_add(uint64_t h, const char *bytes, size_t len);
 
 #endif

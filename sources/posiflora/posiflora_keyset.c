@@ -7,9 +7,6 @@
 
 #include "core/buf.h"
 
-#define FNV_OFFSET UINT64_C(14695981039346656037)
-#define FNV_PRIME UINT64_C(1099511628211)
-
 /* ---- a set of ids (open addressing, linear probing) ------------------------- */
 
 typedef struct {
@@ -20,10 +17,7 @@ typedef struct {
 
 static size_t id_hash(const char *id)
 {
-    uint64_t h = FNV_OFFSET;
-    for (const char *p = id; *p; p++)
-        h = (h ^ (unsigned char)*p) * FNV_PRIME;
-    return (size_t)h;
+    return (size_t)buf_fnv1a(BUF_FNV_INIT, id, strlen(id));
 }
 
 static size_t idset_find(const idset *s, const char *id)

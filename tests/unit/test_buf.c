@@ -201,6 +201,20 @@ static void test_array_room(void)
     free(v);
 }
 
+static void test_fnv_and_str_eq(void)
+{
+    /* the published FNV-1a 64-bit test vectors */
+    CU_ASSERT_EQUAL(buf_fnv1a(BUF_FNV_INIT, "", 0), UINT64_C(0xcbf29ce484222325));
+    CU_ASSERT_EQUAL(buf_fnv1a(BUF_FNV_INIT, "a", 1), UINT64_C(0xaf63dc4c8601ec8c));
+    CU_ASSERT_EQUAL(buf_fnv1a(BUF_FNV_INIT, "foobar", 6), UINT64_C(0x85944171f73967e8));
+    CU_ASSERT_EQUAL(buf_fnv1a(buf_fnv1a(BUF_FNV_INIT, "foo", 3), "bar", 3),
+                    UINT64_C(0x85944171f73967e8)); /* continues */
+    CU_ASSERT_TRUE(buf_str_eq("x", "x"));
+    CU_ASSERT_FALSE(buf_str_eq("x", "y"));
+    CU_ASSERT_FALSE(buf_str_eq(NULL, "x"));
+    CU_ASSERT_FALSE(buf_str_eq(NULL, NULL));
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -218,6 +232,7 @@ int main(void)
     CU_add_test(s, "utf8 floor", test_utf8_floor);
     CU_add_test(s, "textf cuts whole characters", test_textf_cuts_whole_characters);
     CU_add_test(s, "array room doubles, refuses overflow", test_array_room);
+    CU_add_test(s, "fnv1a vectors, str_eq", test_fnv_and_str_eq);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();
