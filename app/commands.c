@@ -1,16 +1,16 @@
 /* commands: `flowetl init` and `check`. */
-#include "commands.h"
+#include "app/commands.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/log.h"
-#include "../load/migrate.h"
-#include "../load/pg.h"
-#include "../load/source_id.h"
-#include "runner.h"
-#include "source_env.h"
+#include "core/log.h"
+#include "load/migrate.h"
+#include "load/pg.h"
+#include "load/source_id.h"
+#include "app/runner.h"
+#include "app/source_env.h"
 
 int command_init(const config *cfg)
 {
@@ -46,7 +46,7 @@ static void print_redacted(const char *before, const char *text, const char *aft
 
 /* The source's identity and its binding in dw.dim_source (conn NULL: the
  * warehouse cannot tell). False when `run` would refuse it. */
-static bool check_identity(PGconn *conn, const source_conf *conf)
+static bool check_identity(PGconn *conn, const source_config *conf)
 {
     fe_err err = {0};
     buf account;
@@ -72,7 +72,7 @@ static bool check_identity(PGconn *conn, const source_conf *conf)
     return ok;
 }
 
-static bool check_source(const source_conf *conf)
+static bool check_source(const source_config *conf)
 {
     fe_err err = {0};
     source_env env = {0};

@@ -6,7 +6,7 @@
 #ifndef FE_COMMANDS_H
 #define FE_COMMANDS_H
 
-#include "config.h"
+#include "core/config.h"
 
 int command_init(const config *cfg);
 int command_check(const config *cfg);

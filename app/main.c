@@ -5,15 +5,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/buf.h"
-#include "../core/log.h"
-#include "../extract/http.h"
-#include "../load/pg.h"
-#include "commands.h"
-#include "config.h"
-#include "rebind.h"
-#include "runner.h"
-#include "status.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "extract/http.h"
+#include "load/pg.h"
+#include "app/commands.h"
+#include "core/config.h"
+#include "app/rebind.h"
+#include "app/runner.h"
+#include "app/status.h"
+#include "sources/source.h"
 
 #define MAX_SECRETS 64
 /* TCP keepalives of warehouse connections: a peer that died without closing the
@@ -69,34 +70,35 @@ typedef struct {
     bool json;         /* status --json */
 } cli;
 
-static const char *key_default(const conf_key *k)
+static const char *key_default(const config_key *k)
 {
     return k->def ? (*k->def ? k->def : "empty") : "none";
 }
 
-/* Prints the key table: plain text, or the Markdown table README.md carries
- * (so the documentation is generated from the parser's own table). */
+/* Prints one key: plain text, or a row of the Markdown table README.md carries. */
+static void print_config_key(const config_key_info *info, void *markdown)
+{
+    const config_key *k = info->key;
+    const char *type = info->source_type;
+    bool source = strcmp(k->section, "source") == 0;
+    if (*(const bool *)markdown)
+        printf("| `[%s%s]`%s%s | `%s` | %s | %s%s%s | %s%s |\n", k->section, source ? ".NAME" : "",
+               type ? " type " : "", type ? type : "", k->key, config_type_name(k->type),
+               k->def ? "`" : "", k->def ? key_default(k) : "—", k->def ? "`" : "", info->doc,
+               k->required ? " **Required.**" : "");
+    else
+        printf("[%s%s]%s%s %s (%s, default %s%s)\n    %s\n", k->section, source ? ".NAME" : "",
+               type ? " type=" : "", type ? type : "", k->key, config_type_name(k->type),
+               key_default(k), k->required ? ", required" : "", info->doc);
+}
+
+/* Prints every key of every registered source type (so the documentation is
+ * generated from the parser's own tables). */
 static void print_config_keys(bool markdown)
 {
-    size_t n = 0;
-    const conf_key *keys = config_keys(&n);
     if (markdown)
         printf("| section | key | type | default | meaning |\n|---|---|---|---|---|\n");
-    for (size_t i = 0; i < n; i++) {
-        const conf_key *k = &keys[i];
-        bool source = strcmp(k->section, "source") == 0;
-        if (markdown)
-            printf("| `[%s%s]`%s%s | `%s` | %s | %s%s%s | %s%s |\n", k->section,
-                   source ? ".NAME" : "", k->source_type ? " type " : "",
-                   k->source_type ? k->source_type : "", k->key, conf_type_name(k->type),
-                   k->def ? "`" : "", k->def ? key_default(k) : "—", k->def ? "`" : "", k->doc,
-                   k->required ? " **Required.**" : "");
-        else
-            printf("[%s%s]%s%s %s (%s, default %s%s)\n    %s\n", k->section, source ? ".NAME" : "",
-                   k->source_type ? " type=" : "", k->source_type ? k->source_type : "", k->key,
-                   conf_type_name(k->type), key_default(k), k->required ? ", required" : "",
-                   k->doc);
-    }
+    config_schema_each(source_schema(), print_config_key, &markdown);
 }
 
 /* Returns 0 to go on, or an exit code + 1 (so 1 means "exit 0"). */
@@ -178,9 +180,15 @@ static bool selects_source(const cli *c, const char *name)
     return false;
 }
 
-/* The keys a source's identity is derived from (runner_source_account): all
- * that rebind reads. */
-static const char *const identity_keys[] = {"account", "base_url", "subdomain", "tenant"};
+/* rebind reads only the keys its source's identity is derived from
+ * (runner_source_account): those are all it expands. */
+static fe_rc resolve_identity(config *cfg, const char *name, fe_err *err)
+{
+    const source_config *sc = config_source(cfg, name);
+    const char *keys[8];
+    size_t n = source_identity_keys(sc ? source_find(sc->type) : NULL, keys, 8);
+    return config_resolve_source(cfg, name, keys, n, err);
+}
 
 /* Expands the config values the command uses (config_load did the warehouse's): init
  * nothing more, status the keys it reads of the sources it reports on, rebind the
@@ -195,8 +203,7 @@ static fe_rc resolve_config(const cli *c, config *cfg, fe_err *err)
     if (strcmp(c->command, "init") == 0)
         return FE_OK;
     if (strcmp(c->command, "rebind") == 0)
-        return config_resolve_source(cfg, c->args[0], identity_keys,
-                                     sizeof identity_keys / sizeof identity_keys[0], err);
+        return resolve_identity(cfg, c->args[0], err);
     if (!status)
         FE_TRY(config_require_sources(cfg, err));
     for (size_t i = 0; i < cfg->nsources; i++)
@@ -323,8 +330,8 @@ int main(int argc, char **argv)
                         "FLOWETL_CONFIG\n");
         return 2;
     }
-    if (config_load(path, &cfg, &err) != FE_OK || resolve_config(&c, cfg, &err) != FE_OK ||
-        !apply_warehouse_defaults(cfg, &err)) {
+    if (config_load(path, source_schema(), &cfg, &err) != FE_OK ||
+        resolve_config(&c, cfg, &err) != FE_OK || !apply_warehouse_defaults(cfg, &err)) {
         fprintf(stderr, "flowetl: %s\n", err.msg);
         config_free(cfg);
         return 2;

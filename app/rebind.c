@@ -1,20 +1,20 @@
 /* rebind: `flowetl rebind NAME`. */
-#include "rebind.h"
+#include "app/rebind.h"
 
 #include <stdio.h>
 
-#include "../core/log.h"
-#include "../load/migrate.h"
-#include "../load/pg.h"
-#include "../load/source_id.h"
-#include "runner.h"
+#include "core/log.h"
+#include "load/migrate.h"
+#include "load/pg.h"
+#include "load/source_id.h"
+#include "app/runner.h"
 
 int rebind_command(const config *cfg, const char *name)
 {
     fe_err err = {0};
     buf account, report;
     int code = 0;
-    const source_conf *conf = config_source(cfg, name);
+    const source_config *conf = config_source(cfg, name);
 
     if (!conf) {
         log_error(NULL, "rebind: no [source.%s] in %s", name, cfg->path);

@@ -5,7 +5,7 @@
 #ifndef FE_REBIND_H
 #define FE_REBIND_H
 
-#include "config.h"
+#include "core/config.h"
 
 /* Returns the exit code: 0 done (or nothing to do), 1 refused (a run holds the
  * old account's lock) or failed, 2 no [source.NAME] in the config or the schema

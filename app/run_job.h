@@ -10,11 +10,11 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../core/err.h"
-#include "../core/stats.h"
-#include "../core/stop.h"
-#include "../extract/source.h"
-#include "runner.h"
+#include "core/err.h"
+#include "core/stats.h"
+#include "core/stop.h"
+#include "sources/source.h"
+#include "app/runner.h"
 
 #define MAX_STREAMS 32
 #define US_PER_S 1000000LL
@@ -55,7 +55,7 @@ typedef struct {
     run_ctl *ctl;
     const config *cfg;
     const run_request *req;
-    const source_conf *conf;
+    const source_config *conf;
     const source_def *def;
     char account[256]; /* identity: dw.dim_source.account */
     int source_key;    /* the identity's row; 0 until it exists */

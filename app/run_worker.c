@@ -1,5 +1,5 @@
 /* run_worker: the thread of one source in `flowetl run` (see run_job.h). */
-#include "run_job.h"
+#include "app/run_job.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -8,13 +8,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/log.h"
-#include "../load/loader.h"
-#include "../load/pg.h"
-#include "../load/runlog.h"
-#include "../load/source_id.h"
-#include "runstop.h"
-#include "source_env.h"
+#include "core/log.h"
+#include "load/loader.h"
+#include "load/pg.h"
+#include "load/runlog.h"
+#include "load/source_id.h"
+#include "app/runstop.h"
+#include "app/source_env.h"
 
 /* How long a lock left by a killed run's session is waited for once that session
  * was asked to end (it ends within client_connection_check_interval anyway). */
@@ -166,7 +166,7 @@ static loader *worker_connect(source_job *job, fe_err *err)
     if (!ld)
         return NULL;
     double max_delete_fraction = 0.5;
-    conf_double(job->conf, "max_delete_fraction", &max_delete_fraction);
+    config_double(job->conf, "max_delete_fraction", &max_delete_fraction);
     loader_set_max_delete_fraction(ld, max_delete_fraction);
     if (run_session_setup(job->ctl, loader_conn(ld), err) != FE_OK) {
         if (PQstatus(loader_conn(ld)) != CONNECTION_OK)
@@ -224,8 +224,8 @@ static fe_rc lock_take_over(source_job *job, PGconn *conn, int stale_pid, int ho
         struct timespec tenth = {0, 100 * 1000 * 1000};
         nanosleep(&tenth, NULL);
         fe_err_clear(err);
-        rc = source_id_lock(conn, job->conf->name, job->def->type, job->account, job->ctl->run_id,
-                            stale_pid, by_run, &orphan, err);
+        rc = source_id_lock(conn, job->conf->name, job->def->type.name, job->account,
+                            job->ctl->run_id, stale_pid, by_run, &orphan, err);
     }
     if (rc == FE_OK)
         log_info(job->conf->name, "took the source's lock over from %s%s",
@@ -244,8 +244,8 @@ static bool job_lock(source_job *job, loader *ld, int stale_pid)
     bool by_run = false;
     int orphan = 0, sig;
     PGconn *conn = loader_conn(ld);
-    fe_rc rc = source_id_lock(conn, job->conf->name, job->def->type, job->account, job->ctl->run_id,
-                              stale_pid, &by_run, &orphan, &err);
+    fe_rc rc = source_id_lock(conn, job->conf->name, job->def->type.name, job->account,
+                              job->ctl->run_id, stale_pid, &by_run, &orphan, &err);
     if (rc == FE_ELOCKED && orphan)
         rc = lock_take_over(job, conn, stale_pid, orphan, &by_run, &err);
     if (rc == FE_OK)
@@ -323,61 +323,66 @@ static void stream_failure_text(source_job *job, loader *ld, const fe_err *err, 
     buf_term(&holders);
 }
 
-/* Runs one stream and records it in etl.run_stream. Failures stay inside the
- * stream: its open checkpoint is rolled back and the next stream runs. */
-static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_env *env)
+/* Marks the stream started and opens its etl.run_stream row. */
+static fe_rc stream_open_row(source_job *job, stream_job *sj, loader *ld, fe_err *err)
 {
-    char logctx[256], text[sizeof sj->error];
-    fe_err err = {0};
-    char *cursor = NULL;
-    long max_rejects = 100;
-    int64_t started = run_mono_us();
-
-    run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
-    conf_int(job->conf, "max_rejects", &max_rejects);
     int64_t row = 0;
     pthread_mutex_lock(&job->ctl->mu); /* the main thread reads both at its deadline */
     sj->started = true;
     sj->source_key = job->source_key;
     pthread_mutex_unlock(&job->ctl->mu);
     fe_rc rc = runlog_stream_start(loader_conn(ld), job->ctl->run_id, job->source_key,
-                                   job->conf->name, sj->def->name, &row, &err);
+                                   job->conf->name, sj->def->name, &row, err);
     pthread_mutex_lock(&job->ctl->mu);
     sj->run_stream_id = row;
     pthread_mutex_unlock(&job->ctl->mu);
+    return rc;
+}
+
+/* Runs the stream's extractor from cursor (NULL: a full read) and waits for its
+ * last commit; on failure its open checkpoint is rolled back. */
+static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_env *env,
+                            const char *cursor, const char *logctx, fe_err *err)
+{
+    long max_rejects = 100;
+    config_int(job->conf, "max_rejects", &max_rejects);
+    stream_ctx ctx = {
+        .conf = job->conf,
+        .stream = sj->def->name,
+        .logctx = logctx,
+        .source_key = job->source_key,
+        .run_id = job->ctl->run_id,
+        .full_refresh = job->req->full_refresh,
+        .cursor = cursor,
+        .ld = ld,
+        .http = env->http,
+        .stats = &sj->stats,
+        .state = env->state,
+        .max_rejects = max_rejects,
+        .started_us = ratelimit_now_us(),
+        .progress_every_us = job->req->progress_every_us,
+        .stop = &job->ctl->stop,
+    };
+    ctx.last_progress_us = ctx.started_us;
+    log_info(logctx, "starting (%s)", cursor ? cursor : "no cursor: full read");
+    set_in_stream(job, sj->def->name);
+    fe_rc rc = sj->def->run(&ctx, err);
+    /* A stream ends with a synchronous commit; should one leave a commit in
+     * flight, its outcome decides the stream's. */
     if (rc == FE_OK)
-        rc = stream_prepare_cursor(ld, job, sj->def->name, &cursor, &err);
-    if (rc == FE_OK) {
-        stream_ctx ctx = {
-            .conf = job->conf,
-            .stream = sj->def->name,
-            .logctx = logctx,
-            .source_key = job->source_key,
-            .run_id = job->ctl->run_id,
-            .full_refresh = job->req->full_refresh,
-            .cursor = cursor,
-            .ld = ld,
-            .http = env->http,
-            .stats = &sj->stats,
-            .state = env->state,
-            .max_rejects = max_rejects,
-            .started_us = ratelimit_now_us(),
-            .progress_every_us = job->req->progress_every_us,
-            .stop = &job->ctl->stop,
-        };
-        ctx.last_progress_us = ctx.started_us;
-        log_info(logctx, "starting (%s)", cursor ? cursor : "no cursor: full read");
-        set_in_stream(job, sj->def->name);
-        rc = sj->def->run(&ctx, &err);
-        /* A stream ends with a synchronous commit; should one leave a commit in
-         * flight, its outcome decides the stream's. */
-        if (rc == FE_OK)
-            rc = loader_wait(ld, &err);
-        if (rc != FE_OK)
-            loader_rollback(ld);
-        set_in_stream(job, NULL);
-    }
-    sj->seconds = (double)(run_mono_us() - started) / 1e6;
+        rc = loader_wait(ld, err);
+    if (rc != FE_OK)
+        loader_rollback(ld);
+    set_in_stream(job, NULL);
+    return rc;
+}
+
+/* Sets the stream's end state from rc (succeeded, interrupted by a signal, or
+ * failed with err) and logs it. */
+static void stream_conclude(source_job *job, stream_job *sj, loader *ld, fe_rc rc,
+                            const fe_err *err, const char *logctx)
+{
+    char text[sizeof sj->error];
     int sig = fe_stop_requested(&job->ctl->stop);
     if (rc == FE_OK) {
         stream_set(job, sj, SJ_SUCCEEDED, NULL);
@@ -392,10 +397,29 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
         stream_set(job, sj, SJ_INTERRUPTED, text);
         log_warn(logctx, "%s", text);
     } else {
-        stream_failure_text(job, ld, &err, text, sizeof text);
+        stream_failure_text(job, ld, err, text, sizeof text);
         stream_set(job, sj, SJ_FAILED, text);
         log_error(NULL, "%s failed: %s", logctx, text);
     }
+}
+
+/* Runs one stream and records it in etl.run_stream. Failures stay inside the
+ * stream: its open checkpoint is rolled back and the next stream runs. */
+static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_env *env)
+{
+    char logctx[256];
+    fe_err err = {0};
+    char *cursor = NULL;
+    int64_t started = run_mono_us();
+
+    run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
+    fe_rc rc = stream_open_row(job, sj, ld, &err);
+    if (rc == FE_OK)
+        rc = stream_prepare_cursor(ld, job, sj->def->name, &cursor, &err);
+    if (rc == FE_OK)
+        rc = stream_extract(job, sj, ld, env, cursor, logctx, &err);
+    sj->seconds = (double)(run_mono_us() - started) / 1e6;
+    stream_conclude(job, sj, ld, rc, &err, logctx);
     job_record(job, ld);
     free(cursor);
 }
@@ -409,8 +433,8 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
 {
     fe_err err = {0};
     int sig;
-    if (source_id_check_timezone(loader_conn(ld), job->conf->name, conf_str(job->conf, "timezone"),
-                                 &err) != FE_OK) {
+    if (source_id_check_timezone(loader_conn(ld), job->conf->name,
+                                 config_str(job->conf, "timezone"), &err) != FE_OK) {
         if (err.code != FE_ECONFIG && PQstatus(loader_conn(ld)) != CONNECTION_OK) {
             job_lost_now(job, err.msg); /* not a zone the server refused */
             return false;
@@ -422,8 +446,8 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
         return false;
     if (source_env_init(env, job->conf, job->def, &job->ctl->stop, &err) == FE_OK &&
         source_env_open(env, &err) == FE_OK &&
-        source_id_register(loader_conn(ld), job->def->type, job->account, job->conf->name,
-                           conf_str(job->conf, "timezone"), &job->source_key, &err) == FE_OK)
+        source_id_register(loader_conn(ld), job->def->type.name, job->account, job->conf->name,
+                           config_str(job->conf, "timezone"), &job->source_key, &err) == FE_OK)
         return true;
     if ((sig = fe_stop_requested(&job->ctl->stop)) != 0)
         run_job_end_logged(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",

@@ -3,7 +3,7 @@
  * independent: each has its own API budget, connection and advisory lock) while
  * the main thread watches them (long waits on the warehouse, a stop request),
  * then records every outcome, prints the summary and picks the exit code. */
-#include "runner.h"
+#include "app/runner.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -13,15 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/log.h"
-#include "../extract/source.h"
-#include "../load/migrate.h"
-#include "../load/pg.h"
-#include "../load/runlog.h"
-#include "../load/source_id.h"
-#include "run_job.h"
-#include "runstop.h"
-#include "stream_select.h"
+#include "core/log.h"
+#include "sources/source.h"
+#include "load/migrate.h"
+#include "load/pg.h"
+#include "load/runlog.h"
+#include "load/source_id.h"
+#include "app/run_job.h"
+#include "app/runstop.h"
+#include "app/stream_select.h"
 
 /* A warehouse statement running this long is logged, then again at each doubling. */
 #define WAIT_LOG_FIRST_S 10
@@ -61,7 +61,7 @@ static void job_add_configured_streams(source_job *job)
             job_add_stream(job, &job->def->streams[i]);
 }
 
-static source_job *job_of(source_job *jobs, int njobs, const source_conf *conf)
+static source_job *job_of(source_job *jobs, int njobs, const source_config *conf)
 {
     for (int i = 0; i < njobs; i++)
         if (jobs[i].conf == conf)
@@ -82,7 +82,7 @@ static bool select_streams(const config *cfg, source_job *jobs, int njobs, const
         return true;
     }
     for (int t = 0; t < req->ntargets; t++) {
-        const source_conf *conf;
+        const source_config *conf;
         const stream_def *s;
         if (!stream_select_target(cfg, req->targets[t], &conf, &s))
             return false;
@@ -494,15 +494,15 @@ static int run_finish_and_report(PGconn *conn, run_ctl *ctl, source_job *jobs, i
 
 /* --- before the workers -------------------------------------------------------- */
 
-fe_rc runner_source_account(const source_conf *conf, buf *out, fe_err *err)
+fe_rc runner_source_account(const source_config *conf, buf *out, fe_err *err)
 {
-    const char *pinned = conf_str(conf, "account");
+    const char *pinned = config_str(conf, "account");
     if (pinned && *pinned)
         return buf_puts(out, pinned) ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory");
     const source_def *def = source_find(conf->type);
     if (!def)
         return fe_err_set(err, FE_ECONFIG, "[source.%s] unknown type %s", conf->name, conf->type);
-    return def->account(conf, out, err);
+    return source_account(def, conf, out, err);
 }
 
 /* Each selected source's identity against its binding in dw.dim_source. A
@@ -522,7 +522,7 @@ static bool check_identities(PGconn *conn, source_job *jobs, int njobs, bool *lo
         run_textf(jobs[i].account, sizeof jobs[i].account, "%s", buf_cstr(&account));
         buf_term(&account);
         if (rc == FE_OK)
-            rc = source_id_check(conn, jobs[i].conf->name, jobs[i].def->type, jobs[i].account,
+            rc = source_id_check(conn, jobs[i].conf->name, jobs[i].def->type.name, jobs[i].account,
                                  &jobs[i].source_key, &err);
         if (rc == FE_OK)
             continue;
@@ -612,10 +612,39 @@ static int open_run(PGconn *conn, run_ctl *ctl, const run_request *req)
     return 0;
 }
 
+/* With the run's connection open: the run's row, the sources' identities, the
+ * streams, the report. *conn may be replaced (main_reconnect, while the workers
+ * run). Returns the exit code. */
+static int run_with_warehouse(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs,
+                              const run_request *req)
+{
+    int code, sig;
+    bool lost = false;
+    if ((code = open_run(*conn, ctl, req)) != 0)
+        return code;
+    if (!check_identities(*conn, jobs, njobs, &lost)) {
+        if (lost) {
+            /* Nothing can be recorded now: the next run marks this one abandoned. */
+            log_error(NULL, "the warehouse went away while the sources' identities were "
+                            "checked: nothing was run");
+            return RUN_EXIT_WAREHOUSE;
+        }
+        (void)run_finish_and_report(*conn, ctl, jobs, njobs, 0, false);
+        return RUN_EXIT_CONFIG;
+    }
+    if (!fe_stop_requested(&ctl->stop))
+        run_workers(conn, ctl, jobs, njobs);
+    if ((sig = fe_stop_requested(&ctl->stop)) != 0)
+        for (int i = 0; i < njobs; i++)
+            run_job_end_logged(&jobs[i], SJ_INTERRUPTED,
+                               "not started: the run was interrupted by %s",
+                               runstop_signal_name(sig));
+    return run_finish_and_report(*conn, ctl, jobs, njobs, sig, false);
+}
+
 int runner_run(const config *cfg, const run_request *req)
 {
     int code = RUN_EXIT_CONFIG, sig;
-    bool lost = false;
     fe_err err = {0};
     PGconn *conn = NULL;
     runstop *rs = NULL;
@@ -648,28 +677,7 @@ int runner_run(const config *cfg, const run_request *req)
         code = RUN_EXIT_WAREHOUSE;
         goto cleanup;
     }
-    if ((code = open_run(conn, &ctl, req)) != 0)
-        goto cleanup;
-    if (!check_identities(conn, jobs, njobs, &lost)) {
-        if (lost) {
-            /* Nothing can be recorded now: the next run marks this one abandoned. */
-            log_error(NULL, "the warehouse went away while the sources' identities were "
-                            "checked: nothing was run");
-            code = RUN_EXIT_WAREHOUSE;
-            goto cleanup;
-        }
-        (void)run_finish_and_report(conn, &ctl, jobs, njobs, 0, false);
-        code = RUN_EXIT_CONFIG;
-        goto cleanup;
-    }
-    if (!fe_stop_requested(&ctl.stop))
-        run_workers(&conn, &ctl, jobs, njobs);
-    if ((sig = fe_stop_requested(&ctl.stop)) != 0)
-        for (int i = 0; i < njobs; i++)
-            run_job_end_logged(&jobs[i], SJ_INTERRUPTED,
-                               "not started: the run was interrupted by %s",
-                               runstop_signal_name(sig));
-    code = run_finish_and_report(conn, &ctl, jobs, njobs, sig, false);
+    code = run_with_warehouse(&conn, &ctl, jobs, njobs, req);
 cleanup:
     if (conn)
         PQfinish(conn);

@@ -14,9 +14,9 @@
 #define FE_RUNNER_H
 
 #include <stdbool.h>
-#include "../core/buf.h"
-#include "../core/err.h"
-#include "config.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/config.h"
 
 /* The exit codes above. */
 enum {
@@ -40,6 +40,6 @@ int runner_run(const config *cfg, const run_request *req);
 
 /* The identity (dw.dim_source.account) of a source: its `account` key when set,
  * else what its source module derives from the config. Appended to out. */
-fe_rc runner_source_account(const source_conf *conf, buf *out, fe_err *err) FE_MUST_CHECK;
+fe_rc runner_source_account(const source_config *conf, buf *out, fe_err *err) FE_MUST_CHECK;
 
 #endif

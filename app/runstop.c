@@ -1,5 +1,5 @@
 /* runstop: the signal thread of a run. */
-#include "runstop.h"
+#include "app/runstop.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 
 /* How often the thread looks at its end flag and the deadline. */
 #define TICK_NS (200 * 1000000L)

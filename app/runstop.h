@@ -16,8 +16,8 @@
 #ifndef FE_RUNSTOP_H
 #define FE_RUNSTOP_H
 
-#include "../core/err.h"
-#include "../core/stop.h"
+#include "core/err.h"
+#include "core/stop.h"
 
 typedef struct runstop runstop;
 

@@ -1,8 +1,8 @@
 /* source_env: limiter + HTTP client + module state of one source. */
-#include "source_env.h"
+#include "app/source_env.h"
 
-#include "../core/log.h"
-#include "../extract/ratelimit.h"
+#include "core/log.h"
+#include "extract/ratelimit.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,46 +13,46 @@ static long seconds_at_least_one(int64_t micros)
     return s < 1 ? 1 : s;
 }
 
-static void http_opts_from_conf(const source_conf *c, http_opts *o)
+static void http_opts_from_conf(const source_config *c, http_opts *o)
 {
     int64_t us;
     long n;
     bool b;
 
     http_opts_default(o);
-    if (conf_duration(c, "connect_timeout", &us))
+    if (config_duration(c, "connect_timeout", &us))
         o->connect_timeout_s = seconds_at_least_one(us);
-    if (conf_duration(c, "low_speed_timeout", &us))
+    if (config_duration(c, "low_speed_timeout", &us))
         o->low_speed_time_s = seconds_at_least_one(us);
-    if (conf_duration(c, "request_timeout", &us) && us > 0)
+    if (config_duration(c, "request_timeout", &us) && us > 0)
         o->request_timeout_us = us;
-    if (conf_duration(c, "retry_total", &us) && us > 0)
+    if (config_duration(c, "retry_total", &us) && us > 0)
         o->retry_total_us = us;
-    if (conf_int(c, "max_parallel", &n) && n > 0)
+    if (config_int(c, "max_parallel", &n) && n > 0)
         o->max_parallel = (int)n;
-    if (conf_int(c, "retries", &n) && n >= 0)
+    if (config_int(c, "retries", &n) && n >= 0)
         o->backoff.max_retries = (int)n;
-    if (conf_int(c, "retry_base_ms", &n) && n > 0)
+    if (config_int(c, "retry_base_ms", &n) && n > 0)
         o->backoff.base_us = (int64_t)n * 1000;
-    if (conf_duration(c, "retry_max", &us) && us > 0)
+    if (config_duration(c, "retry_max", &us) && us > 0)
         o->backoff.max_us = us;
-    if (conf_bool(c, "tls_verify", &b))
+    if (config_bool(c, "tls_verify", &b))
         o->insecure = !b;
-    o->ca_file = conf_str(c, "ca_file");
+    o->ca_file = config_str(c, "ca_file");
 }
 
 /* The source's limiter: a token bucket of the module's rate and burst, or, with
  * rate_window set, a sliding window of floor(rate x rate_window) requests (at
  * least 1) per rate_window, the dual of an API that counts requests in a
  * sliding window. *rl is NULL on error. */
-static fe_rc limiter_from_conf(const source_conf *conf, const source_def *def, ratelimit **rl,
+static fe_rc limiter_from_conf(const source_config *conf, const source_def *def, ratelimit **rl,
                                fe_err *err)
 {
     double rate = 5, burst = 5;
     int64_t window_us = 0;
 
     def->rate(conf, &rate, &burst);
-    if (!conf_duration(conf, "rate_window", &window_us) || window_us <= 0) {
+    if (!config_duration(conf, "rate_window", &window_us) || window_us <= 0) {
         *rl = ratelimit_new(rate, burst);
         return *rl ? FE_OK : fe_err_set(err, FE_ENOMEM, "%s: out of memory", conf->name);
     }
@@ -83,7 +83,7 @@ static void probe_policy(http_opts *o)
     o->retry_total_us = SOURCE_ENV_CHECK_RETRY_TOTAL_S * 1000000LL;
 }
 
-static fe_rc env_init(source_env *env, const source_conf *conf, const source_def *def,
+static fe_rc env_init(source_env *env, const source_config *conf, const source_def *def,
                       const fe_stop *stop, bool probe, fe_err *err)
 {
     http_opts opts;
@@ -115,13 +115,13 @@ done:
     return rc;
 }
 
-fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def *def,
+fe_rc source_env_init(source_env *env, const source_config *conf, const source_def *def,
                       const fe_stop *stop, fe_err *err)
 {
     return env_init(env, conf, def, stop, false, err);
 }
 
-fe_rc source_env_init_check(source_env *env, const source_conf *conf, const source_def *def,
+fe_rc source_env_init_check(source_env *env, const source_config *conf, const source_def *def,
                             fe_err *err)
 {
     return env_init(env, conf, def, NULL, true, err);

@@ -10,11 +10,11 @@
 #ifndef FE_SOURCE_ENV_H
 #define FE_SOURCE_ENV_H
 
-#include "../core/stop.h"
-#include "../extract/source.h"
+#include "core/stop.h"
+#include "sources/source.h"
 
 typedef struct {
-    const source_conf *conf;
+    const source_config *conf;
     const source_def *def;
     ratelimit *rl;
     http_client *http;
@@ -26,7 +26,7 @@ typedef struct {
  * stop flag (NULL = never stopped); it must outlive env. On failure env is left
  * closed (source_env_term is still safe): FE_ECONFIG when the base URL cannot be
  * worked out, FE_ENOMEM. */
-fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def *def,
+fe_rc source_env_init(source_env *env, const source_config *conf, const source_def *def,
                       const fe_stop *stop, fe_err *err) FE_MUST_CHECK;
 
 /* The same for `flowetl check`, a probe: at most one retry and SOURCE_ENV_CHECK_RETRY_TOTAL
@@ -34,7 +34,7 @@ fe_rc source_env_init(source_env *env, const source_conf *conf, const source_def
  * is down or refuses connections is reported in seconds instead of after the
  * run's minutes of backoff. Timeouts and the rate limit are the configured ones. */
 #define SOURCE_ENV_CHECK_RETRY_TOTAL_S 10
-fe_rc source_env_init_check(source_env *env, const source_conf *conf, const source_def *def,
+fe_rc source_env_init_check(source_env *env, const source_config *conf, const source_def *def,
                             fe_err *err) FE_MUST_CHECK;
 
 /* Calls the module's open (login). */

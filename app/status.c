@@ -1,5 +1,5 @@
 /* status: `flowetl status`. */
-#include "status.h"
+#include "app/status.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,12 +8,12 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
-#include "../core/buf.h"
-#include "../core/log.h"
-#include "../extract/source.h"
-#include "../load/migrate.h"
-#include "../load/pg.h"
-#include "stream_select.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "sources/source.h"
+#include "load/migrate.h"
+#include "load/pg.h"
+#include "app/stream_select.h"
 
 static const char *const keys_read[] = {"streams", "warn_after", "error_after"};
 
@@ -26,7 +26,7 @@ const char *const *status_config_keys(size_t *n)
 /* ---- selection ---------------------------------------------------------------- */
 
 typedef struct {
-    const source_conf *conf;
+    const source_config *conf;
     const char *stream; /* the name in the type's streams table */
 } status_item;
 
@@ -35,7 +35,7 @@ typedef struct {
     size_t n, cap; /* cap: every stream of every source, so adding never grows it */
 } selection;
 
-static void select_add(selection *sel, const source_conf *conf, const char *stream)
+static void select_add(selection *sel, const source_config *conf, const char *stream)
 {
     for (size_t i = 0; i < sel->n; i++)
         if (sel->items[i].conf == conf && strcmp(sel->items[i].stream, stream) == 0)
@@ -46,7 +46,7 @@ static void select_add(selection *sel, const source_conf *conf, const char *stre
 
 /* The streams a source's config enables (`streams`, else every stream of the type).
  * False, after saying why, for a name in `streams` that the type does not have. */
-static bool select_configured(selection *sel, const source_conf *conf)
+static bool select_configured(selection *sel, const source_config *conf)
 {
     const source_def *def = source_find(conf->type);
     if (!stream_select_check_configured(conf, def))
@@ -60,7 +60,7 @@ static bool select_configured(selection *sel, const source_conf *conf)
 /* "SOURCE" (its configured streams) or "SOURCE.STREAM" (any stream of the type). */
 static bool select_target(selection *sel, const config *cfg, const char *target)
 {
-    const source_conf *conf;
+    const source_config *conf;
     const stream_def *s;
     if (!stream_select_target(cfg, target, &conf, &s))
         return false;
@@ -210,12 +210,12 @@ static void format_age(int64_t secs, char *dst, size_t n)
         snprintf(dst, n, "%" PRId64 "%c", first, unit[i]);
 }
 
-static void read_thresholds(const source_conf *conf, judgement *j)
+static void read_thresholds(const source_config *conf, judgement *j)
 {
     int64_t us;
-    j->has_warn = conf_duration(conf, "warn_after", &us);
+    j->has_warn = config_duration(conf, "warn_after", &us);
     j->warn_s = us / 1000000;
-    j->has_error = conf_duration(conf, "error_after", &us);
+    j->has_error = config_duration(conf, "error_after", &us);
     j->error_s = us / 1000000;
 }
 

@@ -20,7 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "config.h"
+#include "core/config.h"
 
 typedef struct {
     const char *const *targets; /* "SOURCE" or "SOURCE.STREAM"; none = everything */

@@ -1,10 +1,10 @@
 /* stream_select: which streams a command names. */
-#include "stream_select.h"
+#include "app/stream_select.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 
 const stream_def *stream_select_find(const source_def *def, const char *name, size_t len)
 {
@@ -27,32 +27,32 @@ static void stream_names(const source_def *def, char *dst, size_t n)
     }
 }
 
-bool stream_select_check_configured(const source_conf *conf, const source_def *def)
+bool stream_select_check_configured(const source_config *conf, const source_def *def)
 {
     const char *item;
     size_t len;
-    for (size_t i = 0; conf_list_at(conf, "streams", i, &item, &len); i++) {
+    for (size_t i = 0; config_list_at(conf, "streams", i, &item, &len); i++) {
         if (stream_select_find(def, item, len))
             continue;
         char names[512];
         stream_names(def, names, sizeof names);
         log_error(NULL, "[source.%s] streams: unknown stream '%.*s' (type %s has: %s)", conf->name,
-                  (int)len, item, def->type, names);
+                  (int)len, item, def->type.name, names);
         return false;
     }
     return true;
 }
 
-bool stream_select_is_configured(const source_conf *conf, const stream_def *s)
+bool stream_select_is_configured(const source_config *conf, const stream_def *s)
 {
     const char *item;
     size_t len;
-    if (!conf_list_at(conf, "streams", 0, &item, &len))
+    if (!config_list_at(conf, "streams", 0, &item, &len))
         return true;
-    return conf_list_has(conf, "streams", s->name);
+    return config_list_has(conf, "streams", s->name);
 }
 
-bool stream_select_target(const config *cfg, const char *target, const source_conf **conf,
+bool stream_select_target(const config *cfg, const char *target, const source_config **conf,
                           const stream_def **stream)
 {
     const char *dot = strchr(target, '.');
@@ -75,7 +75,7 @@ bool stream_select_target(const config *cfg, const char *target, const source_co
         char names[512];
         stream_names(def, names, sizeof names);
         log_error(NULL, "unknown stream '%s' of source '%s' (type %s has: %s)", dot + 1,
-                  (*conf)->name, def->type, names);
+                  (*conf)->name, def->type.name, names);
         return false;
     }
     return true;

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "../core/buf.h"
-#include "../core/err.h"
-#include "../extract/http.h"
-#include "../extract/json_stream.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "extract/http.h"
+#include "extract/json_stream.h"
 
 #define PAGE_SIZE 100
 #define ID_MAX 64

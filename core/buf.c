@@ -1,4 +1,4 @@
-#include "buf.h"
+#include "core/buf.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -275,4 +275,30 @@ void buf_textf(char *dst, size_t size, const char *fmt, ...)
     va_start(ap, fmt);
     buf_vtextf(dst, size, fmt, ap);
     va_end(ap);
+}
+
+void *buf_array_room(void *items, size_t *cap, size_t n, size_t elsize, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t want = *cap ? *cap * 2 : first;
+    if (want <= n || elsize == 0 || want > SIZE_MAX / elsize)
+        return NULL;
+    void *p = realloc(items, want * elsize);
+    if (p)
+        *cap = want;
+    return p;
+}
+
+bool buf_str_eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+uint64_t buf_fnv1a(uint64_t h, const void *bytes, size_t len)
+{
+    const unsigned char *p = bytes;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * UINT64_C(1099511628211);
+    return h;
 }

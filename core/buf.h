@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include "err.h"
+#include <stdint.h>
+#include "core/err.h"
 
 typedef struct {
     char *data;
@@ -67,5 +68,20 @@ size_t buf_utf8_seq_len(const char *s, size_t n);
  * body in windows-1251) becomes text PostgreSQL stores (it refuses invalid UTF-8
  * with SQLSTATE 22021) and JSON carries. Returns how many bytes were replaced. */
 size_t buf_utf8_scrub(char *s, size_t n);
+
+/* FNV-1a over len bytes, continuing from h (start with BUF_FNV_INIT): the one
+ * 64-bit hash of in-process sets and page fingerprints. Not for anything stored. */
+#define BUF_FNV_INIT UINT64_C(14695981039346656037)
+uint64_t buf_fnv1a(uint64_t h, const void *bytes, size_t len);
+
+/* a and b are the same string; false when either is NULL. */
+bool buf_str_eq(const char *a, const char *b);
+
+/* Room for element n of a growable array of elsize-byte elements holding *cap:
+ * when n < *cap, items itself; else the array realloc'ed to twice *cap (`first`
+ * when *cap is 0), *cap updated. NULL when memory runs out or the size would
+ * overflow: items is then unchanged and still the caller's. Use as
+ *   T *p = buf_array_room(a->v, &a->cap, a->n, sizeof *p, 16); if (!p) fail; a->v = p; */
+void *buf_array_room(void *items, size_t *cap, size_t n, size_t elsize, size_t first);
 
 #endif

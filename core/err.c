@@ -1,9 +1,9 @@
-#include "err.h"
+#include "core/err.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 /* vsnprintf truncates at a byte count; cutting inside a UTF-8 sequence would make
  * the message invalid text where it is stored (PostgreSQL rejects it). */

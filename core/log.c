@@ -1,4 +1,4 @@
-#include "log.h"
+#include "core/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 /* Shorter secrets would redact ordinary words; config validation warns about them. */
 #define LOG_MIN_SECRET 4

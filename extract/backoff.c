@@ -1,4 +1,4 @@
-#include "backoff.h"
+#include "extract/backoff.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

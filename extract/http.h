@@ -27,12 +27,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../core/err.h"
-#include "../core/log.h"
-#include "../core/stats.h"
-#include "../core/stop.h"
-#include "backoff.h"
-#include "ratelimit.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/stats.h"
+#include "core/stop.h"
+#include "extract/backoff.h"
+#include "extract/ratelimit.h"
 
 /* A notification for the caller's log: "retry 3/8 in 4.0 s after HTTP 503 on GET
  * /v1/orders?page=2", "waiting 2.4 s for the rate limit (5 requests/s) before GET

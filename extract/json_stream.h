@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../core/err.h"
+#include "core/err.h"
 
 typedef enum { JV_STRING, JV_NUMBER, JV_BOOL, JV_NULL, JV_EMPTY_OBJECT, JV_EMPTY_ARRAY } json_type;
 

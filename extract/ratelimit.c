@@ -1,4 +1,4 @@
-#include "ratelimit.h"
+#include "extract/ratelimit.h"
 
 #include <math.h>
 #include <pthread.h>

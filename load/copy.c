@@ -1,12 +1,12 @@
 /* copy: COPY text format (one row per line, fields separated by tabs, \N for
  * NULL, backslash escapes) and the client side of COPY FROM STDIN. */
-#include "copy.h"
+#include "load/copy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pg.h"
+#include "load/pg.h"
 
 bool copy_field_len(buf *row, const char *value, size_t len, bool first)
 {

@@ -6,8 +6,8 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include "../core/buf.h"
-#include "../core/err.h"
+#include "core/buf.h"
+#include "core/err.h"
 
 /* Largest piece handed to one PQputCopyData call. */
 #define COPY_CHUNK (1024 * 1024)

@@ -34,16 +34,16 @@
  * REFUSED_MAX (100) refusals per checkpoint: one more fails the commit with
  * FE_EREJECTS. Check and not-null violations inside a merge (a mapper's value
  * outside the schema's sets) still fail the checkpoint. The merge SQL is in
- * loader_sql.h. */
+ * sql/merge/ (one statement a file), run in the order of load/loader_sql.h. */
 #ifndef FE_LOADER_H
 #define FE_LOADER_H
 
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "../core/err.h"
-#include "../core/stats.h"
-#include "rows.h"
+#include "core/err.h"
+#include "core/stats.h"
+#include "transform/rows.h"
 
 typedef struct loader loader;
 
@@ -63,6 +63,11 @@ PGconn *loader_conn(loader *l);
  * [source.NAME] for one run if this is intended)".
  * Call once after loader_open; applies to every later commit. */
 void loader_set_max_delete_fraction(loader *l, double fraction);
+
+/* Today's date in IANA zone tz (NULL or "" = UTC) as PostgreSQL sees it, "YYYY-MM-DD"
+ * into out: the zone rules the merge uses for every other business date. Call it
+ * outside a checkpoint. FE_EPG ("today's date in time zone TZ: ...") on failure. */
+fe_rc loader_local_date(loader *l, const char *tz, char out[11], fe_err *err) FE_MUST_CHECK;
 
 /* The cursor stored for (source_key, stream) as JSON text, or NULL when none.
  * Caller frees with free(). */

@@ -1,11 +1,11 @@
 /* migrate: the migrations runner behind `flowetl init`. */
-#include "migrate.h"
+#include "load/migrate.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "pg.h"
-#include "sql_embed.h"
+#include "load/pg.h"
+#include "load/sql_embed.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)

@@ -7,7 +7,7 @@
 #define FE_MIGRATE_H
 
 #include <libpq-fe.h>
-#include "../core/err.h"
+#include "core/err.h"
 
 /* Advisory lock class ("FEMG") of `flowetl init`; the per-source locks
  * (source_id.h) and the per-run locks (runlog.h) use other classes, so none collide. */

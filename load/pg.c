@@ -1,5 +1,5 @@
 /* pg: connection set-up and error formatting for libpq. */
-#include "pg.h"
+#include "load/pg.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "../core/buf.h"
+#include "core/buf.h"
 
 /* SQLSTATE of a statement cancelled by lock_timeout (lock_not_available). */
 #define SQLSTATE_LOCK_NOT_AVAILABLE "55P03"

@@ -4,8 +4,8 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
-#include "../core/buf.h"
-#include "../core/err.h"
+#include "core/buf.h"
+#include "core/err.h"
 
 /* Type OIDs for pg_query_typed (fixed in PostgreSQL's catalog; libpq's client
  * headers do not export pg_type.h). */

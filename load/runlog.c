@@ -1,5 +1,5 @@
 /* runlog: etl.run and etl.run_stream rows. */
-#include "runlog.h"
+#include "load/runlog.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/buf.h"
-#include "../core/log.h"
-#include "pg.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "load/pg.h"
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

@@ -11,8 +11,8 @@
 
 #include <libpq-fe.h>
 #include <stdint.h>
-#include "../core/err.h"
-#include "../core/stats.h"
+#include "core/err.h"
+#include "core/stats.h"
 
 /* Advisory lock class ("FRUN") of the per-run locks; the object id is run_id
  * (below 2^31). */

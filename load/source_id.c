@@ -1,6 +1,6 @@
 /* source_id: NAME's binding to (system, account), the per-identity lock, the
  * dw.dim_source row. */
-#include "source_id.h"
+#include "load/source_id.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pg.h"
+#include "load/pg.h"
 
 #define STR(x) #x
 #define XSTR(x) STR(x)

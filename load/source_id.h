@@ -23,8 +23,8 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "../core/buf.h"
-#include "../core/err.h"
+#include "core/buf.h"
+#include "core/err.h"
 
 /* Advisory lock class ("FSRC") of the per-source session locks. */
 #define SOURCE_ID_LOCK_CLASS 1179865667

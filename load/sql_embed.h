@@ -7,7 +7,15 @@ struct sql_file {
     const char *text;
 };
 
+/* The migrations (sql/NNN_name.sql, in name order) as their files hold them:
+ * what `flowetl init` applies (load/migrate.h). */
 extern const struct sql_file sql_files[];
 extern const int sql_files_count;
+
+/* The loader's statements (sql/merge/NAME.sql, in name order; see
+ * load/loader_sql.h): one statement each, on one line, without the file's
+ * leading "--" comment lines. */
+extern const struct sql_file sql_merge_files[];
+extern const int sql_merge_files_count;
 
 #endif

@@ -1,7 +1,8 @@
-/* stage_row: the COPY text of each staging table's rows. See stage_row.h. */
-#include "stage_row.h"
+/* stage_row: the COPY text of each staging table's rows, generated from the
+ * column tables of transform/rows.h. See stage_row.h. */
+#include "load/stage_row.h"
 
-#include "copy.h"
+#include "load/copy.h"
 
 const char *stage_opt_id(const char *id)
 {
@@ -16,93 +17,44 @@ static const char *store_kind(const char *kind, const char *store_id)
     return kind && *kind ? kind : "store";
 }
 
-bool stage_row_store(buf *b, const row_store *r)
-{
-    return copy_field(b, store_kind(r->kind, r->store_id), true) &&
-           copy_field(b, r->store_id, false) && copy_field(b, r->name, false) &&
-           copy_field(b, r->address, false) && copy_field(b, r->currency, false) &&
-           copy_field(b, r->timezone, false) && copy_field(b, r->status, false) &&
-           copy_field_bool(b, r->is_deleted, false);
-}
+/* The text staged for field f of row r, by the field's kind (transform/rows.h). */
+#define STAGE_TEXT_ID(r, f) (r)->f
+#define STAGE_TEXT_DAY_ID(r, f) (r)->f
+#define STAGE_TEXT_KIND(r, f) store_kind((r)->f, (r)->store_id)
+#define STAGE_TEXT_REF_KIND(r, f) store_kind((r)->f, (r)->store_id)
+#define STAGE_TEXT_REF(r, f) stage_opt_id((r)->f)
+#define STAGE_TEXT_SLOT(r, f) ((r)->f ? (r)->f : "")
+#define STAGE_TEXT_TEXT(r, f) (r)->f
+#define STAGE_TEXT_AMOUNT(r, f) (r)->f
+#define STAGE_TEXT_CURRENCY(r, f) (r)->f
+#define STAGE_TEXT_TIME(r, f) (r)->f
+#define STAGE_TEXT_DATE(r, f) (r)->f
+#define STAGE_TEXT_INT(r, f) (r)->f
 
-bool stage_row_customer(buf *b, const row_customer *r)
-{
-    return copy_field(b, r->customer_id, true) && copy_field(b, r->name, false) &&
-           copy_field(b, r->phone, false) && copy_field(b, r->email, false) &&
-           copy_field(b, r->status, false) && copy_field(b, r->loyalty_points, false) &&
-           copy_field(b, r->created_at, false) && copy_field(b, r->updated_at, false) &&
-           copy_field_bool(b, r->is_deleted, false);
-}
+/* Appends field f (a bool as "t"/"f", anything else as text), tab-separated
+ * from the previous one; stops at the first append the buffer refused. */
+#define STAGE_APPEND_TEXT(kind, f) copy_field(b, STAGE_TEXT_##kind(r, f), first)
+#define STAGE_APPEND_BOOL(kind, f) copy_field_bool(b, r->f, first)
+#define STAGE_APPEND_ID STAGE_APPEND_TEXT
+#define STAGE_APPEND_DAY_ID STAGE_APPEND_TEXT
+#define STAGE_APPEND_KIND STAGE_APPEND_TEXT
+#define STAGE_APPEND_REF_KIND STAGE_APPEND_TEXT
+#define STAGE_APPEND_REF STAGE_APPEND_TEXT
+#define STAGE_APPEND_SLOT STAGE_APPEND_TEXT
+#define STAGE_APPEND_AMOUNT STAGE_APPEND_TEXT
+#define STAGE_APPEND_CURRENCY STAGE_APPEND_TEXT
+#define STAGE_APPEND_TIME STAGE_APPEND_TEXT
+#define STAGE_APPEND_DATE STAGE_APPEND_TEXT
+#define STAGE_APPEND_INT STAGE_APPEND_TEXT
+#define STAGE_FIELD(kind, f)                                                                       \
+    ok = ok && STAGE_APPEND_##kind(kind, f);                                                       \
+    first = false;
 
-bool stage_row_category(buf *b, const row_category *r)
-{
-    return copy_field(b, r->category_id, true) && copy_field(b, r->name, false) &&
-           copy_field(b, stage_opt_id(r->parent_id), false) &&
-           copy_field_bool(b, r->is_deleted, false);
-}
+#define STAGE_ROW_FN(table, TABLE)                                                                 \
+    bool stage_row_##table(buf *b, const row_##table *r)                                           \
+    {                                                                                              \
+        bool ok = true, first = true;                                                              \
+        ROW_##TABLE##_COLUMNS(STAGE_FIELD) return ok;                                              \
+    }
 
-bool stage_row_product(buf *b, const row_product *r)
-{
-    return copy_field(b, r->product_id, true) && copy_field(b, r->sku, false) &&
-           copy_field(b, r->name, false) && copy_field(b, r->product_type, false) &&
-           copy_field(b, stage_opt_id(r->category_id), false) && copy_field(b, r->brand, false) &&
-           copy_field(b, r->list_price, false) && copy_field(b, r->currency, false) &&
-           copy_field(b, r->created_at, false) && copy_field(b, r->updated_at, false) &&
-           copy_field_bool(b, r->is_active, false) && copy_field_bool(b, r->is_deleted, false);
-}
-
-bool stage_row_component(buf *b, const row_component *r)
-{
-    return copy_field(b, r->parent_id, true) && copy_field(b, r->component_id, false) &&
-           copy_field(b, r->slot ? r->slot : "", false) && copy_field(b, r->quantity, false) &&
-           copy_field(b, r->special_price, false);
-}
-
-bool stage_row_order(buf *b, const row_order *r)
-{
-    return copy_field(b, r->order_id, true) && copy_field(b, r->order_number, false) &&
-           copy_field(b, store_kind(r->store_kind, r->store_id), false) &&
-           copy_field(b, stage_opt_id(r->store_id), false) &&
-           copy_field(b, stage_opt_id(r->customer_id), false) &&
-           copy_field(b, r->ordered_at, false) && copy_field(b, r->order_date, false) &&
-           copy_field(b, r->status, false) && copy_field(b, r->status_group, false) &&
-           copy_field(b, r->currency, false) && copy_field(b, r->subtotal, false) &&
-           copy_field(b, r->discount_total, false) && copy_field(b, r->tax_total, false) &&
-           copy_field(b, r->shipping_total, false) && copy_field(b, r->total, false) &&
-           copy_field(b, r->paid_total, false) && copy_field(b, r->line_count, false) &&
-           copy_field(b, r->source_updated_at, false) && copy_field_bool(b, r->is_deleted, false) &&
-           copy_field_bool(b, r->lines_complete, false) &&
-           copy_field_bool(b, r->payments_complete, false) &&
-           copy_field_bool(b, r->tombstone, false);
-}
-
-bool stage_row_order_line(buf *b, const row_order_line *r)
-{
-    return copy_field(b, r->order_id, true) && copy_field(b, r->line_id, false) &&
-           copy_field(b, stage_opt_id(r->product_id), false) &&
-           copy_field(b, stage_opt_id(r->bundle_id), false) && copy_field(b, r->quantity, false) &&
-           copy_field(b, r->unit_price, false) && copy_field(b, r->discount, false) &&
-           copy_field(b, r->tax, false) && copy_field(b, r->line_total, false) &&
-           copy_field(b, r->cost, false) && copy_field(b, r->currency, false);
-}
-
-bool stage_row_payment(buf *b, const row_payment *r)
-{
-    return copy_field(b, r->payment_id, true) && copy_field(b, stage_opt_id(r->order_id), false) &&
-           copy_field(b, r->paid_at, false) && copy_field(b, r->payment_date, false) &&
-           copy_field(b, r->payment_type, false) && copy_field(b, r->method, false) &&
-           copy_field(b, r->amount, false) && copy_field(b, r->bonus_amount, false) &&
-           copy_field(b, r->currency, false);
-}
-
-bool stage_row_inventory(buf *b, const row_inventory *r)
-{
-    return copy_field(b, r->snapshot_date, true) &&
-           copy_field(b, stage_opt_id(r->product_id), false) &&
-           copy_field(b, store_kind(r->store_kind, r->store_id), false) &&
-           copy_field(b, stage_opt_id(r->store_id), false) && copy_field(b, r->on_hand, false) &&
-           copy_field(b, r->available, false) && copy_field(b, r->reserved, false) &&
-           copy_field(b, r->on_order, false) && copy_field(b, r->unit_cost, false) &&
-           copy_field(b, r->unit_price, false) && copy_field(b, r->inventory_value, false) &&
-           copy_field(b, r->captured_at, false);
-}
+ROW_TABLES(STAGE_ROW_FN)

@@ -507,9 +507,23 @@ static bool authorized(const sb_request *req)
     return req->authorization && strcmp(req->authorization, "Bearer " TOKEN) == 0;
 }
 
+/* The docs' `say` values: hello, or errorNNN simulating that status with the
+ * docs' example message for it (anything else is the docs' 400 example). */
 static void ping(const sb_request *req, sb_response *resp)
 {
+    static const struct {
+        const char *say, *message;
+        int status;
+    } sims[] = {
+        {"error401", "Missing or invalid token", 401}, {"error403", "Access denied", 403},
+        {"error404", "Resource not found", 404},       {"error409", "Conflict", 409},
+        {"error429", "Too Many Requests", 429},        {"error500", "Internal server error", 500}};
     const char *say = arg(req, "say");
+    for (size_t i = 0; say && i < sizeof sims / sizeof sims[0]; i++)
+        if (strcmp(say, sims[i].say) == 0) {
+            fw_error(resp, sims[i].status, sims[i].message, NULL);
+            return;
+        }
     if (!say || strcmp(say, "hello") != 0) {
         fw_error(resp, 400, "Query param 'say' is empty", "say");
         return;

@@ -2,7 +2,8 @@
 # test.sh: everything CI checks, in one command (.ci/run calls it).
 #
 #   1. scripts/deps.sh                       missing Debian packages (as root)
-#   2. clang-format check of every *.c / *.h
+#   2. clang-format check of every *.c / *.h; scripts/check_layers.sh (includes
+#      point down the layers; long files and functions are warned about)
 #   3. build/       RelWithDebInfo build, the type a plain `cmake` gets (leaves
 #                   build/flowetl and the sandbox)
 #   4. build-asan/  Debug + ASan/UBSan build; ctest there runs the unit and the
@@ -76,6 +77,10 @@ format_check() {
 step "clang-format"
 format_check || fail_step "clang-format"
 
+# ---------------------------------------------------------------- 2b. layers
+step "layers (scripts/check_layers.sh)"
+scripts/check_layers.sh || fail_step "layers"
+
 # ---------------------------------------------------------------- 3-4. builds
 build() {
     local dir=$1
@@ -139,8 +144,14 @@ if ((release_ok)) && [[ ${SKIP_VALGRIND:-0} != 1 ]]; then
         dir=$ROOT/$BUILD_DIR/tests
         [[ -x $dir/$t ]] || continue
         vg_count=$((vg_count + 1))
+        # test_runstop's children end by _exit from the signal thread while other
+        # threads live (that is what it checks): their stacks are "possibly lost"
+        # by design, and counted as errors valgrind's exit code would replace the
+        # 128 + signal the test asserts. Definite leaks still fail it.
+        leak_kinds=definite,possible
+        [[ $t == test_runstop ]] && leak_kinds=definite
         if (cd "$dir" && valgrind -q --error-exitcode=1 --leak-check=full \
-            "./$t" >"$dir/$t.valgrind.log" 2>&1); then
+            --errors-for-leak-kinds=$leak_kinds "./$t" >"$dir/$t.valgrind.log" 2>&1); then
             echo "ok   $t"
         else
             echo "FAIL $t"

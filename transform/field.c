@@ -1,12 +1,12 @@
 /* field: record values under PostgreSQL's rules. See field.h. */
-#include "field.h"
+#include "transform/field.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/log.h"
-#include "timeutil.h"
-#include "value.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "transform/value.h"
 
 /* Writes the excerpt of v[0..len) (no NUL byte in it). */
 static void show_excerpt(const char *v, size_t len, char *dst, size_t n)
@@ -143,6 +143,21 @@ fe_rc field_decimal_req(const json_rec *r, const char *path, long scale, decimal
     return FE_OK;
 }
 
+fe_rc field_decimal_text(const json_rec *r, const char *path, long scale,
+                         char dst[DECIMAL_TEXT_MAX], const char **text, decimal *value, fe_err *err)
+{
+    decimal d;
+    bool present;
+    *text = NULL;
+    FE_TRY(field_decimal(r, path, scale, &d, &present, err));
+    if (!present)
+        return FE_OK;
+    *text = decimal_format(d, dst);
+    if (value)
+        *value = d;
+    return FE_OK;
+}
+
 static fe_rc out_of_range(const char *path, const json_field *f, fe_err *err)
 {
     char shown[FIELD_SHOW_MAX];
@@ -166,6 +181,18 @@ fe_rc field_time(const json_rec *r, const char *path, int64_t *out, bool *presen
         return out_of_range(path, f, err);
     *out = us;
     *present = true;
+    return FE_OK;
+}
+
+fe_rc field_time_text(const json_rec *r, const char *path, char dst[TIME_TEXT_MAX],
+                      const char **text, fe_err *err)
+{
+    int64_t us;
+    bool present;
+    *text = NULL;
+    FE_TRY(field_time(r, path, &us, &present, err));
+    if (present)
+        *text = time_format_iso(us, dst);
     return FE_OK;
 }
 
@@ -220,12 +247,59 @@ bool field_bool(const json_rec *r, const char *path, bool def)
     return f->len == 4;
 }
 
+bool field_is(const char *text, const char *literal)
+{
+    return text && strcmp(text, literal) == 0;
+}
+
+bool field_is_one_of(const char *text, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (field_is(text, list[i]))
+            return true;
+    return false;
+}
+
+/* The index of "N" or "N.<rest>" at s (after "prefix."), or max when s does not
+ * start with one below max. */
+static size_t array_index(const char *s, size_t max)
+{
+    size_t idx = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        idx = idx * 10 + (size_t)(*s - '0');
+        if (idx >= max)
+            return max;
+    }
+    return *s == '.' || *s == '\0' ? idx : max;
+}
+
+size_t field_array_len(const json_rec *r, const char *prefix, size_t max, bool *beyond)
+{
+    size_t plen = strlen(prefix), n = 0;
+    if (beyond)
+        *beyond = false;
+    for (size_t i = 0; i < json_rec_count(r); i++) {
+        const char *p = json_rec_at(r, i)->path;
+        if (strncmp(p, prefix, plen) != 0 || p[plen] != '.' || p[plen + 1] < '0' ||
+            p[plen + 1] > '9')
+            continue;
+        size_t idx = array_index(p + plen + 1, max);
+        if (idx == max) {
+            if (beyond)
+                *beyond = true;
+        } else if (idx + 1 > n) {
+            n = idx + 1;
+        }
+    }
+    return n;
+}
+
 fe_rc field_currency(const json_rec *r, const char *path, char dst[4], const char **out,
                      fe_err *err)
 {
     const char *text;
     FE_TRY(field_text(r, path, &text, err));
-    *out = text ? value_currency(text, strlen(text), dst) : NULL;
+    *out = value_currency_str(text, dst);
     return FE_OK;
 }
 

@@ -20,9 +20,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../core/err.h"
-#include "../extract/json_stream.h"
-#include "decimal.h"
+#include "core/decimal.h"
+#include "core/err.h"
+#include "core/timeutil.h"
+#include "extract/json_stream.h"
 
 /* Longest piece of a bad value quoted in a reason. */
 #define FIELD_SHOW_MAX 40
@@ -61,10 +62,22 @@ fe_rc field_decimal_req(const json_rec *r, const char *path, long scale, decimal
 fe_rc field_check_decimal(const char *what, const char *s, size_t len, long scale, decimal *out,
                           fe_err *err) FE_MUST_CHECK;
 
+/* An optional amount as the warehouse's text: field_decimal, then *text = the
+ * amount formatted into dst (DECIMAL_TEXT_MAX bytes), or NULL when absent; *value
+ * (may be NULL) gets the amount when present and is untouched otherwise. */
+fe_rc field_decimal_text(const json_rec *r, const char *path, long scale,
+                         char dst[DECIMAL_TEXT_MAX], const char **text, decimal *value,
+                         fe_err *err) FE_MUST_CHECK;
+
 /* An ISO 8601 date-time string (timeutil's forms), as microseconds UTC within the
  * instant range of value.h. *present = false when absent or "". */
 fe_rc field_time(const json_rec *r, const char *path, int64_t *out, bool *present,
                  fe_err *err) FE_MUST_CHECK;
+/* An optional date-time as the warehouse's text: field_time, then *text = the
+ * canonical form (time_format_iso) written into dst (TIME_TEXT_MAX bytes), or NULL
+ * when absent. */
+fe_rc field_time_text(const json_rec *r, const char *path, char dst[TIME_TEXT_MAX],
+                      const char **text, fe_err *err) FE_MUST_CHECK;
 /* Unix seconds (a number or a string of one), same range and conventions. */
 fe_rc field_unix_time(const json_rec *r, const char *path, int64_t *out, bool *present,
                       fe_err *err) FE_MUST_CHECK;
@@ -76,6 +89,19 @@ fe_rc field_date(const json_rec *r, const char *path, char out[11], fe_err *err)
 bool field_true(const json_rec *r, const char *path);
 /* JSON true / false; def when absent or of another type. */
 bool field_bool(const json_rec *r, const char *path, bool def);
+
+/* True when text (a value read by the functions above; NULL = absent) is exactly
+ * literal. */
+bool field_is(const char *text, const char *literal);
+/* True when text (NULL = absent) is exactly one of the n literals of list. */
+bool field_is_one_of(const char *text, const char *const *list, size_t n);
+
+/* The length of the array at prefix ("products") as the record's flat paths show
+ * it: 1 + the highest index N of a path "prefix.N" or "prefix.N.<rest>" with N
+ * below max; 0 when there is none. *beyond (may be NULL) is set true when some
+ * path "prefix.<digit>..." has no such index (N >= max, or not all digits up to
+ * the next '.'): the caller decides whether that refuses the record. */
+size_t field_array_len(const json_rec *r, const char *prefix, size_t max, bool *beyond);
 
 /* A currency code at path: the text is checked as above, then *out = the upper-cased
  * code written into dst (4 bytes), or NULL (absent, "", or not three letters). */

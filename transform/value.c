@@ -1,10 +1,10 @@
 /* value: PostgreSQL's rules for staged values. See value.h. */
-#include "value.h"
+#include "transform/value.h"
 
 #include <string.h>
 
-#include "timeutil.h"
-#include "utf8.h"
+#include "core/timeutil.h"
+#include "core/utf8.h"
 
 #define US_PER_DAY (INT64_C(86400) * TIME_US_PER_SEC)
 
@@ -70,4 +70,9 @@ const char *value_currency(const char *s, size_t len, char dst[4])
     }
     dst[3] = '\0';
     return dst;
+}
+
+const char *value_currency_str(const char *s, char dst[4])
+{
+    return s ? value_currency(s, strlen(s), dst) : NULL;
 }

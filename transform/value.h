@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "decimal.h"
+#include "core/decimal.h"
 
 #define VALUE_YEAR_MIN 1
 #define VALUE_YEAR_MAX 9999
@@ -50,5 +50,7 @@ bool value_amount_ok(decimal d);
 /* The upper-cased ISO 4217 code of s[0..len) written into dst (4 bytes), or NULL
  * when s is NULL, empty or not three ASCII letters (e.g. Goflow's "unknown"). */
 const char *value_currency(const char *s, size_t len, char dst[4]);
+/* The same for a C string (NULL gives NULL): a configured code, a parsed column. */
+const char *value_currency_str(const char *s, char dst[4]);
 
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../extract/json_stream.h"
+#include "extract/json_stream.h"
 
 #define CHUNK (16 * 1024)
 

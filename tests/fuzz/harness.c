@@ -1,5 +1,5 @@
 /* harness: one fuzz input through one target, with every check. See harness.h. */
-#include "harness.h"
+#include "tests/fuzz/harness.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -7,16 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "../../extract/json_stream.h"
-#include "../../load/rows.h"
-#include "../../load/stage_row.h"
-#include "../../transform/field.h"
-#include "../../transform/flowretail_map.h"
-#include "../../transform/flowwow_map.h"
-#include "../../transform/goflow_map.h"
-#include "../../transform/posiflora_map.h"
-#include "oracle.h"
+#include "core/buf.h"
+#include "extract/json_stream.h"
+#include "transform/rows.h"
+#include "load/stage_row.h"
+#include "transform/field.h"
+#include "sources/flowretail/flowretail_map.h"
+#include "sources/flowwow/flowwow_map.h"
+#include "sources/goflow/goflow_map.h"
+#include "sources/posiflora/posiflora_map.h"
+#include "sources/posiflora/posiflora_order.h"
+#include "tests/fuzz/oracle.h"
 
 /* The mapper targets' record cap (production uses 4 MiB; inputs are smaller). */
 #define RECORD_CAP ((size_t)1 << 20)

@@ -1,5 +1,5 @@
 /* oracle: staged rows judged by the warehouse's column types. See oracle.h. */
-#include "oracle.h"
+#include "tests/fuzz/oracle.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ typedef struct {
     column c[NCOL_MAX];
 } schema;
 
-/* Column order = the loader's COPY targets (load/loader_sql.h, loader_put_*). */
+/* Column order = the column tables of transform/rows.h (the loader's COPY columns). */
 static const schema SCHEMAS[STG__COUNT] = {
     [STG_STORE] = {"store",
                    8,

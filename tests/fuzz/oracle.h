@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "../../load/rows.h"
+#include "transform/rows.h"
 
 /* Checks the row line[0..len) (no trailing newline) of staging table t. True when
  * PostgreSQL would take every field; otherwise false with why (size n) naming the
@@ -25,7 +25,7 @@ bool oracle_row(stage_table t, const char *line, size_t len, char *why, size_t n
 const char *oracle_table_name(stage_table t);
 
 /* True when s[0..len) is valid UTF-8 without a NUL byte (decoded independently of
- * transform/utf8). */
+ * core/utf8). */
 bool oracle_text_ok(const char *s, size_t len);
 
 #endif

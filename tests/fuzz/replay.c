@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "tests/fuzz/harness.h"
 
 static int replay_file(fuzz_target t, const char *path)
 {

@@ -1,5 +1,5 @@
 /* fake_http: see fake_http.h. */
-#include "fake_http.h"
+#include "tests/unit/fake_http.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../extract/ratelimit.h"
+#include "extract/ratelimit.h"
 
 #define MAX_CONNS 256
 

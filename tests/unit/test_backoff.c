@@ -2,7 +2,7 @@
 #include <CUnit/Basic.h>
 #include <time.h>
 
-#include "../../extract/backoff.h"
+#include "extract/backoff.h"
 
 #define MS 1000LL
 #define SEC 1000000LL

@@ -1,10 +1,10 @@
-/* Unit tests for core/buf and core/err (err has no executable of its own). */
+/* Unit tests for core/buf (core/err: test_err). */
 #include <CUnit/Basic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "../../core/err.h"
+#include "core/buf.h"
 
 static void test_empty_and_append(void)
 {
@@ -182,58 +182,37 @@ static void test_utf8_floor(void)
     CU_ASSERT_EQUAL(buf_utf8_floor(s, 10), 10);
 }
 
-static void test_err_set_wrap(void)
+static void test_array_room(void)
 {
-    fe_err e;
-    fe_err_clear(&e);
-    CU_ASSERT_EQUAL(e.code, FE_OK);
-    CU_ASSERT_STRING_EQUAL(e.msg, "");
-    CU_ASSERT_EQUAL(fe_err_set(&e, FE_EHTTP, "HTTP %d", 500), FE_EHTTP);
-    CU_ASSERT_EQUAL(e.code, FE_EHTTP);
-    CU_ASSERT_STRING_EQUAL(e.msg, "HTTP 500");
-    CU_ASSERT_EQUAL(fe_err_wrap(&e, "orders page %d", 3), FE_EHTTP);
-    CU_ASSERT_STRING_EQUAL(e.msg, "orders page 3: HTTP 500");
-    /* an argument may be the message itself */
-    CU_ASSERT_EQUAL(fe_err_set(&e, FE_EJSON, "again: %s", e.msg), FE_EJSON);
-    CU_ASSERT_STRING_EQUAL(e.msg, "again: orders page 3: HTTP 500");
-    CU_ASSERT_EQUAL(fe_err_set(NULL, FE_EIO, "x"), FE_EIO);
-    CU_ASSERT_EQUAL(fe_err_wrap(NULL, "x"), FE_EINVAL);
-}
-
-static void test_err_truncation_keeps_utf8(void)
-{
-    fe_err e;
-    char big[2000];
-    /* 2 ASCII bytes then 2-byte letters: a cut at an odd length splits one, and
-     * vsnprintf keeps 767 bytes */
-    big[0] = 'x';
-    big[1] = 'y';
-    for (size_t i = 2; i + 2 < sizeof big; i += 2) {
-        big[i] = '\xD0';
-        big[i + 1] = '\x96';
+    size_t cap = 0, n = 0;
+    int *v = NULL;
+    for (int i = 0; i < 100; i++, n++) {
+        int *p = buf_array_room(v, &cap, n, sizeof *p, 4);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        v = p;
+        v[n] = i;
     }
-    big[sizeof big - 2] = 'y';
-    big[sizeof big - 1] = '\0';
-    fe_err_set(&e, FE_EHTTP, "%s", big);
-    size_t len = strlen(e.msg);
-    CU_ASSERT_TRUE(len < sizeof e.msg);
-    CU_ASSERT_TRUE(len >= sizeof e.msg - 4);
-    CU_ASSERT_EQUAL(buf_utf8_floor(e.msg, len), len);
-    CU_ASSERT_EQUAL(len, 766); /* "xy" + whole 2-byte letters */
-    fe_err_wrap(&e, "cc");
-    len = strlen(e.msg);
-    CU_ASSERT_EQUAL(memcmp(e.msg, "cc: xy", 6), 0);
-    CU_ASSERT_EQUAL(len, 766);
-    CU_ASSERT_EQUAL(buf_utf8_floor(e.msg, len), len);
+    CU_ASSERT_EQUAL(cap, 128); /* 4, 8, ... doubling */
+    CU_ASSERT_EQUAL(v[99], 99);
+    CU_ASSERT_PTR_EQUAL(buf_array_room(v, &cap, 100, sizeof *v, 4), v); /* room left */
+    size_t huge = SIZE_MAX / 2; /* doubling would overflow: refused, v unchanged */
+    CU_ASSERT_PTR_NULL(buf_array_room(v, &huge, huge, sizeof *v, 4));
+    CU_ASSERT_EQUAL(huge, SIZE_MAX / 2);
+    free(v);
 }
 
-static void test_rc_names(void)
+static void test_fnv_and_str_eq(void)
 {
-    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_OK), "ok");
-    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EHTTP), "http");
-    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EJSON), "json");
-    CU_ASSERT_STRING_EQUAL(fe_rc_name(FE_EIO), "io");
-    CU_ASSERT_STRING_EQUAL(fe_rc_name((fe_rc)999), "unknown");
+    /* the published FNV-1a 64-bit test vectors */
+    CU_ASSERT_EQUAL(buf_fnv1a(BUF_FNV_INIT, "", 0), UINT64_C(0xcbf29ce484222325));
+    CU_ASSERT_EQUAL(buf_fnv1a(BUF_FNV_INIT, "a", 1), UINT64_C(0xaf63dc4c8601ec8c));
+    CU_ASSERT_EQUAL(buf_fnv1a(BUF_FNV_INIT, "foobar", 6), UINT64_C(0x85944171f73967e8));
+    CU_ASSERT_EQUAL(buf_fnv1a(buf_fnv1a(BUF_FNV_INIT, "foo", 3), "bar", 3),
+                    UINT64_C(0x85944171f73967e8)); /* continues */
+    CU_ASSERT_TRUE(buf_str_eq("x", "x"));
+    CU_ASSERT_FALSE(buf_str_eq("x", "y"));
+    CU_ASSERT_FALSE(buf_str_eq(NULL, "x"));
+    CU_ASSERT_FALSE(buf_str_eq(NULL, NULL));
 }
 
 int main(void)
@@ -252,10 +231,8 @@ int main(void)
     CU_add_test(s, "reset keeps storage", test_reset_keeps_storage);
     CU_add_test(s, "utf8 floor", test_utf8_floor);
     CU_add_test(s, "textf cuts whole characters", test_textf_cuts_whole_characters);
-    CU_pSuite e = CU_add_suite("err", NULL, NULL);
-    CU_add_test(e, "set and wrap", test_err_set_wrap);
-    CU_add_test(e, "truncation keeps utf8", test_err_truncation_keeps_utf8);
-    CU_add_test(e, "rc names", test_rc_names);
+    CU_add_test(s, "array room doubles, refuses overflow", test_array_room);
+    CU_add_test(s, "fnv1a vectors, str_eq", test_fnv_and_str_eq);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

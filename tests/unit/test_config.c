@@ -6,7 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../app/config.h"
+#include "core/config.h"
+#include "sources/source.h"
 
 #define SEC INT64_C(1000000)
 
@@ -20,7 +21,7 @@
 /* Loads text and expands every source, as `run` with no argument does. */
 static fe_rc load_resolved(const char *text, config **out, fe_err *err)
 {
-    fe_rc rc = config_load_string(text, "t.conf", out, err);
+    fe_rc rc = config_load_string(text, "t.conf", source_schema(), out, err);
     for (size_t i = 0; rc == FE_OK && i < (*out)->nsources; i++)
         rc = config_resolve_source(*out, (*out)->sources[i].name, NULL, 0, err);
     if (rc != FE_OK) {
@@ -54,6 +55,31 @@ static const char *load_err(const char *text)
     CU_ASSERT_PTR_NULL(c);
     config_free(c);
     return err.msg;
+}
+
+/* "posiflora, goflow, ..." from the registry. Static storage. */
+static const char *registered_types(void)
+{
+    static char list[256];
+    size_t n, len = 0;
+    const source_def *const *all = source_all(&n);
+    list[0] = '\0';
+    for (size_t i = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                all[i]->type.name);
+    return list;
+}
+
+/* The same, "a, b or c" (as the messages that offer a choice write it). */
+static const char *registered_types_or(void)
+{
+    static char list[256];
+    const char *all = registered_types();
+    const char *last = strrchr(all, ',');
+    if (!last)
+        return all;
+    snprintf(list, sizeof list, "%.*s or %s", (int)(last - all), all, last + 2);
+    return list;
 }
 
 #define ASSERT_ERR(text, want)                                                                     \
@@ -90,7 +116,7 @@ static void test_full_file(void)
     CU_ASSERT_TRUE(config_run_duration(c, "progress_interval", &us));
     CU_ASSERT_EQUAL(us, 10 * SEC);
     CU_ASSERT_EQUAL_FATAL(c->nsources, 1);
-    const source_conf *s = config_source(c, "posiflora_main");
+    const source_config *s = config_source(c, "posiflora_main");
     CU_ASSERT_PTR_EQUAL_FATAL(s, &c->sources[0]);
     CU_ASSERT_STRING_EQUAL(s->name, "posiflora_main");
     CU_ASSERT_STRING_EQUAL(s->type, "posiflora");
@@ -98,27 +124,27 @@ static void test_full_file(void)
     CU_ASSERT_EQUAL(s->nkv, 9);
     CU_ASSERT_STRING_EQUAL(s->kv[0].key, "type");
     CU_ASSERT_EQUAL(s->kv[0].line, 5);
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "base_url"), "https://myshop.posiflora.com/api");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "username"), "florist");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "password"), "s3cret!");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "timezone"), "Europe/Moscow");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "start_date"), "2024-01-01");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "base_url"), "https://myshop.posiflora.com/api");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "username"), "florist");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "password"), "s3cret!");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "timezone"), "Europe/Moscow");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "start_date"), "2024-01-01");
     us = 0;
-    CU_ASSERT_TRUE(conf_duration(s, "lookback", &us));
+    CU_ASSERT_TRUE(config_duration(s, "lookback", &us));
     CU_ASSERT_EQUAL(us, 3 * 3600 * SEC);
     long l = 0;
-    CU_ASSERT_TRUE(conf_int(s, "page_size", &l));
+    CU_ASSERT_TRUE(config_int(s, "page_size", &l));
     CU_ASSERT_EQUAL(l, 50);
-    CU_ASSERT_TRUE(conf_list_has(s, "streams", "orders"));
-    CU_ASSERT_TRUE(conf_list_has(s, "streams", "customers"));
-    CU_ASSERT_FALSE(conf_list_has(s, "streams", "stores"));
-    CU_ASSERT_FALSE(conf_list_has(s, "streams", "order"));
+    CU_ASSERT_TRUE(config_list_has(s, "streams", "orders"));
+    CU_ASSERT_TRUE(config_list_has(s, "streams", "customers"));
+    CU_ASSERT_FALSE(config_list_has(s, "streams", "stores"));
+    CU_ASSERT_FALSE(config_list_has(s, "streams", "order"));
     const char *item;
     size_t len;
-    CU_ASSERT_TRUE(conf_list_at(s, "streams", 1, &item, &len));
+    CU_ASSERT_TRUE(config_list_at(s, "streams", 1, &item, &len));
     CU_ASSERT_EQUAL(len, 9);
     CU_ASSERT_EQUAL(strncmp(item, "customers", len), 0);
-    CU_ASSERT_FALSE(conf_list_at(s, "streams", 2, &item, &len));
+    CU_ASSERT_FALSE(config_list_at(s, "streams", 2, &item, &len));
     CU_ASSERT_PTR_NULL(config_source(c, "posiflora"));
     config_free(c);
 }
@@ -128,7 +154,7 @@ static void test_defaults(void)
     config *c = load_ok("[source.p]\n" POSIFLORA_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->dsn, "");
-    const source_conf *s = config_source(c, "p");
+    const source_config *s = config_source(c, "p");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     long l;
     double d;
@@ -141,7 +167,7 @@ static void test_defaults(void)
                 {"retry_base_ms", 500}, {"checkpoint_records", 5000}, {"max_rejects", 100}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         l = -1;
-        CU_ASSERT_TRUE(conf_int(s, ints[i].key, &l));
+        CU_ASSERT_TRUE(config_int(s, ints[i].key, &l));
         CU_ASSERT_EQUAL(l, ints[i].want);
     }
     struct {
@@ -154,30 +180,32 @@ static void test_defaults(void)
                 {"refresh_margin", 60 * SEC}};
     for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
         us = -1;
-        CU_ASSERT_TRUE(conf_duration(s, durs[i].key, &us));
+        CU_ASSERT_TRUE(config_duration(s, durs[i].key, &us));
         CU_ASSERT_EQUAL(us, durs[i].want);
     }
-    CU_ASSERT_TRUE(conf_double(s, "rate_limit", &d));
+    CU_ASSERT_TRUE(config_double(s, "rate_limit", &d));
     CU_ASSERT_DOUBLE_EQUAL(d, 5.0, 1e-9);
-    CU_ASSERT_TRUE(conf_double(s, "rate_burst", &d));
+    CU_ASSERT_TRUE(config_double(s, "rate_burst", &d));
     CU_ASSERT_DOUBLE_EQUAL(d, 5.0, 1e-9);
     b = false;
-    CU_ASSERT_TRUE(conf_bool(s, "tls_verify", &b));
+    CU_ASSERT_TRUE(config_bool(s, "tls_verify", &b));
     CU_ASSERT_TRUE(b);
     b = false;
-    CU_ASSERT_TRUE(conf_bool(s, "orders_sort", &b));
+    CU_ASSERT_TRUE(config_bool(s, "orders_sort", &b));
     CU_ASSERT_TRUE(b);
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "timezone"), "UTC");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "currency"), "RUB");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "orders_cursor_field"), "updatedAt");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "timezone"), "UTC");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "currency"), "RUB");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "orders_cursor_field"), "updatedAt");
     /* No value and no default. */
-    CU_ASSERT_PTR_NULL(conf_str(s, "start_date"));
-    CU_ASSERT_PTR_NULL(conf_str(s, "ca_file"));
-    CU_ASSERT_PTR_NULL(conf_str(s, "streams"));
-    CU_ASSERT_PTR_NULL(conf_str(s, "no_such_key"));
-    CU_ASSERT_FALSE(conf_list_has(s, "streams", "orders"));
-    CU_ASSERT_FALSE(conf_int(s, "no_such_key", &l));
-    CU_ASSERT_FALSE(conf_duration(s, "start_date", &us));
+    CU_ASSERT_PTR_NULL(config_str(s, "start_date"));
+    CU_ASSERT_PTR_NULL(config_str(s, "ca_file"));
+    CU_ASSERT_PTR_NULL(config_str(s, "streams"));
+    CU_ASSERT_PTR_NULL(config_str(s, "no_such_key"));
+    CU_ASSERT_FALSE(config_list_has(s, "streams", "orders"));
+    CU_ASSERT_FALSE(config_int(s, "no_such_key", &l));
+    CU_ASSERT_FALSE(config_duration(s, "start_date", &us));
+    CU_ASSERT_EQUAL(config_int_or(s, "no_such_key", 7), 7);
+    CU_ASSERT_EQUAL(config_int_or(s, "page_size", 7), 100); /* the table's default */
     config_free(c);
 
     /* An empty file is valid: no sources, warehouse and run defaults. */
@@ -206,25 +234,25 @@ static void test_values_given(void)
     CU_ASSERT_EQUAL(us, 60 * SEC);
     CU_ASSERT_PTR_NULL(config_run_str(c, "no_such_key"));
     CU_ASSERT_FALSE(config_run_duration(c, "no_such_key", &us));
-    const source_conf *s = &c->sources[0];
+    const source_config *s = &c->sources[0];
     bool b = true;
-    CU_ASSERT_TRUE(conf_bool(s, "tls_verify", &b));
+    CU_ASSERT_TRUE(config_bool(s, "tls_verify", &b));
     CU_ASSERT_FALSE(b);
     b = true;
-    CU_ASSERT_TRUE(conf_bool(s, "orders_sort", &b));
+    CU_ASSERT_TRUE(config_bool(s, "orders_sort", &b));
     CU_ASSERT_FALSE(b);
     double d = 0;
-    CU_ASSERT_TRUE(conf_double(s, "rate_limit", &d));
+    CU_ASSERT_TRUE(config_double(s, "rate_limit", &d));
     CU_ASSERT_DOUBLE_EQUAL(d, 2.5, 1e-9);
     long l = -1;
-    CU_ASSERT_TRUE(conf_int(s, "retries", &l));
+    CU_ASSERT_TRUE(config_int(s, "retries", &l));
     CU_ASSERT_EQUAL(l, 0);
     us = -1;
-    CU_ASSERT_TRUE(conf_duration(s, "refresh_margin", &us));
+    CU_ASSERT_TRUE(config_duration(s, "refresh_margin", &us));
     CU_ASSERT_EQUAL(us, 0);
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "orders_cursor_field"), "modifiedAt");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "currency"), "EUR");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "ca_file"), "/etc/ssl/x.pem");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "orders_cursor_field"), "modifiedAt");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "currency"), "EUR");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "ca_file"), "/etc/ssl/x.pem");
     config_free(c);
 
     /* Every bool spelling. */
@@ -237,8 +265,8 @@ static void test_values_given(void)
         c = load_ok(text);
         CU_ASSERT_PTR_NOT_NULL_FATAL(c);
         bool t = false, f = true;
-        CU_ASSERT_TRUE(conf_bool(&c->sources[0], "tls_verify", &t));
-        CU_ASSERT_TRUE(conf_bool(&c->sources[0], "orders_sort", &f));
+        CU_ASSERT_TRUE(config_bool(&c->sources[0], "tls_verify", &t));
+        CU_ASSERT_TRUE(config_bool(&c->sources[0], "orders_sort", &f));
         CU_ASSERT_TRUE(t);
         CU_ASSERT_FALSE(f);
         config_free(c);
@@ -255,7 +283,7 @@ static void test_type_after_other_keys(void)
                         "type = posiflora\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     long l = 0;
-    CU_ASSERT_TRUE(conf_int(&c->sources[0], "page_size", &l));
+    CU_ASSERT_TRUE(config_int(&c->sources[0], "page_size", &l));
     CU_ASSERT_EQUAL(l, 20);
     CU_ASSERT_STRING_EQUAL(c->sources[0].type, "posiflora");
     config_free(c);
@@ -274,9 +302,9 @@ static void test_several_sources(void)
     CU_ASSERT_STRING_EQUAL(c->sources[1].name, "b_2");
     CU_ASSERT_EQUAL(c->sources[1].line, 8);
     long l = 0;
-    CU_ASSERT_TRUE(conf_int(config_source(c, "a"), "page_size", &l));
+    CU_ASSERT_TRUE(config_int(config_source(c, "a"), "page_size", &l));
     CU_ASSERT_EQUAL(l, 100);
-    CU_ASSERT_TRUE(conf_int(config_source(c, "b_2"), "page_size", &l));
+    CU_ASSERT_TRUE(config_int(config_source(c, "b_2"), "page_size", &l));
     CU_ASSERT_EQUAL(l, 7);
     config_free(c);
 }
@@ -316,11 +344,15 @@ static void test_errors_source_type(void)
                "t.conf:1: missing required key 'token' in [source.f] (type flowwow)");
     ASSERT_ERR("[source.f]\ntype = flowretail\ntoken = t\n",
                "t.conf:1: missing required key 'tenant' in [source.f] (type flowretail)");
-    ASSERT_ERR(
-        "[source.s]\ntype = shopify\n",
-        "t.conf:2: unknown source type 'shopify' (one of: posiflora, goflow, flowwow, flowretail)");
-    ASSERT_ERR("[source.s]\ntype = Posiflora\n", "t.conf:2: unknown source type 'Posiflora' (one "
-                                                 "of: posiflora, goflow, flowwow, flowretail)");
+    /* The list is the registry's, in its order (a fifth source joins it unasked). */
+    char want[256];
+    snprintf(want, sizeof want, "t.conf:2: unknown source type 'shopify' (one of: %s)",
+             registered_types());
+    CU_ASSERT_PTR_NOT_NULL(strstr(want, "(one of: posiflora, goflow, flowwow, flowretail"));
+    ASSERT_ERR("[source.s]\ntype = shopify\n", want);
+    snprintf(want, sizeof want, "t.conf:2: unknown source type 'Posiflora' (one of: %s)",
+             registered_types());
+    ASSERT_ERR("[source.s]\ntype = Posiflora\n", want);
     ASSERT_ERR("[source.p]\ntype = posiflora\nbase_url = http://x\npassword = p\n",
                "t.conf:1: missing required key 'username' in [source.p] (type posiflora)");
     ASSERT_ERR("[source.p]\ntype = posiflora\nusername = u\npassword = p\n",
@@ -443,11 +475,11 @@ static void test_env_expansion(void)
         "username = ${FE_TEST_HOST}${FE_TEST_HOST}\npassword = ${FE_TEST_SPACES}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->dsn, "host=shop.example port=8443 x=$HOME $");
-    const source_conf *s = &c->sources[0];
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "base_url"), "https://shop.example:8443/api");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "username"), "shop.exampleshop.example");
+    const source_config *s = &c->sources[0];
+    CU_ASSERT_STRING_EQUAL(config_str(s, "base_url"), "https://shop.example:8443/api");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "username"), "shop.exampleshop.example");
     /* A value from the environment is taken as is: " ;" there is not a comment. */
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "password"), "a ; b");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "password"), "a ; b");
     config_free(c);
 
     ASSERT_ERR("[warehouse]\n\ndsn = host=${FE_TEST_HOST} password=${FE_TEST_UNSET}\n",
@@ -481,13 +513,13 @@ static void test_comments_and_layout(void)
                         "   \n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->dsn, "host=/tmp dbname=dw");
-    const source_conf *s = &c->sources[0];
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "base_url"), "http://127.0.0.1:1/api");
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "username"), "u");
+    const source_config *s = &c->sources[0];
+    CU_ASSERT_STRING_EQUAL(config_str(s, "base_url"), "http://127.0.0.1:1/api");
+    CU_ASSERT_STRING_EQUAL(config_str(s, "username"), "u");
     /* ';' and '#' without white space before them are part of the value. */
-    CU_ASSERT_STRING_EQUAL(conf_str(s, "password"), "pa;ss#word");
-    CU_ASSERT_TRUE(conf_list_has(s, "streams", "orders"));
-    CU_ASSERT_FALSE(conf_list_has(s, "streams", "only"));
+    CU_ASSERT_STRING_EQUAL(config_str(s, "password"), "pa;ss#word");
+    CU_ASSERT_TRUE(config_list_has(s, "streams", "orders"));
+    CU_ASSERT_FALSE(config_list_has(s, "streams", "only"));
     CU_ASSERT_EQUAL(s->kv[4].line, 10);
     config_free(c);
 
@@ -525,7 +557,7 @@ static void test_comments_and_layout(void)
     config_free(c2);
     /* A directory is not a config file. */
     fe_err err = {0};
-    CU_ASSERT_EQUAL(config_load("/tmp", &c2, &err), FE_ECONFIG);
+    CU_ASSERT_EQUAL(config_load("/tmp", source_schema(), &c2, &err), FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "/tmp: cannot read: Is a directory");
 }
 
@@ -597,15 +629,15 @@ static void test_lazy_expansion(void)
                        "[source.p]\ntype = posiflora\nbase_url = http://x\nusername = u\n"
                        "password = ${FE_TEST_UNSET}\npage_size = ${FE_TEST_SIZE}\n"
                        "[source.q]\n" POSIFLORA_OK;
-    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &c, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", source_schema(), &c, &err), FE_OK);
     CU_ASSERT_STRING_EQUAL(c->dsn, "host=db.local");
-    const source_conf *p = config_source(c, "p");
+    const source_config *p = config_source(c, "p");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     /* Unexpanded values read as absent, never as the default. */
-    CU_ASSERT_PTR_NULL(conf_str(p, "password"));
+    CU_ASSERT_PTR_NULL(config_str(p, "password"));
     long l = 0;
-    CU_ASSERT_FALSE(conf_int(p, "page_size", &l));
-    CU_ASSERT_STRING_EQUAL(conf_str(p, "username"), "u");
+    CU_ASSERT_FALSE(config_int(p, "page_size", &l));
+    CU_ASSERT_STRING_EQUAL(config_str(p, "username"), "u");
     const char *sec[8];
     CU_ASSERT_EQUAL(config_secrets(c, sec, 8), 1); /* q's password only */
 
@@ -613,7 +645,7 @@ static void test_lazy_expansion(void)
     CU_ASSERT_EQUAL(config_resolve_source(c, "q", NULL, 0, &err), FE_OK);
     static const char *const status_keys[] = {"streams", "warn_after", "error_after"};
     CU_ASSERT_EQUAL(config_resolve_source(c, "p", status_keys, 3, &err), FE_OK);
-    CU_ASSERT_PTR_NULL(conf_str(p, "password"));
+    CU_ASSERT_PTR_NULL(config_str(p, "password"));
 
     CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:7: environment variable FE_TEST_UNSET is not set");
@@ -627,12 +659,12 @@ static void test_lazy_expansion(void)
     CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:8: invalid value '500' for 'page_size' in "
                                     "[source.p]: expected an integer from 1 to 100");
-    CU_ASSERT_FALSE(conf_int(p, "page_size", &l));
+    CU_ASSERT_FALSE(config_int(p, "page_size", &l));
     setenv("FE_TEST_SIZE", "50", 1);
     CU_ASSERT_EQUAL(config_resolve_source(c, "p", NULL, 0, &err), FE_OK);
-    CU_ASSERT_TRUE(conf_int(p, "page_size", &l));
+    CU_ASSERT_TRUE(config_int(p, "page_size", &l));
     CU_ASSERT_EQUAL(l, 50);
-    CU_ASSERT_STRING_EQUAL(conf_str(p, "password"), "pw-now-set");
+    CU_ASSERT_STRING_EQUAL(config_str(p, "password"), "pw-now-set");
     CU_ASSERT_EQUAL(config_resolve_source(c, "nope", NULL, 0, &err), FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "t.conf: no [source.nope]");
     config_free(c);
@@ -640,13 +672,14 @@ static void test_lazy_expansion(void)
 
     /* The ${NAME} syntax of every value, and a source's type, are checked at load. */
     c = NULL;
-    CU_ASSERT_EQUAL(
-        config_load_string("[source.p]\n" POSIFLORA_OK "streams = ${A-B}\n", "t.conf", &c, &err),
-        FE_ECONFIG);
+    CU_ASSERT_EQUAL(config_load_string("[source.p]\n" POSIFLORA_OK "streams = ${A-B}\n", "t.conf",
+                                       source_schema(), &c, &err),
+                    FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg,
                            "t.conf:6: invalid environment variable name '${A-B}' in the value "
                            "of 'streams'");
-    CU_ASSERT_EQUAL(config_load_string("[source.p]\ntype = ${FE_TEST_UNSET}\n", "t.conf", &c, &err),
+    CU_ASSERT_EQUAL(config_load_string("[source.p]\ntype = ${FE_TEST_UNSET}\n", "t.conf",
+                                       source_schema(), &c, &err),
                     FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg, "t.conf:2: environment variable FE_TEST_UNSET is not set");
     CU_ASSERT_PTR_NULL(c);
@@ -786,10 +819,13 @@ static void test_no_sources(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(c->nsources, 0);
     CU_ASSERT_EQUAL(config_require_sources(c, &err), FE_ECONFIG);
-    CU_ASSERT_STRING_EQUAL(err.msg,
-                           "t.conf: no source configured: add a [source.NAME] section, e.g. "
-                           "[source.shop] with type = posiflora and its base_url, username and "
-                           "password (flowetl --help-config lists every key)");
+    char want[512];
+    snprintf(want, sizeof want,
+             "t.conf: no source configured: add a [source.NAME] section with type = %s and "
+             "that type's keys (flowetl --help-config lists every key)",
+             registered_types_or());
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
+    CU_ASSERT_PTR_NOT_NULL(strstr(want, "posiflora, goflow, flowwow or flowretail"));
     config_free(c);
     c = load_ok("[source.p]\n" POSIFLORA_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -804,50 +840,74 @@ static int compare_nullable(const char *a, const char *b)
     return strcmp(a, b);
 }
 
+/* Every key in documentation order, as config_schema_each lists them. */
+typedef struct {
+    config_key_info k[256];
+    char doc[256][800]; /* info->doc lives only during the call (the `type` doc) */
+    size_t n;
+} key_list;
+
+static void collect_key(const config_key_info *info, void *user)
+{
+    key_list *l = user;
+    CU_ASSERT_FATAL(l->n < sizeof l->k / sizeof l->k[0]);
+    CU_ASSERT_FATAL(strlen(info->doc) < sizeof l->doc[0]);
+    l->k[l->n] = *info;
+    l->k[l->n].doc = strcpy(l->doc[l->n], info->doc);
+    l->n++;
+}
+
 static void test_key_table(void)
 {
-    size_t n;
-    const conf_key *k = config_keys(&n);
+    static key_list l;
+    l.n = 0;
+    config_schema_each(source_schema(), collect_key, &l);
+    size_t n = l.n;
+    const config_key_info *k = l.k;
     CU_ASSERT_FATAL(n > 20);
     for (size_t i = 0; i < n; i++) {
-        CU_ASSERT_PTR_NOT_NULL(k[i].doc);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(k[i].doc);
         size_t len = strlen(k[i].doc);
         CU_ASSERT(len > 10 && k[i].doc[len - 1] == '.');
-        CU_ASSERT(!k[i].required || k[i].def == NULL);
-        CU_ASSERT_STRING_NOT_EQUAL(conf_type_name(k[i].type), "?");
+        CU_ASSERT(!k[i].key->required || k[i].key->def == NULL);
+        CU_ASSERT_STRING_NOT_EQUAL(config_type_name(k[i].key->type), "?");
+        CU_ASSERT(!k[i].source_type || strcmp(k[i].key->section, "source") == 0);
         if (i == 0)
             continue;
-        int c = strcmp(k[i - 1].section, k[i].section);
+        int c = strcmp(k[i - 1].key->section, k[i].key->section);
         if (c == 0)
             c = compare_nullable(k[i - 1].source_type, k[i].source_type);
         if (c == 0)
-            c = strcmp(k[i - 1].key, k[i].key);
+            c = strcmp(k[i - 1].key->key, k[i].key->key);
         if (c >= 0)
-            fprintf(stderr, "\nnot sorted: %s\n", k[i].key);
+            fprintf(stderr, "\nnot sorted: %s\n", k[i].key->key);
         CU_ASSERT(c < 0);
     }
     /* Every default is a valid value of its key: a file spelling out all defaults
      * (plus the required keys) loads, for every source type. */
-    static const char *const types[] = {"posiflora", "goflow", "flowwow", "flowretail"};
-    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+    const config_schema *schema = source_schema();
+    CU_ASSERT_FATAL(schema->ntypes >= 4);
+    for (size_t t = 0; t < schema->ntypes; t++) {
+        const char *type = schema->types[t]->name;
         char text[8192];
-        size_t o = (size_t)snprintf(text, sizeof text, "[source.s]\ntype = %s\n", types[t]);
+        size_t o = (size_t)snprintf(text, sizeof text, "[source.s]\ntype = %s\n", type);
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(k[i].section, "source") != 0 || strcmp(k[i].key, "type") == 0 ||
-                (k[i].source_type && strcmp(k[i].source_type, types[t]) != 0))
+            const config_key *e = k[i].key;
+            if (strcmp(e->section, "source") != 0 || strcmp(e->key, "type") == 0 ||
+                (k[i].source_type && strcmp(k[i].source_type, type) != 0))
                 continue;
-            const char *v = k[i].def;
-            if (!v && k[i].required)
-                v = strcmp(k[i].key, "base_url") == 0 ? "http://x" : "x";
+            const char *v = e->def;
+            if (!v && e->required)
+                v = strcmp(e->key, "base_url") == 0 ? "http://x" : "x";
             if (!v)
                 continue;
             /* A typed key overrides the untyped one of the same name: write it once. */
             bool shadowed = false;
             for (size_t j = 0; !k[i].source_type && j < n; j++)
-                shadowed |= k[j].source_type && strcmp(k[j].source_type, types[t]) == 0 &&
-                            strcmp(k[j].key, k[i].key) == 0;
+                shadowed |= k[j].source_type && strcmp(k[j].source_type, type) == 0 &&
+                            strcmp(k[j].key->key, e->key) == 0;
             if (!shadowed)
-                o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", k[i].key, v);
+                o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", e->key, v);
             CU_ASSERT_FATAL(o < sizeof text);
         }
         config *c = load_ok(text);
@@ -858,11 +918,11 @@ static void test_key_table(void)
     size_t o = 0;
     const char *section = "";
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(k[i].section, "source") == 0 || !k[i].def)
+        if (strcmp(k[i].key->section, "source") == 0 || !k[i].key->def)
             continue;
-        if (strcmp(k[i].section, section) != 0)
-            o += (size_t)snprintf(text + o, sizeof text - o, "[%s]\n", section = k[i].section);
-        o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", k[i].key, k[i].def);
+        if (strcmp(k[i].key->section, section) != 0)
+            o += (size_t)snprintf(text + o, sizeof text - o, "[%s]\n", section = k[i].key->section);
+        o += (size_t)snprintf(text + o, sizeof text - o, "%s = %s\n", k[i].key->key, k[i].key->def);
     }
     config *c = load_ok(text);
     CU_ASSERT_PTR_NOT_NULL(c);
@@ -879,7 +939,7 @@ static void test_load_file(void)
     close(fd);
     config *c = NULL;
     fe_err err = {0};
-    CU_ASSERT_EQUAL(config_load(path, &c, &err), FE_ECONFIG);
+    CU_ASSERT_EQUAL(config_load(path, source_schema(), &c, &err), FE_ECONFIG);
     char want[256];
     snprintf(want, sizeof want,
              "%s:6: invalid value '0' for 'page_size' in [source.p]: expected an integer from 1 "
@@ -892,7 +952,7 @@ static void test_load_file(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("[source.p]\n" POSIFLORA_OK, f);
     fclose(f);
-    CU_ASSERT_EQUAL(config_load(path, &c, &err), FE_OK);
+    CU_ASSERT_EQUAL(config_load(path, source_schema(), &c, &err), FE_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->path, path);
     CU_ASSERT_EQUAL(c->nsources, 1);
@@ -900,7 +960,8 @@ static void test_load_file(void)
     unlink(path);
 
     c = NULL;
-    CU_ASSERT_EQUAL(config_load("/nonexistent/flowetl.conf", &c, &err), FE_ECONFIG);
+    CU_ASSERT_EQUAL(config_load("/nonexistent/flowetl.conf", source_schema(), &c, &err),
+                    FE_ECONFIG);
     CU_ASSERT_STRING_EQUAL(err.msg,
                            "/nonexistent/flowetl.conf: cannot open: No such file or directory");
     CU_ASSERT_PTR_NULL(c);

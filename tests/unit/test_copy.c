@@ -1,7 +1,7 @@
 #include <CUnit/Basic.h>
 #include <string.h>
 
-#include "../../load/copy.h"
+#include "load/copy.h"
 
 /* Encodes fields (NULL entries are SQL NULL) as one COPY text row. Static storage. */
 static const char *row_of(const char *const *fields, int n)

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../transform/decimal.h"
+#include "core/decimal.h"
 
 /* Parses text and returns its canonical form, or "REJECTED". */
 static const char *canon(const char *text)

@@ -1,17 +1,16 @@
-/* Tests for transform/flowretail_map: fixture documents (tests/data/flowretail_*.json)
+/* Tests for sources/flowretail/flowretail_map: fixture documents (tests/data/flowretail_*.json)
  * are fed through json_stream in small chunks, each record mapped into a recorder
  * sink, and the rows compared as text ("NULL" for SQL NULL, t/f for booleans).
  * Rejects are counted as the extractor would count them. */
 #include <CUnit/Basic.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "row_recorder.h"
-#include "../../extract/json_stream.h"
-#include "../../transform/flowretail_map.h"
+#include "core/buf.h"
+#include "tests/unit/row_recorder.h"
+#include "extract/json_stream.h"
+#include "sources/flowretail/flowretail_map.h"
 
 /* ---- the recorder sink ------------------------------------------------------ */
 
@@ -31,37 +30,15 @@ static void opts_default(void)
 
 /* ---- feeding documents ------------------------------------------------------ */
 
-/* Reads tests/data/NAME (next to this file's directory). Caller frees. */
-static char *read_fixture(const char *name, size_t *len)
-{
-    char path[1024];
-    const char *dir = getenv("FLOWETL_TEST_DATA");
-    if (dir) {
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-    } else {
-        const char *slash = strrchr(__FILE__, '/'); /* .../tests/unit/x.c -> .../tests/data */
-        int n = slash ? (int)(slash - __FILE__) : 1;
-        snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
-    }
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    buf b;
-    char chunk[4096];
-    size_t got;
-    buf_init(&b, 0);
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        CU_ASSERT_FATAL(buf_append(&b, chunk, got));
-    fclose(f);
-    return buf_take(&b, len);
-}
-
 typedef enum { MAP_CATEGORY_DOC, MAP_PRODUCTS, MAP_STOCK, MAP_SLOTS } map_kind;
 
 typedef struct {
     map_kind kind;
     int rejects, skipped;
     char last_reason[768];
-    fe_rc sink_rc; /* the first non-OK, non-reject code */
+    fe_rc sink_rc;   /* the first non-OK, non-reject code */
+    fe_rc sink_code; /* err->code with it */
+    int failures;    /* records that came back with such a code */
 } doc_run;
 
 static fe_rc map_one(doc_run *d, int which, const json_rec *r, fe_err *err)
@@ -98,8 +75,11 @@ static fe_rc on_record(void *ctx, int which, const json_rec *r, fe_err *err)
         snprintf(d->last_reason, sizeof d->last_reason, "%s", err->msg);
         return FE_OK;
     }
-    if (rc != FE_OK && d->sink_rc == FE_OK)
+    if (rc != FE_OK && d->sink_rc == FE_OK) {
         d->sink_rc = rc;
+        d->sink_code = err->code;
+    }
+    d->failures += rc != FE_OK;
     return FE_OK;
 }
 
@@ -127,19 +107,9 @@ static void run_text(const char *text, size_t len, doc_run *d)
 static void run_doc(const char *fixture, doc_run *d)
 {
     size_t len;
-    char *text = read_fixture(fixture, &len);
+    char *text = recorder_fixture(fixture, &len);
     run_text(text, len, d);
     free(text);
-}
-
-static void assert_rows(const char *const *want, int n)
-{
-    CU_ASSERT_EQUAL(rec.n, n);
-    for (int i = 0; i < n && i < rec.n; i++) {
-        if (strcmp(rec.rows[i], want[i]) != 0)
-            fprintf(stderr, "\nrow %d\n  want %s\n  got  %s\n", i, want[i], rec.rows[i]);
-        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
-    }
 }
 
 /* ---- tests ------------------------------------------------------------------ */
@@ -170,7 +140,7 @@ static void test_category_doc(void)
     opts_default();
     recorder_clear(&rec);
     run_doc("flowretail_category.json", &d);
-    assert_rows(want, 4);
+    recorder_assert_rows(&rec, want, 4);
     CU_ASSERT_EQUAL(d.rejects, 0);
     CU_ASSERT_EQUAL(d.skipped, 3); /* prd-2 twice (excluded), prd-3's stock (a package) */
 }
@@ -187,7 +157,7 @@ static void test_products_list(void)
     opts_default();
     recorder_clear(&rec);
     run_doc("flowretail_products.json", &d);
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
     CU_ASSERT_EQUAL(d.rejects, 3);
     CU_ASSERT_STRING_EQUAL(d.last_reason, "lastModifiedAt: 'yesterday' is not a date-time");
 }
@@ -220,7 +190,8 @@ static void test_stock(void)
     opts_default();
     recorder_clear(&rec);
     run_doc("flowretail_stock.json", &d);
-    assert_rows(want, 2); /* prd-8 has a detail without warehouseUid: no row of it at all */
+    recorder_assert_rows(&rec, want,
+                         2); /* prd-8 has a detail without warehouseUid: no row of it at all */
     CU_ASSERT_EQUAL(d.rejects, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(d.last_reason, "warehouseStockDetails.1.warehouseUid"));
 }
@@ -236,24 +207,74 @@ static void test_slots(void)
     opts_default();
     recorder_clear(&rec);
     run_doc("flowretail_slots.json", &d);
-    assert_rows(want, 3); /* slot-3 has a component without a product uid: rejected whole */
+    recorder_assert_rows(&rec, want,
+                         3); /* slot-3 has a component without a product uid: rejected whole */
     CU_ASSERT_EQUAL(d.rejects, 1);
 }
 
-/* A sink failure stops the stream; a sink's FE_EINVAL must not pass for a reject. */
+/* A sink failing on one kind of row stops each record that hands over such a row
+ * with the sink's code, in err->code too; a sink's FE_EINVAL comes back as
+ * FE_EABORT, so it never passes for a reject: only the records bad by themselves
+ * are refused. Every kind of row the mapping hands over is tried. */
 static void test_sink_failure(void)
 {
-    doc_run d = {.kind = MAP_PRODUCTS};
-    opts_default();
-    recorder_clear(&rec);
-    rec.fail_with = FE_EINVAL;
-    run_doc("flowretail_products.json", &d);
-    CU_ASSERT_EQUAL(d.sink_rc, FE_EABORT);
-    CU_ASSERT_EQUAL(d.rejects, 3); /* the records that are bad by themselves */
+    static const fe_rc codes[][2] = {{FE_EINVAL, FE_EABORT}, {FE_EPG, FE_EPG}};
+    static const struct {
+        map_kind kind;
+        const char *fixture, *row;
+    } docs[] = {
+        {MAP_CATEGORY_DOC, "flowretail_category.json", "category"},
+        {MAP_CATEGORY_DOC, "flowretail_category.json", "product"},
+        {MAP_CATEGORY_DOC, "flowretail_category.json", "inventory"},
+        {MAP_PRODUCTS, "flowretail_products.json", "product"},
+        {MAP_STOCK, "flowretail_stock.json", "inventory"},
+        {MAP_SLOTS, "flowretail_slots.json", "component"},
+    };
+    for (size_t j = 0; j < sizeof docs / sizeof docs[0]; j++) {
+        doc_run good = {.kind = docs[j].kind};
+        opts_default();
+        recorder_clear(&rec);
+        run_doc(docs[j].fixture, &good);
+        for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+            doc_run d = {.kind = docs[j].kind};
+            recorder_clear(&rec);
+            rec.fail_with = codes[i][0];
+            rec.fail_kind = docs[j].row;
+            run_doc(docs[j].fixture, &d);
+            CU_ASSERT_EQUAL(d.sink_rc, codes[i][1]);
+            CU_ASSERT_EQUAL(d.sink_code, codes[i][1]);
+            CU_ASSERT_TRUE(d.failures > 0);
+            CU_ASSERT_EQUAL(d.rejects, good.rejects);
+            CU_ASSERT_FALSE(recorder_has_kind(&rec, docs[j].row)); /* none went through */
+        }
+    }
     recorder_clear(&rec);
 }
 
 /* ---- PostgreSQL's rules (transform/value.h) ------------------------------------ */
+
+/* An array longer than the mapper looks at refuses the record: the elements past
+ * the limit were dropped unseen before. */
+static void test_too_many_elements(void)
+{
+    static const char head[] = "{\"items\":[{\"productUid\":\"p1\",\"warehouseStockDetails\":[";
+    static const char tail[] = "{\"warehouseUid\":\"w\",\"quantityStock\":1}]}]}";
+    buf doc;
+    buf_init(&doc, 0);
+    bool ok = buf_puts(&doc, head);
+    for (int i = 0; i < 10000; i++) /* element 10000 is the first with a field */
+        ok = ok && buf_puts(&doc, "{},");
+    CU_ASSERT_FATAL(ok && buf_puts(&doc, tail));
+    doc_run d = {.kind = MAP_STOCK};
+    opts_default();
+    recorder_clear(&rec);
+    run_text(buf_cstr(&doc), doc.len, &d);
+    CU_ASSERT_EQUAL(d.rejects, 1);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_STRING_EQUAL(d.last_reason,
+                           "warehouseStockDetails: more than 10000 elements or a malformed index");
+    buf_term(&doc);
+}
 
 static void test_rules(void)
 {
@@ -326,6 +347,7 @@ int main(void)
         !CU_add_test(s, "stock items", test_stock) ||
         !CU_add_test(s, "package slots", test_slots) ||
         !CU_add_test(s, "sink failure", test_sink_failure) ||
+        !CU_add_test(s, "too many array elements", test_too_many_elements) ||
         !CU_add_test(s, "rules: ids, NUL, years, sums", test_rules)) {
         CU_cleanup_registry();
         return 1;

@@ -1,17 +1,15 @@
-/* Tests for transform/flowwow_map: fixture pages (tests/data/flowwow_*.json) are
+/* Tests for sources/flowwow/flowwow_map: fixture pages (tests/data/flowwow_*.json) are
  * fed through json_stream in small chunks, each record is mapped into a recorder
  * sink as the extractor would, and the rows are compared as text ("NULL" for SQL
  * NULL, t/f for booleans); refused records must hand over no row. */
 #include <CUnit/Basic.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "row_recorder.h"
-#include "../../extract/json_stream.h"
-#include "../../transform/flowwow_map.h"
+#include "tests/unit/row_recorder.h"
+#include "extract/json_stream.h"
+#include "sources/flowwow/flowwow_map.h"
 
 #define MAX_RECS 16
 
@@ -31,6 +29,7 @@ typedef struct {
     bool line_sum_is_total;
     int n;
     fe_rc rc[MAX_RECS];
+    fe_rc code[MAX_RECS]; /* err->code of a failure */
     char reason[MAX_RECS][sizeof(((fe_err *)0)->msg)];
     int rows_before[MAX_RECS], rows_after[MAX_RECS];
     bool unknown_status[MAX_RECS], no_customer[MAX_RECS];
@@ -59,28 +58,12 @@ static fe_rc on_record(void *ctx, int which, const json_rec *r, fe_err *err)
     else
         p->rc[p->n] = flowwow_map_order(r, &oo, &sink, &info, &why);
     snprintf(p->reason[p->n], sizeof p->reason[0], "%s", p->rc[p->n] == FE_OK ? "" : why.msg);
+    p->code[p->n] = p->rc[p->n] == FE_OK ? FE_OK : why.code;
     p->unknown_status[p->n] = info.unknown_status;
     p->no_customer[p->n] = info.no_customer;
     p->rows_after[p->n] = rec.n;
     p->n++;
     return FE_OK;
-}
-
-/* Reads tests/data/NAME (next to this file's directory). Caller frees. */
-static char *read_fixture(const char *name, size_t *len)
-{
-    char path[1024];
-    const char *slash = strrchr(__FILE__, '/');
-    int n = slash ? (int)(slash - __FILE__) : 1;
-    snprintf(path, sizeof path, "%.*s/../data/%s", n, slash ? __FILE__ : ".", name);
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    char *text = malloc(1 << 16);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    *len = fread(text, 1, (1 << 16) - 1, f);
-    text[*len] = '\0';
-    fclose(f);
-    return text;
 }
 
 static void feed_text(const char *text, size_t len, const char *records, page_result *p)
@@ -101,19 +84,9 @@ static void feed_text(const char *text, size_t len, const char *records, page_re
 static void feed_page(const char *fixture, const char *records, page_result *p)
 {
     size_t len;
-    char *text = read_fixture(fixture, &len);
+    char *text = recorder_fixture(fixture, &len);
     feed_text(text, len, records, p);
     free(text);
-}
-
-static void assert_rows(const char *const *want, int n)
-{
-    CU_ASSERT_EQUAL(rec.n, n);
-    for (int i = 0; i < n && i < rec.n; i++) {
-        if (strcmp(rec.rows[i], want[i]) != 0)
-            fprintf(stderr, "\nrow %d:\n  got  %s\n  want %s\n", i, rec.rows[i], want[i]);
-        CU_ASSERT_STRING_EQUAL(rec.rows[i], want[i]);
-    }
 }
 
 /* A refused record handed over no row and says why. */
@@ -141,7 +114,7 @@ static void test_shops(void)
     CU_ASSERT_EQUAL(p.rc[0], FE_OK);
     CU_ASSERT_EQUAL(p.rc[1], FE_OK);
     assert_refused(&p, 2, "shopId: 'x1' is not an integer id");
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
 }
 
 static void test_products(void)
@@ -161,7 +134,7 @@ static void test_products(void)
     CU_ASSERT_EQUAL(p.n, 5);
     assert_refused(&p, 3, "price: '12,5' is not a decimal");
     assert_refused(&p, 4, "product has neither productId nor offerId");
-    assert_rows(want, 5);
+    recorder_assert_rows(&rec, want, 5);
 }
 
 static const char *const order1_customer =
@@ -192,7 +165,7 @@ static void test_orders_sum_is_total(void)
     CU_ASSERT_TRUE(p.unknown_status[2]); /* status 6 */
     assert_refused(&p, 3, "products.0.discount: 'abc' is not a percent (0..100)");
     assert_refused(&p, 4, "createdDate: 'yesterday' is not unix seconds");
-    assert_rows(want, 7);
+    recorder_assert_rows(&rec, want, 7);
 }
 
 /* line_sum_is_total = false: the line total is count x cost less the percent. */
@@ -258,15 +231,53 @@ static void test_status_groups(void)
     }
 }
 
-/* A sink that fails with FE_EINVAL must not make the record look refused. */
-static void test_sink_einval_is_not_a_reject(void)
+/* Records of a page that came back with rc. */
+static int count_rc(const page_result *p, fe_rc rc)
 {
-    page_result p = {.what = MAP_SHOP};
-    recorder_clear(&rec);
-    rec.fail_with = FE_EINVAL;
-    feed_page("flowwow_shops.json", "shops[]", &p);
-    CU_ASSERT_EQUAL(p.rc[0], FE_EABORT);
-    CU_ASSERT_EQUAL(rec.n, 0);
+    int n = 0;
+    for (int i = 0; i < p->n; i++)
+        n += p->rc[i] == rc;
+    return n;
+}
+
+/* A sink failing on one kind of row stops each record that hands over such a row
+ * with the sink's code, in err->code too; a sink's FE_EINVAL comes back as
+ * FE_EABORT, so it never looks like a reject: only the records bad by themselves
+ * are refused. Every kind of row the mapping hands over is tried. */
+static void test_sink_failure(void)
+{
+    static const fe_rc codes[][2] = {{FE_EINVAL, FE_EABORT}, {FE_EPG, FE_EPG}};
+    static const struct {
+        int what;
+        const char *fixture, *records, *kind;
+    } pages[] = {
+        {MAP_SHOP, "flowwow_shops.json", "shops[]", "store"},
+        {MAP_PRODUCT, "flowwow_products.json", "items[]", "product"},
+        {MAP_PRODUCT, "flowwow_products.json", "items[]", "inventory"},
+        {MAP_ORDER, "flowwow_orders.json", "items[]", "customer"},
+        {MAP_ORDER, "flowwow_orders.json", "items[]", "order"},
+        {MAP_ORDER, "flowwow_orders.json", "items[]", "line"},
+    };
+    for (size_t j = 0; j < sizeof pages / sizeof pages[0]; j++) {
+        page_result good = {.what = pages[j].what};
+        recorder_clear(&rec);
+        feed_page(pages[j].fixture, pages[j].records, &good);
+        int bad = count_rc(&good, FE_EINVAL);
+        for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+            page_result p = {.what = pages[j].what};
+            recorder_clear(&rec);
+            rec.fail_with = codes[i][0];
+            rec.fail_kind = pages[j].kind;
+            feed_page(pages[j].fixture, pages[j].records, &p);
+            CU_ASSERT_EQUAL(count_rc(&p, FE_EINVAL), bad);
+            CU_ASSERT_TRUE(count_rc(&p, codes[i][1]) > 0);
+            CU_ASSERT_EQUAL(count_rc(&p, FE_OK) + count_rc(&p, codes[i][1]), p.n - bad);
+            for (int k = 0; k < p.n; k++)
+                if (p.rc[k] != FE_EINVAL && p.rc[k] != FE_OK)
+                    CU_ASSERT_EQUAL(p.code[k], codes[i][1]);
+            CU_ASSERT_FALSE(recorder_has_kind(&rec, pages[j].kind)); /* none went through */
+        }
+    }
     recorder_clear(&rec);
 }
 
@@ -336,7 +347,7 @@ static void test_rules_shops_and_products(void)
     recorder_clear(&rec);
     feed_text(shops, strlen(shops), "shops[]", &p);
     assert_refused(&p, 1, "name contains a NUL byte");
-    assert_rows(want, 2);
+    recorder_assert_rows(&rec, want, 2);
     static const char products[] = "{\"items\":[{\"productId\":0,\"name\":\"Zero\"},"
                                    "{\"productId\":1,\"price\":\"12345678901234567.5\"}]}";
     page_result q = {.what = MAP_PRODUCT};
@@ -361,7 +372,7 @@ int main(void)
         {"orders: count x cost less discount", test_orders_cost_times_count},
         {"phone normalisation", test_phone_normalise},
         {"status groups", test_status_groups},
-        {"sink EINVAL is not a reject", test_sink_einval_is_not_a_reject},
+        {"sink failure", test_sink_failure},
         {"rules: orders", test_rules_orders},
         {"rules: shops and products", test_rules_shops_and_products},
     };

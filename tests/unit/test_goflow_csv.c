@@ -1,11 +1,11 @@
-/* test_goflow_csv: the streaming RFC 4180 reader of extract/goflow_csv: quotes,
+/* test_goflow_csv: the streaming RFC 4180 reader of sources/goflow/goflow_csv: quotes,
  * doubled quotes, separators and line breaks inside quotes, CRLF and LF, a last
  * row without a line break, empty fields, byte-by-byte feeding, errors. */
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../../extract/goflow_csv.h"
+#include "sources/goflow/goflow_csv.h"
 
 typedef struct {
     char rows[16][256]; /* fields joined with '|' */

@@ -1,4 +1,4 @@
-/* Unit tests for the {data, next} list reader of extract/goflow_api (against
+/* Unit tests for the {data, next} list reader of sources/goflow/goflow_api (against
  * tests/unit/fake_http): a `next` holding a NUL byte fails the read instead of
  * reading as "" (the end of the list), and `next` links that lead back to a page
  * already read (A -> A, A -> B -> A, A -> B -> C -> B) fail it instead of running
@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../app/config.h"
-#include "../../extract/goflow_api.h"
-#include "fake_http.h"
+#include "core/config.h"
+#include "sources/source.h"
+#include "sources/goflow/goflow_api.h"
+#include "tests/unit/fake_http.h"
 
 #define LOOP_CAP 12
 
@@ -75,11 +76,36 @@ static bool list_route(void *user, int fd, const fake_http_req *req, const char 
     return send_json(fd, "{\"data\":[],\"next\":null}");
 }
 
-static fe_rc count_rec(void *user, const json_rec *rec, fe_err *err)
+static fe_rc count_rec(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     (void)rec;
     (void)err;
     (*(int *)user)++;
+    return FE_OK;
+}
+
+/* A record sink that fails at its second record, as the loader does when
+ * PostgreSQL refuses a row (FE_EPG). */
+typedef struct {
+    int seen;
+    int pages;
+} failing_sink;
+
+static fe_rc fail_second(void *user, int which, const json_rec *rec, fe_err *err)
+{
+    failing_sink *fs = user;
+    (void)which;
+    (void)rec;
+    if (++fs->seen == 2)
+        return fe_err_set(err, FE_EPG, "staging refused the row: disk full");
+    return FE_OK;
+}
+
+static fe_rc count_page(void *user, fe_err *err)
+{
+    (void)err;
+    ((failing_sink *)user)->pages++;
     return FE_OK;
 }
 
@@ -103,7 +129,8 @@ static void fixture_start(fixture *f)
              "[warehouse]\ndsn = \n[source.gf]\ntype = goflow\ntoken = tok-abcdef\n"
              "base_url = http://127.0.0.1:%d/goflow/v1\n",
              f->port);
-    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &f->cfg, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", source_schema(), &f->cfg, &err),
+                          FE_OK);
     CU_ASSERT_EQUAL_FATAL(goflow_opts_load(config_source(f->cfg, "gf"), &f->o, &err), FE_OK);
     http_opts ho;
     http_opts_default(&ho);
@@ -177,6 +204,29 @@ static void expect_loop(const char *first, int pages, const char *shown)
     fixture_stop(&f);
 }
 
+/* The record sink's failure is the list's: its code and message come back, the
+ * page is not retried (one request), no later page is asked for and the page is
+ * not taken as read (no page callback, not counted). Swallowed, the list would go
+ * on and the run commit a load without the refused rows. */
+static void test_sink_failure_stops_the_list(void)
+{
+    fixture f;
+    fe_err err = {0};
+    failing_sink fs = {0};
+    stream_stats stats = {0};
+    fixture_start(&f);
+    stream_ctx ctx = {.stream = "test", .logctx = "gf.test", .http = f.http, .stats = &stats};
+    /* Two pages of one record each: the second record is on the second page. */
+    fe_rc rc = goflow_list_read(&ctx, &f.o, "/goflow/v1/ok", fail_second, count_page, &fs, &err);
+    CU_ASSERT_EQUAL(rc, FE_EPG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "staging refused the row: disk full"));
+    CU_ASSERT_EQUAL(fs.seen, 2);
+    CU_ASSERT_EQUAL(fs.pages, 1);    /* the first page only */
+    CU_ASSERT_EQUAL(G.requests, 2);  /* the failing page was not asked again */
+    CU_ASSERT_EQUAL(stats.pages, 1); /* the failing page is not counted */
+    fixture_stop(&f);
+}
+
 static void test_next_to_itself_fails(void)
 {
     expect_loop("/goflow/v1/self", 1, ": /goflow/v1/self");
@@ -210,6 +260,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("goflow_list", suite_init, suite_term);
     CU_add_test(s, "two pages", test_two_pages);
     CU_add_test(s, "a next with a NUL byte fails the read", test_nul_next_fails);
+    CU_add_test(s, "a record sink failure stops the list", test_sink_failure_stops_the_list);
     CU_add_test(s, "next to the same page fails", test_next_to_itself_fails);
     CU_add_test(s, "A -> B -> A fails", test_two_page_cycle_fails);
     CU_add_test(s, "A -> B -> C -> B fails", test_cycle_past_the_first_page_fails);

@@ -1,4 +1,4 @@
-/* Unit tests for extract/goflow_report: the report file decoder's caps (a gzip
+/* Unit tests for sources/goflow/goflow_report: the report file decoder's caps (a gzip
  * bomb is refused fast, with memory flat), and report creation attempts that
  * created nothing giving their token back (against tests/unit/fake_http). */
 #include <CUnit/Basic.h>
@@ -8,10 +8,12 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../../app/config.h"
-#include "../../core/buf.h"
-#include "../../extract/goflow_report.h"
-#include "fake_http.h"
+#include "core/config.h"
+#include "sources/source.h"
+#include "core/buf.h"
+#include "sources/goflow/goflow_report.h"
+#include "sources/goflow/goflow_unzip.h"
+#include "tests/unit/fake_http.h"
 
 #define MIB (INT64_C(1) << 20)
 #define SEC 1000000LL
@@ -218,8 +220,9 @@ static bool report_route(void *user, int fd, const fake_http_req *req, const cha
     return send_status(fd, 201, "{\"id\":\"42\",\"status\":\"queued\"}");
 }
 
-static fe_rc keep_id(void *user, const json_rec *rec, fe_err *err)
+static fe_rc keep_id(void *user, int which, const json_rec *rec, fe_err *err)
 {
+    (void)which;
     (void)err;
     const char *id = json_rec_str(rec, "id");
     if (id)
@@ -241,8 +244,8 @@ static void test_creation_refunds_failed_attempts(void)
              fake_http_port(srv));
     config *cfg = NULL;
     fe_err err = {0};
-    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", &cfg, &err), FE_OK);
-    const source_conf *conf = config_source(cfg, "gf");
+    CU_ASSERT_EQUAL_FATAL(config_load_string(text, "t.conf", source_schema(), &cfg, &err), FE_OK);
+    const source_config *conf = config_source(cfg, "gf");
     goflow_opts o;
     CU_ASSERT_EQUAL_FATAL(goflow_opts_load(conf, &o, &err), FE_OK);
     http_opts ho; /* the source's client, as source_env makes it from the config */

@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../core/buf.h"
-#include "../../extract/http.h"
-#include "fake_http.h"
+#include "core/buf.h"
+#include "extract/http.h"
+#include "tests/unit/fake_http.h"
 
 #define SEC 1000000LL
 #define MAX_LOG 512

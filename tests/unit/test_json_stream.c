@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "../../core/log.h"
-#include "../../extract/json_stream.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "extract/json_stream.h"
 
 typedef struct {
     buf out;

@@ -12,12 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/log.h"
-#include "../../load/loader.h"
-#include "../../load/migrate.h"
-#include "../../load/pg.h"
-#include "../../load/runlog.h"
-#include "../../load/source_id.h"
+#include "core/log.h"
+#include "load/loader.h"
+#include "load/migrate.h"
+#include "load/pg.h"
+#include "load/runlog.h"
+#include "load/source_id.h"
 
 #define TEST_DB "flowetl_test_loader"
 #define TEST_DSN "dbname=" TEST_DB

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/log.h"
+#include "core/log.h"
 
 static const char *const SECRETS[] = {
     "demo-secret", "s3cr3t-token-0123", "abc", "", "s3cr3t-token-0123-longer", NULL};

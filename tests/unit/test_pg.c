@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../load/pg.h"
+#include "load/pg.h"
 
 static const pg_dsn_defaults defaults = {.connect_timeout_s = 10,
                                          .keepalives_idle_s = 30,

@@ -1,6 +1,6 @@
-/* Unit tests for the keyset read of extract/posiflora_pages with the next list page
+/* Unit tests for the keyset read of sources/posiflora/posiflora_pages with the next list page
  * in flight (posiflora_next_page): a page callback runs the next page's request in
- * the same http_run_many batch as its own "detail" requests, as extract/posiflora.c
+ * the same http_run_many batch as its own "detail" requests, as sources/posiflora/posiflora.c
  * does. A small HTTP/1.1 server in this process (one thread per connection,
  * keep-alive) plays the Posiflora API: sessions, an orders list that honours
  * filter[updatedAt][from], sort and page[number]/page[size] (each can be scripted to
@@ -13,12 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/buf.h"
-#include "../../extract/http.h"
-#include "../../extract/posiflora_pages.h"
-#include "../../extract/posiflora_session.h"
-#include "../../transform/timeutil.h"
-#include "fake_http.h"
+#include "core/buf.h"
+#include "extract/http.h"
+#include "sources/posiflora/posiflora_pages.h"
+#include "sources/posiflora/posiflora_session.h"
+#include "core/timeutil.h"
+#include "tests/unit/fake_http.h"
 
 /* Under valgrind the client runs tens of times slower than the fake server's
  * LIST_MS window, so what the server sees overlap is no longer a property of the
@@ -321,7 +321,7 @@ static void server_script(int unique, int ties, int after)
     pthread_mutex_unlock(&S.mu);
 }
 
-/* ---- the reader: the shape of extract/posiflora.c's orders stream ---- */
+/* ---- the reader: the shape of sources/posiflora/posiflora.c's orders stream ---- */
 
 typedef struct {
     char ids[MAX_RECS][ID_LEN];

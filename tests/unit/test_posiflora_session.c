@@ -1,4 +1,4 @@
-/* Unit tests for extract/posiflora_session against tests/unit/fake_http: the
+/* Unit tests for sources/posiflora/posiflora_session against tests/unit/fake_http: the
  * tokens a login brings are masked from the moment they arrive, and the login
  * (whose body carries the password) never follows a redirect to another origin. */
 #include <CUnit/Basic.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/log.h"
-#include "../../extract/posiflora_session.h"
-#include "fake_http.h"
+#include "core/log.h"
+#include "sources/posiflora/posiflora_session.h"
+#include "tests/unit/fake_http.h"
 
 #define ACCESS "acc-TOKEN-5f1e2d3c4b"
 #define REFRESH "ref-TOKEN-9a8b7c6d5e"

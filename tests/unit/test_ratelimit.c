@@ -2,7 +2,7 @@
 #include <CUnit/Basic.h>
 #include <pthread.h>
 
-#include "../../extract/ratelimit.h"
+#include "extract/ratelimit.h"
 
 #define SEC 1000000LL
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../transform/timeutil.h"
+#include "core/timeutil.h"
 
 #define SEC TIME_US_PER_SEC
 

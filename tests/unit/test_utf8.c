@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../core/buf.h"
-#include "../../transform/utf8.h"
+#include "core/buf.h"
+#include "core/utf8.h"
 
 static bool valid(const char *s)
 {

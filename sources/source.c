@@ -1,0 +1,222 @@
+/* source: helpers every source module shares (progress lines, rejects). */
+#include "sources/source.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "transform/field.h"
+
+void stream_progress(stream_ctx *ctx)
+{
+    int64_t now = ratelimit_now_us();
+    if (ctx->progress_every_us <= 0 || now - ctx->last_progress_us < ctx->progress_every_us)
+        return;
+    ctx->last_progress_us = now;
+    double secs = (double)(now - ctx->started_us) / 1e6;
+    double rate = secs > 0 ? (double)ctx->stats->records / secs : 0.0;
+    log_info(ctx->logctx,
+             "%" PRId64 " pages, %" PRId64 " records, %.0f rec/s, %" PRId64 " requests (%" PRId64
+             " retries, %" PRId64 " 429s)",
+             ctx->stats->pages, ctx->stats->records, rate, ctx->stats->requests,
+             ctx->stats->retries, ctx->stats->http_429);
+}
+
+fe_rc stream_stop_check(const stream_ctx *ctx, fe_err *err)
+{
+    int sig = fe_stop_requested(ctx->stop);
+    if (!sig)
+        return FE_OK;
+    return fe_err_set(err, FE_EINTR, "stopped by %s",
+                      sig == SIGTERM  ? "SIGTERM"
+                      : sig == SIGINT ? "SIGINT"
+                                      : "a signal");
+}
+
+fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again, fe_err *err)
+{
+    FE_TRY(stream_stop_check(ctx, err));
+    if (again)
+        return loader_commit_send(ctx->ld, c, ctx->stats, err);
+    return loader_commit(ctx->ld, c, ctx->stats, err);
+}
+
+fe_rc stream_reject_mapped(stream_ctx *ctx, const json_rec *rec, const char *id_path, fe_err *err)
+{
+    char reason[sizeof err->msg];
+    const char *id = field_id_or_null(rec, id_path);
+    snprintf(reason, sizeof reason, "%s", err->msg);
+    return stream_reject(ctx, rec, NULL, id, reason, err);
+}
+
+const char *stream_read_at_cursor(char *dst, size_t size)
+{
+    char now[TIME_TEXT_MAX];
+    snprintf(dst, size, "{\"read_at\":\"%s\"}", time_format_iso(time_now_us(), now));
+    return dst;
+}
+
+fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
+                    const char *reason, fe_err *err)
+{
+    /* The whole record: the loader masks secrets, then cuts (a cut first could
+     * leave a piece of a secret the mask no longer knows). */
+    char *dump = !raw && rec ? json_rec_dump_dup(rec, NULL) : NULL;
+    if (!raw && rec && !dump)
+        return fe_err_set(err, FE_ENOMEM, "out of memory dumping a rejected record");
+    row_reject r = {.record_id = record_id, .reason = reason, .raw = raw ? raw : dump ? dump : ""};
+    fe_rc rc = loader_put_reject(ctx->ld, &r, err);
+    free(dump);
+    if (rc != FE_OK)
+        return rc;
+    ctx->stats->rejects++;
+    log_warn(ctx->logctx, "rejected record %s: %s", record_id ? record_id : "(no id)", reason);
+    if (ctx->stats->rejects > ctx->max_rejects)
+        return fe_err_set(err, FE_EREJECTS,
+                          "%" PRId64
+                          " records rejected, more than max_rejects = %ld; see etl.reject",
+                          ctx->stats->rejects, ctx->max_rejects);
+    return FE_OK;
+}
+
+typedef struct {
+    const char *key;
+    char *out;
+    size_t size;
+} cursor_lookup;
+
+static fe_rc on_cursor_root(void *ctx, int which, const json_rec *rec, fe_err *err)
+{
+    cursor_lookup *l = ctx;
+    const char *v = json_rec_str(rec, l->key);
+    (void)which;
+    (void)err;
+    if (v)
+        snprintf(l->out, l->size, "%s", v);
+    return FE_OK;
+}
+
+fe_rc stream_cursor_value(const char *cursor, const char *key, char *out, size_t size, fe_err *err)
+{
+    static const char *const paths[] = {"."};
+    cursor_lookup l = {.key = key, .out = out, .size = size};
+    json_stream *js;
+    fe_rc rc;
+
+    out[0] = '\0';
+    if (!cursor)
+        return FE_OK;
+    if (!(js = json_stream_new(paths, 1, false, 64 << 10, on_cursor_root, &l)))
+        return fe_err_set(err, FE_ENOMEM, "out of memory reading the cursor");
+    rc = json_stream_feed(js, cursor, strlen(cursor), err);
+    if (rc == FE_OK)
+        rc = json_stream_finish(js, err);
+    json_stream_free(js);
+    if (rc != FE_OK)
+        fe_err_wrap(err, "stored cursor is not JSON (run with --full-refresh)");
+    return rc;
+}
+
+fe_rc source_base_url(const source_config *conf, const char *default_url, const char *example,
+                      buf *out, fe_err *err)
+{
+    const char *v = config_str(conf, "base_url");
+    if (!v || !*v)
+        v = default_url;
+    if (!v || !*v)
+        return fe_err_set(err, FE_ECONFIG, "[source.%s] base_url is required for %s (e.g. %s)",
+                          conf->name, conf->type, example ? example : "https://HOST/api");
+    size_t len = strlen(v);
+    while (len > 0 && v[len - 1] == '/')
+        len--;
+    if (!buf_append(out, v, len))
+        return fe_err_set(err, FE_ENOMEM, "out of memory copying base_url");
+    return FE_OK;
+}
+
+fe_rc source_url_host(const source_config *conf, const char *url, buf *out, fe_err *err)
+{
+    CURLU *u = NULL;
+    char *host = NULL, *port = NULL;
+    fe_rc rc = FE_OK;
+
+    if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        rc = fe_err_set(err, FE_ECONFIG, "[source.%s] base_url '%s' is not a URL", conf->name, url);
+        goto done;
+    }
+    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+        port = NULL; /* no explicit port */
+    if (!buf_puts(out, host) || (port && (!buf_putc(out, ':') || !buf_puts(out, port))))
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+done:
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+static fe_rc probe_drop(void *ctx, const char *data, size_t len, fe_err *err)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    (void)err;
+    return FE_OK;
+}
+
+fe_rc source_probe(http_client *http, stream_stats *stats, const http_request *req,
+                   const char *what, const char *cred_key, fe_err *err)
+{
+    http_result res = {0};
+    http_request r = *req;
+    r.sink = (http_sink){.on_data = probe_drop};
+    fe_rc rc = http_run(http, &r, &res, stats, err);
+    if (rc == FE_OK && (res.status == 401 || res.status == 403))
+        rc = fe_err_set(err, FE_EAUTH, "%s: HTTP %ld (the credentials were refused: check `%s`)",
+                        what, res.status, cred_key);
+    else if (rc == FE_OK && res.rc != FE_OK) {
+        *err = res.err;
+        rc = res.rc;
+    }
+    http_result_term(&res);
+    return rc;
+}
+
+void source_rate_from_conf(const source_config *conf, double *rate, double *burst)
+{
+    if (!config_double(conf, "rate_limit", rate))
+        *rate = 5.0;
+    if (!config_double(conf, "rate_burst", burst))
+        *burst = 5.0;
+}
+
+fe_rc source_account(const source_def *def, const source_config *conf, buf *out, fe_err *err)
+{
+    if (def->account)
+        return def->account(conf, out, err);
+    buf base;
+    buf_init(&base, 0);
+    fe_rc rc = def->base_url(conf, &base, err);
+    if (rc == FE_OK)
+        rc = source_url_host(conf, buf_cstr(&base), out, err);
+    buf_term(&base);
+    return rc;
+}
+
+size_t source_identity_keys(const source_def *def, const char **keys, size_t max)
+{
+    static const char *const always[] = {"account", "base_url"};
+    size_t n = 0;
+    for (size_t i = 0; i < 2 && n < max; i++)
+        keys[n++] = always[i];
+    for (const char *const *k = def ? def->identity_keys : NULL; k && *k && n < max; k++)
+        keys[n++] = *k;
+    return n;
+}

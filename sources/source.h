@@ -1,0 +1,162 @@
+/* source: the shape every source module has. A module exports one source_def,
+ * NAME_source in sources/NAME/NAME.c: its type name and config keys, its streams
+ * table, an open/close pair for per-run state (e.g. a session), and a check that
+ * reports what it sees of an account. A newcomer adds a fifth source by copying a
+ * sibling's folder (CMake picks up every .c file of sources/NAME/) and adding one line to
+ * sources/registry.c. */
+#ifndef FE_SOURCE_H
+#define FE_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/config.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/stats.h"
+#include "core/stop.h"
+#include "load/loader.h"
+#include "extract/http.h"
+#include "extract/json_stream.h"
+#include "extract/ratelimit.h"
+
+/* What a stream's run function gets. Everything is owned by the runner. */
+typedef struct {
+    const source_config *conf;
+    const char *stream; /* e.g. "orders" */
+    const char *logctx; /* "NAME.stream", for log lines */
+    int source_key;
+    int64_t run_id;
+    bool full_refresh;  /* ignore the cursor (it was cleared) */
+    const char *cursor; /* JSON text from etl.sync_state, NULL on a first run */
+    loader *ld;
+    http_client *http;
+    stream_stats *stats;
+    void *state;        /* the source's per-run state from open() */
+    long max_rejects;   /* more rejected records than this fail the stream */
+    int64_t started_us; /* monotonic start of the stream */
+    int64_t progress_every_us;
+    int64_t last_progress_us;
+    const fe_stop *stop; /* the run's stop flag (NULL: never stopped) */
+} stream_ctx;
+
+/* FE_EINTR ("stopped by SIGTERM") once the run was asked to stop, else FE_OK. A
+ * stream calls it between pages so that it sends no new request after a
+ * signal; stream_checkpoint calls it before committing, so a stopped stream's
+ * open checkpoint is rolled back whole, never committed in part. */
+fe_rc stream_stop_check(const stream_ctx *ctx, fe_err *err) FE_MUST_CHECK;
+
+/* Logs "NAME.stream: N pages, N records, N rec/s" when progress_every_us has
+ * passed since the last such line. Cheap to call per record. */
+void stream_progress(stream_ctx *ctx);
+
+/* Records a record that could not be mapped in etl.reject (through the loader, in
+ * the open checkpoint) and counts it. The raw text is `raw` when given, else the
+ * fields of rec when given (a mapping that outlives its records passes raw).
+ * record_id may be NULL. Returns FE_EREJECTS once the count passes max_rejects:
+ * the stream must then fail. */
+fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const char *record_id,
+                    const char *reason, fe_err *err) FE_MUST_CHECK;
+
+/* stream_reject for a record its mapping refused: the reason is err->msg (what the
+ * mapping said), the record_id the id at id_path when field_id accepts it, else
+ * none (an id cut at a NUL could name another record). */
+fe_rc stream_reject_mapped(stream_ctx *ctx, const json_rec *rec, const char *id_path,
+                           fe_err *err) FE_MUST_CHECK;
+
+/* Writes {"read_at":"<now, ISO 8601 UTC>"} into dst and returns it: the cursor of a
+ * full read, which keeps no position, only when it ran. size >= 64. */
+const char *stream_read_at_cursor(char *dst, size_t size);
+
+/* Commits the stream's checkpoint with c. Mid-stream (again) the commit is only
+ * sent (loader_commit_send): the next pages are fetched while the server merges,
+ * and the next checkpoint is open. The last one (!again) is waited for. Once the
+ * run is asked to stop, nothing is committed: FE_EINTR (stream_stop_check). */
+fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again,
+                        fe_err *err) FE_MUST_CHECK;
+
+/* Runs one stream to the end: its own checkpoints (loader_begin/put/commit).
+ * On failure returns non-FE_OK with err filled; the runner rolls back. */
+typedef fe_rc (*stream_run_fn)(stream_ctx *ctx, fe_err *err);
+
+typedef struct {
+    const char *name;
+    stream_run_fn run;
+} stream_def;
+
+typedef struct {
+    /* The config `type` value (type.name) and the source's own [source.NAME] keys,
+     * besides the keys of every type (core/config_keys.c). */
+    config_source_type type;
+    const stream_def *streams;
+    int nstreams;
+    /* Base URL after defaults (e.g. from subdomain); written into out. */
+    fe_rc (*base_url)(const source_config *conf, buf *out, fe_err *err);
+    /* dim_source.account (subdomain, tenant...) into out; NULL: the host (with
+     * ":port" when the URL names one) of base_url. Read it with source_account. */
+    fe_rc (*account)(const source_config *conf, buf *out, fe_err *err);
+    /* The keys base_url and account read besides `account` and `base_url` (e.g.
+     * "subdomain"), NULL-terminated; NULL: none. `flowetl rebind` expands only
+     * these, so it runs without the source's secrets. */
+    const char *const *identity_keys;
+    /* Requests per second and burst the rate limiter starts with. */
+    void (*rate)(const source_config *conf, double *rate, double *burst);
+    /* Per-run state (sessions): *state may stay NULL. close accepts NULL. open
+     * makes at least one cheap authenticated request (a login, the first page of
+     * a short list): the runner registers a new source in dw.dim_source only
+     * after open succeeded, so a wrong host, base_url or credential leaves no row. */
+    fe_rc (*open)(const source_config *conf, http_client *http, stream_stats *stats, void **state,
+                  fe_err *err);
+    void (*close)(void *state);
+    /* `flowetl check`: credentials and connectivity; appends human lines to out. */
+    fe_rc (*check)(const source_config *conf, http_client *http, void *state, buf *out,
+                   fe_err *err);
+} source_def;
+
+/* The value of a top-level key of a stored cursor (JSON text) into out, "" when
+ * the cursor is NULL or lacks the key. FE_EJSON when the cursor is not JSON, with
+ * a hint to run --full-refresh. */
+fe_rc stream_cursor_value(const char *cursor, const char *key, char *out, size_t size,
+                          fe_err *err) FE_MUST_CHECK;
+
+/* The config's base_url without trailing slashes, else default_url; with
+ * neither, FE_ECONFIG naming the section and `example`. Appended to out. */
+fe_rc source_base_url(const source_config *conf, const char *default_url, const char *example,
+                      buf *out, fe_err *err) FE_MUST_CHECK;
+
+/* dim_source.account that def derives from conf (its account callback, else the
+ * host[:port] of its base URL), appended to out. The `account` key that pins it is
+ * the runner's business, not read here. */
+fe_rc source_account(const source_def *def, const source_config *conf, buf *out,
+                     fe_err *err) FE_MUST_CHECK;
+
+/* The keys source_account reads of a source of type def: "account", "base_url"
+ * and def's identity_keys, into keys (at most max). Returns the count. */
+size_t source_identity_keys(const source_def *def, const char **keys, size_t max);
+
+/* dim_source.account from a URL: its host, with ":port" when the URL names one.
+ * FE_ECONFIG when url is not a URL. Appended to out. */
+fe_rc source_url_host(const source_config *conf, const char *url, buf *out,
+                      fe_err *err) FE_MUST_CHECK;
+
+/* One request whose answer only has to be a 2xx: the cheap authenticated request
+ * a source's open() makes. The body is read and dropped, its shape not judged
+ * (each stream judges the pages it reads). what names the request in messages,
+ * cred_key the config key of the credential. FE_EAUTH for a 401 or 403 ("what:
+ * HTTP 401 (the credentials were refused: check `cred_key`)"), the client's error
+ * for anything else; stats may be NULL. */
+fe_rc source_probe(http_client *http, stream_stats *stats, const http_request *req,
+                   const char *what, const char *cred_key, fe_err *err) FE_MUST_CHECK;
+
+/* The common `rate_limit` and `rate_burst` keys (defaults from the key table),
+ * usable directly as a source_def's rate callback. */
+void source_rate_from_conf(const source_config *conf, double *rate, double *burst);
+
+/* The registry (sources/registry.c), in its order. Static storage. */
+const source_def *const *source_all(size_t *n);
+/* NULL when the type is unknown. */
+const source_def *source_find(const char *type);
+/* Every registered type with its keys: what config_load checks a file against.
+ * Static storage. */
+const config_schema *source_schema(void);
+
+#endif

@@ -1,0 +1,15 @@
+-- A full read's deletion: the rows of this source the stream owns ($3) that are not
+-- deleted and whose key it did not stage (seen_*) are marked deleted, unless they are
+-- more than $4 (max_delete_fraction, text) of those live rows: then etl.full_read_guard
+-- (sql/005) fails the statement, before anything is marked, with a message that says how
+-- many of how many and how to allow it. The guard is a one-time filter of the UPDATE (an
+-- uncorrelated subquery), so it costs one more pass over the stream's rows of the table,
+-- not a round trip. Returns the rows marked.
+WITH n AS (SELECT count(*) AS live, count(*) FILTER (WHERE s.product_id IS NULL) AS gone
+FROM dw.dim_product t LEFT JOIN (SELECT DISTINCT product_id FROM seen_product) s ON
+s.product_id = t.product_id WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT
+t.is_deleted), d AS (UPDATE dw.dim_product t SET is_deleted = true, loaded_at = now(),
+run_id = $2 WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted
+AND NOT EXISTS (SELECT 1 FROM seen_product s WHERE s.product_id = t.product_id)
+AND (SELECT etl.full_read_guard($1, 'dw.dim_product', n.gone, n.live, $4::float8) FROM n)
+RETURNING 1) SELECT count(*) FROM d
