@@ -522,6 +522,14 @@ static size_t list_count(const gf_data *d, const list_def *l)
     return d->nwhs;
 }
 
+/* "http://HOST" of the request (its Host header), for the absolute links Goflow
+ * sends; nothing when the request named no host (the link stays path-absolute). */
+static void put_origin(const sb_request *req, sb_buf *out)
+{
+    if (req->host && *req->host)
+        sb_buf_printf(out, "http://%s", req->host);
+}
+
 static bool sort_ok(const list_def *l, const char *sort)
 {
     for (size_t i = 0; l->sorts[i]; i++)
@@ -606,7 +614,9 @@ static void render_list(const gf_data *d, const list_def *l, int page_size, cons
     if (end < m) {
         sb_buf next;
         sb_buf_init(&next, 256);
-        /* Path-absolute: the module does not know the host the client used. */
+        /* Absolute, as Goflow sends it (shared/reference/goflow.md, "The next URL"),
+         * on the host the client used (its Host header). */
+        put_origin(req, &next);
         sb_buf_printf(&next, "/goflow%s?", l->path);
         for (size_t i = 0; i < req->nargs; i++) {
             if (strcmp(req->args[i].key, "cursor") == 0)
@@ -727,8 +737,9 @@ static void create_report(gf_state *st, int kind, const sb_request *req, sb_resp
     pthread_mutex_unlock(&st->mu);
     resp->status = 202;
     resp->content_type = CT_JSON;
-    sb_buf_printf(&resp->body,
-                  "{\"id\":%" PRId64 ",\"location\":\"/goflow/v1/reports/%" PRId64 "\"}", id, id);
+    sb_buf_printf(&resp->body, "{\"id\":%" PRId64 ",\"location\":\"", id);
+    put_origin(req, &resp->body); /* absolute, as in Goflow's docs */
+    sb_buf_printf(&resp->body, "/goflow/v1/reports/%" PRId64 "\"}", id);
 }
 
 /* The other name of the loopback host the client used: "localhost:P" for any

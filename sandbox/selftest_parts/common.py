@@ -2,6 +2,7 @@
 an HTTP client that can also talk to other hosts (next links, report files), the
 truth lines, exact decimals and the generic fault checks. Standard library only."""
 
+import atexit
 import gzip
 import http.client
 import json
@@ -16,6 +17,15 @@ from decimal import Decimal
 
 checks = 0
 notes = []
+live = []  # sandboxes still running: a failed check (sys.exit) must not leave one
+
+
+@atexit.register
+def _stop_live():
+    for proc in live:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def check(cond, what):
@@ -53,6 +63,7 @@ class Sandbox:
         self.dir = tempfile.mkdtemp(prefix="sbtest")
         pf = os.path.join(self.dir, "port")
         self.proc = subprocess.Popen([binary, "--port-file", pf, *args], stdout=subprocess.PIPE)
+        live.append(self.proc)
         for _ in range(1200):
             if os.path.exists(pf):
                 break
