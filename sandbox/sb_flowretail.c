@@ -695,6 +695,14 @@ static void fr_secrets(void *state, sb_buf *out)
     sb_buf_puts(out, FR_TOKEN "\n");
 }
 
+/* A fault's 429 or 500 in Flow Retail's error shape ({message}). */
+static void fr_fault_body(int retry_after, sb_response *resp)
+{
+    (void)retry_after; /* the Retry-After header carries it */
+    fr_error(resp, resp->status,
+             resp->status == 429 ? "Too many requests" : "Internal server error");
+}
+
 const sb_module sb_flowretail_module = {
     .system = "flowretail",
     .prefix = "/flowretail/v2",
@@ -707,4 +715,5 @@ const sb_module sb_flowretail_module = {
     .truth = fr_truth,
     .reset = fr_reset,
     .secrets = fr_secrets,
+    .fault_body = fr_fault_body,
 };

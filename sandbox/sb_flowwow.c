@@ -639,6 +639,14 @@ static void fw_secrets(void *state, sb_buf *out)
     sb_buf_puts(out, TOKEN "\n");
 }
 
+/* A fault's 429 or 500 in the Seller API's error shape ({message, fields, trace}). */
+static void fw_fault_body(int retry_after, sb_response *resp)
+{
+    (void)retry_after; /* the Retry-After header carries it */
+    fw_error(resp, resp->status,
+             resp->status == 429 ? "Too many requests" : "Internal server error", NULL);
+}
+
 const sb_module sb_flowwow_module = {
     .system = "flowwow",
     .prefix = "/flowwow",
@@ -651,4 +659,5 @@ const sb_module sb_flowwow_module = {
     .truth = fw_truth,
     .reset = fw_reset,
     .secrets = fw_secrets,
+    .fault_body = fw_fault_body,
 };

@@ -1119,6 +1119,21 @@ static void gf_secrets(void *state, sb_buf *out)
     sb_buf_puts(out, GF_TOKEN "\n");
 }
 
+/* A fault's 429 or 500 in Goflow's error shape (`message`, and for a 429 the
+ * fractional `retry_after_seconds` its own limiter sends). */
+static void gf_fault_body(int retry_after, sb_response *resp)
+{
+    resp->content_type = CT_JSON;
+    sb_buf_reset(&resp->body);
+    if (resp->status == 429)
+        sb_buf_printf(&resp->body,
+                      "{\"message\":\"API rate limit exceeded. See the rate-limiting section of "
+                      "the API docs.\",\"retry_after_seconds\":%d.0}",
+                      retry_after);
+    else
+        sb_buf_puts(&resp->body, "{\"message\":\"Internal server error\"}");
+}
+
 const sb_module sb_goflow_module = {
     .system = "goflow",
     .prefix = "/goflow",
@@ -1131,4 +1146,5 @@ const sb_module sb_goflow_module = {
     .truth = gf_truth,
     .reset = gf_reset,
     .secrets = gf_secrets,
+    .fault_body = gf_fault_body,
 };

@@ -109,6 +109,11 @@ typedef struct {
      * tokens it accepts, and every token it issued since the start (or reset).
      * The foreign host looks for them; GET /_sandbox/secrets lists them. NULL: none. */
     void (*secrets)(void *state, sb_buf *out);
+    /* The body (and content type) of an error the framework answers for this
+     * module's paths (a fault's 429 or 500: resp->status is set, retry_after in
+     * seconds for a 429), in the vendor's own error shape. NULL: JSON:API errors
+     * (Posiflora's shape). */
+    void (*fault_body)(int retry_after, sb_response *resp);
 } sb_module;
 
 /* The modules the sandbox serves, NULL-terminated (sb_modules.c). */

@@ -754,7 +754,11 @@ static enum MHD_Result api_request(sb_server *s, struct MHD_Connection *c, const
         resp.endpoint = mod->classify(url + strlen(mod->prefix));
     sb_buf_init(&resp.body, 0);
     int retry_after = -1;
-    if (fault == SB_FAULT_429) {
+    if (fault != SB_FAULT_NONE && mod != NULL && mod->fault_body != NULL) {
+        resp.status = fault == SB_FAULT_429 ? 429 : 500;
+        retry_after = fault == SB_FAULT_429 ? snap->retry_after : -1;
+        mod->fault_body(snap->retry_after, &resp);
+    } else if (fault == SB_FAULT_429) {
         resp.status = 429;
         retry_after = snap->retry_after;
         sb_buf_printf(&resp.body,
