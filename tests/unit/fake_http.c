@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "extract/http.h"
 #include "extract/ratelimit.h"
 
 #define MAX_CONNS 256
@@ -221,4 +222,15 @@ int fake_http_accepted(fake_http *srv)
     int n = srv->accepted;
     pthread_mutex_unlock(&srv->mu);
     return n;
+}
+
+int fake_http_suite_init(void)
+{
+    return http_global_init() ? 0 : -1;
+}
+
+int fake_http_suite_term(void)
+{
+    http_global_term();
+    return 0;
 }

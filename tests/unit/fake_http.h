@@ -40,4 +40,9 @@ int fake_http_accepted(fake_http *srv);
 /* Writes all of data; false when the peer is gone. */
 bool fake_http_send_all(int fd, const void *data, size_t len);
 
+/* CUnit suite callbacks for a suite that starts its servers per test: libcurl's
+ * global init (0 on success) and term. */
+int fake_http_suite_init(void);
+int fake_http_suite_term(void);
+
 #endif

@@ -292,22 +292,11 @@ static void test_record_failure_stops(void)
     fixture_stop(&f);
 }
 
-static int suite_init(void)
-{
-    return http_global_init() ? 0 : -1;
-}
-
-static int suite_term(void)
-{
-    http_global_term();
-    return 0;
-}
-
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
-    CU_pSuite s = CU_add_suite("flowretail_pages", suite_init, suite_term);
+    CU_pSuite s = CU_add_suite("flowretail_pages", fake_http_suite_init, fake_http_suite_term);
     CU_add_test(s, "totalCount ends the list", test_total_ends);
     CU_add_test(s, "a short or empty page ends it", test_short_or_empty_page_ends);
     CU_add_test(s, "the page callback may stop it", test_page_callback_stops);

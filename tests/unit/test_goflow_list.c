@@ -242,22 +242,11 @@ static void test_cycle_past_the_first_page_fails(void)
     expect_loop("/goflow/v1/c1", 3, ": /goflow/v1/c2?x=1");
 }
 
-static int suite_init(void)
-{
-    return http_global_init() ? 0 : -1;
-}
-
-static int suite_term(void)
-{
-    http_global_term();
-    return 0;
-}
-
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
-    CU_pSuite s = CU_add_suite("goflow_list", suite_init, suite_term);
+    CU_pSuite s = CU_add_suite("goflow_list", fake_http_suite_init, fake_http_suite_term);
     CU_add_test(s, "two pages", test_two_pages);
     CU_add_test(s, "a next with a NUL byte fails the read", test_nul_next_fails);
     CU_add_test(s, "a record sink failure stops the list", test_sink_failure_stops_the_list);

@@ -279,22 +279,11 @@ static void test_creation_refunds_failed_attempts(void)
     fake_http_stop(srv);
 }
 
-static int suite_init(void)
-{
-    return http_global_init() ? 0 : -1;
-}
-
-static int suite_term(void)
-{
-    http_global_term();
-    return 0;
-}
-
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
-    CU_pSuite s = CU_add_suite("goflow_report", suite_init, suite_term);
+    CU_pSuite s = CU_add_suite("goflow_report", fake_http_suite_init, fake_http_suite_term);
     CU_add_test(s, "gzip bomb refused fast", test_gzip_bomb_refused_fast);
     CU_add_test(s, "report_max_bytes", test_max_bytes);
     CU_add_test(s, "small and multi-member files", test_small_and_multi_member_files);

@@ -228,22 +228,11 @@ static void test_quiet(void)
     fixture_stop(&f);
 }
 
-static int suite_init(void)
-{
-    return http_global_init() ? 0 : -1;
-}
-
-static int suite_term(void)
-{
-    http_global_term();
-    return 0;
-}
-
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
-    CU_pSuite s = CU_add_suite("json_fetch", suite_init, suite_term);
+    CU_pSuite s = CU_add_suite("json_fetch", fake_http_suite_init, fake_http_suite_term);
     CU_add_test(s, "records reach the callback, the judge sees the whole", test_records_and_judge);
     CU_add_test(s, "a refusal is retried like a 5xx", test_refusal_retried);
     CU_add_test(s, "a cut transfer starts the document again", test_cut_transfer_restarts);
