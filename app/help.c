@@ -376,6 +376,8 @@ int help_main(int nargs, const char *const *args)
         help_overview(stdout);
         return 0;
     }
+    if (help_requested(nargs, args)) /* flowetl help --help */
+        return help_command(stdout, "help"), 0;
     if (nargs == 1 && help_command(stdout, args[0]))
         return 0;
     help_command_list(names, sizeof names);
