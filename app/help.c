@@ -208,27 +208,32 @@ static const help_cmd commands[] = {
     },
     {
         .name = "verify",
-        .summary = "compare the warehouse with the sources' own counts and sums",
+        .summary = "compare the warehouse with what the sources say (counts, money)",
         .usage = {"verify [SOURCE[.STREAM]...] [--from DATE --to DATE] [--deep] [--json]"},
-        .about = {"Asks each selected source for its own counts and money totals (per day, "
-                  "in the source's time zone) and compares them with the warehouse; where they "
-                  "differ it narrows down to the window that differs and names the records "
-                  "that are missing or different. A run also verifies each source configured "
-                  "with verify = warn or fail after loading it (exit 5 for fail); "
-                  "verify_tolerance is the difference allowed."},
+        .about = {"Compares what the warehouse holds with what each selected source says, at "
+                  "the finest grain its API offers: counts per list and window, per store and "
+                  "day where the API allows, and money where it publishes it. Where counts "
+                  "differ it narrows down to the window that differs and names the missing "
+                  "records by id. Each comparison is a row in etl.reconcile.",
+                  "A run also verifies each stream it loaded, by the source's verify key: off, "
+                  "warn (a warning line) or fail (the run exits 5); verify_tolerance is the "
+                  "difference allowed (records or money units). flowetl status shows the last "
+                  "verification of each stream."},
         .options = {{"--from DATE", "First day (YYYY-MM-DD) compared; with --to."},
                     {"--to DATE", "Last day compared, inclusive."},
-                    {"--deep", "Compare record ids where counts agree too, not only where they "
-                               "differ (slower: reads the ids of the whole window)."},
+                    {"--deep", "Also re-read the window's records (or a sample) and compare "
+                               "each mapped row with the warehouse row by a hash of its "
+                               "values: reports missing, extra and different rows by id "
+                               "(catches a mapping regression or a row edited by hand)."},
                     {"--json", "stdout holds one JSON document instead of the text report."}},
         .exits = {{"0", "No differences (within verify_tolerance)."},
                   {"5", "Differences beyond verify_tolerance (listed on stdout)."},
                   {"1", "A source could not be read."},
                   {"2", "Usage or configuration error."},
                   {"3", "The warehouse could not be reached."}},
-        .examples = {{"flowetl verify", "Every source, over the windows the last runs loaded."},
-                     {"flowetl verify posiflora_main --from 2024-03-01 --to 2024-03-31",
-                      "March 2024 of one source."}},
+        .examples = {{"flowetl verify", "Every stream of every source."},
+                     {"flowetl verify posiflora_main --from 2024-03-01 --to 2024-03-31 --deep",
+                      "March 2024 of one source, row by row."}},
     },
 };
 
