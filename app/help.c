@@ -161,16 +161,22 @@ static const help_cmd commands[] = {
                   "state set SOURCE.STREAM CURSOR_JSON --yes", "state reset SOURCE[.STREAM] --yes"},
         .about = {"The cursor of each stream is where its next incremental read starts. list "
                   "prints the stored state of the selected streams (default: all), show one "
-                  "stream's in full, including a pending full refresh. set replaces a stream's "
-                  "cursor with CURSOR_JSON (a JSON value of the shape show prints); reset "
-                  "removes it, so the next run reads the stream (every stream of SOURCE) in "
-                  "full. set and reset change what the next run reads, so they need --yes."},
+                  "stream's in full, with a pending full-refresh request and who made it. set "
+                  "replaces a stream's cursor with CURSOR_JSON (a JSON value of the shape show "
+                  "prints). reset stores a full-refresh request for the stream (every stream "
+                  "of SOURCE): the next run reads it in full, and the request stays until a "
+                  "full read of it commits, so a failed run retries it. set and reset change "
+                  "what the next run reads, so they need --yes."},
         .options = {{"--json", "list, show: one JSON document on stdout instead of text."},
-                    {"--yes", "set, reset: confirm the change (without it nothing is changed)."}},
+                    {"--yes", "set, reset: confirm the change (without it nothing is changed "
+                              "and the message says what would be)."}},
         .exits = {{"0", "Done."},
+                  {"1", "It could not be done (a source that never loaded has no cursor to "
+                        "set)."},
                   {"2", "Usage or configuration error: unknown source or stream, CURSOR_JSON "
-                        "not valid, --yes missing."},
-                  {"3", "The warehouse could not be reached."}},
+                        "not valid, --yes missing (nothing changed)."},
+                  {"3", "The warehouse could not be reached."},
+                  {"4", "Another flowetl run holds the source (nothing changed)."}},
         .examples = {{"flowetl state show posiflora_main.orders", "Where the next read starts."},
                      {"flowetl state reset goflow_main.orders --yes",
                       "Read Goflow's orders in full on the next run."}},
