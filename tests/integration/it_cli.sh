@@ -132,12 +132,12 @@ assert_exit 0
 assert_eq "$FLOWETL_BIN -v --config=$CONF run $SOURCE.stores --full-refresh $SOURCE.customers" \
     "$(sql "select command_line from etl.run order by run_id desc limit 1")" \
     "command_line of 'flowetl -v --config=FILE run A --full-refresh B' (an option between targets)"
-FE_LAST_ARGS="-c FILE -q run --full-refresh A"
-fe_exec "$FLOWETL_BIN" -c "$CONF" -q run --full-refresh "$SOURCE.stores"
+FE_LAST_ARGS="-c FILE -v run --full-refresh A"
+fe_exec "$FLOWETL_BIN" -c "$CONF" -v run --full-refresh "$SOURCE.stores"
 assert_exit 0
-assert_eq "$FLOWETL_BIN -c $CONF -q run --full-refresh $SOURCE.stores" \
+assert_eq "$FLOWETL_BIN -c $CONF -v run --full-refresh $SOURCE.stores" \
     "$(sql "select command_line from etl.run order by run_id desc limit 1")" \
-    "command_line of 'flowetl -c FILE -q run --full-refresh A' (the option first)"
+    "command_line of 'flowetl -c FILE -v run --full-refresh A' (the option first)"
 
 # Two runs of the same source: the second one does not load and says why.
 sandbox_faults slow_ms=100
