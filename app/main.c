@@ -9,7 +9,11 @@
 #include "core/log.h"
 #include "extract/http.h"
 #include "load/pg.h"
+#include "app/cmdline.h"
 #include "app/commands.h"
+#include "app/example_config.h"
+#include "app/help.h"
+#include "app/version.h"
 #include "core/config.h"
 #include "app/rebind.h"
 #include "app/runner.h"
@@ -17,48 +21,12 @@
 #include "sources/source.h"
 
 #define MAX_SECRETS 64
+#define MAX_TYPED_ARGS 256
 /* TCP keepalives of warehouse connections: a peer that died without closing the
  * connection is noticed in about a minute (idle 30 s + 3 probes 10 s apart). */
 #define KEEPALIVE_IDLE_S 30
 #define KEEPALIVE_INTERVAL_S 10
 #define KEEPALIVE_COUNT 3
-
-static const char usage_text[] =
-    "Usage: flowetl [-c FILE] [-v|-q] COMMAND [ARGS]\n"
-    "\n"
-    "Exports orders, payments, customers, products and stock from retail APIs into a\n"
-    "PostgreSQL star schema, incrementally and exactly once.\n"
-    "\n"
-    "Commands:\n"
-    "  init                         create or upgrade the warehouse schema (idempotent)\n"
-    "  run [SOURCE[.STREAM]...]     load every configured stream, or only those named\n"
-    "      [--full-refresh]         ignore stored cursors and read everything again\n"
-    "  status [SOURCE[.STREAM]...]  last outcome, last error, cursor and freshness per\n"
-    "      [--json]                 stream, and the last runs (--json: one JSON document)\n"
-    "  check                        config, credentials and connectivity per source\n"
-    "                               (a probe: one retry, 10 s per request)\n"
-    "  rebind NAME                  bind source NAME to the account its config now gives\n"
-    "                               (after a refused run: its old rows keep their key)\n"
-    "\n"
-    "Options:\n"
-    "  -c, --config FILE   config file (default ./flowetl.conf, else $FLOWETL_CONFIG)\n"
-    "  -v, --verbose       debug logging (overrides [run] log_level)\n"
-    "  -q, --quiet         warnings and errors only\n"
-    "      --help-config   list every config key with its default and meaning\n"
-    "                      (--help-config=markdown: as the README's table)\n"
-    "  -h, --help          this help\n"
-    "      --version       print the version\n"
-    "\n"
-    "Exit codes of run: 0 all streams succeeded; 1 some stream failed (others\n"
-    "loaded); 2 usage, configuration or source identity error (nothing was run);\n"
-    "3 the warehouse is unreachable or went away; 4 nothing failed, but a source was\n"
-    "skipped because another flowetl run was loading it; 143 / 130 stopped by\n"
-    "SIGTERM / SIGINT (open checkpoints rolled back). Several at once: 143/130, 3, 1, 4.\n"
-    "status: 0 every selected stream's latest run succeeded and none is older than\n"
-    "error_after (older than warn_after: a warning on stderr); 1 a latest run failed,\n"
-    "was interrupted or abandoned, a stream never succeeded, or is older than\n"
-    "error_after; 2 usage or configuration error; 3 warehouse unreachable.\n"
-    "Progress and errors go to stderr; summaries go to stdout.\n";
 
 typedef struct {
     const char *config_path;
@@ -116,18 +84,22 @@ static int parse_options(int argc, char **argv, cli *c)
         else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
             c->verbosity = -1;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-            return fputs(usage_text, stdout), 1;
+            return help_overview(stdout), 1;
         else if (strcmp(a, "--version") == 0)
-            return printf("flowetl %s\n", FLOWETL_VERSION), 1;
+            return printf("flowetl %s\n", version_text()), 1;
         else if (strcmp(a, "--help-config") == 0)
             return print_config_keys(false), 1;
         else if (strcmp(a, "--help-config=markdown") == 0)
             return print_config_keys(true), 1;
+        else if (strcmp(a, "--help-config=ini") == 0)
+            return example_config_print(stdout, source_schema()) ? 1 : 2;
+        else if (strcmp(a, "--help-man") == 0) /* the build's man page (undocumented) */
+            return help_man_page(stdout), 1;
         else
-            return fprintf(stderr, "flowetl: unknown option '%s' (see flowetl --help)\n", a), 3;
+            return fprintf(stderr, "flowetl: unknown option '%s' (see flowetl help)\n", a), 3;
     }
     if (i >= argc)
-        return fprintf(stderr, "flowetl: no command given\n\n%s", usage_text), 3;
+        return fputs("flowetl: no command given\n\n", stderr), help_overview(stderr), 3;
     c->command = argv[i++];
     c->args = (const char **)argv + i;
     c->nargs = argc - i;
@@ -238,22 +210,7 @@ static log_level level_from(const config *cfg, int verbosity)
     return LOG_INFO;
 }
 
-/* The command line as recorded in etl.run, with any secret redacted. */
-static char *command_line_text(int argc, char **argv)
-{
-    buf b;
-    buf_init(&b, 64 * 1024);
-    for (int i = 0; i < argc; i++) {
-        char part[1024];
-        log_redact(part, sizeof part, argv[i]);
-        if ((i && !buf_putc(&b, ' ')) || !buf_puts(&b, part))
-            break;
-    }
-    char *text = buf_take(&b, NULL);
-    return text ? text : strdup("");
-}
-
-static int dispatch(const cli *c, const config *cfg, int argc, char **argv)
+static int dispatch(const cli *c, const config *cfg, int argc, const char *const *typed)
 {
     if (strcmp(c->command, "init") == 0)
         return command_init(cfg);
@@ -268,7 +225,7 @@ static int dispatch(const cli *c, const config *cfg, int argc, char **argv)
     /* run */
     int64_t progress_us = 10 * 1000000LL;
     config_run_duration(cfg, "progress_interval", &progress_us);
-    char *line = command_line_text(argc, argv);
+    char *line = cmdline_text(argc, typed);
     run_request req = {
         .targets = c->args,
         .ntargets = c->nargs,
@@ -318,10 +275,20 @@ int main(int argc, char **argv)
     int early = parse_options(argc, argv, &c);
     if (early)
         return early - 1;
+    if (strcmp(c.command, "help") == 0)
+        return help_main(c.nargs, c.args);
+    if (help_knows(c.command) && help_requested(c.nargs, (const char *const *)c.args))
+        return help_command(stdout, c.command) ? 0 : 2;
     if (!known_command(c.command)) {
-        fprintf(stderr, "flowetl: unknown command '%s' (see flowetl --help)\n", c.command);
+        fprintf(stderr, "flowetl: unknown command '%s' (see flowetl help)\n", c.command);
         return 2;
     }
+    /* argv as typed, for etl.run.command_line: parse_command_args moves the
+     * command's targets over its options in argv. Longer command lines are
+     * recorded up to MAX_TYPED_ARGS arguments. */
+    const char *typed[MAX_TYPED_ARGS];
+    int ntyped = argc < MAX_TYPED_ARGS ? argc : MAX_TYPED_ARGS;
+    memcpy(typed, argv, (size_t)ntyped * sizeof *typed);
     if (!parse_command_args(&c))
         return 2;
     const char *path = resolve_config_path(&c);
@@ -349,7 +316,7 @@ int main(int argc, char **argv)
         log_term();
         return 1;
     }
-    int code = dispatch(&c, cfg, argc, argv);
+    int code = dispatch(&c, cfg, ntyped, typed);
     http_global_term();
     config_free(cfg);
     log_term();

@@ -22,6 +22,7 @@
 #include "app/run_job.h"
 #include "app/runstop.h"
 #include "app/stream_select.h"
+#include "app/version.h"
 
 /* A warehouse statement running this long is logged, then again at each doubling. */
 #define WAIT_LOG_FIRST_S 10
@@ -581,11 +582,11 @@ static int open_run(PGconn *conn, run_ctl *ctl, const run_request *req)
         log_error(NULL, "%s", err.msg);
         fe_err rerr = {0};
         if (err.code == FE_ECONFIG &&
-            runlog_run_refused(conn, FLOWETL_VERSION, req->command_line, err.msg, &rerr) != FE_OK)
+            runlog_run_refused(conn, version_text(), req->command_line, err.msg, &rerr) != FE_OK)
             log_debug(NULL, "could not record the refused run: %s", rerr.msg);
         return err.code == FE_ECONFIG ? RUN_EXIT_CONFIG : RUN_EXIT_WAREHOUSE;
     }
-    if (runlog_run_start(conn, FLOWETL_VERSION, req->command_line, &ctl->run_id, &err) != FE_OK) {
+    if (runlog_run_start(conn, version_text(), req->command_line, &ctl->run_id, &err) != FE_OK) {
         log_error(NULL, "%s", err.msg);
         return RUN_EXIT_WAREHOUSE;
     }

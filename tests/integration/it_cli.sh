@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The command line contract: --version, --help, exit codes 2 (usage, config), 3
-# (warehouse unreachable) and 4 (overlap), check, secrets never shown, one run per
-# source at a time.
+# The command line contract: --version, help, command_line as typed, exit codes 2
+# (usage, config), 3 (warehouse unreachable) and 4 (overlap), check, secrets never
+# shown, one run per source at a time.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
 source "$(dirname "$0")/lib.sh"
 
@@ -15,20 +15,50 @@ sed -i "s|^dsn = .*|dsn = postgresql://postgres:$DB_PASSWORD@/dw?host=$PGHOST|" 
 
 flowetl_bare --version
 assert_exit 0 "--version exits 0"
-if grep -qE '^flowetl [0-9]+\.[0-9]+\.[0-9]+' "$T/out"; then
-    ok "--version prints 'flowetl X.Y.Z'"
+if grep -qE '^flowetl [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7,}(-dirty)?|unknown)\)$' "$T/out"; then
+    ok "--version prints 'flowetl X.Y.Z (commit C)'"
 else
-    not_ok "--version prints 'flowetl X.Y.Z'"
+    not_ok "--version prints 'flowetl X.Y.Z (commit C)'"
     note_file "$T/out"
 fi
+VERSION_TEXT=$(sed 's/^flowetl //' "$T/out")
 flowetl_bare --help
 assert_exit 0 "--help exits 0"
-for word in init run status check; do
-    assert_stdout_contains "$word" "--help mentions $word"
+cp "$T/out" "$T/overview.out"
+for word in init run status state check rebind verify help; do
+    if grep -qE "^  $word " "$T/out"; then
+        ok "--help lists the command $word"
+    else
+        not_ok "--help lists the command $word"
+    fi
 done
+for word in --log-format=text --version --help-config "--config FILE" --verbose --quiet; do
+    assert_stdout_contains "$word" "--help documents $word"
+done
+# No config needed for help, whatever the directory holds.
+flowetl_bare help
+assert_exit 0 "flowetl help exits 0 (no config)"
+check "flowetl help is the overview of --help" cmp -s "$T/out" "$T/overview.out"
+flowetl_bare help run
+assert_exit 0 "flowetl help run exits 0"
+cp "$T/out" "$T/help-run.out"
+for word in "--full-refresh=SOURCE" "--from DATE" "--to DATE" "Exit codes:" "Examples:"; do
+    assert_stdout_contains "$word" "flowetl help run documents $word"
+done
+flowetl run --help
+assert_exit 0 "flowetl run --help exits 0 (and runs nothing)"
+check "flowetl run --help is flowetl help run" cmp -s "$T/out" "$T/help-run.out"
+flowetl_bare status -h
+assert_exit 0 "flowetl status -h exits 0 without a config"
+assert_stdout_contains "--json" "flowetl status -h documents --json"
+flowetl_bare help nosuch
+assert_exit 2 "flowetl help of an unknown command exits 2"
+assert_stderr_contains "help, init, run, status, state, check, rebind, verify" \
+    "flowetl help nosuch lists the commands"
 
 flowetl frobnicate
 assert_exit 2 "an unknown command exits 2"
+assert_stderr_contains "see flowetl help" "an unknown command points to flowetl help"
 flowetl_bare -c "$T/no-such.conf" status
 assert_exit 2 "a missing config file exits 2"
 
@@ -88,6 +118,26 @@ assert_exit 0 "run of two named streams exits 0"
 other=$(sql "select count(*) from etl.run_stream where run_id = (select max(run_id) from etl.run)
                and stream not in ('stores', 'customers')")
 assert_eq 0 "$other" "only the named streams ran"
+
+# etl.run.command_line is the command line as typed, whatever the order of the
+# options; etl.run.version the version with the commit.
+assert_eq "$FLOWETL_BIN -c $CONF run $SOURCE.stores $SOURCE.customers" \
+    "$(sql "select command_line from etl.run order by run_id desc limit 1")" \
+    "command_line of 'flowetl -c FILE run A B'"
+assert_eq "$VERSION_TEXT" "$(sql "select version from etl.run order by run_id desc limit 1")" \
+    "etl.run.version is the version with the commit"
+FE_LAST_ARGS="-v --config=FILE run A --full-refresh B"
+fe_exec "$FLOWETL_BIN" -v "--config=$CONF" run "$SOURCE.stores" --full-refresh "$SOURCE.customers"
+assert_exit 0
+assert_eq "$FLOWETL_BIN -v --config=$CONF run $SOURCE.stores --full-refresh $SOURCE.customers" \
+    "$(sql "select command_line from etl.run order by run_id desc limit 1")" \
+    "command_line of 'flowetl -v --config=FILE run A --full-refresh B' (an option between targets)"
+FE_LAST_ARGS="-c FILE -v run --full-refresh A"
+fe_exec "$FLOWETL_BIN" -c "$CONF" -v run --full-refresh "$SOURCE.stores"
+assert_exit 0
+assert_eq "$FLOWETL_BIN -c $CONF -v run --full-refresh $SOURCE.stores" \
+    "$(sql "select command_line from etl.run order by run_id desc limit 1")" \
+    "command_line of 'flowetl -c FILE -v run --full-refresh A' (the option first)"
 
 # Two runs of the same source: the second one does not load and says why.
 sandbox_faults slow_ms=100
