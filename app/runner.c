@@ -19,6 +19,7 @@
 #include "load/pg.h"
 #include "load/runlog.h"
 #include "load/source_id.h"
+#include "app/metrics_run.h"
 #include "app/run_job.h"
 #include "app/runstop.h"
 #include "app/stream_select.h"
@@ -250,6 +251,7 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
         }
     pthread_mutex_unlock(&ctl->mu);
     (void)run_finish_and_report(conn, ctl, jobs, njobs, sig, true);
+    metrics_run_write(ctl->metrics_file, conn, ctl, jobs, njobs, 128 + sig);
     fflush(stdout);
     _exit(128 + sig);
 }
@@ -567,6 +569,8 @@ static void ctl_init(run_ctl *ctl, const config *cfg)
     snprintf(ctl->lock_timeout, sizeof ctl->lock_timeout, "%" PRId64, ms);
     format_ms(ms, ctl->lock_timeout_text, sizeof ctl->lock_timeout_text);
     ctl->dsn = cfg->dsn;
+    ctl->started_unix = (int64_t)time(NULL);
+    ctl->metrics_file = config_run_str(cfg, "metrics_file");
 }
 
 /* The run's row and lock, its session settings, and the runs left `running` by
@@ -645,6 +649,7 @@ static int run_with_warehouse(PGconn **conn, run_ctl *ctl, source_job *jobs, int
 int runner_run(const config *cfg, const run_request *req)
 {
     int code = RUN_EXIT_CONFIG, sig;
+    bool selected = false;
     fe_err err = {0};
     PGconn *conn = NULL;
     runstop *rs = NULL;
@@ -666,6 +671,7 @@ int runner_run(const config *cfg, const run_request *req)
     }
     if (!select_streams(cfg, jobs, njobs, req))
         goto cleanup;
+    selected = true;
     /* Before any other thread: every thread inherits the blocked signals. */
     if (!(rs = runstop_start(&ctl.stop, STOP_BACKSTOP_S, &err))) {
         log_error(NULL, "%s", err.msg);
@@ -679,11 +685,14 @@ int runner_run(const config *cfg, const run_request *req)
     }
     code = run_with_warehouse(&conn, &ctl, jobs, njobs, req);
 cleanup:
-    if (conn)
-        PQfinish(conn);
     /* A signal before the run could start still ends the process as signalled. */
     if ((sig = fe_stop_requested(&ctl.stop)) != 0 && code != RUN_EXIT_CONFIG)
         code = 128 + sig;
+    /* Whatever ended the run (a usage error in the targets is no run). */
+    if (selected)
+        metrics_run_write(ctl.metrics_file, conn, &ctl, jobs, njobs, code);
+    if (conn)
+        PQfinish(conn);
     runstop_end(rs);
     pthread_cond_destroy(&ctl.cv);
     pthread_mutex_destroy(&ctl.mu);
