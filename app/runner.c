@@ -23,6 +23,7 @@
 #include "app/run_job.h"
 #include "app/runstop.h"
 #include "app/stream_select.h"
+#include "app/summary.h"
 
 /* A warehouse statement running this long is logged, then again at each doubling. */
 #define WAIT_LOG_FIRST_S 10
@@ -349,23 +350,24 @@ static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs
 
 /* --- the end of the run ------------------------------------------------------ */
 
+/* One block per stream (app/summary.h), on stdout. */
 static void print_summary(const source_job *jobs, int njobs)
 {
     static const char *const shown[] = {"-", "ok", "FAILED", "INTERRUPTED", "SKIPPED"};
-    printf("%-32s %-11s %9s %9s %9s %9s %9s %7s %9s %8s\n", "stream", "status", "records",
-           "inserted", "updated", "unchanged", "deleted", "rejects", "requests", "seconds");
+    buf out;
+    buf_init(&out, 0);
     for (int i = 0; i < njobs; i++) {
         for (int k = 0; k < jobs[i].nstreams; k++) {
             const stream_job *sj = &jobs[i].streams[k];
             char name[256];
             run_textf(name, sizeof name, "%s.%s", jobs[i].conf->name, sj->def->name);
-            printf("%-32s %-11s %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64
-                   " %7" PRId64 " %9" PRId64 " %8.1f\n",
-                   name, shown[sj->status], sj->stats.records, sj->stats.inserted,
-                   sj->stats.updated, sj->stats.unchanged, sj->stats.deleted, sj->stats.rejects,
-                   sj->stats.requests, sj->seconds);
+            if (!summary_stream(&out, name, sj->def->name, shown[sj->status], sj->seconds,
+                                &sj->stats))
+                log_warn(NULL, "out of memory printing the summary of %s", name);
         }
     }
+    fputs(buf_cstr(&out), stdout);
+    buf_term(&out);
     fflush(stdout);
 }
 
