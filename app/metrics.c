@@ -118,18 +118,28 @@ static int64_t stream_int(const stream_family *f, const metrics_stream *s, const
     return s->status && strcmp(s->status, "failed") == 0 ? 1 : 0;
 }
 
+/* Whether stream s has a sample of family f: the last-run families for the
+ * streams the run selected; the last success when known (without the warehouse,
+ * a stream that did not succeed in this run has none: unknown is not "never"). */
+static bool has_sample(const stream_family *f, const metrics_stream *s, const metrics_run *r)
+{
+    if (f->last_run)
+        return s->ran;
+    return r->warehouse_up || s->last_success != 0;
+}
+
 static bool put_stream_family(buf *out, const stream_family *f, const metrics_run *r)
 {
     bool any = false;
     for (int i = 0; i < r->nstreams; i++)
-        any = any || !f->last_run || r->streams[i].ran;
+        any = any || has_sample(f, &r->streams[i], r);
     if (!any)
         return true;
     if (!put_header(out, f->name, f->help))
         return false;
     for (int i = 0; i < r->nstreams; i++) {
         const metrics_stream *s = &r->streams[i];
-        if (f->last_run && !s->ran)
+        if (!has_sample(f, s, r))
             continue;
         if (!buf_puts(out, f->name) || !put_labels(out, s))
             return false;

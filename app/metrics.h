@@ -30,7 +30,9 @@ typedef struct {
     const char *status; /* one of metrics_statuses (when ran) */
     double seconds;     /* how long it ran */
     stream_stats stats;
-    int64_t last_success; /* unix seconds of its latest succeeded run; 0 = none known */
+    /* Unix seconds of its latest succeeded run; 0: none (written as 0, "never",
+     * when the warehouse is up; left out when it is not: unknown). */
+    int64_t last_success;
 } metrics_stream;
 
 typedef struct {

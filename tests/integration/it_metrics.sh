@@ -92,7 +92,7 @@ flowetl init
 assert_exit 0 "init"
 
 # ------------------------------------------------- a run that succeeds (with 429s)
-sandbox_faults "p429=0.2&retry_after=0&seed=3"
+sandbox_faults "p429=0.05&retry_after=0&seed=3"
 flowetl run
 assert_exit 0 "a run with 429 answers (retried) succeeds"
 sandbox_faults ""
@@ -120,6 +120,30 @@ total429=$(awk '$1 ~ /^flowetl_stream_last_run_http_429_responses/ { n += $2 } E
     "$T/samples")
 assert_gt "$total429" 0 "the 429 answers are counted"
 first_success=$(metric flowetl_stream_last_success_timestamp_seconds orders)
+
+# The summary on stdout says the same in each stream's unit, rows per table.
+cp "$T/out" "$T/summary.out"
+# block STREAM: the summary's lines of one stream.
+block() {
+    awk -v s="$SOURCE.$1" '/^[^ ]/ { on = ($1 == s) } on' "$T/summary.out"
+}
+for stream in stores customers orders; do
+    n=$(stream_stat "$SOURCE.$stream" records)
+    if block "$stream" | head -1 | grep -q " ok  *[0-9.]* s  $n $stream read"; then
+        ok "summary: $stream says '$n $stream read'"
+    else
+        not_ok "summary: $stream says '$n $stream read'"
+        note_file "$T/summary.out"
+    fi
+    by_table=$(block "$stream" | awk '/^    dw\./ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) n += $i }
+                                         END { print n + 0 }')
+    assert_eq "$(stream_stat "$SOURCE.$stream" "inserted + unchanged + updated + deleted")" \
+        "$by_table" "summary: $stream's rows per table add up to etl.run_stream's"
+done
+assert_gt "$(block orders | grep -c '^    dw\.fact_order_line: ')" 0 \
+    "summary: the orders stream names its table fact_order_line"
+assert_eq 0 "$(grep -cE '(^|[^0-9])1 [a-z]+s[ ,)]' "$T/summary.out" || true)" \
+    "summary: no plural after 1"
 inode1=$(stat -c %i "$PROM")
 
 # ------------------------------------------------- a run that fails (wrong password)
@@ -154,6 +178,8 @@ assert_eq 0 "$(run_metric flowetl_warehouse_up)" "flowetl_warehouse_up 0"
 assert_eq 3 "$(run_metric flowetl_run_exit_code)" "flowetl_run_exit_code 3"
 assert_eq 0 "$(run_metric flowetl_run_id)" "flowetl_run_id 0 (no etl.run row)"
 assert_eq 1 "$(metric flowetl_stream_last_run_failed orders)" "orders: failed 1"
+assert_eq "" "$(metric flowetl_stream_last_success_timestamp_seconds orders)" \
+    "without the warehouse the last-success time is left out (unknown, not never)"
 
 # ------------------------------------------------- a file that cannot be written
 sed -i "s|^dsn = .*|dsn = host=$PGHOST user=postgres dbname=dw|" "$CONF"

@@ -35,7 +35,7 @@ static void test_escape(void)
 }
 
 /* Two configured streams: one ran (failed), one did not run in this run. */
-static char *formatted(void)
+static char *formatted(bool warehouse_up)
 {
     metrics_stream streams[2] = {
         {.source = "shop\"1",
@@ -52,7 +52,7 @@ static char *formatted(void)
                      .exit_code = 1,
                      .started = 1700000100,
                      .ended = 1700000200,
-                     .warehouse_up = true,
+                     .warehouse_up = warehouse_up,
                      .streams = streams,
                      .nstreams = 2};
     buf b;
@@ -73,7 +73,7 @@ static bool has_line(const char *text, const char *line)
 
 static void test_format(void)
 {
-    char *t = formatted();
+    char *t = formatted(true);
     const char *l = "{source=\"shop\\\"1\",stream=\"orders\",type=\"posiflora\"";
     char want[512];
     CU_ASSERT_TRUE(has_line(t, "flowetl_run_id 42"));
@@ -111,6 +111,18 @@ static void test_format(void)
     CU_ASSERT_TRUE(help >= 20);
     CU_ASSERT_PTR_NULL(strstr(t, "_total"));
     CU_ASSERT_EQUAL(t[strlen(t) - 1], '\n');
+    free(t);
+}
+
+/* Without the warehouse a last success not seen is unknown: left out, not 0. */
+static void test_format_no_warehouse(void)
+{
+    char *t = formatted(false);
+    CU_ASSERT_TRUE(has_line(t, "flowetl_warehouse_up 0"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(t, "flowetl_stream_last_success_timestamp_seconds{source=\"shop\\\"1\","
+                  "stream=\"orders\",type=\"posiflora\"} 1700000000\n"));
+    CU_ASSERT_PTR_NULL(strstr(t, "stream=\"stores\""));
     free(t);
 }
 
@@ -178,6 +190,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
     CU_add_test(s, "label values are escaped", test_escape);
     CU_add_test(s, "the exposition text of a run", test_format);
+    CU_add_test(s, "without the warehouse", test_format_no_warehouse);
     CU_add_test(s, "the file is replaced atomically", test_write_file);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
