@@ -145,6 +145,7 @@ assert_gt "$(block orders | grep -c '^    dw\.fact_order_line: ')" 0 \
 assert_eq 0 "$(grep -cE '(^|[^0-9])1 [a-z]+s[ ,)]' "$T/summary.out" || true)" \
     "summary: no plural after 1"
 inode1=$(stat -c %i "$PROM")
+cp "$PROM" "$T/success.prom"
 
 # ------------------------------------------------- a run that fails (wrong password)
 sleep 1.1 # a later second, so that a moved last-success time would show
@@ -211,7 +212,7 @@ fi
 # Every metric the rules use is one the file has (from the successful run's names).
 missing=""
 for m in $(sort -u "$T/rules.err"); do
-    grep -q "^# TYPE $m gauge" "$T/prom/flowetl.prom" || missing+=" $m"
+    grep -q "^# TYPE $m gauge" "$T/success.prom" || missing+=" $m"
 done
 assert_eq "" "$missing" "the rules use only metrics flowetl writes"
 if command -v promtool >/dev/null; then
