@@ -147,6 +147,30 @@ assert_eq 0 "$(grep -cE '(^|[^0-9])1 [a-z]+s[ ,)]' "$T/summary.out" || true)" \
 inode1=$(stat -c %i "$PROM")
 cp "$PROM" "$T/success.prom"
 
+# ------------------------------------------------- a run stopped by SIGTERM
+sandbox_faults slow_ms=200
+flowetl_bg term run "$SOURCE.orders" --full-refresh
+for ((i = 0; i < 100; i++)); do
+    grep -q "orders: starting" "$T/term.err" && break
+    sleep 0.1
+done
+sleep 0.5
+kill -TERM "$FE_BG_PID"
+flowetl_bg_wait "$FE_BG_PID" term
+sandbox_faults ""
+assert_exit 143 "SIGTERM exits 143"
+check_parses "SIGTERM"
+assert_eq 143 "$(run_metric flowetl_run_exit_code)" "SIGTERM: flowetl_run_exit_code 143"
+assert_eq 1 "$(metric flowetl_stream_last_run_status orders interrupted)" \
+    "SIGTERM: orders status interrupted 1"
+assert_eq "$first_success" "$(metric flowetl_stream_last_success_timestamp_seconds orders)" \
+    "SIGTERM: the last-success time is the earlier run's"
+assert_eq "$(warehouse_last_success customers)" \
+    "$(metric flowetl_stream_last_success_timestamp_seconds customers)" \
+    "SIGTERM: a stream the run did not select keeps its last-success time"
+assert_eq "" "$(metric flowetl_stream_last_run_failed customers)" \
+    "SIGTERM: a stream the run did not select has no last-run series"
+
 # ------------------------------------------------- a run that fails (wrong password)
 sleep 1.1 # a later second, so that a moved last-success time would show
 sed -i 's|^password = .*|password = wrong-password|' "$CONF"
