@@ -93,9 +93,11 @@ static int gather(const source_job *jobs, int njobs, const PGresult *res, bool s
                 continue;
             m->ran = true;
             m->status = status_of(sj, signalled);
-            m->seconds = sj->seconds;
-            if (!sj->cut)
+            /* A stream cut at the deadline: its worker may still write these. */
+            if (!sj->cut) {
+                m->seconds = sj->seconds;
                 m->stats = sj->stats;
+            }
             /* The warehouse did not say (unreachable, or the row was not written). */
             if (sj->status == SJ_SUCCEEDED && m->last_success == 0)
                 m->last_success = now;
