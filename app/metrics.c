@@ -188,10 +188,12 @@ static bool put_run(buf *out, const metrics_run *r)
     return put_run_gauge(out, "flowetl_run_id",
                          "etl.run.run_id of the last run (0: the warehouse was not reached).",
                          r->run_id) &&
-           put_run_gauge(out, "flowetl_run_exit_code",
-                         "Exit code of the last run (0 ok, 1 a stream failed, 2 usage or "
-                         "configuration, 3 warehouse, 4 skipped, 130/143 signal).",
-                         r->exit_code) &&
+           put_run_gauge(
+               out, "flowetl_run_exit_code",
+               "Exit code of the last run (0 ok, 1 a stream failed, 2 usage or "
+               "configuration, 3 warehouse, 4 skipped, 5 verification differences, 130/143 "
+               "signal).",
+               r->exit_code) &&
            put_run_gauge(out, "flowetl_run_start_timestamp_seconds",
                          "Unix time the last run started.", r->started) &&
            put_run_gauge(out, "flowetl_run_end_timestamp_seconds", "Unix time the last run ended.",
