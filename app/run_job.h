@@ -45,6 +45,8 @@ typedef struct {
     int running; /* worker threads not finished */
     fe_stop stop;
     int64_t run_id;
+    int64_t started_unix;     /* when the run started (wall clock), for its metrics */
+    const char *metrics_file; /* [run] metrics_file; NULL or "": none */
     const char *dsn;
     char app_name[64];     /* application_name of the run's sessions */
     char lock_timeout[24]; /* milliseconds, for SET lock_timeout */

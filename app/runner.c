@@ -19,10 +19,12 @@
 #include "load/pg.h"
 #include "load/runlog.h"
 #include "load/source_id.h"
+#include "app/metrics_run.h"
 #include "app/run_job.h"
 #include "app/runstop.h"
 #include "app/stream_select.h"
 #include "app/version.h"
+#include "app/summary.h"
 
 /* A warehouse statement running this long is logged, then again at each doubling. */
 #define WAIT_LOG_FIRST_S 10
@@ -251,6 +253,7 @@ static void stop_at_deadline(PGconn *conn, run_ctl *ctl, source_job *jobs, int n
         }
     pthread_mutex_unlock(&ctl->mu);
     (void)run_finish_and_report(conn, ctl, jobs, njobs, sig, true);
+    metrics_run_write(ctl->metrics_file, conn, ctl, jobs, njobs, 128 + sig);
     fflush(stdout);
     _exit(128 + sig);
 }
@@ -348,23 +351,24 @@ static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs
 
 /* --- the end of the run ------------------------------------------------------ */
 
+/* One block per stream (app/summary.h), on stdout. */
 static void print_summary(const source_job *jobs, int njobs)
 {
     static const char *const shown[] = {"-", "ok", "FAILED", "INTERRUPTED", "SKIPPED"};
-    printf("%-32s %-11s %9s %9s %9s %9s %9s %7s %9s %8s\n", "stream", "status", "records",
-           "inserted", "updated", "unchanged", "deleted", "rejects", "requests", "seconds");
+    buf out;
+    buf_init(&out, 0);
     for (int i = 0; i < njobs; i++) {
         for (int k = 0; k < jobs[i].nstreams; k++) {
             const stream_job *sj = &jobs[i].streams[k];
             char name[256];
             run_textf(name, sizeof name, "%s.%s", jobs[i].conf->name, sj->def->name);
-            printf("%-32s %-11s %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64 " %9" PRId64
-                   " %7" PRId64 " %9" PRId64 " %8.1f\n",
-                   name, shown[sj->status], sj->stats.records, sj->stats.inserted,
-                   sj->stats.updated, sj->stats.unchanged, sj->stats.deleted, sj->stats.rejects,
-                   sj->stats.requests, sj->seconds);
+            if (!summary_stream(&out, name, sj->def->name, shown[sj->status], sj->seconds,
+                                &sj->stats))
+                log_warn(NULL, "out of memory printing the summary of %s", name);
         }
     }
+    fputs(buf_cstr(&out), stdout);
+    buf_term(&out);
     fflush(stdout);
 }
 
@@ -568,6 +572,8 @@ static void ctl_init(run_ctl *ctl, const config *cfg)
     snprintf(ctl->lock_timeout, sizeof ctl->lock_timeout, "%" PRId64, ms);
     format_ms(ms, ctl->lock_timeout_text, sizeof ctl->lock_timeout_text);
     ctl->dsn = cfg->dsn;
+    ctl->started_unix = (int64_t)time(NULL);
+    ctl->metrics_file = config_run_str(cfg, "metrics_file");
 }
 
 /* The run's row and lock, its session settings, and the runs left `running` by
@@ -646,6 +652,7 @@ static int run_with_warehouse(PGconn **conn, run_ctl *ctl, source_job *jobs, int
 int runner_run(const config *cfg, const run_request *req)
 {
     int code = RUN_EXIT_CONFIG, sig;
+    bool selected = false;
     fe_err err = {0};
     PGconn *conn = NULL;
     runstop *rs = NULL;
@@ -667,6 +674,7 @@ int runner_run(const config *cfg, const run_request *req)
     }
     if (!select_streams(cfg, jobs, njobs, req))
         goto cleanup;
+    selected = true;
     /* Before any other thread: every thread inherits the blocked signals. */
     if (!(rs = runstop_start(&ctl.stop, STOP_BACKSTOP_S, &err))) {
         log_error(NULL, "%s", err.msg);
@@ -680,11 +688,14 @@ int runner_run(const config *cfg, const run_request *req)
     }
     code = run_with_warehouse(&conn, &ctl, jobs, njobs, req);
 cleanup:
-    if (conn)
-        PQfinish(conn);
     /* A signal before the run could start still ends the process as signalled. */
     if ((sig = fe_stop_requested(&ctl.stop)) != 0 && code != RUN_EXIT_CONFIG)
         code = 128 + sig;
+    /* Whatever ended the run (a usage error in the targets is no run). */
+    if (selected)
+        metrics_run_write(ctl.metrics_file, conn, &ctl, jobs, njobs, code);
+    if (conn)
+        PQfinish(conn);
     runstop_end(rs);
     pthread_cond_destroy(&ctl.cv);
     pthread_mutex_destroy(&ctl.mu);

@@ -14,6 +14,11 @@
 static const config_key common_keys[] = {
     {"run", "log_level", CK_STRING, "info", "Log verbosity on stderr: error, warn, info or debug.",
      false, "error|warn|info|debug", 0, 0, CR_NONE},
+    {"run", "metrics_file", CK_STRING, NULL,
+     "Prometheus metrics of each run, written (atomically) at its end for node_exporter's "
+     "textfile collector, e.g. /var/lib/prometheus/node-exporter/flowetl.prom; empty: none. A "
+     "file that cannot be written is a warning, not a failed run (README \"Metrics\").",
+     false, NULL, 0, 0, CR_NONE},
     {"run", "progress_interval", CK_DURATION, "10s",
      "How often a long-running stream logs a progress line.", false, NULL, 1, CONFIG_DAY, CR_NONE},
     {"source", "account", CK_STRING, NULL,

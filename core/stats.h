@@ -4,6 +4,18 @@
 #define FE_STATS_H
 
 #include <stdint.h>
+#include <string.h>
+
+/* Warehouse tables one stream writes at most (an orders stream: fact_order,
+ * fact_order_line, fact_payment; a products stream: dim_product,
+ * bridge_product_component...). */
+#define STATS_TABLES 8
+
+/* The rows one stream wrote to one warehouse table. */
+typedef struct {
+    const char *table; /* "fact_order" (static storage); NULL: slot unused */
+    int64_t inserted, updated, unchanged, deleted;
+} table_rows;
 
 typedef struct {
     int64_t pages;
@@ -17,6 +29,39 @@ typedef struct {
     int64_t retries;
     int64_t http_429;
     int64_t bytes; /* response body bytes received */
+    /* inserted, updated, unchanged and deleted again, per table, in the order the
+     * tables were first written (the totals above are their sums, but for tables
+     * past STATS_TABLES, which only the totals count). */
+    table_rows tables[STATS_TABLES];
 } stream_stats;
+
+/* The entry of table in s, taking a free slot for a new table; NULL when all
+ * are taken. table must be of static storage. */
+static inline table_rows *stats_table(stream_stats *s, const char *table)
+{
+    for (int i = 0; i < STATS_TABLES; i++) {
+        if (!s->tables[i].table)
+            s->tables[i].table = table;
+        if (strcmp(s->tables[i].table, table) == 0)
+            return &s->tables[i];
+    }
+    return NULL;
+}
+
+/* Adds rows to s: to the totals and to the entry of its table. */
+static inline void stats_add_rows(stream_stats *s, const table_rows *rows)
+{
+    s->inserted += rows->inserted;
+    s->updated += rows->updated;
+    s->unchanged += rows->unchanged;
+    s->deleted += rows->deleted;
+    table_rows *t = rows->table ? stats_table(s, rows->table) : NULL;
+    if (!t)
+        return;
+    t->inserted += rows->inserted;
+    t->updated += rows->updated;
+    t->unchanged += rows->unchanged;
+    t->deleted += rows->deleted;
+}
 
 #endif

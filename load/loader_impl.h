@@ -49,6 +49,7 @@ typedef struct {
     step_kind counts;
     int merge; /* index into merge_steps; -1 for any other statement */
     char step[56];
+    const char *table; /* the warehouse table whose rows it counts (static); NULL: none */
 } pipe_entry;
 
 /* A commit from the moment its staged rows are sent until its outcome is read:

@@ -38,6 +38,8 @@ fe_rc pipe_send(loader *l, const char *step, const char *sql, step_kind counts, 
     e->counts = counts;
     e->merge = merge;
     snprintf(e->step, sizeof e->step, "%s", step);
+    /* A merge step's name ends with its table: "merge fact_order". */
+    e->table = merge >= 0 ? strrchr(merge_steps[merge].name, ' ') + 1 : NULL;
     return FE_OK;
 }
 
@@ -52,12 +54,20 @@ static fe_rc pipe_sync(loader *l, fe_err *err)
     return FE_OK;
 }
 
+/* Adds d's row counts to to: per table, and the rows of tables past
+ * STATS_TABLES to the totals only. */
 static void stats_add(stream_stats *to, const stream_stats *d)
 {
-    to->inserted += d->inserted;
-    to->updated += d->updated;
-    to->unchanged += d->unchanged;
-    to->deleted += d->deleted;
+    table_rows rest = {NULL, d->inserted, d->updated, d->unchanged, d->deleted};
+    for (int i = 0; i < STATS_TABLES && d->tables[i].table; i++) {
+        const table_rows *t = &d->tables[i];
+        stats_add_rows(to, t);
+        rest.inserted -= t->inserted;
+        rest.updated -= t->updated;
+        rest.unchanged -= t->unchanged;
+        rest.deleted -= t->deleted;
+    }
+    stats_add_rows(to, &rest);
 }
 
 /* Reads column col of the first row as a count. */
@@ -68,17 +78,21 @@ static int64_t result_count(const PGresult *res, int col)
     return strtoll(PQgetvalue(res, 0, col), NULL, 10);
 }
 
-static void count_result(stream_stats *d, step_kind counts, const PGresult *res)
+static void count_result(stream_stats *d, const pipe_entry *e, const PGresult *res)
 {
-    if (counts == STEP_UPSERT) {
+    table_rows rows = {.table = e->table};
+    if (e->counts == STEP_UPSERT) {
         int64_t ins = result_count(res, 0), upd = result_count(res, 1);
         int64_t staged = result_count(res, 2);
-        d->inserted += ins;
-        d->updated += upd;
-        d->unchanged += staged > ins + upd ? staged - ins - upd : 0;
-    } else if (counts == STEP_DELETE) {
-        d->deleted += result_count(res, 0);
+        rows.inserted = ins;
+        rows.updated = upd;
+        rows.unchanged = staged > ins + upd ? staged - ins - upd : 0;
+    } else if (e->counts == STEP_DELETE) {
+        rows.deleted = result_count(res, 0);
+    } else {
+        return;
     }
+    stats_add_rows(d, &rows);
 }
 
 /* Checks one result against what was sent. A statement skipped because an
@@ -94,7 +108,7 @@ static fe_rc pipe_check(loader *l, const pipe_entry *e, PGresult *res, fe_err *e
      * already failed; that must not pass for a commit. */
     if (e->kind == PIPE_COMMIT && strcmp(PQcmdStatus(res), "COMMIT") != 0)
         return fe_err_set(err, FE_EPG, "commit: the server rolled the checkpoint back");
-    count_result(&l->pipe_counts, e->counts, res);
+    count_result(&l->pipe_counts, e, res);
     return FE_OK;
 }
 
@@ -384,6 +398,7 @@ static fe_rc send_full_reads(loader *l, unsigned full_read, fe_err *err)
         FE_TRY(send_plain(l, step, full_read_joins_on_sql, err));
         FE_TRY(pipe_send(l, step, loader_sql_text(q->full_read), STEP_DELETE, true,
                          l->delete_fraction, -1, err));
+        l->pipe[l->npipe - 1].table = q->target;
         FE_TRY(send_step(l, step, loader_sql_text(q->claim), STEP_PLAIN, err));
         FE_TRY(send_plain(l, step, full_read_joins_off_sql, err));
         FE_TRY(send_plain(l, step, q->seen_truncate, err));

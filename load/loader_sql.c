@@ -72,7 +72,7 @@ const char stage_ddl_sql[] = DDL_TABLE("stg_store", ROW_STORE_COLUMNS)
     .name = "stg_" tbl, .columns = COPY_COLUMNS(COLUMNS), .dedupe = DEDUPE("stg_" tbl, keys),      \
     .seen = "INSERT INTO seen_" tbl " SELECT " keys " FROM stg_" tbl,                              \
     .full_read = "full_read_" dim ".sql", .claim = "claim_" dim ".sql",                            \
-    .seen_truncate = "TRUNCATE seen_" tbl
+    .seen_truncate = "TRUNCATE seen_" tbl, .target = dim
 
 const stage_sql stage_sqls[STG__COUNT] = {
     [STG_STORE] = {DIMENSION("store", ROW_STORE_COLUMNS, "kind, store_id", "dim_store"),

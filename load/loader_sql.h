@@ -50,6 +50,8 @@ typedef struct {
     const char *claim;         /* sql/merge file: the stream that finished a full read
                                   owns what it saw */
     const char *seen_truncate; /* forgets the keys once a full read ended */
+    const char *target;        /* the dimension's table ("dim_store"): whose rows its full
+                                  read counts (stream_stats.tables) */
     /* A refused dimension row keeps its key in the stream's full read (a row
      * PostgreSQL refused is not a row the source deleted). Parameters: the row's
      * first fields (2 for stores, else 1). NULL: not a dimension. */

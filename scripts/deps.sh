@@ -11,6 +11,7 @@ PACKAGES=(
     libmicrohttpd-dev
     postgresql postgresql-client
     curl jq valgrind clang-format python3 time tzdata
+    python3-prometheus-client python3-yaml # it_metrics: the metrics file's parser, the rules
     clang-14 libclang-rt-14-dev # libFuzzer: tests/fuzz (scripts/test.sh step 7)
 )
 
