@@ -177,6 +177,14 @@ typedef struct {
     /* Initial sizes: advance rates are relative to them. */
     uint32_t base_orders, base_customers, base_items;
     uint64_t version; /* bumped by every change: keys the list cache */
+    /* --mismatch (sb_mismatch.h), picked among the initial orders by pf_data_generate:
+     * median_order has the median id; off_order is the next one in id order whose
+     * status counts for revenue. hidden_order is median_order under hide-order (the
+     * API does not show it) and amount_off tells the analytics to count off_order's
+     * totalAmount 0.01 higher; pf_data_mismatch sets both. */
+    uint32_t median_order, off_order;
+    uint32_t hidden_order; /* PF_NONE: none */
+    bool amount_off;
 } pf_data;
 
 /* What one advance call changed. */
@@ -195,6 +203,11 @@ bool pf_data_generate(pf_data *d, uint64_t seed, double scale);
 void pf_data_add_poison(pf_data *d);
 /* Frees d's arrays; d may be generated again. */
 void pf_data_free(pf_data *d);
+/* Applies the --mismatch switches of m to freshly generated d (sets hidden_order
+ * and amount_off; the data itself is not touched). */
+void pf_data_mismatch(pf_data *d, const sb_mismatch *m);
+/* True when status counts for revenue in the order analytics (open or completed). */
+bool pf_status_is_revenue(int status);
 
 /* Writes the UUID text of record idx of kind into out (PF_ID_LEN + 1 bytes). */
 void pf_id(const pf_data *d, int kind, uint32_t idx, char *out);

@@ -443,9 +443,10 @@ static bool match_order(const list_spec *ls, uint32_t i)
 {
     const order_query *q = ls->q;
     const pf_order *o = &ls->d->orders.v[i];
-    return o->updated >= q->upd_from && o->updated <= q->upd_to && o->modified >= q->mod_from &&
-           o->modified <= q->mod_to && o->created >= q->cre_from && o->created <= q->cre_to &&
-           o->revision >= q->rev && (q->statuses == 0 || (q->statuses >> o->status & 1));
+    return i != ls->d->hidden_order && o->updated >= q->upd_from && o->updated <= q->upd_to &&
+           o->modified >= q->mod_from && o->modified <= q->mod_to && o->created >= q->cre_from &&
+           o->created <= q->cre_to && o->revision >= q->rev &&
+           (q->statuses == 0 || (q->statuses >> o->status & 1));
 }
 
 /* The list carries no composition (no lines relationship), like the vendor's. */
@@ -559,7 +560,7 @@ void pf_api_orders(const pf_data *d, sb_qcache *c, const sb_request *req, sb_res
 void pf_api_order(const pf_data *d, const char *id, const sb_request *req, sb_response *resp)
 {
     uint32_t idx;
-    if (!pf_id_parse(d, PF_K_ORDER, id, d->orders.n, &idx)) {
+    if (!pf_id_parse(d, PF_K_ORDER, id, d->orders.n, &idx) || idx == d->hidden_order) {
         pf_error(resp, 404, "Not Found", "Order not found", NULL);
         return;
     }

@@ -43,6 +43,7 @@ static void *pf_create(const sb_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     st->cfg = *cfg;
+    pf_data_mismatch(&st->data, &cfg->mismatch);
     if (cfg->poison)
         pf_data_add_poison(&st->data);
     pthread_rwlock_init(&st->lock, NULL);
@@ -163,6 +164,7 @@ static bool pf_reset(void *state)
     pf_data fresh;
     if (!pf_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
+    pf_data_mismatch(&fresh, &st->cfg.mismatch);
     if (st->cfg.poison)
         pf_data_add_poison(&fresh);
     pthread_rwlock_wrlock(&st->lock);
