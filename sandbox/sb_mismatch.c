@@ -1,5 +1,6 @@
 #include "sb_mismatch.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,16 +74,19 @@ static int cmp_positions(const void *a, const void *b, void *c)
     return mc->cmp(*(const size_t *)a, *(const size_t *)b, mc->ctx);
 }
 
-size_t sb_mismatch_median(size_t n, int (*cmp)(size_t a, size_t b, void *ctx), void *ctx)
+size_t sb_mismatch_median(size_t n, bool (*eligible)(size_t i, void *ctx),
+                          int (*cmp)(size_t a, size_t b, void *ctx), void *ctx)
 {
-    size_t *pos = malloc(n * sizeof *pos);
+    size_t *pos = malloc((n + 1) * sizeof *pos);
     if (pos == NULL)
-        return n;
+        return SIZE_MAX;
+    size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        pos[i] = i;
+        if (eligible == NULL || eligible(i, ctx))
+            pos[m++] = i;
     median_ctx mc = {cmp, ctx};
-    qsort_r(pos, n, sizeof *pos, cmp_positions, &mc);
-    size_t median = pos[(n - 1) / 2];
+    qsort_r(pos, m, sizeof *pos, cmp_positions, &mc);
+    size_t median = m > 0 ? pos[(m - 1) / 2] : n;
     free(pos);
     return median;
 }

@@ -41,9 +41,11 @@ static inline bool sb_mismatch_amount_off(const sb_mismatch *m, enum sb_vendor v
  * an unknown switch or vendor, or amount-off for a vendor other than posiflora. */
 bool sb_mismatch_parse(sb_mismatch *m, const char *spec, char *err, size_t errlen);
 
-/* The position, in 0..n-1, of the lower median of n records ordered by cmp(a, b,
- * ctx) (negative, zero, positive on positions a and b). n must be > 0. Returns n
- * when memory ran out. */
-size_t sb_mismatch_median(size_t n, int (*cmp)(size_t a, size_t b, void *ctx), void *ctx);
+/* The position, in 0..n-1, of the lower median of the records i < n for which
+ * eligible(i, ctx) holds (NULL: all), ordered by cmp(a, b, ctx) (negative, zero,
+ * positive on positions a and b). Returns n when none is eligible, SIZE_MAX when
+ * memory ran out. */
+size_t sb_mismatch_median(size_t n, bool (*eligible)(size_t i, void *ctx),
+                          int (*cmp)(size_t a, size_t b, void *ctx), void *ctx);
 
 #endif
