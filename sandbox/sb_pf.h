@@ -296,6 +296,12 @@ void pf_api_items(const pf_data *d, sb_qcache *c, const sb_request *req, sb_resp
 void pf_api_bouquets(const pf_data *d, sb_qcache *c, const sb_request *req, sb_response *resp);
 void pf_api_customers(const pf_data *d, sb_qcache *c, const sb_request *req, sb_response *resp);
 void pf_api_orders(const pf_data *d, sb_qcache *c, const sb_request *req, sb_response *resp);
+/* GET /v1/orders/analytics/{kind}: kind is the path segment after analytics/
+ * (docs/sandbox.md, "Order analytics"); an unknown kind answers 404. */
+void pf_api_analytics(const pf_data *d, sb_qcache *c, const char *kind, const sb_request *req,
+                      sb_response *resp);
+/* True when kind names one of the analytics reports. */
+bool pf_analytics_kind_known(const char *kind);
 /* GET /v1/orders/{id}: id is the path segment after /v1/orders/. */
 void pf_api_order(const pf_data *d, const char *id, const sb_request *req, sb_response *resp);
 
