@@ -279,6 +279,8 @@ void pf_render_customer(sb_json *j, const pf_data *d, uint32_t idx);
 /* detail adds the relationships only the detail carries (lines, history, images). */
 void pf_render_order(sb_json *j, const pf_data *d, uint32_t idx, bool detail);
 void pf_render_line(sb_json *j, const pf_data *d, uint32_t idx);
+/* A line's discountPrice: its price less discount_pct, rounded to kopecks. */
+int64_t pf_line_discount_price(const pf_line *l);
 void pf_render_payment(sb_json *j, const pf_data *d, uint32_t idx);
 void pf_render_method(sb_json *j, const pf_data *d, uint32_t method);
 /* Appends {"type":type,"id":<id of kind idx>} (or null when idx is PF_NONE). */

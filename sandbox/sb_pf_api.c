@@ -637,7 +637,7 @@ bool pf_analytics_kind_known(const char *kind)
 static bool paid_by_bonuses(const pf_data *d, const pf_order *o)
 {
     for (uint32_t p = o->pay_head; p != PF_NONE; p = d->pays.v[p].next)
-        if (d->pays.v[p].type == PF_PAY_PAYMENT && d->pays.v[p].bonus > 0)
+        if (d->pays.v[p].bonus > 0) /* the order's byBonuses */
             return true;
     return false;
 }
@@ -645,7 +645,7 @@ static bool paid_by_bonuses(const pf_data *d, const pf_order *o)
 static bool has_discount(const pf_data *d, const pf_order *o)
 {
     for (uint32_t l = o->line_start; l < o->line_start + o->nlines; l++)
-        if (d->lines.v[l].discount_pct > 0)
+        if (pf_line_discount_price(&d->lines.v[l]) < d->lines.v[l].price)
             return true;
     return false;
 }
