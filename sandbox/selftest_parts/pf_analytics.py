@@ -159,5 +159,15 @@ def run(sb, orders, details):
     check(doc["errors"][0]["source"]["parameter"] == "filter[createdAt][from]", "analytics bad date: 422")
     st, _, _ = sb.raw("GET", "/posiflora/api/v1/orders/analytics/returned", headers={"Authorization": "Bearer nope"})
     check(st == 401, "analytics needs the bearer token: 401")
+    path = "/posiflora/api/v1/orders/analytics/returned?page[size]=1"
+    auth = {"Authorization": "Bearer " + sb.token}
+    sb.control("POST", "faults?malformed=orders_analytics")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 200 and body.endswith(b"@"), "malformed=orders_analytics spoils the analytics answers")
+    sb.control("POST", "faults?burst500=1")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 500 and b'"errors"' in body, "faults apply to the analytics: a 500 in JSON:API errors")
+    sb.control("POST", "faults")
+    check(sb.raw("GET", path, headers=auth)[0] == 200, "faults off: the analytics answer again")
     stats = dict(l.split("\t") for l in sb.control("GET", "stats").splitlines())
     check(int(stats.get("requests.orders_analytics", "0")) >= 20, "stats count requests.orders_analytics")
