@@ -104,6 +104,11 @@ def check_report(sb, kind, params, orders, details, what, off_id=None):
           % (kind, what, len(rows), len(want_orders)))
     by_id = {o["id"]: o for o in want_orders}
     check(all(r == by_id[r["id"]] for r in rows), "analytics %s (%s): rows render as in /v1/orders" % (kind, what))
+    if kind == "shipment-revenue":
+        query = urllib.parse.urlencode(list(params) + [("page[size]", "1")], safe="[]:,")
+        listed = sb.api("/v1/orders?" + query)["meta"]["total"]
+        check(listed == len(want_orders), "/v1/orders with the same filters (%s): meta.total %d = %d"
+              % (what, listed, len(want_orders)))
     want = expected_header(want_orders, details, off_id)
     diff = {k: (got[k], v) for k, v in want.items() if got[k] != v}
     check(not diff, "analytics %s (%s): header equals the sums of its orders; differ (got, want) %s"
