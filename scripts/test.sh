@@ -5,7 +5,8 @@
 #   2. clang-format check of every *.c / *.h; scripts/check_layers.sh (includes
 #      point down the layers; long files and functions are warned about)
 #   3. build/       RelWithDebInfo build, the type a plain `cmake` gets (leaves
-#                   build/flowetl and the sandbox)
+#                   build/flowetl and the sandbox); then scripts/demo.sh on it:
+#                   all four sources, each checked against the sandbox truth
 #   4. build-asan/  Debug + ASan/UBSan build; ctest there runs the unit and the
 #                   integration tests under the sanitizers
 #   5. the unit tests once more, from build/, under valgrind
@@ -99,6 +100,25 @@ build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo || {
     release_ok=0
     fail_step "RelWithDebInfo build"
 }
+
+# ---------------------------------------------------------------- 3b. demo
+# scripts/demo.sh on the build of step 3 (small scale): all four sources into one
+# warehouse, checked against the sandbox truth per source; any FAIL fails the step.
+if ((release_ok)); then
+    step "demo (scripts/demo.sh on $BUILD_DIR/, all four sources, truth check)"
+    demo_log=$ROOT/$BUILD_DIR/demo.log
+    demo_dir=$BUILD_DIR/demo
+    if DEMO_BUILD=0 DEMO_SCALE=0.2 BUILD_DIR=$BUILD_DIR DEMO_DIR=$demo_dir \
+        scripts/demo.sh >"$demo_log" 2>&1 && grep -q '^demo: PASS' "$demo_log" &&
+        ! grep -q 'FAIL' "$demo_log"; then
+        sed -n '/^== ground truth/,/^$/p' "$demo_log"
+        tail -n 2 "$demo_log"
+    else
+        tail -n 60 "$demo_log"
+        fail_step "demo"
+    fi
+    DEMO_DIR=$demo_dir scripts/demo.sh stop || fail_step "demo stop"
+fi
 
 step "$ASAN_DIR/ (Debug, ASan + UBSan)"
 asan_ok=1

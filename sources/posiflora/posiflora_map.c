@@ -55,6 +55,9 @@ fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o, cons
                           fe_err *err)
 {
     char currency[4];
+    /* timezone stays NULL: Posiflora sends only the id of its own timezones record
+     * ("7"), and its API documents no names for those ids (dim_store.timezone holds
+     * IANA names only). */
     row_store row = {.kind = "store", .currency = value_currency_str(o->currency, currency)};
     const char *street, *city;
     buf scratch;
@@ -65,7 +68,6 @@ fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o, cons
         (rc = field_text(rec, "attributes.title", &row.name, err)) != FE_OK ||
         (rc = field_text(rec, "attributes.address", &street, err)) != FE_OK ||
         (rc = field_text(rec, "attributes.addressCity", &city, err)) != FE_OK ||
-        (rc = field_text_opt(rec, "relationships.timezone.data.id", &row.timezone, err)) != FE_OK ||
         (rc = join_address(&scratch, street, city, &row.address, err)) != FE_OK)
         goto done;
     rc = field_sink_rc(out->store(out->ctx, &row, err), err);
@@ -96,6 +98,36 @@ static fe_rc first_decimal(const json_rec *rec, const char *const *paths, size_t
     return FE_OK;
 }
 
+/* Vendor codes (articles) an item may carry; more are not looked at. */
+#define VENDOR_CODES_MAX 64
+
+static bool is_blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t')
+            return false;
+    return true;
+}
+
+/* The first vendor code (article) of an item that is neither absent nor blank, or
+ * NULL: an item's first code may be empty while a later one is the real article. */
+static fe_rc first_vendor_code(const json_rec *rec, const char **out, fe_err *err)
+{
+    size_t n = field_array_len(rec, "relationships.vendorCodes.data", VENDOR_CODES_MAX, NULL);
+    char path[96];
+    *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *code;
+        snprintf(path, sizeof path, "relationships.vendorCodes.data.%zu.attributes.vendorCode", i);
+        FE_TRY(field_text_opt(rec, path, &code, err));
+        if (code && !is_blank(code)) {
+            *out = code;
+            return FE_OK;
+        }
+    }
+    return FE_OK;
+}
+
 fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                          fe_err *err)
 {
@@ -109,8 +141,7 @@ fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o, const
     FE_TRY(field_text(rec, "attributes.title", &row.name, err));
     FE_TRY(field_text(rec, "attributes.itemType", &item_type, err));
     FE_TRY(field_text_opt(rec, "relationships.category.data.id", &row.category_id, err));
-    FE_TRY(field_text_opt(rec, "relationships.vendorCodes.data.0.attributes.vendorCode", &row.sku,
-                          err));
+    FE_TRY(first_vendor_code(rec, &row.sku, err));
     FE_TRY(first_decimal(rec, price_paths, 2, price, &row.list_price, err));
     FE_TRY(field_time_text(rec, "attributes.added", created, &row.created_at, err));
     FE_TRY(field_time_text(rec, "attributes.updatedAt", updated, &row.updated_at, err));

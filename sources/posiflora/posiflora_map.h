@@ -37,8 +37,9 @@ typedef struct {
 const char *posiflora_status_group(const char *status, bool *known);
 
 /* A `stores` resource -> dim_store (kind store). name = title; address =
- * "address, addressCity" (either alone when the other is empty); timezone = the
- * id of the timezone relationship (Posiflora's own id, as text) or NULL. */
+ * "address, addressCity" (either alone when the other is empty); timezone = NULL
+ * (Posiflora's timezone relationship is an internal id with no documented name,
+ * and dim_store.timezone holds IANA names only). */
 fe_rc posiflora_map_store(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,
                           fe_err *err) FE_MUST_CHECK;
 
@@ -49,8 +50,9 @@ fe_rc posiflora_map_category(const json_rec *rec, const posiflora_map_opts *o, c
 
 /* An `inventory-items` resource -> dim_product. itemType service -> service,
  * anything else standard; list_price = priceMax, else priceMin; sku = the first
- * inline vendor code when the record carries one, else NULL (the read API has
- * no article field; globalId is a catalog UUID, not an article); created_at =
+ * inline vendor code (relationships.vendorCodes.data[].attributes.vendorCode,
+ * the article) that is not empty or blank, else NULL (globalId is a catalog
+ * UUID, not an article); created_at =
  * added, updated_at = updatedAt; is_active = true (`public` is storefront
  * visibility, not activity). */
 fe_rc posiflora_map_item(const json_rec *rec, const posiflora_map_opts *o, const row_sink *out,

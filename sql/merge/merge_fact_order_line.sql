@@ -1,8 +1,9 @@
 -- Store, customer and date of a line are its order's. Returns (inserted, updated, staged).
+-- order_key stays NULL while the order is not loaded (sync_fact_order_line_keys fills it in).
 WITH up AS (INSERT INTO dw.fact_order_line AS t (source_key, order_id, line_id, order_key,
 product_key, bundle_product_key, store_key, customer_key, order_date_key, quantity,
 unit_price, discount, tax, line_total, cost, currency, is_deleted, loaded_at, run_id)
-SELECT $1, s.order_id, s.line_id, coalesce(o.order_key, 0), coalesce(p.product_key, 0),
+SELECT $1, s.order_id, s.line_id, o.order_key, coalesce(p.product_key, 0),
 coalesce(b.product_key, 0), coalesce(o.store_key, 0), coalesce(o.customer_key, 0),
 coalesce(o.order_date_key, 0), s.quantity, s.unit_price, s.discount, s.tax,
 s.line_total, s.cost, upper(coalesce(s.currency, o.currency)), false, now(), $2

@@ -2,7 +2,7 @@
 WITH up AS (INSERT INTO dw.fact_payment AS t (source_key, payment_id, order_id, order_key,
 store_key, customer_key, payment_date_key, paid_at, payment_type, method, amount,
 bonus_amount, currency, is_deleted, loaded_at, run_id)
-SELECT $1, s.payment_id, s.order_id, coalesce(o.order_key, 0), coalesce(o.store_key, 0),
+SELECT $1, s.payment_id, s.order_id, o.order_key, coalesce(o.store_key, 0),
 coalesce(o.customer_key, 0), coalesce(dw.date_key(coalesce(s.payment_date,
 (s.paid_at AT TIME ZONE coalesce((SELECT timezone FROM dw.dim_source WHERE source_key = $1), 'UTC'))::date)), 0), s.paid_at, s.payment_type, s.method,
 s.amount, s.bonus_amount, upper(coalesce(s.currency, o.currency)), false, now(), $2

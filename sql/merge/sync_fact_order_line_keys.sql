@@ -1,5 +1,5 @@
 -- Lines of staged orders that were not staged themselves (or were loaded before their
--- order, with order_key 0) follow the order's keys.
+-- order, with order_key NULL) follow the order's keys.
 UPDATE dw.fact_order_line l SET order_key = o.order_key, store_key = o.store_key,
 customer_key = o.customer_key, order_date_key = o.order_date_key, loaded_at = now(),
 run_id = $2

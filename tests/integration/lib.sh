@@ -16,7 +16,7 @@
 #   FLOWETL_BIN, SANDBOX_BIN, SOURCE_DIR, KEEP=1, IT_VERBOSE=1 (show flowetl's stderr)
 #
 # Sourced with FE_LIB_ONLY=1 it only defines the functions (scripts/demo.sh uses
-# warehouse_truth that way) and changes no shell options or traps.
+# truth_compare that way) and changes no shell options or traps.
 
 FE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${SOURCE_DIR:=$(cd "$FE_LIB_DIR/../.." && pwd)}"
@@ -417,26 +417,41 @@ warehouse_truth() {
         LC_ALL=C sort
 }
 
-# assert_truth_matches [LABEL]: the sandbox's truth equals the warehouse's, line for
-# line; on a mismatch the diff (truth = "-", warehouse = "+") is printed.
+# truth_compare SYSTEM SOURCE_NAME DIR: compares the sandbox's truth of SYSTEM with
+# the warehouse's for the source SOURCE_NAME, line for line. Leaves DIR/truth.txt,
+# DIR/warehouse.txt, DIR/warehouse.err and DIR/truth.diff (truth = "-", warehouse
+# = "+"). Returns 0 when they match, 1 when they differ, 2 when the warehouse query
+# failed, 3 when the sandbox's truth for SYSTEM is empty. Shared by the tests
+# (assert_truth_matches) and scripts/demo.sh, so both judge a load the same way.
+truth_compare() {
+    local system=$1 name=$2 dir=$3
+    truth "$system" >"$dir/truth.txt" || return 3
+    warehouse_truth "$name" "$system" >"$dir/warehouse.txt" 2>"$dir/warehouse.err" || return 2
+    [[ -s $dir/truth.txt ]] || return 3
+    diff -u --label truth --label warehouse "$dir/truth.txt" "$dir/warehouse.txt" \
+        >"$dir/truth.diff" || return 1
+}
+
+# assert_truth_matches [LABEL]: for every system of SYSTEMS, the sandbox's truth
+# equals the warehouse's of <system>_test (truth_compare); on a mismatch the diff
+# is printed.
 assert_truth_matches() {
-    local label=${1:-"warehouse matches the sandbox truth"} system
+    local label=${1:-"warehouse matches the sandbox truth"} system rc
     for system in ${SYSTEMS:-posiflora}; do
-        truth "$system" >"$T/truth.txt"
-        warehouse_truth "${system}_test" "$system" >"$T/warehouse.txt" 2>"$T/warehouse.err" || {
-            not_ok "$label: $system (warehouse query failed)"
-            note_file "$T/warehouse.err"
-            continue
-        }
-        if [[ ! -s $T/truth.txt ]]; then
-            not_ok "$label: $system (the sandbox truth is empty)"
-        elif diff -u --label truth --label warehouse "$T/truth.txt" "$T/warehouse.txt" \
-            >"$T/truth.diff"; then
-            ok "$label: $system ($(wc -l <"$T/truth.txt") metrics)"
-        else
+        rc=0
+        truth_compare "$system" "${system}_test" "$T" || rc=$?
+        case $rc in
+        0) ok "$label: $system ($(wc -l <"$T/truth.txt") metrics)" ;;
+        1)
             not_ok "$label: $system"
             note "$(head -n 60 "$T/truth.diff")"
-        fi
+            ;;
+        2)
+            not_ok "$label: $system (warehouse query failed)"
+            note_file "$T/warehouse.err"
+            ;;
+        *) not_ok "$label: $system (the sandbox truth is empty)" ;;
+        esac
     done
 }
 

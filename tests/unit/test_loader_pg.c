@@ -407,6 +407,51 @@ static void test_lines_complete(void)
                            "f");
 }
 
+/* A line and a payment that arrive before their order point to no order (NULL: there
+ * is no unknown-order row to count), and get the order's key once it is loaded. */
+static void test_line_before_its_order(void)
+{
+    fe_err err = {0};
+    stream_stats st = {0};
+    row_order_line line = {
+        .order_id = "late-1", .line_id = "1", .quantity = "1", .line_total = "10"};
+    row_payment pay = {.payment_id = "late-p1",
+                       .order_id = "late-1",
+                       .paid_at = "2026-01-03T10:00:00Z",
+                       .payment_type = "payment",
+                       .amount = "10"};
+    row_order order = {.order_id = "late-1",
+                       .store_id = "s1",
+                       .ordered_at = "2026-01-03T09:00:00Z",
+                       .status_group = "open",
+                       .currency = "RUB",
+                       .total = "10"};
+
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "orders", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order_line(ld, &line, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_payment(ld, &pay, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, NULL, &st, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.fact_order WHERE source_key = 0"
+                                  " OR order_id = 'late-1'"),
+                           "0");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT coalesce(order_key::text, 'NULL') FROM dw.fact_order_line"
+                                  " WHERE order_id = 'late-1'"),
+                           "NULL");
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT coalesce(order_key::text, 'NULL') FROM dw.fact_payment"
+                                  " WHERE payment_id = 'late-p1'"),
+                           "NULL");
+
+    CU_ASSERT_EQUAL_FATAL(loader_begin(ld, src, "orders", run_id, &err), FE_OK);
+    CU_ASSERT_EQUAL(loader_put_order(ld, &order, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(loader_commit(ld, NULL, &st, &err), FE_OK);
+    CU_ASSERT_STRING_EQUAL(sqlval("SELECT count(*) FROM dw.fact_order o"
+                                  " JOIN dw.fact_order_line l USING (order_key)"
+                                  " JOIN dw.fact_payment p USING (order_key)"
+                                  " WHERE o.order_id = 'late-1' AND l.store_key = o.store_key"
+                                  " AND l.store_key <> 0 AND p.store_key = o.store_key"),
+                           "1");
+}
+
 static void test_inferred_member_filled(void)
 {
     fe_err err = {0};
@@ -1222,6 +1267,7 @@ int main(void)
     CU_add_test(s, "re-load changes nothing", test_orders_reload_unchanged);
     CU_add_test(s, "one changed order is one update", test_orders_one_change);
     CU_add_test(s, "lines_complete marks missing lines", test_lines_complete);
+    CU_add_test(s, "a line and a payment before their order", test_line_before_its_order);
     CU_add_test(s, "inferred member filled by its dimension", test_inferred_member_filled);
     CU_add_test(s, "category paths, full read over checkpoints", test_categories_and_full_read);
     CU_add_test(s, "failures roll back and name the step", test_failures_roll_back);

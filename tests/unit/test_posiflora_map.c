@@ -94,7 +94,7 @@ static void test_stores(void)
     list_run lr = {.map = posiflora_map_store};
     static const char *const want[] = {
         "store|store|3258d1db-fb18-4bcb-b2e0-65ce92514e7c|sofiabratsk|Komsomolskaya 91A, "
-        "Bratsk|RUB|7|NULL|f",
+        "Bratsk|RUB|NULL|NULL|f",
         "store|store|038e9ff7-6bf7-4b17-a50d-0fe3a081999d|sofiabratsk Mira|Mira "
         "31/1|RUB|NULL|NULL|f",
     };
@@ -114,7 +114,8 @@ static void test_items_and_included_categories(void)
         "8d48b9d1-a4f1-42e2-a2dd-763e6e29d82d|NULL|150.0000|RUB|NULL|2022-07-18T13:08:14Z|t|f",
         "product|d2000000-0000-4000-8000-000000000002|DLV-1|Delivery|service|NULL|NULL|80.5000|"
         "RUB|2022-07-01T08:00:00Z|2022-07-18T13:08:14Z|t|f",
-        "product|d3000000-0000-4000-8000-000000000003|NULL|Ribbon|standard|"
+        /* vendor codes "", "  ", null, "RIB-2", "RIB-3": the first non-blank one */
+        "product|d3000000-0000-4000-8000-000000000003|RIB-2|Ribbon|standard|"
         "df99a11e-f059-4709-af50-9571dc3513e8|NULL|NULL|RUB|NULL|NULL|t|f",
         "category|8d48b9d1-a4f1-42e2-a2dd-763e6e29d82d|Красные розы|"
         "26f4c2bb-7195-4995-8c42-8f89fbf342e5|f",
