@@ -189,7 +189,9 @@ assert_truth_matches "the warehouse is unchanged against the truth after a windo
 early_to=$(sql "select date '$cursor_day' - 30")
 flowetl run "$SOURCE.orders" --from 2000-01-01 --to "$early_to"
 assert_exit 0 "a window ending before the cursor exits 0"
-assert_le "$(stream_stat "$SOURCE.orders" records)" "$((full_orders - 1))" "it reads only the window"
+early=$(stream_stat "$SOURCE.orders" records)
+assert_gt "$early" 0 "the early window has orders"
+assert_le "$early" "$((full_orders - 1))" "it reads only the window"
 assert_eq "$(state_cursor orders)" "$before" "the cursor is never moved backwards"
 assert_truth_matches "the warehouse is unchanged against the truth"
 
