@@ -17,6 +17,8 @@
 #include "core/config.h"
 #include "app/rebind.h"
 #include "app/runner.h"
+#include "app/state.h"
+#include "app/state_args.h"
 #include "app/status.h"
 #include "sources/source.h"
 
@@ -36,6 +38,8 @@ typedef struct {
     int nargs;
     bool full_refresh; /* run --full-refresh */
     bool json;         /* status --json */
+    run_args run;      /* run's options (app/state_args.h) */
+    state_args state;  /* state's subcommand and options */
 } cli;
 
 static const char *key_default(const config_key *k)
@@ -112,6 +116,17 @@ static int parse_options(int argc, char **argv, cli *c)
 static bool parse_command_args(cli *c)
 {
     bool run = strcmp(c->command, "run") == 0, status = strcmp(c->command, "status") == 0;
+    char why[512];
+    if (run || strcmp(c->command, "state") == 0) {
+        bool ok = run ? run_args_parse(c->nargs, c->args, &c->run, why, sizeof why)
+                      : state_args_parse(c->nargs, c->args, &c->state, why, sizeof why);
+        if (!ok)
+            fprintf(stderr, "flowetl: %s\n", why);
+        c->args = run ? c->run.targets : c->state.targets;
+        c->nargs = run ? c->run.ntargets : c->state.ntargets;
+        c->full_refresh = c->run.full_refresh;
+        return ok;
+    }
     if (strcmp(c->command, "rebind") == 0) {
         if (c->nargs == 1 && c->args[0][0] != '-')
             return true;
@@ -176,6 +191,8 @@ static fe_rc resolve_config(const cli *c, config *cfg, fe_err *err)
         return FE_OK;
     if (strcmp(c->command, "rebind") == 0)
         return resolve_identity(cfg, c->args[0], err);
+    if (strcmp(c->command, "state") == 0)
+        return state_resolve_config(cfg, &c->state, err);
     if (!status)
         FE_TRY(config_require_sources(cfg, err));
     for (size_t i = 0; i < cfg->nsources; i++)
@@ -222,6 +239,8 @@ static int dispatch(const cli *c, const config *cfg, int argc, const char *const
         return command_check(cfg);
     if (strcmp(c->command, "rebind") == 0)
         return rebind_command(cfg, c->args[0]);
+    if (strcmp(c->command, "state") == 0)
+        return state_command(cfg, &c->state);
     /* run */
     int64_t progress_us = 10 * 1000000LL;
     config_run_duration(cfg, "progress_interval", &progress_us);
@@ -230,6 +249,10 @@ static int dispatch(const cli *c, const config *cfg, int argc, const char *const
         .targets = c->args,
         .ntargets = c->nargs,
         .full_refresh = c->full_refresh,
+        .refresh = c->run.refresh,
+        .nrefresh = c->run.nrefresh,
+        .window_from = c->run.from,
+        .window_to = c->run.to,
         .command_line = line ? line : "",
         .progress_every_us = progress_us,
     };
@@ -241,7 +264,7 @@ static int dispatch(const cli *c, const config *cfg, int argc, const char *const
 static bool known_command(const char *cmd)
 {
     return strcmp(cmd, "init") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 ||
-           strcmp(cmd, "check") == 0 || strcmp(cmd, "rebind") == 0;
+           strcmp(cmd, "check") == 0 || strcmp(cmd, "rebind") == 0 || strcmp(cmd, "state") == 0;
 }
 
 /* Makes cfg->dsn the DSN every command connects with: the [warehouse]

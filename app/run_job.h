@@ -31,6 +31,7 @@ typedef struct {
     int64_t run_stream_id; /* the row written when it started; 0 = none */
     int source_key;        /* for its row; 0 = not registered (NULL) */
     stream_stats stats;
+    bool refresh; /* run --full-refresh named it: a persistent request is stored */
     double seconds;
     char error[sizeof(((fe_err *)0)->msg)];
 } stream_job;
@@ -63,8 +64,9 @@ typedef struct {
     int source_key;    /* the identity's row; 0 until it exists */
     stream_job streams[MAX_STREAMS];
     int nstreams;
-    bool warehouse_lost; /* the worker's connection broke and could not be made again */
-    char lost_at[16];    /* HH:MM:SS UTC */
+    stream_window window; /* run --from/--to in the source's zone (req->window_from set) */
+    bool warehouse_lost;  /* the worker's connection broke and could not be made again */
+    char lost_at[16];     /* HH:MM:SS UTC */
     char lost_msg[512];
     bool started; /* thread is running and must be joined */
     pthread_t thread;

@@ -15,6 +15,7 @@
 #include "load/source_id.h"
 #include "app/runstop.h"
 #include "app/source_env.h"
+#include "app/state.h"
 
 /* How long a lock left by a killed run's session is waited for once that session
  * was asked to end (it ends within client_connection_check_interval anyway). */
@@ -284,13 +285,41 @@ static bool worker_reconnect(source_job *job, loader **ld)
 
 /* --- one stream ----------------------------------------------------------- */
 
-static fe_rc stream_prepare_cursor(loader *ld, const source_job *job, const char *stream,
-                                   char **cursor, fe_err *err)
+/* The stored cursor and full-refresh request of the stream (app/state.h); run
+ * --full-refresh stores its request first. A window run (--from) makes none. */
+static fe_rc stream_prepare_cursor(loader *ld, const source_job *job, const stream_job *sj,
+                                   state_stream_start *start, fe_err *err)
 {
-    *cursor = NULL;
-    if (job->req->full_refresh)
-        return loader_clear_cursor(ld, job->source_key, stream, err);
-    return loader_get_cursor(ld, job->source_key, stream, cursor, err);
+    char by[96];
+    const char *request = NULL;
+    if (sj->refresh && !job->req->window_from) {
+        run_textf(by, sizeof by, "run --full-refresh (run %" PRId64 ")", job->ctl->run_id);
+        request = by;
+    }
+    return state_stream_prepare(loader_conn(ld), job->source_key, sj->def->name, request, start,
+                                err);
+}
+
+/* The stream's first log line: where it starts from, and why a stored cursor is
+ * not used. */
+static void log_stream_start(const source_job *job, const state_stream_start *st,
+                             const char *logctx)
+{
+    const stream_window *w = &job->window;
+    if (job->req->window_from)
+        log_info(logctx, "starting: window %s .. %s (stored cursor %s is never moved back)%s",
+                 w->from, w->to, st->cursor ? st->cursor : "none",
+                 st->pending ? "; its full refresh stays pending" : "");
+    else if (st->pending && st->cursor)
+        log_info(logctx,
+                 "starting: full read (stored cursor %s ignored: full refresh requested "
+                 "by %s)",
+                 st->cursor, st->by);
+    else if (st->pending)
+        log_info(logctx, "starting: full read (no cursor stored; full refresh requested by %s)",
+                 st->by);
+    else
+        log_info(logctx, "starting (%s)", st->cursor ? st->cursor : "no cursor: full read");
 }
 
 static void set_in_stream(source_job *job, const char *stream)
@@ -342,8 +371,9 @@ static fe_rc stream_open_row(source_job *job, stream_job *sj, loader *ld, fe_err
 /* Runs the stream's extractor from cursor (NULL: a full read) and waits for its
  * last commit; on failure its open checkpoint is rolled back. */
 static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_env *env,
-                            const char *cursor, const char *logctx, fe_err *err)
+                            const state_stream_start *st, const char *logctx, fe_err *err)
 {
+    bool window = job->req->window_from != NULL, full = st->pending && !window;
     long max_rejects = 100;
     config_int(job->conf, "max_rejects", &max_rejects);
     stream_ctx ctx = {
@@ -352,8 +382,9 @@ static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_
         .logctx = logctx,
         .source_key = job->source_key,
         .run_id = job->ctl->run_id,
-        .full_refresh = job->req->full_refresh,
-        .cursor = cursor,
+        .full_refresh = full,
+        .cursor = full ? NULL : st->cursor,
+        .window = window ? &job->window : NULL,
         .ld = ld,
         .http = env->http,
         .stats = &sj->stats,
@@ -364,13 +395,20 @@ static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_
         .stop = &job->ctl->stop,
     };
     ctx.last_progress_us = ctx.started_us;
-    log_info(logctx, "starting (%s)", cursor ? cursor : "no cursor: full read");
+    log_stream_start(job, st, logctx);
     set_in_stream(job, sj->def->name);
     fe_rc rc = sj->def->run(&ctx, err);
     /* A stream ends with a synchronous commit; should one leave a commit in
      * flight, its outcome decides the stream's. */
     if (rc == FE_OK)
         rc = loader_wait(ld, err);
+    /* A full read that committed answers the request it was started for. Its
+     * data is in: should the clear fail, the next run only reads in full again. */
+    fe_err clear = {0};
+    if (rc == FE_OK && full &&
+        state_stream_refreshed(loader_conn(ld), job->source_key, sj->def->name, st->since,
+                               &clear) != FE_OK)
+        log_warn(logctx, "the full read committed, but its request stays pending (%s)", clear.msg);
     if (rc != FE_OK)
         loader_rollback(ld);
     set_in_stream(job, NULL);
@@ -409,19 +447,19 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
 {
     char logctx[256];
     fe_err err = {0};
-    char *cursor = NULL;
+    state_stream_start start = {0};
     int64_t started = run_mono_us();
 
     run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
     fe_rc rc = stream_open_row(job, sj, ld, &err);
     if (rc == FE_OK)
-        rc = stream_prepare_cursor(ld, job, sj->def->name, &cursor, &err);
+        rc = stream_prepare_cursor(ld, job, sj, &start, &err);
     if (rc == FE_OK)
-        rc = stream_extract(job, sj, ld, env, cursor, logctx, &err);
+        rc = stream_extract(job, sj, ld, env, &start, logctx, &err);
     sj->seconds = (double)(run_mono_us() - started) / 1e6;
     stream_conclude(job, sj, ld, rc, &err, logctx);
     job_record(job, ld);
-    free(cursor);
+    free(start.cursor);
 }
 
 /* --- one source (a worker thread) ----------------------------------------- */
@@ -444,6 +482,13 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
     }
     if (!job_lock(job, ld, 0))
         return false;
+    if (job->req->window_from &&
+        state_window_bounds(loader_conn(ld), config_str(job->conf, "timezone"),
+                            job->req->window_from, job->req->window_to, &job->window,
+                            &err) != FE_OK) {
+        run_job_end_logged(job, SJ_FAILED, "%s", err.msg);
+        return false;
+    }
     if (source_env_init(env, job->conf, job->def, &job->ctl->stop, &err) == FE_OK &&
         source_env_open(env, &err) == FE_OK &&
         source_id_register(loader_conn(ld), job->def->type.name, job->account, job->conf->name,

@@ -72,9 +72,68 @@ static source_job *job_of(source_job *jobs, int njobs, const source_config *conf
     return NULL;
 }
 
-/* Fills the jobs' stream lists from the targets. Returns false (after printing
+/* run --full-refresh: marks the streams to read in full (every selected one
+ * without a list). False, after logging why, when an item names an unknown stream
+ * or one this run does not select. */
+static bool mark_refresh(const config *cfg, source_job *jobs, int njobs, const run_request *req)
+{
+    for (int i = 0; i < njobs && req->full_refresh && req->nrefresh == 0; i++)
+        for (int k = 0; k < jobs[i].nstreams; k++)
+            jobs[i].streams[k].refresh = true;
+    for (int t = 0; t < req->nrefresh; t++) {
+        const source_config *conf;
+        const stream_def *s;
+        int marked = 0;
+        if (!stream_select_target(cfg, req->refresh[t], &conf, &s))
+            return false;
+        source_job *job = job_of(jobs, njobs, conf);
+        for (int k = 0; k < job->nstreams; k++)
+            if (!s || job->streams[k].def == s) {
+                job->streams[k].refresh = true;
+                marked++;
+            }
+        if (!marked) {
+            log_error(NULL, "--full-refresh=%s names no stream this run selects", req->refresh[t]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* run --from/--to: drops the selected streams that have no date window, with one
+ * line naming them. False when none is left. */
+static bool keep_windowed(source_job *jobs, int njobs, const run_request *req)
+{
+    buf skipped;
+    int kept = 0;
+    if (!req->window_from)
+        return true;
+    buf_init(&skipped, 4096);
+    for (int i = 0; i < njobs; i++) {
+        int n = 0;
+        for (int k = 0; k < jobs[i].nstreams; k++) {
+            const stream_def *s = jobs[i].streams[k].def;
+            if (s->window)
+                jobs[i].streams[n++] = jobs[i].streams[k];
+            else if (!buf_printf(&skipped, "%s%s.%s", skipped.len ? ", " : "", jobs[i].conf->name,
+                                 s->name))
+                continue; /* out of memory: the line names fewer */
+        }
+        jobs[i].nstreams = n;
+        kept += n;
+    }
+    if (skipped.len)
+        log_info(NULL, "--from/--to: skipping the streams without a date window: %s",
+                 buf_cstr(&skipped));
+    buf_term(&skipped);
+    if (!kept)
+        log_error(NULL, "--from/--to: none of the selected streams has a date window");
+    return kept > 0;
+}
+
+/* The streams the targets name (or every configured one). False (after printing
  * why) when a target names an unknown source or stream. */
-static bool select_streams(const config *cfg, source_job *jobs, int njobs, const run_request *req)
+static bool select_targets(const config *cfg, source_job *jobs, int njobs, const run_request *req)
 {
     for (int i = 0; i < njobs; i++)
         if (!stream_select_check_configured(jobs[i].conf, jobs[i].def))
@@ -96,6 +155,14 @@ static bool select_streams(const config *cfg, source_job *jobs, int njobs, const
             job_add_configured_streams(job);
     }
     return true;
+}
+
+/* Fills the jobs' stream lists from the targets. Returns false (after printing
+ * why) when a target names an unknown source or stream. */
+static bool select_streams(const config *cfg, source_job *jobs, int njobs, const run_request *req)
+{
+    return select_targets(cfg, jobs, njobs, req) && keep_windowed(jobs, njobs, req) &&
+           mark_refresh(cfg, jobs, njobs, req);
 }
 
 /* --- the main thread while the workers run -------------------------------- */

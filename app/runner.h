@@ -30,7 +30,13 @@ enum {
 typedef struct {
     const char *const *targets; /* "SOURCE" or "SOURCE.STREAM"; none = everything */
     int ntargets;
-    bool full_refresh;
+    bool full_refresh; /* --full-refresh: every selected stream, or only those of refresh */
+    /* --full-refresh=SOURCE[.STREAM],...: stored as persistent requests (app/state.h). */
+    const char *const *refresh;
+    int nrefresh;
+    /* --from DATE [--to DATE] (NULL: none): only date-windowed streams run, reading
+     * that window; to NULL = today in each source's zone. */
+    const char *window_from, *window_to;
     const char *command_line;    /* for etl.run, secrets already absent */
     long long progress_every_us; /* progress line interval; 0 = none */
 } run_request;

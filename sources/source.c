@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <yajl/yajl_tree.h>
 
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -219,4 +220,118 @@ size_t source_identity_keys(const source_def *def, const char **keys, size_t max
     for (const char *const *k = def ? def->identity_keys : NULL; k && *k && n < max; k++)
         keys[n++] = *k;
     return n;
+}
+
+/* ---- cursor shapes ------------------------------------------------------------ */
+
+static const cursor_field read_at_fields[] = {
+    {"read_at", CURSOR_TIME, "when the stream last read everything (UTC)"},
+};
+
+const cursor_spec stream_cursor_read_at = {
+    "The stream reads everything every run; the cursor only records when it last did.",
+    read_at_fields, 1};
+
+const cursor_spec *stream_cursor_spec(const stream_def *s)
+{
+    return s->cursor ? s->cursor : &stream_cursor_read_at;
+}
+
+static const char *cursor_kind_text(cursor_kind k)
+{
+    static const char *const names[] = {"\"<date-time, ISO 8601>\"", "\"<YYYY-MM-DD>\"",
+                                        "<integer>", "{...}"};
+    return names[k];
+}
+
+bool stream_cursor_shape(const stream_def *s, buf *out)
+{
+    const cursor_spec *c = stream_cursor_spec(s);
+    bool ok = buf_putc(out, '{');
+    for (int i = 0; ok && i < c->nfields; i++)
+        ok = buf_printf(out, "%s\"%s\": %s", i ? ", " : "", c->fields[i].key,
+                        cursor_kind_text(c->fields[i].kind));
+    return ok && buf_puts(out, c->nfields > 1 ? "} (any of these keys, at least one)" : "}");
+}
+
+static const cursor_field *cursor_field_of(const cursor_spec *c, const char *key)
+{
+    for (int i = 0; i < c->nfields; i++)
+        if (strcmp(c->fields[i].key, key) == 0)
+            return &c->fields[i];
+    return NULL;
+}
+
+static bool cursor_date_valid(const char *t)
+{
+    int64_t us;
+    return strlen(t) == 10 && time_parse_iso(t, 10, &us);
+}
+
+/* True when v is of kind k. */
+static bool cursor_value_fits(const yajl_val v, cursor_kind k)
+{
+    const char *t = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+    switch (k) {
+    case CURSOR_TIME: {
+        int64_t us;
+        return t && time_parse_iso(t, strlen(t), &us);
+    }
+    case CURSOR_DATE:
+        return t && cursor_date_valid(t);
+    case CURSOR_INT:
+        return YAJL_IS_INTEGER(v);
+    case CURSOR_OBJECT:
+        return YAJL_IS_OBJECT(v);
+    }
+    return false;
+}
+
+static fe_rc cursor_check_object(const cursor_spec *c, yajl_val root, fe_err *err)
+{
+    if (!YAJL_IS_OBJECT(root))
+        return fe_err_set(err, FE_EINVAL, "the cursor is not a JSON object");
+    size_t n = YAJL_GET_OBJECT(root)->len;
+    if (n == 0)
+        return fe_err_set(err, FE_EINVAL, "the cursor has none of the stream's keys");
+    for (size_t i = 0; i < n; i++) {
+        const char *key = YAJL_GET_OBJECT(root)->keys[i];
+        const cursor_field *f = cursor_field_of(c, key);
+        if (!f)
+            return fe_err_set(err, FE_EINVAL, "the stream's cursor has no key \"%.60s\"", key);
+        if (!cursor_value_fits(YAJL_GET_OBJECT(root)->values[i], f->kind))
+            return fe_err_set(err, FE_EINVAL, "\"%s\" must be %s", key, cursor_kind_text(f->kind));
+    }
+    return FE_OK;
+}
+
+fe_rc stream_cursor_check(const stream_def *s, const char *cursor, fe_err *err)
+{
+    char why[sizeof err->msg];
+    buf shape;
+    fe_rc rc;
+    yajl_val root = yajl_tree_parse(cursor, why, sizeof why);
+    if (!root) {
+        char *nl = strchr(why, '\n');
+        if (nl)
+            *nl = '\0';
+        rc = fe_err_set(err, FE_EINVAL, "not JSON (%s)", why);
+    } else {
+        rc = cursor_check_object(stream_cursor_spec(s), root, err);
+        yajl_tree_free(root);
+    }
+    if (rc == FE_OK)
+        return FE_OK;
+    memcpy(why, err->msg, sizeof why);
+    buf_init(&shape, 4096);
+    rc = fe_err_set(err, FE_EINVAL, "invalid cursor for stream %s: %s; expected %s", s->name, why,
+                    stream_cursor_shape(s, &shape) ? buf_cstr(&shape) : "?");
+    buf_term(&shape);
+    return rc;
+}
+
+bool stream_window_advances(const stream_window *w, int64_t stored, int64_t reached)
+{
+    return w && stored != INT64_MIN && w->from_us <= stored && reached != INT64_MIN &&
+           reached > stored;
 }

@@ -19,6 +19,15 @@
 #include "extract/json_stream.h"
 #include "extract/ratelimit.h"
 
+/* `run --from DATE [--to DATE]`: the window a date-windowed stream reads instead of
+ * its cursor's range. Days are the source's own (its `timezone`); the instants are
+ * where they start in UTC. */
+typedef struct {
+    char from[11], to[11]; /* "YYYY-MM-DD", to inclusive */
+    int64_t from_us;       /* local midnight starting `from`, UTC microseconds */
+    int64_t end_us;        /* local midnight after `to` (exclusive) */
+} stream_window;
+
 /* What a stream's run function gets. Everything is owned by the runner. */
 typedef struct {
     const source_config *conf;
@@ -26,8 +35,14 @@ typedef struct {
     const char *logctx; /* "NAME.stream", for log lines */
     int source_key;
     int64_t run_id;
-    bool full_refresh;  /* ignore the cursor (it was cleared) */
+    bool full_refresh;  /* a full read: cursor is NULL, whatever is stored */
     const char *cursor; /* JSON text from etl.sync_state, NULL on a first run */
+    /* run --from/--to (NULL: none). Given only to a stream whose def has a window.
+     * The stream reads that window, with cursor still the stored one, and writes
+     * a cursor only to move it forward from a stored one the window covers
+     * (window->from_us <= stored): never backwards, never past a gap, never a
+     * first cursor (stream_window_advances). */
+    const stream_window *window;
     loader *ld;
     http_client *http;
     stream_stats *stats;
@@ -78,10 +93,53 @@ fe_rc stream_checkpoint(stream_ctx *ctx, const load_commit *c, bool again,
  * On failure returns non-FE_OK with err filled; the runner rolls back. */
 typedef fe_rc (*stream_run_fn)(stream_ctx *ctx, fe_err *err);
 
+/* What a cursor key holds: an ISO 8601 date-time, a date (YYYY-MM-DD), an integer,
+ * a JSON object (a nested document the stream owns). */
+typedef enum { CURSOR_TIME, CURSOR_DATE, CURSOR_INT, CURSOR_OBJECT } cursor_kind;
+
+typedef struct {
+    const char *key;
+    cursor_kind kind;
+    const char *meaning; /* one phrase, for `flowetl state show` */
+} cursor_field;
+
+/* The shape of the cursor a stream writes: a JSON object whose keys are among
+ * fields (at least one of them), and what it means as a whole. */
+typedef struct {
+    const char *meaning;
+    const cursor_field *fields;
+    int nfields;
+} cursor_spec;
+
+/* The cursor of a stream that reads everything each run ({"read_at": ...}). */
+extern const cursor_spec stream_cursor_read_at;
+
 typedef struct {
     const char *name;
     stream_run_fn run;
+    const cursor_spec *cursor; /* the cursor it writes (NULL: stream_cursor_read_at) */
+    /* What `run --from/--to` reads for this stream, e.g. "orders by updatedAt";
+     * NULL: the stream has no date window (it is skipped by such a run). */
+    const char *window;
 } stream_def;
+
+/* The cursor spec of s (never NULL). */
+const cursor_spec *stream_cursor_spec(const stream_def *s);
+
+/* FE_OK when cursor (JSON text) has the shape s writes: an object, every key one
+ * of its fields, at least one, each value of its field's kind. Else FE_EINVAL,
+ * err saying what is wrong and the expected shape (stream_cursor_shape). */
+fe_rc stream_cursor_check(const stream_def *s, const char *cursor, fe_err *err) FE_MUST_CHECK;
+
+/* The expected shape of s's cursor as text, e.g.
+ * {"updatedAt": "<date-time>"} | {"modifiedAt": "<date-time>"}... appended to out. */
+bool stream_cursor_shape(const stream_def *s, buf *out);
+
+/* For a window run (see stream_ctx.window): true when the stream may write a
+ * cursor at reached (UTC microseconds) given stored, the stored cursor's position
+ * (INT64_MIN: none): stored exists, the window started at or before it, and
+ * reached is past it. */
+bool stream_window_advances(const stream_window *w, int64_t stored, int64_t reached);
 
 typedef struct {
     /* The config `type` value (type.name) and the source's own [source.NAME] keys,

@@ -648,11 +648,21 @@ static void fr_close(void *state)
     flowretail_api_free(state);
 }
 
+static const cursor_field products_fields[] = {
+    {"lastModifiedAt", CURSOR_TIME,
+     "the highest lastModifiedAt of the products read; the next "
+     "run reads from it minus the look-back"},
+    {"full_read_at", CURSOR_TIME, "when the whole list was last read (full_read_every)"},
+};
+static const cursor_spec products_cursor = {
+    "Incremental by modification time, with a full read of the list every full_read_every.",
+    products_fields, 2};
+
 static const stream_def flowretail_streams[] = {
-    {"products", run_products},
-    {"categories", run_categories},
-    {"packages", run_packages},
-    {"stock", run_stock},
+    {"products", run_products, &products_cursor, NULL},
+    {"categories", run_categories, NULL, NULL},
+    {"packages", run_packages, NULL, NULL},
+    {"stock", run_stock, NULL, NULL},
 };
 
 /* ---- config keys (besides those of every type, core/config_keys.c) --------- */

@@ -539,6 +539,14 @@ static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
         (rc = cursor_day(ctx, &stored, err)) != FE_OK ||
         (rc = collect_shops(ctx, &o, &s, err)) != FE_OK)
         goto done;
+    /* run --from/--to: exactly those days; the cursor only moves forward from a
+     * stored day the window reaches back to (no gap, never backwards). */
+    bool may_advance = true;
+    if (ctx->window) {
+        (void)date_days(ctx->window->from, &first);
+        (void)date_days(ctx->window->to, &last);
+        may_advance = stored != INT64_MIN && first <= stored + 1;
+    }
     if (!(pg = flowwow_pager_new(ctx->http, ctx->stats, o.auth_header, on_order, &r))) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
         goto done;
@@ -550,7 +558,7 @@ static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
     for (int64_t d = first; d <= last && rc == FE_OK; d++) {
         if ((rc = orders_day(&r, pg, &s, days_text(d, day), err)) != FE_OK)
             break;
-        if (d < today)
+        if (d < today && may_advance)
             done = d;
         if (d < last && o.checkpoint_records > 0 &&
             loader_staged_rows(ctx->ld) >= o.checkpoint_records)
@@ -709,10 +717,19 @@ done:
     return rc;
 }
 
+static const cursor_field orders_fields[] = {
+    {"day", CURSOR_DATE,
+     "the last creation day (source time zone) read in full and over; the "
+     "next run reads from the day after, but at least rescan_days back"},
+};
+static const cursor_spec orders_cursor = {
+    "Orders are read per creation day; the cursor is the last finished day read.", orders_fields,
+    1};
+
 static const stream_def flowwow_streams[] = {
-    {"shops", run_shops},
-    {"products", run_products},
-    {"orders", run_orders},
+    {"shops", run_shops, NULL, NULL},
+    {"products", run_products, NULL, NULL},
+    {"orders", run_orders, &orders_cursor, "orders by creation day (createdDate)"},
 };
 
 /* ---- config keys (besides those of every type, core/config_keys.c) --------- */

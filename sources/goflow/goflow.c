@@ -183,6 +183,24 @@ static fe_rc orders_url(const goflow_opts *o, const char *field, int64_t at, buf
     return ok ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
 }
 
+/* run --from/--to: the orders dated in the window (date >= its start and < its
+ * end, in the source's zone), sorted by date. The cursor (status_updated_at) is
+ * not a date, so a window read never moves it: it is read like the re-scan. */
+static fe_rc run_orders_window(stream_ctx *ctx, orders_run *run, buf *url, fe_err *err)
+{
+    char t[TIME_TEXT_MAX];
+    const stream_window *w = ctx->window;
+    FE_TRY(orders_url(run->o, "date", w->from_us, url, err));
+    if (!buf_printf(url, "&filters%%5Bdate%%3Alt%%5D=") ||
+        !buf_put_urlenc(url, time_format_iso(w->end_us, t)))
+        return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+    log_info(ctx->logctx, "window %s .. %s: reading orders dated in it (the cursor stays)", w->from,
+             w->to);
+    run->rescanning = true;
+    FE_TRY(loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err));
+    return goflow_list_read(ctx, run->o, buf_cstr(url), on_order, NULL, run, err);
+}
+
 /* Pass 1 reads by status_updated_at from the cursor; pass 2 (incremental runs
  * only) re-reads orders dated in the rescan_days before the newest status change
  * seen, because edits that keep the status (charges, lines) do not move
@@ -202,6 +220,11 @@ static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
     run.o = &o;
     run.rows = loader_row_sink(ctx->ld);
     run.mopts.line_price_is_unit = o.line_price_is_unit;
+    if (ctx->window) {
+        if ((rc = run_orders_window(ctx, &run, &url, err)) == FE_OK)
+            rc = orders_checkpoint(&run, false, err);
+        goto done;
+    }
     if ((rc = orders_lower_bound(ctx, &o, &lower, err)) != FE_OK ||
         (rc = orders_url(&o, "status_updated_at", lower, &url, err)) != FE_OK)
         goto done;
@@ -361,9 +384,34 @@ done:
     return rc;
 }
 
+static const cursor_field orders_fields[] = {
+    {"status_updated_at", CURSOR_TIME,
+     "the highest status_updated_at of the orders loaded; the "
+     "next run reads from it minus the look-back, then "
+     "re-scans rescan_days of order dates"},
+};
+static const cursor_spec orders_cursor = {
+    "Incremental by status change time, plus a re-scan of recent order dates.", orders_fields, 1};
+
+static const cursor_field inventory_fields[] = {
+    {"snapshot_date", CURSOR_DATE, "the day of the last inventory snapshot loaded"},
+    {"report_id", CURSOR_INT, "the report that snapshot came from"},
+    {"pending_report", CURSOR_OBJECT,
+     "reports requested but not loaded yet ({\"counts\": ID, "
+     "\"values\": ID, \"requested_at\": TIME}): the next run "
+     "polls them instead of requesting new ones"},
+};
+static const cursor_spec inventory_cursor = {
+    "A daily snapshot from an asynchronous report; the cursor says which report was loaded, or "
+    "which are pending.",
+    inventory_fields, 3};
+
 static const stream_def goflow_streams[] = {
-    {"stores", run_stores}, {"warehouses", run_warehouses},      {"products", run_products},
-    {"orders", run_orders}, {"inventory", goflow_run_inventory},
+    {"stores", run_stores, NULL, NULL},
+    {"warehouses", run_warehouses, NULL, NULL},
+    {"products", run_products, NULL, NULL},
+    {"orders", run_orders, &orders_cursor, "orders by order date (date)"},
+    {"inventory", goflow_run_inventory, &inventory_cursor, NULL},
 };
 
 /* ---- config keys (besides those of every type, core/config_keys.c) --------- */

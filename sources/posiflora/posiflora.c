@@ -292,13 +292,33 @@ done:
     return rc;
 }
 
+static const cursor_field revision_fields[] = {
+    {"revision", CURSOR_INT,
+     "the list's revision when it was last read; the next run asks for "
+     "records with filter[revision] >= it"},
+};
+static const cursor_spec revision_cursor = {
+    "Incremental by revision: records changed since the stored revision are read.", revision_fields,
+    1};
+
+static const cursor_field orders_fields[] = {
+    {"updatedAt", CURSOR_TIME,
+     "the highest updatedAt of the orders loaded (orders_cursor_field "
+     "= updatedAt); the next run reads from it minus the look-back"},
+    {"modifiedAt", CURSOR_TIME, "the same for orders_cursor_field = modifiedAt"},
+};
+static const cursor_spec orders_cursor = {
+    "Incremental by the orders' update time: every order changed at or after the stored time "
+    "(less a look-back) is read again.",
+    orders_fields, 2};
+
 static const stream_def posiflora_streams[] = {
-    {"stores", run_stores},
-    {"categories", run_categories},
-    {"inventory_items", run_inventory_items},
-    {"bouquets", run_bouquets},
-    {"customers", run_customers},
-    {"orders", posiflora_run_orders},
+    {"stores", run_stores, NULL, NULL},
+    {"categories", run_categories, NULL, NULL},
+    {"inventory_items", run_inventory_items, NULL, NULL},
+    {"bouquets", run_bouquets, &revision_cursor, NULL},
+    {"customers", run_customers, &revision_cursor, NULL},
+    {"orders", posiflora_run_orders, &orders_cursor, "orders by their update time (updatedAt)"},
 };
 
 /* ---- config keys (besides those of every type, core/config_keys.c) --------- */

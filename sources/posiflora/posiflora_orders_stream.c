@@ -72,6 +72,7 @@ struct orders_run {
     size_t *pending;
     size_t nslots;
     int64_t max_at;       /* highest cursor value whose order is loaded; INT64_MIN: none */
+    int64_t stored_at;    /* the stored cursor's time (INT64_MIN: none), for window reads */
     posiflora_keyset *ks; /* keyset paging (orders_sort); NULL with page numbers */
     bool warned_status, warned_cap;
 };
@@ -358,13 +359,16 @@ static int64_t orders_cursor_at(orders_run *run)
 }
 
 /* Commits what is staged with the cursor of orders_cursor_at (none yet: the
- * stored cursor stays); see stream_checkpoint for again. */
+ * stored cursor stays; a window read: only forward from a stored cursor it
+ * covers, stream_window_advances); see stream_checkpoint for again. */
 static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
 {
     stream_ctx *ctx = run->ctx;
     char cursor[96], at[TIME_TEXT_MAX];
     load_commit commit = {0};
     int64_t cursor_at = orders_cursor_at(run);
+    if (ctx->window && !stream_window_advances(ctx->window, run->stored_at, cursor_at))
+        cursor_at = INT64_MIN;
     if (cursor_at != INT64_MIN) {
         snprintf(cursor, sizeof cursor, "{\"%s\":\"%s\"}", run->o->cursor_field,
                  time_format_iso(cursor_at, at));
@@ -410,8 +414,28 @@ static fe_rc on_orders_page(void *user, fe_err *err)
     return orders_page(user, NULL, err);
 }
 
-/* filter[<field>][from]: the stored cursor minus the look-back, else start_date,
- * else none ("" in out). */
+/* The time of the stored cursor (INT64_MIN: none) into *at. */
+static fe_rc orders_stored_at(const stream_ctx *ctx, const posiflora_opts *o, int64_t *at,
+                              fe_err *err)
+{
+    const char *other = strcmp(o->cursor_field, "updatedAt") == 0 ? "modifiedAt" : "updatedAt";
+    char value[64];
+    *at = INT64_MIN;
+    if (!ctx->cursor || ctx->full_refresh)
+        return FE_OK;
+    FE_TRY(stream_cursor_value(ctx->cursor, o->cursor_field, value, sizeof value, err));
+    if (!value[0])
+        FE_TRY(stream_cursor_value(ctx->cursor, other, value, sizeof value, err));
+    if (value[0] && !time_parse_iso(value, strlen(value), at))
+        return fe_err_set(err, FE_EINVAL,
+                          "stored cursor value '%.40s' is not a date-time (run with "
+                          "--full-refresh)",
+                          value);
+    return FE_OK;
+}
+
+/* filter[<field>][from]: the window's start (run --from), else the stored cursor
+ * minus the look-back, else start_date, else none ("" in out). */
 static fe_rc orders_lower_bound(const stream_ctx *ctx, const posiflora_opts *o, char *out,
                                 fe_err *err)
 {
@@ -419,6 +443,10 @@ static fe_rc orders_lower_bound(const stream_ctx *ctx, const posiflora_opts *o, 
     char value[64];
     int64_t at;
     out[0] = '\0';
+    if (ctx->window) {
+        time_format_iso(ctx->window->from_us, out);
+        return FE_OK;
+    }
     if (ctx->cursor && !ctx->full_refresh) {
         FE_TRY(stream_cursor_value(ctx->cursor, o->cursor_field, value, sizeof value, err));
         if (!value[0]) /* the cursor field was changed in the config */
@@ -468,7 +496,7 @@ fe_rc posiflora_run_orders(stream_ctx *ctx, fe_err *err)
     posiflora_session *sess;
     orders_run run = {.ctx = ctx, .max_at = INT64_MIN};
     posiflora_pager *pg = NULL;
-    char lower[TIME_TEXT_MAX], filter[48];
+    char lower[TIME_TEXT_MAX], filter[48], upper[TIME_TEXT_MAX], upper_filter[48];
     fe_rc rc;
 
     run.work = &run.pages[0];
@@ -481,16 +509,24 @@ fe_rc posiflora_run_orders(stream_ctx *ctx, fe_err *err)
     run.mopts.currency = o.currency;
     snprintf(run.field_path, sizeof run.field_path, "attributes.%s", o.cursor_field);
     snprintf(filter, sizeof filter, "filter[%s][from]", o.cursor_field);
-    if ((rc = orders_lower_bound(ctx, &o, lower, err)) != FE_OK)
+    if ((rc = orders_lower_bound(ctx, &o, lower, err)) != FE_OK ||
+        (rc = orders_stored_at(ctx, &o, &run.stored_at, err)) != FE_OK)
         goto done;
     posiflora_list_query q = orders_query(&o, filter, lower);
+    if (ctx->window) { /* filter[..][to] is inclusive: the window's last second */
+        snprintf(upper_filter, sizeof upper_filter, "filter[%s][to]", o.cursor_field);
+        q.upper_name = upper_filter;
+        q.upper_value = time_format_iso(ctx->window->end_us - TIME_US_PER_SEC, upper);
+        log_info(ctx->logctx, "window %s .. %s: reading orders with %s in %s .. %s",
+                 ctx->window->from, ctx->window->to, o.cursor_field, lower, upper);
+    }
     if ((o.sort && !(run.ks = posiflora_keyset_new(o.cursor_field))) ||
         !(pg = posiflora_pager_new(ctx->http, ctx->stats, sess, on_order_listed,
                                    on_orders_page_reset, &run))) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
         goto done;
     }
-    if (lower[0])
+    if (lower[0] && !ctx->window)
         log_info(ctx->logctx, "reading orders with %s >= %s", o.cursor_field, lower);
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK)
         goto done;

@@ -24,9 +24,11 @@
 static bool list_url(buf *u, const posiflora_list_query *q, long page)
 {
     bool filter = q->filter_name && q->filter_value && *q->filter_value;
+    bool upper = q->upper_name && q->upper_value && *q->upper_value;
     return buf_puts(u, q->base) && buf_puts(u, q->path) && buf_putc(u, '?') &&
            (!q->include || buf_put_query(u, "include", q->include)) &&
            (!filter || buf_put_query(u, q->filter_name, q->filter_value)) &&
+           (!upper || buf_put_query(u, q->upper_name, q->upper_value)) &&
            (!q->sort || buf_put_query(u, "sort", q->sort)) &&
            buf_put_query_long(u, "page[number]", page) &&
            buf_put_query_long(u, "page[size]", q->page_size);

@@ -62,6 +62,7 @@ typedef struct {
     long page_size;                         /* 1..POSIFLORA_PAGE_SIZE_MAX */
     const char *include;                    /* or NULL */
     const char *filter_name, *filter_value; /* one filter, or NULL */
+    const char *upper_name, *upper_value;   /* a fixed second filter (an upper bound), or NULL */
     const char *sort;                       /* or NULL */
 } posiflora_list_query;
 

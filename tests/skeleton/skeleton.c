@@ -143,7 +143,7 @@ static fe_rc sk_check(const source_config *conf, http_client *http, void *state,
 /* ---- registration --------------------------------------------------------------- */
 
 static const stream_def skeleton_streams[] = {
-    {"stores", run_stores},
+    {"stores", run_stores, NULL, NULL}, /* a full read: cursor {"read_at": ...}, no date window */
 };
 
 /* Sorted by key; keys of every type (core/config_keys.c) need no entry. */
