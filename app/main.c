@@ -62,7 +62,8 @@ static const char usage_text[] =
 
 typedef struct {
     const char *config_path;
-    int verbosity; /* -1 quiet, 0 config, 1 verbose */
+    int verbosity;          /* -1 quiet, 0 config, 1 verbose */
+    const char *log_format; /* --log-format, NULL: [run] log_format */
     const char *command;
     const char **args; /* the command's targets, options removed (not owned) */
     int nargs;
@@ -115,7 +116,12 @@ static int parse_options(int argc, char **argv, cli *c)
             c->verbosity = 1;
         else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
             c->verbosity = -1;
-        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+        else if (strncmp(a, "--log-format=", 13) == 0 || strcmp(a, "--log-format") == 0) {
+            log_format f;
+            c->log_format = a[12] == '=' ? a + 13 : i + 1 < argc ? argv[++i] : "";
+            if (!log_format_parse(c->log_format, &f))
+                return fprintf(stderr, "flowetl: --log-format must be text or json\n"), 3;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
             return fputs(usage_text, stdout), 1;
         else if (strcmp(a, "--version") == 0)
             return printf("flowetl %s\n", FLOWETL_VERSION), 1;
@@ -338,6 +344,10 @@ int main(int argc, char **argv)
     }
     int nsecrets = config_secrets(cfg, secrets, MAX_SECRETS);
     log_init(level_from(cfg, c.verbosity), secrets, nsecrets);
+    log_format format = LOG_FORMAT_TEXT;
+    if (!log_format_parse(c.log_format, &format))
+        (void)log_format_parse(config_run_str(cfg, "log_format"), &format);
+    log_set_format(format);
     if (cfg->zone_db_missing)
         log_warn(NULL,
                  "no time zone database in %s (install tzdata): the warehouse server checks "

@@ -291,7 +291,7 @@ static bool put_json_field(buf *b, const log_field *f)
     case LOG_F_INT:
         return buf_printf(b, "%" PRId64, f->i);
     case LOG_F_NUM:
-        return isfinite(f->d) ? buf_printf(b, "%.17g", f->d) : buf_puts(b, "null");
+        return isfinite(f->d) ? buf_printf(b, "%.15g", f->d) : buf_puts(b, "null");
     case LOG_F_BOOL:
         return buf_puts(b, f->i ? "true" : "false");
     }

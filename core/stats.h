@@ -17,6 +17,18 @@ typedef struct {
     int64_t retries;
     int64_t http_429;
     int64_t bytes; /* response body bytes received */
+    /* Records the stream is expected to read: the count the API sent with the
+     * first page that had one, plus the records read before it; 0 = unknown. For
+     * progress and its ETA only (not stored). Set with stats_note_total. */
+    int64_t expected;
 } stream_stats;
+
+/* Called by a list reader for each page, before its records are added: the
+ * first count a stream sees sets s->expected (s may be NULL; total < 1 is none). */
+static inline void stats_note_total(stream_stats *s, int64_t total)
+{
+    if (s && s->expected == 0 && total > 0)
+        s->expected = s->records + total;
+}
 
 #endif

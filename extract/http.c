@@ -229,7 +229,12 @@ static int64_t start_due(http_client *c, http_xfer *xs, size_t n, fe_err *err, f
                 http_xfer_what(x, what, sizeof what);
                 http_fmt_wait(wait, w, sizeof w);
                 http_fmt_rate(ratelimit_rate(c->rl), rate, sizeof rate);
-                http_notify(c, LOG_INFO, "waiting %s for the rate limit (%s) before %s", w, rate,
+                http_event ev = {.kind = HTTP_EV_RATE_WAIT,
+                                 .level = LOG_INFO,
+                                 .name = "rate_limit_wait",
+                                 .delay_ms = wait / 1000,
+                                 .rate = ratelimit_rate(c->rl)};
+                http_notify(c, x, &ev, "waiting %s for the rate limit (%s) before %s", w, rate,
                             what);
                 x->rl_logged = true;
             }

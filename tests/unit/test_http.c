@@ -1060,11 +1060,13 @@ typedef struct {
     buf lines;
 } event_log;
 
-static void on_event(void *ctx, log_level level, const char *text)
+static void on_event(void *ctx, const http_event *ev)
 {
     event_log *l = ctx;
+    if (ev->kind == HTTP_EV_REQUEST)
+        return; /* the debug request lines have their own test */
     pthread_mutex_lock(&l->mu);
-    CU_ASSERT_TRUE(buf_printf(&l->lines, "%d %s\n", (int)level, text));
+    CU_ASSERT_TRUE(buf_printf(&l->lines, "%d %s\n", (int)ev->level, ev->text));
     pthread_mutex_unlock(&l->mu);
 }
 
