@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ struct progress {
     pthread_mutex_t mu;
     progress_line *lines;
     int nlines;
+    int cols; /* a line is cut to this many bytes: the terminal's width - 1 */
     int64_t last_draw_us;
 };
 
@@ -58,6 +60,10 @@ progress *progress_new(int max_lines)
         return NULL;
     }
     p->nlines = max_lines > 0 ? max_lines : 1;
+    struct winsize ws;
+    p->cols = PROGRESS_COLS;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && ws.ws_col <= PROGRESS_COLS)
+        p->cols = ws.ws_col - 1;
     pthread_mutex_init(&p->mu, NULL);
     return p;
 }
@@ -113,7 +119,7 @@ static void draw(progress *p, int64_t now)
         if (!l->used)
             continue;
         char text[PROGRESS_COLS + 1];
-        progress_format(text, sizeof text, l->label, l->records, l->expected,
+        progress_format(text, (size_t)p->cols + 1, l->label, l->records, l->expected,
                         (double)(now - l->started_us) / 1e6);
         ok = (block.len == 0 || buf_putc(&block, '\n')) && buf_puts(&block, text);
     }

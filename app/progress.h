@@ -42,9 +42,9 @@ void progress_line_update(progress_line *l, int64_t records, int64_t expected);
 /* The stream ended: its line goes away (at once). */
 void progress_line_close(progress_line *l);
 
-/* "NAME  12/50 records  3 rec/s  ETA 13s" for a line, into dst (size > 0, cut at
- * 79 bytes between characters): what a live line shows after seconds of the
- * stream (no rate when 0). Exposed for tests. */
+/* "NAME  12/50 records  3 rec/s  ETA 13s", what a live line shows after seconds
+ * of the stream (no rate when 0), into dst (size > 0), cut between characters at
+ * size - 1 bytes, at most 79 (the block's lines are cut to the terminal's width). */
 void progress_format(char *dst, size_t size, const char *label, int64_t records, int64_t expected,
                      double seconds);
 
