@@ -338,7 +338,12 @@ int main(int argc, char **argv)
     }
     if (config_load(path, source_schema(), &cfg, &err) != FE_OK ||
         resolve_config(&c, cfg, &err) != FE_OK || !apply_warehouse_defaults(cfg, &err)) {
-        fprintf(stderr, "flowetl: %s\n", err.msg);
+        log_format f = LOG_FORMAT_TEXT;
+        if (log_format_parse(c.log_format, &f) && f == LOG_FORMAT_JSON) {
+            log_set_format(f); /* a collector reading JSON lines gets one */
+            log_error(NULL, "%s", err.msg);
+        } else
+            fprintf(stderr, "flowetl: %s\n", err.msg);
         config_free(cfg);
         return 2;
     }

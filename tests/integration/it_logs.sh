@@ -116,6 +116,11 @@ assert_stderr_contains "INFO  run=$(last_run_id) "
 assert_eq 0 "$(grep -c '^{' "$T/err" || true)" "--log-format=text wins over the config key"
 flowetl --log-format=yaml run
 assert_exit 2 "--log-format=yaml is a usage error"
+printf '[run]\nbogus = 1\n' >"$T/bad.conf"
+flowetl_bare -c "$T/bad.conf" --log-format=json run
+assert_exit 2 "a config error exits 2"
+assert_eq "1 error" "$(json_check "$T/err") $(jq -r .level "$T/err")" \
+    "--log-format=json: the config error is a JSON line too"
 sed -i '1,3d' "$CONF"
 
 # ------------------------------------------------------------ progress
