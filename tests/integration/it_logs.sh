@@ -108,8 +108,12 @@ assert_eq 0 "$(grep -c ' -> HTTP ' "$T/err" || true)" "no request lines without 
 sed -i '1i [run]\nlog_format = json\nprogress = always' "$CONF"
 flowetl run
 lines=$(json_check "$T/err")
-[[ $lines =~ ^[0-9]+$ ]] && ((lines > 3)) && ok "[run] log_format = json: JSON lines ($lines)" ||
-    { not_ok "[run] log_format = json: JSON lines"; note "$lines"; }
+if [[ $lines =~ ^[0-9]+$ ]] && ((lines > 3)); then
+    ok "[run] log_format = json: JSON lines ($lines)"
+else
+    not_ok "[run] log_format = json: JSON lines"
+    note "$lines"
+fi
 assert_eq 0 "$(grep -c $'\r' "$T/err" || true)" "JSON format: no live line even with progress = always"
 flowetl --log-format=text run
 assert_stderr_contains "INFO  run=$(last_run_id) "
