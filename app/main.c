@@ -32,7 +32,8 @@
 
 typedef struct {
     const char *config_path;
-    int verbosity; /* -1 quiet, 0 config, 1 verbose */
+    int verbosity;          /* -1 quiet, 0 config, 1 verbose */
+    const char *log_format; /* --log-format, NULL: [run] log_format */
     const char *command;
     const char **args; /* the command's targets, options removed (not owned) */
     int nargs;
@@ -87,7 +88,12 @@ static int parse_options(int argc, char **argv, cli *c)
             c->verbosity = 1;
         else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
             c->verbosity = -1;
-        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+        else if (strncmp(a, "--log-format=", 13) == 0 || strcmp(a, "--log-format") == 0) {
+            log_format f;
+            c->log_format = a[12] == '=' ? a + 13 : i + 1 < argc ? argv[++i] : "";
+            if (!log_format_parse(c->log_format, &f))
+                return fprintf(stderr, "flowetl: --log-format must be text or json\n"), 3;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
             return help_overview(stdout), 1;
         else if (strcmp(a, "--version") == 0)
             return printf("flowetl %s\n", version_text()), 1;
@@ -322,12 +328,21 @@ int main(int argc, char **argv)
     }
     if (config_load(path, source_schema(), &cfg, &err) != FE_OK ||
         resolve_config(&c, cfg, &err) != FE_OK || !apply_warehouse_defaults(cfg, &err)) {
-        fprintf(stderr, "flowetl: %s\n", err.msg);
+        log_format f = LOG_FORMAT_TEXT;
+        if (log_format_parse(c.log_format, &f) && f == LOG_FORMAT_JSON) {
+            log_set_format(f); /* a collector reading JSON lines gets one */
+            log_error(NULL, "%s", err.msg);
+        } else
+            fprintf(stderr, "flowetl: %s\n", err.msg);
         config_free(cfg);
         return 2;
     }
     int nsecrets = config_secrets(cfg, secrets, MAX_SECRETS);
     log_init(level_from(cfg, c.verbosity), secrets, nsecrets);
+    log_format format = LOG_FORMAT_TEXT;
+    if (!log_format_parse(c.log_format, &format))
+        (void)log_format_parse(config_run_str(cfg, "log_format"), &format);
+    log_set_format(format);
     if (cfg->zone_db_missing)
         log_warn(NULL,
                  "no time zone database in %s (install tzdata): the warehouse server checks "

@@ -15,6 +15,7 @@
 #include "core/stop.h"
 #include "sources/source.h"
 #include "app/runner.h"
+#include "app/progress.h"
 
 #define MAX_STREAMS 32
 #define US_PER_S 1000000LL
@@ -52,6 +53,7 @@ typedef struct {
     char app_name[64];     /* application_name of the run's sessions */
     char lock_timeout[24]; /* milliseconds, for SET lock_timeout */
     char lock_timeout_text[24];
+    progress *progress; /* live progress lines; NULL = none (app/progress.h) */
 } run_ctl;
 
 typedef struct {

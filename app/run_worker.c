@@ -306,20 +306,27 @@ static void log_stream_start(const source_job *job, const state_stream_start *st
                              const char *logctx)
 {
     const stream_window *w = &job->window;
-    if (job->req->window_from)
-        log_info(logctx, "starting: window %s .. %s (stored cursor %s is never moved back)%s",
+    bool window = job->req->window_from != NULL, full = st->pending && !window;
+    char why[512];
+    if (window)
+        snprintf(why, sizeof why, "window %s .. %s (stored cursor %s is never moved back)%s",
                  w->from, w->to, st->cursor ? st->cursor : "none",
                  st->pending ? "; its full refresh stays pending" : "");
-    else if (st->pending && st->cursor)
-        log_info(logctx,
-                 "starting: full read (stored cursor %s ignored: full refresh requested "
-                 "by %s)",
-                 st->cursor, st->by);
-    else if (st->pending)
-        log_info(logctx, "starting: full read (no cursor stored; full refresh requested by %s)",
+    else if (full && st->cursor)
+        snprintf(why, sizeof why,
+                 "full read (stored cursor %s ignored: full refresh requested by %s)", st->cursor,
+                 st->by);
+    else if (full)
+        snprintf(why, sizeof why, "full read (no cursor stored; full refresh requested by %s)",
                  st->by);
     else
-        log_info(logctx, "starting (%s)", st->cursor ? st->cursor : "no cursor: full read");
+        snprintf(why, sizeof why, "%s", st->cursor ? st->cursor : "no cursor: full read");
+    log_event(LOG_INFO, logctx, "stream_start",
+              LOG_FIELDS(LOG_STR("cursor", st->cursor), LOG_BOOL("full_read", full || !st->cursor),
+                         LOG_STR("window_from", window ? w->from : NULL),
+                         LOG_STR("window_to", window ? w->to : NULL),
+                         LOG_STR("full_refresh_by", st->pending ? st->by : NULL)),
+              "starting%s%s%s", window || full ? ": " : " (", why, window || full ? "" : ")");
 }
 
 static void set_in_stream(source_job *job, const char *stream)
@@ -368,8 +375,14 @@ static fe_rc stream_open_row(source_job *job, stream_job *sj, loader *ld, fe_err
     return rc;
 }
 
+static void on_progress(void *user, const stream_stats *stats)
+{
+    progress_line_update(user, stats->records, stats->expected);
+}
+
 /* Runs the stream's extractor from cursor (NULL: a full read) and waits for its
- * last commit; on failure its open checkpoint is rolled back. */
+ * last commit; on failure its open checkpoint is rolled back. With live progress
+ * lines, the periodic progress log lines are left out. */
 static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_env *env,
                             const state_stream_start *st, const char *logctx, fe_err *err)
 {
@@ -391,13 +404,20 @@ static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_
         .state = env->state,
         .max_rejects = max_rejects,
         .started_us = ratelimit_now_us(),
-        .progress_every_us = job->req->progress_every_us,
+        .progress_every_us = job->ctl->progress ? 0 : job->req->progress_every_us,
         .stop = &job->ctl->stop,
     };
     ctx.last_progress_us = ctx.started_us;
     log_stream_start(job, st, logctx);
+    progress_line *line = progress_line_open(job->ctl->progress, logctx);
+    if (line) {
+        ctx.on_progress = on_progress;
+        ctx.progress_user = line;
+        ctx.live_every_us = PROGRESS_REDRAW_MS * 1000LL;
+    }
     set_in_stream(job, sj->def->name);
     fe_rc rc = sj->def->run(&ctx, err);
+    progress_line_close(line);
     /* A stream ends with a synchronous commit; should one leave a commit in
      * flight, its outcome decides the stream's. */
     if (rc == FE_OK)
@@ -423,21 +443,34 @@ static void stream_conclude(source_job *job, stream_job *sj, loader *ld, fe_rc r
     char text[sizeof sj->error];
     int sig = fe_stop_requested(&job->ctl->stop);
     if (rc == FE_OK) {
+        const stream_stats *st = &sj->stats;
         stream_set(job, sj, SJ_SUCCEEDED, NULL);
-        log_info(logctx,
-                 "done in %.1f s: %" PRId64 " records, %" PRId64 " inserted, %" PRId64
-                 " updated, %" PRId64 " unchanged, %" PRId64 " rejected",
-                 sj->seconds, sj->stats.records, sj->stats.inserted, sj->stats.updated,
-                 sj->stats.unchanged, sj->stats.rejects);
+        log_event(LOG_INFO, logctx, "stream_end",
+                  LOG_FIELDS(LOG_STR("status", "succeeded"), LOG_NUM("seconds", sj->seconds),
+                             LOG_INT("records", st->records), LOG_INT("pages", st->pages),
+                             LOG_INT("inserted", st->inserted), LOG_INT("updated", st->updated),
+                             LOG_INT("unchanged", st->unchanged), LOG_INT("deleted", st->deleted),
+                             LOG_INT("rejected", st->rejects), LOG_INT("requests", st->requests),
+                             LOG_INT("retries", st->retries), LOG_INT("http_429", st->http_429),
+                             LOG_INT("bytes", st->bytes)),
+                  "done in %.1f s: %" PRId64 " records, %" PRId64 " inserted, %" PRId64
+                  " updated, %" PRId64 " unchanged, %" PRId64 " rejected",
+                  sj->seconds, st->records, st->inserted, st->updated, st->unchanged, st->rejects);
     } else if (sig) {
         run_textf(text, sizeof text, "interrupted by %s: its open checkpoint was rolled back",
                   runstop_signal_name(sig));
         stream_set(job, sj, SJ_INTERRUPTED, text);
-        log_warn(logctx, "%s", text);
+        log_event(LOG_WARN, logctx, "stream_end",
+                  LOG_FIELDS(LOG_STR("status", "interrupted"), LOG_NUM("seconds", sj->seconds),
+                             LOG_INT("records", sj->stats.records)),
+                  "%s", text);
     } else {
         stream_failure_text(job, ld, err, text, sizeof text);
         stream_set(job, sj, SJ_FAILED, text);
-        log_error(NULL, "%s failed: %s", logctx, text);
+        log_event(LOG_ERROR, NULL, "stream_end",
+                  LOG_FIELDS(LOG_STR("status", "failed"), LOG_NUM("seconds", sj->seconds),
+                             LOG_INT("records", sj->stats.records)),
+                  "%s failed: %s", logctx, text);
     }
 }
 
@@ -451,6 +484,7 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
     int64_t started = run_mono_us();
 
     run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sj->def->name);
+    log_thread_ctx(logctx); /* names the stream in JSON lines of the source's HTTP client */
     fe_rc rc = stream_open_row(job, sj, ld, &err);
     if (rc == FE_OK)
         rc = stream_prepare_cursor(ld, job, sj, &start, &err);
@@ -459,6 +493,7 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
     sj->seconds = (double)(run_mono_us() - started) / 1e6;
     stream_conclude(job, sj, ld, rc, &err, logctx);
     job_record(job, ld);
+    log_thread_ctx(NULL);
     free(start.cursor);
 }
 

@@ -265,11 +265,14 @@ static void watch_waits(run_ctl *ctl, PGconn *conn, source_job *jobs, int njobs)
         job->wait_logged_s = acts[k].seconds;
         char logctx[256];
         run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, job->stream_now);
-        log_info(logctx,
-                 "waiting for the warehouse: a statement has been running for %d s (%s)%s%s "
-                 "(lock_timeout %s)",
-                 acts[k].seconds, acts[k].query, acts[k].waiting[0] ? "; it waits for " : "",
-                 acts[k].waiting, ctl->lock_timeout_text);
+        log_event(LOG_INFO, logctx, "warehouse_wait",
+                  LOG_FIELDS(LOG_INT("seconds", acts[k].seconds), LOG_STR("query", acts[k].query),
+                             LOG_STR("waiting_for", acts[k].waiting),
+                             LOG_STR("lock_timeout", ctl->lock_timeout_text)),
+                  "waiting for the warehouse: a statement has been running for %d s (%s)%s%s "
+                  "(lock_timeout %s)",
+                  acts[k].seconds, acts[k].query, acts[k].waiting[0] ? "; it waits for " : "",
+                  acts[k].waiting, ctl->lock_timeout_text);
     }
     pthread_mutex_unlock(&ctl->mu);
 }
@@ -396,6 +399,8 @@ static void supervise(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
 
 static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
 {
+    if (njobs > 0 && progress_live_wanted(jobs[0].cfg))
+        ctl->progress = progress_new(njobs);
     for (int i = 0; i < njobs; i++) {
         if (jobs[i].nstreams == 0)
             continue;
@@ -414,6 +419,8 @@ static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs
     for (int i = 0; i < njobs; i++)
         if (jobs[i].started)
             pthread_join(jobs[i].thread, NULL);
+    progress_free(ctl->progress);
+    ctl->progress = NULL;
 }
 
 /* --- the end of the run ------------------------------------------------------ */
@@ -561,6 +568,14 @@ static int run_finish_and_report(PGconn *conn, run_ctl *ctl, source_job *jobs, i
     else
         log_info(NULL, "run %" PRId64 " %s: %d stream(s) ok, %d failed%s", ctl->run_id, status,
                  t.ok, t.failed, unwritten);
+    if (log_get_format() == LOG_FORMAT_JSON) /* the lines above, as fields */
+        log_event(LOG_INFO, NULL, "run_end",
+                  LOG_FIELDS(LOG_STR("status", status), LOG_INT("streams_ok", t.ok),
+                             LOG_INT("streams_failed", t.failed),
+                             LOG_INT("streams_skipped", t.skipped),
+                             LOG_INT("streams_interrupted", t.interrupted),
+                             LOG_BOOL("recorded", written), LOG_INT("exit", exit_code(&t, sig))),
+                  "run %" PRId64 " ended: %s", ctl->run_id, status);
     return exit_code(&t, sig);
 }
 
@@ -678,7 +693,10 @@ static int open_run(PGconn *conn, run_ctl *ctl, const run_request *req)
                   "(PostgreSQL 14): a killed run's session that waits on a lock keeps its locks "
                   "until the wait ends",
                   PQserverVersion(conn));
-    log_info(NULL, "run %" PRId64 " started", ctl->run_id);
+    log_set_run_id(ctl->run_id); /* before the workers start: see core/log.h */
+    log_event(LOG_INFO, NULL, "run_start",
+              LOG_FIELDS(LOG_STR("version", FLOWETL_VERSION), LOG_INT("pid", getpid())),
+              "run %" PRId64 " started", ctl->run_id);
     if (runlog_mark_abandoned(conn, ctl->run_id, &ngone, gone, sizeof gone, &err) != FE_OK)
         log_warn(NULL, "%s", err.msg);
     else if (ngone)

@@ -68,11 +68,34 @@ static fe_rc limiter_from_conf(const source_config *conf, const source_def *def,
     return *rl ? FE_OK : fe_err_set(err, FE_ENOMEM, "%s: out of memory", conf->name);
 }
 
-/* The client's notifications (retries, long rate-limit waits) as log lines
- * under the source's name. */
-static void log_event(void *ctx, log_level level, const char *text)
+/* The client's notifications (requests at debug, retries, long rate-limit
+ * waits) as log lines under the source's name, with their fields. */
+static void log_http_event(void *ctx, const http_event *ev)
 {
-    log_msg(level, ctx, "%s", text);
+    switch (ev->kind) {
+    case HTTP_EV_REQUEST:
+        log_event(ev->level, ctx, ev->name,
+                  LOG_FIELDS(LOG_STR("method", ev->method), LOG_STR("url", ev->url),
+                             LOG_INT("status", ev->status), LOG_INT("bytes", ev->bytes),
+                             LOG_INT("ms", ev->ms), LOG_INT("attempt", ev->attempt),
+                             LOG_STR("error", ev->reason)),
+                  "%s", ev->text);
+        break;
+    case HTTP_EV_RETRY:
+        log_event(ev->level, ctx, ev->name,
+                  LOG_FIELDS(LOG_STR("method", ev->method), LOG_STR("url", ev->url),
+                             LOG_INT("status", ev->status), LOG_INT("attempt", ev->attempt),
+                             LOG_INT("max_retries", ev->max_retries),
+                             LOG_INT("delay_ms", ev->delay_ms), LOG_STR("reason", ev->reason)),
+                  "%s", ev->text);
+        break;
+    case HTTP_EV_RATE_WAIT:
+        log_event(ev->level, ctx, ev->name,
+                  LOG_FIELDS(LOG_STR("method", ev->method), LOG_STR("url", ev->url),
+                             LOG_INT("delay_ms", ev->delay_ms), LOG_NUM("rate", ev->rate)),
+                  "%s", ev->text);
+        break;
+    }
 }
 
 /* A check is a probe: see source_env_init_check. */
@@ -101,7 +124,7 @@ static fe_rc env_init(source_env *env, const source_config *conf, const source_d
     http_opts_from_conf(conf, &opts);
     opts.origin_url = buf_cstr(&base); /* copied by the client */
     opts.stop = stop;
-    opts.on_event = log_event;
+    opts.on_event = log_http_event;
     opts.event_ctx = conf->name;
     if (probe)
         probe_policy(&opts);

@@ -12,6 +12,10 @@
 
 /* Sorted by section, then key. */
 static const config_key common_keys[] = {
+    {"run", "log_format", CK_STRING, "text",
+     "Log line format on stderr: text (for people) or json (one JSON object per line, for log "
+     "collectors); the --log-format option wins.",
+     false, "text|json", 0, 0, CR_NONE},
     {"run", "log_level", CK_STRING, "info", "Log verbosity on stderr: error, warn, info or debug.",
      false, "error|warn|info|debug", 0, 0, CR_NONE},
     {"run", "metrics_file", CK_STRING, NULL,
@@ -19,6 +23,11 @@ static const config_key common_keys[] = {
      "textfile collector, e.g. /var/lib/prometheus/node-exporter/flowetl.prom; empty: none. A "
      "file that cannot be written is a warning, not a failed run (README \"Metrics\").",
      false, NULL, 0, 0, CR_NONE},
+    {"run", "progress", CK_STRING, "auto",
+     "Live progress lines (records, rate, ETA) redrawn in place on stderr: auto (only when "
+     "stderr is a terminal and log_format is text), always or never. Without them, progress is "
+     "logged every progress_interval.",
+     false, "auto|always|never", 0, 0, CR_NONE},
     {"run", "progress_interval", CK_DURATION, "10s",
      "How often a long-running stream logs a progress line.", false, NULL, 1, CONFIG_DAY, CR_NONE},
     {"source", "account", CK_STRING, NULL,

@@ -33,6 +33,10 @@ typedef struct {
      * tables were first written (the totals above are their sums, but for tables
      * past STATS_TABLES, which only the totals count). */
     table_rows tables[STATS_TABLES];
+    /* Records the stream is expected to read: the count the API sent with the
+     * first page that had one, plus the records read before it; 0 = unknown. For
+     * progress and its ETA only (not stored). Set with stats_note_total. */
+    int64_t expected;
 } stream_stats;
 
 /* The entry of table in s, taking a free slot for a new table; NULL when all
@@ -62,6 +66,14 @@ static inline void stats_add_rows(stream_stats *s, const table_rows *rows)
     t->updated += rows->updated;
     t->unchanged += rows->unchanged;
     t->deleted += rows->deleted;
+}
+
+/* Called by a list reader for each page, before its records are added: the
+ * first count a stream sees sets s->expected (s may be NULL; total < 1 is none). */
+static inline void stats_note_total(stream_stats *s, int64_t total)
+{
+    if (s && s->expected == 0 && total > 0)
+        s->expected = s->records + total;
 }
 
 #endif

@@ -202,6 +202,22 @@ static bool out_of_time_waiting(http_client *c, http_xfer *x, int64_t now)
     return true;
 }
 
+/* Reports a rate-limit wait over a second, once per attempt of x. */
+static void notify_rate_wait(http_client *c, http_xfer *x, int64_t wait)
+{
+    char what[600], w[32], rate[48];
+    http_xfer_what(x, what, sizeof what);
+    http_fmt_wait(wait, w, sizeof w);
+    http_fmt_rate(ratelimit_rate(c->rl), rate, sizeof rate);
+    http_event ev = {.kind = HTTP_EV_RATE_WAIT,
+                     .level = LOG_INFO,
+                     .name = "rate_limit_wait",
+                     .delay_ms = wait / 1000,
+                     .rate = ratelimit_rate(c->rl)};
+    http_notify(c, x, &ev, "waiting %s for the rate limit (%s) before %s", w, rate, what);
+    x->rl_logged = true;
+}
+
 /* Starts the waiting transfers whose time has come, while the limiter grants
  * tokens. Returns how long the loop may sleep before something can start. */
 static int64_t start_due(http_client *c, http_xfer *xs, size_t n, fe_err *err, fe_rc *fatal)
@@ -224,15 +240,8 @@ static int64_t start_due(http_client *c, http_xfer *xs, size_t n, fe_err *err, f
         }
         int64_t wait = limited ? 1 : c->rl ? ratelimit_try_acquire(c->rl) : 0;
         if (wait > 0) {
-            if (!limited && wait > US_PER_S && !x->rl_logged) {
-                char what[600], w[32], rate[48];
-                http_xfer_what(x, what, sizeof what);
-                http_fmt_wait(wait, w, sizeof w);
-                http_fmt_rate(ratelimit_rate(c->rl), rate, sizeof rate);
-                http_notify(c, LOG_INFO, "waiting %s for the rate limit (%s) before %s", w, rate,
-                            what);
-                x->rl_logged = true;
-            }
+            if (!limited && wait > US_PER_S && !x->rl_logged)
+                notify_rate_wait(c, x, wait);
             /* first come, first served: later transfers do not overtake */
             limited = true;
             if (wait < sleep_us)

@@ -19,8 +19,9 @@
  * is no_auth_on_redirect (below). Requests without credentials have libcurl
  * follow their redirects.
  *
- * This module never prints: retries and long rate-limit waits are reported to
- * opts.on_event, one line each, for the caller to log. */
+ * This module never prints: every finished attempt (at debug level only),
+ * retries and long rate-limit waits are reported to opts.on_event, one event
+ * each, for the caller to log. */
 #ifndef FE_HTTP_H
 #define FE_HTTP_H
 
@@ -34,11 +35,41 @@
 #include "extract/backoff.h"
 #include "extract/ratelimit.h"
 
-/* A notification for the caller's log: "retry 3/8 in 4.0 s after HTTP 503 on GET
- * /v1/orders?page=2", "waiting 2.4 s for the rate limit (5 requests/s) before GET
- * /v1/orders". text holds no secret (URLs as path and query; tokens never travel
- * in our URLs) and is valid only during the call. Called on the client's thread. */
-typedef void (*http_event_fn)(void *ctx, log_level level, const char *text);
+/* A notification for the caller's log. Every string is valid only during the
+ * call; none holds a secret: URLs go through log_mask_url (user information and
+ * credential-like query values masked, registered secrets too), texts name the
+ * path and query only. Called on the client's thread. */
+typedef enum {
+    /* LOG_DEBUG, one per attempt or redirect hop that ended, and only when
+     * log_enabled(LOG_DEBUG) (nothing is built otherwise): "GET
+     * https://api.example.com/v1/orders?page=2 -> HTTP 200, 5120 bytes, 35 ms";
+     * status 0 and reason = the transport error when there was no answer. */
+    HTTP_EV_REQUEST,
+    /* LOG_INFO: "retry 3/8 in 4.0 s after HTTP 503 on GET /v1/orders?page=2";
+     * attempt, max_retries, delay_ms, reason, status (0: no answer). */
+    HTTP_EV_RETRY,
+    /* LOG_INFO, a limiter wait over 1 s: "waiting 2.4 s for the rate limit (5
+     * requests/s) before GET /v1/orders"; delay_ms, rate (requests/s). */
+    HTTP_EV_RATE_WAIT
+} http_event_kind;
+
+typedef struct {
+    http_event_kind kind;
+    log_level level;
+    const char *name; /* "request", "retry", "rate_limit_wait": a log event name */
+    const char *text; /* the whole line, as above */
+    const char *method;
+    const char *url; /* absolute, masked */
+    long status;
+    int64_t bytes; /* HTTP_EV_REQUEST: body bytes of this attempt */
+    int64_t ms;    /* HTTP_EV_REQUEST: duration of this attempt */
+    int attempt, max_retries;
+    int64_t delay_ms;
+    double rate;
+    const char *reason; /* NULL when none */
+} http_event;
+
+typedef void (*http_event_fn)(void *ctx, const http_event *ev);
 
 typedef struct {
     long connect_timeout_s;     /* default 10 */

@@ -147,8 +147,13 @@ void http_fail_foreign(http_client *c, http_xfer *x, const http_origin *to, long
 void http_fmt_wait(int64_t us, char *dst, size_t size);
 void http_fmt_span(int64_t us, char *dst, size_t size);
 void http_fmt_rate(double rate, char *dst, size_t size);
-/* One line for the caller's log (opts.on_event). */
-void http_notify(http_client *c, log_level level, const char *fmt, ...) FE_PRINTF(3, 4);
+/* One event for the caller's log (opts.on_event): ev with its text formatted
+ * from fmt, and method and url (masked) from x. */
+void http_notify(http_client *c, const http_xfer *x, http_event *ev, const char *fmt, ...)
+    FE_PRINTF(4, 5);
+/* HTTP_EV_REQUEST for the attempt of x that just ended with cc (see http.h):
+ * nothing at all unless on_event is set and log_enabled(LOG_DEBUG). */
+void http_notify_request(http_client *c, const http_xfer *x, CURLcode cc);
 
 /* ---- http.c: the client ---- */
 

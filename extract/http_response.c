@@ -5,6 +5,7 @@
  * events. Part of the http module: extract/http.h is the contract,
  * extract/http_internal.h what its files share. */
 #include <curl/curl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,16 +155,49 @@ void http_fmt_rate(double rate, char *dst, size_t size)
         snprintf(dst, size, "%.3g requests/hour", rate * 3600);
 }
 
-void http_notify(http_client *c, log_level level, const char *fmt, ...)
+void http_notify(http_client *c, const http_xfer *x, http_event *ev, const char *fmt, ...)
 {
     if (!c->opts.on_event)
         return;
-    char text[1024];
+    char text[1024], url[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    c->opts.on_event(c->opts.event_ctx, level, text);
+    log_mask_url(http_xfer_url(x), url, sizeof url);
+    ev->text = text;
+    ev->method = http_xfer_method(x);
+    ev->url = url;
+    c->opts.on_event(c->opts.event_ctx, ev);
+}
+
+void http_notify_request(http_client *c, const http_xfer *x, CURLcode cc)
+{
+    if (!c->opts.on_event || !log_enabled(LOG_DEBUG))
+        return;
+    curl_off_t got = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+    int64_t ms = (ratelimit_now_us() - x->attempt_start_us) / 1000;
+    const char *reason = cc == CURLE_OK ? NULL : x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
+    char url[1024], status[32];
+    log_mask_url(http_xfer_url(x), url, sizeof url);
+    if (cc == CURLE_OK)
+        snprintf(status, sizeof status, "HTTP %ld", x->status);
+    http_event ev = {.kind = HTTP_EV_REQUEST,
+                     .level = LOG_DEBUG,
+                     .name = "request",
+                     .method = http_xfer_method(x),
+                     .url = url,
+                     .status = cc == CURLE_OK ? x->status : 0,
+                     .bytes = (int64_t)got,
+                     .ms = ms,
+                     .attempt = x->res->attempts,
+                     .reason = reason};
+    char text[1400];
+    snprintf(text, sizeof text, "%s %s -> %s, %" PRId64 " bytes, %" PRId64 " ms", ev.method, url,
+             reason ? reason : status, ev.bytes, ms);
+    ev.text = text;
+    c->opts.on_event(c->opts.event_ctx, &ev);
 }
 
 /* Masks every registered secret in a kept error body, in place, before any of it
@@ -420,7 +454,15 @@ static void retry(http_client *c, http_xfer *x, CURLcode cc, bool judged)
     http_xfer_what(x, what, sizeof what);
     attempt_reason(x, cc, judged, reason, sizeof reason);
     http_fmt_wait(delay, wait, sizeof wait);
-    http_notify(c, LOG_INFO, "retry %d/%d in %s after %s on %s", x->res->attempts,
+    http_event ev = {.kind = HTTP_EV_RETRY,
+                     .level = LOG_INFO,
+                     .name = "retry",
+                     .status = cc == CURLE_OK ? x->status : 0,
+                     .attempt = x->res->attempts,
+                     .max_retries = c->opts.backoff.max_retries,
+                     .delay_ms = delay / 1000,
+                     .reason = reason};
+    http_notify(c, x, &ev, "retry %d/%d in %s after %s on %s", x->res->attempts,
                 c->opts.backoff.max_retries, wait, reason, what);
     if (x->delivered && x->req->sink.on_reset)
         x->req->sink.on_reset(x->req->sink.ctx);
@@ -478,6 +520,7 @@ void http_attempt_done(http_client *c, http_xfer *x, CURLcode cc)
     if (cc == CURLE_OK)
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     x->status = status;
+    http_notify_request(c, x, cc);
     x->res->status = status;
     if (status == 429 && x->stats)
         x->stats->http_429++;

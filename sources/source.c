@@ -2,6 +2,7 @@
 #include "sources/source.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,16 +18,31 @@
 void stream_progress(stream_ctx *ctx)
 {
     int64_t now = ratelimit_now_us();
+    if (ctx->on_progress && now - ctx->last_live_us >= ctx->live_every_us) {
+        ctx->last_live_us = now;
+        ctx->on_progress(ctx->progress_user, ctx->stats);
+    }
     if (ctx->progress_every_us <= 0 || now - ctx->last_progress_us < ctx->progress_every_us)
         return;
     ctx->last_progress_us = now;
+    const stream_stats *st = ctx->stats;
     double secs = (double)(now - ctx->started_us) / 1e6;
-    double rate = secs > 0 ? (double)ctx->stats->records / secs : 0.0;
-    log_info(ctx->logctx,
-             "%" PRId64 " pages, %" PRId64 " records, %.0f rec/s, %" PRId64 " requests (%" PRId64
-             " retries, %" PRId64 " 429s)",
-             ctx->stats->pages, ctx->stats->records, rate, ctx->stats->requests,
-             ctx->stats->retries, ctx->stats->http_429);
+    double rate = secs > 0 ? (double)st->records / secs : 0.0;
+    double eta =
+        st->expected > st->records && rate > 0 ? (double)(st->expected - st->records) / rate : -1;
+    char of[40] = "", eta_text[40] = "";
+    if (st->expected > 0)
+        snprintf(of, sizeof of, " of %" PRId64, st->expected);
+    if (eta >= 0)
+        snprintf(eta_text, sizeof eta_text, ", ETA %.0f s", eta);
+    log_event(LOG_INFO, ctx->logctx, "progress",
+              LOG_FIELDS(LOG_INT("pages", st->pages), LOG_INT("records", st->records),
+                         LOG_INT("expected", st->expected), LOG_NUM("rate", rate),
+                         LOG_NUM("eta_s", eta >= 0 ? eta : NAN), LOG_INT("requests", st->requests),
+                         LOG_INT("retries", st->retries), LOG_INT("http_429", st->http_429)),
+              "%" PRId64 " pages, %" PRId64 "%s records, %.0f rec/s, %" PRId64 " requests (%" PRId64
+              " retries, %" PRId64 " 429s)%s",
+              st->pages, st->records, of, rate, st->requests, st->retries, st->http_429, eta_text);
 }
 
 fe_rc stream_stop_check(const stream_ctx *ctx, fe_err *err)
@@ -77,7 +93,10 @@ fe_rc stream_reject(stream_ctx *ctx, const json_rec *rec, const char *raw, const
     if (rc != FE_OK)
         return rc;
     ctx->stats->rejects++;
-    log_warn(ctx->logctx, "rejected record %s: %s", record_id ? record_id : "(no id)", reason);
+    log_event(LOG_WARN, ctx->logctx, "reject",
+              LOG_FIELDS(LOG_STR("record_id", record_id), LOG_STR("reason", reason),
+                         LOG_INT("rejected", ctx->stats->rejects)),
+              "rejected record %s: %s", record_id ? record_id : "(no id)", reason);
     if (ctx->stats->rejects > ctx->max_rejects)
         return fe_err_set(err, FE_EREJECTS,
                           "%" PRId64

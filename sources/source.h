@@ -46,11 +46,17 @@ typedef struct {
     loader *ld;
     http_client *http;
     stream_stats *stats;
-    void *state;        /* the source's per-run state from open() */
-    long max_rejects;   /* more rejected records than this fail the stream */
-    int64_t started_us; /* monotonic start of the stream */
-    int64_t progress_every_us;
+    void *state;               /* the source's per-run state from open() */
+    long max_rejects;          /* more rejected records than this fail the stream */
+    int64_t started_us;        /* monotonic start of the stream */
+    int64_t progress_every_us; /* periodic progress log lines; 0 = none */
     int64_t last_progress_us;
+    /* Live progress (may be NULL): called by stream_progress at most every
+     * live_every_us with the stream's stats. */
+    void (*on_progress)(void *user, const stream_stats *stats);
+    void *progress_user;
+    int64_t live_every_us;
+    int64_t last_live_us;
     const fe_stop *stop; /* the run's stop flag (NULL: never stopped) */
 } stream_ctx;
 
@@ -60,8 +66,10 @@ typedef struct {
  * open checkpoint is rolled back whole, never committed in part. */
 fe_rc stream_stop_check(const stream_ctx *ctx, fe_err *err) FE_MUST_CHECK;
 
-/* Logs "NAME.stream: N pages, N records, N rec/s" when progress_every_us has
- * passed since the last such line. Cheap to call per record. */
+/* Logs "NAME.stream: N pages, N records, N rec/s" (an event "progress", with
+ * expected and eta_s when the API reported a count) when progress_every_us has
+ * passed since the last such line, and calls on_progress when live_every_us has.
+ * Cheap to call per record. */
 void stream_progress(stream_ctx *ctx);
 
 /* Records a record that could not be mapped in etl.reject (through the loader, in

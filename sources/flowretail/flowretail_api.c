@@ -303,6 +303,7 @@ static fe_rc list_fetch(void *user, const pager_at *at, pager_page *page, fe_err
     lr->p.page = at->page;
     FE_TRY(flowretail_fetch(lr->a, lr->http, lr->stats, &lr->pd, NULL, err));
     if (lr->stats) {
+        stats_note_total(lr->stats, lr->p.total);
         lr->stats->pages++;
         lr->stats->records += lr->p.rows;
     }

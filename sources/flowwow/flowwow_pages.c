@@ -176,6 +176,7 @@ static fe_rc fetch_page(flowwow_pager *pg, const flowwow_list *l, long page, fe_
         rc = res.rc;
         fe_err_wrap(err, "%s page %ld", l->what, page);
     } else if (pg->stats) { /* whole and judged by page_end */
+        stats_note_total(pg->stats, pg->total);
         pg->stats->pages++;
         pg->stats->records += pg->rows;
     }

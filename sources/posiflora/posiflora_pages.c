@@ -304,6 +304,7 @@ fe_rc posiflora_pager_count(posiflora_pager *pg, const char *base, const char *p
 static void count_page(posiflora_pager *pg)
 {
     if (pg->stats) {
+        stats_note_total(pg->stats, pg->meta_total);
         pg->stats->pages++;
         pg->stats->records += pg->page_rows;
     }

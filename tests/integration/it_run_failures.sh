@@ -52,7 +52,7 @@ sed 's|^password = .*|password = wrong-password|' "$CONF" >"$T/badpw.conf"
 flowetl_bare -c "$T/badpw.conf" run
 assert_exit 1 "a refused login exits 1"
 assert_stderr_contains "posiflora_test.orders failed: login as 'demo': POST /v1/sessions: refused (HTTP 401)"
-assert_eq 6 "$(grep -c '^.* ERROR posiflora_test\.[a-z_]* failed: login as' "$T/err")" \
+assert_eq 6 "$(grep -cE '^.* ERROR run=[0-9]+ posiflora_test\.[a-z_]* failed: login as' "$T/err")" \
     "one line per failed stream"
 assert_failed_before_start "refused login" "refused (HTTP 401)"
 

@@ -1060,11 +1060,13 @@ typedef struct {
     buf lines;
 } event_log;
 
-static void on_event(void *ctx, log_level level, const char *text)
+static void on_event(void *ctx, const http_event *ev)
 {
     event_log *l = ctx;
+    if (ev->kind == HTTP_EV_REQUEST)
+        return; /* the debug request lines have their own test */
     pthread_mutex_lock(&l->mu);
-    CU_ASSERT_TRUE(buf_printf(&l->lines, "%d %s\n", (int)level, text));
+    CU_ASSERT_TRUE(buf_printf(&l->lines, "%d %s\n", (int)ev->level, ev->text));
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -1175,6 +1177,64 @@ static void test_retries_and_waits_reported(void)
     buf_term(&l.lines);
     http_client_free(c);
     ratelimit_free(rl);
+}
+
+/* The debug request events: one per attempt, with the status, the bytes and the
+ * URL with its credential-like query values masked; none below debug. */
+typedef struct {
+    int n, n500, n200;
+    int64_t bytes;
+    char url[512];
+} request_log;
+
+static void on_request(void *ctx, const http_event *ev)
+{
+    request_log *l = ctx;
+    if (ev->kind != HTTP_EV_REQUEST)
+        return;
+    CU_ASSERT_EQUAL(ev->level, LOG_DEBUG);
+    CU_ASSERT_STRING_EQUAL(ev->name, "request");
+    CU_ASSERT_STRING_EQUAL(ev->method, "GET");
+    CU_ASSERT_TRUE(ev->ms >= 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ev->text, " -> HTTP "));
+    l->n++;
+    l->n500 += ev->status == 500;
+    l->n200 += ev->status == 200;
+    l->bytes += ev->bytes;
+    snprintf(l->url, sizeof l->url, "%s", ev->url);
+}
+
+static void test_request_events_at_debug(void)
+{
+    http_opts o;
+    test_opts(&o, 8);
+    request_log l = {0};
+    o.on_event = on_request;
+    o.event_ctx = &l;
+    http_client *c = client_with(&o, NULL);
+    sink_state s;
+    log_init(LOG_INFO, NULL, 0);
+    sink_init(&s);
+    http_result res = get(c, "/flaky?t=req-info&api_token=tok-0123456", &s, NULL);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    http_result_term(&res);
+    buf_term(&s.body);
+    CU_ASSERT_EQUAL(l.n, 0); /* not at debug: no event */
+    log_init(LOG_DEBUG, NULL, 0);
+    sink_init(&s);
+    stream_stats st = {0};
+    res = get(c, "/flaky?t=req-debug&api_token=tok-0123456", &s, &st);
+    CU_ASSERT_EQUAL(res.rc, FE_OK);
+    CU_ASSERT_EQUAL(l.n, res.attempts);
+    CU_ASSERT_EQUAL(l.n500, res.attempts - 1);
+    CU_ASSERT_EQUAL(l.n200, 1);
+    CU_ASSERT_EQUAL(l.bytes, res.bytes);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.url, "/flaky?t=req-debug&api_token=***"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.url, "http://127.0.0.1:"));
+    http_result_term(&res);
+    buf_term(&s.body);
+    log_term();
+    http_client_free(c);
 }
 
 typedef struct {
@@ -1304,6 +1364,7 @@ int main(void)
     CU_add_test(s, "Retry-After beyond retry_total", test_retry_after_beyond_retry_total);
     CU_add_test(s, "retry_total bounds backoff", test_retry_total_bounds_backoff);
     CU_add_test(s, "retries and waits reported", test_retries_and_waits_reported);
+    CU_add_test(s, "request events at debug", test_request_events_at_debug);
     CU_add_test(s, "stop flag interrupts", test_stop_interrupts);
     CU_add_test(s, "failed attempts refund their token", test_refund_failed_attempts);
     CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -1,11 +1,16 @@
-/* Unit tests for core/log: redaction, line format, threshold, whole lines under threads. */
+/* Unit tests for core/log: redaction, line format, threshold, whole lines under
+ * threads, JSON lines (escaping, cuts, redaction, fields), the run id, live lines
+ * and URL masking. */
 #include <CUnit/Basic.h>
+#include <math.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <yajl/yajl_tree.h>
 
 #include "core/log.h"
 
@@ -321,6 +326,233 @@ static void test_concurrent_registration(void)
     log_term();
 }
 
+/* ---- JSON lines ---------------------------------------------------------------- */
+
+/* The line of text (one line, newline included) parsed; NULL when it is not JSON. */
+static yajl_val parse_line(const char *line)
+{
+    char errbuf[256];
+    return yajl_tree_parse(line, errbuf, sizeof errbuf);
+}
+
+static const char *jstr(yajl_val v, const char *key)
+{
+    const char *path[] = {key, NULL};
+    yajl_val x = yajl_tree_get(v, path, yajl_t_string);
+    return x ? YAJL_GET_STRING(x) : NULL;
+}
+
+static bool jnull(yajl_val v, const char *key)
+{
+    const char *path[] = {key, NULL};
+    yajl_val x = yajl_tree_get(v, path, yajl_t_any);
+    return x && YAJL_IS_NULL(x);
+}
+
+static long long jint(yajl_val v, const char *key)
+{
+    const char *path[] = {key, NULL};
+    yajl_val x = yajl_tree_get(v, path, yajl_t_number);
+    return x && YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : -999;
+}
+
+static void write_hostile_json(void)
+{
+    log_event(LOG_WARN, "posiflora_main.orders", "reject",
+              LOG_FIELDS(LOG_STR("reason", "a \"quoted\" \\ back\tslash\x01"),
+                         LOG_INT("status", 503), LOG_NUM("rate", 2.5), LOG_NUM("eta_s", NAN),
+                         LOG_BOOL("full", true), LOG_STR("cursor", NULL)),
+              "say \"hi\"\n\tnew line \x1f bell\x07 bad \xff\xfe utf8 \xD0\x96 end");
+}
+
+static void test_json_escaping(void)
+{
+    setup_secrets();
+    log_set_format(LOG_FORMAT_JSON);
+    char *text = capture_stderr(write_hostile_json);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strchr(text, '\n'));
+    CU_ASSERT_PTR_NULL(strchr(text, '\n') ? strchr(strchr(text, '\n') + 1, '\n') : NULL);
+    yajl_val v = parse_line(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_STRING_EQUAL(jstr(v, "msg"),
+                           "say \"hi\"\n\tnew line \x1f bell\x07 bad ?? utf8 \xD0\x96 end");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "reason"), "a \"quoted\" \\ back\tslash\x01");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "level"), "warn");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "event"), "reject");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "source"), "posiflora_main");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "stream"), "orders");
+    CU_ASSERT_TRUE(jnull(v, "run_id"));
+    CU_ASSERT_TRUE(jnull(v, "eta_s"));
+    CU_ASSERT_TRUE(jnull(v, "cursor"));
+    CU_ASSERT_EQUAL(jint(v, "status"), 503);
+    const char *rate[] = {"rate", NULL}, *full[] = {"full", NULL};
+    yajl_val r = yajl_tree_get(v, rate, yajl_t_number);
+    CU_ASSERT_TRUE(r && YAJL_GET_DOUBLE(r) == 2.5);
+    CU_ASSERT_TRUE(YAJL_IS_TRUE(yajl_tree_get(v, full, yajl_t_any)));
+    CU_ASSERT_TRUE(matches(jstr(v, "time"),
+                           "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"));
+    yajl_tree_free(v);
+    free(text);
+    log_term();
+}
+
+static void write_long_json(void)
+{
+    /* 3000 two-byte characters, a secret at the very end: cut between characters */
+    static char big[6100];
+    for (int i = 0; i < 3000; i++)
+        memcpy(big + 2 * i, "\xD0\x96", 2);
+    snprintf(big + 6000, sizeof big - 6000, "demo-secret");
+    log_event(LOG_INFO, NULL, "log", LOG_NO_FIELDS, "%s", big);
+    log_info("a.b", "%s", big + 1); /* starts inside a character */
+}
+
+static void test_json_long_message_cut_between_characters(void)
+{
+    setup_secrets();
+    log_set_format(LOG_FORMAT_JSON);
+    char *text = capture_stderr(write_long_json);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NULL(strstr(text, "demo"));
+    int n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), n++) {
+        yajl_val v = parse_line(line);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+        const char *msg = jstr(v, "msg");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+        size_t len = strlen(msg);
+        CU_ASSERT_TRUE(len > 4000 && len < 4096);
+        CU_ASSERT_EQUAL(len % 2, n == 0 ? 0 : 1); /* whole characters ("?" + pairs) */
+        CU_ASSERT_EQUAL(memcmp(msg + len - 2, "\xD0\x96", 2), 0);
+        yajl_tree_free(v);
+    }
+    CU_ASSERT_EQUAL(n, 2);
+    free(text);
+    log_term();
+}
+
+static void write_secret_json(void)
+{
+    log_thread_ctx("src_demo-secret.stream");
+    log_event(LOG_ERROR, "src_demo-secret", "retry",
+              LOG_FIELDS(LOG_STR("url", "https://h/x?u=s3cr3t-token-0123"),
+                         LOG_STR("reason", "Bearer s3cr3t-token-0123 refused")),
+              "login with demo-secret failed");
+    log_thread_ctx(NULL);
+}
+
+static void test_json_redaction(void)
+{
+    setup_secrets();
+    log_set_format(LOG_FORMAT_JSON);
+    log_set_run_id(42);
+    char *text = capture_stderr(write_secret_json);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NULL(strstr(text, "demo-secret"));
+    CU_ASSERT_PTR_NULL(strstr(text, "s3cr3t"));
+    yajl_val v = parse_line(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_STRING_EQUAL(jstr(v, "msg"), "login with *** failed");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "reason"), "Bearer *** refused");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "url"), "https://h/x?u=***");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "source"), "src_***");
+    CU_ASSERT_STRING_EQUAL(jstr(v, "stream"), "stream"); /* from the thread's ctx */
+    CU_ASSERT_EQUAL(jint(v, "run_id"), 42);
+    yajl_tree_free(v);
+    free(text);
+    log_term();
+}
+
+static void write_text_lines(void)
+{
+    log_info("posiflora_main.orders", "before");
+    log_set_run_id(7);
+    log_event(LOG_INFO, "posiflora_main.orders", "stream_end", LOG_FIELDS(LOG_INT("records", 5)),
+              "done: 5 records");
+    log_warn(NULL, "no ctx");
+}
+
+static void test_text_run_id(void)
+{
+    setup_secrets();
+    char *text = capture_stderr(write_text_lines);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *ts = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z";
+    char re[512];
+    snprintf(re, sizeof re,
+             "^%s INFO  posiflora_main\\.orders: before\n"
+             "%s INFO  run=7 posiflora_main\\.orders: done: 5 records\n"
+             "%s WARN  run=7 no ctx\n$",
+             ts, ts, ts);
+    CU_ASSERT_TRUE(matches(text, re));
+    free(text);
+    log_term();
+    CU_ASSERT_EQUAL(log_run_id(), 0); /* log_term forgets it */
+}
+
+static void test_format_parse(void)
+{
+    log_format f = LOG_FORMAT_TEXT;
+    CU_ASSERT_TRUE(log_format_parse("json", &f));
+    CU_ASSERT_EQUAL(f, LOG_FORMAT_JSON);
+    CU_ASSERT_TRUE(log_format_parse("text", &f));
+    CU_ASSERT_EQUAL(f, LOG_FORMAT_TEXT);
+    CU_ASSERT_FALSE(log_format_parse("JSON", &f));
+    CU_ASSERT_FALSE(log_format_parse("", &f));
+    CU_ASSERT_FALSE(log_format_parse(NULL, &f));
+}
+
+static void write_around_live(void)
+{
+    log_live("a.b  1 records\nc.d  2 records");
+    log_info("x", "between");
+    log_live(NULL);
+    log_info("x", "after");
+}
+
+/* A log line erases the live block (two lines up, each cleared), prints, and
+ * draws the block again below itself; removing it erases it. */
+static void test_live_lines_around_log_lines(void)
+{
+    setup_secrets();
+    char *text = capture_stderr(write_around_live);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *erase2 = "\r\033\\[1A\033\\[2K\r\033\\[1A\033\\[2K";
+    const char *ts = "[0-9T:Z-]{20}";
+    char re[512];
+    snprintf(re, sizeof re,
+             "^a\\.b  1 records\nc\\.d  2 records\n%s%s INFO  x: between\na\\.b  1 records\n"
+             "c\\.d  2 records\n%s%s INFO  x: after\n$",
+             erase2, ts, erase2, ts);
+    CU_ASSERT_TRUE(matches(text, re));
+    free(text);
+    log_term();
+}
+
+static void test_mask_url(void)
+{
+    setup_secrets();
+    char out[256];
+    log_mask_url("https://user:pw@api.example.com:8443/v1/x?page=2&access_token=abc&API_KEY=k1"
+                 "&sig=zz&password=p#frag",
+                 out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "https://api.example.com:8443/v1/x?page=2&access_token=***"
+                                "&API_KEY=***&sig=***&password=***#frag");
+    log_mask_url("http://h/p?a=1&b&token=&Session=s", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "http://h/p?a=1&b&token=***&Session=***");
+    log_mask_url("http://h/p?q=demo-secret", out, sizeof out); /* the registry applies */
+    CU_ASSERT_STRING_EQUAL(out, "http://h/p?q=***");
+    log_mask_url("/v1/orders?page%5Bnumber%5D=1", out, sizeof out); /* no scheme */
+    CU_ASSERT_STRING_EQUAL(out, "/v1/orders?page%5Bnumber%5D=1");
+    log_mask_url("http://h/a@b?x=1", out, sizeof out); /* an '@' in the path is not user info */
+    CU_ASSERT_STRING_EQUAL(out, "http://h/a@b?x=1");
+    char tiny[12];
+    log_mask_url("http://h/\xD0\x96\xD0\x96\xD0\x96", tiny, sizeof tiny);
+    CU_ASSERT_STRING_EQUAL(tiny, "http://h/\xD0\x96");
+    log_term();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -339,6 +571,14 @@ int main(void)
     CU_add_test(s, "run-time secret redacted", test_runtime_secret_redacted);
     CU_add_test(s, "redact_dup redacts whole text", test_redact_dup_whole_text);
     CU_add_test(s, "concurrent registration", test_concurrent_registration);
+    CU_add_test(s, "JSON escaping", test_json_escaping);
+    CU_add_test(s, "JSON long message cut between characters",
+                test_json_long_message_cut_between_characters);
+    CU_add_test(s, "JSON redaction", test_json_redaction);
+    CU_add_test(s, "text lines carry the run id", test_text_run_id);
+    CU_add_test(s, "format names", test_format_parse);
+    CU_add_test(s, "live lines around log lines", test_live_lines_around_log_lines);
+    CU_add_test(s, "URL masking", test_mask_url);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

@@ -205,7 +205,11 @@ static void test_events_logged_under_source(void)
     int saved = dup(STDERR_FILENO);
     CU_ASSERT_FATAL(saved >= 0);
     dup2(fileno(f), STDERR_FILENO);
-    o.on_event(o.event_ctx, LOG_INFO, "retry 1/8 in 0.5 s after HTTP 503 on GET /v1/orders");
+    http_event ev = {.kind = HTTP_EV_RETRY,
+                     .level = LOG_INFO,
+                     .name = "retry",
+                     .text = "retry 1/8 in 0.5 s after HTTP 503 on GET /v1/orders"};
+    o.on_event(o.event_ctx, &ev);
     fflush(stderr);
     dup2(saved, STDERR_FILENO);
     close(saved);
