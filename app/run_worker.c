@@ -16,6 +16,7 @@
 #include "app/runstop.h"
 #include "app/source_env.h"
 #include "app/state.h"
+#include "app/summary.h"
 
 /* How long a lock left by a killed run's session is waited for once that session
  * was asked to end (it ends within client_connection_check_interval anyway). */
@@ -444,6 +445,8 @@ static void stream_conclude(source_job *job, stream_job *sj, loader *ld, fe_rc r
     int sig = fe_stop_requested(&job->ctl->stop);
     if (rc == FE_OK) {
         const stream_stats *st = &sj->stats;
+        char one[64], many[64]; /* the stream's unit: "1 order", "2 orders" */
+        summary_unit(sj->def->name, one, sizeof one, many, sizeof many);
         stream_set(job, sj, SJ_SUCCEEDED, NULL);
         log_event(LOG_INFO, logctx, "stream_end",
                   LOG_FIELDS(LOG_STR("status", "succeeded"), LOG_NUM("seconds", sj->seconds),
@@ -453,9 +456,10 @@ static void stream_conclude(source_job *job, stream_job *sj, loader *ld, fe_rc r
                              LOG_INT("rejected", st->rejects), LOG_INT("requests", st->requests),
                              LOG_INT("retries", st->retries), LOG_INT("http_429", st->http_429),
                              LOG_INT("bytes", st->bytes)),
-                  "done in %.1f s: %" PRId64 " records, %" PRId64 " inserted, %" PRId64
-                  " updated, %" PRId64 " unchanged, %" PRId64 " rejected",
-                  sj->seconds, st->records, st->inserted, st->updated, st->unchanged, st->rejects);
+                  "done in %.1f s: %" PRId64 " %s read; warehouse rows: %" PRId64
+                  " inserted, %" PRId64 " updated, %" PRId64 " unchanged; %" PRId64 " rejected",
+                  sj->seconds, st->records, st->records == 1 ? one : many, st->inserted,
+                  st->updated, st->unchanged, st->rejects);
     } else if (sig) {
         run_textf(text, sizeof text, "interrupted by %s: its open checkpoint was rolled back",
                   runstop_signal_name(sig));
