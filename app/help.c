@@ -110,7 +110,15 @@ static const help_cmd commands[] = {
                   "stored cursor and commits in checkpoints, so an interrupted run loses "
                   "nothing committed and the next run goes on from there.",
                   "Each run and stream has its row in etl.run and etl.run_stream, with the "
-                  "command line as typed (secrets removed), counts and any error."},
+                  "command line as typed (secrets removed), counts and any error.",
+                  "While it runs: on a terminal, a live line per running stream with records, "
+                  "rate and ETA where the API reports a total ([run] progress); otherwise a "
+                  "progress line every progress_interval. At its end: a summary on stdout per "
+                  "stream (what it read in the stream's unit, rows written per table), and, "
+                  "with [run] metrics_file, the run's metrics in the Prometheus text format, "
+                  "written atomically for node_exporter's textfile collector.",
+                  "Each stream of a source with verify = warn or fail is then compared with "
+                  "the source's own totals (see flowetl help verify)."},
         .options = {{"--full-refresh",
                      "Every selected stream ignores its stored cursor and reads everything "
                      "again (the merge still writes only what changed)."},
