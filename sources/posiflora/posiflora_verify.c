@@ -1,0 +1,111 @@
+/* posiflora_verify: what `flowetl verify` compares for Posiflora (sources/source.h,
+ * verify_def). Every list answers meta.total for its filters, so the orders
+ * figure is one request with page[size]=1: the whole list, or the orders created
+ * in a window of UTC days (filter[createdAt][from] / [to]). The ids of a window
+ * are its pages of 100. */
+#include "sources/posiflora/posiflora.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "transform/field.h"
+#include "sources/posiflora/posiflora_pages.h"
+#include "sources/posiflora/posiflora_session.h"
+
+typedef struct {
+    verify_query *q;
+    int64_t rows; /* data records of the page being read */
+} pv_run;
+
+static fe_rc on_record(void *user, int which, const json_rec *rec, fe_err *err)
+{
+    pv_run *r = user;
+    if (which != POSIFLORA_REC_DATA)
+        return FE_OK;
+    r->rows++;
+    const char *id = field_id_or_null(rec, "id");
+    return id && r->q->id ? r->q->id(r->q, id, NULL, err) : FE_OK;
+}
+
+/* The URL of page `page` (size `size`) of the orders of q's window. */
+static fe_rc orders_url(const verify_query *q, long page, long size, buf *url, fe_err *err)
+{
+    char from[40], to[40];
+    fe_rc rc = source_base_url(q->conf, NULL, "https://ACCOUNT.posiflora.com/api", url, err);
+    if (rc != FE_OK)
+        return rc;
+    snprintf(from, sizeof from, "%sT00:00:00Z", q->from ? q->from : "");
+    snprintf(to, sizeof to, "%sT23:59:59Z", q->to ? q->to : "");
+    if (!buf_puts(url, "/v1/orders?") ||
+        (q->from && !buf_put_query(url, "filter[createdAt][from]", from)) ||
+        (q->to && !buf_put_query(url, "filter[createdAt][to]", to)) ||
+        !buf_put_query_long(url, "page[number]", page) ||
+        !buf_put_query_long(url, "page[size]", size))
+        return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+    return FE_OK;
+}
+
+/* Reads pages of the window's orders (ids to q->id when want_ids) until the rows
+ * reach meta.total; with size 1, only the first page (the count). */
+static fe_rc read_orders(verify_query *q, long size, int64_t *total, fe_err *err)
+{
+    pv_run r = {.q = q};
+    buf url;
+    fe_rc rc = FE_OK;
+    int64_t seen = 0;
+    posiflora_pager *pg = posiflora_pager_new(q->http, q->stats, q->state, on_record, NULL, &r);
+    if (!pg)
+        return fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
+    buf_init(&url, 0);
+    for (long page = 1; rc == FE_OK; page++) {
+        buf_reset(&url);
+        r.rows = 0;
+        if ((rc = orders_url(q, page, size, &url, err)) != FE_OK ||
+            (rc = posiflora_pager_fetch(pg, buf_cstr(&url), "GET /v1/orders", err)) != FE_OK)
+            break;
+        *total = posiflora_pager_total(pg);
+        seen += r.rows;
+        if (size == 1 || r.rows == 0 || seen >= *total)
+            break;
+    }
+    buf_term(&url);
+    posiflora_pager_free(pg);
+    return rc;
+}
+
+static fe_rc verify_figures(verify_query *q, fe_err *err)
+{
+    int64_t total = -1;
+    char value[32];
+    verify_query counting = *q;
+    counting.id = NULL;
+    FE_TRY(read_orders(&counting, 1, &total, err));
+    if (total < 0)
+        return fe_err_set(err, FE_EJSON, "GET /v1/orders: no meta.total");
+    rc_scope s = {.entity = RC_ORDERS,
+                  .basis = RC_BY_UTC_DAY,
+                  .measure = RC_COUNT,
+                  .from = q->from,
+                  .to = q->to};
+    snprintf(value, sizeof value, "%lld", (long long)total);
+    return q->figure(q, &s, value, err);
+}
+
+static fe_rc verify_ids(verify_query *q, fe_err *err)
+{
+    int64_t total = -1;
+    return read_orders(q, POSIFLORA_PAGE_SIZE_MAX, &total, err);
+}
+
+const verify_def posiflora_verify[POSIFLORA_NVERIFY] = {
+    {.stream = "orders",
+     .entity = RC_ORDERS,
+     .basis = RC_BY_UTC_DAY,
+     .store_kind = "store",
+     .figures = verify_figures,
+     .ids = verify_ids,
+     .deep = NULL,
+     .run_days = 0},
+};
