@@ -30,6 +30,12 @@ static const char *const endpoints[] = {"fr_tenant", "fr_categories", "fr_catego
 
 /* ---- helpers ------------------------------------------------------------------- */
 
+/* A product the API shows: not removed, not hidden by --mismatch. */
+static bool shown(const fr_data *d, int i)
+{
+    return !d->prods[i].removed && i != d->hidden_product;
+}
+
 static void fr_error(sb_response *resp, int status, const char *message)
 {
     sb_json j;
@@ -215,7 +221,7 @@ static void render_category(sb_json *j, const fr_data *d, int ci, int store, boo
         sb_json_arr(j);
         for (int i = 0; i < d->nprods; i++) {
             const fr_product *p = &d->prods[i];
-            if (!p->removed && (p->cat[0] == ci || (p->ncat > 1 && p->cat[1] == ci)))
+            if (shown(d, i) && (p->cat[0] == ci || (p->ncat > 1 && p->cat[1] == ci)))
                 render_product(j, d, p, store, major);
         }
         sb_json_end(j);
@@ -308,7 +314,7 @@ static int *product_order(const fr_data *d, bool sorted, bool desc, int *n)
     if (!idx)
         return NULL;
     for (int i = 0; i < d->nprods; i++)
-        if (!d->prods[i].removed)
+        if (shown(d, i))
             idx[(*n)++] = i;
     if (sorted)
         qsort_r(idx, (size_t)*n, sizeof *idx, by_modified, (void *)ctx);
@@ -402,7 +408,7 @@ static void api_slots(const fr_data *d, const char *uid, const sb_request *req, 
     page_req pg;
     sb_json j;
     int pi = fr_product_index(d, uid);
-    if (pi < 0 || d->prods[pi].removed) {
+    if (pi < 0 || !shown(d, pi)) {
         fr_error(resp, 404, "Product not found");
         return;
     }
@@ -492,7 +498,7 @@ static void api_stock(const fr_data *d, const sb_request *req, sb_response *resp
     if (!read_page(req, &pg, resp) || !stock_filter(req, wh, resp))
         return;
     for (int i = 0; i < d->nprods; i++)
-        total += !d->prods[i].removed && d->prods[i].type == FR_STOCK;
+        total += shown(d, i) && d->prods[i].type == FR_STOCK;
     from = (pg.number - 1) * pg.size;
     sb_json_init(&j, &resp->body);
     sb_json_obj(&j);
@@ -500,7 +506,7 @@ static void api_stock(const fr_data *d, const sb_request *req, sb_response *resp
     sb_json_arr(&j);
     for (int i = 0; i < d->nprods && k < from + pg.size; i++) {
         const fr_product *p = &d->prods[i];
-        if (p->removed || p->type != FR_STOCK)
+        if (!shown(d, i) || p->type != FR_STOCK)
             continue;
         if (k++ >= from)
             render_stock(&j, p, wh);
@@ -619,11 +625,50 @@ static void fr_handle(void *state, const sb_request *req, sb_response *resp)
 
 /* ---- module ------------------------------------------------------------------- */
 
+/* Plain stock products of the initial data: neither a component of a package
+ * nor excluded nor poison, so hiding one touches no other record. */
+static bool plain_product(size_t i, void *ctx)
+{
+    const fr_product *p = &((const fr_data *)ctx)->prods[i];
+    return p->type == FR_STOCK && !p->removed && !p->is_component && !p->excluded &&
+           p->poison == FR_POISON_NONE;
+}
+
+static int by_uid(size_t a, size_t b, void *ctx)
+{
+    const fr_data *d = ctx;
+    return strcmp(d->prods[a].uid, d->prods[b].uid);
+}
+
+/* Sets median_product and hidden_product of freshly generated d. False when
+ * memory ran out. */
+static bool pick_mismatch(fr_data *d, const sb_mismatch *m)
+{
+    size_t k = sb_mismatch_median((size_t)d->nprods, plain_product, by_uid, d);
+    if (k == SIZE_MAX)
+        return false;
+    d->median_product = k < (size_t)d->nprods ? (int)k : -1;
+    d->hidden_product = sb_mismatch_hides(m, SB_V_FLOWRETAIL) ? d->median_product : -1;
+    return true;
+}
+
+/* The mismatch truth lines (docs/sandbox.md, "Mismatch switches"). */
+static void truth_mismatch(const fr_data *d, sb_buf *out)
+{
+    if (d->median_product < 0)
+        return;
+    const char *uid = d->prods[d->median_product].uid;
+    sb_buf_printf(out, "mismatch\tflowretail.median_order\t%s\n", uid);
+    if (d->hidden_product >= 0)
+        sb_buf_printf(out, "mismatch\tflowretail.hidden_order\t%s\n", uid);
+}
+
 static void *fr_create(const sb_config *cfg, char *err, size_t errlen)
 {
     fr_state *st = calloc(1, sizeof *st);
     if (!st || !fr_data_generate(&st->data, cfg->seed, cfg->scale) ||
-        (cfg->poison && !fr_data_add_poison(&st->data))) {
+        (cfg->poison && !fr_data_add_poison(&st->data)) ||
+        !pick_mismatch(&st->data, &cfg->mismatch)) {
         if (st)
             fr_data_free(&st->data);
         free(st);
@@ -667,6 +712,7 @@ static void fr_truth(void *state, sb_buf *out)
     fr_state *st = state;
     pthread_rwlock_rdlock(&st->lock);
     fr_data_truth(&st->data, out);
+    truth_mismatch(&st->data, out);
     pthread_rwlock_unlock(&st->lock);
 }
 
@@ -676,7 +722,8 @@ static bool fr_reset(void *state)
     fr_data fresh;
     if (!fr_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
-    if (st->cfg.poison && !fr_data_add_poison(&fresh)) {
+    if ((st->cfg.poison && !fr_data_add_poison(&fresh)) ||
+        !pick_mismatch(&fresh, &st->cfg.mismatch)) {
         fr_data_free(&fresh);
         return false;
     }

@@ -27,7 +27,12 @@ typedef struct {
     pthread_rwlock_t lock;
     fw_data data;
     sb_config cfg;
+    /* --mismatch: the initial order with the median id, and the one the API hides
+     * (that one under hide-order=flowwow, else FW_NONE). */
+    uint32_t median_order, hidden_order;
 } fw_state;
+
+#define FW_NONE UINT32_MAX
 
 typedef struct {
     bool ignore_page;
@@ -454,7 +459,7 @@ static bool read_day(const sb_request *req, int64_t *day, bool *has, sb_response
     return true;
 }
 
-static void api_orders(const fw_data *d, const sb_request *req, const fw_quirks *q,
+static void api_orders(const fw_data *d, uint32_t hidden, const sb_request *req, const fw_quirks *q,
                        sb_response *resp)
 {
     int64_t page = 0, limit = 0, status = 0, day = 0, p, l;
@@ -486,8 +491,8 @@ static void api_orders(const fw_data *d, const sb_request *req, const fw_quirks 
     sb_json_arr(&j);
     for (uint32_t i = 0; i < d->norders; i++) {
         const fw_order *o = &d->orders[i];
-        if (o->shop != (uint32_t)shop || (has_day && fw_local_day(o->created) != day) ||
-            (has_status && o->status != status))
+        if (i == hidden || o->shop != (uint32_t)shop ||
+            (has_day && fw_local_day(o->created) != day) || (has_status && o->status != status))
             continue;
         if (total >= p * l && total < (p + 1) * l)
             render_order(&j, d, o);
@@ -559,8 +564,46 @@ static void fw_handle(void *state, const sb_request *req, sb_response *resp)
     else if (strcmp(ep, "flowwow_products") == 0)
         api_products(&st->data, req, resp);
     else
-        api_orders(&st->data, req, &q, resp);
+        api_orders(&st->data, st->hidden_order, req, &q, resp);
     pthread_rwlock_unlock(&st->lock);
+}
+
+static int by_order_id(size_t a, size_t b, void *ctx)
+{
+    const fw_data *d = ctx;
+    int64_t x = d->orders[a].id, y = d->orders[b].id;
+    return x < y ? -1 : x > y;
+}
+
+static bool not_poison(size_t i, void *ctx)
+{
+    const fw_data *d = ctx;
+    return d->orders[i].poison == FW_POISON_NONE;
+}
+
+/* The median-id order among the initial orders that are not poison. False when
+ * memory ran out. */
+static bool pick_mismatch(fw_state *st)
+{
+    fw_data *d = &st->data;
+    size_t m = sb_mismatch_median(d->initial_orders, not_poison, by_order_id, d);
+    if (m == SIZE_MAX)
+        return false;
+    st->median_order = m < d->initial_orders ? (uint32_t)m : FW_NONE;
+    st->hidden_order =
+        sb_mismatch_hides(&st->cfg.mismatch, SB_V_FLOWWOW) ? st->median_order : FW_NONE;
+    return true;
+}
+
+/* The mismatch truth lines (docs/sandbox.md, "Mismatch switches"). */
+static void truth_mismatch(const fw_state *st, sb_buf *out)
+{
+    if (st->median_order == FW_NONE)
+        return;
+    int64_t id = st->data.orders[st->median_order].id;
+    sb_buf_printf(out, "mismatch\tflowwow.median_order\t%lld\n", (long long)id);
+    if (st->hidden_order != FW_NONE)
+        sb_buf_printf(out, "mismatch\tflowwow.hidden_order\t%lld\n", (long long)id);
 }
 
 static void *fw_create(const sb_config *cfg, char *err, size_t errlen)
@@ -574,6 +617,12 @@ static void *fw_create(const sb_config *cfg, char *err, size_t errlen)
     if (cfg->poison)
         fw_data_add_poison(&st->data);
     st->cfg = *cfg;
+    if (!pick_mismatch(st)) {
+        fw_data_free(&st->data);
+        free(st);
+        snprintf(err, errlen, "flowwow: out of memory generating the data");
+        return NULL;
+    }
     pthread_rwlock_init(&st->lock, NULL);
     return st;
 }
@@ -614,6 +663,7 @@ static void fw_truth(void *state, sb_buf *out)
     fw_state *st = state;
     pthread_rwlock_rdlock(&st->lock);
     fw_data_truth(&st->data, out);
+    truth_mismatch(st, out);
     pthread_rwlock_unlock(&st->lock);
 }
 

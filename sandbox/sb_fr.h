@@ -69,6 +69,10 @@ typedef struct {
     int nprods, cap_prods;
     uint64_t seed;
     int64_t steps;
+    /* --mismatch (set by the module after each generation, never by fr_data_*):
+     * the product with the median uid among the initial plain stock products, and
+     * the one the API hides (that one under hide-order=flowretail, else -1). */
+    int median_product, hidden_product;
 } fr_data;
 
 typedef struct {

@@ -63,6 +63,9 @@ typedef struct {
     pthread_rwlock_t lock;
     gf_data data;
     sb_config cfg;
+    /* --mismatch: the initial order with the median id, and the one the API hides
+     * (that one under hide-order=goflow, else SIZE_MAX). Fixed for the process. */
+    size_t median_order, hidden_order;
     pthread_mutex_t mu; /* everything below */
     bucket buckets[MAX_BUCKETS];
     size_t nbuckets;
@@ -108,6 +111,43 @@ static void reports_clear(gf_state *st)
     st->limited = st->early_retries = 0;
 }
 
+static int by_order_id(size_t a, size_t b, void *ctx)
+{
+    const gf_data *d = ctx;
+    int64_t x = d->orders[a].id, y = d->orders[b].id;
+    return x < y ? -1 : x > y;
+}
+
+static bool regular_order(size_t i, void *ctx)
+{
+    const gf_data *d = ctx;
+    return d->orders[i].poison == GF_POISON_NONE && !d->orders[i].deleted;
+}
+
+/* The median-id order of the initial data (poison orders aside). False when
+ * memory ran out. */
+static bool pick_mismatch(gf_state *st)
+{
+    size_t m = sb_mismatch_median(st->data.norders, regular_order, by_order_id, &st->data);
+    if (m == SIZE_MAX)
+        return false;
+    st->median_order = m < st->data.norders ? m : SIZE_MAX;
+    st->hidden_order =
+        sb_mismatch_hides(&st->cfg.mismatch, SB_V_GOFLOW) ? st->median_order : SIZE_MAX;
+    return true;
+}
+
+/* The mismatch truth lines (docs/sandbox.md, "Mismatch switches"). */
+static void truth_mismatch(const gf_state *st, sb_buf *out)
+{
+    if (st->median_order == SIZE_MAX)
+        return;
+    long long id = (long long)st->data.orders[st->median_order].id;
+    sb_buf_printf(out, "mismatch\tgoflow.median_order\t%lld\n", id);
+    if (st->hidden_order != SIZE_MAX)
+        sb_buf_printf(out, "mismatch\tgoflow.hidden_order\t%lld\n", id);
+}
+
 static void *gf_create(const sb_config *cfg, char *err, size_t errlen)
 {
     gf_state *st = calloc(1, sizeof *st);
@@ -120,6 +160,12 @@ static void *gf_create(const sb_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     st->cfg = *cfg;
+    if (!pick_mismatch(st)) {
+        gf_data_free(&st->data);
+        free(st);
+        snprintf(err, errlen, "goflow: out of memory generating the data");
+        return NULL;
+    }
     pthread_rwlock_init(&st->lock, NULL);
     pthread_mutex_init(&st->mu, NULL);
     settings_default(st);
@@ -538,8 +584,9 @@ static bool sort_ok(const list_def *l, const char *sort)
     return false;
 }
 
-static void render_list(const gf_data *d, const list_def *l, int page_size, const sb_request *req,
-                        sb_response *resp)
+/* hidden: an order index the list leaves out (--mismatch), SIZE_MAX for none. */
+static void render_list(const gf_data *d, const list_def *l, int page_size, size_t hidden,
+                        const sb_request *req, sb_response *resp)
 {
     query q;
     char why[128];
@@ -563,7 +610,7 @@ static void render_list(const gf_data *d, const list_def *l, int page_size, cons
     }
     for (size_t i = 0; i < n; i++) {
         field_val k, id;
-        if (l->render == r_order && d->orders[i].deleted)
+        if (l->render == r_order && (d->orders[i].deleted || i == hidden))
             continue;
         if (!matches(d, i, l->field, &q, &bad)) {
             if (bad)
@@ -1056,7 +1103,8 @@ static void gf_handle(void *state, const sb_request *req, sb_response *resp)
                                 : lists[i].page_size;
             pthread_mutex_unlock(&st->mu);
             pthread_rwlock_rdlock(&st->lock);
-            render_list(&st->data, &lists[i], page_size, req, resp);
+            render_list(&st->data, &lists[i], page_size,
+                        lists[i].render == r_order ? st->hidden_order : SIZE_MAX, req, resp);
             pthread_rwlock_unlock(&st->lock);
             return;
         }
@@ -1087,6 +1135,7 @@ static void gf_truth(void *state, sb_buf *out)
     gf_state *st = state;
     pthread_rwlock_rdlock(&st->lock);
     gf_data_truth(&st->data, out);
+    truth_mismatch(st, out);
     pthread_rwlock_unlock(&st->lock);
 }
 

@@ -27,6 +27,7 @@ static void usage(FILE *out)
             "usage: flowetl-sandbox [--host 127.0.0.1] [--port N] [--port-file FILE]\n"
             "                       [--seed N] [--scale X] [--faults SPEC] [--threads N]\n"
             "                       [--hostile SPEC] [--poison] [--foreign-host 127.0.0.2|none]\n"
+            "                       [--mismatch hide-order=VENDOR,amount-off=posiflora]\n"
             "Serves emulated vendor APIs on loopback (Posiflora under /posiflora/api),\n"
             "with control endpoints under /_sandbox/. See docs/sandbox.md.\n");
 }
@@ -55,6 +56,7 @@ static int parse_options(int argc, char **argv, options *o)
                                              {"hostile", required_argument, NULL, 'Y'},
                                              {"poison", no_argument, NULL, 'P'},
                                              {"foreign-host", required_argument, NULL, 'O'},
+                                             {"mismatch", required_argument, NULL, 'M'},
                                              {"help", no_argument, NULL, 'H'},
                                              {NULL, 0, NULL, 0}};
     char err[256];
@@ -113,6 +115,12 @@ static int parse_options(int argc, char **argv, options *o)
             break;
         case 'O':
             o->foreign_host = strcmp(optarg, "none") == 0 ? NULL : optarg;
+            break;
+        case 'M':
+            if (!sb_mismatch_parse(&o->data.mismatch, optarg, err, sizeof err)) {
+                fprintf(stderr, "flowetl-sandbox: --mismatch: %s\n", err);
+                return 2;
+            }
             break;
         case 'H':
             usage(stdout);

@@ -16,11 +16,13 @@
 #include "sb_buf.h"
 #include "sb_fault.h"
 #include "sb_hostile.h"
+#include "sb_mismatch.h"
 
 typedef struct {
-    uint64_t seed; /* --seed */
-    double scale;  /* --scale (> 0) */
-    bool poison;   /* --poison: the data holds poison records (docs/sandbox.md) */
+    uint64_t seed;        /* --seed */
+    double scale;         /* --scale (> 0) */
+    bool poison;          /* --poison: the data holds poison records (docs/sandbox.md) */
+    sb_mismatch mismatch; /* --mismatch: what the API hides or misstates (sb_mismatch.h) */
 } sb_config;
 
 /* One query-string argument, percent-decoded; value is "" when the key had no '='. */

@@ -177,6 +177,14 @@ typedef struct {
     /* Initial sizes: advance rates are relative to them. */
     uint32_t base_orders, base_customers, base_items;
     uint64_t version; /* bumped by every change: keys the list cache */
+    /* --mismatch (sb_mismatch.h), picked among the initial orders by pf_data_generate:
+     * median_order has the median id; off_order is the next one in id order whose
+     * status counts for revenue. hidden_order is median_order under hide-order (the
+     * API does not show it) and amount_off tells the analytics to count off_order's
+     * totalAmount 0.01 higher; pf_data_mismatch sets both. */
+    uint32_t median_order, off_order;
+    uint32_t hidden_order; /* PF_NONE: none */
+    bool amount_off;
 } pf_data;
 
 /* What one advance call changed. */
@@ -195,6 +203,11 @@ bool pf_data_generate(pf_data *d, uint64_t seed, double scale);
 void pf_data_add_poison(pf_data *d);
 /* Frees d's arrays; d may be generated again. */
 void pf_data_free(pf_data *d);
+/* Applies the --mismatch switches of m to freshly generated d (sets hidden_order
+ * and amount_off; the data itself is not touched). */
+void pf_data_mismatch(pf_data *d, const sb_mismatch *m);
+/* True when status counts for revenue in the order analytics (open or completed). */
+bool pf_status_is_revenue(int status);
 
 /* Writes the UUID text of record idx of kind into out (PF_ID_LEN + 1 bytes). */
 void pf_id(const pf_data *d, int kind, uint32_t idx, char *out);
@@ -266,6 +279,8 @@ void pf_render_customer(sb_json *j, const pf_data *d, uint32_t idx);
 /* detail adds the relationships only the detail carries (lines, history, images). */
 void pf_render_order(sb_json *j, const pf_data *d, uint32_t idx, bool detail);
 void pf_render_line(sb_json *j, const pf_data *d, uint32_t idx);
+/* A line's discountPrice: its price less discount_pct, rounded to kopecks. */
+int64_t pf_line_discount_price(const pf_line *l);
 void pf_render_payment(sb_json *j, const pf_data *d, uint32_t idx);
 void pf_render_method(sb_json *j, const pf_data *d, uint32_t method);
 /* Appends {"type":type,"id":<id of kind idx>} (or null when idx is PF_NONE). */
@@ -283,6 +298,12 @@ void pf_api_items(const pf_data *d, sb_qcache *c, const sb_request *req, sb_resp
 void pf_api_bouquets(const pf_data *d, sb_qcache *c, const sb_request *req, sb_response *resp);
 void pf_api_customers(const pf_data *d, sb_qcache *c, const sb_request *req, sb_response *resp);
 void pf_api_orders(const pf_data *d, sb_qcache *c, const sb_request *req, sb_response *resp);
+/* GET /v1/orders/analytics/{kind}: kind is the path segment after analytics/
+ * (docs/sandbox.md, "Order analytics"); an unknown kind answers 404. */
+void pf_api_analytics(const pf_data *d, sb_qcache *c, const char *kind, const sb_request *req,
+                      sb_response *resp);
+/* True when kind names one of the analytics reports. */
+bool pf_analytics_kind_known(const char *kind);
 /* GET /v1/orders/{id}: id is the path segment after /v1/orders/. */
 void pf_api_order(const pf_data *d, const char *id, const sb_request *req, sb_response *resp);
 

@@ -443,9 +443,10 @@ static bool match_order(const list_spec *ls, uint32_t i)
 {
     const order_query *q = ls->q;
     const pf_order *o = &ls->d->orders.v[i];
-    return o->updated >= q->upd_from && o->updated <= q->upd_to && o->modified >= q->mod_from &&
-           o->modified <= q->mod_to && o->created >= q->cre_from && o->created <= q->cre_to &&
-           o->revision >= q->rev && (q->statuses == 0 || (q->statuses >> o->status & 1));
+    return i != ls->d->hidden_order && o->updated >= q->upd_from && o->updated <= q->upd_to &&
+           o->modified >= q->mod_from && o->modified <= q->mod_to && o->created >= q->cre_from &&
+           o->created <= q->cre_to && o->revision >= q->rev &&
+           (q->statuses == 0 || (q->statuses >> o->status & 1));
 }
 
 /* The list carries no composition (no lines relationship), like the vendor's. */
@@ -559,7 +560,7 @@ void pf_api_orders(const pf_data *d, sb_qcache *c, const sb_request *req, sb_res
 void pf_api_order(const pf_data *d, const char *id, const sb_request *req, sb_response *resp)
 {
     uint32_t idx;
-    if (!pf_id_parse(d, PF_K_ORDER, id, d->orders.n, &idx)) {
+    if (!pf_id_parse(d, PF_K_ORDER, id, d->orders.n, &idx) || idx == d->hidden_order) {
         pf_error(resp, 404, "Not Found", "Order not found", NULL);
         return;
     }
@@ -589,4 +590,271 @@ void pf_api_order(const pf_data *d, const char *id, const sb_request *req, sb_re
     }
     sb_json_end(&j);
     resp->status = 200;
+}
+
+/* ---- order analytics: GET /v1/orders/analytics/{kind} ----
+ *
+ * The orders list's document (same filters, sort and paging) restricted to the
+ * orders the report is about, with meta.analytic_header summing them. What the
+ * sandbox chose where the reference is silent is in docs/sandbox.md ("Order
+ * analytics"). */
+
+enum {
+    AN_SHIPMENT_REVENUE,
+    AN_MARGINALITY,
+    AN_BONUSES_SUBTRACT,
+    AN_BONUSES_ACCRUED,
+    AN_TOTAL_DISCOUNT,
+    AN_RETURNED,
+    AN_COUNT
+};
+
+static const char *const analytics_kinds[AN_COUNT] = {"shipment-revenue", "marginality",
+                                                      "bonuses-subtract", "bonuses-accrued",
+                                                      "total-discount",   "returned"};
+
+#define AN_STORES_MAX 64
+
+typedef struct {
+    order_query o; /* the orders list's filters */
+    int kind;
+    int64_t post_from, post_to;
+    uint32_t customer; /* PF_NONE = any */
+    bool with_returned;
+    uint32_t stores[AN_STORES_MAX]; /* filter[stores]; nstores 0 = any */
+    unsigned nstores;
+    bool match_none; /* an unknown store or customer was named: nothing matches */
+} analytics_query;
+
+bool pf_analytics_kind_known(const char *kind)
+{
+    for (int k = 0; k < AN_COUNT; k++)
+        if (strcmp(kind, analytics_kinds[k]) == 0)
+            return true;
+    return false;
+}
+
+static bool paid_by_bonuses(const pf_data *d, const pf_order *o)
+{
+    for (uint32_t p = o->pay_head; p != PF_NONE; p = d->pays.v[p].next)
+        if (d->pays.v[p].bonus > 0) /* the order's byBonuses */
+            return true;
+    return false;
+}
+
+static bool has_discount(const pf_data *d, const pf_order *o)
+{
+    for (uint32_t l = o->line_start; l < o->line_start + o->nlines; l++)
+        if (pf_line_discount_price(&d->lines.v[l]) < d->lines.v[l].price)
+            return true;
+    return false;
+}
+
+/* Whether order o is one the report of kind is about. */
+static bool kind_covers(const pf_data *d, int kind, const pf_order *o)
+{
+    switch (kind) {
+    case AN_BONUSES_SUBTRACT:
+        return paid_by_bonuses(d, o);
+    case AN_BONUSES_ACCRUED:
+        return o->customer != PF_NONE && o->status == PF_ST_DONE;
+    case AN_TOTAL_DISCOUNT:
+        return has_discount(d, o);
+    case AN_RETURNED:
+        return o->status == PF_ST_RETURNED;
+    default:
+        return true;
+    }
+}
+
+static bool match_analytics(const list_spec *ls, uint32_t i)
+{
+    const analytics_query *q = ls->q;
+    const pf_order *o = &ls->d->orders.v[i];
+    list_spec base = *ls;
+    base.q = &q->o;
+    if (o->poison || q->match_none || !match_order(&base, i) || !kind_covers(ls->d, q->kind, o))
+        return false;
+    if (!q->with_returned && o->status == PF_ST_RETURNED && q->kind != AN_RETURNED)
+        return false;
+    if (q->customer != PF_NONE && o->customer != q->customer)
+        return false;
+    if ((q->post_from != NO_BOUND_LO || q->post_to != NO_BOUND_HI) &&
+        (o->posted_at == 0 || o->posted_at < q->post_from || o->posted_at > q->post_to))
+        return false;
+    bool store_ok = q->nstores == 0;
+    for (unsigned k = 0; k < q->nstores && !store_ok; k++)
+        store_ok = q->stores[k] == o->store;
+    return store_ok;
+}
+
+/* The header's sums over the covered orders, into aux: [0] fullRevenue (every
+ * order but canceled and notAccepted), [1] returnedRevenue, [2] revenueBonuses
+ * (bonus part of the payments of revenue orders). Under amount-off the chosen
+ * order counts 0.01 more than its totalAmount. */
+static void analytics_sums(const list_spec *ls, const uint32_t *idx, uint32_t n, int64_t *aux)
+{
+    const pf_data *d = ls->d;
+    for (uint32_t k = 0; k < n; k++) {
+        const pf_order *o = &d->orders.v[idx[k]];
+        bool returned = o->status == PF_ST_RETURNED;
+        if (!returned && !pf_status_is_revenue(o->status))
+            continue;
+        int64_t total = o->total;
+        if (d->amount_off && idx[k] == d->off_order)
+            total += PF_V4 / 100;
+        aux[0] += total;
+        if (returned) {
+            aux[1] += total;
+            continue;
+        }
+        for (uint32_t p = o->pay_head; p != PF_NONE; p = d->pays.v[p].next)
+            if (d->pays.v[p].type == PF_PAY_PAYMENT)
+                aux[2] += d->pays.v[p].bonus;
+    }
+}
+
+/* filter[stores][] (repeated) or filter[stores] (comma list) of store ids. An id
+ * the sandbox does not know matches no order. */
+static bool read_stores(const pf_data *d, const sb_request *req, analytics_query *q,
+                        sb_response *resp)
+{
+    bool named = false;
+    for (size_t i = 0; i < req->nargs; i++) {
+        const char *key = req->args[i].key;
+        if (strcmp(key, "filter[stores][]") != 0 && strcmp(key, "filter[stores]") != 0)
+            continue;
+        for (const char *p = req->args[i].value; *p != '\0';) {
+            size_t len = strcspn(p, ",");
+            char id[PF_ID_LEN + 1];
+            uint32_t idx;
+            named = true;
+            if (len == PF_ID_LEN) {
+                memcpy(id, p, len);
+                id[len] = '\0';
+                if (pf_id_parse(d, PF_K_STORE, id, d->stores.n, &idx)) {
+                    if (q->nstores == AN_STORES_MAX) {
+                        pf_error(resp, 422, "Too many stores.", NULL, key);
+                        return false;
+                    }
+                    q->stores[q->nstores++] = idx;
+                }
+            }
+            p += len + (p[len] == ',');
+        }
+    }
+    q->match_none = named && q->nstores == 0;
+    return true;
+}
+
+/* filter[customer]: a customer id; an unknown one matches no order. */
+static void read_customer(const pf_data *d, const sb_request *req, analytics_query *q)
+{
+    const char *s = arg(req, "filter[customer]");
+    if (s == NULL || *s == '\0')
+        return;
+    if (!pf_id_parse(d, PF_K_CUSTOMER, s, d->customers.n, &q->customer))
+        q->match_none = true;
+}
+
+/* filter[withReturned]: true|1 (default) or false|0. */
+static bool read_with_returned(const sb_request *req, bool *out, sb_response *resp)
+{
+    const char *s = arg(req, "filter[withReturned]");
+    if (s == NULL || *s == '\0')
+        return true;
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+        *out = true;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+        *out = false;
+    else {
+        pf_error(resp, 422, "This value should be of type bool.", NULL, "filter[withReturned]");
+        return false;
+    }
+    return true;
+}
+
+static bool read_analytics(const pf_data *d, const sb_request *req, analytics_query *q,
+                           sb_response *resp)
+{
+    order_query *o = &q->o;
+    return read_time(req, "filter[updatedAt][from]", false, &o->upd_from, resp) &&
+           read_time(req, "filter[updatedAt][to]", true, &o->upd_to, resp) &&
+           read_time(req, "filter[modifiedAt][from]", false, &o->mod_from, resp) &&
+           read_time(req, "filter[modifiedAt][to]", true, &o->mod_to, resp) &&
+           read_time(req, "filter[createdAt][from]", false, &o->cre_from, resp) &&
+           read_time(req, "filter[createdAt][to]", true, &o->cre_to, resp) &&
+           read_time(req, "filter[postedAt][from]", false, &q->post_from, resp) &&
+           read_time(req, "filter[postedAt][to]", true, &q->post_to, resp) &&
+           read_int(req, "filter[revision]", &o->rev, resp) &&
+           read_statuses(req, &o->statuses, resp) && read_sort(req, o, resp) &&
+           read_with_returned(req, &q->with_returned, resp) && read_stores(d, req, q, resp) &&
+           (read_customer(d, req, q), true);
+}
+
+void pf_api_analytics(const pf_data *d, sb_qcache *c, const char *kind, const sb_request *req,
+                      sb_response *resp)
+{
+    page_req pg;
+    analytics_query q = {.o = {NO_BOUND_LO, NO_BOUND_HI, NO_BOUND_LO, NO_BOUND_HI, NO_BOUND_LO,
+                               NO_BOUND_HI, NO_BOUND_LO, 0, SORT_NONE, false},
+                         .kind = AN_COUNT,
+                         .post_from = NO_BOUND_LO,
+                         .post_to = NO_BOUND_HI,
+                         .customer = PF_NONE,
+                         .with_returned = true};
+    for (int k = 0; k < AN_COUNT; k++)
+        if (strcmp(kind, analytics_kinds[k]) == 0)
+            q.kind = k;
+    if (q.kind == AN_COUNT) {
+        pf_error(resp, 404, "Not Found", "No route found for this path", NULL);
+        return;
+    }
+    if (!read_page(req, &pg, resp) || !read_analytics(d, req, &q, resp))
+        return;
+    /* The key: every field of the query (stores as their indexes). */
+    char key[160 + AN_STORES_MAX * 11];
+    int len =
+        snprintf(key, sizeof key,
+                 "analytics|%d|%lld|%lld|%lld|%lld|%lld|%lld|%lld|%x|%d|%d|%lld|%lld|%u|%d|%d|",
+                 q.kind, (long long)q.o.upd_from, (long long)q.o.upd_to, (long long)q.o.mod_from,
+                 (long long)q.o.mod_to, (long long)q.o.cre_from, (long long)q.o.cre_to,
+                 (long long)q.o.rev, q.o.statuses, q.o.sort, q.o.desc, (long long)q.post_from,
+                 (long long)q.post_to, q.customer, q.with_returned, q.match_none);
+    for (unsigned k = 0; k < q.nstores && len > 0 && (size_t)len < sizeof key; k++)
+        len += snprintf(key + len, sizeof key - (size_t)len, "%u,", q.stores[k]);
+    list_spec ls = {.d = d,
+                    .q = &q,
+                    .n = d->orders.n,
+                    .match = match_analytics,
+                    .cmp = q.o.sort != SORT_NONE ? cmp_orders : NULL,
+                    .aux = analytics_sums};
+    page_out po;
+    if (!select_page(c, key, &ls, &pg, &po)) {
+        out_of_memory(resp);
+        return;
+    }
+    char count[24];
+    snprintf(count, sizeof count, "%u", po.total);
+    sb_json j;
+    sb_json_init(&j, &resp->body);
+    sb_json_obj(&j);
+    sb_json_key(&j, "meta");
+    sb_json_obj(&j);
+    sb_json_key(&j, "page");
+    sb_json_obj(&j);
+    sb_json_kint(&j, "number", pg.number);
+    sb_json_kint(&j, "size", pg.size);
+    sb_json_end(&j);
+    sb_json_kstr(&j, "total", count); /* a string, as in the reference's example */
+    sb_json_key(&j, "analytic_header");
+    sb_json_obj(&j);
+    sb_json_kstr(&j, "orders_count", count);
+    sb_json_kmoney(&j, "fullRevenue", po.aux[0], SB_MONEY_STRING2);
+    sb_json_kmoney(&j, "returnedRevenue", po.aux[1], SB_MONEY_STRING2);
+    sb_json_kmoney(&j, "revenueBonuses", po.aux[2], SB_MONEY_STRING2);
+    sb_json_kmoney(&j, "revenue", po.aux[0] - po.aux[1], SB_MONEY_STRING2);
+    sb_json_end(&j);
+    put_data(&j, d, &po, render_list_order);
+    end_doc(&j, resp);
 }

@@ -307,6 +307,25 @@ static void truth_payments(const pf_data *d, sb_buf *out)
     put_sum(out, "payments.bonus_amount", bonus);
 }
 
+/* The `mismatch` lines (docs/sandbox.md): which order the switches pick, whether
+ * they are on. The posiflora lines always describe the full data. */
+static void truth_mismatch(const pf_data *d, sb_buf *out)
+{
+    char id[PF_ID_LEN + 1];
+    if (d->median_order == PF_NONE)
+        return;
+    pf_id(d, PF_K_ORDER, d->median_order, id);
+    sb_buf_printf(out, "mismatch\tposiflora.median_order\t%s\n", id);
+    if (d->hidden_order != PF_NONE)
+        sb_buf_printf(out, "mismatch\tposiflora.hidden_order\t%s\n", id);
+    if (d->off_order == PF_NONE)
+        return;
+    pf_id(d, PF_K_ORDER, d->off_order, id);
+    sb_buf_printf(out, "mismatch\tposiflora.amount_off_order\t%s\n", id);
+    if (d->amount_off)
+        sb_buf_printf(out, "mismatch\tposiflora.amount_off\t0.0100\n");
+}
+
 void pf_data_truth(const pf_data *d, sb_buf *out)
 {
     put_count(out, "stores.count", d->stores.n);
@@ -351,6 +370,7 @@ void pf_data_truth(const pf_data *d, sb_buf *out)
                           "hostile\tposiflora.orders.reject_ids\t%s\n",
                           id);
         }
+    truth_mismatch(d, out);
 done:
     free(days);
     free(stores);

@@ -600,6 +600,49 @@ static bool gen_orders(pf_data *d, sb_rng *r, uint32_t n)
     return rank_orders(d);
 }
 
+bool pf_status_is_revenue(int status)
+{
+    return status <= PF_ST_COURIER || status == PF_ST_DONE;
+}
+
+static int by_idkey(const void *a, const void *b, void *ctx)
+{
+    const pf_data *d = ctx;
+    uint64_t x = d->orders.v[*(const uint32_t *)a].idkey,
+             y = d->orders.v[*(const uint32_t *)b].idkey;
+    return x < y ? -1 : x > y;
+}
+
+/* median_order and off_order (see pf_data): ids order like idkey. */
+static bool pick_mismatch_orders(pf_data *d)
+{
+    uint32_t n = d->orders.n;
+    d->median_order = d->off_order = d->hidden_order = PF_NONE;
+    if (n == 0)
+        return true;
+    uint32_t *pos = malloc(n * sizeof *pos);
+    if (pos == NULL)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        pos[i] = i;
+    qsort_r(pos, n, sizeof *pos, by_idkey, d);
+    uint32_t m = (n - 1) / 2;
+    d->median_order = pos[m];
+    for (uint32_t k = 1; k < n && d->off_order == PF_NONE; k++) {
+        uint32_t i = pos[(m + k) % n];
+        if (pf_status_is_revenue(d->orders.v[i].status))
+            d->off_order = i;
+    }
+    free(pos);
+    return true;
+}
+
+void pf_data_mismatch(pf_data *d, const sb_mismatch *m)
+{
+    d->hidden_order = sb_mismatch_hides(m, SB_V_POSIFLORA) ? d->median_order : PF_NONE;
+    d->amount_off = sb_mismatch_amount_off(m, SB_V_POSIFLORA) && d->off_order != PF_NONE;
+}
+
 bool pf_data_generate(pf_data *d, uint64_t seed, double scale)
 {
     memset(d, 0, sizeof *d);
@@ -613,10 +656,11 @@ bool pf_data_generate(pf_data *d, uint64_t seed, double scale)
     d->rev_orders = 100000 + (int64_t)(sb_hash64(seed, 5) % 50000);
     sb_rng r;
     sb_rng_seed(&r, sb_hash64(seed, 0x9e4e));
-    bool ok =
-        gen_stores(d, scaled(scale, 5, 5)) && gen_categories(d, &r, scaled(scale, 30, 6)) &&
-        gen_items(d, &r, scaled(scale, 400, 20)) && gen_bouquets(d, &r, scaled(scale, 60, 5)) &&
-        gen_customers(d, &r, scaled(scale, 2000, 20)) && gen_orders(d, &r, scaled(scale, 5000, 50));
+    bool ok = gen_stores(d, scaled(scale, 5, 5)) && gen_categories(d, &r, scaled(scale, 30, 6)) &&
+              gen_items(d, &r, scaled(scale, 400, 20)) &&
+              gen_bouquets(d, &r, scaled(scale, 60, 5)) &&
+              gen_customers(d, &r, scaled(scale, 2000, 20)) &&
+              gen_orders(d, &r, scaled(scale, 5000, 50)) && pick_mismatch_orders(d);
     if (!ok) {
         pf_data_free(d);
         return false;

@@ -427,14 +427,18 @@ void pf_render_order(sb_json *j, const pf_data *d, uint32_t idx, bool detail)
     finish(j, "orders", id);
 }
 
+int64_t pf_line_discount_price(const pf_line *l)
+{
+    return l->discount_pct ? (l->price * (100 - l->discount_pct) + 5000) / 10000 * 100 : l->price;
+}
+
 void pf_render_line(sb_json *j, const pf_data *d, uint32_t idx)
 {
     const pf_line *l = &d->lines.v[idx];
     char id[PF_ID_LEN + 1];
     pf_id(d, PF_K_LINE, idx, id);
     int64_t amount = (int64_t)l->qty * l->price / PF_V4;
-    int64_t dprice =
-        l->discount_pct ? (l->price * (100 - l->discount_pct) + 5000) / 10000 * 100 : l->price;
+    int64_t dprice = pf_line_discount_price(l);
     begin(j, "order-lines", id);
     sb_json_key(j, "attributes");
     sb_json_obj(j);

@@ -15,9 +15,9 @@ typedef struct {
     sb_config cfg;
 } pf_state;
 
-static const char *const endpoints[] = {"sessions",        "stores",       "categories",
-                                        "inventory_items", "bouquets",     "customers",
-                                        "orders",          "order_detail", NULL};
+static const char *const endpoints[] = {
+    "sessions",  "stores", "categories",   "inventory_items",  "bouquets",
+    "customers", "orders", "order_detail", "orders_analytics", NULL};
 
 typedef void (*list_fn)(const pf_data *d, sb_qcache *c, const sb_request *req, sb_response *resp);
 
@@ -43,6 +43,7 @@ static void *pf_create(const sb_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     st->cfg = *cfg;
+    pf_data_mismatch(&st->data, &cfg->mismatch);
     if (cfg->poison)
         pf_data_add_poison(&st->data);
     pthread_rwlock_init(&st->lock, NULL);
@@ -86,6 +87,17 @@ static const char *order_id_of(const char *path)
     return path + 11;
 }
 
+#define ANALYTICS_PREFIX "/v1/orders/analytics/"
+
+/* The kind in /v1/orders/analytics/{kind} when it names a report, else NULL. */
+static const char *analytics_kind_of(const char *path)
+{
+    size_t n = strlen(ANALYTICS_PREFIX);
+    if (strncmp(path, ANALYTICS_PREFIX, n) != 0 || !pf_analytics_kind_known(path + n))
+        return NULL;
+    return path + n;
+}
+
 static const char *pf_classify(const char *path)
 {
     if (strcmp(path, "/v1/sessions") == 0)
@@ -93,6 +105,8 @@ static const char *pf_classify(const char *path)
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
         if (strcmp(path, lists[i].path) == 0)
             return lists[i].endpoint;
+    if (analytics_kind_of(path) != NULL)
+        return "orders_analytics";
     return order_id_of(path) != NULL ? "order_detail" : NULL;
 }
 
@@ -108,8 +122,9 @@ static void pf_handle(void *state, const sb_request *req, sb_response *resp)
     for (size_t i = 0; i < sizeof lists / sizeof lists[0] && fn == NULL; i++)
         if (strcmp(path, lists[i].path) == 0)
             fn = lists[i].fn;
-    const char *order_id = fn == NULL ? order_id_of(path) : NULL;
-    if (fn == NULL && order_id == NULL) {
+    const char *kind = fn == NULL ? analytics_kind_of(path) : NULL;
+    const char *order_id = fn == NULL && kind == NULL ? order_id_of(path) : NULL;
+    if (fn == NULL && kind == NULL && order_id == NULL) {
         pf_error(resp, 404, "Not Found", "No route found for this path", NULL);
         return;
     }
@@ -122,6 +137,8 @@ static void pf_handle(void *state, const sb_request *req, sb_response *resp)
     pthread_rwlock_rdlock(&st->lock);
     if (fn != NULL)
         fn(&st->data, &st->cache, req, resp);
+    else if (kind != NULL)
+        pf_api_analytics(&st->data, &st->cache, kind, req, resp);
     else
         pf_api_order(&st->data, order_id, req, resp);
     pthread_rwlock_unlock(&st->lock);
@@ -163,6 +180,7 @@ static bool pf_reset(void *state)
     pf_data fresh;
     if (!pf_data_generate(&fresh, st->cfg.seed, st->cfg.scale))
         return false;
+    pf_data_mismatch(&fresh, &st->cfg.mismatch);
     if (st->cfg.poison)
         pf_data_add_poison(&fresh);
     pthread_rwlock_wrlock(&st->lock);

@@ -4,7 +4,9 @@ client would from the vendor reference alone: every list paged as the docs say, 
 ground truth recomputed from the responses with exact decimals and compared with
 GET /_sandbox/truth, then advance with incremental reads, the faults, reset and
 determinism. Posiflora is here; Goflow, Flowwow and Flow Retail are in
-selftest_parts/ (common.py holds the shared client and checks).
+selftest_parts/ (common.py holds the shared client and checks), with the Posiflora
+order analytics (pf_analytics.py) and the --mismatch switches of every vendor
+(mismatch.py).
 
 usage: selftest.py path/to/flowetl-sandbox [--scale X] [--only VENDOR[,VENDOR...]]
 Exits non-zero on the first failed check; prints NOTE lines for the known
@@ -21,7 +23,7 @@ from decimal import Decimal
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from selftest_parts import common, flowretail, flowwow, goflow  # noqa: E402
+from selftest_parts import common, flowretail, flowwow, goflow, mismatch, pf_analytics  # noqa: E402
 from selftest_parts.common import Sandbox, check, dec, fmt4  # noqa: E402
 
 CREDS = {"data": {"type": "sessions", "attributes": {"username": "demo", "password": "demo-secret"}}}
@@ -407,6 +409,7 @@ def main():
     initial_truth = sb.control("GET", "truth")
     data = read_everything(sb)
     compare_truth(sb, data, "initial data")
+    pf_analytics.run(sb, data[5], data[6])
     test_faults(sb)
     test_hostile(sb)
     compare_truth(sb, data, "after the hostile switches")
@@ -419,6 +422,9 @@ def main():
     page = "/v1/orders?page[size]=50&page[number]=2&sort=-modifiedAt"
     check(twin.api(page) == sb.api(page), "same seed, same pages")
     twin.stop()
+    t0 = time.time()
+    mismatch.run(sb, binary, scale, "3", PfSandbox)
+    print("selftest: mismatch switches done in %.1f s" % (time.time() - t0))
     sb.stop()
     for n in common.notes:
         print("NOTE:", n)
