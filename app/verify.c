@@ -52,7 +52,8 @@ void verify_outcome_term(verify_outcome *o)
 /* A figure the source published, copied out of its callback. */
 typedef struct {
     rc_scope s;
-    char from[11], to[11], store[64], value[48];
+    char from[11], to[11], store[64], value[48], statuses[128];
+    bool has_from, has_to, has_store, has_statuses;
 } vfig;
 
 typedef struct {
@@ -87,7 +88,7 @@ static fe_rc put_figure(verify_query *q, const rc_scope *s, const char *value, f
 {
     vrun *r = q->user;
     vfigs *f = r->figs;
-    vfig *room = buf_array_room(f->v, &f->cap, f->n + 1, sizeof *room, 16);
+    vfig *room = buf_array_room(f->v, &f->cap, f->n, sizeof *room, 16);
     if (!room)
         return fe_err_set(err, FE_ENOMEM, "out of memory");
     f->v = room;
@@ -98,11 +99,24 @@ static fe_rc put_figure(verify_query *q, const rc_scope *s, const char *value, f
     snprintf(g->to, sizeof g->to, "%s", s->to ? s->to : "");
     snprintf(g->store, sizeof g->store, "%s", s->store_id ? s->store_id : "");
     snprintf(g->value, sizeof g->value, "%s", value);
-    g->s.from = s->from ? g->from : NULL;
-    g->s.to = s->to ? g->to : NULL;
-    g->s.store_id = s->store_id ? g->store : NULL;
-    g->s.statuses = NULL;
+    snprintf(g->statuses, sizeof g->statuses, "%s", s->statuses ? s->statuses : "");
+    g->has_from = s->from != NULL;
+    g->has_to = s->to != NULL;
+    g->has_store = s->store_id != NULL;
+    g->has_statuses = s->statuses != NULL;
+    g->s.from = g->s.to = g->s.store_id = g->s.statuses = NULL; /* the array moves */
     return FE_OK;
+}
+
+/* The figure's scope, its strings pointing into f. */
+static rc_scope fig_scope(const vfig *f)
+{
+    rc_scope s = f->s;
+    s.from = f->has_from ? f->from : NULL;
+    s.to = f->has_to ? f->to : NULL;
+    s.store_id = f->has_store ? f->store : NULL;
+    s.statuses = f->has_statuses ? f->statuses : NULL;
+    return s;
 }
 
 static fe_rc put_id(verify_query *q, const char *id, const char *text, fe_err *err)
@@ -110,7 +124,7 @@ static fe_rc put_id(verify_query *q, const char *id, const char *text, fe_err *e
     vrun *r = q->user;
     if (r->pairs && text) {
         vpairs *p = r->pairs;
-        vpair *room = buf_array_room(p->v, &p->cap, p->n + 1, sizeof *room, 64);
+        vpair *room = buf_array_room(p->v, &p->cap, p->n, sizeof *room, 64);
         if (!room)
             return fe_err_set(err, FE_ENOMEM, "out of memory");
         p->v = room;
@@ -297,7 +311,8 @@ static fe_rc deep_window(vrun *r, const char *from, const char *to, const char *
     }
     if ((rc = reconcile_order_texts(j->conn, j->source_key, &s, &ids, &texts, err)) != FE_OK)
         goto done;
-    qsort(src.v, src.n, sizeof *src.v, cmp_pair);
+    if (src.n)
+        qsort(src.v, src.n, sizeof *src.v, cmp_pair);
     size_t a = 0, b = 0;
     while (a < src.n || b < ids.n) {
         int c = a == src.n ? 1 : b == ids.n ? -1 : strcmp(src.v[a].id, ids.v[b]);
@@ -330,6 +345,11 @@ done:
 
 static fe_rc compare(vrun *r, const vfig *f, fe_err *err);
 
+static bool same_store(const char *a, const char *b)
+{
+    return (!a && !b) || buf_str_eq(a, b);
+}
+
 /* A mismatching figure whose window spans days: the figures of each half,
  * compared in turn. */
 static fe_rc narrow(vrun *r, const rc_scope *s, fe_err *err)
@@ -348,7 +368,8 @@ static fe_rc narrow(vrun *r, const rc_scope *s, fe_err *err)
         rc = source_figures(r, halves[h][0], halves[h][1], s->store_id, s->measure == RC_COUNT,
                             &figs, err);
         for (size_t i = 0; rc == FE_OK && i < figs.n; i++)
-            if (figs.v[i].s.measure == s->measure && buf_str_eq(figs.v[i].s.store_id, s->store_id))
+            if (figs.v[i].s.measure == s->measure &&
+                same_store(fig_scope(&figs.v[i]).store_id, s->store_id))
                 rc = compare(r, &figs.v[i], err);
         free(figs.v);
         if (rc != FE_OK)
@@ -369,7 +390,7 @@ static bool is_leaf(const vrun *r, const rc_scope *s)
 static fe_rc compare(vrun *r, const vfig *f, fe_err *err)
 {
     const verify_job *j = r->job;
-    rc_scope s = f->s;
+    rc_scope s = fig_scope(f);
     decimal src, wh;
     char scope[256], detail[DETAIL_MAX] = "";
     const char *measure = s.measure == RC_REVENUE ? "revenue" : "count";
@@ -485,6 +506,11 @@ fe_rc verify_stream(const verify_job *job, verify_outcome *out, fe_err *err)
     FE_TRY(reconcile_today(
         job->conn, job->vd->basis == RC_BY_LOCAL_DAY ? config_str(job->conf, "timezone") : "UTC",
         r.today, err));
+    /* A source that reads up to a configured last day (Flowwow's end_date) is
+     * verified up to that day, not up to today. */
+    const char *end = config_str(job->conf, "end_date");
+    if (end && reconcile_days(end, end) == 1 && strcmp(end, r.today) < 0)
+        snprintf(r.today, sizeof r.today, "%s", end);
     FE_TRY(reconcile_first_day(job->conn, job->source_key, job->vd->entity, job->vd->basis,
                                r.first_day, err));
     if (!r.first_day[0])
@@ -517,6 +543,17 @@ static bool selected(const verify_request *req, const char *source, const char *
         if (t[len] == '\0' || (t[len] == '.' && strcmp(t + len + 1, stream) == 0))
             return true;
     }
+    return false;
+}
+
+/* A target names SOURCE.STREAM exactly. */
+static bool names_stream(const verify_request *req, const char *source, const char *stream)
+{
+    size_t len = strlen(source);
+    for (int i = 0; i < req->ntargets; i++)
+        if (strncmp(req->targets[i], source, len) == 0 && req->targets[i][len] == '.' &&
+            strcmp(req->targets[i] + len + 1, stream) == 0)
+            return true;
     return false;
 }
 
@@ -579,7 +616,7 @@ static fe_rc verify_source(vcmd *c, const source_config *conf, fe_err *err)
         if (!selected(c->req, conf->name, sd->name) || !stream_select_is_configured(conf, sd))
             continue;
         if (!vd) {
-            if (c->req->ntargets > 0)
+            if (names_stream(c->req, conf->name, sd->name))
                 report_stream(c, conf->name, sd->name, "not verified", NULL,
                               "the API publishes no figure flowetl can compare for this stream");
             continue;

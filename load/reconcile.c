@@ -74,7 +74,7 @@ void rc_ids_term(rc_ids *ids)
 
 bool rc_ids_add(rc_ids *ids, const char *id)
 {
-    char **room = buf_array_room(ids->v, &ids->cap, ids->n + 1, sizeof *ids->v, 64);
+    char **room = buf_array_room(ids->v, &ids->cap, ids->n, sizeof *ids->v, 64);
     if (!room)
         return false;
     ids->v = room;
@@ -92,7 +92,7 @@ static int cmp_str(const void *a, const void *b)
 
 void rc_ids_sort(rc_ids *ids)
 {
-    if (ids->sorted)
+    if (ids->sorted || ids->n == 0)
         return;
     qsort(ids->v, ids->n, sizeof *ids->v, cmp_str);
     size_t w = 0;

@@ -65,14 +65,15 @@ verification AS (
            count(*) FILTER (WHERE r.status = 'mismatch') AS mismatches,
            count(*) FILTER (WHERE r.status = 'error') AS errors
     FROM etl.reconcile r
-    JOIN last_verification lv USING (source_key, stream, verification_id)
+    JOIN last_verification lv ON lv.source_key = r.source_key AND lv.stream = r.stream
+                             AND lv.verification_id = r.verification_id
     GROUP BY r.source_key, r.stream
 ),
 rejects AS (
     SELECT j.source_key, j.stream, count(*) AS rejects_total,
            count(*) FILTER (WHERE j.run_id = lr.run_id) AS rejects_last_run
     FROM etl.reject j
-    LEFT JOIN last_run lr USING (source_key, stream)
+    LEFT JOIN last_run lr ON lr.source_key = j.source_key AND lr.stream = j.stream
     GROUP BY j.source_key, j.stream
 )
 SELECT s.source_key,
@@ -92,10 +93,10 @@ SELECT s.source_key,
        coalesce(rj.rejects_total, 0) AS rejects_total
 FROM streams s
 JOIN dw.dim_source src ON src.source_key = s.source_key
-LEFT JOIN last_ok lo USING (source_key, stream)
-LEFT JOIN last_run lr USING (source_key, stream)
-LEFT JOIN verification v USING (source_key, stream)
-LEFT JOIN rejects rj USING (source_key, stream);
+LEFT JOIN last_ok lo ON lo.source_key = s.source_key AND lo.stream = s.stream
+LEFT JOIN last_run lr ON lr.source_key = s.source_key AND lr.stream = s.stream
+LEFT JOIN verification v ON v.source_key = s.source_key AND v.stream = s.stream
+LEFT JOIN rejects rj ON rj.source_key = s.source_key AND rj.stream = s.stream;
 COMMENT ON VIEW dw.v_load_health IS 'One row per loaded stream: how fresh it is, how its last verification against the source ended, and its rejects. For a dashboard''s "verified against the source" badge.';
 COMMENT ON COLUMN dw.v_load_health.source_key IS 'Source (dw.dim_source).';
 COMMENT ON COLUMN dw.v_load_health.source_name IS 'Source name from the config.';

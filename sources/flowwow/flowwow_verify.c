@@ -76,7 +76,7 @@ static fe_rc on_shop(void *user, int which, const json_rec *rec, fe_err *err)
     for (size_t i = 0; i < r->n; i++)
         if (strcmp(r->shops[i].id, id) == 0)
             return FE_OK;
-    vw_shop *room = buf_array_room(r->shops, &r->cap, r->n + 1, sizeof *room, 16);
+    vw_shop *room = buf_array_room(r->shops, &r->cap, r->n, sizeof *room, 16);
     if (!room)
         return fe_err_set(err, FE_ENOMEM, "out of memory listing shops");
     r->shops = room;
@@ -104,7 +104,7 @@ static fe_rc list_shops(vw_run *r, fe_err *err)
 {
     fe_rc rc = FE_OK;
     if (r->q->store_id) {
-        vw_shop *room = buf_array_room(r->shops, &r->cap, 1, sizeof *room, 1);
+        vw_shop *room = buf_array_room(r->shops, &r->cap, 0, sizeof *room, 16);
         if (!room)
             return fe_err_set(err, FE_ENOMEM, "out of memory");
         r->shops = room;

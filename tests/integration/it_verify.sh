@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Self-verifying loads (issue 13): a clean load of every source verifies with zero
+# differences (every etl.reconcile row ok, after the run and with `flowetl verify`);
+# then the warehouse is changed by hand and `flowetl verify` names the order:
+# an order deleted (a count differs, narrowed to its day, the id named), an amount
+# changed by 0.01 (Posiflora's order analytics revenue; --deep for Flowwow and
+# Goflow names the order). With verify = fail, `run` exits 5 on a difference.
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
+source "$(dirname "$0")/lib.sh"
+
+SYSTEMS="posiflora goflow flowwow flowretail"
+
+pg_start
+sandbox_start --scale 0.05
+goflow_fast
+write_config
+
+flowetl init
+assert_exit 0 "init exits 0"
+flowetl run
+assert_exit 0 "one run of all four sources exits 0"
+assert_stderr_contains "verified against the source" "the run verifies each stream after it commits"
+after_run=$(sql "select count(*) from etl.reconcile where run_id = $(last_run_id)")
+assert_gt "$after_run" 0 "the run's verifications are rows of etl.reconcile"
+bad=$(sql "select count(*) from etl.reconcile where status <> 'ok'")
+assert_eq 0 "$bad" "after a clean load every comparison of the run is ok"
+
+flowetl verify
+assert_exit 0 "flowetl verify of a clean load exits 0"
+for s in posiflora_test.orders goflow_test.orders flowwow_test.orders flowretail_test.products; do
+    assert_stdout_contains "$s: ok" "$s verifies with zero differences"
+done
+bad=$(sql "select count(*) from etl.reconcile where status <> 'ok'")
+assert_eq 0 "$bad" "every etl.reconcile row of the clean load is ok"
+src_rows=$(sql "select count(distinct source_key) from etl.reconcile")
+assert_eq 4 "$src_rows" "every source was compared"
+rev=$(sql "select count(*) from etl.reconcile where measure = 'revenue' and status = 'ok'")
+assert_gt "$rev" 0 "Posiflora's order analytics revenue was compared"
+
+flowetl verify --deep flowwow_test goflow_test
+assert_exit 0 "flowetl verify --deep of a clean load exits 0"
+deep=$(sql "select count(*) from etl.reconcile where measure = 'rows' and status = 'ok'")
+assert_eq 2 "$deep" "the deep comparisons (Flowwow, Goflow) are ok"
+
+flowetl verify --json posiflora_test
+assert_exit 0 "verify --json exits 0"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["exit"]==0 and [x["status"] for x in d["streams"]]==["ok"]' "$T/out"
+assert_exit 0 "verify --json prints one JSON document"
+FE_RC=$?
+
+# --- an order deleted from the warehouse by hand ------------------------------
+for sys in posiflora flowwow goflow; do
+    id=$(sql "select o.order_id from dw.fact_order o join dw.dim_source s using (source_key)
+               where s.name = '${sys}_test' and not o.is_deleted order by o.order_id limit 1 offset 3")
+    sql "delete from dw.fact_order_line where order_key = (select order_key from dw.fact_order o
+           join dw.dim_source s using (source_key) where s.name = '${sys}_test' and o.order_id = '$id');
+         delete from dw.fact_payment where order_key = (select order_key from dw.fact_order o
+           join dw.dim_source s using (source_key) where s.name = '${sys}_test' and o.order_id = '$id');
+         delete from dw.fact_order o using dw.dim_source s where s.source_key = o.source_key
+           and s.name = '${sys}_test' and o.order_id = '$id'" >/dev/null
+    flowetl verify "${sys}_test.orders"
+    assert_exit 5 "$sys: an order deleted by hand makes verify exit 5"
+    assert_stdout_contains "missing: $id" "$sys: verify names the deleted order $id"
+    named=$(sql "select count(*) from etl.reconcile r join dw.dim_source s using (source_key)
+                  where s.name = '${sys}_test' and r.status = 'mismatch' and r.detail like '%missing: $id%'")
+    assert_gt "$named" 0 "$sys: etl.reconcile holds the mismatch with the id"
+done
+
+# with verify = fail, the run exits 5 (Posiflora: the whole list is compared)
+CONFIG_EXTRA_posiflora="verify = fail" write_config
+flowetl run posiflora_test.orders
+assert_exit 5 "verify = fail: a run whose verification differs exits 5"
+assert_stderr_contains "verify = fail" "the run says why it exits 5"
+CONFIG_EXTRA_posiflora="verify = warn" write_config
+flowetl run posiflora_test.orders
+assert_exit 0 "verify = warn: the same difference is a warning, exit 0"
+assert_stderr_contains "verification: " "the warning names the difference"
+
+finish
