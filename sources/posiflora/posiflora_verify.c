@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "extract/json_fetch.h"
 #include "transform/field.h"
+#include "sources/posiflora/posiflora_order.h"
 #include "sources/posiflora/posiflora_pages.h"
 #include "sources/posiflora/posiflora_session.h"
 
@@ -115,8 +116,30 @@ static fe_rc analytics_url(const verify_query *q, buf *url, fe_err *err)
     return FE_OK;
 }
 
-/* GET shipment-revenue with page[size]=1: meta.analytic_header.revenue (a 401
- * renews the session once). */
+/* GETs url into jf with the session's headers (a 401 renews the session once).
+ * A non-2xx answer (after its retries) is FE_EHTTP with the client's message. */
+static fe_rc get_doc(verify_query *q, json_fetch *jf, const char *url, fe_err *err)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        http_result res = {0};
+        fe_rc rc = attempt == 0 ? posiflora_session_ensure(q->state, q->http, q->stats, err)
+                                : posiflora_session_renew(q->state, q->http, q->stats, err);
+        if (rc != FE_OK)
+            return rc;
+        const char *headers[2] = {POSIFLORA_ACCEPT_HEADER, posiflora_session_auth_header(q->state)};
+        http_request req = {.method = "GET", .url = url, .headers = headers, .nheaders = 2};
+        rc = json_fetch_run(jf, q->http, &req, &res, q->stats, err);
+        bool again = rc == FE_OK && res.status == 401 && attempt == 0;
+        if (rc == FE_OK && !again && res.rc != FE_OK)
+            rc = fe_err_set(err, res.rc, "%s", res.err.msg);
+        http_result_term(&res);
+        if (!again)
+            return rc;
+    }
+    return FE_OK;
+}
+
+/* GET shipment-revenue with page[size]=1: meta.analytic_header.revenue. */
 static fe_rc analytics_revenue(verify_query *q, analytics_header *h, fe_err *err)
 {
     static const char *const paths[] = {"."};
@@ -131,30 +154,12 @@ static fe_rc analytics_revenue(verify_query *q, analytics_header *h, fe_err *err
     buf_init(&url, 0);
     if (rc == FE_OK)
         rc = analytics_url(q, &url, err);
-    for (int attempt = 0; rc == FE_OK && attempt < 2; attempt++) {
-        http_result res = {0};
-        rc = attempt == 0 ? posiflora_session_ensure(q->state, q->http, q->stats, err)
-                          : posiflora_session_renew(q->state, q->http, q->stats, err);
-        if (rc != FE_OK)
-            break;
-        const char *headers[2] = {POSIFLORA_ACCEPT_HEADER, posiflora_session_auth_header(q->state)};
-        http_request req = {
-            .method = "GET", .url = buf_cstr(&url), .headers = headers, .nheaders = 2};
-        h->seen = false;
-        rc = json_fetch_run(jf, q->http, &req, &res, q->stats, err);
-        if (rc == FE_OK && res.status == 401 && attempt == 0) {
-            http_result_term(&res);
-            continue;
-        }
-        if (rc == FE_OK && res.rc != FE_OK)
-            rc = fe_err_set(err, res.rc, "%s", res.err.msg);
-        else if (rc == FE_OK && !h->seen)
-            rc = fe_err_set(err, FE_EJSON,
-                            "GET /v1/orders/analytics/shipment-revenue: no "
-                            "meta.analytic_header.revenue");
-        http_result_term(&res);
-        break;
-    }
+    if (rc == FE_OK)
+        rc = get_doc(q, jf, buf_cstr(&url), err);
+    if (rc == FE_OK && !h->seen)
+        rc = fe_err_set(err, FE_EJSON,
+                        "GET /v1/orders/analytics/shipment-revenue: no "
+                        "meta.analytic_header.revenue");
     buf_term(&url);
     json_fetch_free(jf);
     return rc;
@@ -185,10 +190,94 @@ static fe_rc verify_figures(verify_query *q, fe_err *err)
     return q->figure(q, &s, h.revenue, err);
 }
 
+static fe_rc collect_id(verify_query *q, const char *id, const char *text, fe_err *err)
+{
+    (void)text;
+    return rc_ids_add(q->user, id) ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory");
+}
+
 static fe_rc verify_ids(verify_query *q, fe_err *err)
 {
     int64_t total = -1;
     return read_orders(q, POSIFLORA_PAGE_SIZE_MAX, &total, err);
+}
+
+/* --- deep: each order of the window through the stream's detail reader and
+ * mapper (GET /v1/orders/{id}?include=lines,payments,payments.method, the order
+ * accumulator), one request per order ---------------------------------------- */
+
+typedef struct {
+    posiflora_order_acc *acc;
+} detail_doc;
+
+static fe_rc on_detail(void *user, int which, const json_rec *rec, fe_err *err)
+{
+    detail_doc *d = user;
+    return posiflora_order_acc_add(d->acc, which == 0, rec, err);
+}
+
+static void on_detail_reset(void *user)
+{
+    posiflora_order_acc_reset(((detail_doc *)user)->acc);
+}
+
+static fe_rc deep_order(verify_query *q, json_fetch *jf, detail_doc *d, const char *id,
+                        const posiflora_map_opts *mo, const row_sink *sink, fe_err *err)
+{
+    buf url;
+    posiflora_order_info info;
+    buf_init(&url, 0);
+    fe_rc rc = source_base_url(q->conf, NULL, "https://ACCOUNT.posiflora.com/api", &url, err);
+    if (rc == FE_OK &&
+        (!buf_puts(&url, "/v1/orders/") || !buf_put_urlenc(&url, id) || !buf_putc(&url, '?') ||
+         !buf_put_query(&url, "include", "lines,payments,payments.method")))
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+    if (rc == FE_OK)
+        rc = get_doc(q, jf, buf_cstr(&url), err);
+    if (rc == FE_OK) {
+        rc = posiflora_order_acc_flush(d->acc, mo, sink, &info, err);
+        if (rc == FE_EINVAL) /* a reject: the load rejected it too */
+            rc = FE_OK;
+    }
+    posiflora_order_acc_reset(d->acc);
+    buf_term(&url);
+    return rc;
+}
+
+static fe_rc verify_deep(verify_query *q, fe_err *err)
+{
+    static const char *const paths[] = {"data", "included[]"};
+    char currency[4] = "RUB";
+    const char *c = config_str(q->conf, "currency");
+    rc_ids ids;
+    detail_doc d = {.acc = posiflora_order_acc_new()};
+    json_fetch_spec spec = {.paths = paths,
+                            .npaths = 2,
+                            .max_record_bytes = POSIFLORA_RECORD_MAX,
+                            .on_record = on_detail,
+                            .on_reset = on_detail_reset,
+                            .user = &d};
+    json_fetch *jf = d.acc ? json_fetch_new(&spec) : NULL;
+    verify_capture cap = {.q = q};
+    row_sink sink = verify_order_sink(&cap);
+    int64_t total = -1;
+    fe_rc rc = jf ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory");
+    for (int i = 0; c && i < 3 && c[i]; i++)
+        currency[i] = (char)(c[i] >= 'a' && c[i] <= 'z' ? c[i] - 32 : c[i]);
+    posiflora_map_opts mo = {.currency = currency};
+    rc_ids_init(&ids);
+    verify_query listing = *q;
+    listing.user = &ids;
+    listing.id = collect_id;
+    if (rc == FE_OK)
+        rc = read_orders(&listing, POSIFLORA_PAGE_SIZE_MAX, &total, err);
+    rc_ids_sort(&ids);
+    for (size_t i = 0; rc == FE_OK && i < ids.n; i++)
+        rc = deep_order(q, jf, &d, ids.v[i], &mo, &sink, err);
+    rc_ids_term(&ids);
+    json_fetch_free(jf);
+    posiflora_order_acc_free(d.acc);
+    return rc;
 }
 
 const verify_def posiflora_verify[POSIFLORA_NVERIFY] = {
@@ -198,6 +287,6 @@ const verify_def posiflora_verify[POSIFLORA_NVERIFY] = {
      .store_kind = "store",
      .figures = verify_figures,
      .ids = verify_ids,
-     .deep = NULL,
+     .deep = verify_deep,
      .run_days = 0},
 };

@@ -76,4 +76,45 @@ flowetl run posiflora_test.orders
 assert_exit 0 "verify = warn: the same difference is a warning, exit 0"
 assert_stderr_contains "verification: " "the warning names the difference"
 
+
+# --- a full refresh brings the orders back: verify is clean again -------------
+flowetl run --full-refresh
+assert_exit 0 "a full refresh exits 0"
+flowetl verify
+assert_exit 0 "after the full refresh, verify finds no difference"
+
+# --- an amount changed by 0.01 in the warehouse --------------------------------
+# Posiflora: its order analytics revenue differs; narrowed to the day, the day's
+# orders are compared row by row and the order is named. Flowwow and Goflow
+# publish no money: --deep over the order's day names it.
+for sys in posiflora flowwow goflow; do
+    read -r id day < <(sql "select o.order_id, case when '$sys' = 'flowwow'
+              then to_char(to_date(o.order_date_key::text, 'YYYYMMDD'), 'YYYY-MM-DD')
+              else to_char((o.ordered_at at time zone 'UTC')::date, 'YYYY-MM-DD') end
+              from dw.fact_order o join dw.dim_source s using (source_key)
+              where s.name = '${sys}_test' and not o.is_deleted and o.status_group in ('open', 'completed')
+              order by o.order_id limit 1 offset 5" | tr '|' ' ')
+    sql "update dw.fact_order o set total = total + 0.01 from dw.dim_source s
+          where s.source_key = o.source_key and s.name = '${sys}_test' and o.order_id = '$id'" >/dev/null
+    if [[ $sys == posiflora ]]; then
+        flowetl verify "${sys}_test.orders"
+        assert_exit 5 "$sys: an amount changed by 0.01 makes verify exit 5"
+        assert_stdout_contains "(revenue)" "$sys: the order analytics revenue differs"
+    else
+        flowetl verify "${sys}_test.orders" --deep --from "$day" --to "$day"
+        assert_exit 5 "$sys: an amount changed by 0.01 makes verify --deep exit 5"
+    fi
+    assert_stdout_contains "different: $id" "$sys: the changed order $id is named"
+    sql "update dw.fact_order o set total = total - 0.01 from dw.dim_source s
+          where s.source_key = o.source_key and s.name = '${sys}_test' and o.order_id = '$id'" >/dev/null
+done
+
+# dw.v_load_health: one row per stream with its last verification
+health=$(sql "select verification from dw.v_load_health h join dw.dim_source s using (source_key)
+               where s.name = 'flowwow_test' and h.stream = 'orders'")
+assert_eq mismatch "$health" "dw.v_load_health shows the last verification of a stream"
+flowetl verify flowwow_test
+health=$(sql "select verification from dw.v_load_health where source_name = 'flowwow_test' and stream = 'orders'")
+assert_eq ok "$health" "a clean verification shows as ok in dw.v_load_health"
+
 finish
