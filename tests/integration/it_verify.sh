@@ -119,4 +119,15 @@ flowetl verify flowwow_test
 health=$(sql "select verification from dw.v_load_health where source_name = 'flowwow_test' and stream = 'orders'")
 assert_eq ok "$health" "a clean verification shows as ok in dw.v_load_health"
 
+# status shows each stream's last verification (text and --json)
+flowetl status flowwow_test.orders
+assert_stdout_contains "verified: ok at" "status shows the last verification of a stream"
+flowetl status goflow_test.orders --json
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=[s["verification"] for s in d["streams"]]; assert v[0]["status"]=="mismatch" and v[0]["mismatches"]>0, v' "$T/out"; then
+    ok "status --json gives the last verification (goflow: the deep mismatch above)"
+else
+    not_ok "status --json gives the last verification (goflow: the deep mismatch above)"
+    note_file "$T/out" 5
+fi
+
 finish
