@@ -159,6 +159,12 @@ static verify_query query_for(vrun *r, const char *from, const char *to, const c
     return q;
 }
 
+static const char *entity_word(rc_entity e)
+{
+    static const char *const words[] = {"orders", "products", "customers", "stores"};
+    return words[e];
+}
+
 /* Appends one comparison to out's lines and JSON, and records its row. */
 static fe_rc note(vrun *r, const char *scope, const char *measure, const decimal *src,
                   const decimal *wh, const char *status, const char *detail, fe_err *err)
@@ -398,7 +404,7 @@ static fe_rc compare(vrun *r, const vfig *f, fe_err *err)
     s.basis = j->vd->basis;
     if (s.store_id && !s.store_kind)
         s.store_kind = j->vd->store_kind;
-    reconcile_scope_text(&s, s.entity == RC_PRODUCTS ? "products" : "orders", scope, sizeof scope);
+    reconcile_scope_text(&s, entity_word(s.entity), scope, sizeof scope);
     if (!decimal_parse(f->value, strlen(f->value), &src)) {
         fe_err why = {.code = FE_EJSON};
         snprintf(why.msg, sizeof why.msg, "the source's figure '%s' is not a number", f->value);
@@ -464,8 +470,7 @@ static fe_rc run_figures(vrun *r, fe_err *err)
             return rc;
         rc_scope s = {
             .entity = r->job->vd->entity, .basis = r->job->vd->basis, .from = pf, .to = pt};
-        reconcile_scope_text(&s, s.entity == RC_PRODUCTS ? "products" : "orders", scope,
-                             sizeof scope);
+        reconcile_scope_text(&s, entity_word(s.entity), scope, sizeof scope);
         fe_err why = *err;
         fe_err_clear(err);
         return note_source_error(r, scope, &why, err);

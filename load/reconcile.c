@@ -174,12 +174,20 @@ static void scope_sql(const rc_scope *s, char *dst, size_t size)
     const char *day = s->basis == RC_BY_UTC_DAY
                           ? "(o.ordered_at AT TIME ZONE 'UTC')::date"
                           : "to_date(nullif(o.order_date_key, 0)::text, 'YYYYMMDD')";
-    if (s->entity == RC_PRODUCTS) {
+    static const char *const tables[] = {"fact_order", "dim_product", "dim_customer", "dim_store"};
+    const char *deleted = s->with_deleted ? "true" : "NOT o.is_deleted";
+    if (s->entity != RC_ORDERS) {
+        /* $2..$5 unused but typed: the same parameters for every scope */
         snprintf(dst, size,
-                 " FROM dw.dim_product o WHERE o.source_key = $1 AND NOT o.is_deleted"
-                 " AND NOT o.is_inferred AND ($2::date IS NULL OR true) AND ($3::date IS NULL OR"
-                 " true) AND ($4::text IS NULL OR true) AND ($5::text IS NULL OR true)"
-                 " AND ($6::text IS NULL OR o.product_type = ANY (string_to_array($6, ',')))");
+                 " FROM dw.%s o WHERE o.source_key = $1 AND (%s) AND NOT o.is_inferred"
+                 " AND ($2::date IS NULL OR true) AND ($3::date IS NULL OR true)"
+                 " AND ($5::text IS NULL OR true) AND %s AND %s",
+                 tables[s->entity], deleted,
+                 s->entity == RC_STORES ? "o.kind = coalesce($4, 'store')"
+                                        : "($4::text IS NULL OR true)",
+                 s->entity == RC_PRODUCTS
+                     ? "($6::text IS NULL OR o.product_type = ANY (string_to_array($6, ',')))"
+                     : "($6::text IS NULL OR true)");
         return;
     }
     snprintf(dst, size,
@@ -219,7 +227,8 @@ fe_rc reconcile_value(PGconn *conn, int source_key, const rc_scope *s, decimal *
 
 fe_rc reconcile_ids(PGconn *conn, int source_key, const rc_scope *s, rc_ids *ids, fe_err *err)
 {
-    const char *col = s->entity == RC_PRODUCTS ? "o.product_id" : "o.order_id";
+    static const char *const cols[] = {"o.order_id", "o.product_id", "o.customer_id", "o.store_id"};
+    const char *col = cols[s->entity];
     PGresult *res = scope_query(conn, source_key, s, col, "", err);
     if (!res)
         return err->code;

@@ -18,8 +18,10 @@
 
 /* What a scope counts in the warehouse. */
 typedef enum {
-    RC_ORDERS,   /* dw.fact_order */
-    RC_PRODUCTS, /* dw.dim_product, not inferred */
+    RC_ORDERS,    /* dw.fact_order */
+    RC_PRODUCTS,  /* dw.dim_product, not inferred */
+    RC_CUSTOMERS, /* dw.dim_customer, not inferred */
+    RC_STORES,    /* dw.dim_store of store_kind, not inferred */
 } rc_entity;
 
 /* Which day of a row a window of days cuts on. */
@@ -42,7 +44,10 @@ typedef struct {
     const char *from, *to;  /* days YYYY-MM-DD, inclusive; NULL: unbounded on that side */
     const char *store_kind; /* with store_id: the kind of dim_store ("shop") */
     const char *store_id;   /* NULL: every store */
-    const char *statuses;   /* RC_ORDERS: comma list of fact_order.status; NULL: any */
+    const char *statuses;   /* RC_ORDERS: comma list of fact_order.status; RC_PRODUCTS: of
+                               product_type; NULL: any */
+    bool with_deleted;      /* count rows marked is_deleted too: the source lists the
+                               records it marks deleted (flagged), it does not drop them */
 } rc_scope;
 
 /* The scope as words for etl.reconcile.scope and log lines ("orders created

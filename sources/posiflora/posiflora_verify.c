@@ -280,7 +280,94 @@ static fe_rc verify_deep(verify_query *q, fe_err *err)
     return rc;
 }
 
+/* --- the dimension lists: meta.total of the whole list --------------------------- */
+
+typedef struct {
+    const char *path;
+    rc_entity entity;
+    const char *types; /* RC_PRODUCTS: the product types the list's records become */
+    bool with_deleted; /* the list keeps records it marks deleted (customers' status) */
+} pv_list;
+
+static const pv_list stores_list = {"/v1/stores", RC_STORES, NULL, false};
+static const pv_list customers_list = {"/v1/customers", RC_CUSTOMERS, NULL, true};
+static const pv_list items_list = {"/v1/inventory-items", RC_PRODUCTS, "standard,service", false};
+static const pv_list bouquets_list = {"/v1/bouquets", RC_PRODUCTS, "bouquet", false};
+
+static fe_rc list_figures(verify_query *q, const pv_list *l, fe_err *err)
+{
+    buf base;
+    int64_t total = -1;
+    char value[32];
+    pv_run r = {.q = q};
+    posiflora_pager *pg = posiflora_pager_new(q->http, q->stats, q->state, on_record, NULL, &r);
+    buf_init(&base, 0);
+    fe_rc rc = pg ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
+    verify_query counting = *q;
+    counting.id = NULL;
+    r.q = &counting;
+    if (rc == FE_OK)
+        rc = source_base_url(q->conf, NULL, "https://ACCOUNT.posiflora.com/api", &base, err);
+    if (rc == FE_OK)
+        rc = posiflora_pager_count(pg, buf_cstr(&base), l->path, &total, err);
+    buf_term(&base);
+    posiflora_pager_free(pg);
+    if (rc != FE_OK)
+        return rc;
+    rc_scope s = {.entity = l->entity,
+                  .basis = RC_BY_NONE,
+                  .measure = RC_COUNT,
+                  .store_kind = l->entity == RC_STORES ? "store" : NULL,
+                  .statuses = l->types,
+                  .with_deleted = l->with_deleted};
+    snprintf(value, sizeof value, "%lld", (long long)total);
+    return q->figure(q, &s, value, err);
+}
+
+static fe_rc list_ids(verify_query *q, const pv_list *l, fe_err *err)
+{
+    buf base;
+    pv_run r = {.q = q};
+    posiflora_pager *pg = posiflora_pager_new(q->http, q->stats, q->state, on_record, NULL, &r);
+    buf_init(&base, 0);
+    fe_rc rc = pg ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
+    if (rc == FE_OK)
+        rc = source_base_url(q->conf, NULL, "https://ACCOUNT.posiflora.com/api", &base, err);
+    if (rc == FE_OK) {
+        posiflora_list_query lq = {
+            .base = buf_cstr(&base), .path = l->path, .page_size = POSIFLORA_PAGE_SIZE_MAX};
+        rc = posiflora_pages_read(pg, &lq, NULL, err);
+    }
+    buf_term(&base);
+    posiflora_pager_free(pg);
+    return rc;
+}
+
+#define PV_LIST_FNS(name, list)                                                                    \
+    static fe_rc name##_figures(verify_query *q, fe_err *err)                                      \
+    {                                                                                              \
+        return list_figures(q, &list, err);                                                        \
+    }                                                                                              \
+    static fe_rc name##_ids(verify_query *q, fe_err *err)                                          \
+    {                                                                                              \
+        return list_ids(q, &list, err);                                                            \
+    }
+PV_LIST_FNS(stores, stores_list)
+PV_LIST_FNS(customers, customers_list)
+PV_LIST_FNS(items, items_list)
+PV_LIST_FNS(bouquets, bouquets_list)
+
+#define PV_LIST_DEF(name, stream_name, e)                                                          \
+    {                                                                                              \
+        .stream = stream_name, .entity = e, .basis = RC_BY_NONE, .store_kind = "store",            \
+        .figures = name##_figures, .ids = name##_ids, .deep = NULL, .run_days = 0                  \
+    }
+
 const verify_def posiflora_verify[POSIFLORA_NVERIFY] = {
+    PV_LIST_DEF(stores, "stores", RC_STORES),
+    PV_LIST_DEF(items, "inventory_items", RC_PRODUCTS),
+    PV_LIST_DEF(bouquets, "bouquets", RC_PRODUCTS),
+    PV_LIST_DEF(customers, "customers", RC_CUSTOMERS),
     {.stream = "orders",
      .entity = RC_ORDERS,
      .basis = RC_BY_UTC_DAY,

@@ -27,7 +27,7 @@ assert_eq 0 "$bad" "after a clean load every comparison of the run is ok"
 
 flowetl verify
 assert_exit 0 "flowetl verify of a clean load exits 0"
-for s in posiflora_test.orders goflow_test.orders flowwow_test.orders flowretail_test.products; do
+for s in posiflora_test.orders posiflora_test.stores posiflora_test.inventory_items posiflora_test.bouquets posiflora_test.customers goflow_test.orders flowwow_test.orders flowretail_test.products; do
     assert_stdout_contains "$s: ok" "$s verifies with zero differences"
 done
 bad=$(sql "select count(*) from etl.reconcile where status <> 'ok'")
@@ -44,7 +44,7 @@ assert_eq 2 "$deep" "the deep comparisons (Flowwow, Goflow) are ok"
 
 flowetl verify --json posiflora_test
 assert_exit 0 "verify --json exits 0"
-if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["exit"]==0 and [x["status"] for x in d["streams"]]==["ok"]' "$T/out"; then
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["exit"]==0 and {x["status"] for x in d["streams"]}=={"ok"} and len(d["streams"])==5' "$T/out"; then
     ok "verify --json prints one JSON document"
 else
     not_ok "verify --json prints one JSON document"
