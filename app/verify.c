@@ -366,11 +366,16 @@ static fe_rc narrow(vrun *r, const rc_scope *s, fe_err *err)
     if (!reconcile_split(from, to, left_to, right_from))
         return FE_OK;
     const char *halves[2][2] = {{from, left_to}, {right_from, to}};
+    int before = r->out->mismatches + r->out->errors;
     for (int h = 0; h < 2; h++) {
         vfigs figs = {0};
         fe_rc rc;
-        if (r->narrow_left-- <= 0)
-            break;
+        if (r->narrow_left-- <= 0) {
+            char scope[256];
+            reconcile_scope_text(s, entity_word(s->entity), scope, sizeof scope);
+            return note(r, scope, s->measure == RC_REVENUE ? "revenue" : "count", NULL, NULL,
+                        "error", "narrowing stopped: its budget of figure reads is spent", err);
+        }
         rc = source_figures(r, halves[h][0], halves[h][1], s->store_id, s->measure == RC_COUNT,
                             &figs, err);
         for (size_t i = 0; rc == FE_OK && i < figs.n; i++)
@@ -381,7 +386,19 @@ static fe_rc narrow(vrun *r, const rc_scope *s, fe_err *err)
         if (rc != FE_OK)
             return rc;
     }
-    return FE_OK;
+    if (r->out->mismatches + r->out->errors > before)
+        return FE_OK;
+    /* Both halves agree: what differs is not on these days (an order dated before
+     * the warehouse's first day, or without a day). */
+    char scope[256], detail[128];
+    rc_scope outside = *s;
+    outside.from = from;
+    outside.to = to;
+    reconcile_scope_text(&outside, entity_word(s->entity), scope, sizeof scope);
+    snprintf(detail, sizeof detail, "both halves agree: the difference lies outside %s..%s", from,
+             to);
+    return note(r, scope, s->measure == RC_REVENUE ? "revenue" : "count", NULL, NULL, "mismatch",
+                detail, err);
 }
 
 static bool is_leaf(const vrun *r, const rc_scope *s)

@@ -16,18 +16,18 @@
 
 typedef struct {
     verify_query *q;
-    int64_t total, excluded;
+    int64_t total;
+    rc_ids excluded; /* by id: a page read again after a cut transfer repeats them */
 } rv_run;
 
 static fe_rc on_product(void *user, int which, const json_rec *rec, fe_err *err)
 {
     rv_run *r = user;
     (void)which;
-    if (flowretail_excluded(rec)) {
-        r->excluded++;
-        return FE_OK;
-    }
     const char *id = field_id_or_null(rec, "productUid");
+    if (flowretail_excluded(rec))
+        return !id || rc_ids_add(&r->excluded, id) ? FE_OK
+                                                   : fe_err_set(err, FE_ENOMEM, "out of memory");
     return id && r->q->id ? r->q->id(r->q, id, NULL, err) : FE_OK;
 }
 
@@ -48,6 +48,7 @@ static fe_rc read_products(verify_query *q, rv_run *r, fe_err *err)
     bool changed = false;
     r->q = q;
     r->total = -1;
+    rc_ids_init(&r->excluded);
     FE_TRY(flowretail_api_new(q->conf, &api, err));
     flowretail_doc d = {.method = "GET",
                         .path = "/products",
@@ -66,18 +67,24 @@ static fe_rc verify_figures(verify_query *q, fe_err *err)
     char value[32];
     verify_query counting = *q;
     counting.id = NULL;
-    FE_TRY(read_products(&counting, &r, err));
+    fe_rc rc = read_products(&counting, &r, err);
+    rc_ids_sort(&r.excluded);
+    int64_t excluded = (int64_t)r.excluded.n;
+    rc_ids_term(&r.excluded);
+    FE_TRY(rc);
     if (r.total < 0)
         return fe_err_set(err, FE_EJSON, "GET /products: no paging.totalCount");
     rc_scope s = {.entity = RC_PRODUCTS, .basis = RC_BY_NONE, .measure = RC_COUNT};
-    snprintf(value, sizeof value, "%lld", (long long)(r.total - r.excluded));
+    snprintf(value, sizeof value, "%lld", (long long)(r.total - excluded));
     return q->figure(q, &s, value, err);
 }
 
 static fe_rc verify_ids(verify_query *q, fe_err *err)
 {
     rv_run r = {0};
-    return read_products(q, &r, err);
+    fe_rc rc = read_products(q, &r, err);
+    rc_ids_term(&r.excluded);
+    return rc;
 }
 
 const verify_def flowretail_verify[FLOWRETAIL_NVERIFY] = {

@@ -103,7 +103,7 @@ static fe_rc build_shops(void *user, long page, buf *url, buf *body, fe_err *err
 static fe_rc list_shops(vw_run *r, fe_err *err)
 {
     fe_rc rc = FE_OK;
-    if (r->q->store_id) {
+    if (r->q->store_id) { /* one shop asked for: no list (its currency only matters to deep) */
         vw_shop *room = buf_array_room(r->shops, &r->cap, 0, sizeof *room, 16);
         if (!room)
             return fe_err_set(err, FE_ENOMEM, "out of memory");
@@ -111,6 +111,7 @@ static fe_rc list_shops(vw_run *r, fe_err *err)
         memset(&r->shops[0], 0, sizeof r->shops[0]);
         snprintf(r->shops[0].id, sizeof r->shops[0].id, "%s", r->q->store_id);
         r->n = 1;
+        return FE_OK;
     }
     flowwow_pager *pg = flowwow_pager_new(r->q->http, r->q->stats, r->auth, on_shop, r);
     if (!pg)
@@ -136,8 +137,6 @@ static fe_rc list_shops(vw_run *r, fe_err *err)
         rc = flowwow_pages_read(pg, &l, NULL, err);
     }
     flowwow_pager_free(pg);
-    if (r->q->store_id)
-        r->n = 1; /* only the shop asked for (its currency filled in when listed first) */
     return rc;
 }
 

@@ -1,6 +1,6 @@
 /* goflow_verify: what `flowetl verify` compares for Goflow (sources/source.h,
  * verify_def). Goflow lists send no count, so the orders figure of a window of
- * UTC days is the number of records its pages hold (filters[date:gte] and
+ * UTC days is the number of distinct records its pages hold (filters[date:gte] and
  * filters[date:lt], followed through `next`): a window costs its pages, not one
  * request. The same pages give the ids, and, mapped by goflow_map_order, the
  * rows of a deep verification. A split piece's tombstone of its original is not a
@@ -21,20 +21,21 @@ typedef struct {
     verify_capture cap;
     row_sink sink;
     bool deep;
-    int64_t count;
+    rc_ids seen; /* a page read again after a cut transfer repeats its records */
 } gv_run;
 
 static fe_rc on_order(void *user, int which, const json_rec *rec, fe_err *err)
 {
     gv_run *r = user;
+    const char *id = field_id_or_null(rec, "id");
     (void)which;
-    r->count++;
+    if (id && !rc_ids_add(&r->seen, id))
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
     if (r->deep) {
         goflow_order_info info;
         fe_rc rc = goflow_map_order(rec, &r->mopts, &r->sink, &info, err);
         return rc == FE_EINVAL ? FE_OK : rc; /* a reject: the load rejected it too */
     }
-    const char *id = field_id_or_null(rec, "id");
     return id && r->q->id ? r->q->id(r->q, id, NULL, err) : FE_OK;
 }
 
@@ -68,6 +69,7 @@ static fe_rc read_window(verify_query *q, gv_run *r, fe_err *err)
                       .stats = q->stats ? q->stats : &scratch,
                       .state = q->state};
     buf_init(&url, 0);
+    rc_ids_init(&r->seen);
     r->q = q;
     r->mopts.line_price_is_unit = o.line_price_is_unit;
     r->sink = verify_order_sink(&r->cap);
@@ -75,6 +77,7 @@ static fe_rc read_window(verify_query *q, gv_run *r, fe_err *err)
     fe_rc rc = window_url(&o, q, &url, err);
     if (rc == FE_OK)
         rc = goflow_list_read(&ctx, &o, buf_cstr(&url), on_order, NULL, r, err);
+    rc_ids_sort(&r->seen);
     buf_term(&url);
     goflow_opts_term(&o);
     return rc;
@@ -86,26 +89,33 @@ static fe_rc verify_figures(verify_query *q, fe_err *err)
     char value[32];
     verify_query counting = *q;
     counting.id = NULL;
-    FE_TRY(read_window(&counting, &r, err));
+    fe_rc rc = read_window(&counting, &r, err);
+    size_t count = r.seen.n;
+    rc_ids_term(&r.seen);
+    FE_TRY(rc);
     rc_scope s = {.entity = RC_ORDERS,
                   .basis = RC_BY_UTC_DAY,
                   .measure = RC_COUNT,
                   .from = q->from,
                   .to = q->to};
-    snprintf(value, sizeof value, "%lld", (long long)r.count);
+    snprintf(value, sizeof value, "%zu", count);
     return q->figure(q, &s, value, err);
 }
 
 static fe_rc verify_ids(verify_query *q, fe_err *err)
 {
     gv_run r = {0};
-    return read_window(q, &r, err);
+    fe_rc rc = read_window(q, &r, err);
+    rc_ids_term(&r.seen);
+    return rc;
 }
 
 static fe_rc verify_deep(verify_query *q, fe_err *err)
 {
     gv_run r = {.deep = true};
-    return read_window(q, &r, err);
+    fe_rc rc = read_window(q, &r, err);
+    rc_ids_term(&r.seen);
+    return rc;
 }
 
 const verify_def goflow_verify[GOFLOW_NVERIFY] = {
