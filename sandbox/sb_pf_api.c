@@ -428,25 +428,58 @@ void pf_api_customers(const pf_data *d, sb_qcache *c, const sb_request *req, sb_
     end_doc(&j, resp);
 }
 
-/* ---- orders ---- */
+/* ---- orders: the list and the analytics share every filter ---- */
 
 enum { SORT_NONE, SORT_UPDATED, SORT_MODIFIED, SORT_CREATED };
 
+#define STORES_MAX 64
+
+/* The filters of /v1/orders and /v1/orders/analytics/KIND (the OpenAPI document gives
+ * both the same parameters). */
 typedef struct {
-    int64_t upd_from, upd_to, mod_from, mod_to, cre_from, cre_to, rev;
+    int64_t upd_from, upd_to, mod_from, mod_to, cre_from, cre_to, post_from, post_to, rev;
     unsigned statuses; /* bit per pf_status; 0 = any */
+    uint32_t customer; /* PF_NONE = any */
+    bool with_returned;
+    bool match_none;             /* an unknown store or customer was named: nothing matches */
+    uint32_t stores[STORES_MAX]; /* filter[stores]; nstores 0 = any */
+    unsigned nstores;
     int sort;
     bool desc;
 } order_query;
 
+static void order_query_init(order_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->upd_from = q->mod_from = q->cre_from = q->post_from = q->rev = NO_BOUND_LO;
+    q->upd_to = q->mod_to = q->cre_to = q->post_to = NO_BOUND_HI;
+    q->customer = PF_NONE;
+    q->with_returned = true;
+    q->sort = SORT_NONE;
+}
+
+static bool order_matches(const pf_data *d, const order_query *q, uint32_t i)
+{
+    const pf_order *o = &d->orders.v[i];
+    if (i == d->hidden_order || q->match_none || o->updated < q->upd_from ||
+        o->updated > q->upd_to || o->modified < q->mod_from || o->modified > q->mod_to ||
+        o->created < q->cre_from || o->created > q->cre_to || o->revision < q->rev ||
+        (q->statuses != 0 && !(q->statuses >> o->status & 1)) ||
+        (!q->with_returned && o->status == PF_ST_RETURNED) ||
+        (q->customer != PF_NONE && o->customer != q->customer))
+        return false;
+    if ((q->post_from != NO_BOUND_LO || q->post_to != NO_BOUND_HI) &&
+        (o->posted_at == 0 || o->posted_at < q->post_from || o->posted_at > q->post_to))
+        return false;
+    bool store_ok = q->nstores == 0;
+    for (unsigned k = 0; k < q->nstores && !store_ok; k++)
+        store_ok = q->stores[k] == o->store;
+    return store_ok;
+}
+
 static bool match_order(const list_spec *ls, uint32_t i)
 {
-    const order_query *q = ls->q;
-    const pf_order *o = &ls->d->orders.v[i];
-    return i != ls->d->hidden_order && o->updated >= q->upd_from && o->updated <= q->upd_to &&
-           o->modified >= q->mod_from && o->modified <= q->mod_to && o->created >= q->cre_from &&
-           o->created <= q->cre_to && o->revision >= q->rev &&
-           (q->statuses == 0 || (q->statuses >> o->status & 1));
+    return order_matches(ls->d, ls->q, i);
 }
 
 /* The list carries no composition (no lines relationship), like the vendor's. */
@@ -460,7 +493,8 @@ static int64_t order_sort_key(const pf_order *o, int sort)
     return sort == SORT_UPDATED ? o->updated : sort == SORT_MODIFIED ? o->modified : o->created;
 }
 
-/* By the sort field (descending when asked), ties always by id ascending. */
+/* By the sort field (descending when asked), ties always by id ascending. The
+ * query is the first member of whatever ls->q points at. */
 static int cmp_orders(const void *a, const void *b, void *ctx)
 {
     const list_spec *ls = ctx;
@@ -499,6 +533,63 @@ static bool read_statuses(const sb_request *req, unsigned *mask, sb_response *re
     return true;
 }
 
+/* filter[stores][] (repeated) or filter[stores] (comma list) of store ids. An id
+ * the sandbox does not know matches no order. */
+static bool read_stores(const pf_data *d, const sb_request *req, order_query *q, sb_response *resp)
+{
+    bool named = false;
+    for (size_t i = 0; i < req->nargs; i++) {
+        const char *key = req->args[i].key;
+        if (strcmp(key, "filter[stores][]") != 0 && strcmp(key, "filter[stores]") != 0)
+            continue;
+        for (const char *p = req->args[i].value; *p != '\0';) {
+            size_t len = strcspn(p, ",");
+            char id[PF_ID_LEN + 1];
+            uint32_t idx;
+            named = true;
+            if (len == PF_ID_LEN) {
+                memcpy(id, p, len);
+                id[len] = '\0';
+                if (pf_id_parse(d, PF_K_STORE, id, d->stores.n, &idx)) {
+                    if (q->nstores == STORES_MAX) {
+                        pf_error(resp, 422, "Too many stores.", NULL, key);
+                        return false;
+                    }
+                    q->stores[q->nstores++] = idx;
+                }
+            }
+            p += len + (p[len] == ',');
+        }
+    }
+    q->match_none = q->match_none || (named && q->nstores == 0);
+    return true;
+}
+
+/* filter[customer]: a customer id; an unknown one matches no order. */
+static void read_customer(const pf_data *d, const sb_request *req, order_query *q)
+{
+    const char *s = arg(req, "filter[customer]");
+    if (s != NULL && *s != '\0' && !pf_id_parse(d, PF_K_CUSTOMER, s, d->customers.n, &q->customer))
+        q->match_none = true;
+}
+
+/* filter[withReturned]: true|1 (default) or false|0. */
+static bool read_with_returned(const sb_request *req, bool *out, sb_response *resp)
+{
+    const char *s = arg(req, "filter[withReturned]");
+    if (s == NULL || *s == '\0')
+        return true;
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+        *out = true;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+        *out = false;
+    else {
+        pf_error(resp, 422, "This value should be of type bool.", NULL, "filter[withReturned]");
+        return false;
+    }
+    return true;
+}
+
 static bool read_sort(const sb_request *req, order_query *q, sb_response *resp)
 {
     const char *s = arg(req, "sort");
@@ -519,26 +610,51 @@ static bool read_sort(const sb_request *req, order_query *q, sb_response *resp)
     return true;
 }
 
+/* Every filter and the sort into q (initialised here). False with resp filled
+ * (422) on a bad value. */
+static bool read_order_query(const pf_data *d, const sb_request *req, order_query *q,
+                             sb_response *resp)
+{
+    order_query_init(q);
+    if (!read_time(req, "filter[updatedAt][from]", false, &q->upd_from, resp) ||
+        !read_time(req, "filter[updatedAt][to]", true, &q->upd_to, resp) ||
+        !read_time(req, "filter[modifiedAt][from]", false, &q->mod_from, resp) ||
+        !read_time(req, "filter[modifiedAt][to]", true, &q->mod_to, resp) ||
+        !read_time(req, "filter[createdAt][from]", false, &q->cre_from, resp) ||
+        !read_time(req, "filter[createdAt][to]", true, &q->cre_to, resp) ||
+        !read_time(req, "filter[postedAt][from]", false, &q->post_from, resp) ||
+        !read_time(req, "filter[postedAt][to]", true, &q->post_to, resp) ||
+        !read_int(req, "filter[revision]", &q->rev, resp) ||
+        !read_statuses(req, &q->statuses, resp) || !read_sort(req, q, resp) ||
+        !read_with_returned(req, &q->with_returned, resp) || !read_stores(d, req, q, resp))
+        return false;
+    read_customer(d, req, q);
+    return true;
+}
+
+enum { ORDER_KEY_MAX = 320 + STORES_MAX * 12 };
+
+/* The cache key of q under prefix: every field (stores as their indexes). */
+static void order_key(const char *prefix, const order_query *q, char *key)
+{
+    int len = snprintf(key, ORDER_KEY_MAX,
+                       "%s|%lld|%lld|%lld|%lld|%lld|%lld|%lld|%lld|%lld|%x|%u|%d|%d|%d|%d|", prefix,
+                       (long long)q->upd_from, (long long)q->upd_to, (long long)q->mod_from,
+                       (long long)q->mod_to, (long long)q->cre_from, (long long)q->cre_to,
+                       (long long)q->post_from, (long long)q->post_to, (long long)q->rev,
+                       q->statuses, q->customer, q->with_returned, q->match_none, q->sort, q->desc);
+    for (unsigned k = 0; k < q->nstores && len > 0 && len < ORDER_KEY_MAX; k++)
+        len += snprintf(key + len, (size_t)(ORDER_KEY_MAX - len), "%u,", q->stores[k]);
+}
+
 void pf_api_orders(const pf_data *d, sb_qcache *c, const sb_request *req, sb_response *resp)
 {
     page_req pg;
-    order_query q = {NO_BOUND_LO, NO_BOUND_HI, NO_BOUND_LO, NO_BOUND_HI, NO_BOUND_LO,
-                     NO_BOUND_HI, NO_BOUND_LO, 0,           SORT_NONE,   false};
-    if (!read_page(req, &pg, resp) ||
-        !read_time(req, "filter[updatedAt][from]", false, &q.upd_from, resp) ||
-        !read_time(req, "filter[updatedAt][to]", true, &q.upd_to, resp) ||
-        !read_time(req, "filter[modifiedAt][from]", false, &q.mod_from, resp) ||
-        !read_time(req, "filter[modifiedAt][to]", true, &q.mod_to, resp) ||
-        !read_time(req, "filter[createdAt][from]", false, &q.cre_from, resp) ||
-        !read_time(req, "filter[createdAt][to]", true, &q.cre_to, resp) ||
-        !read_int(req, "filter[revision]", &q.rev, resp) ||
-        !read_statuses(req, &q.statuses, resp) || !read_sort(req, &q, resp))
+    order_query q;
+    if (!read_page(req, &pg, resp) || !read_order_query(d, req, &q, resp))
         return;
-    char key[256];
-    snprintf(key, sizeof key, "orders|%lld|%lld|%lld|%lld|%lld|%lld|%lld|%x|%d|%d",
-             (long long)q.upd_from, (long long)q.upd_to, (long long)q.mod_from, (long long)q.mod_to,
-             (long long)q.cre_from, (long long)q.cre_to, (long long)q.rev, q.statuses, q.sort,
-             q.desc);
+    char key[ORDER_KEY_MAX];
+    order_key("orders", &q, key);
     list_spec ls = {.d = d,
                     .q = &q,
                     .n = d->orders.n,
@@ -613,17 +729,11 @@ static const char *const analytics_kinds[AN_COUNT] = {"shipment-revenue", "margi
                                                       "bonuses-subtract", "bonuses-accrued",
                                                       "total-discount",   "returned"};
 
-#define AN_STORES_MAX 64
-
+/* An analytics query: the list's filters (first, so cmp_orders reads them) and
+ * the report. */
 typedef struct {
-    order_query o; /* the orders list's filters */
+    order_query o;
     int kind;
-    int64_t post_from, post_to;
-    uint32_t customer; /* PF_NONE = any */
-    bool with_returned;
-    uint32_t stores[AN_STORES_MAX]; /* filter[stores]; nstores 0 = any */
-    unsigned nstores;
-    bool match_none; /* an unknown store or customer was named: nothing matches */
 } analytics_query;
 
 bool pf_analytics_kind_known(const char *kind)
@@ -667,25 +777,13 @@ static bool kind_covers(const pf_data *d, int kind, const pf_order *o)
     }
 }
 
+/* The orders the report covers: the list's for the same filters, less the
+ * poison ones (a correct client rejects them), restricted by kind. */
 static bool match_analytics(const list_spec *ls, uint32_t i)
 {
     const analytics_query *q = ls->q;
     const pf_order *o = &ls->d->orders.v[i];
-    list_spec base = *ls;
-    base.q = &q->o;
-    if (o->poison || q->match_none || !match_order(&base, i) || !kind_covers(ls->d, q->kind, o))
-        return false;
-    if (!q->with_returned && o->status == PF_ST_RETURNED && q->kind != AN_RETURNED)
-        return false;
-    if (q->customer != PF_NONE && o->customer != q->customer)
-        return false;
-    if ((q->post_from != NO_BOUND_LO || q->post_to != NO_BOUND_HI) &&
-        (o->posted_at == 0 || o->posted_at < q->post_from || o->posted_at > q->post_to))
-        return false;
-    bool store_ok = q->nstores == 0;
-    for (unsigned k = 0; k < q->nstores && !store_ok; k++)
-        store_ok = q->stores[k] == o->store;
-    return store_ok;
+    return !o->poison && order_matches(ls->d, &q->o, i) && kind_covers(ls->d, q->kind, o);
 }
 
 /* The header's sums over the covered orders, into aux: [0] fullRevenue (every
@@ -714,95 +812,11 @@ static void analytics_sums(const list_spec *ls, const uint32_t *idx, uint32_t n,
     }
 }
 
-/* filter[stores][] (repeated) or filter[stores] (comma list) of store ids. An id
- * the sandbox does not know matches no order. */
-static bool read_stores(const pf_data *d, const sb_request *req, analytics_query *q,
-                        sb_response *resp)
-{
-    bool named = false;
-    for (size_t i = 0; i < req->nargs; i++) {
-        const char *key = req->args[i].key;
-        if (strcmp(key, "filter[stores][]") != 0 && strcmp(key, "filter[stores]") != 0)
-            continue;
-        for (const char *p = req->args[i].value; *p != '\0';) {
-            size_t len = strcspn(p, ",");
-            char id[PF_ID_LEN + 1];
-            uint32_t idx;
-            named = true;
-            if (len == PF_ID_LEN) {
-                memcpy(id, p, len);
-                id[len] = '\0';
-                if (pf_id_parse(d, PF_K_STORE, id, d->stores.n, &idx)) {
-                    if (q->nstores == AN_STORES_MAX) {
-                        pf_error(resp, 422, "Too many stores.", NULL, key);
-                        return false;
-                    }
-                    q->stores[q->nstores++] = idx;
-                }
-            }
-            p += len + (p[len] == ',');
-        }
-    }
-    q->match_none = named && q->nstores == 0;
-    return true;
-}
-
-/* filter[customer]: a customer id; an unknown one matches no order. */
-static void read_customer(const pf_data *d, const sb_request *req, analytics_query *q)
-{
-    const char *s = arg(req, "filter[customer]");
-    if (s == NULL || *s == '\0')
-        return;
-    if (!pf_id_parse(d, PF_K_CUSTOMER, s, d->customers.n, &q->customer))
-        q->match_none = true;
-}
-
-/* filter[withReturned]: true|1 (default) or false|0. */
-static bool read_with_returned(const sb_request *req, bool *out, sb_response *resp)
-{
-    const char *s = arg(req, "filter[withReturned]");
-    if (s == NULL || *s == '\0')
-        return true;
-    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
-        *out = true;
-    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
-        *out = false;
-    else {
-        pf_error(resp, 422, "This value should be of type bool.", NULL, "filter[withReturned]");
-        return false;
-    }
-    return true;
-}
-
-static bool read_analytics(const pf_data *d, const sb_request *req, analytics_query *q,
-                           sb_response *resp)
-{
-    order_query *o = &q->o;
-    return read_time(req, "filter[updatedAt][from]", false, &o->upd_from, resp) &&
-           read_time(req, "filter[updatedAt][to]", true, &o->upd_to, resp) &&
-           read_time(req, "filter[modifiedAt][from]", false, &o->mod_from, resp) &&
-           read_time(req, "filter[modifiedAt][to]", true, &o->mod_to, resp) &&
-           read_time(req, "filter[createdAt][from]", false, &o->cre_from, resp) &&
-           read_time(req, "filter[createdAt][to]", true, &o->cre_to, resp) &&
-           read_time(req, "filter[postedAt][from]", false, &q->post_from, resp) &&
-           read_time(req, "filter[postedAt][to]", true, &q->post_to, resp) &&
-           read_int(req, "filter[revision]", &o->rev, resp) &&
-           read_statuses(req, &o->statuses, resp) && read_sort(req, o, resp) &&
-           read_with_returned(req, &q->with_returned, resp) && read_stores(d, req, q, resp) &&
-           (read_customer(d, req, q), true);
-}
-
 void pf_api_analytics(const pf_data *d, sb_qcache *c, const char *kind, const sb_request *req,
                       sb_response *resp)
 {
     page_req pg;
-    analytics_query q = {.o = {NO_BOUND_LO, NO_BOUND_HI, NO_BOUND_LO, NO_BOUND_HI, NO_BOUND_LO,
-                               NO_BOUND_HI, NO_BOUND_LO, 0, SORT_NONE, false},
-                         .kind = AN_COUNT,
-                         .post_from = NO_BOUND_LO,
-                         .post_to = NO_BOUND_HI,
-                         .customer = PF_NONE,
-                         .with_returned = true};
+    analytics_query q = {.kind = AN_COUNT};
     for (int k = 0; k < AN_COUNT; k++)
         if (strcmp(kind, analytics_kinds[k]) == 0)
             q.kind = k;
@@ -810,19 +824,14 @@ void pf_api_analytics(const pf_data *d, sb_qcache *c, const char *kind, const sb
         pf_error(resp, 404, "Not Found", "No route found for this path", NULL);
         return;
     }
-    if (!read_page(req, &pg, resp) || !read_analytics(d, req, &q, resp))
+    if (!read_page(req, &pg, resp) || !read_order_query(d, req, &q.o, resp))
         return;
-    /* The key: every field of the query (stores as their indexes). */
-    char key[160 + AN_STORES_MAX * 11];
-    int len =
-        snprintf(key, sizeof key,
-                 "analytics|%d|%lld|%lld|%lld|%lld|%lld|%lld|%lld|%x|%d|%d|%lld|%lld|%u|%d|%d|",
-                 q.kind, (long long)q.o.upd_from, (long long)q.o.upd_to, (long long)q.o.mod_from,
-                 (long long)q.o.mod_to, (long long)q.o.cre_from, (long long)q.o.cre_to,
-                 (long long)q.o.rev, q.o.statuses, q.o.sort, q.o.desc, (long long)q.post_from,
-                 (long long)q.post_to, q.customer, q.with_returned, q.match_none);
-    for (unsigned k = 0; k < q.nstores && len > 0 && (size_t)len < sizeof key; k++)
-        len += snprintf(key + len, sizeof key - (size_t)len, "%u,", q.stores[k]);
+    /* withReturned=false must not empty the report on returned orders. */
+    if (q.kind == AN_RETURNED)
+        q.o.with_returned = true;
+    char key[ORDER_KEY_MAX], prefix[48];
+    snprintf(prefix, sizeof prefix, "analytics.%d", q.kind);
+    order_key(prefix, &q.o, key);
     list_spec ls = {.d = d,
                     .q = &q,
                     .n = d->orders.n,

@@ -149,6 +149,11 @@ def run(plain, binary, scale, seed, PfSandbox):
     check_flowwow(plain, sw, m)
     check_goflow(plain, sw, m)
     check_flowretail(plain, sw, m)
+    sw.control("POST", "reset")
+    check(mismatch_lines(sw) == m, "reset keeps the switches (the truth still names the orders)")
+    first = "/v1/orders?page[size]=1"
+    check(sw.api(first)["meta"]["total"] == plain.api(first)["meta"]["total"] - 1,
+          "reset keeps the switches (the order stays hidden)")
     twin = PfSandbox(binary, "--scale", scale, "--seed", seed, *SWITCHES)
     twin.login()
     check(lines(twin) == lines(sw), "a restart with the same switches: the same truth")

@@ -104,6 +104,11 @@ def check_report(sb, kind, params, orders, details, what, off_id=None):
           % (kind, what, len(rows), len(want_orders)))
     by_id = {o["id"]: o for o in want_orders}
     check(all(r == by_id[r["id"]] for r in rows), "analytics %s (%s): rows render as in /v1/orders" % (kind, what))
+    if kind == "shipment-revenue":
+        query = urllib.parse.urlencode(list(params) + [("page[size]", "1")], safe="[]:,")
+        listed = sb.api("/v1/orders?" + query)["meta"]["total"]
+        check(listed == len(want_orders), "/v1/orders with the same filters (%s): meta.total %d = %d"
+              % (what, listed, len(want_orders)))
     want = expected_header(want_orders, details, off_id)
     diff = {k: (got[k], v) for k, v in want.items() if got[k] != v}
     check(not diff, "analytics %s (%s): header equals the sums of its orders; differ (got, want) %s"
@@ -159,5 +164,15 @@ def run(sb, orders, details):
     check(doc["errors"][0]["source"]["parameter"] == "filter[createdAt][from]", "analytics bad date: 422")
     st, _, _ = sb.raw("GET", "/posiflora/api/v1/orders/analytics/returned", headers={"Authorization": "Bearer nope"})
     check(st == 401, "analytics needs the bearer token: 401")
+    path = "/posiflora/api/v1/orders/analytics/returned?page[size]=1"
+    auth = {"Authorization": "Bearer " + sb.token}
+    sb.control("POST", "faults?malformed=orders_analytics")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 200 and body.endswith(b"@"), "malformed=orders_analytics spoils the analytics answers")
+    sb.control("POST", "faults?burst500=1")
+    st, _, body = sb.raw("GET", path, headers=auth)
+    check(st == 500 and b'"errors"' in body, "faults apply to the analytics: a 500 in JSON:API errors")
+    sb.control("POST", "faults")
+    check(sb.raw("GET", path, headers=auth)[0] == 200, "faults off: the analytics answer again")
     stats = dict(l.split("\t") for l in sb.control("GET", "stats").splitlines())
     check(int(stats.get("requests.orders_analytics", "0")) >= 20, "stats count requests.orders_analytics")
