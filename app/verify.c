@@ -286,14 +286,54 @@ static void list_add(char *dst, size_t size, size_t *n, const char *id)
     (*n)++;
 }
 
+/* Sorts the pairs by id and keeps one of each (a page read again after a cut
+ * transfer maps its records twice). */
+static void pairs_unique(vpairs *p)
+{
+    size_t w = 0;
+    if (p->n)
+        qsort(p->v, p->n, sizeof *p->v, cmp_pair);
+    for (size_t i = 0; i < p->n; i++) {
+        if (w > 0 && strcmp(p->v[w - 1].id, p->v[i].id) == 0) {
+            free(p->v[i].id);
+            free(p->v[i].text);
+            continue;
+        }
+        p->v[w++] = p->v[i];
+    }
+    p->n = w;
+}
+
+/* Walks the source's rows (sorted, unique) beside the warehouse's (ids and texts
+ * in id order): lists[0] and n[0] the missing ids, [1] the extra, [2] the
+ * different. */
+static void deep_diff(const vpairs *src, const rc_ids *ids, const rc_ids *texts, char lists[3][600],
+                      size_t n[3])
+{
+    size_t a = 0, b = 0;
+    while (a < src->n || b < ids->n) {
+        int c = a == src->n ? 1 : b == ids->n ? -1 : strcmp(src->v[a].id, ids->v[b]);
+        if (c < 0)
+            list_add(lists[0], 600, &n[0], src->v[a++].id);
+        else if (c > 0)
+            list_add(lists[1], 600, &n[1], ids->v[b++]);
+        else {
+            if (strcmp(src->v[a].text, texts->v[b]) != 0)
+                list_add(lists[2], 600, &n[2], src->v[a].id);
+            a++;
+            b++;
+        }
+    }
+}
+
 /* Deep: the window's mapped orders against the warehouse's rows. */
 static fe_rc deep_window(vrun *r, const char *from, const char *to, const char *store, fe_err *err)
 {
     const verify_job *j = r->job;
     vpairs src = {0};
     rc_ids ids, texts;
-    char scope[256], detail[DETAIL_MAX], missing[600] = "", extra[600] = "", diff[700] = "";
-    size_t nm = 0, nx = 0, nd = 0;
+    char scope[256], detail[DETAIL_MAX], lists[3][600] = {"", "", ""};
+    size_t nm, nx, nd;
     rc_scope s = {.entity = j->vd->entity,
                   .basis = j->vd->basis,
                   .from = from,
@@ -317,29 +357,15 @@ static fe_rc deep_window(vrun *r, const char *from, const char *to, const char *
     }
     if ((rc = reconcile_order_texts(j->conn, j->source_key, &s, &ids, &texts, err)) != FE_OK)
         goto done;
-    if (src.n)
-        qsort(src.v, src.n, sizeof *src.v, cmp_pair);
-    size_t a = 0, b = 0;
-    while (a < src.n || b < ids.n) {
-        int c = a == src.n ? 1 : b == ids.n ? -1 : strcmp(src.v[a].id, ids.v[b]);
-        if (c < 0)
-            list_add(missing, sizeof missing, &nm, src.v[a++].id);
-        else if (c > 0)
-            list_add(extra, sizeof extra, &nx, ids.v[b++]);
-        else {
-            if (strcmp(src.v[a].text, texts.v[b]) != 0)
-                list_add(diff, sizeof diff, &nd, src.v[a].id);
-            /* a record read twice (a retried page) compares once */
-            while (++a < src.n && strcmp(src.v[a].id, ids.v[b]) == 0)
-                ;
-            b++;
-        }
-    }
+    pairs_unique(&src);
+    size_t n[3] = {0};
+    deep_diff(&src, &ids, &texts, lists, n);
+    nm = n[0], nx = n[1], nd = n[2];
     decimal ns = decimal_zero(), nw = decimal_zero();
     ns.units = (__int128)src.n * 10000;
     nw.units = (__int128)ids.n * 10000;
     snprintf(detail, sizeof detail, "%zu missing%s%s; %zu extra%s%s; %zu different%s%s", nm,
-             nm ? ": " : "", missing, nx, nx ? ": " : "", extra, nd, nd ? ": " : "", diff);
+             nm ? ": " : "", lists[0], nx, nx ? ": " : "", lists[1], nd, nd ? ": " : "", lists[2]);
     rc = note(r, scope, "rows", &ns, &nw, nm + nx + nd ? "mismatch" : "ok",
               nm + nx + nd ? detail : NULL, err);
 done:
@@ -616,6 +642,38 @@ static void report_stream(vcmd *c, const char *source, const char *stream, const
         printf("%s.%s: %s%s%s\n", source, stream, status, why ? ": " : "", why ? why : "");
 }
 
+/* One stream of `flowetl verify`, reported. */
+static fe_rc verify_one(vcmd *c, const source_config *conf, const verify_def *vd, int key,
+                        const source_env *env, fe_err *err)
+{
+    char logctx[256];
+    verify_outcome o;
+    snprintf(logctx, sizeof logctx, "%s.%s", conf->name, vd->stream);
+    verify_outcome_init(&o);
+    verify_job job = {.conn = c->conn,
+                      .conf = conf,
+                      .vd = vd,
+                      .source_key = key,
+                      .http = env->http,
+                      .state = env->state,
+                      .from = c->req->from,
+                      .to = c->req->to,
+                      .deep = c->req->deep,
+                      .logctx = logctx};
+    fe_rc rc = verify_stream(&job, &o, err);
+    if (rc == FE_OK) {
+        c->mismatched += o.mismatches > 0;
+        c->failed += o.errors > 0;
+        report_stream(c, conf->name, vd->stream,
+                      o.errors       ? "error"
+                      : o.mismatches ? "mismatch"
+                                     : "ok",
+                      &o, NULL);
+    }
+    verify_outcome_term(&o);
+    return rc;
+}
+
 /* Verifies the selected streams of one source. */
 static fe_rc verify_source(vcmd *c, const source_config *conf, fe_err *err)
 {
@@ -650,31 +708,7 @@ static fe_rc verify_source(vcmd *c, const source_config *conf, fe_err *err)
                           key ? serr.msg : "never loaded (no dw.dim_source row): run it first");
             continue;
         }
-        char logctx[256];
-        snprintf(logctx, sizeof logctx, "%s.%s", conf->name, sd->name);
-        verify_outcome o;
-        verify_outcome_init(&o);
-        verify_job job = {.conn = c->conn,
-                          .conf = conf,
-                          .vd = vd,
-                          .source_key = key,
-                          .http = env.http,
-                          .state = env.state,
-                          .from = c->req->from,
-                          .to = c->req->to,
-                          .deep = c->req->deep,
-                          .logctx = logctx};
-        fe_rc rc = verify_stream(&job, &o, err);
-        if (rc == FE_OK) {
-            c->mismatched += o.mismatches > 0;
-            c->failed += o.errors > 0;
-            report_stream(c, conf->name, sd->name,
-                          o.errors       ? "error"
-                          : o.mismatches ? "mismatch"
-                                         : "ok",
-                          &o, NULL);
-        }
-        verify_outcome_term(&o);
+        fe_rc rc = verify_one(c, conf, vd, key, &env, err);
         if (rc != FE_OK) {
             source_env_term(&env);
             return rc;
