@@ -111,6 +111,24 @@ for sys in posiflora flowwow goflow; do
           where s.source_key = o.source_key and s.name = '${sys}_test' and o.order_id = '$id'" >/dev/null
 done
 
+# usage errors exit 2; a source that cannot be read exits 1 (an `error` row)
+flowetl verify nosuch
+assert_exit 2 "verify of an unknown source exits 2"
+flowetl verify posiflora_test.nosuch
+assert_exit 2 "verify of an unknown stream exits 2"
+flowetl verify --from 2025-13-01
+assert_exit 2 "verify --from with a bad date exits 2"
+flowetl verify --from 2025-12-02 --to 2025-12-01
+assert_exit 2 "verify with --to before --from exits 2"
+CONFIG_EXTRA_posiflora=$'retries = 1\nretry_base_ms = 10' write_config
+sandbox_faults "malformed=orders"
+flowetl verify posiflora_test.orders
+assert_exit 1 "verify of a source whose list cannot be read exits 1"
+err_rows=$(sql "select count(*) from etl.reconcile where status = 'error' and detail like '%invalid JSON%'")
+assert_gt "$err_rows" 0 "the comparison that could not be made is an error row with its reason"
+sandbox_faults ""
+write_config
+
 # dw.v_load_health: one row per stream with its last verification
 health=$(sql "select verification from dw.v_load_health h join dw.dim_source s using (source_key)
                where s.name = 'flowwow_test' and h.stream = 'orders'")
