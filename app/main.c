@@ -20,6 +20,7 @@
 #include "app/state.h"
 #include "app/state_args.h"
 #include "app/status.h"
+#include "app/verify.h"
 #include "sources/source.h"
 
 #define MAX_SECRETS 64
@@ -37,10 +38,11 @@ typedef struct {
     const char *command;
     const char **args; /* the command's targets, options removed (not owned) */
     int nargs;
-    bool full_refresh; /* run --full-refresh */
-    bool json;         /* status --json */
-    run_args run;      /* run's options (app/state_args.h) */
-    state_args state;  /* state's subcommand and options */
+    bool full_refresh;     /* run --full-refresh */
+    bool json;             /* status --json */
+    run_args run;          /* run's options (app/state_args.h) */
+    state_args state;      /* state's subcommand and options */
+    verify_request verify; /* verify's options */
 } cli;
 
 static const char *key_default(const config_key *k)
@@ -119,8 +121,42 @@ static int parse_options(int argc, char **argv, cli *c)
 /* Splits the arguments of run and status into targets and their options
  * (run --full-refresh, status --json); rebind takes one NAME; the other commands
  * take none. */
+/* verify [SOURCE[.STREAM]...] [--from DATE] [--to DATE] [--deep] [--json]. */
+static bool parse_verify_args(cli *c)
+{
+    int n = 0;
+    for (int i = 0; i < c->nargs; i++) {
+        const char *a = c->args[i], **day = NULL;
+        if (strcmp(a, "--deep") == 0)
+            c->verify.deep = true;
+        else if (strcmp(a, "--json") == 0)
+            c->json = c->verify.json = true;
+        else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0)
+            day = a[2] == 'f' ? &c->verify.from : &c->verify.to;
+        else if (a[0] == '-') {
+            fprintf(stderr, "flowetl: unknown option '%s' for verify\n", a);
+            return false;
+        } else
+            c->args[n++] = a;
+        if (day && (i + 1 >= c->nargs || reconcile_days(c->args[i + 1], c->args[i + 1]) != 1)) {
+            fprintf(stderr, "flowetl: %s takes a date YYYY-MM-DD\n", a);
+            return false;
+        }
+        if (day)
+            *day = c->args[++i];
+    }
+    if (c->verify.from && c->verify.to && reconcile_days(c->verify.from, c->verify.to) < 1) {
+        fprintf(stderr, "flowetl: --to is before --from\n");
+        return false;
+    }
+    c->nargs = n;
+    return true;
+}
+
 static bool parse_command_args(cli *c)
 {
+    if (strcmp(c->command, "verify") == 0)
+        return parse_verify_args(c);
     bool run = strcmp(c->command, "run") == 0, status = strcmp(c->command, "status") == 0;
     char why[512];
     if (run || strcmp(c->command, "state") == 0) {
@@ -247,6 +283,12 @@ static int dispatch(const cli *c, const config *cfg, int argc, const char *const
         return rebind_command(cfg, c->args[0]);
     if (strcmp(c->command, "state") == 0)
         return state_command(cfg, &c->state);
+    if (strcmp(c->command, "verify") == 0) {
+        verify_request req = c->verify;
+        req.targets = c->args;
+        req.ntargets = c->nargs;
+        return verify_command(cfg, &req);
+    }
     /* run */
     int64_t progress_us = 10 * 1000000LL;
     config_run_duration(cfg, "progress_interval", &progress_us);
@@ -270,7 +312,8 @@ static int dispatch(const cli *c, const config *cfg, int argc, const char *const
 static bool known_command(const char *cmd)
 {
     return strcmp(cmd, "init") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 ||
-           strcmp(cmd, "check") == 0 || strcmp(cmd, "rebind") == 0 || strcmp(cmd, "state") == 0;
+           strcmp(cmd, "check") == 0 || strcmp(cmd, "rebind") == 0 || strcmp(cmd, "state") == 0 ||
+           strcmp(cmd, "verify") == 0;
 }
 
 /* Makes cfg->dsn the DSN every command connects with: the [warehouse]

@@ -29,6 +29,7 @@ typedef struct {
     bool started;          /* its run function was called */
     bool recorded;         /* its etl.run_stream row holds its outcome */
     bool cut;              /* still running at the run's deadline: its stats are unknown */
+    bool verify_failed;    /* committed, but its verification (verify = fail) found differences */
     int64_t run_stream_id; /* the row written when it started; 0 = none */
     int source_key;        /* for its row; 0 = not registered (NULL) */
     stream_stats stats;

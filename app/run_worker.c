@@ -17,6 +17,7 @@
 #include "app/source_env.h"
 #include "app/state.h"
 #include "app/summary.h"
+#include "app/verify.h"
 
 /* How long a lock left by a killed run's session is waited for once that session
  * was asked to end (it ends within client_connection_check_interval anyway). */
@@ -478,6 +479,56 @@ static void stream_conclude(source_job *job, stream_job *sj, loader *ld, fe_rc r
     }
 }
 
+/* After a stream committed: its verification against the source (issue 13,
+ * `verify` policy): one warning line per difference; with verify = fail a
+ * difference makes the run exit 5. Its requests do not count into the stream's. */
+static void stream_verify(source_job *job, stream_job *sj, loader *ld, source_env *env,
+                          const char *logctx)
+{
+    const verify_def *vd = verify_find(job->def, sj->def->name);
+    verify_policy policy = verify_policy_of(job->conf);
+    stream_stats scratch = {0};
+    fe_err err = {0};
+    verify_outcome o;
+    if (!vd || policy == VERIFY_OFF || fe_stop_requested(&job->ctl->stop) ||
+        !pg_usable(loader_conn(ld)))
+        return;
+    verify_outcome_init(&o);
+    verify_job vj = {.conn = loader_conn(ld),
+                     .conf = job->conf,
+                     .vd = vd,
+                     .source_key = job->source_key,
+                     .run_id = job->ctl->run_id,
+                     .http = env->http,
+                     .state = env->state,
+                     .stats = &scratch,
+                     .after_run = true,
+                     .logctx = logctx};
+    if (job->req->window_from) { /* run --from/--to: verify the window it read */
+        vj.from = job->window.from;
+        vj.to = job->window.to;
+    }
+    if (verify_stream(&vj, &o, &err) != FE_OK)
+        log_warn(logctx, "verification could not run: %s", err.msg);
+    else if (o.mismatches == 0 && o.errors == 0)
+        log_info(logctx, "verified against the source: %d check(s) ok (%" PRId64 " requests)",
+                 o.checks, scratch.requests);
+    else {
+        for (char *line = (char *)buf_cstr(&o.lines), *end; line && *line;
+             line = end ? end + 1 : NULL) {
+            if ((end = strchr(line, '\n')) != NULL)
+                *end = '\0';
+            log_warn(logctx, "verification:%s", line);
+        }
+        if (policy == VERIFY_FAIL && o.mismatches) {
+            sj->verify_failed = true;
+            log_error(NULL, "%s: the warehouse differs from the source (verify = fail): exit 5",
+                      logctx);
+        }
+    }
+    verify_outcome_term(&o);
+}
+
 /* Runs one stream and records it in etl.run_stream. Failures stay inside the
  * stream: its open checkpoint is rolled back and the next stream runs. */
 static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_env *env)
@@ -497,6 +548,8 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
     sj->seconds = (double)(run_mono_us() - started) / 1e6;
     stream_conclude(job, sj, ld, rc, &err, logctx);
     job_record(job, ld);
+    if (rc == FE_OK)
+        stream_verify(job, sj, ld, env, logctx);
     log_thread_ctx(NULL);
     free(start.cursor);
 }

@@ -169,6 +169,7 @@ static bool select_streams(const config *cfg, source_job *jobs, int njobs, const
 
 typedef struct {
     int ok, failed, interrupted, skipped, not_started;
+    int unverified; /* committed streams whose verification (verify = fail) differed */
     bool lost;
     const source_job *lost_job;
     const source_job *first_failed_job;
@@ -195,6 +196,7 @@ static tally count_outcomes(const source_job *jobs, int njobs)
             }
             if (!sj->started && sj->status != SJ_SUCCEEDED)
                 t.not_started++;
+            t.unverified += sj->verify_failed;
         }
     }
     t.lost = t.lost_job != NULL;
@@ -479,6 +481,8 @@ static int exit_code(const tally *t, int sig)
         return RUN_EXIT_WAREHOUSE;
     if (t->failed)
         return RUN_EXIT_FAILED;
+    if (t->unverified)
+        return RUN_EXIT_VERIFY;
     return t->skipped ? RUN_EXIT_OVERLAP : RUN_EXIT_OK;
 }
 

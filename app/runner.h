@@ -25,6 +25,7 @@ enum {
     RUN_EXIT_CONFIG = 2,
     RUN_EXIT_WAREHOUSE = 3,
     RUN_EXIT_OVERLAP = 4,
+    RUN_EXIT_VERIFY = 5, /* loads committed, a verification with verify = fail differed */
 };
 
 typedef struct {

@@ -107,7 +107,7 @@ static const char streams_sql[] =
     "SELECT l.run_id, l.status, to_char(l.started_at, f.iso), to_char(l.finished_at, f.iso),"
     " l.records, l.inserted, l.updated, d.status, coalesce(l.error, d.error),"
     " to_char(ok.finished_at, f.iso), floor(extract(epoch FROM now() - ok.finished_at))::bigint,"
-    " st.cursor::text"
+    " st.cursor::text, to_char(v.at, f.iso), v.checks, v.mismatches, v.errors"
     " FROM (VALUES ('YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) f(iso),"
     " unnest($1::text[], $2::text[]) WITH ORDINALITY AS sel(source_name, stream, ord)"
     " LEFT JOIN LATERAL (SELECT * FROM etl.run_stream r"
@@ -123,6 +123,13 @@ static const char streams_sql[] =
     "  WHERE r.source_name = sel.source_name AND r.stream = sel.stream"
     "  AND r.source_key IS NOT NULL ORDER BY r.run_stream_id DESC LIMIT 1) k ON true"
     " LEFT JOIN etl.sync_state st ON st.source_key = k.source_key AND st.stream = sel.stream"
+    /* the last verification of the stream (issue 13): its comparisons */
+    " LEFT JOIN LATERAL (SELECT min(rc.checked_at) AS at, count(*) AS checks,"
+    "  count(*) FILTER (WHERE rc.status = 'mismatch') AS mismatches,"
+    "  count(*) FILTER (WHERE rc.status = 'error') AS errors FROM etl.reconcile rc"
+    "  WHERE rc.source_key = k.source_key AND rc.stream = sel.stream"
+    "  AND rc.verification_id = (SELECT max(r2.verification_id) FROM etl.reconcile r2"
+    "   WHERE r2.source_key = k.source_key AND r2.stream = sel.stream)) v ON true"
     " ORDER BY sel.ord";
 
 enum {
@@ -137,8 +144,22 @@ enum {
     C_ERROR,
     C_LAST_OK,
     C_AGE,
-    C_CURSOR
+    C_CURSOR,
+    C_VERIFIED_AT,
+    C_V_CHECKS,
+    C_V_MISMATCHES,
+    C_V_ERRORS
 };
+
+/* The last verification's word: ok, mismatch, error; NULL when never verified. */
+static const char *verification_of(const PGresult *res, int row)
+{
+    if (PQgetisnull(res, row, C_VERIFIED_AT))
+        return NULL;
+    if (strtoll(PQgetvalue(res, row, C_V_ERRORS), NULL, 10) > 0)
+        return "error";
+    return strtoll(PQgetvalue(res, row, C_V_MISMATCHES), NULL, 10) > 0 ? "mismatch" : "ok";
+}
 
 /* The 5 latest runs; with a selection given, those that ran one of its sources. */
 static const char runs_sql[] =
@@ -311,6 +332,11 @@ static void print_streams(const selection *sel, const PGresult *res, const judge
             one_line(PQgetvalue(res, r, C_ERROR), line, sizeof line);
             printf("    error: %s\n", line);
         }
+        if (verification_of(res, r))
+            printf("    verified: %s at %s (%s checks, %s mismatches, %s errors)\n",
+                   verification_of(res, r), PQgetvalue(res, r, C_VERIFIED_AT),
+                   PQgetvalue(res, r, C_V_CHECKS), PQgetvalue(res, r, C_V_MISMATCHES),
+                   PQgetvalue(res, r, C_V_ERRORS));
     }
     if (sel->n == 0)
         printf("(no source configured: nothing to report)\n");
@@ -438,6 +464,24 @@ static void j_last_run(yajl_gen g, const PGresult *res, int r)
     yajl_gen_map_close(g);
 }
 
+/* "verification": the stream's last verification (issue 13), or null. */
+static void j_verification(yajl_gen g, const PGresult *res, int r)
+{
+    j_str(g, "verification");
+    if (!verification_of(res, r)) {
+        yajl_gen_null(g);
+        return;
+    }
+    yajl_gen_map_open(g);
+    j_str(g, "status");
+    j_str(g, verification_of(res, r));
+    j_text_col(g, "checked_at", res, r, C_VERIFIED_AT);
+    j_int_col(g, "checks", res, r, C_V_CHECKS);
+    j_int_col(g, "mismatches", res, r, C_V_MISMATCHES);
+    j_int_col(g, "errors", res, r, C_V_ERRORS);
+    yajl_gen_map_close(g);
+}
+
 static void j_stream(yajl_gen g, const status_item *it, const PGresult *res, int r,
                      const judgement *j)
 {
@@ -456,6 +500,7 @@ static void j_stream(yajl_gen g, const status_item *it, const PGresult *res, int
     else
         yajl_gen_null(g);
     j_last_run(g, res, r);
+    j_verification(g, res, r);
     j_text_col(g, "outcome", res, r, C_OUTCOME);
     j_str(g, "error");
     if (is_null(res, r, C_ERROR)) {

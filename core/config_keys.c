@@ -114,6 +114,15 @@ static const config_key common_keys[] = {
      NULL, 0, 0, CR_NONE},
     {"source", "type", CK_STRING, NULL, NULL /* config_schema_each names the types */, true, NULL,
      0, 0, CR_NONE},
+    {"source", "verify", CK_STRING, "warn",
+     "After each stream commits, compare the warehouse with the source's own totals for the "
+     "window the run covered (README, \"Verification\"): off, warn (a mismatch is a warning "
+     "line) or fail (a mismatch makes the run exit 5).",
+     false, "off|warn|fail", 0, 0, CR_NONE},
+    {"source", "verify_tolerance", CK_DOUBLE, "0",
+     "Records (for counts) or money units (for revenue) a verification may find apart before it "
+     "counts as a mismatch.",
+     false, NULL, 0, CONFIG_NO_LIMIT, CR_NONE},
     {"source", "warn_after", CK_DURATION, NULL,
      "`flowetl status` warns (on stderr, exit 0) about a stream whose last success is older "
      "than this; unset = no freshness warning.",

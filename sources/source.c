@@ -354,3 +354,66 @@ bool stream_window_advances(const stream_window *w, int64_t stored, int64_t reac
     return w && stored != INT64_MIN && w->from_us <= stored && reached != INT64_MIN &&
            reached > stored;
 }
+
+/* --- verification helpers ------------------------------------------------- */
+
+static fe_rc capture_order(void *ctx, const row_order *r, fe_err *err)
+{
+    verify_capture *c = ctx;
+    char text[512];
+    const char *amounts[6] = {r->subtotal,       r->discount_total, r->tax_total,
+                              r->shipping_total, r->total,          r->paid_total};
+    if (r->tombstone)
+        return FE_OK;
+    if (!reconcile_order_text(r->status, r->status_group, r->currency, amounts, text, sizeof text))
+        return fe_err_set(err, FE_EINVAL, "order %s: an amount is not a decimal", r->order_id);
+    c->last = c->q->id(c->q, r->order_id, text, err);
+    /* FE_EINVAL from a sink means "the sink failed" (rows.h): say it as FE_EABORT. */
+    return c->last == FE_EINVAL ? FE_EABORT : c->last;
+}
+
+#define CAPTURE_DROP(name, type)                                                                   \
+    static fe_rc capture_drop_##name(void *ctx, const type *r, fe_err *err)                        \
+    {                                                                                              \
+        (void)ctx;                                                                                 \
+        (void)r;                                                                                   \
+        (void)err;                                                                                 \
+        return FE_OK;                                                                              \
+    }
+CAPTURE_DROP(store, row_store)
+CAPTURE_DROP(customer, row_customer)
+CAPTURE_DROP(category, row_category)
+CAPTURE_DROP(product, row_product)
+CAPTURE_DROP(component, row_component)
+CAPTURE_DROP(order_line, row_order_line)
+CAPTURE_DROP(payment, row_payment)
+CAPTURE_DROP(inventory, row_inventory)
+
+row_sink verify_order_sink(verify_capture *c)
+{
+    row_sink s = {.ctx = c,
+                  .store = capture_drop_store,
+                  .customer = capture_drop_customer,
+                  .category = capture_drop_category,
+                  .product = capture_drop_product,
+                  .component = capture_drop_component,
+                  .order = capture_order,
+                  .order_line = capture_drop_order_line,
+                  .payment = capture_drop_payment,
+                  .inventory = capture_drop_inventory};
+    return s;
+}
+
+bool verify_day_add(const char *day, long delta, char *dst)
+{
+    int y, m, d;
+    char tail, tmp[32];
+    if (!day || strlen(day) != 10 || sscanf(day, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+        !time_valid_date(y, m, d))
+        return false;
+    int64_t days = time_days_from_civil(y, m, d) + delta;
+    time_format_date(days * 86400LL * 1000000LL, tmp);
+    memcpy(dst, tmp, 10);
+    dst[10] = '\0';
+    return true;
+}

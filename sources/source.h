@@ -15,6 +15,7 @@
 #include "core/stats.h"
 #include "core/stop.h"
 #include "load/loader.h"
+#include "load/reconcile.h"
 #include "extract/http.h"
 #include "extract/json_stream.h"
 #include "extract/ratelimit.h"
@@ -149,6 +150,59 @@ bool stream_cursor_shape(const stream_def *s, buf *out);
  * reached is past it. */
 bool stream_window_advances(const stream_window *w, int64_t stored, int64_t reached);
 
+/* --- verification (issue 13: `flowetl verify`, and after each stream of run) ---
+ * A source publishes figures about its lists (a count per list and window, per
+ * store and day, money where it sums it); app/verify.c compares each with the
+ * same figure of the warehouse (load/reconcile) and narrows a difference down to
+ * the ids. A source's verify_def callbacks read through its own pagers with the
+ * smallest pages the API allows, reading only the totals where it can. */
+typedef struct verify_query verify_query;
+struct verify_query {
+    const source_config *conf;
+    http_client *http;
+    void *state;           /* the source's per-run state from open() */
+    stream_stats *stats;   /* requests count here; may be NULL */
+    const char *from, *to; /* days YYYY-MM-DD inclusive (the source's business days or
+                              UTC days, as the def's basis says); NULL: the whole list */
+    const char *store_id;  /* NULL: every store (figures may still come per store) */
+    bool counts_only;      /* narrowing: only the count figures are wanted */
+    /* Set by the caller. figure: one published figure (scope's from/to/store_id
+     * say what it covers; value is decimal text). id: one record of the window
+     * (text: the canonical text of its mapped row for deep, else NULL). */
+    fe_rc (*figure)(verify_query *q, const rc_scope *scope, const char *value, fe_err *err);
+    fe_rc (*id)(verify_query *q, const char *id, const char *text, fe_err *err);
+    void *user;
+};
+
+/* A row_sink for deep verification: the order row a mapping hands over becomes
+ * its canonical text (reconcile_order_text) and goes to q->id; every other row is
+ * dropped. Built by verify_order_sink over a verify_capture the caller owns. */
+typedef struct {
+    verify_query *q;
+    fe_rc last; /* the last q->id answer */
+} verify_capture;
+row_sink verify_order_sink(verify_capture *c);
+
+/* A day YYYY-MM-DD plus delta days into dst (11 bytes); false when not a date. */
+bool verify_day_add(const char *day, long delta, char *dst);
+
+typedef struct {
+    const char *stream;
+    rc_entity entity;
+    rc_basis basis;         /* which day a window cuts on (RC_BY_NONE: no window) */
+    const char *store_kind; /* the dim_store kind of the store ids it names */
+    /* Figures of the window: calls q->figure for each. */
+    fe_rc (*figures)(verify_query *q, fe_err *err);
+    /* The ids of the window (of q->store_id when set): calls q->id for each. */
+    fe_rc (*ids)(verify_query *q, fe_err *err);
+    /* Deep: re-reads the window through the stream's reader and mapper and calls
+     * q->id with each order's canonical text (reconcile_order_text). NULL: none. */
+    fe_rc (*deep)(verify_query *q, fe_err *err);
+    /* After run: 0 = the figures of the whole list (a source whose list total is one
+     * request), else the last run_days days. */
+    int run_days;
+} verify_def;
+
 typedef struct {
     /* The config `type` value (type.name) and the source's own [source.NAME] keys,
      * besides the keys of every type (core/config_keys.c). */
@@ -176,6 +230,9 @@ typedef struct {
     /* `flowetl check`: credentials and connectivity; appends human lines to out. */
     fe_rc (*check)(const source_config *conf, http_client *http, void *state, buf *out,
                    fe_err *err);
+    /* What `flowetl verify` can compare (sources/NAME/NAME_verify.c); nverify 0: nothing. */
+    const verify_def *verify;
+    int nverify;
 } source_def;
 
 /* The value of a top-level key of a stored cursor (JSON text) into out, "" when

@@ -712,4 +712,6 @@ const source_def flowretail_source = {
     .open = fr_open,
     .close = fr_close,
     .check = flowretail_check,
+    .verify = flowretail_verify,
+    .nverify = FLOWRETAIL_NVERIFY,
 };

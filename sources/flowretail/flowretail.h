@@ -17,4 +17,8 @@
 
 extern const source_def flowretail_source;
 
+/* What `flowetl verify` compares (flowretail_verify.c). */
+#define FLOWRETAIL_NVERIFY 1
+extern const verify_def flowretail_verify[FLOWRETAIL_NVERIFY];
+
 #endif

@@ -771,4 +771,6 @@ const source_def flowwow_source = {
     .open = fw_open,
     .close = fw_close,
     .check = fw_check,
+    .verify = flowwow_verify,
+    .nverify = FLOWWOW_NVERIFY,
 };

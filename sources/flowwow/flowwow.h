@@ -16,4 +16,8 @@
 
 extern const source_def flowwow_source;
 
+/* What `flowetl verify` compares (flowwow_verify.c). */
+#define FLOWWOW_NVERIFY 1
+extern const verify_def flowwow_verify[FLOWWOW_NVERIFY];
+
 #endif

@@ -478,4 +478,6 @@ const source_def goflow_source = {
     .open = gf_open,
     .close = gf_close,
     .check = gf_check,
+    .verify = goflow_verify,
+    .nverify = GOFLOW_NVERIFY,
 };

@@ -15,4 +15,8 @@
 
 extern const source_def goflow_source;
 
+/* What `flowetl verify` compares (goflow_verify.c). */
+#define GOFLOW_NVERIFY 1
+extern const verify_def goflow_verify[GOFLOW_NVERIFY];
+
 #endif

@@ -359,4 +359,6 @@ const source_def posiflora_source = {
     .open = posi_open,
     .close = posi_close,
     .check = posi_check,
+    .verify = posiflora_verify,
+    .nverify = POSIFLORA_NVERIFY,
 };

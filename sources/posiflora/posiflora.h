@@ -14,4 +14,8 @@
 
 extern const source_def posiflora_source;
 
+/* What `flowetl verify` compares (posiflora_verify.c). */
+#define POSIFLORA_NVERIFY 5
+extern const verify_def posiflora_verify[POSIFLORA_NVERIFY];
+
 #endif
