@@ -223,7 +223,7 @@ static const help_cmd commands[] = {
     {
         .name = "verify",
         .summary = "compare the warehouse with what the sources say (counts, money)",
-        .usage = {"verify [SOURCE[.STREAM]...] [--from DATE --to DATE] [--deep] [--json]"},
+        .usage = {"verify [SOURCE[.STREAM]...] [--from DATE [--to DATE]] [--deep] [--json]"},
         .about = {"Compares what the warehouse holds with what each selected source says, at "
                   "the finest grain its API offers: counts per list and window, per store and "
                   "day where the API allows, and money where it publishes it. Where counts "
@@ -233,16 +233,20 @@ static const help_cmd commands[] = {
                   "warn (a warning line) or fail (the run exits 5); verify_tolerance is the "
                   "difference allowed (records or money units). flowetl status shows the last "
                   "verification of each stream."},
-        .options = {{"--from DATE", "First day (YYYY-MM-DD) compared; with --to."},
-                    {"--to DATE", "Last day compared, inclusive."},
-                    {"--deep", "Also re-read the window's records (or a sample) and compare "
-                               "each mapped row with the warehouse row by a hash of its "
-                               "values: reports missing, extra and different rows by id "
-                               "(catches a mapping regression or a row edited by hand)."},
+        .options = {{"--from DATE",
+                     "First day (YYYY-MM-DD) compared. Without --from and --to: from the "
+                     "first day the warehouse holds up to today."},
+                    {"--to DATE", "Last day compared, inclusive (default: today)."},
+                    {"--deep", "Also re-read the window's records through the stream's own "
+                               "reader and mapper (default window: the last 7 days) and "
+                               "compare each mapped order with its warehouse row by a "
+                               "canonical text of its values: reports missing, extra and "
+                               "different rows by id (catches a mapping regression or an "
+                               "amount edited by hand). Posiflora, Flowwow and Goflow orders."},
                     {"--json", "stdout holds one JSON document instead of the text report."}},
         .exits = {{"0", "No differences (within verify_tolerance)."},
-                  {"5", "Differences beyond verify_tolerance (listed on stdout)."},
-                  {"1", "A source could not be read."},
+                  {"5", "Differences beyond verify_tolerance (listed on stdout, with ids)."},
+                  {"1", "A source could not be read (this wins over 5)."},
                   {"2", "Usage or configuration error."},
                   {"3", "The warehouse could not be reached."}},
         .examples = {{"flowetl verify", "Every stream of every source."},
