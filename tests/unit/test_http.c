@@ -1139,7 +1139,9 @@ static void test_retry_total_bounds_backoff(void)
     CU_ASSERT_EQUAL(res.rc, FE_EHTTP);
     CU_ASSERT_TRUE(res.attempts >= 2 && res.attempts <= 6);
     CU_ASSERT_TRUE(took < 2 * SEC);
-    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "(retry_total 1s used up): "));
+    /* Which wait ran out depends on timing (a slow run, e.g. under valgrind, may end
+     * while waiting for the limiter): either way the message says retry_total did. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.err.msg, "retry_total 1s used up"));
     http_result_term(&res);
     buf_term(&s.body);
     http_client_free(c);
