@@ -186,7 +186,8 @@ nomem:
     return FE_ENOMEM;
 }
 
-/* A retry whose rate-limit wait would pass retry_total ends here. */
+/* A retry that comes due after retry_total has passed (a rate-limit wait, or a
+ * backoff overshot by a slow process) ends here. */
 static bool out_of_time_waiting(http_client *c, http_xfer *x, int64_t now)
 {
     int64_t total = c->opts.retry_total_us;
@@ -194,7 +195,10 @@ static bool out_of_time_waiting(http_client *c, http_xfer *x, int64_t now)
         return false;
     char total_text[32], note[128];
     http_fmt_span(total, total_text, sizeof total_text);
-    snprintf(note, sizeof note, "retry_total %s used up waiting for the rate limit", total_text);
+    /* The wait may have been the rate limiter's or a backoff that a slow process
+     * overshot: name neither, the note is about the budget. */
+    snprintf(note, sizeof note, "retry_total %s used up before the next attempt could start",
+             total_text);
     if (x->status)
         http_fail_status(c, x, note);
     else
