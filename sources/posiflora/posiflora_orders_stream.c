@@ -22,6 +22,7 @@
  * through its detail, so this is only ever cheaper (see README.md, "Orders: list
  * include, detail fallback"). */
 #define LIST_INCLUDE DETAIL_INCLUDE
+#define PROBE_PAGE 10 /* orders the probe of `flowetl check` judges */
 
 /* An order's records are gone by the time it is mapped: its raw text was kept. */
 static fe_rc reject_order(stream_ctx *ctx, const char *order_id, const char *raw, fe_err *err)
@@ -228,6 +229,8 @@ static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err 
     /* The id's own rules (transform/field.h): an id cut at a NUL byte would fetch
      * another order's detail. */
     if (field_id(rec, "id", &id, err) != FE_OK) {
+        if (!run->ctx)
+            return FE_OK; /* the probe: such an order is not carried whole */
         fe_err_wrap(err, "order list record");
         return stream_reject_mapped(run->ctx, rec, "id", err);
     }
@@ -503,29 +506,39 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
     return stream_checkpoint(ctx, &commit, again, err);
 }
 
+/* The method that whole of n listed orders carried whole imply, as one line
+ * (without "orders: "). */
+static void method_text(bool list_include, size_t whole, size_t n, char *out, size_t size)
+{
+    if (!list_include)
+        snprintf(out, size, "detail per order (probe failed: the list refused include=%s)",
+                 LIST_INCLUDE);
+    else if (n == 0)
+        snprintf(out, size, "not probed (no orders listed)");
+    else if (whole == n)
+        snprintf(out, size,
+                 "from the list, no detail calls (probed: the list carries lines, payments "
+                 "and methods of all %zu orders)",
+                 n);
+    else if (whole == 0)
+        snprintf(out, size,
+                 "detail per order (probe failed: the list does not carry the lines of its "
+                 "orders whole)");
+    else
+        snprintf(out, size,
+                 "from the list, detail for orders it carries incompletely (probed: %zu of "
+                 "%zu orders whole)",
+                 whole, n);
+}
+
 /* The first non-empty page tells which way orders are read; one info line. */
 static void log_method(orders_run *run, size_t whole)
 {
-    stream_ctx *ctx = run->ctx;
-    size_t n = run->work->n;
+    char text[256];
     run->judged = true;
-    if (!run->list_include)
-        log_info(ctx->logctx, "orders: detail per order (the list refused include=%s)",
-                 LIST_INCLUDE);
-    else if (whole == n)
-        log_info(ctx->logctx,
-                 "orders: from the list, no detail calls (probed: the first page carries "
-                 "lines, payments and methods of all %zu orders)",
-                 n);
-    else if (whole == 0)
-        log_info(ctx->logctx,
-                 "orders: detail per order (probe failed: the list does not carry the lines "
-                 "of its orders)");
-    else
-        log_info(ctx->logctx,
-                 "orders: from the list, detail for orders it carries incompletely (probed: %zu "
-                 "of %zu orders whole on the first page)",
-                 whole, n);
+    method_text(run->list_include, whole, run->work->n, text, sizeof text);
+    posiflora_session_set_orders_method(run->sess, text);
+    log_info(run->ctx->logctx, "orders: %s", text);
 }
 
 /* Maps the orders of the work page that the list page carried whole; the others
@@ -596,6 +609,47 @@ static fe_rc orders_read(orders_run *run, posiflora_pager *pg, const posiflora_l
 {
     return run->ks ? posiflora_pages_read_keyset(pg, q, run->ks, on_orders_keyset_page, err)
                    : posiflora_pages_read(pg, q, on_orders_page, err);
+}
+
+fe_rc posiflora_orders_probe(http_client *http, posiflora_session *sess, const char *base,
+                             char *out, size_t size, fe_err *err)
+{
+    orders_run run = {.sess = sess, .list_include = true};
+    posiflora_pager *pg = NULL;
+    buf url;
+    fe_rc rc;
+
+    run.work = &run.pages[0];
+    run.listing = &run.pages[1];
+    snprintf(run.field_path, sizeof run.field_path, "attributes.updatedAt");
+    buf_init(&url, 0);
+    if (!buf_puts(&url, base) || !buf_puts(&url, "/v1/orders?") ||
+        !buf_put_query_long(&url, "page[size]", PROBE_PAGE) ||
+        !buf_put_query(&url, "include", LIST_INCLUDE) ||
+        !(pg =
+              posiflora_pager_new(http, NULL, sess, on_order_listed, on_orders_page_reset, &run))) {
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory probing the orders list");
+        goto done;
+    }
+    rc = posiflora_session_ensure(sess, http, NULL, err);
+    if (rc == FE_OK)
+        rc = posiflora_pager_fetch(pg, buf_cstr(&url), "/v1/orders", err);
+    if (rc == FE_EHTTP) {
+        method_text(false, 0, 0, out, size);
+        rc = FE_OK;
+    } else if (rc == FE_OK) {
+        size_t whole = 0;
+        for (size_t i = 0; i < run.listing->n; i++)
+            whole += posiflora_order_acc_whole(run.listing->accs[i]);
+        method_text(true, whole, run.listing->n, out, size);
+    }
+    if (rc == FE_OK)
+        posiflora_session_set_orders_method(sess, out);
+done:
+    posiflora_pager_free(pg);
+    orders_run_term(&run);
+    buf_term(&url);
+    return rc;
 }
 
 /* The time of the stored cursor (INT64_MIN: none) into *at. */

@@ -46,6 +46,9 @@ full_load() {
 }
 
 # ---- 1. vendor behaviour
+flowetl check
+assert_stdout_contains "orders: detail per order (probe failed: the list does not carry the lines" \
+    "check shows the method: detail per order (probe failed)"
 full_load "vendor list"
 assert_gt "$ORDERS" 250 "about 300 orders loaded"
 assert_le "$PER" 1020 "vendor list: requests per 1,000 orders"
@@ -61,6 +64,9 @@ vendor_req=$REQ
 
 # ---- 2. a list that honours include=lines: no detail call
 sandbox_faults "pf_list_include=lines"
+flowetl check
+assert_stdout_contains "orders: from the list, no detail calls (probed" \
+    "check shows the method: from the list"
 full_load "list with lines"
 assert_le "$PER" 20 "list with lines: requests per 1,000 orders"
 assert_truth_matches "list with lines: exact"
@@ -73,6 +79,9 @@ assert_le "$inc" "$INCREMENTAL_BOUND" "list with lines: an incremental run costs
 
 # ---- 3. lines honoured, but some orders' lines missing from included
 sandbox_faults "pf_list_include=partial"
+flowetl check
+assert_stdout_contains "orders: from the list, detail for orders it carries incompletely (probed: 8 of 10" \
+    "check shows the method: from the list, detail for the incomplete"
 full_load "partial list"
 assert_truth_matches "partial list: exact"
 check "the partial page is noticed" grep -q "through their detail" "$T/err"
@@ -81,6 +90,8 @@ assert_le "$REQ" $((ORDERS / 4)) "partial list: the whole ones do not"
 
 # ---- 4. include ignored: the probe fails, every order through its detail
 sandbox_faults "pf_list_include=none"
+flowetl check
+assert_stdout_contains "orders: detail per order (probe failed" "check shows the fallback"
 full_load "include ignored"
 assert_truth_matches "include ignored: exact"
 check "the fallback is logged" grep -q "orders: detail per order (probe failed" "$T/err"
