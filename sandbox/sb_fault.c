@@ -86,7 +86,7 @@ bool sb_faults_set(sb_faults *f, const char *key, const char *value, char *err, 
             f->refresh_fail = *v == '\0' || n == 1;
     } else if (strcmp(key, "pf_list_include") == 0) {
         ok = *v == '\0' || strcmp(v, "vendor") == 0 || strcmp(v, "lines") == 0 ||
-             strcmp(v, "partial") == 0 || strcmp(v, "none") == 0;
+             strcmp(v, "partial") == 0 || strcmp(v, "none") == 0 || strcmp(v, "refuse") == 0;
         if (ok)
             snprintf(f->pf_list_include, sizeof f->pf_list_include, "%s",
                      strcmp(v, "vendor") == 0 ? "" : v);

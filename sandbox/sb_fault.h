@@ -32,7 +32,7 @@ typedef struct {
     /* Posiflora's orders list under include= (docs/sandbox.md): "" the vendor's
      * (payments and payments.method honoured, lines not), "lines" (lines honoured
      * too), "partial" (lines honoured, but every fifth order's lines left out of
-     * included), "none" (include ignored). */
+     * included), "none" (include ignored), "refuse" (any include answers 400). */
     char pf_list_include[8];
 } sb_faults;
 

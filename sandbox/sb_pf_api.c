@@ -494,7 +494,7 @@ static void render_list_order_lines(sb_json *j, const pf_data *d, uint32_t idx)
 }
 
 /* What the orders list does with include= (the fault pf_list_include). */
-enum { LIST_INC_VENDOR, LIST_INC_LINES, LIST_INC_PARTIAL, LIST_INC_NONE };
+enum { LIST_INC_VENDOR, LIST_INC_LINES, LIST_INC_PARTIAL, LIST_INC_NONE, LIST_INC_REFUSE };
 
 static int list_include_mode(const sb_request *req)
 {
@@ -502,6 +502,7 @@ static int list_include_mode(const sb_request *req)
     return strcmp(m, "lines") == 0     ? LIST_INC_LINES
            : strcmp(m, "partial") == 0 ? LIST_INC_PARTIAL
            : strcmp(m, "none") == 0    ? LIST_INC_NONE
+           : strcmp(m, "refuse") == 0  ? LIST_INC_REFUSE
                                        : LIST_INC_VENDOR;
 }
 
@@ -711,6 +712,12 @@ void pf_api_orders(const pf_data *d, sb_qcache *c, const sb_request *req, sb_res
     /* include= on the list: payments and payments.method as the vendor's list
      * honours them (reference §3); lines only under pf_list_include=lines|partial. */
     int mode = list_include_mode(req);
+    const char *inc = arg(req, "include");
+    if (mode == LIST_INC_REFUSE && inc != NULL && *inc != '\0') {
+        pf_error(resp, 400, "Invalid include", "Include is not allowed for this resource",
+                 "include");
+        return;
+    }
     bool lines = (mode == LIST_INC_LINES || mode == LIST_INC_PARTIAL) && include_has(req, "lines");
     bool pays = mode != LIST_INC_NONE && include_has(req, "payments"),
          methods = mode != LIST_INC_NONE && include_has(req, "payments.method");

@@ -11,7 +11,8 @@
 #    call at all, <= 20 requests per 1,000 orders;
 # 3. pf_list_include=partial (lines honoured, some orders' lines left out of
 #    `included`): those orders fall back to their detail, the rest do not;
-# 4. pf_list_include=none (include ignored): the probe fails, details for all.
+# 4. pf_list_include=none (include ignored): the probe fails, details for all;
+# 5. pf_list_include=refuse (the list answers 400 to include=): read without it.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC2119
 source "$(dirname "$0")/lib.sh"
 
@@ -97,5 +98,15 @@ assert_truth_matches "include ignored: exact"
 check "the fallback is logged" grep -q "orders: detail per order (probe failed" "$T/err"
 assert_le "$PER" 1020 "include ignored: requests per 1,000 orders"
 assert_eq "$vendor_req" "$REQ" "include ignored costs what the vendor list costs"
+
+# ---- 5. a list that refuses the include (400): read again without it
+sandbox_faults "pf_list_include=refuse"
+flowetl check
+assert_stdout_contains "orders: detail per order (probe failed: the list refused include=" \
+    "check shows the fallback after a refusal"
+full_load "include refused"
+assert_truth_matches "include refused: exact"
+assert_stderr_contains "reading without it" "the refusal is logged"
+assert_le "$REQ" $((vendor_req + 1)) "include refused: one request more than the vendor list"
 
 finish
