@@ -23,6 +23,11 @@
  * include, detail fallback"). */
 #define LIST_INCLUDE DETAIL_INCLUDE
 #define PROBE_PAGE 10 /* orders the probe of `flowetl check` judges */
+/* Line and payment ids a list page's orders may name for routing included records
+ * (a real page: 100 orders of a few lines each). Each included record is looked up
+ * among them, so the bound keeps a hostile page's cost linear; ids beyond it are
+ * not routed, and their orders, not whole, are read through their detail. */
+#define OWNERS_MAX 4096
 
 /* An order's records are gone by the time it is mapped: its raw text was kept. */
 static fe_rc reject_order(stream_ctx *ctx, const char *order_id, const char *raw, fe_err *err)
@@ -151,6 +156,10 @@ static fe_rc refs_own(order_refs *refs, const json_rec *rec, const char *name, s
         if (strncmp(f->path, prefix, (size_t)plen) != 0 || len < 3 ||
             strcmp(f->path + len - 3, ".id") != 0 || !f->value)
             continue;
+        (*named)++;
+        /* An id with a NUL byte is not routed: its order is not whole. */
+        if (refs->nowners >= OWNERS_MAX || f->type != JV_STRING || f->len != strlen(f->value))
+            continue;
         order_owner *v =
             buf_array_room(refs->owners, &refs->cap_owners, refs->nowners, sizeof *v, 256);
         if (!v)
@@ -159,7 +168,6 @@ static fe_rc refs_own(order_refs *refs, const json_rec *rec, const char *name, s
         if (!(v[refs->nowners].id = strdup(f->value)))
             return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
         v[refs->nowners++].ref = ref;
-        (*named)++;
     }
     return FE_OK;
 }
