@@ -84,6 +84,12 @@ bool sb_faults_set(sb_faults *f, const char *key, const char *value, char *err, 
         ok = *v == '\0' || parse_int(v, 0, 1, &n);
         if (ok)
             f->refresh_fail = *v == '\0' || n == 1;
+    } else if (strcmp(key, "pf_list_include") == 0) {
+        ok = *v == '\0' || strcmp(v, "vendor") == 0 || strcmp(v, "lines") == 0 ||
+             strcmp(v, "partial") == 0 || strcmp(v, "none") == 0 || strcmp(v, "refuse") == 0;
+        if (ok)
+            snprintf(f->pf_list_include, sizeof f->pf_list_include, "%s",
+                     strcmp(v, "vendor") == 0 ? "" : v);
     } else if (strcmp(key, "malformed") == 0) {
         ok = strlen(v) < sizeof f->malformed; /* "" = no endpoint */
         if (ok)
@@ -127,9 +133,11 @@ void sb_faults_describe(const sb_faults *f, char *out, size_t outlen)
 {
     snprintf(out, outlen,
              "p429\t%g\nretry_after\t%d\np500\t%g\nburst500\t%d\npcut\t%g\nmalformed\t%s\n"
-             "token_ttl\t%d\nrefresh_fail\t%d\nslow_ms\t%d\nseed\t%llu\nbudget\t%d\n",
+             "token_ttl\t%d\nrefresh_fail\t%d\nslow_ms\t%d\nseed\t%llu\nbudget\t%d\n"
+             "pf_list_include\t%s\n",
              f->p429, f->retry_after, f->p500, f->burst500, f->pcut, f->malformed, f->token_ttl,
-             f->refresh_fail ? 1 : 0, f->slow_ms, (unsigned long long)f->seed, f->budget);
+             f->refresh_fail ? 1 : 0, f->slow_ms, (unsigned long long)f->seed, f->budget,
+             f->pf_list_include[0] ? f->pf_list_include : "vendor");
 }
 
 sb_fault_state *sb_fault_state_new(void)

@@ -29,6 +29,11 @@ typedef struct {
                         * 1-second window (sliding, judged at arrival); the rest
                         * get a 429 with Retry-After. 0 = no budget. Refused
                         * requests do not use up the budget. */
+    /* Posiflora's orders list under include= (docs/sandbox.md): "" the vendor's
+     * (payments and payments.method honoured, lines not), "lines" (lines honoured
+     * too), "partial" (lines honoured, but every fifth order's lines left out of
+     * included), "none" (include ignored), "refuse" (any include answers 400). */
+    char pf_list_include[8];
 } sb_faults;
 
 typedef enum { SB_FAULT_NONE = 0, SB_FAULT_429, SB_FAULT_500 } sb_fault_kind;

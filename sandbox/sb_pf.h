@@ -276,8 +276,9 @@ void pf_render_category(sb_json *j, const pf_data *d, uint32_t idx);
 void pf_render_item(sb_json *j, const pf_data *d, uint32_t idx);
 void pf_render_bouquet(sb_json *j, const pf_data *d, uint32_t idx);
 void pf_render_customer(sb_json *j, const pf_data *d, uint32_t idx);
-/* detail adds the relationships only the detail carries (lines, history, images). */
-void pf_render_order(sb_json *j, const pf_data *d, uint32_t idx, bool detail);
+/* detail adds the relationships only the detail carries (lines, history, images);
+ * lines alone adds the lines relationship (a list that honours include=lines). */
+void pf_render_order(sb_json *j, const pf_data *d, uint32_t idx, bool detail, bool lines);
 void pf_render_line(sb_json *j, const pf_data *d, uint32_t idx);
 /* A line's discountPrice: its price less discount_pct, rounded to kopecks. */
 int64_t pf_line_discount_price(const pf_line *l);

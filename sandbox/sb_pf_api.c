@@ -485,7 +485,51 @@ static bool match_order(const list_spec *ls, uint32_t i)
 /* The list carries no composition (no lines relationship), like the vendor's. */
 static void render_list_order(sb_json *j, const pf_data *d, uint32_t idx)
 {
-    pf_render_order(j, d, idx, false);
+    pf_render_order(j, d, idx, false, false);
+}
+
+static void render_list_order_lines(sb_json *j, const pf_data *d, uint32_t idx)
+{
+    pf_render_order(j, d, idx, false, true);
+}
+
+/* What the orders list does with include= (the fault pf_list_include). */
+enum { LIST_INC_VENDOR, LIST_INC_LINES, LIST_INC_PARTIAL, LIST_INC_NONE, LIST_INC_REFUSE };
+
+static int list_include_mode(const sb_request *req)
+{
+    const char *m = req->faults != NULL ? req->faults->pf_list_include : "";
+    return strcmp(m, "lines") == 0     ? LIST_INC_LINES
+           : strcmp(m, "partial") == 0 ? LIST_INC_PARTIAL
+           : strcmp(m, "none") == 0    ? LIST_INC_NONE
+           : strcmp(m, "refuse") == 0  ? LIST_INC_REFUSE
+                                       : LIST_INC_VENDOR;
+}
+
+/* included[] of an order document (the detail, or a list page's orders): the lines
+ * (when lines; under "partial" not those of every fifth order of a list), the
+ * payments and the methods they use, each method once. */
+static void put_order_included(sb_json *j, const pf_data *d, const uint32_t *idx, uint32_t n,
+                               bool lines, bool pays, bool methods, bool partial)
+{
+    unsigned used = 0; /* payment methods seen, one bit each */
+    sb_json_key(j, "included");
+    sb_json_arr(j);
+    for (uint32_t k = 0; k < n; k++) {
+        const pf_order *o = &d->orders.v[idx[k]];
+        bool drop = partial && idx[k] % 5 == 4;
+        for (uint32_t l = o->line_start; lines && !drop && l < o->line_start + o->nlines; l++)
+            pf_render_line(j, d, l);
+        for (uint32_t p = o->pay_head; p != PF_NONE; p = d->pays.v[p].next) {
+            if (pays)
+                pf_render_payment(j, d, p);
+            used |= 1u << d->pays.v[p].method;
+        }
+    }
+    for (uint32_t m = 0; methods && m < PF_METHODS; m++)
+        if (used >> m & 1)
+            pf_render_method(j, d, m);
+    sb_json_end(j);
 }
 
 static int64_t order_sort_key(const pf_order *o, int sort)
@@ -665,9 +709,23 @@ void pf_api_orders(const pf_data *d, sb_qcache *c, const sb_request *req, sb_res
         out_of_memory(resp);
         return;
     }
+    /* include= on the list: payments and payments.method as the vendor's list
+     * honours them (reference §3); lines only under pf_list_include=lines|partial. */
+    int mode = list_include_mode(req);
+    const char *inc = arg(req, "include");
+    if (mode == LIST_INC_REFUSE && inc != NULL && *inc != '\0') {
+        pf_error(resp, 400, "Invalid include", "Include is not allowed for this resource",
+                 "include");
+        return;
+    }
+    bool lines = (mode == LIST_INC_LINES || mode == LIST_INC_PARTIAL) && include_has(req, "lines");
+    bool pays = mode != LIST_INC_NONE && include_has(req, "payments"),
+         methods = mode != LIST_INC_NONE && include_has(req, "payments.method");
     sb_json j;
     begin_doc(&j, resp, &pg, &po, d->rev_orders);
-    put_data(&j, d, &po, render_list_order);
+    put_data(&j, d, &po, lines ? render_list_order_lines : render_list_order);
+    if (lines || pays || methods)
+        put_order_included(&j, d, po.idx, po.n, lines, pays, methods, mode == LIST_INC_PARTIAL);
     end_doc(&j, resp);
 }
 
@@ -680,30 +738,15 @@ void pf_api_order(const pf_data *d, const char *id, const sb_request *req, sb_re
         pf_error(resp, 404, "Not Found", "Order not found", NULL);
         return;
     }
-    const pf_order *o = &d->orders.v[idx];
     bool lines = include_has(req, "lines"), pays = include_has(req, "payments"),
          methods = include_has(req, "payments.method");
     sb_json j;
     sb_json_init(&j, &resp->body);
     sb_json_obj(&j);
     sb_json_key(&j, "data");
-    pf_render_order(&j, d, idx, true);
-    if (lines || pays || methods) {
-        sb_json_key(&j, "included");
-        sb_json_arr(&j);
-        for (uint32_t l = o->line_start; lines && l < o->line_start + o->nlines; l++)
-            pf_render_line(&j, d, l);
-        unsigned used = 0; /* payment methods seen, one bit each */
-        for (uint32_t p = o->pay_head; p != PF_NONE; p = d->pays.v[p].next) {
-            if (pays)
-                pf_render_payment(&j, d, p);
-            used |= 1u << d->pays.v[p].method;
-        }
-        for (uint32_t m = 0; methods && m < PF_METHODS; m++)
-            if (used >> m & 1)
-                pf_render_method(&j, d, m);
-        sb_json_end(&j);
-    }
+    pf_render_order(&j, d, idx, true, false);
+    if (lines || pays || methods)
+        put_order_included(&j, d, &idx, 1, lines, pays, methods, false);
     sb_json_end(&j);
     resp->status = 200;
 }

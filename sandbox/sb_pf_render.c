@@ -380,7 +380,7 @@ static void order_attributes(sb_json *j, const pf_data *d, uint32_t idx)
     sb_json_end(j);
 }
 
-void pf_render_order(sb_json *j, const pf_data *d, uint32_t idx, bool detail)
+void pf_render_order(sb_json *j, const pf_data *d, uint32_t idx, bool detail, bool lines)
 {
     const pf_order *o = &d->orders.v[idx];
     char id[PF_ID_LEN + 1];
@@ -410,7 +410,7 @@ void pf_render_order(sb_json *j, const pf_data *d, uint32_t idx, bool detail)
     sb_json_end(j);
     sb_json_end(j);
     rel_empty(j, "discounts");
-    if (detail) {
+    if (detail || lines) {
         sb_json_key(j, "lines");
         sb_json_obj(j);
         sb_json_key(j, "data");

@@ -237,6 +237,55 @@ def test_faults(sb):
     sb.login()
 
 
+def test_list_include(sb, details):
+    """The orders list under include= (docs/sandbox.md, pf_list_include): the
+    vendor's list includes payments and their methods, never lines; the switch
+    lines adds them, partial leaves out every fifth order's, none ignores include,
+    refuse answers 400."""
+    q = "/v1/orders?page[size]=20&include=lines,payments,payments.method"
+
+    def by_type(doc, t):
+        return {i["id"]: i for i in doc.get("included", []) if i["type"] == t}
+
+    def same_as_detail(o, doc, lines_too):
+        det = details[o["id"]]
+        want_pays = {p["id"] for p in o["relationships"]["payments"]["data"]}
+        check(want_pays <= set(by_type(doc, "order-payments")), "list includes the order's payments")
+        for m in {p["relationships"]["method"]["data"]["id"] for p in by_type(det, "order-payments").values()}:
+            check(m in by_type(doc, "payment-methods"), "list includes the payments' methods")
+        if lines_too:
+            check(o["relationships"]["lines"] == det["data"]["relationships"]["lines"],
+                  "list names the detail's lines")
+
+    doc = sb.api(q)
+    check(all("lines" not in o["relationships"] for o in doc["data"]), "vendor: no lines on the list")
+    check(not by_type(doc, "order-lines"), "vendor: no lines included")
+    for o in doc["data"]:
+        same_as_detail(o, doc, False)
+    sb.control("POST", "faults?pf_list_include=lines")
+    doc = sb.api(q)
+    got = by_type(doc, "order-lines")
+    for o in doc["data"]:
+        same_as_detail(o, doc, True)
+        check(all(l["id"] in got for l in o["relationships"]["lines"]["data"]), "lines: all included")
+    check(not by_type(sb.api("/v1/orders?page[size]=20"), "order-lines"), "lines: only when asked")
+    sb.control("POST", "faults?pf_list_include=partial")
+    doc = sb.api(q)
+    got = by_type(doc, "order-lines")
+    missing = [o for o in doc["data"]
+               if not all(l["id"] in got for l in o["relationships"]["lines"]["data"])]
+    check(len(missing) == 4, "partial: every fifth order's lines left out (%d of 20)" % len(missing))
+    sb.control("POST", "faults?pf_list_include=none")
+    doc = sb.api(q)
+    check("included" not in doc and all("lines" not in o["relationships"] for o in doc["data"]),
+          "none: include ignored")
+    sb.control("POST", "faults?pf_list_include=refuse")
+    st, _, _ = sb.raw("GET", "/posiflora/api" + q, headers={"Authorization": "Bearer " + sb.token})
+    check(st == 400, "refuse: the list answers 400 to include=")
+    check(len(sb.api("/v1/orders?page[size]=5")["data"]) == 5, "refuse: without include it answers")
+    sb.control("POST", "faults")
+
+
 def test_hostile(sb):
     """The hostile switches, on the Posiflora endpoints, the foreign host and the
     secrets list; the data itself never changes."""
@@ -411,6 +460,7 @@ def main():
     compare_truth(sb, data, "initial data")
     pf_analytics.run(sb, data[5], data[6])
     test_faults(sb)
+    test_list_include(sb, data[6])
     test_hostile(sb)
     compare_truth(sb, data, "after the hostile switches")
     test_advance(sb, data)

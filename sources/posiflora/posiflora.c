@@ -249,6 +249,7 @@ static fe_rc posi_check(const source_config *conf, http_client *http, void *stat
     posiflora_opts o;
     char expires[TIME_TEXT_MAX];
     int64_t stores = -1, orders = -1;
+    char probe[256];
     bool ok;
     fe_rc rc;
 
@@ -285,6 +286,8 @@ static fe_rc posi_check(const source_config *conf, http_client *http, void *stat
                     o.lookback_us / 1000000);
     if (!ok)
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+    else
+        rc = posiflora_orders_probe(http, sess, o.base, probe, sizeof probe, err);
 done:
     posiflora_pager_free(pg);
     posiflora_session_free(own);
@@ -311,6 +314,16 @@ static const cursor_spec orders_cursor = {
     "Incremental by the orders' update time: every order changed at or after the stored time "
     "(less a look-back) is read again.",
     orders_fields, 2};
+
+/* The orders method the probe of posi_check (or of a run's first page) found. */
+static fe_rc posi_describe_methods(const source_config *conf, void *state, buf *out, fe_err *err)
+{
+    const char *method = state ? posiflora_session_orders_method(state) : "";
+    (void)conf;
+    if (!buf_printf(out, "  orders: %s\n", method[0] ? method : "not probed"))
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    return FE_OK;
+}
 
 static const stream_def posiflora_streams[] = {
     {"stores", run_stores, NULL, NULL},
@@ -359,6 +372,7 @@ const source_def posiflora_source = {
     .open = posi_open,
     .close = posi_close,
     .check = posi_check,
+    .describe_methods = posi_describe_methods,
     .verify = posiflora_verify,
     .nverify = POSIFLORA_NVERIFY,
 };

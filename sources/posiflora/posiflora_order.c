@@ -405,6 +405,22 @@ static const char *method_label(const posiflora_order_acc *a, size_t method_id)
     return id;
 }
 
+bool posiflora_order_acc_whole(const posiflora_order_acc *a)
+{
+    if (a->failed || !a->have_order || a->listed_lines < 0 || a->listed_payments < 0 ||
+        (size_t)a->listed_lines != a->nlines || (size_t)a->listed_payments != a->npays)
+        return false;
+    for (size_t p = 0; p < a->npays; p++) {
+        const char *method = acc_str(a, a->pays[p].method);
+        bool found = method == NULL;
+        for (size_t m = 0; m < a->nmethods && !found; m++)
+            found = strcmp(acc_str(a, a->methods[m].id), method) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
 /* Checks what can only be checked once the document is complete. */
 static fe_rc acc_check_complete(const posiflora_order_acc *a, fe_err *err)
 {

@@ -36,6 +36,13 @@ void posiflora_order_acc_reset(posiflora_order_acc *a);
 fe_rc posiflora_order_acc_add(posiflora_order_acc *a, bool is_data, const json_rec *rec,
                               fe_err *err) FE_MUST_CHECK;
 
+/* Whether the order added so far is whole as a list page carries it (GET
+ * /v1/orders?include=lines,payments,payments.method): the order record arrived
+ * without a problem, its relationships list its lines and its payments (both
+ * given, possibly empty), every one of them arrived, and every payment's method
+ * arrived too. False means the order's detail must be read instead. */
+bool posiflora_order_acc_whole(const posiflora_order_acc *a);
+
 /* What flush found; the strings live until the next reset or add. */
 typedef struct {
     const char *order_id;   /* NULL when the document had no order */

@@ -16,6 +16,18 @@
 #include "sources/posiflora/posiflora_session.h"
 
 #define DETAIL_INCLUDE "lines,payments,payments.method"
+/* What the list is asked to include: the same as the detail. The vendor's list
+ * honours payments and payments.method (reference §3, live use) but not lines
+ * (§4.1): an order whose list record does not carry all of it whole is read
+ * through its detail, so this is only ever cheaper (see README.md, "Orders: list
+ * include, detail fallback"). */
+#define LIST_INCLUDE DETAIL_INCLUDE
+#define PROBE_PAGE 10 /* orders the probe of `flowetl check` judges */
+/* Line and payment ids a list page's orders may name for routing included records
+ * (a real page: 100 orders of a few lines each). Each included record is looked up
+ * among them, so the bound keeps a hostile page's cost linear; ids beyond it are
+ * not routed, and their orders, not whole, are read through their detail. */
+#define OWNERS_MAX 4096
 
 /* An order's records are gone by the time it is mapped: its raw text was kept. */
 static fe_rc reject_order(stream_ctx *ctx, const char *order_id, const char *raw, fe_err *err)
@@ -35,13 +47,26 @@ static fe_rc reject_order(stream_ctx *ctx, const char *order_id, const char *raw
 
 typedef struct {
     char *id;
-    int64_t at; /* cursor field value; INT64_MIN when absent or not a date-time */
+    int64_t at;        /* cursor field value; INT64_MIN when absent or not a date-time */
+    bool has_payments; /* its relationships name payments: the page's methods go to it */
 } order_ref;
 
-/* The orders of one list page, in list order. */
+/* An id the page's orders name in relationships.lines / .payments: which order an
+ * included line or payment belongs to. */
+typedef struct {
+    char *id;
+    size_t ref;
+} order_owner;
+
+/* The orders of one list page, in list order, each with the accumulator of what
+ * the page carries of it (accs[i] for v[i]; kept across pages, reset on reuse). */
 typedef struct {
     order_ref *v;
     size_t n, cap;
+    posiflora_order_acc **accs;
+    size_t naccs, cap_accs;
+    order_owner *owners;
+    size_t nowners, cap_owners;
 } order_refs;
 
 typedef struct orders_run orders_run;
@@ -74,7 +99,10 @@ struct orders_run {
     int64_t max_at;       /* highest cursor value whose order is loaded; INT64_MIN: none */
     int64_t stored_at;    /* the stored cursor's time (INT64_MIN: none), for window reads */
     posiflora_keyset *ks; /* keyset paging (orders_sort); NULL with page numbers */
-    bool warned_status, warned_cap;
+    bool list_include;    /* the list is asked for LIST_INCLUDE */
+    bool judged;          /* the first non-empty page chose the method (logged) */
+    int64_t from_list, from_detail; /* orders mapped from the list / from their detail */
+    bool warned_status, warned_cap, warned_partial;
 };
 
 static void refs_clear(order_refs *refs)
@@ -82,6 +110,75 @@ static void refs_clear(order_refs *refs)
     for (size_t i = 0; i < refs->n; i++)
         free(refs->v[i].id);
     refs->n = 0;
+    for (size_t i = 0; i < refs->nowners; i++)
+        free(refs->owners[i].id);
+    refs->nowners = 0;
+}
+
+static void refs_free(order_refs *refs)
+{
+    refs_clear(refs);
+    free(refs->v);
+    for (size_t i = 0; i < refs->naccs; i++)
+        posiflora_order_acc_free(refs->accs[i]);
+    free(refs->accs);
+    free(refs->owners);
+}
+
+/* The accumulator of order i of the page, reset (made on first use). */
+static fe_rc refs_acc(order_refs *refs, size_t i, posiflora_order_acc **out, fe_err *err)
+{
+    if (i >= refs->naccs) {
+        posiflora_order_acc **v =
+            buf_array_room(refs->accs, &refs->cap_accs, refs->naccs, sizeof *v, 128);
+        posiflora_order_acc *a = v ? posiflora_order_acc_new() : NULL;
+        if (v)
+            refs->accs = v;
+        if (!a)
+            return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
+        refs->accs[refs->naccs++] = a;
+    }
+    *out = refs->accs[i];
+    posiflora_order_acc_reset(*out);
+    return FE_OK;
+}
+
+/* Records every id the order names in relationships.NAME.data[] as owned by ref. */
+static fe_rc refs_own(order_refs *refs, const json_rec *rec, const char *name, size_t ref,
+                      size_t *named, fe_err *err)
+{
+    char prefix[48];
+    int plen = snprintf(prefix, sizeof prefix, "relationships.%s.data.", name);
+    *named = 0;
+    for (size_t i = 0; i < json_rec_count(rec); i++) {
+        const json_field *f = json_rec_at(rec, i);
+        size_t len = strlen(f->path);
+        if (strncmp(f->path, prefix, (size_t)plen) != 0 || len < 3 ||
+            strcmp(f->path + len - 3, ".id") != 0 || !f->value)
+            continue;
+        (*named)++;
+        /* An id with a NUL byte is not routed: its order is not whole. */
+        if (refs->nowners >= OWNERS_MAX || f->type != JV_STRING || f->len != strlen(f->value))
+            continue;
+        order_owner *v =
+            buf_array_room(refs->owners, &refs->cap_owners, refs->nowners, sizeof *v, 256);
+        if (!v)
+            return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
+        refs->owners = v;
+        if (!(v[refs->nowners].id = strdup(f->value)))
+            return fe_err_set(err, FE_ENOMEM, "out of memory listing orders");
+        v[refs->nowners++].ref = ref;
+    }
+    return FE_OK;
+}
+
+/* The order of the page that names id; SIZE_MAX for none. */
+static size_t refs_owner(const order_refs *refs, const char *id)
+{
+    for (size_t i = 0; id && i < refs->nowners; i++)
+        if (strcmp(refs->owners[i].id, id) == 0)
+            return refs->owners[i].ref;
+    return SIZE_MAX;
 }
 
 /* Only the page being listed starts again; the page being detailed stays. */
@@ -91,7 +188,44 @@ static void on_orders_page_reset(void *user)
     refs_clear(run->listing);
 }
 
-/* A list record: keep its id and cursor value; the detail call does the rest. */
+/* An included record of a list page: a line or a payment goes to the order that
+ * names it, a payment method to every order of the page with payments (the
+ * accumulator looks methods up by id). Others are not needed. */
+static fe_rc on_order_included(orders_run *run, const json_rec *rec, fe_err *err)
+{
+    order_refs *page = run->listing;
+    const char *type = json_rec_str(rec, "type");
+    if (!run->list_include || !type)
+        return FE_OK;
+    if (strcmp(type, "payment-methods") == 0) {
+        for (size_t i = 0; i < page->n; i++)
+            if (page->v[i].has_payments)
+                FE_TRY(posiflora_order_acc_add(page->accs[i], false, rec, err));
+        return FE_OK;
+    }
+    if (strcmp(type, "order-lines") != 0 && strcmp(type, "order-payments") != 0)
+        return FE_OK;
+    size_t owner = refs_owner(page, json_rec_str(rec, "id"));
+    return owner == SIZE_MAX ? FE_OK : posiflora_order_acc_add(page->accs[owner], false, rec, err);
+}
+
+/* With the list include: the order record into its accumulator, and the ids of
+ * its lines and payments noted to route the included records to it. */
+static fe_rc keep_listed_order(orders_run *run, const json_rec *rec, fe_err *err)
+{
+    order_refs *page = run->listing;
+    size_t i = page->n - 1, named;
+    posiflora_order_acc *acc;
+    FE_TRY(refs_acc(page, i, &acc, err));
+    FE_TRY(posiflora_order_acc_add(acc, true, rec, err));
+    FE_TRY(refs_own(page, rec, "lines", i, &named, err));
+    FE_TRY(refs_own(page, rec, "payments", i, &named, err));
+    page->v[i].has_payments = named > 0;
+    return FE_OK;
+}
+
+/* A list record: keep its id and cursor value (and, with the list include, what
+ * the page carries of it); the detail call does the rest when that is not whole. */
 static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err *err)
 {
     orders_run *run = user;
@@ -99,10 +233,12 @@ static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err 
     order_ref ref = {.at = INT64_MIN};
 
     if (which != POSIFLORA_REC_DATA)
-        return FE_OK;
+        return on_order_included(run, rec, err);
     /* The id's own rules (transform/field.h): an id cut at a NUL byte would fetch
      * another order's detail. */
     if (field_id(rec, "id", &id, err) != FE_OK) {
+        if (!run->ctx)
+            return FE_OK; /* the probe: such an order is not carried whole */
         fe_err_wrap(err, "order list record");
         return stream_reject_mapped(run->ctx, rec, "id", err);
     }
@@ -116,7 +252,7 @@ static fe_rc on_order_listed(void *user, int which, const json_rec *rec, fe_err 
     if (at && !time_parse_iso(at, strlen(at), &ref.at))
         ref.at = INT64_MIN;
     page->v[page->n++] = ref;
-    return FE_OK;
+    return run->list_include ? keep_listed_order(run, rec, err) : FE_OK;
 }
 
 static fe_rc on_detail_record(void *ctx, int which, const json_rec *rec, fe_err *err)
@@ -202,10 +338,8 @@ static fe_rc slots_reserve(orders_run *run, size_t n, fe_err *err)
 
 static void orders_run_term(orders_run *run)
 {
-    for (int p = 0; p < 2; p++) {
-        refs_clear(&run->pages[p]);
-        free(run->pages[p].v);
-    }
+    for (int p = 0; p < 2; p++)
+        refs_free(&run->pages[p]);
     for (size_t i = 0; i < run->nslots; i++)
         slot_free(run->slots[i]);
     free(run->slots);
@@ -235,12 +369,13 @@ static fe_rc detail_request(orders_run *run, size_t i, http_request *req, fe_err
     return FE_OK;
 }
 
-/* Maps one complete detail document; a refused order goes to etl.reject. */
-static fe_rc flush_detail(orders_run *run, size_t i, fe_err *err)
+/* Maps one whole order (its detail document, or what the list page carried of
+ * it); a refused order goes to etl.reject. */
+static fe_rc flush_order(orders_run *run, size_t i, posiflora_order_acc *acc, fe_err *err)
 {
     stream_ctx *ctx = run->ctx;
     posiflora_order_info info;
-    fe_rc rc = posiflora_order_acc_flush(run->slots[i]->acc, &run->mopts, &run->rows, &info, err);
+    fe_rc rc = posiflora_order_acc_flush(acc, &run->mopts, &run->rows, &info, err);
     if (rc == FE_EINVAL)
         return reject_order(ctx, info.reject_id ? info.reject_id : run->work->v[i].id,
                             info.reject_raw, err);
@@ -276,7 +411,8 @@ static fe_rc detail_result(orders_run *run, size_t i, const http_result *res, bo
         *err = res->err;
         return res->rc;
     }
-    return flush_detail(run, i, err); /* whole and judged by detail_end */
+    run->from_detail++;
+    return flush_order(run, i, run->slots[i]->acc, err); /* whole and judged by detail_end */
 }
 
 /* One round of transfers: the details of the pending indices, and first (so that
@@ -320,12 +456,13 @@ static fe_rc detail_round(orders_run *run, size_t *npending, bool *list_pending,
  * (posiflora_next_page_result) are reported by the pager after this page's work. */
 static fe_rc fetch_details(orders_run *run, fe_err *err)
 {
-    size_t npending = run->work->n;
+    size_t npending = 0;
     bool list_pending = run->next != NULL;
     stream_ctx *ctx = run->ctx;
-    FE_TRY(slots_reserve(run, npending, err));
-    for (size_t i = 0; i < npending; i++)
-        run->pending[i] = i;
+    FE_TRY(slots_reserve(run, run->work->n, err));
+    for (size_t i = 0; i < run->work->n; i++)
+        if (!run->list_include || !posiflora_order_acc_whole(run->work->accs[i]))
+            run->pending[npending++] = i;
     for (int round = 0; npending > 0 || list_pending; round++) {
         size_t before = npending;
         FE_TRY(round == 0 ? posiflora_session_ensure(run->sess, ctx->http, ctx->stats, err)
@@ -377,6 +514,66 @@ static fe_rc orders_checkpoint(orders_run *run, bool again, fe_err *err)
     return stream_checkpoint(ctx, &commit, again, err);
 }
 
+/* The method that whole of n listed orders carried whole imply, as one line
+ * (without "orders: "). */
+static void method_text(bool list_include, size_t whole, size_t n, char *out, size_t size)
+{
+    if (!list_include)
+        snprintf(out, size, "detail per order (probe failed: the list refused include=%s)",
+                 LIST_INCLUDE);
+    else if (n == 0)
+        snprintf(out, size, "not probed (no orders listed)");
+    else if (whole == n)
+        snprintf(out, size,
+                 "from the list, no detail calls (probed: the list carries lines, payments "
+                 "and methods of all %zu orders)",
+                 n);
+    else if (whole == 0)
+        snprintf(out, size,
+                 "detail per order (probe failed: the list does not carry the lines of its "
+                 "orders whole)");
+    else
+        snprintf(out, size,
+                 "from the list, detail for orders it carries incompletely (probed: %zu of "
+                 "%zu orders whole)",
+                 whole, n);
+}
+
+/* The first non-empty page tells which way orders are read; one info line. */
+static void log_method(orders_run *run, size_t whole)
+{
+    char text[256];
+    run->judged = true;
+    method_text(run->list_include, whole, run->work->n, text, sizeof text);
+    posiflora_session_set_orders_method(run->sess, text);
+    log_info(run->ctx->logctx, "orders: %s", text);
+}
+
+/* Maps the orders of the work page that the list page carried whole; the others
+ * are left to their detail (fetch_details). */
+static fe_rc map_whole_listed(orders_run *run, fe_err *err)
+{
+    size_t whole = 0;
+    for (size_t i = 0; run->list_include && i < run->work->n; i++)
+        if (posiflora_order_acc_whole(run->work->accs[i]))
+            whole++;
+    if (!run->judged && run->work->n > 0)
+        log_method(run, whole);
+    else if (whole > 0 && whole < run->work->n && !run->warned_partial) {
+        run->warned_partial = true;
+        log_warn(run->ctx->logctx,
+                 "the list page carried %zu of %zu orders whole: the others are read "
+                 "through their detail (logged once per run)",
+                 whole, run->work->n);
+    }
+    for (size_t i = 0; whole > 0 && i < run->work->n; i++)
+        if (posiflora_order_acc_whole(run->work->accs[i])) {
+            run->from_list++;
+            FE_TRY(flush_order(run, i, run->work->accs[i], err));
+        }
+    return FE_OK;
+}
+
 /* After a list page: the details of its new orders (with the next list page in
  * the same batch when next is not NULL), then (keyset paging over the list sorted
  * by the cursor field, so every value below the page's highest has been read) a
@@ -389,6 +586,7 @@ static fe_rc orders_page(orders_run *run, posiflora_next_page *next, fe_err *err
     run->work = listed;
     refs_clear(run->listing);
     run->next = next;
+    FE_TRY(map_whole_listed(run, err));
     fe_rc rc = fetch_details(run, err);
     run->next = NULL;
     if (rc != FE_OK)
@@ -412,6 +610,54 @@ static fe_rc on_orders_keyset_page(void *user, posiflora_next_page *next, fe_err
 static fe_rc on_orders_page(void *user, fe_err *err)
 {
     return orders_page(user, NULL, err);
+}
+
+static fe_rc orders_read(orders_run *run, posiflora_pager *pg, const posiflora_list_query *q,
+                         fe_err *err)
+{
+    return run->ks ? posiflora_pages_read_keyset(pg, q, run->ks, on_orders_keyset_page, err)
+                   : posiflora_pages_read(pg, q, on_orders_page, err);
+}
+
+fe_rc posiflora_orders_probe(http_client *http, posiflora_session *sess, const char *base,
+                             char *out, size_t size, fe_err *err)
+{
+    orders_run run = {.sess = sess, .list_include = true};
+    posiflora_pager *pg = NULL;
+    buf url;
+    fe_rc rc;
+
+    run.work = &run.pages[0];
+    run.listing = &run.pages[1];
+    snprintf(run.field_path, sizeof run.field_path, "attributes.updatedAt");
+    buf_init(&url, 0);
+    if (!buf_puts(&url, base) || !buf_puts(&url, "/v1/orders?") ||
+        !buf_put_query_long(&url, "page[size]", PROBE_PAGE) ||
+        !buf_put_query(&url, "include", LIST_INCLUDE) ||
+        !(pg =
+              posiflora_pager_new(http, NULL, sess, on_order_listed, on_orders_page_reset, &run))) {
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory probing the orders list");
+        goto done;
+    }
+    rc = posiflora_session_ensure(sess, http, NULL, err);
+    if (rc == FE_OK)
+        rc = posiflora_pager_fetch(pg, buf_cstr(&url), "/v1/orders", err);
+    if (rc == FE_EHTTP) {
+        method_text(false, 0, 0, out, size);
+        rc = FE_OK;
+    } else if (rc == FE_OK) {
+        size_t whole = 0;
+        for (size_t i = 0; i < run.listing->n; i++)
+            whole += posiflora_order_acc_whole(run.listing->accs[i]);
+        method_text(true, whole, run.listing->n, out, size);
+    }
+    if (rc == FE_OK)
+        posiflora_session_set_orders_method(sess, out);
+done:
+    posiflora_pager_free(pg);
+    orders_run_term(&run);
+    buf_term(&url);
+    return rc;
 }
 
 /* The time of the stored cursor (INT64_MIN: none) into *at. */
@@ -478,6 +724,7 @@ static posiflora_list_query orders_query(const posiflora_opts *o, const char *fi
     return (posiflora_list_query){.base = o->base,
                                   .path = "/v1/orders",
                                   .page_size = o->page_size,
+                                  .include = LIST_INCLUDE,
                                   .filter_name = filter,
                                   .filter_value = lower,
                                   .sort = o->sort ? o->cursor_field : NULL};
@@ -530,10 +777,32 @@ fe_rc posiflora_run_orders(stream_ctx *ctx, fe_err *err)
         log_info(ctx->logctx, "reading orders with %s >= %s", o.cursor_field, lower);
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK)
         goto done;
-    rc = run.ks ? posiflora_pages_read_keyset(pg, &q, run.ks, on_orders_keyset_page, err)
-                : posiflora_pages_read(pg, &q, on_orders_page, err);
+    run.list_include = true;
+    rc = orders_read(&run, pg, &q, err);
+    if (rc == FE_EHTTP && !run.judged) {
+        /* The first list request was refused with the include (a server that
+         * validates include paths): read without it, every order by its detail. */
+        log_warn(ctx->logctx, "the orders list with include=%s failed (%s): reading without it",
+                 LIST_INCLUDE, err->msg);
+        run.list_include = false;
+        q.include = NULL;
+        refs_clear(run.listing);
+        refs_clear(run.work);
+        if (run.ks) {
+            posiflora_keyset_free(run.ks);
+            if (!(run.ks = posiflora_keyset_new(o.cursor_field))) {
+                rc = fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
+                goto done;
+            }
+        }
+        rc = orders_read(&run, pg, &q, err);
+    }
     if (rc == FE_OK)
         rc = orders_checkpoint(&run, false, err);
+    if (rc == FE_OK)
+        log_info(ctx->logctx,
+                 "orders: %" PRId64 " mapped from the list, %" PRId64 " through their detail",
+                 run.from_list, run.from_detail);
     if (rc == FE_OK && run.ks)
         log_debug(ctx->logctx, "keyset paging listed %" PRId64 " orders again (ties, skipped)",
                   posiflora_keyset_skipped(run.ks));

@@ -1,6 +1,7 @@
 /* posiflora_session: login, refresh and the bearer header. See posiflora_session.h. */
 #include "sources/posiflora/posiflora_session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct posiflora_session {
     char *access, *refresh;
     buf auth; /* "Authorization: Bearer <access>" */
     int64_t expire_at;
+    char orders_method[256]; /* posiflora_session_set_orders_method */
 };
 
 /* What one session response carries; the strings are malloc'd. */
@@ -138,6 +140,16 @@ void posiflora_session_free(posiflora_session *s)
 const char *posiflora_session_auth_header(const posiflora_session *s)
 {
     return s->auth.data ? s->auth.data : "";
+}
+
+void posiflora_session_set_orders_method(posiflora_session *s, const char *text)
+{
+    snprintf(s->orders_method, sizeof s->orders_method, "%s", text);
+}
+
+const char *posiflora_session_orders_method(const posiflora_session *s)
+{
+    return s->orders_method;
 }
 
 int64_t posiflora_session_expire_at(const posiflora_session *s)

@@ -53,5 +53,10 @@ const char *posiflora_session_auth_header(const posiflora_session *s);
 /* When the access token expires (microseconds since the epoch, UTC); 0 before a
  * login. */
 int64_t posiflora_session_expire_at(const posiflora_session *s);
+/* How the orders stream reads orders, as its probe found it (one line without a
+ * newline, e.g. "detail per order (probe failed: ...)"); "" until a probe ran.
+ * Kept for `flowetl check` (posiflora's describe_methods); set cuts at 255 bytes. */
+void posiflora_session_set_orders_method(posiflora_session *s, const char *text);
+const char *posiflora_session_orders_method(const posiflora_session *s);
 
 #endif

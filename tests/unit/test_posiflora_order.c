@@ -433,6 +433,61 @@ static void test_order_acc_reset_after_partial_document(void)
 /* A failing sink stops the document with the sink's code, in err->code too; a
  * sink's FE_EINVAL comes back as FE_EABORT, so it never looks like a reject. The
  * document fails at its order, at a line and at a payment. */
+/* Feeds doc into the accumulator without flushing; returns whether it is whole. */
+static bool whole_after(const char *doc)
+{
+    static const char *const paths[] = {"data", "included[]"};
+    fe_err err = {0};
+    json_stream *js = json_stream_new(paths, 2, false, 0, on_detail_record, acc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    posiflora_order_acc_reset(acc);
+    CU_ASSERT_EQUAL_FATAL(feed_text(js, doc, strlen(doc), &err), FE_OK);
+    json_stream_free(js);
+    return posiflora_order_acc_whole(acc);
+}
+
+#define LIST_ORDER(rels)                                                                           \
+    "{\"data\":{\"type\":\"orders\",\"id\":\"o1\",\"attributes\":{\"status\":\"done\","            \
+    "\"date\":\"2026-01-02\",\"createdAt\":\"2026-01-02T10:00:00+03:00\",\"totalAmount\":90},"     \
+    "\"relationships\":{" rels "}},\"included\":["
+#define RELS_L1_P1                                                                                 \
+    "\"lines\":{\"data\":[{\"type\":\"order-lines\",\"id\":\"l1\"}]},\"payments\":{\"data\":"      \
+    "[{\"type\":\"order-payments\",\"id\":\"p1\"}]}"
+#define INC_L1                                                                                     \
+    "{\"type\":\"order-lines\",\"id\":\"l1\",\"attributes\":{\"qty\":1,\"price\":90,"              \
+    "\"totalAmount\":90}}"
+#define INC_P1                                                                                     \
+    "{\"type\":\"order-payments\",\"id\":\"p1\",\"attributes\":{\"paymentType\":\"payment\","      \
+    "\"amount\":90,\"createdAt\":\"2026-01-02T10:00:00Z\"},\"relationships\":{\"method\":"         \
+    "{\"data\":{\"id\":\"m1\"}}}}"
+#define INC_M1 "{\"type\":\"payment-methods\",\"id\":\"m1\",\"attributes\":{\"title\":\"Cash\"}}"
+
+/* What an orders list page must carry of an order for it to be mapped without its
+ * detail: both relationships given, every line, payment and method included, and
+ * nothing refused; an empty relationship is whole. */
+static void test_order_whole_as_listed(void)
+{
+    CU_ASSERT_TRUE(whole_after(LIST_ORDER(RELS_L1_P1) INC_M1 "," INC_P1 "," INC_L1 "]}"));
+    CU_ASSERT_TRUE(
+        whole_after(LIST_ORDER("\"lines\":{\"data\":[]},\"payments\":{\"data\":[]}") "]}"));
+    /* the vendor's list: no lines relationship */
+    CU_ASSERT_FALSE(whole_after(LIST_ORDER("\"payments\":{\"data\":[{\"type\":\"order-payments\","
+                                           "\"id\":\"p1\"}]}") INC_P1 "," INC_M1 "]}"));
+    /* no payments relationship */
+    CU_ASSERT_FALSE(whole_after(
+        LIST_ORDER("\"lines\":{\"data\":[{\"type\":\"order-lines\",\"id\":\"l1\"}]}") INC_L1 "]}"));
+    CU_ASSERT_FALSE(whole_after(LIST_ORDER(RELS_L1_P1) INC_P1 "," INC_M1 "]}")); /* line missing */
+    CU_ASSERT_FALSE(whole_after(LIST_ORDER(RELS_L1_P1) INC_L1 "," INC_M1 "]}")); /* payment */
+    CU_ASSERT_FALSE(whole_after(LIST_ORDER(RELS_L1_P1) INC_L1 "," INC_P1 "]}")); /* method */
+    /* a line that does not map: the detail decides */
+    CU_ASSERT_FALSE(whole_after(LIST_ORDER(RELS_L1_P1) INC_M1
+                                "," INC_P1
+                                ",{\"type\":\"order-lines\",\"id\":\"l1\",\"attributes\":{}}]}"));
+    /* a line twice: counts differ */
+    CU_ASSERT_FALSE(
+        whole_after(LIST_ORDER(RELS_L1_P1) INC_M1 "," INC_P1 "," INC_L1 "," INC_L1 "]}"));
+}
+
 static void test_sink_failure(void)
 {
     static const fe_rc codes[][2] = {{FE_EINVAL, FE_EABORT}, {FE_EPG, FE_EPG}};
@@ -473,6 +528,7 @@ int main(void)
         {"order: unknown payment type", test_order_unknown_payment_type_rejected},
         {"order: no data", test_order_without_data_rejected},
         {"order: reset after a partial document", test_order_acc_reset_after_partial_document},
+        {"order: whole as a list page carries it", test_order_whole_as_listed},
         {"sink failure", test_sink_failure},
     };
     if (CU_initialize_registry() != CUE_SUCCESS)
