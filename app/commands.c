@@ -84,7 +84,8 @@ static bool check_source(const source_config *conf)
     printf("[source.%s] type %s\n", conf->name, conf->type);
     if (source_env_init_check(&env, conf, def, &err) != FE_OK ||
         source_env_open(&env, &err) != FE_OK ||
-        (def->check && def->check(conf, env.http, env.state, &out, &err) != FE_OK)) {
+        (def->check && def->check(conf, env.http, env.state, &out, &err) != FE_OK) ||
+        (def->describe_methods && def->describe_methods(conf, env.state, &out, &err) != FE_OK)) {
         if (out.len)
             print_redacted("", buf_cstr(&out), "");
         print_redacted("  FAILED: ", err.msg, "\n");

@@ -230,6 +230,10 @@ typedef struct {
     /* `flowetl check`: credentials and connectivity; appends human lines to out. */
     fe_rc (*check)(const source_config *conf, http_client *http, void *state, buf *out,
                    fe_err *err);
+    /* `flowetl check`, after check succeeded: one line per stream whose read method
+     * a probe chooses ("  orders: paged list (probed: ...)\n", or "... (probe
+     * failed: ...)"), appended to out. state is open()'s (may be NULL). NULL = none. */
+    fe_rc (*describe_methods)(const source_config *conf, void *state, buf *out, fe_err *err);
     /* What `flowetl verify` can compare (sources/NAME/NAME_verify.c); nverify 0: nothing. */
     const verify_def *verify;
     int nverify;

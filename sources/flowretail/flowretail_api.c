@@ -26,6 +26,7 @@ struct flowretail_api {
     char timezone[64];
     char name[128];
     long last_status;
+    flowretail_page_probe probe;
 };
 
 static char *dup_or_null(const char *s, size_t len)
@@ -96,6 +97,16 @@ const char *flowretail_api_tenant_name(const flowretail_api *a)
 long flowretail_api_last_status(const flowretail_api *a)
 {
     return a->last_status;
+}
+
+void flowretail_api_set_page_probe(flowretail_api *a, const flowretail_page_probe *p)
+{
+    a->probe = *p;
+}
+
+const flowretail_page_probe *flowretail_api_page_probe(const flowretail_api *a)
+{
+    return &a->probe;
 }
 
 /* ---- one document ------------------------------------------------------------ */
@@ -241,6 +252,18 @@ static void on_page_reset(void *user)
         p->d->on_reset(p->d->user);
 }
 
+/* Page 1 of a list whose server capped it silently: the size it served (its
+ * paging.pageSize when below the size asked, else the items on the page), or 0
+ * when the page is not capped (as many items as asked, the whole list, or none). */
+static int64_t served_cap(const page_ctx *p)
+{
+    if (p->page != 1 || p->rows < 1 || p->rows >= p->asked_size || p->total <= p->rows)
+        return 0;
+    return p->page_size > 0 && p->page_size < p->asked_size && p->page_size <= p->rows
+               ? p->page_size
+               : p->rows;
+}
+
 /* A list page: an `items` array, a `paging` object, and as many items as
  * paging.totalCount leaves for the page (see flowretail_list). */
 static fe_rc on_page_end(void *user, const json_stream *js, fe_err *err)
@@ -254,7 +277,7 @@ static fe_rc on_page_end(void *user, const json_stream *js, fe_err *err)
         return fe_err_set(err, FE_EJSON,
                           "unexpected response shape: paging.pageSize %" PRId64 " is absurd",
                           p->page_size);
-    if (p->total < 0)
+    if (p->total < 0 || served_cap(p) > 0)
         return FE_OK;
     int64_t size = p->page_size > 0 ? p->page_size : p->asked_size, before;
     /* pageSize is the server's: the product is checked, never left to overflow. */
@@ -307,10 +330,20 @@ static fe_rc list_fetch(void *user, const pager_at *at, pager_page *page, fe_err
         lr->stats->pages++;
         lr->stats->records += lr->p.rows;
     }
-    /* The server's page size when it reports one: a short page ends the list. */
+    /* A silent cap on page 1: its size is asked from page 2 on (and not a short
+     * page). Else the server's page size when it reports one: a short page ends
+     * the list. */
+    int64_t cap = served_cap(&lr->p);
+    if (cap > 0) {
+        lr->p.asked_size = (long)cap;
+        if (lr->d->capped_to)
+            *lr->d->capped_to = (long)cap;
+    }
     *page = (pager_page){.rows = lr->p.rows,
                          .total = lr->p.total,
-                         .size = lr->p.page_size > 0 ? lr->p.page_size : 0};
+                         .size = cap > 0               ? cap
+                                 : lr->p.page_size > 0 ? lr->p.page_size
+                                                       : 0};
     return FE_OK;
 }
 
