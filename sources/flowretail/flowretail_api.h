@@ -103,11 +103,14 @@ typedef fe_rc (*flowretail_page_fn)(void *user, int64_t rows, int64_t total, boo
  *
  * The silent cap: Flow Retail does not document its largest pageSize (reference
  * B2 advises detecting a silent cap). When page 1 holds fewer items than asked
- * (at least one) while paging.totalCount says more exist, the server served its
- * cap: the size it served (paging.pageSize when that is below the size asked,
- * else the items on the page) becomes the list's page size, asked explicitly
- * from page 2 on, and *d->capped_to says so. Page 1 is never read twice, and a
- * short page is never taken for the end while totalCount says more exist.
+ * (at least one) while paging.totalCount says more exist, the server may have
+ * served its cap. With paging.pageSize below the size asked (and page 1 holding
+ * it), that size is the cap. With paging.pageSize repeating the size asked (or
+ * absent), page 1 is asked once more at the size it served and only hashed: the
+ * same items in the same order confirm a cap (a page that lost its last items
+ * reads exactly the same way from then on), anything else refuses the list as a
+ * page that lost items. The cap is asked explicitly from page 2 on, counts as the
+ * page size for the end-of-list rules, and *d->capped_to says so.
  *
  * Pages 1, 2, ... until the items read
  * reach paging.totalCount, a page is empty or short of the page size the server
