@@ -77,6 +77,13 @@ bool sb_faults_set(sb_faults *f, const char *key, const char *value, char *err, 
     } else if (strcmp(key, "budget") == 0) {
         if ((ok = parse_int(v, 0, SB_FAULT_BUDGET_MAX, &n)))
             f->budget = (int)n;
+    } else if (strcmp(key, "fr_page_cap") == 0) {
+        if ((ok = parse_int(v, 0, 1000, &n)))
+            f->fr_page_cap = (int)n;
+    } else if (strcmp(key, "fr_page_cap_echo") == 0) {
+        ok = *v == '\0' || parse_int(v, 0, 1, &n);
+        if (ok)
+            f->fr_page_cap_echo = *v == '\0' || n == 1;
     } else if (strcmp(key, "seed") == 0) {
         if ((ok = parse_int(v, 0, INT64_MAX, &n)))
             f->seed = (uint64_t)n;
@@ -134,10 +141,11 @@ void sb_faults_describe(const sb_faults *f, char *out, size_t outlen)
     snprintf(out, outlen,
              "p429\t%g\nretry_after\t%d\np500\t%g\nburst500\t%d\npcut\t%g\nmalformed\t%s\n"
              "token_ttl\t%d\nrefresh_fail\t%d\nslow_ms\t%d\nseed\t%llu\nbudget\t%d\n"
-             "pf_list_include\t%s\n",
+             "pf_list_include\t%s\nfr_page_cap\t%d\nfr_page_cap_echo\t%d\n",
              f->p429, f->retry_after, f->p500, f->burst500, f->pcut, f->malformed, f->token_ttl,
              f->refresh_fail ? 1 : 0, f->slow_ms, (unsigned long long)f->seed, f->budget,
-             f->pf_list_include[0] ? f->pf_list_include : "vendor");
+             f->pf_list_include[0] ? f->pf_list_include : "vendor", f->fr_page_cap,
+             f->fr_page_cap_echo ? 1 : 0);
 }
 
 sb_fault_state *sb_fault_state_new(void)

@@ -34,6 +34,11 @@ typedef struct {
      * too), "partial" (lines honoured, but every fifth order's lines left out of
      * included), "none" (include ignored), "refuse" (any include answers 400). */
     char pf_list_include[8];
+    /* Flow Retail lists (docs/sandbox.md, "Page sizes"): serve at most fr_page_cap
+     * items a page whatever pageSize asks (0 = no cap: 1..1000 honoured), silently;
+     * paging.pageSize says the size served, or with fr_page_cap_echo the size asked. */
+    int fr_page_cap;
+    bool fr_page_cap_echo;
 } sb_faults;
 
 typedef enum { SB_FAULT_NONE = 0, SB_FAULT_429, SB_FAULT_500 } sb_fault_kind;

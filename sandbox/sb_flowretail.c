@@ -93,7 +93,9 @@ static void kmoney(sb_json *j, const char *key, int64_t minor, bool major)
 }
 
 typedef struct {
-    int64_t number, size;
+    int64_t number, size; /* size: the items served a page (the silent cap applied) */
+    int64_t asked;        /* pageSize as asked */
+    bool echo_asked;      /* paging.pageSize says the size asked, not the one served */
 } page_req;
 
 static bool read_page(const sb_request *req, page_req *pg, sb_response *resp)
@@ -106,6 +108,16 @@ static bool read_page(const sb_request *req, page_req *pg, sb_response *resp)
         fr_error(resp, 400, "pageSize must be an integer between 1 and 1000");
         return false;
     }
+    /* The switch fr_page_cap: a server that serves fewer items a page than asked,
+     * without an error (the reference, B2, leaves the maximum unknown and advises
+     * detecting a silent cap). Pages are then cut at the cap (pageNumber counts
+     * pages of the served size). */
+    pg->asked = pg->size;
+    pg->echo_asked = false;
+    if (req->faults && req->faults->fr_page_cap > 0 && pg->size > req->faults->fr_page_cap) {
+        pg->size = req->faults->fr_page_cap;
+        pg->echo_asked = req->faults->fr_page_cap_echo;
+    }
     return true;
 }
 
@@ -114,7 +126,7 @@ static void paging(sb_json *j, const page_req *pg, int64_t total)
     sb_json_key(j, "paging");
     sb_json_obj(j);
     sb_json_kint(j, "pageNumber", pg->number);
-    sb_json_kint(j, "pageSize", pg->size);
+    sb_json_kint(j, "pageSize", pg->echo_asked ? pg->asked : pg->size);
     sb_json_kint(j, "totalCount", total);
     sb_json_end(j);
 }

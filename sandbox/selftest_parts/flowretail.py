@@ -190,8 +190,34 @@ def test_shapes(sb):
               for a, b in zip(minor, major)), "demo-major: the same products, prices in major units")
 
 
+def test_page_cap(sb):
+    """fr_page_cap=N (docs/sandbox.md, "Page sizes"): pages of at most N items
+    whatever pageSize asks, without an error; pageNumber counts pages of the served
+    size; paging.pageSize says the served size (with fr_page_cap_echo=1 the asked
+    one); totalCount stays the list's."""
+    whole = read_list(sb, "/products", 1000)
+    sb.control("POST", "faults?fr_page_cap=150")
+    st, _, body = sb.http("GET", url(sb, "/products?pageNumber=1&pageSize=1000"), headers=AUTH)
+    doc = jload(body)
+    check(st == 200 and len(doc["items"]) == min(150, len(whole)) and doc["paging"]["pageSize"] == 150
+          and doc["paging"]["totalCount"] == len(whole),
+          "fr_page_cap=150: page 1 of 1000 asked serves 150, says pageSize 150 and the whole count")
+    st, _, body = sb.http("GET", url(sb, "/products?pageNumber=2&pageSize=150"), headers=AUTH)
+    check([p["productUid"] for p in jload(body)["items"]] == [p["productUid"] for p in whole[150:300]],
+          "fr_page_cap=150: page 2 of 150 is items 151..300")
+    st, _, body = sb.http("GET", url(sb, "/products?pageNumber=1&pageSize=100"), headers=AUTH)
+    check(len(jload(body)["items"]) == min(100, len(whole)), "fr_page_cap=150: a size below the cap is honoured")
+    sb.control("POST", "faults?fr_page_cap=150&fr_page_cap_echo=1")
+    st, _, body = sb.http("GET", url(sb, "/products?pageNumber=1&pageSize=1000"), headers=AUTH)
+    doc = jload(body)
+    check(len(doc["items"]) == min(150, len(whole)) and doc["paging"]["pageSize"] == 1000,
+          "fr_page_cap_echo=1: 150 served, paging.pageSize repeats the 1000 asked")
+    sb.control("POST", "faults")
+
+
 def run(sb, binary, scale, Sandbox):
     test_shapes(sb)
+    test_page_cap(sb)
     data = read_everything(sb)
     compare_truth(sb, "flowretail", truth_from_api(*data), "initial data")
     first = lambda: sb.http("GET", url(sb, "/products?pageNumber=2&pageSize=20"), headers=AUTH)

@@ -28,6 +28,7 @@ typedef struct {
     flowretail_map_opts mopts;
     char snapshot_date[16];
     char captured_at[TIME_TEXT_MAX];
+    long capped_to; /* the page size a list's silent cap imposed; 0 none seen */
 } fr_run;
 
 /* Today's date in the source's time zone (config `timezone`), as PostgreSQL
@@ -58,6 +59,17 @@ static fe_rc run_init(fr_run *r, stream_ctx *ctx, bool with_date, fe_err *err)
                                      .snapshot_date = r->snapshot_date,
                                      .captured_at = r->captured_at};
     return FE_OK;
+}
+
+/* One info line when a list of the stream was capped silently (flowretail_list
+ * adapted its page size to what the server served). */
+static void log_page_cap(const fr_run *r)
+{
+    if (r->capped_to > 0)
+        log_info(r->ctx->logctx,
+                 "the server served %ld items a page of the %ld asked without an error (a "
+                 "silent cap; paging.totalCount said more exist): read at %ld a page",
+                 r->capped_to, r->o.page_size, r->capped_to);
 }
 
 /* A mapping result: rejects go to etl.reject, anything else through. */
@@ -186,10 +198,12 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
                         .query = "sortBy=lastModifiedAt&sortDirection=DESC",
                         .on_record = on_product,
                         .on_reset = on_product_page_reset,
-                        .user = &p};
+                        .user = &p,
+                        .capped_to = &r.capped_to};
     FE_TRY(loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err));
     FE_TRY(flowretail_list(r.api, ctx->http, ctx->stats, &d, r.o.page_size, on_products_page,
                            &changed, err));
+    log_page_cap(&r);
     if (p.full && changed)
         log_warn(ctx->logctx, "the product count changed while the list was read: deleted "
                               "products are not marked this time");
@@ -434,12 +448,16 @@ static fe_rc run_categories(stream_ctx *ctx, fe_err *err)
     fe_rc rc;
 
     FE_TRY(run_init(&r, ctx, true, err));
-    flowretail_doc d = {
-        .method = "GET", .path = "/categories", .on_record = on_root_listed, .user = &c};
+    flowretail_doc d = {.method = "GET",
+                        .path = "/categories",
+                        .on_record = on_root_listed,
+                        .user = &c,
+                        .capped_to = &r.capped_to};
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK ||
         (rc = flowretail_list(r.api, ctx->http, ctx->stats, &d, r.o.page_size, NULL, &changed,
                               err)) != FE_OK)
         goto done;
+    log_page_cap(&r);
     for (size_t i = 0; i < c.queue.n && rc == FE_OK; i++)
         rc = read_category(&c, c.queue.uids[i], err);
     if (rc == FE_OK) {
@@ -501,7 +519,8 @@ static fe_rc read_slots(pkg_run *p, const char *uid, fe_err *err)
     char path[256];
     snprintf(path, sizeof path, "/products/%s/packages/slots", uid);
     p->parent = uid;
-    flowretail_doc d = {.method = "GET", .path = path, .on_record = on_slot, .user = p};
+    flowretail_doc d = {
+        .method = "GET", .path = path, .on_record = on_slot, .user = p, .capped_to = &r->capped_to};
     fe_rc rc =
         flowretail_list(r->api, r->ctx->http, r->ctx->stats, &d, r->o.page_size, NULL, NULL, err);
     if (rc == FE_EHTTP && flowretail_api_last_status(r->api) == 404) {
@@ -523,12 +542,16 @@ static fe_rc run_packages(stream_ctx *ctx, fe_err *err)
     fe_rc rc;
 
     FE_TRY(run_init(&r, ctx, false, err));
-    flowretail_doc d = {
-        .method = "GET", .path = "/products", .on_record = on_package_candidate, .user = &p};
+    flowretail_doc d = {.method = "GET",
+                        .path = "/products",
+                        .on_record = on_package_candidate,
+                        .user = &p,
+                        .capped_to = &r.capped_to};
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK ||
         (rc = flowretail_list(r.api, ctx->http, ctx->stats, &d, r.o.page_size, NULL, &changed,
                               err)) != FE_OK)
         goto done;
+    log_page_cap(&r);
     log_info(ctx->logctx, "%zu package products", p.packages.n);
     if (changed || p.skipped)
         log_warn(ctx->logctx,
@@ -588,11 +611,14 @@ static fe_rc run_stock(stream_ctx *ctx, fe_err *err)
                         .path = "/products/stock",
                         .body = buf_cstr(&body),
                         .on_record = on_stock_item,
-                        .user = &r};
+                        .user = &r,
+                        .capped_to = &r.capped_to};
     if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) == FE_OK &&
         (rc = flowretail_list(r.api, ctx->http, ctx->stats, &d, r.o.page_size, NULL, NULL, err)) ==
-            FE_OK)
+            FE_OK) {
+        log_page_cap(&r);
         rc = commit(&r, stream_read_at_cursor(cursor, sizeof cursor), 0, err);
+    }
 done:
     buf_term(&body);
     return rc;
@@ -712,6 +738,7 @@ const source_def flowretail_source = {
     .open = fr_open,
     .close = fr_close,
     .check = flowretail_check,
+    .describe_methods = flowretail_describe_methods,
     .verify = flowretail_verify,
     .nverify = FLOWRETAIL_NVERIFY,
 };

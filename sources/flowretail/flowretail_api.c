@@ -26,6 +26,7 @@ struct flowretail_api {
     char timezone[64];
     char name[128];
     long last_status;
+    flowretail_page_probe probe;
 };
 
 static char *dup_or_null(const char *s, size_t len)
@@ -96,6 +97,16 @@ const char *flowretail_api_tenant_name(const flowretail_api *a)
 long flowretail_api_last_status(const flowretail_api *a)
 {
     return a->last_status;
+}
+
+void flowretail_api_set_page_probe(flowretail_api *a, const flowretail_page_probe *p)
+{
+    a->probe = *p;
+}
+
+const flowretail_page_probe *flowretail_api_page_probe(const flowretail_api *a)
+{
+    return &a->probe;
 }
 
 /* ---- one document ------------------------------------------------------------ */
@@ -211,6 +222,9 @@ typedef struct {
     long page, asked_size; /* the request's pageNumber and pageSize */
     int64_t rows, total, page_size;
     bool paging_seen; /* the answer has a `paging` object */
+    uint64_t hash;    /* over the page's items (paths and values), in order */
+    bool hash_only;   /* a page read to confirm a silent cap: items are not handed on */
+    bool suspect_cap; /* page 1 is short of totalCount and says no smaller pageSize */
 } page_ctx;
 
 static fe_rc on_page_record(void *user, int which, const json_rec *rec, fe_err *err)
@@ -228,6 +242,13 @@ static fe_rc on_page_record(void *user, int which, const json_rec *rec, fe_err *
         return FE_OK;
     }
     p->rows++;
+    for (size_t i = 0; i < json_rec_count(rec); i++) {
+        const json_field *f = json_rec_at(rec, i);
+        p->hash = pager_hash_add(p->hash, f->path, strlen(f->path) + 1);
+        p->hash = pager_hash_add(p->hash, f->value ? f->value : "", f->value ? f->len + 1 : 0);
+    }
+    if (p->hash_only)
+        return FE_OK;
     return p->d->on_record ? p->d->on_record(p->d->user, 0, rec, err) : FE_OK;
 }
 
@@ -237,8 +258,20 @@ static void on_page_reset(void *user)
     p->rows = 0;
     p->total = p->page_size = -1;
     p->paging_seen = false;
+    p->hash = PAGER_HASH_INIT;
+    p->suspect_cap = false;
     if (p->d->on_reset)
         p->d->on_reset(p->d->user);
+}
+
+/* The refusal of a page holding fewer items than totalCount leaves for it. */
+static fe_rc short_page_refused(const page_ctx *p, int64_t size, int64_t want, fe_err *err)
+{
+    return fe_err_set(err, FE_EJSON,
+                      "unexpected response: paging.totalCount is %" PRId64
+                      ", so page %ld of %" PRId64 " items should hold %" PRId64
+                      ", it holds %" PRId64,
+                      p->total, p->page, size, want, p->rows);
 }
 
 /* A list page: an `items` array, a `paging` object, and as many items as
@@ -254,7 +287,7 @@ static fe_rc on_page_end(void *user, const json_stream *js, fe_err *err)
         return fe_err_set(err, FE_EJSON,
                           "unexpected response shape: paging.pageSize %" PRId64 " is absurd",
                           p->page_size);
-    if (p->total < 0)
+    if (p->total < 0 || p->hash_only)
         return FE_OK;
     int64_t size = p->page_size > 0 ? p->page_size : p->asked_size, before;
     /* pageSize is the server's: the product is checked, never left to overflow. */
@@ -265,12 +298,16 @@ static fe_rc on_page_end(void *user, const json_stream *js, fe_err *err)
                           p->page, size);
     int64_t left = p->total > before ? p->total - before : 0;
     int64_t want = left < size ? left : size;
-    if (p->rows < want)
-        return fe_err_set(err, FE_EJSON,
-                          "unexpected response: paging.totalCount is %" PRId64
-                          ", so page %ld of %" PRId64 " items should hold %" PRId64
-                          ", it holds %" PRId64,
-                          p->total, p->page, size, want, p->rows);
+    if (p->rows < want) {
+        /* Page 1 short while its pageSize says nothing smaller: a silent cap that
+         * repeats the size asked, or a page that lost its last items;
+         * flowretail_list tells them apart (confirm_cap). */
+        if (p->page == 1 && p->rows > 0 && !(p->page_size > 0 && p->page_size < p->asked_size)) {
+            p->suspect_cap = true;
+            return FE_OK;
+        }
+        return short_page_refused(p, size, want, err);
+    }
     return FE_OK;
 }
 
@@ -295,22 +332,69 @@ typedef struct {
     flowretail_page_fn page_done;
 } list_read;
 
+/* Page 1 came short of totalCount (p.suspect_cap): page 1 is asked again at the
+ * size it served, its items only hashed. The same items, in the same order, mean
+ * the server serves pages of that size (a silent cap): the list goes on at it,
+ * exact whatever the cause, since every later page asks for that size. Anything
+ * else is a page that lost items: refused as before. One request more, only for
+ * a server that caps without saying so in paging.pageSize. */
+static fe_rc confirm_cap(list_read *lr, fe_err *err)
+{
+    page_ctx first = lr->p;
+    int64_t size = first.page_size > 0 ? first.page_size : first.asked_size;
+    int64_t want = first.total < size ? first.total : size;
+    lr->p = (page_ctx){.d = first.d,
+                       .page = 1,
+                       .asked_size = (long)first.rows,
+                       .total = -1,
+                       .page_size = -1,
+                       .hash = PAGER_HASH_INIT,
+                       .hash_only = true};
+    FE_TRY(page_query(&lr->query, lr->d, 1, lr->p.asked_size, err));
+    lr->pd.query = buf_cstr(&lr->query);
+    fe_rc rc = flowretail_fetch(lr->a, lr->http, lr->stats, &lr->pd, NULL, err);
+    bool same = rc == FE_OK && lr->p.rows == first.rows && lr->p.hash == first.hash;
+    long capped = lr->p.asked_size;
+    lr->p = first;
+    lr->p.suspect_cap = false;
+    if (rc != FE_OK)
+        return rc;
+    if (!same)
+        return short_page_refused(&first, size, want, err);
+    lr->p.asked_size = capped;
+    return FE_OK;
+}
+
 static fe_rc list_fetch(void *user, const pager_at *at, pager_page *page, fe_err *err)
 {
     list_read *lr = user;
+    long asked = lr->p.asked_size;
     FE_TRY(page_query(&lr->query, lr->d, at->page, lr->p.asked_size, err));
     lr->pd.query = buf_cstr(&lr->query);
     lr->p.page = at->page;
     FE_TRY(flowretail_fetch(lr->a, lr->http, lr->stats, &lr->pd, NULL, err));
+    if (lr->p.suspect_cap)
+        FE_TRY(confirm_cap(lr, err));
+    /* A cap the server reports (paging.pageSize below the size asked, page 1
+     * holding it whole) is asked for explicitly from page 2 on as well. */
+    else if (at->page == 1 && lr->p.page_size > 0 && lr->p.page_size < asked && lr->p.rows > 0 &&
+             lr->p.total > lr->p.rows)
+        lr->p.asked_size = (long)lr->p.page_size;
     if (lr->stats) {
         stats_note_total(lr->stats, lr->p.total);
         lr->stats->pages++;
         lr->stats->records += lr->p.rows;
     }
-    /* The server's page size when it reports one: a short page ends the list. */
+    bool capped = lr->p.asked_size < asked;
+    if (capped && lr->d->capped_to)
+        *lr->d->capped_to = lr->p.asked_size;
+    /* The size pages now have (a short page ends the list): the cap when one was
+     * found, else the server's page size when it reports one. */
     *page = (pager_page){.rows = lr->p.rows,
                          .total = lr->p.total,
-                         .size = lr->p.page_size > 0 ? lr->p.page_size : 0};
+                         .size = capped                ? lr->p.asked_size
+                                 : lr->p.page_size > 0 ? lr->p.page_size
+                                                       : 0};
     return FE_OK;
 }
 
@@ -355,7 +439,7 @@ fe_rc flowretail_list(flowretail_api *a, http_client *http, stream_stats *stats,
     pager_result res;
 
     r.page_size = page_size;
-    lr.p = (page_ctx){.d = d, .asked_size = page_size};
+    lr.p = (page_ctx){.d = d, .asked_size = page_size, .hash = PAGER_HASH_INIT};
     lr.pd.paths = paths;
     lr.pd.npaths = 2;
     lr.pd.on_record = on_page_record;

@@ -48,6 +48,16 @@ const char *flowretail_api_tenant_name(const flowretail_api *a);
  * 404 from other failures after flowretail_list. */
 long flowretail_api_last_status(const flowretail_api *a);
 
+/* What `flowetl check` saw of the page size: page 1 of products at the configured
+ * page_size (flowretail_check records it, flowretail_describe_methods prints it). */
+typedef struct {
+    bool probed;
+    long asked, capped_to; /* capped_to: the silent cap seen, 0 none */
+    int64_t rows, total;   /* items on page 1, paging.totalCount (-1 absent) */
+} flowretail_page_probe;
+void flowretail_api_set_page_probe(flowretail_api *a, const flowretail_page_probe *p);
+const flowretail_page_probe *flowretail_api_page_probe(const flowretail_api *a);
+
 /* One document: METHOD {base}/tenants/{tenant}{path}[?query] with body (NULL for
  * none), records at the json_stream paths given. *status gets the HTTP status
  * (0 without an answer; may be NULL). FE_EAUTH on 401/403, FE_EHTTP on another
@@ -73,6 +83,10 @@ typedef struct {
      * May be NULL: any complete JSON document counts. */
     json_fetch_end_fn on_end;
     void *user;
+    /* flowretail_list only (may be NULL): set to the page size the server served
+     * when it silently capped the pages below the size asked (see flowretail_list);
+     * left alone otherwise. */
+    long *capped_to;
 } flowretail_doc;
 
 fe_rc flowretail_fetch(flowretail_api *a, http_client *http, stream_stats *stats,
@@ -85,7 +99,20 @@ typedef fe_rc (*flowretail_page_fn)(void *user, int64_t rows, int64_t total, boo
 
 /* A paged list: every items[] element goes to on_item (which = 0) as it closes.
  * d->paths and d->on_end are ignored (the list's own are used); d->query holds
- * the fixed parameters (sortBy...) or NULL. Pages 1, 2, ... until the items read
+ * the fixed parameters (sortBy...) or NULL.
+ *
+ * The silent cap: Flow Retail does not document its largest pageSize (reference
+ * B2 advises detecting a silent cap). When page 1 holds fewer items than asked
+ * (at least one) while paging.totalCount says more exist, the server may have
+ * served its cap. With paging.pageSize below the size asked (and page 1 holding
+ * it), that size is the cap. With paging.pageSize repeating the size asked (or
+ * absent), page 1 is asked once more at the size it served and only hashed: the
+ * same items in the same order confirm a cap (a page that lost its last items
+ * reads exactly the same way from then on), anything else refuses the list as a
+ * page that lost items. The cap is asked explicitly from page 2 on, counts as the
+ * page size for the end-of-list rules, and *d->capped_to says so.
+ *
+ * Pages 1, 2, ... until the items read
  * reach paging.totalCount, a page is empty or short of the page size the server
  * reports (paging.pageSize, else page_size), or page_done sets stop. A 2xx answer
  * counts as a page only with an `items` array, a `paging` object and, when

@@ -13,7 +13,7 @@
 
 typedef struct {
     char uid[128], name[160], price[48], stock[48], sku[64];
-    int64_t total;
+    int64_t total, rows;
 } fr_sample;
 
 static fe_rc on_sample_product(void *user, int which, const json_rec *rec, fe_err *err)
@@ -37,9 +37,9 @@ static fe_rc on_sample_product(void *user, int which, const json_rec *rec, fe_er
 static fe_rc on_sample_page(void *user, int64_t rows, int64_t total, bool *stop, fe_err *err)
 {
     fr_sample *s = user;
-    (void)rows;
     (void)err;
     s->total = total;
+    s->rows = rows;
     *stop = true;
     return FE_OK;
 }
@@ -103,19 +103,64 @@ fe_rc flowretail_check(const source_config *conf, http_client *http, void *state
         if ((rc = flowretail_api_read_tenant(a, http, NULL, err)) != FE_OK)
             goto done;
     }
-    flowretail_doc pd = {
-        .method = "GET", .path = "/products", .on_record = on_sample_product, .user = &prod};
+    /* Page 1 of products at the configured page size is the page-size probe too
+     * (a silent cap shows as fewer items than asked while totalCount says more). */
+    long capped = 0;
+    flowretail_doc pd = {.method = "GET",
+                         .path = "/products",
+                         .on_record = on_sample_product,
+                         .user = &prod,
+                         .capped_to = &capped};
     flowretail_doc sd = {.method = "POST",
                          .path = "/products/stock",
                          .body = "{}",
                          .on_record = on_sample_product,
                          .user = &stock};
-    if ((rc = flowretail_list(a, http, NULL, &pd, 1, on_sample_page, NULL, err)) != FE_OK ||
+    if ((rc = flowretail_list(a, http, NULL, &pd, o.page_size, on_sample_page, NULL, err)) !=
+            FE_OK ||
         (rc = flowretail_list(a, http, NULL, &sd, 1, on_sample_page, NULL, err)) != FE_OK)
         goto done;
+    flowretail_api_set_page_probe(a, &(flowretail_page_probe){.probed = true,
+                                                              .asked = o.page_size,
+                                                              .capped_to = capped,
+                                                              .rows = prod.rows,
+                                                              .total = prod.total});
     if (check_lines(conf, a, &o, &prod, &stock, out) != FE_OK)
         rc = fe_err_set(err, FE_ENOMEM, "out of memory");
 done:
     flowretail_api_free(own);
     return rc;
+}
+
+/* ---- the read methods a probe chose -------------------------------------------- */
+
+fe_rc flowretail_describe_methods(const source_config *conf, void *state, buf *out, fe_err *err)
+{
+    const flowretail_page_probe *p = state ? flowretail_api_page_probe(state) : NULL;
+    flowretail_opts o;
+    bool ok;
+    FE_TRY(flowretail_opts_load(conf, &o, err));
+    if (!p || !p->probed)
+        ok = buf_printf(out,
+                        "  lists: pageSize %ld, adapted to a silent cap when a page 1 shows one "
+                        "(not probed)\n",
+                        o.page_size);
+    else if (p->capped_to > 0)
+        ok = buf_printf(out,
+                        "  lists: pageSize %ld (probed: products page 1 served %" PRId64
+                        " of the %ld asked while totalCount is %" PRId64
+                        ": a silent cap, adapted to)\n",
+                        p->capped_to, p->rows, p->asked, p->total);
+    else if (p->total >= 0 && p->total <= p->rows && p->rows < p->asked)
+        ok = buf_printf(out,
+                        "  lists: pageSize %ld (probed: all %" PRId64
+                        " products fit on page 1, so no cap could show; a cap seen later "
+                        "is adapted to)\n",
+                        p->asked, p->total);
+    else
+        ok = buf_printf(out,
+                        "  lists: pageSize %ld (probed: products page 1 served %" PRId64
+                        " of %ld, totalCount %" PRId64 ": no cap)\n",
+                        p->asked, p->rows, p->asked, p->total);
+    return ok ? FE_OK : fe_err_set(err, FE_ENOMEM, "out of memory");
 }

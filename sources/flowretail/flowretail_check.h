@@ -14,4 +14,10 @@
 fe_rc flowretail_check(const source_config *conf, http_client *http, void *state, buf *out,
                        fe_err *err) FE_MUST_CHECK;
 
+/* source_def.describe_methods: the page size the lists use and the evidence (the
+ * page-size probe flowretail_check recorded in state, the flowretail_api; "not
+ * probed" without one). */
+fe_rc flowretail_describe_methods(const source_config *conf, void *state, buf *out,
+                                  fe_err *err) FE_MUST_CHECK;
+
 #endif
