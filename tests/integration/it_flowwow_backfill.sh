@@ -17,7 +17,7 @@ RATE_LIMIT=5
 
 # A year of days, the sandbox's orders in its last 60 (about 380 orders at 0.115).
 year_config() {
-    write_config "$@"
+    write_config
     sed -i 's/^start_date = .*/start_date = 2025-01-06/' "$CONF"
 }
 
