@@ -5,7 +5,10 @@
  *
  * Quirk prefixes (for tests of a client's defences): /flowwow/q/ignore-page/...
  * serves the same API with orders/list ignoring `page` (always the first page);
- * /flowwow/q/page0/... serves orders/list with 0-based pages. */
+ * /flowwow/q/page0/... serves orders/list with 0-based pages; /flowwow/q/unsorted/...
+ * serves orders/list without createdDate in an order that is not the id order (a
+ * hash of the id: stable, but no client can tell a page's place in it);
+ * /flowwow/q/no-total/... serves orders/list without `total`. */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -37,6 +40,8 @@ typedef struct {
 typedef struct {
     bool ignore_page;
     bool page0;
+    bool unsorted;
+    bool no_total;
 } fw_quirks;
 
 static const char *const endpoints[] = {"flowwow_ping", "flowwow_shops", "flowwow_products",
@@ -51,7 +56,9 @@ static const char *strip_quirks(const char *path, fw_quirks *q)
         const char *prefix;
         size_t offset;
     } quirks[] = {{"/q/ignore-page", offsetof(fw_quirks, ignore_page)},
-                  {"/q/page0", offsetof(fw_quirks, page0)}};
+                  {"/q/page0", offsetof(fw_quirks, page0)},
+                  {"/q/unsorted", offsetof(fw_quirks, unsorted)},
+                  {"/q/no-total", offsetof(fw_quirks, no_total)}};
     if (q)
         memset(q, 0, sizeof *q);
     for (size_t i = 0; i < sizeof quirks / sizeof quirks[0]; i++) {
@@ -459,6 +466,31 @@ static bool read_day(const sb_request *req, int64_t *day, bool *has, sb_response
     return true;
 }
 
+/* /q/unsorted: orders by a hash of their index, not by id. */
+typedef struct {
+    uint64_t key;
+    uint32_t i;
+} hashed;
+
+static int by_key(const void *a, const void *b)
+{
+    uint64_t x = ((const hashed *)a)->key, y = ((const hashed *)b)->key;
+    return (x > y) - (x < y);
+}
+
+static void sort_by_hash(const fw_data *d, uint32_t *pick, size_t n)
+{
+    hashed *h = malloc((n + 1) * sizeof *h);
+    if (!h)
+        return; /* left in id order */
+    for (size_t k = 0; k < n; k++)
+        h[k] = (hashed){fw_hash(d, 99, pick[k]), pick[k]};
+    qsort(h, n, sizeof *h, by_key);
+    for (size_t k = 0; k < n; k++)
+        pick[k] = h[k].i;
+    free(h);
+}
+
 static void api_orders(const fw_data *d, uint32_t hidden, const sb_request *req, const fw_quirks *q,
                        sb_response *resp)
 {
@@ -483,24 +515,35 @@ static void api_orders(const fw_data *d, uint32_t hidden, const sb_request *req,
     if (q->ignore_page)
         p = base;
     p -= base;
-    sb_json j;
-    int64_t total = 0;
-    sb_json_init(&j, &resp->body);
-    sb_json_obj(&j);
-    sb_json_key(&j, "items");
-    sb_json_arr(&j);
+    /* The list in id order (the orders are held by id), or /q/unsorted's. */
+    uint32_t *pick = malloc(((size_t)d->norders + 1) * sizeof *pick);
+    if (!pick) {
+        fw_error(resp, 500, "Internal server error", NULL);
+        return;
+    }
+    size_t total = 0;
     for (uint32_t i = 0; i < d->norders; i++) {
         const fw_order *o = &d->orders[i];
         if (i == hidden || o->shop != (uint32_t)shop ||
             (has_day && fw_local_day(o->created) != day) || (has_status && o->status != status))
             continue;
-        if (total >= p * l && total < (p + 1) * l)
-            render_order(&j, d, o);
-        total++;
+        pick[total++] = i;
     }
+    if (q->unsorted && !has_day)
+        sort_by_hash(d, pick, total);
+    sb_json j;
+    sb_json_init(&j, &resp->body);
+    sb_json_obj(&j);
+    sb_json_key(&j, "items");
+    sb_json_arr(&j);
+    for (size_t k = 0; k < total; k++)
+        if ((int64_t)k >= p * l && (int64_t)k < (p + 1) * l)
+            render_order(&j, d, &d->orders[pick[k]]);
     sb_json_end(&j);
-    sb_json_kint(&j, "total", total);
+    if (!q->no_total)
+        sb_json_kint(&j, "total", (int64_t)total);
     sb_json_end(&j);
+    free(pick);
     resp->status = 200;
     resp->content_type = CT_JSON;
 }

@@ -195,6 +195,35 @@ def test_shapes(sb):
     check(one(1) != one(2), "orders/list: page 2 is not page 1 (pages from 1)")
 
 
+def test_unfiltered(sb):
+    """orders/list without createdDate: the shop's whole list by id (ascending), paged
+    from 1 with `total`, the same however it is cut into pages; the quirks that make
+    flowetl's paging probe fail: /q/unsorted (not in id order without createdDate,
+    by id with it) and /q/no-total (no `total`)."""
+    def whole(prefix, limit, day=None):
+        q = "/orders/list?shopId=1001&limit=%d" % limit + ("&createdDate=" + day if day else "")
+        out, page = [], 1
+        while True:
+            st, _, body = sb.http("GET", sb.url("/flowwow" + prefix + "/apiseller" + q + "&page=%d" % page),
+                                  headers=AUTH)
+            check(st == 200, "orders/list%s page %d answers 200" % (prefix, page))
+            doc = jload(body)
+            out.append(doc)
+            if len(doc["items"]) < limit:
+                return out
+            page += 1
+    pages = whole("", 100)
+    ids = [o["id"] for d in pages for o in d["items"]]
+    check(len(pages) >= 2 and ids == sorted(set(ids)) and all(d["total"] == len(ids) for d in pages),
+          "orders/list of every day: %d pages of ids ascending, total %d on each" % (len(pages), len(ids)))
+    check([o["id"] for d in whole("", 7) for o in d["items"]] == ids, "pages of 7 = pages of 100")
+    loose = [o["id"] for d in whole("/q/unsorted", 100) for o in d["items"]]
+    check(sorted(loose) == ids and loose != ids, "/q/unsorted: the same orders, not in id order")
+    day = [o["id"] for d in whole("/q/unsorted", 100, "2025-12-31") for o in d["items"]]
+    check(day == sorted(day), "/q/unsorted: a day's list stays in id order")
+    check(all("total" not in d for d in whole("/q/no-total", 100)), "/q/no-total: no `total`")
+
+
 def test_incremental(sb, before, steps):
     shops, products, orders = before
     clock0 = sb.clock()
@@ -230,6 +259,7 @@ def test_incremental(sb, before, steps):
 
 def run(sb, binary, scale, Sandbox):
     test_shapes(sb)
+    test_unfiltered(sb)
     data = read_everything(sb)
     compare_truth(sb, "flowwow", truth_from_api(*data), "initial data")
     products = lambda: sb.http("POST", api(sb, "/products?shopId=1001"), {"page": 0, "limit": 1000}, AUTH)

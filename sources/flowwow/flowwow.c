@@ -3,11 +3,13 @@
 #include "sources/flowwow/flowwow.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "load/pg.h"
 #include "sources/flowwow/flowwow_map.h"
 #include "core/timeutil.h"
 #include "transform/field.h"
@@ -28,7 +30,9 @@ typedef struct {
     char *base;        /* base_url without trailing slashes */
     char *auth_header; /* "Authorization: Bearer <token>": secret, never logged */
     long rescan_days;
-    long page_base; /* of orders/list */
+    long page_base;                    /* of orders/list */
+    long orders_limit, products_limit; /* page sizes asked for */
+    bool orders_paged; /* orders_method = auto: a long read may page the whole list */
     bool line_sum_is_total;
     const char *statuses[NSTATUS]; /* shop_statuses, in the order given */
     int nstatuses;
@@ -105,6 +109,22 @@ static fe_rc opts_load(const source_config *conf, fw_opts *o, fe_err *err)
     }
     o->rescan_days = config_int_or(conf, "rescan_days", 14);
     o->page_base = config_int_or(conf, "orders_page_base", 1);
+    o->orders_limit = config_int_or(conf, "orders_page_size", FLOWWOW_ORDERS_LIMIT);
+    o->products_limit = config_int_or(conf, "products_page_size", FLOWWOW_PRODUCTS_LIMIT);
+    const char *method = config_str(conf, "orders_method");
+    o->orders_paged = !method || !*method || strcmp(method, "auto") == 0;
+    if (!o->orders_paged && strcmp(method, "per_day") != 0) {
+        rc = fe_err_set(err, FE_ECONFIG, "[source.%s] orders_method must be auto or per_day",
+                        conf->name);
+        goto fail;
+    }
+    if (o->orders_limit < 1 || o->orders_limit > FLOWWOW_ORDERS_LIMIT || o->products_limit < 1 ||
+        o->products_limit > FLOWWOW_PRODUCTS_LIMIT) {
+        rc = fe_err_set(err, FE_ECONFIG,
+                        "[source.%s] orders_page_size must be 1..%d, products_page_size 1..%d",
+                        conf->name, FLOWWOW_ORDERS_LIMIT, FLOWWOW_PRODUCTS_LIMIT);
+        goto fail;
+    }
     o->line_sum_is_total = config_bool(conf, "line_sum_is_total", &v) ? v : true;
     o->start_date = config_date(conf, "start_date");
     o->end_date = config_date(conf, "end_date");
@@ -337,7 +357,7 @@ static fe_rc build_products(void *user, long page, buf *url, buf *body, fe_err *
     products_run *p = user;
     if (!buf_puts(url, p->o->base) || !buf_puts(url, "/apiseller/products?") ||
         !buf_put_query(url, "shopId", p->popts.shop_id) ||
-        !buf_printf(body, "{\"page\":%ld,\"limit\":%d}", page, FLOWWOW_PRODUCTS_LIMIT))
+        !buf_printf(body, "{\"page\":%ld,\"limit\":%ld}", page, p->o->products_limit))
         return fe_err_set(err, FE_ENOMEM, "out of memory building a request");
     return FE_OK;
 }
@@ -375,7 +395,7 @@ static fe_rc run_products(stream_ctx *ctx, fe_err *err)
                           .records = "items",
                           .id_path = "productId",
                           .page_base = 0,
-                          .limit = FLOWWOW_PRODUCTS_LIMIT,
+                          .limit = o.products_limit,
                           .build = build_products,
                           .build_user = &p};
         rc = flowwow_pages_read(pg, &l, NULL, err);
@@ -397,19 +417,74 @@ done:
 
 /* ---- orders -------------------------------------------------------------------- */
 
+/* The paged read of one shop's whole list (no createdDate): what it keeps to
+ * judge the list as it goes. The order of the list is its id order: every id
+ * must pass the one before in one direction (ascending or descending), pages
+ * included, so a page can neither repeat nor skip what another held. */
+typedef struct {
+    int64_t lo, hi;       /* unix seconds: orders created in [lo, hi) are loaded */
+    int64_t prev_id;      /* last id seen, -1 before the first */
+    int dir;              /* +1 ids ascend, -1 descend, 0 not known yet */
+    int64_t page_prev_id; /* prev_id and dir as the page being read started */
+    int page_dir;
+    long max_pages;   /* more pages than this: per day is cheaper */
+    char unsafe[200]; /* why the list cannot be paged ("" while it can) */
+    char first_id[32];
+} paged_read;
+
 typedef struct {
     stream_ctx *ctx;
     const fw_opts *o;
     row_sink rows;
     flowwow_order_opts mopts;
     bool warned_status;
+    paged_read *paged; /* NULL: a per-day read */
+    int base_ok;       /* page base probed this run: -1 not yet, 0 unclear, 1 confirmed */
+    http_client *http;
 } orders_run;
+
+/* Judges a record of a paged read: false (r->paged->unsafe set) when its id
+ * breaks the list's order; *keep false when it was created outside the window.
+ * A createdDate that is no unix time goes to the mapping, which rejects it. */
+static bool paged_judge(paged_read *p, const json_rec *rec, bool *keep)
+{
+    int64_t id, created;
+    const char *text = json_rec_str(rec, "createdDate");
+    *keep = true;
+    if (!json_parse_count(json_rec_str(rec, "id"), &id)) {
+        snprintf(p->unsafe, sizeof p->unsafe, "an order without a numeric id");
+        return false;
+    }
+    if (p->prev_id < 0 && !p->first_id[0])
+        snprintf(p->first_id, sizeof p->first_id, "%" PRId64, id);
+    if (p->prev_id >= 0) {
+        int dir = id > p->prev_id ? 1 : -1;
+        if (id == p->prev_id || (p->dir && dir != p->dir)) {
+            snprintf(p->unsafe, sizeof p->unsafe,
+                     "order not stable: id %" PRId64 " after %" PRId64 " in a list that %s", id,
+                     p->prev_id, p->dir > 0 ? "ascends" : "descends");
+            return false;
+        }
+        p->dir = dir;
+    }
+    p->prev_id = id;
+    if (json_parse_count(text, &created) && (created < p->lo || created >= p->hi))
+        *keep = false;
+    return true;
+}
 
 static fe_rc on_order(void *user, int which, const json_rec *rec, fe_err *err)
 {
     orders_run *r = user;
     (void)which; /* one records array per list */
     flowwow_order_info info;
+    bool keep = true;
+    if (r->paged && !paged_judge(r->paged, rec, &keep))
+        return fe_err_set(err, FE_EABORT, "%s", r->paged->unsafe);
+    if (!keep) {
+        stream_progress(r->ctx);
+        return FE_OK;
+    }
     fe_rc rc = flowwow_map_order(rec, &r->mopts, &r->rows, &info, err);
     if (rc == FE_EINVAL)
         return stream_reject_mapped(r->ctx, rec, "id", err);
@@ -424,16 +499,142 @@ static fe_rc on_order(void *user, int which, const json_rec *rec, fe_err *err)
     return rc;
 }
 
+/* A page (or its retry) starts: the order is judged again from the page before. */
+static void on_order_page_start(void *user)
+{
+    orders_run *r = user;
+    if (r->paged) {
+        r->paged->prev_id = r->paged->page_prev_id;
+        r->paged->dir = r->paged->page_dir;
+    }
+}
+
+/* orders/list of the shop in r->mopts, of the day r->mopts.order_date (none: the
+ * whole list), limit records a page. */
+static fe_rc orders_url(const orders_run *r, long page, long limit, buf *url, fe_err *err)
+{
+    if (!buf_puts(url, r->o->base) || !buf_puts(url, "/apiseller/orders/list?") ||
+        !buf_put_query(url, "shopId", r->mopts.shop_id) ||
+        (r->mopts.order_date && !buf_put_query(url, "createdDate", r->mopts.order_date)) ||
+        !buf_put_query_long(url, "page", page) || !buf_put_query_long(url, "limit", limit))
+        return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+    return FE_OK;
+}
+
 static fe_rc build_orders(void *user, long page, buf *url, buf *body, fe_err *err)
 {
     orders_run *r = user;
     (void)body;
-    if (!buf_puts(url, r->o->base) || !buf_puts(url, "/apiseller/orders/list?") ||
-        !buf_put_query(url, "shopId", r->mopts.shop_id) ||
-        !buf_put_query(url, "createdDate", r->mopts.order_date) ||
-        !buf_put_query_long(url, "page", page) ||
-        !buf_put_query_long(url, "limit", FLOWWOW_ORDERS_LIMIT))
-        return fe_err_set(err, FE_ENOMEM, "out of memory building a URL");
+    return orders_url(r, page, r->o->orders_limit, url, err);
+}
+
+static fe_rc build_probe_one(void *user, long page, buf *url, buf *body, fe_err *err)
+{
+    (void)body;
+    return orders_url(user, page, 1, url, err);
+}
+
+/* The page base of the whole list, from one request of one record: the page
+ * below the configured base (0 for 1) must come back as the first page (a
+ * 1-based server serves page 0 as page 1), the page above it (1 for 0) as
+ * another one. first_id is the first id of the configured first page. */
+static fe_rc probe_page_base(orders_run *r, const char *first_id, bool *ok, fe_err *err)
+{
+    int64_t rows, total;
+    long base = r->o->page_base;
+    flowwow_pager *pg =
+        flowwow_pager_new(r->http, r->ctx ? r->ctx->stats : NULL, r->o->auth_header, NULL, NULL);
+    if (!pg)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    flowwow_list l = {.method = "GET",
+                      .what = "GET /apiseller/orders/list (page base probe)",
+                      .records = "items",
+                      .id_path = "id",
+                      .page_base = base,
+                      .limit = 1,
+                      .build = build_probe_one,
+                      .build_user = r};
+    fe_err ignored;
+    fe_rc rc = flowwow_pages_one(pg, &l, base == 1 ? 0 : 1, &rows, &total, &ignored);
+    bool same = rc == FE_OK && rows > 0 && strcmp(flowwow_pager_first_id(pg), first_id) == 0;
+    *ok = rc == FE_OK && rows > 0 && (base == 1 ? same : !same);
+    flowwow_pager_free(pg);
+    (void)err;
+    return FE_OK;
+}
+
+/* After each page of a paged read: the first page must carry `total`, and the
+ * list must take no more pages than per-day reads would; a list of more than one
+ * page needs its page base confirmed (once a run). The order of the ids is then
+ * remembered for the next page. */
+static fe_rc paged_page_done(void *user, long page, int64_t rows, int64_t total, bool *stop,
+                             fe_err *err)
+{
+    orders_run *r = user;
+    paged_read *p = r->paged;
+    if (page == r->o->page_base) {
+        long pages = total < 0 ? 0 : (long)((total + r->o->orders_limit - 1) / r->o->orders_limit);
+        if (total < 0)
+            snprintf(p->unsafe, sizeof p->unsafe, "the list sends no `total`");
+        else if (pages > p->max_pages)
+            snprintf(p->unsafe, sizeof p->unsafe,
+                     "%ld pages are more than the %ld days to read per day", pages, p->max_pages);
+        if (!p->unsafe[0] && pages > 1 && r->base_ok < 0) {
+            bool ok;
+            FE_TRY(probe_page_base(r, p->first_id, &ok, err));
+            r->base_ok = ok;
+        }
+        if (!p->unsafe[0] && pages > 1 && !r->base_ok)
+            snprintf(p->unsafe, sizeof p->unsafe,
+                     "page base unclear (page %d is not the page orders_page_base = %ld says)",
+                     r->o->page_base == 1 ? 0 : 1, r->o->page_base);
+        *stop = p->unsafe[0] != '\0';
+    }
+    (void)rows;
+    p->page_prev_id = p->prev_id;
+    p->page_dir = p->dir;
+    return FE_OK;
+}
+
+/* Reads the whole list of shop sh without the day filter, keeping the orders
+ * created in [lo, hi). *paged false (reason in why) when the list turned out
+ * unsafe or dearer than max_pages: the caller reads that shop per day (rows
+ * staged meanwhile are whole orders, which the per-day read stages again). */
+static fe_rc orders_shop_paged(orders_run *r, flowwow_pager *pg, const fw_shop *sh,
+                               const paged_read *tmpl, bool *paged, char *why, size_t whylen,
+                               fe_err *err)
+{
+    char what[96];
+    paged_read p = *tmpl;
+    p.prev_id = p.page_prev_id = -1;
+    p.dir = p.page_dir = 0;
+    p.unsafe[0] = p.first_id[0] = '\0';
+    r->paged = &p;
+    r->mopts.order_date = NULL; /* the business date comes from createdDate */
+    r->mopts.shop_id = sh->id;
+    r->mopts.currency = sh->currency[0] ? sh->currency : NULL;
+    snprintf(what, sizeof what, "GET /apiseller/orders/list shop %s (all days)", sh->id);
+    flowwow_list l = {.method = "GET",
+                      .what = what,
+                      .records = "items",
+                      .id_path = "id",
+                      .page_base = r->o->page_base,
+                      .limit = r->o->orders_limit,
+                      .build = build_orders,
+                      .build_user = r,
+                      .page_done = paged_page_done};
+    fe_rc rc = flowwow_pages_read(pg, &l, NULL, err);
+    r->paged = NULL;
+    if (rc == FE_OK && !p.unsafe[0]) {
+        *paged = true;
+        return FE_OK;
+    }
+    /* The list's own refusals (a short or repeated page, a bad shape) and the
+     * judge's say the list is not safe to page: per day then. */
+    if (rc != FE_OK && rc != FE_EJSON && rc != FE_EABORT)
+        return rc;
+    *paged = false;
+    snprintf(why, whylen, "%s", p.unsafe[0] ? p.unsafe : err->msg);
     return FE_OK;
 }
 
@@ -474,6 +675,31 @@ static fe_rc orders_first_day(const stream_ctx *ctx, const fw_opts *o, int64_t l
     return FE_OK;
 }
 
+/* [*lo, *hi): the unix seconds of local midnight of day first and of the day
+ * after last in zone tz, as PostgreSQL (which the merge's order dates follow)
+ * sees them. Called outside a checkpoint. */
+static fe_rc window_seconds(loader *ld, const char *tz, int64_t first, int64_t last, int64_t *lo,
+                            int64_t *hi, fe_err *err)
+{
+    char a[DATE_LEN], b[DATE_LEN];
+    const char *params[3] = {days_text(first, a), days_text(last + 1, b), tz};
+    PGresult *res = pg_query(loader_conn(ld),
+                             "SELECT extract(epoch FROM $1::date::timestamp AT TIME ZONE $3)"
+                             "::bigint, extract(epoch FROM $2::date::timestamp AT TIME ZONE $3)"
+                             "::bigint",
+                             3, params, err);
+    if (!res)
+        return FE_EPG;
+    bool ok = PQntuples(res) == 1 && json_parse_count(PQgetvalue(res, 0, 0), lo) &&
+              json_parse_count(PQgetvalue(res, 0, 1), hi);
+    PQclear(res);
+    return ok ? FE_OK
+              : fe_err_set(err, FE_EPG,
+                           "the days %s .. %s in time zone '%.60s': "
+                           "unexpected answer",
+                           a, b, tz);
+}
+
 /* Commits what is staged; the cursor moves to `done` (the last day read in full
  * and over) unless that is not past the stored one. */
 static fe_rc orders_checkpoint(stream_ctx *ctx, int64_t done, int64_t *stored, bool again,
@@ -489,13 +715,15 @@ static fe_rc orders_checkpoint(stream_ctx *ctx, int64_t done, int64_t *stored, b
     return stream_checkpoint(ctx, &commit, again, err);
 }
 
-/* Reads one day for every shop. */
-static fe_rc orders_day(orders_run *r, flowwow_pager *pg, const shops_run *s, const char *day,
-                        fe_err *err)
+/* Reads one day for every shop not read whole (paged[i] false). */
+static fe_rc orders_day(orders_run *r, flowwow_pager *pg, const shops_run *s, const bool *paged,
+                        const char *day, fe_err *err)
 {
     char what[128];
-    r->mopts.order_date = day;
     for (size_t i = 0; i < s->n; i++) {
+        if (paged[i])
+            continue;
+        r->mopts.order_date = day;
         r->mopts.shop_id = s->shops[i].id;
         r->mopts.currency = s->shops[i].currency[0] ? s->shops[i].currency : NULL;
         snprintf(what, sizeof what, "GET /apiseller/orders/list shop %s day %s", s->shops[i].id,
@@ -505,7 +733,7 @@ static fe_rc orders_day(orders_run *r, flowwow_pager *pg, const shops_run *s, co
                           .records = "items",
                           .id_path = "id",
                           .page_base = r->o->page_base,
-                          .limit = FLOWWOW_ORDERS_LIMIT,
+                          .limit = r->o->orders_limit,
                           .build = build_orders,
                           .build_user = r};
         FE_TRY(flowwow_pages_read(pg, &l, NULL, err));
@@ -513,15 +741,53 @@ static fe_rc orders_day(orders_run *r, flowwow_pager *pg, const shops_run *s, co
     return FE_OK;
 }
 
-/* Days first..last (last = end_date, else today in the source's zone), every shop
- * per day; a checkpoint at a day boundary once checkpoint_records rows are staged.
- * The cursor never passes yesterday: today is not over. */
+/* Pages each shop's whole list (orders_shop_paged) into the open checkpoint;
+ * paged[i] says which shops were read so. One info line says the method and why.
+ * Checkpoints between shops (the cursor stays). */
+static fe_rc orders_paged_phase(orders_run *r, flowwow_pager *pg, const shops_run *s,
+                                const paged_read *tmpl, bool *paged, int64_t *stored, fe_err *err)
+{
+    stream_ctx *ctx = r->ctx;
+    char why[240] = "", shop_why[200];
+    size_t npaged = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        FE_TRY(orders_shop_paged(r, pg, &s->shops[i], tmpl, &paged[i], shop_why, sizeof shop_why,
+                                 err));
+        if (paged[i])
+            npaged++;
+        else if (!why[0])
+            snprintf(why, sizeof why, "shop %.24s: %.200s", s->shops[i].id, shop_why);
+        if (!paged[i])
+            log_info(ctx->logctx, "orders of shop %s: per day (probe failed: %s)", s->shops[i].id,
+                     shop_why);
+        if (r->o->checkpoint_records > 0 && loader_staged_rows(ctx->ld) >= r->o->checkpoint_records)
+            FE_TRY(orders_checkpoint(ctx, INT64_MIN, stored, true, err));
+    }
+    if (npaged == s->n)
+        log_info(ctx->logctx,
+                 "orders: paged list for %zu shops (probed: total and order stable, page base "
+                 "%ld)",
+                 npaged, r->o->page_base);
+    else
+        log_info(ctx->logctx,
+                 "orders: paged list for %zu of %zu shops, per day for the rest "
+                 "(probe failed: %s)",
+                 npaged, s->n, why);
+    return FE_OK;
+}
+
+/* Days first..last (last = end_date, else today in the source's zone): the whole
+ * lists of the shops the paged phase could read, then every other shop per day;
+ * a checkpoint at a day boundary once checkpoint_records rows are staged. The
+ * cursor never passes yesterday: today is not over. */
 static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
 {
     fw_opts o;
     shops_run s = {0};
-    orders_run r = {.ctx = ctx, .o = &o, .rows = loader_row_sink(ctx->ld)};
+    orders_run r = {
+        .ctx = ctx, .o = &o, .rows = loader_row_sink(ctx->ld), .base_ok = -1, .http = ctx->http};
     flowwow_pager *pg = NULL;
+    bool *paged = NULL;
     int64_t today = 0, last = 0, first = 0, stored = INT64_MIN, done = INT64_MIN;
     char day[DATE_LEN], from[DATE_LEN];
     fe_rc rc;
@@ -547,26 +813,44 @@ static fe_rc run_orders(stream_ctx *ctx, fe_err *err)
         (void)date_days(ctx->window->to, &last);
         may_advance = stored != INT64_MIN && first <= stored + 1;
     }
-    if (!(pg = flowwow_pager_new(ctx->http, ctx->stats, o.auth_header, on_order, &r))) {
+    if (!(pg = flowwow_pager_new(ctx->http, ctx->stats, o.auth_header, on_order, &r)) ||
+        !(paged = calloc(s.n + 1, sizeof *paged))) {
         rc = fe_err_set(err, FE_ENOMEM, "out of memory starting a page reader");
         goto done;
     }
+    flowwow_pager_on_page_start(pg, on_order_page_start);
     log_info(ctx->logctx, "reading orders created %s .. %s (%zu shops)", days_text(first, from),
              days_text(last, day), s.n);
-    if ((rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK)
+    /* A read longer than the re-scan window (a first load, a backfill) pages the
+     * whole lists, unless orders_method = per_day or run --from/--to names the days. */
+    paged_read tmpl = {.max_pages = (long)(last - first + 1)};
+    bool try_paged = o.orders_paged && !ctx->window && last - first + 1 > o.rescan_days + 1;
+    if (!try_paged)
+        log_info(ctx->logctx, "orders: per day (%s)",
+                 !o.orders_paged ? "orders_method = per_day"
+                 : ctx->window   ? "run --from/--to names the days"
+                                 : "the re-scan window");
+    if ((try_paged && (rc = window_seconds(ctx->ld, o.timezone, first, last, &tmpl.lo, &tmpl.hi,
+                                           err)) != FE_OK) ||
+        (rc = loader_begin(ctx->ld, ctx->source_key, ctx->stream, ctx->run_id, err)) != FE_OK ||
+        (try_paged && (rc = orders_paged_phase(&r, pg, &s, &tmpl, paged, &stored, err)) != FE_OK))
         goto done;
+    size_t nday = 0;
+    for (size_t i = 0; i < s.n; i++)
+        nday += !paged[i];
     for (int64_t d = first; d <= last && rc == FE_OK; d++) {
-        if ((rc = orders_day(&r, pg, &s, days_text(d, day), err)) != FE_OK)
+        if (nday && (rc = orders_day(&r, pg, &s, paged, days_text(d, day), err)) != FE_OK)
             break;
         if (d < today && may_advance)
             done = d;
-        if (d < last && o.checkpoint_records > 0 &&
+        if (nday && d < last && o.checkpoint_records > 0 &&
             loader_staged_rows(ctx->ld) >= o.checkpoint_records)
             rc = orders_checkpoint(ctx, done, &stored, true, err);
     }
     if (rc == FE_OK)
         rc = orders_checkpoint(ctx, done, &stored, false, err);
 done:
+    free(paged);
     flowwow_pager_free(pg);
     shops_term(&s);
     opts_term(&o);
@@ -678,6 +962,98 @@ static fe_rc check_page_base(http_client *http, const fw_opts *o, const shops_ru
     return rc;
 }
 
+static fe_rc on_probe_order(void *user, int which, const json_rec *rec, fe_err *err)
+{
+    orders_run *r = user;
+    bool keep;
+    (void)which;
+    if (!paged_judge(r->paged, rec, &keep))
+        return fe_err_set(err, FE_EABORT, "%s", r->paged->unsafe);
+    return FE_OK;
+}
+
+/* The probe of check reads one page only. */
+static fe_rc probe_page_done(void *user, long page, int64_t rows, int64_t total, bool *stop,
+                             fe_err *err)
+{
+    FE_TRY(paged_page_done(user, page, rows, total, stop, err));
+    *stop = true;
+    return FE_OK;
+}
+
+/* The line of `flowetl check` on how a long orders read goes: the first page of
+ * the whole list of the first shop with two orders or more, judged as a run
+ * judges it (a `total`, ids in one order, the page base). */
+static fe_rc check_orders_method(http_client *http, const fw_opts *o, const shops_run *s, buf *out,
+                                 fe_err *err)
+{
+    orders_run r = {.o = o, .base_ok = -1, .http = http};
+    paged_read p = {.hi = INT64_MAX, .max_pages = LONG_MAX};
+    char why[240] = "";
+    size_t len0 = out->len;
+    fe_rc rc = FE_OK;
+    if (!o->orders_paged)
+        return buf_puts(out, "  orders: per day (orders_method = per_day)\n")
+                   ? FE_OK
+                   : fe_err_set(err, FE_ENOMEM, "out of memory");
+    flowwow_pager *pg = flowwow_pager_new(http, NULL, o->auth_header, on_probe_order, &r);
+    if (!pg)
+        return fe_err_set(err, FE_ENOMEM, "out of memory");
+    flowwow_pager_on_page_start(pg, on_order_page_start);
+    for (size_t i = 0; i < s->n && !why[0]; i++) {
+        int64_t read = 0;
+        p.prev_id = p.page_prev_id = -1;
+        p.dir = p.page_dir = 0;
+        p.unsafe[0] = p.first_id[0] = '\0';
+        r.paged = &p;
+        r.mopts.shop_id = s->shops[i].id;
+        flowwow_list l = {.method = "GET",
+                          .what = "GET /apiseller/orders/list (all days)",
+                          .records = "items",
+                          .id_path = "id",
+                          .page_base = o->page_base,
+                          .limit = o->orders_limit,
+                          .build = build_orders,
+                          .build_user = &r,
+                          .page_done = probe_page_done};
+        rc = flowwow_pages_read(pg, &l, &read, err);
+        if (rc != FE_OK && rc != FE_EJSON && rc != FE_EABORT)
+            break;
+        if (rc != FE_OK || p.unsafe[0]) {
+            snprintf(why, sizeof why, "shop %.24s: %.200s", s->shops[i].id,
+                     p.unsafe[0] ? p.unsafe : err->msg);
+            rc = FE_OK;
+            break;
+        }
+        if (read < 2)
+            continue;
+        bool ok = r.base_ok > 0;
+        if (r.base_ok < 0 && (rc = probe_page_base(&r, p.first_id, &ok, err)) != FE_OK)
+            break;
+        if (!ok)
+            snprintf(why, sizeof why,
+                     "page base unclear (page %d is not the page "
+                     "orders_page_base = %ld says)",
+                     o->page_base == 1 ? 0 : 1, o->page_base);
+        else if (!buf_printf(out,
+                             "  orders: paged list (probed on shop %s: total and order "
+                             "stable, ids %s, page base %ld); per day for the last %ld "
+                             "days of each run\n",
+                             s->shops[i].id, p.dir > 0 ? "ascending" : "descending", o->page_base,
+                             o->rescan_days))
+            rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+        break;
+    }
+    r.paged = NULL;
+    flowwow_pager_free(pg);
+    if (rc == FE_OK && why[0] && !buf_printf(out, "  orders: per day (probe failed: %s)\n", why))
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+    if (rc == FE_OK && out->len == len0 &&
+        !buf_puts(out, "  orders: decided at run time (no shop has two orders to probe)\n"))
+        rc = fe_err_set(err, FE_ENOMEM, "out of memory");
+    return rc;
+}
+
 /* Lists the shops (per status), probes the page base of orders/list, and prints
  * the settings the API cannot confirm (line money, time zone, re-scan). */
 static fe_rc fw_check(const source_config *conf, http_client *http, void *state, buf *out,
@@ -701,7 +1077,8 @@ static fe_rc fw_check(const source_config *conf, http_client *http, void *state,
     for (int i = 0; i < o.nstatuses; i++)
         if (!buf_printf(out, " %s", o.statuses[i]))
             rc = fe_err_set(err, FE_ENOMEM, "out of memory");
-    if (rc == FE_OK && (rc = check_page_base(http, &o, &s, &probe, err)) != FE_OK)
+    if (rc == FE_OK && ((rc = check_page_base(http, &o, &s, &probe, err)) != FE_OK ||
+                        (rc = check_orders_method(http, &o, &s, &probe, err)) != FE_OK))
         goto done;
     if (!buf_puts(out, ")\n") || !buf_puts(out, buf_cstr(&probe)) ||
         !buf_printf(out, "  line money: %s (config `line_sum_is_total`)\n",
@@ -747,9 +1124,21 @@ static const config_key flowwow_keys[] = {
      "An order line's `sum` is its total after discount (unit price = `cost`); false: the line "
      "total is count x `cost` less the `discount` percent.",
      false, NULL, 0, 0, CR_NONE},
+    {"source", "orders_method", CK_STRING, "auto",
+     "How a read longer than the re-scan window (a first load, a backfill) gets the orders: "
+     "auto pages each shop's whole orders/list when a probe finds it safe (a `total`, ids in "
+     "one order, the page base), else per day; per_day always reads one request per shop and "
+     "day.",
+     false, "auto|per_day", 0, 0, CR_NONE},
     {"source", "orders_page_base", CK_INT, "1",
      "Number of the first page of orders/list (0 or 1; undocumented, most clients send 1).", false,
      NULL, 0, 1, CR_NONE},
+    {"source", "orders_page_size", CK_INT, "100",
+     "Orders asked per orders/list page (1..100; 100 is the largest clients send).", false, NULL, 1,
+     100, CR_NONE},
+    {"source", "products_page_size", CK_INT, "1000",
+     "Products asked per products page (1..1000; 1000 is the documented maximum).", false, NULL, 1,
+     1000, CR_NONE},
     {"source", "rescan_days", CK_INT, "14",
      "Each orders run reads the orders created in this many days before the last day again, "
      "because their statuses change after creation.",

@@ -24,6 +24,7 @@ struct flowwow_pager {
     char *auth_header;
     json_fetch *doc;
     json_rec_fn on_record;
+    void (*on_start)(void *user);
     void *user;
     const flowwow_list *list; /* being read */
     long page;                /* being read */
@@ -72,6 +73,8 @@ static void page_start(void *ctx)
     pg->total = -1;
     pg->ids_hash = PAGER_HASH_INIT;
     pg->first_id[0] = '\0';
+    if (pg->on_start)
+        pg->on_start(pg->user);
 }
 
 /* A whole 2xx body counts only when it is a page of the list: its records array
@@ -133,6 +136,11 @@ void flowwow_pager_free(flowwow_pager *pg)
     json_fetch_free(pg->doc);
     free(pg->auth_header);
     free(pg);
+}
+
+void flowwow_pager_on_page_start(flowwow_pager *pg, void (*start)(void *user))
+{
+    pg->on_start = start;
 }
 
 const char *flowwow_pager_first_id(const flowwow_pager *pg)
@@ -217,6 +225,16 @@ static fe_rc list_fetch(void *user, const pager_at *at, pager_page *page, fe_err
     return FE_OK;
 }
 
+static fe_rc list_page_done(void *user, const pager_page *page, bool *stop, fe_err *err)
+{
+    list_read *lr = user;
+    const flowwow_list *l = lr->l;
+    *stop = false;
+    return l->page_done
+               ? l->page_done(l->build_user, lr->pg->page, page->rows, page->total, stop, err)
+               : FE_OK;
+}
+
 static fe_rc list_refuse(void *user, pager_refusal why, const pager_at *at, const pager_page *last,
                          fe_err *err)
 {
@@ -247,7 +265,7 @@ fe_rc flowwow_pages_read(flowwow_pager *pg, const flowwow_list *l, int64_t *read
                          .max_pages = PAGES_MAX,
                          .slack = PAGES_SLACK,
                          .count_per_page = true};
-    pager_hooks hooks = {.fetch = list_fetch, .refuse = list_refuse};
+    pager_hooks hooks = {.fetch = list_fetch, .page_done = list_page_done, .refuse = list_refuse};
     list_read lr = {.pg = pg, .l = l};
     pager_result res;
     fe_rc rc = pager_run(&rules, &hooks, &lr, NULL, &res, err);

@@ -43,6 +43,8 @@
 /* One record (an order with its lines, a product with its description). */
 #define FLOWWOW_RECORD_MAX ((size_t)4 << 20)
 
+typedef struct flowwow_pager flowwow_pager;
+
 /* Builds the request of one page: the full URL into url and, for POST, the JSON
  * body into body (left empty for GET). Both come empty. FE_ENOMEM only. */
 typedef fe_rc (*flowwow_build_fn)(void *user, long page, buf *url, buf *body, fe_err *err);
@@ -57,9 +59,11 @@ typedef struct {
     long limit;          /* records per page asked for */
     flowwow_build_fn build;
     void *build_user;
+    /* May be NULL. After each page with records that flowwow_pages_read accepted:
+     * rows and total (-1 when none) of that page; *stop = true ends the list there
+     * (FE_OK); a failure ends the read with that code. build_user is its user. */
+    fe_rc (*page_done)(void *user, long page, int64_t rows, int64_t total, bool *stop, fe_err *err);
 } flowwow_list;
-
-typedef struct flowwow_pager flowwow_pager;
 
 /* http and user are borrowed; auth_header ("Authorization: Bearer ...") is
  * copied. stats may be NULL; on_record may be NULL: it gets each record of the
@@ -69,6 +73,11 @@ typedef struct flowwow_pager flowwow_pager;
 flowwow_pager *flowwow_pager_new(http_client *http, stream_stats *stats, const char *auth_header,
                                  json_rec_fn on_record, void *user);
 void flowwow_pager_free(flowwow_pager *pg);
+
+/* start (may be NULL) is called with the pager's user whenever a page's document
+ * starts, a retried transfer's included: an owner that judges records across
+ * pages forgets there what the page gave so far. */
+void flowwow_pager_on_page_start(flowwow_pager *pg, void (*start)(void *user));
 
 /* Reads a whole list (see the top of this file). *read (may be NULL) gets the
  * number of records read. */
