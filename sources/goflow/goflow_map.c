@@ -408,11 +408,14 @@ static fe_rc inv_dec(const char *v, const char *what, char *dst, const char **ou
 }
 
 /* The report's snapshot day and capture time are the report's own: checked like
- * any value, so a bad one rejects the rows instead of failing the COPY. */
-static fe_rc inv_when(const goflow_inventory_in *in, fe_err *err)
+ * any value, so a bad one rejects the rows instead of failing the COPY. The capture
+ * time is staged in the canonical form (time_format_iso into captured, at least
+ * TIME_TEXT_MAX bytes; *out NULL when there is none): a date alone or an offset
+ * is ISO 8601 that time_parse_iso takes, but not the staged form. */
+static fe_rc inv_when(const goflow_inventory_in *in, char *captured, const char **out, fe_err *err)
 {
     char shown[FIELD_SHOW_MAX];
-    int64_t us;
+    int64_t us = 0;
     const char *d = in->snapshot_date, *t = in->captured_at;
     if (!d || !value_date_text_ok(d, strlen(d)))
         return fe_err_set(err, FE_EINVAL, "snapshot date '%s' is not a date within years %d..%d",
@@ -422,25 +425,25 @@ static fe_rc inv_when(const goflow_inventory_in *in, fe_err *err)
         return fe_err_set(
             err, FE_EINVAL, "capture time '%s' is not a date-time within years %d..%d",
             field_show(t, strlen(t), shown, sizeof shown), VALUE_YEAR_MIN, VALUE_YEAR_MAX);
+    *out = t ? time_format_iso(us, captured) : NULL;
     return FE_OK;
 }
 
 fe_rc goflow_map_inventory(const goflow_inventory_in *in, const row_sink *out, fe_err *err)
 {
     char on_hand[DECIMAL_TEXT_MAX], avail[DECIMAL_TEXT_MAX], on_order[DECIMAL_TEXT_MAX];
-    char value[DECIMAL_TEXT_MAX], cost[DECIMAL_TEXT_MAX];
+    char value[DECIMAL_TEXT_MAX], cost[DECIMAL_TEXT_MAX], captured[TIME_TEXT_MAX];
     row_inventory r = {.snapshot_date = in->snapshot_date,
                        .product_id = in->product_id,
                        .store_kind = "warehouse",
-                       .store_id = in->warehouse_id,
-                       .captured_at = in->captured_at};
+                       .store_id = in->warehouse_id};
     if (!in->product_id || !*in->product_id)
         return fe_err_set(err, FE_EINVAL, "report row without product_id");
     FE_TRY(field_check_text("product_id", in->product_id, strlen(in->product_id), err));
     if (!in->warehouse_id || !*in->warehouse_id)
         return fe_err_set(err, FE_EINVAL, "report row whose warehouse is not known");
     FE_TRY(field_check_text("warehouse_id", in->warehouse_id, strlen(in->warehouse_id), err));
-    FE_TRY(inv_when(in, err));
+    FE_TRY(inv_when(in, captured, &r.captured_at, err));
     FE_TRY(inv_dec(in->on_hand, "on_hand", on_hand, &r.on_hand, err));
     FE_TRY(inv_dec(in->available, "available", avail, &r.available, err));
     FE_TRY(inv_dec(in->on_purchase_order, "on_purchase_order", on_order, &r.on_order, err));

@@ -414,6 +414,19 @@ static void test_inventory_rules(void)
     in.product_id = "0";
     CU_ASSERT_EQUAL(goflow_map_inventory(&in, &sink, &err), FE_OK);
     CU_ASSERT_EQUAL(rec.n, 1);
+    /* A capture time that is a date alone, or has an offset, is staged in the
+     * canonical UTC form (the fuzzer found '9999-12-30' staged as it came). */
+    recorder_clear(&rec);
+    in.captured_at = "9999-12-30";
+    CU_ASSERT_EQUAL(goflow_map_inventory(&in, &sink, &err), FE_OK);
+    in.captured_at = "2026-11-23T10:00:00+02:00";
+    CU_ASSERT_EQUAL(goflow_map_inventory(&in, &sink, &err), FE_OK);
+    CU_ASSERT_TRUE(
+        has_row("inventory|2026-11-23|0|warehouse|wh-1|1.0000|NULL|NULL|NULL|NULL|NULL|NULL|"
+                "9999-12-30T00:00:00Z"));
+    CU_ASSERT_TRUE(
+        has_row("inventory|2026-11-23|0|warehouse|wh-1|1.0000|NULL|NULL|NULL|NULL|NULL|NULL|"
+                "2026-11-23T08:00:00Z"));
 }
 
 int main(void)
