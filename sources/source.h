@@ -132,6 +132,11 @@ typedef struct {
     const char *window;
 } stream_def;
 
+/* stream must start after `after` has ended (source_def.deps). */
+typedef struct {
+    const char *stream, *after;
+} stream_dep;
+
 /* The cursor spec of s (never NULL). */
 const cursor_spec *stream_cursor_spec(const stream_def *s);
 
@@ -233,6 +238,14 @@ typedef struct {
     /* What `flowetl verify` can compare (sources/NAME/NAME_verify.c); nverify 0: nothing. */
     const verify_def *verify;
     int nverify;
+    /* The order its streams must keep: the streams of a source run concurrently
+     * (`stream_parallel`), a stream starting once every stream it is declared
+     * `after` here has ended (whatever its outcome) when the run reads that one
+     * too. Only a stream listed earlier in `streams` can be waited for (so there
+     * is no cycle). Terminated by {NULL, NULL}; NULL: none. Dimensions named by
+     * facts need none: a fact's merge creates an inferred member, which the
+     * dimension's merge completes later. */
+    const stream_dep *deps;
 } source_def;
 
 /* The value of a top-level key of a stored cursor (JSON text) into out, "" when
