@@ -38,7 +38,8 @@
 #
 # Environment: SOURCES (flowwow posiflora goflow flowretail), SCALE_<source> (above),
 # ADVANCE_STEPS (1), BUILD_DIR (build-bench), BENCH_DIR (BUILD_DIR/backfill), JOBS (2),
-# NO_BUILD=1 (use the binaries already in BUILD_DIR).
+# NO_BUILD=1 (use the binaries already in BUILD_DIR), EXTRA_CONF (lines added to each
+# source's section, e.g. "stream_parallel = 1" for the streams one after another).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -174,6 +175,7 @@ one() {
         echo "dsn = host=$PGHOST user=postgres dbname=$db"
         echo
         section "$s"
+        [[ -z ${EXTRA_CONF:-} ]] || echo "$EXTRA_CONF"
     } >"$conf"
     "$FLOWETL" -c "$conf" init >"$WORK/$s.init" 2>&1 || die "flowetl init ($s)"
     sent0=$(sandbox_requests)
@@ -216,7 +218,7 @@ one() {
 
 report() {
     {
-        echo "backfill at the request floor ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%d))"
+        echo "backfill at the request floor ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%d)${EXTRA_CONF:+, with: $EXTRA_CONF})"
         printf '| %s |\n' "source | scale | requests | sent | orders | req/1k orders (orders) | req/1k orders (source) | orders s | wall s | floor s | wall/floor | incr requests"
         printf '|%s\n' "---|---|---|---|---|---|---|---|---|---|---|---|"
         awk -F'\t' '{ printf "| %s |", $1; for (i = 2; i <= NF; i++) printf " %s |", $i; print "" }' \

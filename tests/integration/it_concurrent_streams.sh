@@ -81,8 +81,8 @@ assert_eq 0 "$(overlapping "$(last_run_id)")" "stream_parallel = 1: no two strea
 assert_truth_matches "stream_parallel = 1 equals the truth"
 
 # --- kill -9 mid-run, then a re-run
-write_config "checkpoint_records = 100"
-sandbox_faults slow_ms=3
+write_config "checkpoint_records = 50"
+sandbox_faults slow_ms=25
 before=$(last_run_id)
 flowetl_bg killed run --full-refresh
 pid=$FE_BG_PID
@@ -91,7 +91,7 @@ for ((i = 0; i < 100; i++)); do
     ((n >= 2)) && break
     sleep 0.05
 done
-sleep 0.5
+sleep 0.3
 if kill -0 "$pid" 2>/dev/null; then
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null || true
@@ -109,7 +109,7 @@ assert_eq 0 "$(dups dw.fact_order_line "(order_id, line_id)")" "no duplicate ord
 assert_eq 0 "$(dups dw.dim_customer customer_id)" "no duplicate customers"
 
 # --- SIGTERM mid-run: every stream thread stops, open checkpoints roll back
-sandbox_faults slow_ms=3
+sandbox_faults slow_ms=25
 before=$(last_run_id)
 flowetl_bg term run --full-refresh
 pid=$FE_BG_PID
