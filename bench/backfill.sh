@@ -169,7 +169,8 @@ one() {
     read -r rate burst < <(budget_of "$s")
     say "$s: sandbox at scale $scale, default limits; full load"
     start_sandbox "$scale"
-    psql_q -d postgres -c "drop database if exists $db" -c "create database $db" >/dev/null
+    psql_q -d postgres -c "drop database if exists $db" -c "create database $db" >/dev/null 2>&1 ||
+        die "could not create database $db"
     {
         echo "[warehouse]"
         echo "dsn = host=$PGHOST user=postgres dbname=$db"
@@ -210,9 +211,10 @@ one() {
             floor = (sent - burst) / rate; if (floor < 0) floor = 0
             per_o = orders > 0 ? sprintf("%.0f", oreq / orders * 1000) : "-"
             per_s = orders > 0 ? sprintf("%.0f", req / orders * 1000) : "-"
+            osec_t = orders > 0 ? sprintf("%.1f", osec) : "-"
+            ratio = floor > 0 ? sprintf("%.2f", wall / floor) : "-"
             printf "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%d\n", s, scale, req, sent,
-                orders, per_o, per_s, orders > 0 ? sprintf("%.1f", osec) : "-", wall, floor,
-                floor > 0 ? sprintf("%.2f", wall / floor) : "-", ireq
+                orders, per_o, per_s, osec_t, wall, floor, ratio, ireq
         }' >>"$WORK/rows.tsv"
 }
 
