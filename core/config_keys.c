@@ -107,10 +107,10 @@ static const config_key common_keys[] = {
      CR_NONE},
     {"source", "stream_parallel", CK_INT, "4",
      "Streams of this source read at once, each on its own thread with its own warehouse "
-     "connection and HTTP client (one extra cheap opening request each, e.g. a login), all within "
-     "the source's one rate limit; a stream waits for those its source declares it must follow. "
-     "1 reads them one after another. 4 lets the long orders stream overlap the dimension "
-     "streams without holding many connections (at most the source's streams, at most 8).",
+     "connection and HTTP client, all within the source's one rate limit (a source that keeps a "
+     "session, e.g. a login, opens one more per thread: one cheap request each). 1 reads them "
+     "one after another. 4 lets the long orders stream overlap the dimension streams without "
+     "holding many connections (at most the source's streams, at most 8).",
      false, NULL, 1, 8, CR_NONE},
     {"source", "timezone", CK_STRING, "UTC",
      "IANA time zone of the source's business dates, e.g. Europe/Moscow or Etc/GMT-3 (checked "
