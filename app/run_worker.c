@@ -633,6 +633,7 @@ typedef struct {
     bool stateless;    /* the source's open kept no state: it was a probe, made once */
     pthread_t thread;
     bool started;
+    bool done; /* the thread ended (under ctl->mu) */
 } stream_thread;
 
 int run_job_threads(const source_config *conf, int nstreams)
@@ -741,7 +742,36 @@ static void *stream_thread_main(void *arg)
     job_record(job, t->ld, t->slot);
     source_env_term(&t->own);
     worker_disconnect(job, t->slot, &t->ld);
+    pthread_mutex_lock(&job->ctl->mu);
+    t->done = true;
+    pthread_cond_broadcast(&job->ctl->cv);
+    pthread_mutex_unlock(&job->ctl->mu);
     return NULL;
+}
+
+/* Slot 0 while the other stream threads still load: the source's lock lives on
+ * its session, so a session the server ended (pg_alive, checked every second)
+ * is made again at once, with the lock. */
+static void keep_lock_while_loading(source_job *job, stream_thread *ts)
+{
+    for (;;) {
+        bool loading = false;
+        pthread_mutex_lock(&job->ctl->mu);
+        for (int i = 1; i < job->nslots; i++)
+            loading = loading || (ts[i].started && !ts[i].done);
+        if (loading) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&job->ctl->cv, &job->ctl->mu, &until);
+        }
+        pthread_mutex_unlock(&job->ctl->mu);
+        if (!loading)
+            return;
+        if (!fe_stop_requested(&job->ctl->stop) && !pg_alive(loader_conn(ts[0].ld)) &&
+            !worker_reconnect(job, 0, &ts[0].ld))
+            return; /* logged; the others finish their streams and are joined */
+    }
 }
 
 /* True when no stream is left to take (every one taken or ended). */
@@ -773,13 +803,15 @@ static void run_streams(source_job *job, loader **ld, source_env *env)
     ts[0].ld = *ld;
     ts[0].env = env;
     stream_loop(&ts[0]);
+    if (ts[0].ld)
+        keep_lock_while_loading(job, ts);
     *ld = ts[0].ld;
     for (int i = 1; i < job->nslots; i++)
         if (ts[i].started)
             pthread_join(ts[i].thread, NULL);
     /* A thread that could not start its session left its streams to slot 0,
      * which may have ended first: run what is left here. */
-    if (!streams_all_taken(job)) {
+    if (ts[0].ld && !streams_all_taken(job)) {
         ts[0].ld = *ld;
         stream_loop(&ts[0]);
         *ld = ts[0].ld;

@@ -80,6 +80,41 @@ assert_exit 0 "a full refresh with stream_parallel = 1 exits 0"
 assert_eq 0 "$(overlapping "$(last_run_id)")" "stream_parallel = 1: no two streams overlap"
 assert_truth_matches "stream_parallel = 1 equals the truth"
 
+# --- the session holding the source's lock is ended mid-run: it is made again at
+# once, with the lock, while the other stream threads load (whether or not it
+# was loading a stream itself)
+write_config
+sandbox_faults slow_ms=50
+before=$(last_run_id)
+flowetl_bg relock run --full-refresh
+pid=$FE_BG_PID
+holder=
+for ((i = 0; i < 200; i++)); do
+    n=$(sql "select count(*) from etl.run_stream where run_id > $before and status = 'running'")
+    holder=$(source_lock_holders)
+    ((n >= 2)) && [[ -n $holder ]] && break
+    sleep 0.05
+done
+[[ -n $holder ]] || bail "the session holding the source's lock was not found"
+sleep 0.3
+sql "select pg_terminate_backend($holder)" >/dev/null
+relocked=
+for ((i = 0; i < 100; i++)); do
+    relocked=$(source_lock_holders)
+    [[ -n $relocked && $relocked != "$holder" ]] && break
+    relocked=
+    sleep 0.05
+done
+check "the source's lock is held again, by a new session, within 5 s" test -n "$relocked"
+check "the run was still loading then" kill -0 "$pid"
+sandbox_faults ""
+flowetl_bg_wait "$pid" relock
+check "that run exits 0 or 1 (a stream on the ended session fails)" test "$FE_RC" -le 1
+assert_stderr_contains "the warehouse connection broke: connecting again"
+flowetl run
+assert_exit 0 "the run after it exits 0"
+assert_truth_matches "after the lock's session was ended and a re-run"
+
 # --- kill -9 mid-run, then a re-run
 write_config "checkpoint_records = 50"
 sandbox_faults slow_ms=25
