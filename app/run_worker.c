@@ -732,9 +732,8 @@ static void *stream_thread_main(void *arg)
                                      &err) != FE_OK ||
              (!t->stateless && source_env_open(&t->own, &err) != FE_OK))
         log_warn(job->conf->name,
-                 "stream thread %d: the source could not be opened (%s); the "
-                 "others go on",
-                 t->slot, err.msg);
+                 "stream thread %d: the source could not be opened (%s); the others go on", t->slot,
+                 err.msg);
     else {
         t->env = &t->own;
         stream_loop(t);
