@@ -620,7 +620,8 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
 /* One stream thread of a job: its own warehouse session and, but for slot 0
  * (the worker, which uses the job's env), its own HTTP client and module state
  * (source_env_open: one cheap request, unless the source's open made none: then
- * it was only the probe the worker made) with the job's rate limiter, so that the
+ * it was only the probe the worker made; or the worker's state, when the source
+ * declares it shareable) with the job's rate limiter, so that the
  * source's streams share its one budget and no client or session is shared
  * between threads. */
 typedef struct {
@@ -631,6 +632,7 @@ typedef struct {
     source_env *env;
     ratelimit *shared; /* the job's limiter, for slot > 0 */
     bool stateless;    /* the source's open kept no state: it was a probe, made once */
+    void *state;       /* the worker's state, when the source shares it (share_state) */
     pthread_t thread;
     bool started;
     bool done; /* the thread ended (under ctl->mu) */
@@ -730,14 +732,18 @@ static void *stream_thread_main(void *arg)
                  t->slot, err.msg);
     else if (source_env_init_sharing(&t->own, job->conf, job->def, &job->ctl->stop, t->shared,
                                      &err) != FE_OK ||
-             (!t->stateless && source_env_open(&t->own, &err) != FE_OK))
+             (!t->stateless && !t->state && source_env_open(&t->own, &err) != FE_OK))
         log_warn(job->conf->name,
                  "stream thread %d: the source could not be opened (%s); the others go on", t->slot,
                  err.msg);
     else {
+        if (t->state)
+            t->own.state = t->state; /* borrowed: given back before the env's term */
         t->env = &t->own;
         stream_loop(t);
     }
+    if (t->state)
+        t->own.state = NULL;
     job_record(job, t->ld, t->slot);
     source_env_term(&t->own);
     worker_disconnect(job, t->slot, &t->ld);
@@ -796,6 +802,7 @@ static void run_streams(source_job *job, loader **ld, source_env *env)
         ts[i].slot = i;
         ts[i].shared = env->rl;
         ts[i].stateless = env->state == NULL;
+        ts[i].state = job->def->share_state ? env->state : NULL;
     }
     for (int i = 1; i < job->nslots; i++)
         ts[i].started = pthread_create(&ts[i].thread, NULL, stream_thread_main, &ts[i]) == 0;

@@ -246,6 +246,12 @@ typedef struct {
      * facts need none: a fact's merge creates an inferred member, which the
      * dimension's merge completes later. */
     const stream_dep *deps;
+    /* The state open() makes may be used by several streams on different threads
+     * at once (each with its own http client, passed in stream_ctx): the stream
+     * threads of a run then share the worker's instead of opening their own (one
+     * request each). Leave false for a session a request may rewrite (a token
+     * refresh) or any state a request writes. */
+    bool share_state;
 } source_def;
 
 /* The value of a top-level key of a stored cursor (JSON text) into out, "" when
