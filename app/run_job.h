@@ -18,6 +18,8 @@
 #include "app/progress.h"
 
 #define MAX_STREAMS 32
+/* Stream threads of one source at most (config `stream_parallel` is capped here). */
+#define MAX_STREAM_THREADS 8
 #define US_PER_S 1000000LL
 
 /* A stream's outcome (SJ_PENDING: not decided yet). */
@@ -27,6 +29,8 @@ typedef struct {
     const stream_def *def;
     sj_status status;
     bool started;          /* its run function was called */
+    bool claimed;          /* a stream thread took it (it decides its status) */
+    int slot;              /* that thread's index in source_job.slots */
     bool recorded;         /* its etl.run_stream row holds its outcome */
     bool cut;              /* still running at the run's deadline: its stats are unknown */
     bool verify_failed;    /* committed, but its verification (verify = fail) found differences */
@@ -38,10 +42,25 @@ typedef struct {
     char error[sizeof(((fe_err *)0)->msg)];
 } stream_job;
 
+/* One warehouse session of a source job: the worker's own (slot 0, which holds
+ * the source's lock) or that of one of its stream threads. Published for the
+ * main thread (under ctl->mu), which cancels and watches its statements. */
+typedef struct {
+    PGcancel *cancel; /* of the loader's session; NULL when none */
+    bool cancel_busy; /* the main thread is sending a cancel with it */
+    int backend_pid;
+    bool in_stream; /* a stream (or its rollback) is running */
+    const char *stream_now;
+    int64_t stream_since_us;
+    /* The main thread's own bookkeeping of long statements. */
+    char wait_seen[40];
+    int wait_logged_s;
+} stream_slot;
+
 /* What the workers and the main thread share; mu guards the fields of each
- * source_job marked "published" and every stream_job's status, started and
- * run_stream_id (a stream's stats and seconds are final once its status is
- * decided). */
+ * source_job marked "published" and every stream_job's status, started,
+ * claimed, slot and run_stream_id (a stream's stats and seconds are final once
+ * its status is decided). cv is broadcast whenever one of those changes. */
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -73,16 +92,10 @@ typedef struct {
     char lost_msg[512];
     bool started; /* thread is running and must be joined */
     pthread_t thread;
-    /* Published for the main thread (under ctl->mu). */
-    PGcancel *cancel; /* of the loader's session; NULL when none */
-    bool cancel_busy; /* the main thread is sending a cancel with it */
-    int backend_pid;
-    bool in_stream; /* a stream (or its rollback) is running */
-    const char *stream_now;
-    int64_t stream_since_us;
-    /* The main thread's own bookkeeping of long statements. */
-    char wait_seen[40];
-    int wait_logged_s;
+    /* Stream threads (config stream_parallel, at most the job's streams): slot 0
+     * is the worker thread itself, on the session that holds the source's lock. */
+    int nslots;
+    stream_slot slots[MAX_STREAM_THREADS]; /* published (under ctl->mu) */
 } source_job;
 
 static inline int64_t run_mono_us(void)
@@ -99,11 +112,18 @@ void run_textf(char *dst, size_t size, const char *fmt, ...) FE_PRINTF(3, 4);
 /* etl.run_stream's word for a status ("running" for SJ_PENDING). */
 const char *run_status_name(sj_status s);
 
+/* The stream threads a job of source conf runs (its `stream_parallel`, at most
+ * its streams and MAX_STREAM_THREADS, at least 1). */
+int run_job_threads(const source_config *conf, int nstreams);
+
 /* The worker thread of one source job (pthread entry; arg is the source_job).
  * Connects, checks the zone, takes the source's lock, opens the source (its
- * first request), registers it and runs its streams in order; ends every
- * stream it does not run with a status and a reason; decrements ctl->running
- * (and signals ctl->cv) when it returns. */
+ * first request), registers it and runs its streams on job->nslots stream
+ * threads (itself and nslots - 1 more, each with its own warehouse session and
+ * HTTP client and the source's one rate limiter), a stream starting once the
+ * streams its source declares it after (source_def.deps) ended; ends every stream it does not run
+ * with a status and a reason; decrements ctl->running (and signals ctl->cv)
+ * when it returns. */
 void *run_worker(void *arg);
 
 /* The session settings of every connection of the run (application_name,

@@ -57,6 +57,7 @@ static void stream_set(source_job *job, stream_job *sj, sj_status status, const 
     sj->status = status;
     sj->source_key = job->source_key;
     run_textf(sj->error, sizeof sj->error, "%s", msg ? msg : "");
+    pthread_cond_broadcast(&job->ctl->cv); /* streams waiting for it may start */
     pthread_mutex_unlock(&job->ctl->mu);
 }
 
@@ -89,12 +90,19 @@ bool run_stream_record(PGconn *conn, int64_t run_id, const char *source_name, st
     return true;
 }
 
-/* Records every finished stream of the job that is not recorded yet. */
-static void job_record(source_job *job, loader *ld)
+/* Records every finished stream of the job that is not recorded yet: those the
+ * stream thread of slot ran (slot -1: all, once the stream threads ended). */
+static void job_record(source_job *job, loader *ld, int slot)
 {
-    for (int i = 0; i < job->nstreams; i++)
-        (void)run_stream_record(ld ? loader_conn(ld) : NULL, job->ctl->run_id, job->conf->name,
-                                &job->streams[i], NULL);
+    for (int i = 0; i < job->nstreams; i++) {
+        stream_job *sj = &job->streams[i];
+        pthread_mutex_lock(&job->ctl->mu);
+        bool mine = slot < 0 || (sj->claimed && sj->slot == slot);
+        pthread_mutex_unlock(&job->ctl->mu);
+        if (mine)
+            (void)run_stream_record(ld ? loader_conn(ld) : NULL, job->ctl->run_id, job->conf->name,
+                                    sj, NULL);
+    }
 }
 
 /* run_job_end; with log, a line for each failed stream ("NAME.stream failed:
@@ -102,14 +110,19 @@ static void job_record(source_job *job, loader *ld)
 static int job_end(source_job *job, sj_status status, const char *msg, bool log)
 {
     int n = 0;
-    for (int i = 0; i < job->nstreams; i++)
-        if (job->streams[i].status == SJ_PENDING) {
+    for (int i = 0; i < job->nstreams; i++) {
+        pthread_mutex_lock(&job->ctl->mu);
+        /* A stream a stream thread took is ended by that thread. */
+        bool open = job->streams[i].status == SJ_PENDING && !job->streams[i].claimed;
+        pthread_mutex_unlock(&job->ctl->mu);
+        if (open) {
             stream_set(job, &job->streams[i], status, msg);
             if (log && status == SJ_FAILED)
                 log_error(NULL, "%s.%s failed: %s", job->conf->name, job->streams[i].def->name,
                           msg);
             n++;
         }
+    }
     return n;
 }
 
@@ -134,24 +147,25 @@ void run_job_end_logged(source_job *job, sj_status status, const char *fmt, ...)
 
 /* --- the warehouse session of a worker ------------------------------------ */
 
-static void publish_session(source_job *job, loader *ld)
+static void publish_session(source_job *job, int slot, loader *ld)
 {
     PGcancel *c = PQgetCancel(loader_conn(ld));
     pthread_mutex_lock(&job->ctl->mu);
-    job->cancel = c;
-    job->backend_pid = PQbackendPID(loader_conn(ld));
+    job->slots[slot].cancel = c;
+    job->slots[slot].backend_pid = PQbackendPID(loader_conn(ld));
     pthread_mutex_unlock(&job->ctl->mu);
 }
 
 /* Takes the cancel handle back (waiting for a cancel being sent with it). */
-static void unpublish_session(source_job *job)
+static void unpublish_session(source_job *job, int slot)
 {
+    stream_slot *sl = &job->slots[slot];
     pthread_mutex_lock(&job->ctl->mu);
-    while (job->cancel_busy)
+    while (sl->cancel_busy)
         pthread_cond_wait(&job->ctl->cv, &job->ctl->mu);
-    PQfreeCancel(job->cancel);
-    job->cancel = NULL;
-    job->backend_pid = 0;
+    PQfreeCancel(sl->cancel);
+    sl->cancel = NULL;
+    sl->backend_pid = 0;
     pthread_mutex_unlock(&job->ctl->mu);
 }
 
@@ -163,7 +177,7 @@ fe_rc run_session_setup(const run_ctl *ctl, PGconn *conn, fe_err *err)
 
 /* A loader with the run's session settings; NULL with err (FE_ECONNECT when the
  * warehouse cannot be reached). */
-static loader *worker_connect(source_job *job, fe_err *err)
+static loader *worker_connect(source_job *job, int slot, fe_err *err)
 {
     loader *ld = loader_open(job->cfg->dsn, err);
     if (!ld)
@@ -177,24 +191,28 @@ static loader *worker_connect(source_job *job, fe_err *err)
         loader_free(ld);
         return NULL;
     }
-    publish_session(job, ld);
+    publish_session(job, slot, ld);
     return ld;
 }
 
-static void worker_disconnect(source_job *job, loader **ld)
+static void worker_disconnect(source_job *job, int slot, loader **ld)
 {
     if (!*ld)
         return;
-    unpublish_session(job);
+    unpublish_session(job, slot);
     loader_free(*ld);
     *ld = NULL;
 }
 
 void run_job_lost(source_job *job, const char *msg)
 {
-    job->warehouse_lost = true;
-    utc_clock(job->lost_at, sizeof job->lost_at);
-    run_textf(job->lost_msg, sizeof job->lost_msg, "%s", msg);
+    pthread_mutex_lock(&job->ctl->mu); /* stream threads of one job may all lose it */
+    if (!job->warehouse_lost) {
+        job->warehouse_lost = true;
+        utc_clock(job->lost_at, sizeof job->lost_at);
+        run_textf(job->lost_msg, sizeof job->lost_msg, "%s", msg);
+    }
+    pthread_mutex_unlock(&job->ctl->mu);
 }
 
 /* The warehouse went away before the job's streams ran: ends them failed (the
@@ -261,27 +279,29 @@ static bool job_lock(source_job *job, loader *ld, int stale_pid)
     return false;
 }
 
-/* Before a stream, when the session is not usable (the server ended it, a
- * broken pipeline): one new connection, the session settings and the source's
- * lock again. False when that failed (the remaining streams are ended;
- * job->warehouse_lost when the warehouse cannot be reached). */
-static bool worker_reconnect(source_job *job, loader **ld)
+/* Before a stream, when the session of slot is not usable (the server ended
+ * it, a broken pipeline): one new connection, the session settings and, for slot
+ * 0, the source's lock again. False when that failed (the remaining streams are
+ * ended; job->warehouse_lost when the warehouse cannot be reached). */
+static bool worker_reconnect(source_job *job, int slot, loader **ld)
 {
     fe_err err = {0};
     /* The old session may outlive its connection, holding the source's lock. */
-    int stale_pid = job->backend_pid;
-    worker_disconnect(job, ld);
+    pthread_mutex_lock(&job->ctl->mu);
+    int stale_pid = job->slots[slot].backend_pid;
+    pthread_mutex_unlock(&job->ctl->mu);
+    worker_disconnect(job, slot, ld);
     log_warn(job->conf->name, "the warehouse connection broke: connecting again");
-    if (!(*ld = worker_connect(job, &err))) {
+    if (!(*ld = worker_connect(job, slot, &err))) {
         if (err.code != FE_ECONNECT)
             run_job_end_logged(job, SJ_FAILED, "not run: connecting again failed: %s", err.msg);
         else
             job_lost_now(job, err.msg);
         return false;
     }
-    if (!job_lock(job, *ld, stale_pid))
+    if (slot == 0 && !job_lock(job, *ld, stale_pid))
         return false;
-    job_record(job, *ld); /* the broken stream's own row */
+    job_record(job, *ld, slot); /* the broken stream's own row */
     return true;
 }
 
@@ -331,12 +351,13 @@ static void log_stream_start(const source_job *job, const state_stream_start *st
               "starting%s%s%s", window || full ? ": " : " (", why, window || full ? "" : ")");
 }
 
-static void set_in_stream(source_job *job, const char *stream)
+static void set_in_stream(source_job *job, int slot, const char *stream)
 {
+    stream_slot *sl = &job->slots[slot];
     pthread_mutex_lock(&job->ctl->mu);
-    job->in_stream = stream != NULL;
-    job->stream_now = stream;
-    job->stream_since_us = run_mono_us();
+    sl->in_stream = stream != NULL;
+    sl->stream_now = stream;
+    sl->stream_since_us = run_mono_us();
     pthread_mutex_unlock(&job->ctl->mu);
 }
 
@@ -386,7 +407,7 @@ static void on_progress(void *user, const stream_stats *stats)
  * last commit; on failure its open checkpoint is rolled back. With live progress
  * lines, the periodic progress log lines are left out. */
 static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_env *env,
-                            const state_stream_start *st, const char *logctx, fe_err *err)
+                            const state_stream_start *st, const char *logctx, int slot, fe_err *err)
 {
     bool window = job->req->window_from != NULL, full = st->pending && !window;
     long max_rejects = 100;
@@ -417,7 +438,7 @@ static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_
         ctx.progress_user = line;
         ctx.live_every_us = PROGRESS_REDRAW_MS * 1000LL;
     }
-    set_in_stream(job, sj->def->name);
+    set_in_stream(job, slot, sj->def->name);
     fe_rc rc = sj->def->run(&ctx, err);
     progress_line_close(line);
     /* A stream ends with a synchronous commit; should one leave a commit in
@@ -433,7 +454,7 @@ static fe_rc stream_extract(source_job *job, stream_job *sj, loader *ld, source_
         log_warn(logctx, "the full read committed, but its request stays pending (%s)", clear.msg);
     if (rc != FE_OK)
         loader_rollback(ld);
-    set_in_stream(job, NULL);
+    set_in_stream(job, slot, NULL);
     return rc;
 }
 
@@ -531,7 +552,7 @@ static void stream_verify(source_job *job, stream_job *sj, loader *ld, source_en
 
 /* Runs one stream and records it in etl.run_stream. Failures stay inside the
  * stream: its open checkpoint is rolled back and the next stream runs. */
-static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_env *env)
+static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_env *env, int slot)
 {
     char logctx[256];
     fe_err err = {0};
@@ -544,10 +565,10 @@ static void run_one_stream(source_job *job, stream_job *sj, loader *ld, source_e
     if (rc == FE_OK)
         rc = stream_prepare_cursor(ld, job, sj, &start, &err);
     if (rc == FE_OK)
-        rc = stream_extract(job, sj, ld, env, &start, logctx, &err);
+        rc = stream_extract(job, sj, ld, env, &start, logctx, slot, &err);
     sj->seconds = (double)(run_mono_us() - started) / 1e6;
     stream_conclude(job, sj, ld, rc, &err, logctx);
-    job_record(job, ld);
+    job_record(job, ld, slot);
     if (rc == FE_OK)
         stream_verify(job, sj, ld, env, logctx);
     log_thread_ctx(NULL);
@@ -594,12 +615,221 @@ static bool job_start(source_job *job, loader *ld, source_env *env)
     return false;
 }
 
+/* --- stream threads -------------------------------------------------------- */
+
+/* One stream thread of a job: its own warehouse session and, but for slot 0
+ * (the worker, which uses the job's env), its own HTTP client and module state
+ * (source_env_open: one cheap request, unless the source's open made none: then
+ * it was only the probe the worker made; or the worker's state, when the source
+ * declares it shareable) with the job's rate limiter, so that the
+ * source's streams share its one budget and no client or session is shared
+ * between threads. */
+typedef struct {
+    source_job *job;
+    int slot;
+    loader *ld;
+    source_env own;
+    source_env *env;
+    ratelimit *shared; /* the job's limiter, for slot > 0 */
+    bool stateless;    /* the source's open kept no state: it was a probe, made once */
+    void *state;       /* the worker's state, when the source shares it (share_state) */
+    pthread_t thread;
+    bool started;
+    bool done; /* the thread ended (under ctl->mu) */
+} stream_thread;
+
+int run_job_threads(const source_config *conf, int nstreams)
+{
+    long n = 4;
+    config_int(conf, "stream_parallel", &n);
+    if (n > nstreams)
+        n = nstreams;
+    if (n > MAX_STREAM_THREADS)
+        n = MAX_STREAM_THREADS;
+    return n < 1 ? 1 : (int)n;
+}
+
+/* True when every stream sj is declared after (source_def.deps), listed before
+ * it and read by this run, has ended. Under ctl->mu. */
+static bool deps_done(const source_job *job, const stream_job *sj)
+{
+    for (const stream_dep *d = job->def->deps; d && d->stream; d++) {
+        if (strcmp(d->stream, sj->def->name) != 0)
+            continue;
+        for (int i = 0; i < job->nstreams && &job->streams[i] != sj; i++)
+            if (strcmp(job->streams[i].def->name, d->after) == 0 &&
+                job->streams[i].status == SJ_PENDING)
+                return false;
+    }
+    return true;
+}
+
+/* The next stream slot takes: the first one not taken and not ended whose
+ * dependencies ended, waiting (and watching the stop flag) while the streams
+ * left wait for others. NULL when none is left or the run is asked to stop. */
+static stream_job *stream_take(source_job *job, int slot)
+{
+    stream_job *got = NULL;
+    pthread_mutex_lock(&job->ctl->mu);
+    while (!fe_stop_requested(&job->ctl->stop)) {
+        bool left = false;
+        for (int i = 0; i < job->nstreams && !got; i++) {
+            stream_job *sj = &job->streams[i];
+            if (sj->claimed || sj->status != SJ_PENDING)
+                continue;
+            left = true;
+            if (deps_done(job, sj))
+                got = sj;
+        }
+        if (got || !left)
+            break;
+        struct timespec until; /* the stop flag is set from a signal: no broadcast */
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100 * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&job->ctl->cv, &job->ctl->mu, &until);
+    }
+    if (got) {
+        got->claimed = true;
+        got->slot = slot;
+    }
+    pthread_mutex_unlock(&job->ctl->mu);
+    return got;
+}
+
+/* Runs streams until none is left: the loop of every stream thread. */
+static void stream_loop(stream_thread *t)
+{
+    source_job *job = t->job;
+    for (;;) {
+        int sig = fe_stop_requested(&job->ctl->stop);
+        if (sig) {
+            run_job_end_logged(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",
+                               runstop_signal_name(sig));
+            return;
+        }
+        if (!pg_usable(loader_conn(t->ld)) && !worker_reconnect(job, t->slot, &t->ld))
+            return;
+        stream_job *sj = stream_take(job, t->slot);
+        if (!sj && fe_stop_requested(&job->ctl->stop))
+            continue; /* ends the rest above */
+        if (!sj)
+            return; /* none left */
+        run_one_stream(job, sj, t->ld, t->env, t->slot);
+    }
+}
+
+/* A stream thread of slot > 0: its session and client; when either cannot be
+ * had the thread ends at once and the others run the streams. */
+static void *stream_thread_main(void *arg)
+{
+    stream_thread *t = arg;
+    source_job *job = t->job;
+    fe_err err = {0};
+    if (!(t->ld = worker_connect(job, t->slot, &err)))
+        log_warn(job->conf->name, "stream thread %d: no warehouse session (%s); the others go on",
+                 t->slot, err.msg);
+    else if (source_env_init_sharing(&t->own, job->conf, job->def, &job->ctl->stop, t->shared,
+                                     &err) != FE_OK ||
+             (!t->stateless && !t->state && source_env_open(&t->own, &err) != FE_OK))
+        log_warn(job->conf->name,
+                 "stream thread %d: the source could not be opened (%s); the others go on", t->slot,
+                 err.msg);
+    else {
+        if (t->state)
+            t->own.state = t->state; /* borrowed: given back before the env's term */
+        t->env = &t->own;
+        stream_loop(t);
+    }
+    if (t->state)
+        t->own.state = NULL;
+    job_record(job, t->ld, t->slot);
+    source_env_term(&t->own);
+    worker_disconnect(job, t->slot, &t->ld);
+    pthread_mutex_lock(&job->ctl->mu);
+    t->done = true;
+    pthread_cond_broadcast(&job->ctl->cv);
+    pthread_mutex_unlock(&job->ctl->mu);
+    return NULL;
+}
+
+/* Slot 0 while the other stream threads still load: the source's lock lives on
+ * its session, so a session the server ended (pg_alive, checked every second)
+ * is made again at once, with the lock. */
+static void keep_lock_while_loading(source_job *job, stream_thread *ts)
+{
+    for (;;) {
+        bool loading = false;
+        pthread_mutex_lock(&job->ctl->mu);
+        for (int i = 1; i < job->nslots; i++)
+            loading = loading || (ts[i].started && !ts[i].done);
+        if (loading) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&job->ctl->cv, &job->ctl->mu, &until);
+        }
+        pthread_mutex_unlock(&job->ctl->mu);
+        if (!loading)
+            return;
+        if (!fe_stop_requested(&job->ctl->stop) && !pg_alive(loader_conn(ts[0].ld)) &&
+            !worker_reconnect(job, 0, &ts[0].ld))
+            return; /* logged; the others finish their streams and are joined */
+    }
+}
+
+/* True when no stream is left to take (every one taken or ended). */
+static bool streams_all_taken(source_job *job)
+{
+    bool all = true;
+    pthread_mutex_lock(&job->ctl->mu);
+    for (int i = 0; i < job->nstreams; i++)
+        if (!job->streams[i].claimed && job->streams[i].status == SJ_PENDING)
+            all = false;
+    pthread_mutex_unlock(&job->ctl->mu);
+    return all;
+}
+
+/* Runs the job's streams on job->nslots threads: the worker (slot 0, on ld and
+ * env) and the others, which it joins. */
+static void run_streams(source_job *job, loader **ld, source_env *env)
+{
+    stream_thread ts[MAX_STREAM_THREADS];
+    memset(ts, 0, sizeof ts);
+    for (int i = 0; i < job->nslots; i++) {
+        ts[i].job = job;
+        ts[i].slot = i;
+        ts[i].shared = env->rl;
+        ts[i].stateless = env->state == NULL;
+        ts[i].state = job->def->share_state ? env->state : NULL;
+    }
+    for (int i = 1; i < job->nslots; i++)
+        ts[i].started = pthread_create(&ts[i].thread, NULL, stream_thread_main, &ts[i]) == 0;
+    ts[0].ld = *ld;
+    ts[0].env = env;
+    stream_loop(&ts[0]);
+    if (ts[0].ld)
+        keep_lock_while_loading(job, ts);
+    *ld = ts[0].ld;
+    for (int i = 1; i < job->nslots; i++)
+        if (ts[i].started)
+            pthread_join(ts[i].thread, NULL);
+    /* A thread that could not start its session left its streams to slot 0,
+     * which may have ended first: run what is left here. */
+    if (ts[0].ld && !streams_all_taken(job)) {
+        ts[0].ld = *ld;
+        stream_loop(&ts[0]);
+        *ld = ts[0].ld;
+    }
+}
+
 void *run_worker(void *arg)
 {
     source_job *job = arg;
     fe_err err = {0};
     source_env env = {0};
-    loader *ld = worker_connect(job, &err);
+    loader *ld = worker_connect(job, 0, &err);
 
     if (!ld) {
         if (err.code == FE_ECONNECT)
@@ -609,21 +839,11 @@ void *run_worker(void *arg)
     }
     if (!job_start(job, ld, &env))
         goto done;
-    for (int i = 0; i < job->nstreams; i++) {
-        int sig = fe_stop_requested(&job->ctl->stop);
-        if (sig) {
-            run_job_end_logged(job, SJ_INTERRUPTED, "not started: the run was interrupted by %s",
-                               runstop_signal_name(sig));
-            break;
-        }
-        if (!pg_usable(loader_conn(ld)) && !worker_reconnect(job, &ld))
-            break;
-        run_one_stream(job, &job->streams[i], ld, &env);
-    }
+    run_streams(job, &ld, &env);
 done:
-    job_record(job, ld);
+    job_record(job, ld, -1);
     source_env_term(&env);
-    worker_disconnect(job, &ld);
+    worker_disconnect(job, 0, &ld);
     pthread_mutex_lock(&job->ctl->mu);
     job->ctl->running--;
     pthread_cond_broadcast(&job->ctl->cv);

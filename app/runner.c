@@ -203,33 +203,43 @@ static tally count_outcomes(const source_job *jobs, int njobs)
     return t;
 }
 
-/* Sends a cancel to every worker whose stream is still running (a statement that
- * did not end within the grace after a signal). */
-static void cancel_streams(run_ctl *ctl, source_job *jobs, int njobs)
+/* Sends a cancel to one session whose stream is still running. */
+static void cancel_slot(run_ctl *ctl, const source_job *job, stream_slot *sl)
 {
-    for (int i = 0; i < njobs; i++) {
-        pthread_mutex_lock(&ctl->mu);
-        PGcancel *c = jobs[i].in_stream && !jobs[i].cancel_busy ? jobs[i].cancel : NULL;
-        if (c)
-            jobs[i].cancel_busy = true;
-        pthread_mutex_unlock(&ctl->mu);
-        if (!c)
-            continue;
-        char why[256];
-        if (!PQcancel(c, why, (int)sizeof why))
-            log_debug(jobs[i].conf->name, "cancel not sent: %s", why);
-        pthread_mutex_lock(&ctl->mu);
-        jobs[i].cancel_busy = false;
-        pthread_cond_broadcast(&ctl->cv);
-        pthread_mutex_unlock(&ctl->mu);
-    }
+    pthread_mutex_lock(&ctl->mu);
+    PGcancel *c = sl->in_stream && !sl->cancel_busy ? sl->cancel : NULL;
+    if (c)
+        sl->cancel_busy = true;
+    pthread_mutex_unlock(&ctl->mu);
+    if (!c)
+        return;
+    char why[256];
+    if (!PQcancel(c, why, (int)sizeof why))
+        log_debug(job->conf->name, "cancel not sent: %s", why);
+    pthread_mutex_lock(&ctl->mu);
+    sl->cancel_busy = false;
+    pthread_cond_broadcast(&ctl->cv);
+    pthread_mutex_unlock(&ctl->mu);
 }
 
-static source_job *job_by_pid(source_job *jobs, int njobs, int pid)
+/* Sends a cancel to every stream thread whose stream is still running (a
+ * statement that did not end within the grace after a signal). */
+static void cancel_streams(run_ctl *ctl, source_job *jobs, int njobs)
 {
     for (int i = 0; i < njobs; i++)
-        if (jobs[i].backend_pid == pid)
-            return &jobs[i];
+        for (int k = 0; k < jobs[i].nslots; k++)
+            cancel_slot(ctl, &jobs[i], &jobs[i].slots[k]);
+}
+
+/* The session of backend pid, with its job in *job; NULL when none. */
+static stream_slot *slot_by_pid(source_job *jobs, int njobs, int pid, source_job **job)
+{
+    for (int i = 0; i < njobs; i++)
+        for (int k = 0; k < jobs[i].nslots; k++)
+            if (jobs[i].slots[k].backend_pid == pid) {
+                *job = &jobs[i];
+                return &jobs[i].slots[k];
+            }
     return NULL;
 }
 
@@ -244,10 +254,13 @@ static void watch_waits(run_ctl *ctl, PGconn *conn, source_job *jobs, int njobs)
     int64_t now = run_mono_us();
 
     pthread_mutex_lock(&ctl->mu);
-    for (int i = 0; i < njobs && npids < 64; i++)
-        if (jobs[i].in_stream && jobs[i].backend_pid &&
-            now - jobs[i].stream_since_us >= WAIT_LOG_FIRST_S * US_PER_S)
-            pids[npids++] = jobs[i].backend_pid;
+    for (int i = 0; i < njobs; i++)
+        for (int k = 0; k < jobs[i].nslots && npids < 64; k++) {
+            const stream_slot *sl = &jobs[i].slots[k];
+            if (sl->in_stream && sl->backend_pid &&
+                now - sl->stream_since_us >= WAIT_LOG_FIRST_S * US_PER_S)
+                pids[npids++] = sl->backend_pid;
+        }
     pthread_mutex_unlock(&ctl->mu);
     if (npids == 0 || !conn || PQstatus(conn) != CONNECTION_OK ||
         pg_long_statements(conn, pids, npids, WAIT_LOG_FIRST_S, acts, 16, &n, WATCH_QUERY_MS,
@@ -255,18 +268,19 @@ static void watch_waits(run_ctl *ctl, PGconn *conn, source_job *jobs, int njobs)
         return;
     pthread_mutex_lock(&ctl->mu);
     for (int k = 0; k < n; k++) {
-        source_job *job = job_by_pid(jobs, njobs, acts[k].pid);
-        if (!job || !job->stream_now)
+        source_job *job = NULL;
+        stream_slot *sl = slot_by_pid(jobs, njobs, acts[k].pid, &job);
+        if (!sl || !sl->stream_now)
             continue;
-        if (strcmp(job->wait_seen, acts[k].started) != 0) { /* another statement */
-            snprintf(job->wait_seen, sizeof job->wait_seen, "%s", acts[k].started);
-            job->wait_logged_s = 0;
+        if (strcmp(sl->wait_seen, acts[k].started) != 0) { /* another statement */
+            snprintf(sl->wait_seen, sizeof sl->wait_seen, "%s", acts[k].started);
+            sl->wait_logged_s = 0;
         }
-        if (acts[k].seconds < (job->wait_logged_s ? 2 * job->wait_logged_s : WAIT_LOG_FIRST_S))
+        if (acts[k].seconds < (sl->wait_logged_s ? 2 * sl->wait_logged_s : WAIT_LOG_FIRST_S))
             continue;
-        job->wait_logged_s = acts[k].seconds;
+        sl->wait_logged_s = acts[k].seconds;
         char logctx[256];
-        run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, job->stream_now);
+        run_textf(logctx, sizeof logctx, "%s.%s", job->conf->name, sl->stream_now);
         log_event(LOG_INFO, logctx, "warehouse_wait",
                   LOG_FIELDS(LOG_INT("seconds", acts[k].seconds), LOG_STR("query", acts[k].query),
                              LOG_STR("waiting_for", acts[k].waiting),
@@ -401,8 +415,13 @@ static void supervise(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
 
 static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
 {
+    int lines = 0;
+    for (int i = 0; i < njobs; i++) {
+        jobs[i].nslots = run_job_threads(jobs[i].conf, jobs[i].nstreams);
+        lines += jobs[i].nslots;
+    }
     if (njobs > 0 && progress_live_wanted(jobs[0].cfg))
-        ctl->progress = progress_new(njobs);
+        ctl->progress = progress_new(lines);
     for (int i = 0; i < njobs; i++) {
         if (jobs[i].nstreams == 0)
             continue;

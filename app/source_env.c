@@ -107,7 +107,7 @@ static void probe_policy(http_opts *o)
 }
 
 static fe_rc env_init(source_env *env, const source_config *conf, const source_def *def,
-                      const fe_stop *stop, bool probe, fe_err *err)
+                      const fe_stop *stop, bool probe, ratelimit *shared, fe_err *err)
 {
     http_opts opts;
     buf base;
@@ -117,7 +117,10 @@ static fe_rc env_init(source_env *env, const source_config *conf, const source_d
     env->def = def;
     buf_init(&base, 0);
     fe_rc rc = def->base_url(conf, &base, err);
-    if (rc == FE_OK)
+    if (rc == FE_OK && shared) {
+        env->rl = shared;
+        env->rl_shared = true;
+    } else if (rc == FE_OK)
         rc = limiter_from_conf(conf, def, &env->rl, err);
     if (rc != FE_OK)
         goto done;
@@ -141,13 +144,19 @@ done:
 fe_rc source_env_init(source_env *env, const source_config *conf, const source_def *def,
                       const fe_stop *stop, fe_err *err)
 {
-    return env_init(env, conf, def, stop, false, err);
+    return env_init(env, conf, def, stop, false, NULL, err);
+}
+
+fe_rc source_env_init_sharing(source_env *env, const source_config *conf, const source_def *def,
+                              const fe_stop *stop, ratelimit *shared, fe_err *err)
+{
+    return env_init(env, conf, def, stop, false, shared, err);
 }
 
 fe_rc source_env_init_check(source_env *env, const source_config *conf, const source_def *def,
                             fe_err *err)
 {
-    return env_init(env, conf, def, NULL, true, err);
+    return env_init(env, conf, def, NULL, true, NULL, err);
 }
 
 fe_rc source_env_open(source_env *env, fe_err *err)
@@ -164,6 +173,8 @@ void source_env_term(source_env *env)
     env->state = NULL;
     http_client_free(env->http);
     env->http = NULL;
-    ratelimit_free(env->rl);
+    if (!env->rl_shared)
+        ratelimit_free(env->rl);
     env->rl = NULL;
+    env->rl_shared = false;
 }

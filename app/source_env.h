@@ -17,6 +17,7 @@ typedef struct {
     const source_config *conf;
     const source_def *def;
     ratelimit *rl;
+    bool rl_shared; /* rl belongs to another env */
     http_client *http;
     void *state;        /* from def->open, NULL until opened */
     stream_stats login; /* requests made by open (the session login) */
@@ -28,6 +29,11 @@ typedef struct {
  * worked out, FE_ENOMEM. */
 fe_rc source_env_init(source_env *env, const source_config *conf, const source_def *def,
                       const fe_stop *stop, fe_err *err) FE_MUST_CHECK;
+
+/* source_env_init with the limiter of another env (shared, not owned; it must
+ * outlive env): a stream thread's own client within the source's one budget. */
+fe_rc source_env_init_sharing(source_env *env, const source_config *conf, const source_def *def,
+                              const fe_stop *stop, ratelimit *shared, fe_err *err) FE_MUST_CHECK;
 
 /* The same for `flowetl check`, a probe: at most one retry and SOURCE_ENV_CHECK_RETRY_TOTAL
  * for all attempts and waits of one request (Retry-After included), so an API that

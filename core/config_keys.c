@@ -105,6 +105,13 @@ static const config_key common_keys[] = {
     {"source", "streams", CK_LIST, NULL,
      "Comma list of the streams to read; default: all streams of the type.", false, NULL, 0, 0,
      CR_NONE},
+    {"source", "stream_parallel", CK_INT, "4",
+     "Streams of this source read at once, each on its own thread with its own warehouse "
+     "connection and HTTP client, all within the source's one rate limit (a source that keeps a "
+     "session, e.g. a login, opens one more per thread: one cheap request each). 1 reads them "
+     "one after another. 4 lets the long orders stream overlap the dimension streams without "
+     "holding many connections (at most the source's streams, at most 8).",
+     false, NULL, 1, 8, CR_NONE},
     {"source", "timezone", CK_STRING, "UTC",
      "IANA time zone of the source's business dates, e.g. Europe/Moscow or Etc/GMT-3 (checked "
      "against the system's zone database; POSIX offsets such as UTC+3 are refused).",

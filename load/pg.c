@@ -169,6 +169,13 @@ bool pg_usable(PGconn *conn)
     return ok && PQstatus(conn) == CONNECTION_OK;
 }
 
+bool pg_alive(PGconn *conn)
+{
+    if (!conn || PQstatus(conn) != CONNECTION_OK)
+        return false;
+    return PQconsumeInput(conn) == 1 && PQstatus(conn) == CONNECTION_OK;
+}
+
 fe_rc pg_set(PGconn *conn, const char *name, const char *value, fe_err *err)
 {
     const char *params[2] = {name, value};

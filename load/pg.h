@@ -49,6 +49,12 @@ char *pg_dsn_with_defaults(const char *dsn, const pg_dsn_defaults *d, fe_err *er
  * sat idle, or one left in a broken pipeline, is not. */
 bool pg_usable(PGconn *conn);
 
+/* True when conn is still connected as far as can be told without waiting:
+ * what the server sent is read (PQconsumeInput), so a session the server ended
+ * or a server that went away shows. Sends nothing; safe at any point of a
+ * command or pipeline, on the thread that uses conn. */
+bool pg_alive(PGconn *conn);
+
 /* Sets a session parameter (set_config, session-wide): e.g. lock_timeout "300000"
  * (milliseconds), application_name. FE_EPG with the server's message. */
 fe_rc pg_set(PGconn *conn, const char *name, const char *value, fe_err *err) FE_MUST_CHECK;

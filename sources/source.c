@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "load/pg.h"
 #include "transform/field.h"
 
 void stream_progress(stream_ctx *ctx)
@@ -48,6 +49,10 @@ void stream_progress(stream_ctx *ctx)
 fe_rc stream_stop_check(const stream_ctx *ctx, fe_err *err)
 {
     int sig = fe_stop_requested(ctx->stop);
+    /* The streams of a source run concurrently: one that finds the warehouse gone
+     * ends now rather than read the rest of its list for a commit that must fail. */
+    if (!sig && ctx->ld && !pg_alive(loader_conn(ctx->ld)))
+        return pg_error(err, loader_conn(ctx->ld), NULL, "the warehouse connection broke");
     if (!sig)
         return FE_OK;
     return fe_err_set(err, FE_EINTR, "stopped by %s",

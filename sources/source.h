@@ -132,6 +132,11 @@ typedef struct {
     const char *window;
 } stream_def;
 
+/* stream must start after `after` has ended (source_def.deps). */
+typedef struct {
+    const char *stream, *after;
+} stream_dep;
+
 /* The cursor spec of s (never NULL). */
 const cursor_spec *stream_cursor_spec(const stream_def *s);
 
@@ -237,6 +242,20 @@ typedef struct {
     /* What `flowetl verify` can compare (sources/NAME/NAME_verify.c); nverify 0: nothing. */
     const verify_def *verify;
     int nverify;
+    /* The order its streams must keep: the streams of a source run concurrently
+     * (`stream_parallel`), a stream starting once every stream it is declared
+     * `after` here has ended (whatever its outcome) when the run reads that one
+     * too. Only a stream listed earlier in `streams` can be waited for (so there
+     * is no cycle). Terminated by {NULL, NULL}; NULL: none. Dimensions named by
+     * facts need none: a fact's merge creates an inferred member, which the
+     * dimension's merge completes later. */
+    const stream_dep *deps;
+    /* The state open() makes may be used by several streams on different threads
+     * at once (each with its own http client, passed in stream_ctx): the stream
+     * threads of a run then share the worker's instead of opening their own (one
+     * request each). Leave false for a session a request may rewrite (a token
+     * refresh) or any state a request writes. */
+    bool share_state;
 } source_def;
 
 /* The value of a top-level key of a stored cursor (JSON text) into out, "" when

@@ -480,4 +480,7 @@ const source_def goflow_source = {
     .check = gf_check,
     .verify = goflow_verify,
     .nverify = GOFLOW_NVERIFY,
+    /* Its state is the report generators' clients, which only the inventory
+     * stream uses: concurrent streams may share it. */
+    .share_state = true,
 };

@@ -49,8 +49,10 @@ running_rows() {
               + (select count(*) from etl.run_stream where status = 'running')"
 }
 
-# --- SIGTERM in the middle of the orders stream
-sandbox_faults slow_ms=2
+# --- SIGTERM in the middle of the orders stream (slow enough answers that it is
+# still loading when the signal comes: with the streams concurrent, orders start
+# at once)
+sandbox_faults slow_ms=5
 flowetl_bg term run
 pid=$FE_BG_PID
 wait_sql "select count(*) from dw.fact_order where source_key <> 0" 200 ||

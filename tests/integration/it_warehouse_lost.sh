@@ -30,7 +30,10 @@ pg_ctl_owner() {
 }
 
 # --- the loading session is killed, the warehouse stays: the stream fails, the
-# worker connects again (and takes the source's lock again) and goes on
+# worker connects again (and takes the source's lock again) and goes on. With the
+# streams one after another, the session holding the lock is the loading one
+# (it_concurrent_streams ends it while other stream threads load).
+write_config "stream_parallel = 1"
 sandbox_faults slow_ms=150
 flowetl_bg blip run
 pid=$FE_BG_PID
@@ -55,6 +58,7 @@ assert_eq 5 "$(awk -F'\t' '$2 == "succeeded"' "$T/blip.txt" | wc -l)" \
     "the streams after it ran on the new connection"
 assert_eq "partial" "$(sql "select status from etl.run order by run_id desc limit 1")" \
     "the run is partial"
+write_config
 
 # --- the run's own session is killed: it is made again with the run's lock, so
 # the run is never taken for abandoned, and its end is recorded

@@ -222,6 +222,26 @@ static void test_events_logged_under_source(void)
     source_env_term(&env);
 }
 
+/* A stream thread's env: its own client on the source's one limiter, which its
+ * term leaves to its owner; grants of either env spend the one budget. */
+static void test_sharing_one_limiter(void)
+{
+    source_env owner, thread;
+    fe_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(source_env_init(&owner, source("window"), posiflora, NULL, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        source_env_init_sharing(&thread, source("window"), posiflora, NULL, owner.rl, &err), FE_OK);
+    CU_ASSERT_PTR_EQUAL(thread.rl, owner.rl);
+    CU_ASSERT_PTR_NOT_NULL(thread.http);
+    CU_ASSERT_PTR_NOT_EQUAL(thread.http, owner.http);
+    CU_ASSERT_EQUAL(grants_at_once(thread.rl, 4), 4);
+    CU_ASSERT_EQUAL(grants_at_once(owner.rl, 20), 2); /* 6 in any 3 s, 4 spent */
+    source_env_term(&thread);
+    CU_ASSERT_PTR_NULL(thread.rl);
+    CU_ASSERT_EQUAL(ratelimit_try_acquire(owner.rl) > 0, 1); /* still there, still spent */
+    source_env_term(&owner);
+}
+
 static void test_term_on_zeroed_env(void)
 {
     source_env env;
@@ -243,6 +263,7 @@ int main(void)
     CU_add_test(s, "check probe policy", test_check_probe_policy);
     CU_add_test(s, "events logged under the source", test_events_logged_under_source);
     CU_add_test(s, "term on a zeroed env", test_term_on_zeroed_env);
+    CU_add_test(s, "a stream thread shares the limiter", test_sharing_one_limiter);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
