@@ -65,9 +65,10 @@ read -r reqs span_ms < <(sql "select sum(requests),
       from etl.run_stream where run_id = $run")
 # The floor: a window of RATE grants per 1.02 s (its guard), the first RATE at once.
 floor_ms=$(((reqs - RATE) * 1020 / RATE))
+# How close the span comes to the floor is a figure for bench/backfill.sh to print,
+# not a wall-clock bound a loaded CI machine could break: here only the overlap
+# above and the budget below are asserted.
 note "requests $reqs in $span_ms ms; floor $floor_ms ms"
-assert_le "$span_ms" $((floor_ms * 115 / 100 + 2000)) \
-    "the source took about requests / budget (ms, within 15 % + 2 s)"
 assert_le "$((reqs * 1000))" $((RATE * (span_ms + 1000))) \
     "no faster than the one budget the streams share (requests x 1000 <= rate x (ms + 1000))"
 assert_eq 0 "$(sandbox_stat status_429)" "the sandbox refused nothing over its budget"
