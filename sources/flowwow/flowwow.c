@@ -634,7 +634,11 @@ static fe_rc orders_shop_paged(orders_run *r, flowwow_pager *pg, const fw_shop *
     if (rc != FE_OK && rc != FE_EJSON && rc != FE_EABORT)
         return rc;
     *paged = false;
-    snprintf(why, whylen, "%s", p.unsafe[0] ? p.unsafe : err->msg);
+    /* Cut to fit (a log line's reason; core/log replaces a cut character). */
+    const char *reason = p.unsafe[0] ? p.unsafe : err->msg;
+    size_t n = strnlen(reason, whylen - 1);
+    memcpy(why, reason, n);
+    why[n] = '\0';
     return FE_OK;
 }
 

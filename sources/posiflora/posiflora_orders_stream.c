@@ -215,7 +215,7 @@ static fe_rc keep_listed_order(orders_run *run, const json_rec *rec, fe_err *err
 {
     order_refs *page = run->listing;
     size_t i = page->n - 1, named;
-    posiflora_order_acc *acc;
+    posiflora_order_acc *acc = NULL;
     FE_TRY(refs_acc(page, i, &acc, err));
     FE_TRY(posiflora_order_acc_add(acc, true, rec, err));
     FE_TRY(refs_own(page, rec, "lines", i, &named, err));
