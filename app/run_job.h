@@ -112,9 +112,10 @@ void run_textf(char *dst, size_t size, const char *fmt, ...) FE_PRINTF(3, 4);
 /* etl.run_stream's word for a status ("running" for SJ_PENDING). */
 const char *run_status_name(sj_status s);
 
-/* The stream threads a job of source conf runs (its `stream_parallel`, at most
- * its streams and MAX_STREAM_THREADS, at least 1). */
-int run_job_threads(const source_config *conf, int nstreams);
+/* The stream threads a job of source conf runs (its `stream_parallel`; 0: 4 when
+ * def shares its state between threads, else 1; at most its streams and
+ * MAX_STREAM_THREADS, at least 1). */
+int run_job_threads(const source_config *conf, const source_def *def, int nstreams);
 
 /* The worker thread of one source job (pthread entry; arg is the source_job).
  * Connects, checks the zone, takes the source's lock, opens the source (its

@@ -638,10 +638,14 @@ typedef struct {
     bool done; /* the thread ended (under ctl->mu) */
 } stream_thread;
 
-int run_job_threads(const source_config *conf, int nstreams)
+int run_job_threads(const source_config *conf, const source_def *def, int nstreams)
 {
-    long n = 4;
+    long n = 0;
     config_int(conf, "stream_parallel", &n);
+    /* 0, automatic: concurrent streams only where they cost no extra session (a
+     * thread of a source whose state cannot be shared logs in again, every run). */
+    if (n == 0)
+        n = def->share_state ? 4 : 1;
     if (n > nstreams)
         n = nstreams;
     if (n > MAX_STREAM_THREADS)

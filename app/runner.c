@@ -417,7 +417,7 @@ static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs
 {
     int lines = 0;
     for (int i = 0; i < njobs; i++) {
-        jobs[i].nslots = run_job_threads(jobs[i].conf, jobs[i].nstreams);
+        jobs[i].nslots = run_job_threads(jobs[i].conf, jobs[i].def, jobs[i].nstreams);
         lines += jobs[i].nslots;
     }
     if (njobs > 0 && progress_live_wanted(jobs[0].cfg))

@@ -105,13 +105,15 @@ static const config_key common_keys[] = {
     {"source", "streams", CK_LIST, NULL,
      "Comma list of the streams to read; default: all streams of the type.", false, NULL, 0, 0,
      CR_NONE},
-    {"source", "stream_parallel", CK_INT, "4",
+    {"source", "stream_parallel", CK_INT, "0",
      "Streams of this source read at once, each on its own thread with its own warehouse "
-     "connection and HTTP client, all within the source's one rate limit (a source that keeps a "
-     "session, e.g. a login, opens one more per thread: one cheap request each). 1 reads them "
-     "one after another. 4 lets the long orders stream overlap the dimension streams without "
-     "holding many connections (at most the source's streams, at most 8).",
-     false, NULL, 1, 8, CR_NONE},
+     "connection and HTTP client, all within the source's one rate limit (at most the source's "
+     "streams, at most 8). 0: automatic, 4 where the source's session is safe to share "
+     "between threads (Goflow, Flowwow), 1 where it is not (Posiflora's token refresh, Flow "
+     "Retail's last status), since each extra thread would open its own session: one more "
+     "request per thread and run. 1 reads the streams one after another. 4 lets the long orders "
+     "stream overlap the dimension streams without holding many connections.",
+     false, NULL, 0, 8, CR_NONE},
     {"source", "timezone", CK_STRING, "UTC",
      "IANA time zone of the source's business dates, e.g. Europe/Moscow or Etc/GMT-3 (checked "
      "against the system's zone database; POSIX offsets such as UTC+3 are refused).",

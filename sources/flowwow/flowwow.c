@@ -1166,4 +1166,5 @@ const source_def flowwow_source = {
     .check = fw_check,
     .verify = flowwow_verify,
     .nverify = FLOWWOW_NVERIFY,
+    .share_state = true, /* its open keeps no state: nothing to share or to open again */
 };

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The streams of one source run concurrently (stream_parallel, default 4), each on
+# The streams of one source run concurrently (stream_parallel = 4 here; the default,
+# 0, is 4 only for sources whose session threads can share), each on
 # its own warehouse session, all within the source's one rate limit: a full load
 # equals the truth; the streams' time ranges in etl.run_stream overlap, and the
 # whole source takes about its requests / budget (never less: the budget is
@@ -32,7 +33,7 @@ pg_start
 sandbox_start --scale 0.05 --faults "budget=$BUDGET"
 
 # --- a rate-limited full load: concurrent streams, the budget used and kept
-RATE_LIMIT=$RATE write_config "rate_window = 1s"
+RATE_LIMIT=$RATE write_config "rate_window = 1s" "stream_parallel = 4"
 flowetl init
 assert_exit 0 "init exits 0"
 flowetl_bg limited run
@@ -73,18 +74,19 @@ assert_le "$((reqs * 1000))" $((RATE * (span_ms + 1000))) \
     "no faster than the one budget the streams share (requests x 1000 <= rate x (ms + 1000))"
 assert_eq 0 "$(sandbox_stat status_429)" "the sandbox refused nothing over its budget"
 
-# --- control: stream_parallel = 1 reads them one after another
+# --- control: the default (0, automatic) reads Posiflora's streams one after
+# another, since each extra thread would log in again (its session is not shared)
 sandbox_faults ""
-write_config "stream_parallel = 1"
+write_config
 flowetl run --full-refresh
-assert_exit 0 "a full refresh with stream_parallel = 1 exits 0"
-assert_eq 0 "$(overlapping "$(last_run_id)")" "stream_parallel = 1: no two streams overlap"
-assert_truth_matches "stream_parallel = 1 equals the truth"
+assert_exit 0 "a full refresh with the default stream_parallel exits 0"
+assert_eq 0 "$(overlapping "$(last_run_id)")" "default for Posiflora: no two streams overlap"
+assert_truth_matches "streams one after another equal the truth"
 
 # --- the session holding the source's lock is ended mid-run: it is made again at
 # once, with the lock, while the other stream threads load (whether or not it
 # was loading a stream itself)
-write_config
+write_config "stream_parallel = 4"
 sandbox_faults slow_ms=100
 before=$(last_run_id)
 flowetl_bg relock run --full-refresh
@@ -117,7 +119,7 @@ assert_exit 0 "the run after it exits 0"
 assert_truth_matches "after the lock's session was ended and a re-run"
 
 # --- kill -9 mid-run, then a re-run
-write_config "checkpoint_records = 50"
+write_config "checkpoint_records = 50" "stream_parallel = 4"
 sandbox_faults slow_ms=50
 before=$(last_run_id)
 flowetl_bg killed run --full-refresh
