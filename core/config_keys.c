@@ -102,9 +102,6 @@ static const config_key common_keys[] = {
     {"source", "start_date", CK_STRING, NULL,
      "Lower bound (YYYY-MM-DD) of the first backfill; default: everything the API has.", false,
      NULL, 0, 0, CR_DATE},
-    {"source", "streams", CK_LIST, NULL,
-     "Comma list of the streams to read; default: all streams of the type.", false, NULL, 0, 0,
-     CR_NONE},
     {"source", "stream_parallel", CK_INT, "0",
      "Streams of this source read at once, each on its own thread with its own warehouse "
      "connection and HTTP client, all within the source's one rate limit (at most the source's "
@@ -114,6 +111,9 @@ static const config_key common_keys[] = {
      "request per thread and run. 1 reads the streams one after another. 4 lets the long orders "
      "stream overlap the dimension streams without holding many connections.",
      false, NULL, 0, 8, CR_NONE},
+    {"source", "streams", CK_LIST, NULL,
+     "Comma list of the streams to read; default: all streams of the type.", false, NULL, 0, 0,
+     CR_NONE},
     {"source", "timezone", CK_STRING, "UTC",
      "IANA time zone of the source's business dates, e.g. Europe/Moscow or Etc/GMT-3 (checked "
      "against the system's zone database; POSIX offsets such as UTC+3 are refused).",
