@@ -62,6 +62,8 @@ SANDBOX_PID=
 # The integration harness's config sections (config_section_<source>).
 # shellcheck source-path=SCRIPTDIR source=../tests/integration/lib.sh
 FE_LIB_ONLY=1 source "$ROOT/tests/integration/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 say() { printf '== %s\n' "$*" >&2; }
 die() {
@@ -122,31 +124,7 @@ build() {
     }
 }
 
-psql_q() { psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
 
-start_sandbox() {
-    stop_sandbox
-    local portfile=$WORK/sandbox.port i
-    rm -f "$portfile"
-    "$SANDBOX" --host 127.0.0.1 --port 0 --port-file "$portfile" --seed 1 --scale "$1" \
-        >"$WORK/sandbox.log" 2>&1 </dev/null &
-    SANDBOX_PID=$!
-    for ((i = 0; i < 400; i++)); do
-        [[ -s $portfile ]] && break
-        kill -0 "$SANDBOX_PID" 2>/dev/null || die "the sandbox exited at start"
-        sleep 0.05
-    done
-    [[ -s $portfile ]] || die "the sandbox wrote no port file"
-    SANDBOX_URL="http://127.0.0.1:$(<"$portfile")"
-    curl -fsS -o /dev/null "$SANDBOX_URL/_sandbox/stats" || die "the sandbox does not answer"
-}
-
-stop_sandbox() {
-    [[ -n $SANDBOX_PID ]] || return 0
-    kill -TERM "$SANDBOX_PID" 2>/dev/null || true
-    wait "$SANDBOX_PID" 2>/dev/null || true
-    SANDBOX_PID=
-}
 
 sandbox_requests() {
     curl -fsS "$SANDBOX_URL/_sandbox/stats" | awk -F'\t' '$1 == "requests" { v = $2 } END { print v + 0 }'

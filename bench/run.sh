@@ -68,6 +68,8 @@ CLK_TCK=$(getconf CLK_TCK)
 # functions below replace the harness's of the same name.
 # shellcheck source-path=SCRIPTDIR source=../tests/integration/lib.sh
 FE_LIB_ONLY=1 source "$ROOT/tests/integration/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 say() { printf '== %s\n' "$*" >&2; }
 die() {
@@ -136,44 +138,21 @@ cleanup() {
 
 # ------------------------------------------------------------------ helpers
 
-psql_q() { psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
-
 # fresh_db NAME: an empty database NAME.
 fresh_db() {
     psql_q -d postgres -c "drop database if exists $1" -c "create database $1" >/dev/null
 }
 
-# start_sandbox SCALE [FAULTS [THREADS]]: sets SANDBOX_URL and SANDBOX_PID.
-start_sandbox() {
-    stop_sandbox
-    local portfile=$WORK/sandbox.port i
-    rm -f "$portfile"
-    local args=(--host 127.0.0.1 --port 0 --port-file "$portfile" --seed 1 --scale "$1")
-    [[ -z ${2:-} ]] || args+=(--faults "$2")
-    [[ -z ${3:-} ]] || args+=(--threads "$3")
-    "$SANDBOX" "${args[@]}" >"$WORK/sandbox.log" 2>&1 </dev/null &
-    SANDBOX_PID=$!
-    for ((i = 0; i < 400; i++)); do
-        [[ -s $portfile ]] && break
-        kill -0 "$SANDBOX_PID" 2>/dev/null || die "the sandbox exited at start"
-        sleep 0.05
-    done
-    [[ -s $portfile ]] || die "the sandbox wrote no port file"
-    SANDBOX_URL="http://127.0.0.1:$(<"$portfile")"
-    curl -fsS -o /dev/null "$SANDBOX_URL/_sandbox/stats" || die "the sandbox does not answer"
+# start_sandbox SCALE [FAULTS] [THREADS] (bench/lib.sh), then each source's
+# *_fast hook (budgets lifted where the sandbox enforces any).
+start_bench_sandbox() {
+    start_sandbox "$@"
     local s
     for s in $SOURCES; do
         if declare -F "${s}_fast" >/dev/null; then
             "${s}_fast" || die "${s}_fast"
         fi
     done
-}
-
-stop_sandbox() {
-    [[ -n $SANDBOX_PID ]] || return 0
-    kill -TERM "$SANDBOX_PID" 2>/dev/null || true
-    wait "$SANDBOX_PID" 2>/dev/null || true
-    SANDBOX_PID=
 }
 
 sandbox_stat() {
@@ -268,7 +247,7 @@ timed_run() {
 # full_load NAME SCALE DB: a fresh warehouse and sandbox at SCALE, one full load.
 full_load() {
     local name=$1 scale=$2 db=$3
-    start_sandbox "$scale"
+    start_bench_sandbox "$scale"
     fresh_db "$db"
     write_config "$WORK/$name.conf" "$db" 10000 100
     "$FLOWETL" -c "$WORK/$name.conf" init >"$WORK/$name.init" 2>&1 || die "flowetl init"
@@ -371,7 +350,7 @@ peer_latency() {
     local MAX_PARALLEL=$LATENCY_PARALLEL SOURCES=posiflora P_WALL P_ROWS P_RECORDS
     say "peer with latency: ${LATENCY_MS} ms per answer, scale $PEER_LATENCY_SCALE," \
         "flowetl max_parallel $MAX_PARALLEL"
-    start_sandbox "$PEER_LATENCY_SCALE" "slow_ms=$LATENCY_MS"
+    start_bench_sandbox "$PEER_LATENCY_SCALE" "slow_ms=$LATENCY_MS"
     fresh_db dwlat
     write_config "$WORK/latency.conf" dwlat 10000 100
     "$FLOWETL" -c "$WORK/latency.conf" init >"$WORK/latency.init" 2>&1 || die "flowetl init (latency)"
@@ -421,7 +400,7 @@ pacing() {
     local SOURCES=${PACE_SOURCE:-posiflora}
     say "pacing: sandbox budget $BUDGET/s, $SOURCES with rate_limit $PACE_RATE," \
         "rate_window $PACE_WINDOW"
-    start_sandbox "$PACE_SCALE" "budget=$BUDGET"
+    start_bench_sandbox "$PACE_SCALE" "budget=$BUDGET"
     fresh_db dwpace
     write_config "$WORK/pace.conf" dwpace "$PACE_RATE" 1 "$PACE_WINDOW"
     "$FLOWETL" -c "$WORK/pace.conf" init >"$WORK/pace.init" 2>&1 || die "flowetl init (pacing)"
