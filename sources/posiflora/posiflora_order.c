@@ -290,6 +290,11 @@ static fe_rc acc_fail(posiflora_order_acc *a, const json_rec *r, const char *wha
     int why_len = (int)buf_utf8_floor(why->msg, strnlen(why->msg, 560));
     snprintf(a->reason, sizeof a->reason, "%.*s%s%.*s: %.*s", what_len, what, id ? " " : "", id_len,
              id ? id : "", why_len, why->msg);
+    /* An id is any text without NUL: a control byte in it (a newline) would break
+     * the reason's one line; single bytes, so UTF-8 stays valid. */
+    for (char *c = a->reason; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     /* Whole, masked, then cut: a secret cut first would leave a piece unmasked. */
     char *whole = json_rec_dump_dup(r, NULL);
     if (!whole)

@@ -196,6 +196,23 @@ static void test_order_bad_line_rejects_order(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(info.reject_raw, "1,5"));
 }
 
+/* A line id with a newline in it (any text without NUL is an id) keeps the
+ * reject's reason on one line: control bytes show as '?' (the fuzzer found it). */
+static void test_order_reason_one_line(void)
+{
+    static const char doc[] =
+        ORDER_HEAD("done", "{\"type\":\"order-lines\",\"id\":\"l\\n2\"}") ",\"included\":[{"
+                                                                          "\"type\":\"order-"
+                                                                          "lines\",\"id\":"
+                                                                          "\"l\\n2\"}]}";
+    posiflora_order_info info;
+    fe_err err = {0};
+    setup();
+    CU_ASSERT_EQUAL(run_inline(doc, &info, &err), FE_EINVAL);
+    CU_ASSERT_EQUAL(rec.n, 0);
+    CU_ASSERT_STRING_EQUAL(err.msg, "order-lines l?2: attributes.qty is missing");
+}
+
 /* Two legal factors whose product passes 10^16: a reject, not a COPY failure. */
 static void test_order_line_product_out_of_range(void)
 {
@@ -523,6 +540,7 @@ int main(void)
         {"order: included first, no customer", test_order_included_first_no_customer},
         {"order: unknown status is open", test_order_unknown_status_is_open},
         {"order: bad line rejects the order", test_order_bad_line_rejects_order},
+        {"order: a reason stays one line", test_order_reason_one_line},
         {"order: missing included lines", test_order_missing_included_lines_rejected},
         {"order: invalid UTF-8 method", test_order_invalid_utf8_method_rejected},
         {"order: unknown payment type", test_order_unknown_payment_type_rejected},
