@@ -596,6 +596,20 @@ static fe_rc paged_page_done(void *user, long page, int64_t rows, int64_t total,
     return FE_OK;
 }
 
+/* The orders list as both reads page it (the whole list, or one day): what names
+ * the request in messages. */
+static flowwow_list orders_list(orders_run *r, const char *what)
+{
+    return (flowwow_list){.method = "GET",
+                          .what = what,
+                          .records = "items",
+                          .id_path = "id",
+                          .page_base = r->o->page_base,
+                          .limit = r->o->orders_limit,
+                          .build = build_orders,
+                          .build_user = r};
+}
+
 /* Reads the whole list of shop sh without the day filter, keeping the orders
  * created in [lo, hi). *paged false (reason in why) when the list turned out
  * unsafe or dearer than max_pages: the caller reads that shop per day (rows
@@ -614,15 +628,8 @@ static fe_rc orders_shop_paged(orders_run *r, flowwow_pager *pg, const fw_shop *
     r->mopts.shop_id = sh->id;
     r->mopts.currency = sh->currency[0] ? sh->currency : NULL;
     snprintf(what, sizeof what, "GET /apiseller/orders/list shop %s (all days)", sh->id);
-    flowwow_list l = {.method = "GET",
-                      .what = what,
-                      .records = "items",
-                      .id_path = "id",
-                      .page_base = r->o->page_base,
-                      .limit = r->o->orders_limit,
-                      .build = build_orders,
-                      .build_user = r,
-                      .page_done = paged_page_done};
+    flowwow_list l = orders_list(r, what);
+    l.page_done = paged_page_done;
     fe_rc rc = flowwow_pages_read(pg, &l, NULL, err);
     r->paged = NULL;
     if (rc == FE_OK && !p.unsafe[0]) {
@@ -732,14 +739,7 @@ static fe_rc orders_day(orders_run *r, flowwow_pager *pg, const shops_run *s, co
         r->mopts.currency = s->shops[i].currency[0] ? s->shops[i].currency : NULL;
         snprintf(what, sizeof what, "GET /apiseller/orders/list shop %s day %s", s->shops[i].id,
                  day);
-        flowwow_list l = {.method = "GET",
-                          .what = what,
-                          .records = "items",
-                          .id_path = "id",
-                          .page_base = r->o->page_base,
-                          .limit = r->o->orders_limit,
-                          .build = build_orders,
-                          .build_user = r};
+        flowwow_list l = orders_list(r, what);
         FE_TRY(flowwow_pages_read(pg, &l, NULL, err));
     }
     return FE_OK;
