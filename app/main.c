@@ -162,6 +162,11 @@ static bool parse_command_args(cli *c)
     if (run || strcmp(c->command, "state") == 0) {
         bool ok = run ? run_args_parse(c->nargs, c->args, &c->run, why, sizeof why)
                       : state_args_parse(c->nargs, c->args, &c->state, why, sizeof why);
+        /* An orchestrator sets the environment more easily; --shard wins. */
+        const char *env = run ? getenv("FLOWETL_SHARD") : NULL;
+        if (ok && env && *env && !c->run.shard_count)
+            ok = run_shard_parse(env, "FLOWETL_SHARD", &c->run.shard_index, &c->run.shard_count,
+                                 why, sizeof why);
         if (!ok)
             fprintf(stderr, "flowetl: %s\n", why);
         c->args = run ? c->run.targets : c->state.targets;
@@ -196,10 +201,14 @@ static bool parse_command_args(cli *c)
     return true;
 }
 
-/* True when the command's targets name source `name` (no target = every source). */
+/* True when the command's targets name source `name` (no target = every source)
+ * and, for run --shard, the source is of its shard. */
 static bool selects_source(const cli *c, const char *name)
 {
     size_t len = strlen(name);
+    if (strcmp(c->command, "run") == 0 && c->run.shard_count &&
+        run_shard_of(name, c->run.shard_count) != c->run.shard_index)
+        return false; /* the runner refuses a target of another shard */
     if (c->nargs == 0)
         return true;
     for (int i = 0; i < c->nargs; i++)
@@ -303,6 +312,9 @@ static int dispatch(const cli *c, const config *cfg, int argc, const char *const
         .window_to = c->run.to,
         .command_line = line ? line : "",
         .progress_every_us = progress_us,
+        .shard_index = c->run.shard_index,
+        .shard_count = c->run.shard_count,
+        .max_sources = c->run.max_sources,
     };
     int code = runner_run(cfg, &req);
     free(line);
