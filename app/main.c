@@ -23,7 +23,6 @@
 #include "app/verify.h"
 #include "sources/source.h"
 
-#define MAX_SECRETS 64
 #define MAX_TYPED_ARGS 256
 /* TCP keepalives of warehouse connections: a peer that died without closing the
  * connection is noticed in about a minute (idle 30 s + 3 probes 10 s apart). */
@@ -278,6 +277,29 @@ static log_level level_from(const config *cfg, int verbosity)
     return LOG_INFO;
 }
 
+/* Starts logging with every secret of the config redacted: a config of hundreds
+ * of sources has hundreds of them, so the list grows until it holds them all.
+ * False when memory ran out. */
+static bool init_log(const config *cfg, int verbosity)
+{
+    int cap = 64, n;
+    const char **secrets = NULL;
+    for (;;) {
+        const char **more = realloc(secrets, (size_t)cap * sizeof *secrets);
+        if (!more) {
+            free(secrets);
+            return false;
+        }
+        secrets = more;
+        if ((n = config_secrets(cfg, secrets, cap)) < cap)
+            break;
+        cap *= 2;
+    }
+    log_init(level_from(cfg, verbosity), secrets, n);
+    free(secrets);
+    return true;
+}
+
 static int dispatch(const cli *c, const config *cfg, int argc, const char *const *typed)
 {
     if (strcmp(c->command, "init") == 0)
@@ -354,7 +376,6 @@ int main(int argc, char **argv)
     cli c = {0};
     config *cfg = NULL;
     fe_err err = {0};
-    const char *secrets[MAX_SECRETS];
 
     int early = parse_options(argc, argv, &c);
     if (early)
@@ -392,8 +413,11 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 2;
     }
-    int nsecrets = config_secrets(cfg, secrets, MAX_SECRETS);
-    log_init(level_from(cfg, c.verbosity), secrets, nsecrets);
+    if (!init_log(cfg, c.verbosity)) {
+        fprintf(stderr, "flowetl: out of memory\n");
+        config_free(cfg);
+        return 1;
+    }
     log_format format = LOG_FORMAT_TEXT;
     if (!log_format_parse(c.log_format, &format))
         (void)log_format_parse(config_run_str(cfg, "log_format"), &format);
