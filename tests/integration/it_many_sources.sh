@@ -224,4 +224,39 @@ for ((k = 0; k < NSOURCES; k++)); do
 done
 assert_eq 0 "$bad" "after the three shards, every source equals its truth"
 
+# --- the warehouse goes away while the first sources load: the queued ones are
+# not started (no connection attempt each), the run ends soon with exit 3 and
+# counts them among the streams not run.
+pg_ctl_owner() {
+    local bindir
+    bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    [[ -x $bindir/pg_ctl ]] || bindir=$(dirname "$(command -v pg_ctl)")
+    if [[ $EUID -eq 0 ]]; then
+        runuser -u postgres -- "$bindir/pg_ctl" "$@"
+    else
+        "$bindir/pg_ctl" "$@"
+    fi
+}
+before=$(PGDATABASE=dw_shards last_run_id)
+sandbox_faults slow_ms=20
+flowetl_bg lost run --full-refresh
+pid=$FE_BG_PID
+for ((i = 0; i < 200; i++)); do
+    n=$(PGDATABASE=dw_shards sql "select count(*) from etl.run_stream where run_id > $before")
+    ((n > 0)) && break
+    sleep 0.05
+done
+pg_ctl_owner -D "$PG_DIR/data" stop -m immediate -w >/dev/null 2>&1 ||
+    bail "could not stop PostgreSQL"
+stopped=$(date +%s)
+flowetl_bg_wait "$pid" lost
+PG_DIR= # stopped
+assert_exit 3 "a run that lost the warehouse exits 3"
+assert_le $(($(date +%s) - stopped)) 20 "it ended soon after (s)"
+notrun=$(sed -n 's/.*the warehouse went away at [0-9:]* UTC: .*; \([0-9]*\) stream(s) not run.*/\1/p' "$T/err")
+assert_gt "${notrun:-0}" $((nstreams / 2)) "the queued sources' streams are counted not run"
+last=${NAMES[$((NSOURCES - 1))]}
+assert_eq FAILED "$(awk -v s="$last." 'index($1, s) == 1 { print $2 }' "$T/out" | sort -u)" \
+    "the last source's streams are failed in the summary"
+
 finish
