@@ -116,9 +116,10 @@ for ((k = 0; k < NSOURCES; k++)); do
 done
 assert_eq 0 "$bad" "all $NSOURCES sources equal the sandbox truth of their system"
 
-# --- a re-run writes nothing
-flowetl run
+# --- a re-run writes nothing (two at a time: --max-sources wins over the key)
+flowetl run --max-sources 2
 assert_exit 0 "the re-run exits 0"
+assert_stderr_contains "$NSOURCES sources, 2 at a time (max_sources)" "--max-sources 2 wins"
 run2=$(last_run_id)
 written=$(sql "select coalesce(sum(inserted + updated), -1) from etl.run_stream where run_id = $run2")
 assert_eq 0 "$written" "the re-run writes nothing (inserted + updated)"
@@ -161,6 +162,8 @@ assert_exit 2 "FLOWETL_SHARD=5/2 is a usage error"
 assert_stderr_contains "FLOWETL_SHARD"
 flowetl run --shard 0/1 --shard 0/1
 assert_exit 2 "--shard given twice is a usage error"
+flowetl run --max-sources 0
+assert_exit 2 "--max-sources 0 is a usage error"
 
 # The shard of each name, computed here (FNV-1a 64-bit, mod 3).
 shard_of() {
