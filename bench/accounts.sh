@@ -83,7 +83,7 @@ warehouse() {
     DSN="host=$PGHOST user=$PGUSER dbname=accounts"
 }
 
-write_config() {
+write_accounts_config() {
     local k s
     for s in "${SYSTEMS[@]}"; do
         "config_section_$s" >/dev/null # exports the secrets' variables here
@@ -134,7 +134,7 @@ main() {
     say "sandbox at scale $SCALE"
     start_sandbox "$SCALE"
     goflow_fast || die "goflow_fast"
-    write_config
+    write_accounts_config
     "$FLOWETL" -c "$WORK/flowetl.conf" -q init >"$WORK/init.log" 2>&1 ||
         die "flowetl init (see $WORK/init.log)"
     say "flowetl run: $ACCOUNTS accounts, max_sources $MAX_SOURCES"

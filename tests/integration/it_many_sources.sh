@@ -21,7 +21,7 @@ goflow_fast
 # The sections' names, in config order: posiflora_01, goflow_02, ...
 NAMES=()
 SYSTEM_OF=()
-sys=($SYSTEMS)
+read -r -a sys <<<"$SYSTEMS"
 for ((k = 1; k <= NSOURCES; k++)); do
     s=${sys[$(((k - 1) % 4))]}
     NAMES+=("$(printf '%s_%02d' "$s" "$k")")
