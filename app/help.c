@@ -19,7 +19,7 @@ typedef struct {
     const char *about[4];  /* paragraphs */
     help_item options[10]; /* the command's own options */
     help_item exits[8];    /* its exit codes */
-    help_item examples[4]; /* a command line and what it does */
+    help_item examples[5]; /* a command line and what it does (the last one empty) */
 } help_cmd;
 
 static const char *const global_usage =
@@ -103,10 +103,12 @@ static const help_cmd commands[] = {
         .name = "run",
         .summary = "load every configured stream, or only those named",
         .usage = {"run [SOURCE[.STREAM]...] [--full-refresh[=SOURCE[.STREAM][,...]]]",
-                  "run [SOURCE[.STREAM]...] [--from DATE [--to DATE]]"},
+                  "run [SOURCE[.STREAM]...] [--from DATE [--to DATE]]",
+                  "run [...] [--shard I/N] [--max-sources N]"},
         .about = {"Loads every stream of every configured source, or only the sources and "
                   "streams named (SOURCE is the NAME of a [source.NAME] section). Sources run "
-                  "concurrently, one worker each; each stream reads incrementally from its "
+                  "concurrently on a pool of [run] max_sources workers (8), which take them "
+                  "in config order; each stream reads incrementally from its "
                   "stored cursor and commits in checkpoints, so an interrupted run loses "
                   "nothing committed and the next run goes on from there.",
                   "Each run and stream has its row in etl.run and etl.run_stream, with the "
@@ -133,13 +135,25 @@ static const help_cmd commands[] = {
                      "without a date window are skipped with one log line saying so."},
                     {"--to DATE",
                      "The window's last day, inclusive (default: today in the source's time "
-                     "zone). Only with --from."}},
+                     "zone). Only with --from."},
+                    {"--shard I/N",
+                     "Run only the sources whose NAME hashes to shard I of N (0 <= I < N; "
+                     "FNV-1a of the name, mod N: a source stays in its shard when others are "
+                     "added or removed), so N processes (an Airflow task mapping, a Kubernetes "
+                     "Indexed Job) split one config. The environment variable "
+                     "FLOWETL_SHARD=I/N does the same; the option wins. A target of another "
+                     "shard is a usage error; a shard with no source succeeds doing nothing."},
+                    {"--max-sources N",
+                     "Load at most N sources at once (1 to 256), instead of [run] "
+                     "max_sources."}},
         /* exits: run_exits, shared with the overview */
         .examples = {{"flowetl run", "Load everything that changed since the last run."},
                      {"flowetl run --full-refresh=posiflora_main.orders",
                       "Load everything, reading every order of source posiflora_main again."},
                      {"flowetl run flowwow_main --from 2024-03-01 --to 2024-03-31",
-                      "Replay March 2024 for the date-windowed streams of flowwow_main."}},
+                      "Replay March 2024 for the date-windowed streams of flowwow_main."},
+                     {"flowetl run --shard 2/4",
+                      "Load the third quarter of the config's sources (one of four processes)."}},
     },
     {
         .name = "status",
@@ -501,7 +515,9 @@ void help_man_page(FILE *out)
     roff_line(out, "", exit_precedence);
     fputs(".PP\nThe other commands list theirs under COMMANDS.\n", out);
     fputs(".SH ENVIRONMENT\n.TP\n.B FLOWETL_CONFIG\nThe config file when there is no -c and no "
-          "\\&./flowetl.conf.\n.TP\n\\fINAME\\fR\nAny config value may contain ${NAME}, "
+          "\\&./flowetl.conf.\n.TP\n.B FLOWETL_SHARD\nI/N: run loads only the sources of "
+          "shard I of N, like run \\-\\-shard (which wins).\n.TP\n\\fINAME\\fR\nAny config value "
+          "may contain ${NAME}, "
           "replaced by the environment variable: keep passwords and tokens out of the file.\n",
           out);
     fputs(".SH FILES\n.TP\n.I ./flowetl.conf\nThe default config file.\n.TP\n"

@@ -23,7 +23,6 @@
 #include "app/verify.h"
 #include "sources/source.h"
 
-#define MAX_SECRETS 64
 #define MAX_TYPED_ARGS 256
 /* TCP keepalives of warehouse connections: a peer that died without closing the
  * connection is noticed in about a minute (idle 30 s + 3 probes 10 s apart). */
@@ -162,6 +161,11 @@ static bool parse_command_args(cli *c)
     if (run || strcmp(c->command, "state") == 0) {
         bool ok = run ? run_args_parse(c->nargs, c->args, &c->run, why, sizeof why)
                       : state_args_parse(c->nargs, c->args, &c->state, why, sizeof why);
+        /* An orchestrator sets the environment more easily; --shard wins. */
+        const char *env = run ? getenv("FLOWETL_SHARD") : NULL;
+        if (ok && env && *env && !c->run.shard_count)
+            ok = run_shard_parse(env, "FLOWETL_SHARD", &c->run.shard_index, &c->run.shard_count,
+                                 why, sizeof why);
         if (!ok)
             fprintf(stderr, "flowetl: %s\n", why);
         c->args = run ? c->run.targets : c->state.targets;
@@ -196,10 +200,14 @@ static bool parse_command_args(cli *c)
     return true;
 }
 
-/* True when the command's targets name source `name` (no target = every source). */
+/* True when the command's targets name source `name` (no target = every source)
+ * and, for run --shard, the source is of its shard. */
 static bool selects_source(const cli *c, const char *name)
 {
     size_t len = strlen(name);
+    if (strcmp(c->command, "run") == 0 && c->run.shard_count &&
+        run_shard_of(name, c->run.shard_count) != c->run.shard_index)
+        return false; /* the runner refuses a target of another shard */
     if (c->nargs == 0)
         return true;
     for (int i = 0; i < c->nargs; i++)
@@ -269,6 +277,29 @@ static log_level level_from(const config *cfg, int verbosity)
     return LOG_INFO;
 }
 
+/* Starts logging with every secret of the config redacted: a config of hundreds
+ * of sources has hundreds of them, so the list grows until it holds them all.
+ * False when memory ran out. */
+static bool init_log(const config *cfg, int verbosity)
+{
+    int cap = 64, n;
+    const char **secrets = NULL;
+    for (;;) {
+        const char **more = realloc(secrets, (size_t)cap * sizeof *secrets);
+        if (!more) {
+            free(secrets);
+            return false;
+        }
+        secrets = more;
+        if ((n = config_secrets(cfg, secrets, cap)) < cap)
+            break;
+        cap *= 2;
+    }
+    log_init(level_from(cfg, verbosity), secrets, n);
+    free(secrets);
+    return true;
+}
+
 static int dispatch(const cli *c, const config *cfg, int argc, const char *const *typed)
 {
     if (strcmp(c->command, "init") == 0)
@@ -303,6 +334,9 @@ static int dispatch(const cli *c, const config *cfg, int argc, const char *const
         .window_to = c->run.to,
         .command_line = line ? line : "",
         .progress_every_us = progress_us,
+        .shard_index = c->run.shard_index,
+        .shard_count = c->run.shard_count,
+        .max_sources = c->run.max_sources,
     };
     int code = runner_run(cfg, &req);
     free(line);
@@ -342,7 +376,6 @@ int main(int argc, char **argv)
     cli c = {0};
     config *cfg = NULL;
     fe_err err = {0};
-    const char *secrets[MAX_SECRETS];
 
     int early = parse_options(argc, argv, &c);
     if (early)
@@ -380,8 +413,11 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 2;
     }
-    int nsecrets = config_secrets(cfg, secrets, MAX_SECRETS);
-    log_init(level_from(cfg, c.verbosity), secrets, nsecrets);
+    if (!init_log(cfg, c.verbosity)) {
+        fprintf(stderr, "flowetl: out of memory\n");
+        config_free(cfg);
+        return 1;
+    }
     log_format format = LOG_FORMAT_TEXT;
     if (!log_format_parse(c.log_format, &format))
         (void)log_format_parse(config_run_str(cfg, "log_format"), &format);

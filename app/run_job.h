@@ -57,14 +57,26 @@ typedef struct {
     int wait_logged_s;
 } stream_slot;
 
+typedef struct source_job source_job;
+
 /* What the workers and the main thread share; mu guards the fields of each
- * source_job marked "published" and every stream_job's status, started,
- * claimed, slot and run_stream_id (a stream's stats and seconds are final once
- * its status is decided). cv is broadcast whenever one of those changes. */
+ * source_job marked "published", every stream_job's status, started, claimed,
+ * slot and run_stream_id (a stream's stats and seconds are final once its
+ * status is decided), the queue's head and lost. cv is broadcast whenever one
+ * of those changes. */
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int running; /* worker threads not finished */
+    int running; /* worker threads (of the pool) not finished */
+    /* The pool's queue: the run's jobs in config order; a worker takes
+     * jobs[next_job] and moves next_job on. */
+    source_job *jobs;
+    int njobs;
+    int next_job;
+    /* A job lost the warehouse (run_job_lost): the jobs still queued are not
+     * started; lost_msg says why. */
+    bool lost;
+    char lost_msg[512];
     fe_stop stop;
     int64_t run_id;
     int64_t started_unix;     /* when the run started (wall clock), for its metrics */
@@ -76,27 +88,26 @@ typedef struct {
     progress *progress; /* live progress lines; NULL = none (app/progress.h) */
 } run_ctl;
 
-typedef struct {
+struct source_job {
     run_ctl *ctl;
     const config *cfg;
     const run_request *req;
     const source_config *conf;
     const source_def *def;
-    char account[256]; /* identity: dw.dim_source.account */
-    int source_key;    /* the identity's row; 0 until it exists */
-    stream_job streams[MAX_STREAMS];
-    int nstreams;
+    char account[256];   /* identity: dw.dim_source.account */
+    int source_key;      /* the identity's row; 0 until it exists */
+    stream_job *streams; /* the selected ones: nstreams of cap (the source type's streams) */
+    int nstreams, cap;
     stream_window window; /* run --from/--to in the source's zone (req->window_from set) */
     bool warehouse_lost;  /* the worker's connection broke and could not be made again */
     char lost_at[16];     /* HH:MM:SS UTC */
     char lost_msg[512];
-    bool started; /* thread is running and must be joined */
-    pthread_t thread;
     /* Stream threads (config stream_parallel, at most the job's streams): slot 0
-     * is the worker thread itself, on the session that holds the source's lock. */
+     * is the worker thread itself, on the session that holds the source's lock.
+     * Allocated (nslots) before the pool starts; NULL for a job with no stream. */
     int nslots;
-    stream_slot slots[MAX_STREAM_THREADS]; /* published (under ctl->mu) */
-} source_job;
+    stream_slot *slots; /* published (under ctl->mu) */
+};
 
 static inline int64_t run_mono_us(void)
 {
@@ -113,19 +124,24 @@ void run_textf(char *dst, size_t size, const char *fmt, ...) FE_PRINTF(3, 4);
 const char *run_status_name(sj_status s);
 
 /* The stream threads a job of source conf runs (its `stream_parallel`; 0: 4 when
- * def shares its state between threads, else 1; at most its streams and
- * MAX_STREAM_THREADS, at least 1). */
-int run_job_threads(const source_config *conf, const source_def *def, int nstreams);
+ * def shares its state between threads and the run's sources are not queued
+ * (queued: more selected sources than max_sources), else 1; at most its streams
+ * and MAX_STREAM_THREADS, at least 1). */
+int run_job_threads(const source_config *conf, const source_def *def, int nstreams, bool queued);
 
-/* The worker thread of one source job (pthread entry; arg is the source_job).
- * Connects, checks the zone, takes the source's lock, opens the source (its
- * first request), registers it and runs its streams on job->nslots stream
- * threads (itself and nslots - 1 more, each with its own warehouse session and
- * HTTP client and the source's one rate limiter), a stream starting once the
- * streams its source declares it after (source_def.deps) ended; ends every stream it does not run
- * with a status and a reason; decrements ctl->running (and signals ctl->cv)
- * when it returns. */
-void *run_worker(void *arg);
+/* A worker thread of the run's pool (pthread entry; arg is the run_ctl). Takes
+ * the queue's next job with streams until none is left or the run is asked to
+ * stop (the jobs left stay pending: the runner ends them "not started"), and
+ * runs each: connects, checks the zone, takes the source's lock, opens the
+ * source (its first request), registers it and runs its streams on
+ * job->nslots stream threads (itself and nslots - 1 more, each with its own
+ * warehouse session and HTTP client and the source's one rate limiter), a
+ * stream starting once the streams its source declares it after
+ * (source_def.deps) ended; ends every stream it does not run with a status and
+ * a reason. A job taken after the warehouse went away (ctl->lost) is not
+ * started: its streams fail with "not run: the warehouse went away: ...".
+ * Decrements ctl->running (and signals ctl->cv) when it returns. */
+void *run_pool_worker(void *arg);
 
 /* The session settings of every connection of the run (application_name,
  * lock_timeout). */

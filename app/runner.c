@@ -1,8 +1,9 @@
-/* runner: `flowetl run`. Selects streams, opens the run's bookkeeping, checks
- * each source's identity, runs one worker thread per source (sources are
- * independent: each has its own API budget, connection and advisory lock) while
- * the main thread watches them (long waits on the warehouse, a stop request),
- * then records every outcome, prints the summary and picks the exit code. */
+/* runner: `flowetl run`. Selects streams (of the run's shard), opens the run's
+ * bookkeeping, checks each source's identity, runs the sources on a pool of at
+ * most max_sources worker threads (sources are independent: each has its own
+ * API budget, connection and advisory lock) while the main thread watches them
+ * (long waits on the warehouse, a stop request), then records every outcome,
+ * prints the summary and picks the exit code. */
 #include "app/runner.h"
 
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "app/state_args.h"
 #include "sources/source.h"
 #include "load/migrate.h"
 #include "load/pg.h"
@@ -52,7 +54,7 @@ static bool job_has_stream(const source_job *job, const stream_def *s)
 
 static void job_add_stream(source_job *job, const stream_def *s)
 {
-    if (!job_has_stream(job, s) && job->nstreams < MAX_STREAMS)
+    if (!job_has_stream(job, s) && job->nstreams < job->cap)
         job->streams[job->nstreams++].def = s;
 }
 
@@ -72,6 +74,22 @@ static source_job *job_of(source_job *jobs, int njobs, const source_config *conf
     return NULL;
 }
 
+/* The job of the source target names; NULL, after saying which shard it is of,
+ * when run --shard left that source to another process. */
+static source_job *target_job(source_job *jobs, int njobs, const run_request *req,
+                              const source_config *conf, const char *target)
+{
+    source_job *job = job_of(jobs, njobs, conf);
+    if (!job)
+        log_error(NULL,
+                  "%s: source %s is of shard %d/%d, not of this run's shard %d/%d (run it with "
+                  "--shard %d/%d)",
+                  target, conf->name, run_shard_of(conf->name, req->shard_count), req->shard_count,
+                  req->shard_index, req->shard_count, run_shard_of(conf->name, req->shard_count),
+                  req->shard_count);
+    return job;
+}
+
 /* run --full-refresh: marks the streams to read in full (every selected one
  * without a list). False, after logging why, when an item names an unknown stream
  * or one this run does not select. */
@@ -86,7 +104,9 @@ static bool mark_refresh(const config *cfg, source_job *jobs, int njobs, const r
         int marked = 0;
         if (!stream_select_target(cfg, req->refresh[t], &conf, &s))
             return false;
-        source_job *job = job_of(jobs, njobs, conf);
+        source_job *job = target_job(jobs, njobs, req, conf, req->refresh[t]);
+        if (!job)
+            return false;
         for (int k = 0; k < job->nstreams; k++)
             if (!s || job->streams[k].def == s) {
                 job->streams[k].refresh = true;
@@ -106,7 +126,7 @@ static bool keep_windowed(source_job *jobs, int njobs, const run_request *req)
 {
     buf skipped;
     int kept = 0;
-    if (!req->window_from)
+    if (!req->window_from || njobs == 0) /* njobs 0: a shard without a source */
         return true;
     buf_init(&skipped, 4096);
     for (int i = 0; i < njobs; i++) {
@@ -148,7 +168,9 @@ static bool select_targets(const config *cfg, source_job *jobs, int njobs, const
         const stream_def *s;
         if (!stream_select_target(cfg, req->targets[t], &conf, &s))
             return false;
-        source_job *job = job_of(jobs, njobs, conf);
+        source_job *job = target_job(jobs, njobs, req, conf, req->targets[t]);
+        if (!job)
+            return false;
         if (s)
             job_add_stream(job, s);
         else
@@ -413,33 +435,97 @@ static void supervise(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
     pthread_mutex_unlock(&ctl->mu);
 }
 
-static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs)
+/* The sources loaded at once: [run] max_sources, or run --max-sources. */
+static int max_sources(const config *cfg, const run_request *req)
+{
+    const char *v = config_run_str(cfg, "max_sources");
+    long n = req->max_sources > 0 ? req->max_sources : v ? strtol(v, NULL, 10) : 0;
+    return n >= 1 && n <= RUN_MAX_SOURCES ? (int)n : 8;
+}
+
+/* The most stream threads npool jobs with streams can have at once: the sum of
+ * the npool largest nslots (the live progress block's lines). */
+static int most_slots_at_once(const source_job *jobs, int njobs, int npool)
 {
     int lines = 0;
-    for (int i = 0; i < njobs; i++) {
-        jobs[i].nslots = run_job_threads(jobs[i].conf, jobs[i].def, jobs[i].nstreams);
-        lines += jobs[i].nslots;
-    }
-    if (njobs > 0 && progress_live_wanted(jobs[0].cfg))
-        ctl->progress = progress_new(lines);
+    /* nslots is 1..MAX_STREAM_THREADS: count down the values. */
+    for (int v = MAX_STREAM_THREADS; v >= 1 && npool > 0; v--)
+        for (int i = 0; i < njobs && npool > 0; i++)
+            if (jobs[i].slots && jobs[i].nslots == v) {
+                lines += v;
+                npool--;
+            }
+    return lines;
+}
+
+/* Each selected job's stream threads and their slots, sized for it. Returns the
+ * jobs with streams; one whose slots cannot be had is ended failed. */
+static int size_jobs(source_job *jobs, int njobs, bool queued)
+{
+    int selected = 0;
     for (int i = 0; i < njobs; i++) {
         if (jobs[i].nstreams == 0)
             continue;
+        jobs[i].nslots = run_job_threads(jobs[i].conf, jobs[i].def, jobs[i].nstreams, queued);
+        jobs[i].slots = calloc((size_t)jobs[i].nslots, sizeof *jobs[i].slots);
+        if (!jobs[i].slots) {
+            jobs[i].nslots = 0;
+            run_job_end_logged(&jobs[i], SJ_FAILED, "out of memory");
+            continue;
+        }
+        selected++;
+    }
+    return selected;
+}
+
+static int count_selected(const source_job *jobs, int njobs)
+{
+    int n = 0;
+    for (int i = 0; i < njobs; i++)
+        n += jobs[i].nstreams > 0;
+    return n;
+}
+
+/* Runs the jobs on a pool of min(max_sources, selected jobs) worker threads
+ * taking them in config order, and supervises them until every thread ended. */
+static void run_workers(PGconn **conn, run_ctl *ctl, source_job *jobs, int njobs,
+                        const run_request *req)
+{
+    int cap = njobs > 0 ? max_sources(jobs[0].cfg, req) : 1;
+    int nselected = count_selected(jobs, njobs);
+    int npool = nselected < cap ? nselected : cap, started = 0;
+    /* Queued sources read one stream at a time by default (stream_parallel 0):
+     * the pool then bounds the run's sessions to max_sources + 1. */
+    int nready = size_jobs(jobs, njobs, nselected > cap);
+    pthread_t *pool = calloc(npool > 0 ? (size_t)npool : 1, sizeof *pool);
+    if (nselected > cap)
+        log_info(NULL, "%d sources, %d at a time (max_sources)", nselected, cap);
+    if (nready > 0 && progress_live_wanted(jobs[0].cfg))
+        ctl->progress = progress_new(most_slots_at_once(jobs, njobs, npool));
+    ctl->jobs = jobs;
+    ctl->njobs = njobs;
+    for (int i = 0; pool && nready > 0 && i < npool; i++) {
         pthread_mutex_lock(&ctl->mu);
         ctl->running++;
         pthread_mutex_unlock(&ctl->mu);
-        jobs[i].started = pthread_create(&jobs[i].thread, NULL, run_worker, &jobs[i]) == 0;
-        if (jobs[i].started)
+        if (pthread_create(&pool[started], NULL, run_pool_worker, ctl) == 0) {
+            started++;
             continue;
+        }
         pthread_mutex_lock(&ctl->mu);
         ctl->running--;
         pthread_mutex_unlock(&ctl->mu);
-        run_job_end_logged(&jobs[i], SJ_FAILED, "could not start a worker thread");
     }
+    if (started == 0) /* no thread to take them */
+        for (int i = 0; i < njobs; i++)
+            run_job_end_logged(&jobs[i], SJ_FAILED, "could not start a worker thread");
+    else if (started < npool)
+        log_warn(NULL, "%d of %d worker threads started: the sources queue for them", started,
+                 npool);
     supervise(conn, ctl, jobs, njobs);
-    for (int i = 0; i < njobs; i++)
-        if (jobs[i].started)
-            pthread_join(jobs[i].thread, NULL);
+    for (int i = 0; i < started; i++)
+        pthread_join(pool[i], NULL);
+    free(pool);
     progress_free(ctl->progress);
     ctl->progress = NULL;
 }
@@ -748,13 +834,53 @@ static int run_with_warehouse(PGconn **conn, run_ctl *ctl, source_job *jobs, int
         return RUN_EXIT_CONFIG;
     }
     if (!fe_stop_requested(&ctl->stop))
-        run_workers(conn, ctl, jobs, njobs);
+        run_workers(conn, ctl, jobs, njobs, req);
     if ((sig = fe_stop_requested(&ctl->stop)) != 0)
         for (int i = 0; i < njobs; i++)
             run_job_end_logged(&jobs[i], SJ_INTERRUPTED,
                                "not started: the run was interrupted by %s",
                                runstop_signal_name(sig));
     return run_finish_and_report(*conn, ctl, jobs, njobs, sig, false);
+}
+
+/* A job for each source of the run's shard (every source without --shard), in
+ * config order, with room for its type's streams. Returns how many; -1 when
+ * memory ran out. */
+static int make_jobs(const config *cfg, const run_request *req, run_ctl *ctl, source_job *jobs)
+{
+    int n = 0;
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        const source_config *conf = &cfg->sources[i];
+        if (req->shard_count && run_shard_of(conf->name, req->shard_count) != req->shard_index)
+            continue;
+        source_job *job = &jobs[n++];
+        job->ctl = ctl;
+        job->cfg = cfg;
+        job->req = req;
+        job->conf = conf;
+        job->def = source_find(conf->type);
+        job->cap = job->def ? job->def->nstreams : 0;
+        if (job->cap > MAX_STREAMS)
+            job->cap = MAX_STREAMS;
+        if (!(job->streams = calloc(job->cap > 0 ? (size_t)job->cap : 1, sizeof *job->streams)))
+            return -1;
+    }
+    if (req->shard_count && n == 0)
+        log_info(NULL, "shard %d/%d: no source of this config hashes here", req->shard_index,
+                 req->shard_count);
+    else if (req->shard_count)
+        log_info(NULL, "shard %d/%d: %d of the config's %zu sources", req->shard_index,
+                 req->shard_count, n, cfg->nsources);
+    return n;
+}
+
+static void free_jobs(source_job *jobs, int njobs)
+{
+    for (int i = 0; i < njobs; i++) {
+        free(jobs[i].streams);
+        free(jobs[i].slots);
+    }
+    free(jobs);
 }
 
 int runner_run(const config *cfg, const run_request *req)
@@ -766,19 +892,19 @@ int runner_run(const config *cfg, const run_request *req)
     runstop *rs = NULL;
     run_ctl ctl;
     source_job *jobs = calloc(cfg->nsources ? cfg->nsources : 1, sizeof *jobs);
-    int njobs = (int)cfg->nsources;
+    int njobs = 0;
 
+    ctl_init(&ctl, cfg);
+    if (jobs && (njobs = make_jobs(cfg, req, &ctl, jobs)) < 0) {
+        njobs = (int)cfg->nsources; /* free_jobs frees what was allocated */
+        log_error(NULL, "out of memory");
+        code = RUN_EXIT_FAILED;
+        goto cleanup;
+    }
     if (!jobs) {
         log_error(NULL, "out of memory");
-        return RUN_EXIT_FAILED;
-    }
-    ctl_init(&ctl, cfg);
-    for (int i = 0; i < njobs; i++) {
-        jobs[i].ctl = &ctl;
-        jobs[i].cfg = cfg;
-        jobs[i].req = req;
-        jobs[i].conf = &cfg->sources[i];
-        jobs[i].def = source_find(cfg->sources[i].type);
+        code = RUN_EXIT_FAILED;
+        goto cleanup;
     }
     if (!select_streams(cfg, jobs, njobs, req))
         goto cleanup;
@@ -807,6 +933,7 @@ cleanup:
     runstop_end(rs);
     pthread_cond_destroy(&ctl.cv);
     pthread_mutex_destroy(&ctl.mu);
-    free(jobs);
+    if (jobs)
+        free_jobs(jobs, njobs);
     return code;
 }

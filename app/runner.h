@@ -1,5 +1,6 @@
-/* runner: `flowetl run`. One worker thread per selected source, concurrently;
- * inside a worker, its streams run in order. Every run leaves an etl.run row and
+/* runner: `flowetl run`. A pool of min([run] max_sources, selected sources)
+ * worker threads takes the selected sources in config order, one at a time
+ * each; inside a source, its streams run on its stream threads. Every run leaves an etl.run row and
  * every selected stream an etl.run_stream row, whatever stops them (when the
  * warehouse can be reached). Decides what is printed and the exit code:
  *   0    every stream succeeded
@@ -40,6 +41,10 @@ typedef struct {
     const char *window_from, *window_to;
     const char *command_line;    /* for etl.run, secrets already absent */
     long long progress_every_us; /* progress line interval; 0 = none */
+    /* --shard I/N (or FLOWETL_SHARD): only the sources whose name hashes to
+     * shard_index (run_shard_of, app/state_args.h); shard_count 0 = every source. */
+    int shard_index, shard_count;
+    int max_sources; /* --max-sources; 0 = [run] max_sources */
 } run_request;
 
 /* Returns the process exit code. Validates targets first (2 on an unknown one). */

@@ -8,6 +8,7 @@
 #include "core/timeutil.h"
 
 #define DAY_US (86400 * TIME_US_PER_SEC)
+#define SHARDS_MAX 4096
 
 bool state_parse_date(const char *text, int64_t *days)
 {
@@ -89,6 +90,52 @@ static bool check_window(const run_args *a, char *why, size_t size)
     return true;
 }
 
+/* A decimal number of at most 4 digits, the whole of [text, end). */
+static bool small_number(const char *text, const char *end, int *out)
+{
+    int n = 0;
+    if (end == text || end - text > 4)
+        return false;
+    for (const char *c = text; c < end; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        n = n * 10 + (*c - '0');
+    }
+    *out = n;
+    return true;
+}
+
+bool run_shard_parse(const char *text, const char *what, int *index, int *count, char *why,
+                     size_t size)
+{
+    const char *slash = text ? strchr(text, '/') : NULL;
+    int i, n;
+    if (!slash || !small_number(text, slash, &i) ||
+        !small_number(slash + 1, slash + 1 + strlen(slash + 1), &n))
+        return snprintf(why, size, "%s '%.40s' is not I/N (e.g. 0/4: shard 0 of 4)", what,
+                        text ? text : ""),
+               false;
+    if (n < 1 || n > SHARDS_MAX)
+        return snprintf(why, size, "%s %.40s: N must be 1 to %d", what, text, SHARDS_MAX), false;
+    if (i >= n)
+        return snprintf(why, size, "%s %.40s: I counts from 0 and must be below N (%d)", what, text,
+                        n),
+               false;
+    *index = i;
+    *count = n;
+    return true;
+}
+
+int run_shard_of(const char *name, int count)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64-bit */
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        h ^= *c;
+        h *= 0x100000001b3ULL;
+    }
+    return (int)(h % (uint64_t)count);
+}
+
 bool run_args_parse(int nargs, const char *const *args, run_args *out, char *why, size_t size)
 {
     size_t cap = sizeof out->storage, used = 0;
@@ -112,6 +159,23 @@ bool run_args_parse(int nargs, const char *const *args, run_args *out, char *why
                 return snprintf(why, size, "--to %s", missing ? "needs a DATE" : "given twice"),
                        false;
             out->to = v;
+        } else if ((v = option_value(nargs, args, &i, "--shard", &missing)) != NULL || missing) {
+            if (missing || out->shard_count)
+                return snprintf(why, size, "--shard %s", missing ? "needs I/N" : "given twice"),
+                       false;
+            if (!run_shard_parse(v, "--shard", &out->shard_index, &out->shard_count, why, size))
+                return false;
+        } else if ((v = option_value(nargs, args, &i, "--max-sources", &missing)) != NULL ||
+                   missing) {
+            if (missing || out->max_sources)
+                return snprintf(why, size, "--max-sources %s",
+                                missing ? "needs a number" : "given twice"),
+                       false;
+            if (!small_number(v, v + strlen(v), &out->max_sources) || out->max_sources < 1 ||
+                out->max_sources > RUN_MAX_SOURCES)
+                return snprintf(why, size, "--max-sources '%.40s' is not a number from 1 to %d", v,
+                                RUN_MAX_SOURCES),
+                       false;
         } else if (a[0] == '-')
             return snprintf(why, size, "unknown option '%.60s' for run", a), false;
         else if (out->ntargets >= STATE_ARGS_MAX)

@@ -2,6 +2,7 @@
  * `state` command's arguments (no I/O, no config), so they are unit-tested alone.
  *
  *   run [TARGET...] [--full-refresh[=TARGET[,TARGET...]]]... [--from DATE [--to DATE]]
+ *       [--shard I/N] [--max-sources N]
  *   state list [TARGET...] [--json] | show TARGET [--json] | set TARGET JSON --yes
  *         | reset TARGET --yes
  */
@@ -13,6 +14,8 @@
 #include <stdint.h>
 
 #define STATE_ARGS_MAX 64
+/* [run] max_sources and --max-sources at most (the config key's maximum too). */
+#define RUN_MAX_SOURCES 256
 
 /* True when text is a real calendar date written YYYY-MM-DD; *days (may be NULL)
  * gets its days since 1970-01-01. */
@@ -27,14 +30,31 @@ typedef struct {
     const char *refresh[STATE_ARGS_MAX]; /* --full-refresh=LIST items; none = every selected */
     int nrefresh;
     const char *from, *to; /* --from / --to, NULL when not given */
+    /* --shard I/N: this process runs only the sources of shard shard_index
+     * (run_shard_of); shard_count 0 = not given. */
+    int shard_index, shard_count;
+    int max_sources; /* --max-sources N (1..256); 0 = not given */
     char storage[4096];
 } run_args;
 
 /* Parses run's arguments (after the command word). False with a one-line message
  * in why (usage errors: an unknown option, --from/--to without or with a bad
  * date, --to without --from, --from later than --to, --from with
- * --full-refresh, an empty item in a --full-refresh list, too many items). */
+ * --full-refresh, an empty item in a --full-refresh list, too many items, a
+ * --shard that run_shard_parse refuses, a --max-sources not 1 to 256, an option
+ * given twice). */
 bool run_args_parse(int nargs, const char *const *args, run_args *out, char *why, size_t size);
+
+/* Parses "I/N" (0 <= I < N, N >= 1, both decimal, at most 4096 shards) into
+ * *index and *count. False with a one-line message in why naming what (e.g.
+ * "--shard" or "FLOWETL_SHARD"). */
+bool run_shard_parse(const char *text, const char *what, int *index, int *count, char *why,
+                     size_t size);
+
+/* The shard (0 .. count - 1) of the source named name: FNV-1a 64-bit of the
+ * name's bytes, mod count; stable whatever other sources the config has.
+ * count >= 1. */
+int run_shard_of(const char *name, int count);
 
 typedef enum { STATE_LIST, STATE_SHOW, STATE_SET, STATE_RESET } state_verb;
 

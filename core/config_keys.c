@@ -18,6 +18,13 @@ static const config_key common_keys[] = {
      false, "text|json", 0, 0, CR_NONE},
     {"run", "log_level", CK_STRING, "info", "Log verbosity on stderr: error, warn, info or debug.",
      false, "error|warn|info|debug", 0, 0, CR_NONE},
+    {"run", "max_sources", CK_INT, "8",
+     "Sources loaded at once: a pool of this many worker threads takes the selected sources in "
+     "config order, each thread the next source when its own is done (--max-sources wins). The "
+     "run's warehouse sessions are then at most max_sources + 1 (its own) while the sources "
+     "queue (more selected sources than max_sources), since an automatic stream_parallel (0) "
+     "is then 1; an explicit stream_parallel > 1 adds its threads' sessions.",
+     false, NULL, 1, 256, CR_NONE},
     {"run", "metrics_file", CK_STRING, NULL,
      "Prometheus metrics of each run, written (atomically) at its end for node_exporter's "
      "textfile collector, e.g. /var/lib/prometheus/node-exporter/flowetl.prom; empty: none. A "
@@ -109,7 +116,8 @@ static const config_key common_keys[] = {
      "between threads (Goflow, Flowwow), 1 where it is not (Posiflora's token refresh, Flow "
      "Retail's last status), since each extra thread would open its own session: one more "
      "request per thread and run. 1 reads the streams one after another. 4 lets the long orders "
-     "stream overlap the dimension streams without holding many connections.",
+     "stream overlap the dimension streams without holding many connections. Automatic is 1 "
+     "for every source when the run's sources queue ([run] max_sources).",
      false, NULL, 0, 8, CR_NONE},
     {"source", "streams", CK_LIST, NULL,
      "Comma list of the streams to read; default: all streams of the type.", false, NULL, 0, 0,

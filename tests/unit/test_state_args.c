@@ -2,6 +2,7 @@
  * arguments, parsed without a config; and stream_cursor_check, the shape check
  * `flowetl state set` applies, against the real source types. */
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "app/state_args.h"
@@ -243,6 +244,77 @@ static void test_window_advances(void)
     CU_ASSERT_FALSE(stream_window_advances(NULL, 2000, 3000));
 }
 
+static void test_run_shard(void)
+{
+    const char *eq[] = {"--shard=2/3", "shop"}, *sep[] = {"--shard", "0/1", "--max-sources", "16"};
+    run_args a;
+    CU_ASSERT_TRUE(run_parse(N(eq), eq, &a));
+    CU_ASSERT_EQUAL(a.shard_index, 2);
+    CU_ASSERT_EQUAL(a.shard_count, 3);
+    CU_ASSERT_EQUAL(a.ntargets, 1);
+    CU_ASSERT_EQUAL(a.max_sources, 0);
+    CU_ASSERT_TRUE(run_parse(N(sep), sep, &a));
+    CU_ASSERT_EQUAL(a.shard_index, 0);
+    CU_ASSERT_EQUAL(a.shard_count, 1);
+    CU_ASSERT_EQUAL(a.max_sources, 16);
+    const char *none[] = {"shop"};
+    CU_ASSERT_TRUE(run_parse(N(none), none, &a));
+    CU_ASSERT_EQUAL(a.shard_count, 0); /* no sharding */
+}
+
+static void test_run_shard_usage_errors(void)
+{
+    static const char *const bad[] = {"3/3",   "4/3",  "0/0",  "1/0",          "-1/3",
+                                      "a/3",   "1/b",  "1",    "/3",           "1/",
+                                      "1/3/4", " 1/3", "1/3 ", "99999/100000", ""};
+    run_args a;
+    for (int i = 0; i < N(bad); i++) {
+        const char *args[] = {"--shard", bad[i]};
+        CU_ASSERT_FALSE(run_parse(2, args, &a));
+        CU_ASSERT_PTR_NOT_NULL(strstr(why, "--shard"));
+    }
+    const char *missing[] = {"--shard"}, *twice[] = {"--shard=0/2", "--shard=1/2"};
+    CU_ASSERT_FALSE(run_parse(N(missing), missing, &a));
+    CU_ASSERT_FALSE(run_parse(N(twice), twice, &a));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "twice"));
+    static const char *const bad_max[] = {"0", "257", "x", "-1", ""};
+    for (int i = 0; i < N(bad_max); i++) {
+        const char *args[] = {"--max-sources", bad_max[i]};
+        CU_ASSERT_FALSE(run_parse(2, args, &a));
+    }
+    int i = -1, n = -1;
+    CU_ASSERT_FALSE(run_shard_parse("5/2", "FLOWETL_SHARD", &i, &n, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "FLOWETL_SHARD"));
+    CU_ASSERT_EQUAL(n, -1); /* untouched on error */
+    CU_ASSERT_TRUE(run_shard_parse("4095/4096", "FLOWETL_SHARD", &i, &n, why, sizeof why));
+    CU_ASSERT_EQUAL(i, 4095);
+}
+
+/* The shard of a name must never change between releases: a source would move
+ * to another process of a deployment. Expected values: FNV-1a 64-bit, computed
+ * independently (0x35dd01e1a1d35e96 for posiflora_main). */
+static void test_shard_of_is_stable(void)
+{
+    CU_ASSERT_EQUAL(run_shard_of("posiflora_main", 3), 0);
+    CU_ASSERT_EQUAL(run_shard_of("posiflora_main", 4), 2);
+    CU_ASSERT_EQUAL(run_shard_of("posiflora_main", 7), 1);
+    CU_ASSERT_EQUAL(run_shard_of("flowwow_main", 3), 1);
+    CU_ASSERT_EQUAL(run_shard_of("flowwow_main", 7), 6);
+    CU_ASSERT_EQUAL(run_shard_of("acct_01", 7), 6);
+    CU_ASSERT_EQUAL(run_shard_of("a", 7), 5);
+    CU_ASSERT_EQUAL(run_shard_of("", 3), 2); /* the offset basis alone */
+    CU_ASSERT_EQUAL(run_shard_of("anything", 1), 0);
+    /* Spread: 300 names over 3 shards, none nearly empty. */
+    int count[3] = {0};
+    for (int k = 0; k < 300; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "acct_%03d", k);
+        count[run_shard_of(name, 3)]++;
+    }
+    for (int k = 0; k < 3; k++)
+        CU_ASSERT_TRUE(count[k] > 60);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -253,6 +325,9 @@ int main(void)
     CU_add_test(s, "run --full-refresh=LIST", test_run_refresh_lists);
     CU_add_test(s, "run --from/--to", test_run_window);
     CU_add_test(s, "run usage errors", test_run_usage_errors);
+    CU_add_test(s, "run --shard and --max-sources", test_run_shard);
+    CU_add_test(s, "run --shard usage errors", test_run_shard_usage_errors);
+    CU_add_test(s, "a name's shard is stable", test_shard_of_is_stable);
     CU_add_test(s, "state arguments", test_state_args);
     CU_add_test(s, "cursor shapes", test_cursor_check);
     CU_add_test(s, "every stream has a cursor shape", test_every_stream_has_a_shape);
