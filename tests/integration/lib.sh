@@ -231,19 +231,32 @@ flowetl_bg_wait() {
 
 # ---------------------------------------------------------------- PostgreSQL
 
-# pg_start: a private cluster in $T/pg; exports PGHOST, PGUSER, PGDATABASE.
+# pg_start: a private cluster in $T/pg; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+# With FE_IT_LAYOUT=citus the warehouse is a Citus cluster instead (a coordinator and
+# two workers, scripts/citus-cluster.sh, in $T/citus), and `flowetl init` gives it
+# the Citus layout: the same test then checks flowetl on Citus.
 pg_start() {
-    PG_DIR=$T/pg
     local envlines
-    envlines=$("$SOURCE_DIR/scripts/pgcluster.sh" start "$PG_DIR") ||
-        bail "could not start PostgreSQL in $PG_DIR"
+    if [[ ${FE_IT_LAYOUT:-single} == citus ]]; then
+        PG_DIR=$T/citus
+        envlines=$("$SOURCE_DIR/scripts/citus-cluster.sh" start "$PG_DIR") ||
+            bail "could not start the Citus cluster in $PG_DIR"
+    else
+        PG_DIR=$T/pg
+        envlines=$("$SOURCE_DIR/scripts/pgcluster.sh" start "$PG_DIR") ||
+            bail "could not start PostgreSQL in $PG_DIR"
+    fi
     eval "$envlines"
-    export PGHOST PGUSER PGDATABASE
+    export PGHOST PGPORT PGUSER PGDATABASE
 }
 
 pg_stop() {
     [[ -n $PG_DIR ]] || return 0
-    "$SOURCE_DIR/scripts/pgcluster.sh" stop "$PG_DIR" || true
+    if [[ ${FE_IT_LAYOUT:-single} == citus ]]; then
+        "$SOURCE_DIR/scripts/citus-cluster.sh" stop "$PG_DIR" || true
+    else
+        "$SOURCE_DIR/scripts/pgcluster.sh" stop "$PG_DIR" || true
+    fi
     PG_DIR=
 }
 
