@@ -120,7 +120,11 @@ int command_check(const config *cfg)
         print_redacted("warehouse: reachable, but ", err.msg, "\n");
         code = 2;
     } else {
-        printf("warehouse: ok (%s)\n", PQdb(conn));
+        migrate_layout layout = LAYOUT_SINGLE;
+        if (migrate_current_layout(conn, &layout, &err) != FE_OK)
+            log_debug(NULL, "reading the warehouse layout: %s", err.msg);
+        printf("warehouse: ok (database %s, layout %s)\n", PQdb(conn),
+               migrate_layout_name(layout));
     }
     bool schema_ok = conn && code == 0;
     for (size_t i = 0; i < cfg->nsources; i++) {

@@ -486,6 +486,10 @@ fe_cleanup() {
     done
     sandbox_stop
     pg_stop
+    local cmd
+    for cmd in "${FE_CLEANUP[@]}"; do
+        $cmd >/dev/null 2>&1
+    done
     if [[ -n ${T:-} && -d $T ]]; then
         if [[ ${KEEP:-0} == 1 || ($rc -ne 0 && ${KEEP_FAILED:-0} == 1) ]]; then
             echo "# kept $T"
@@ -502,6 +506,7 @@ fe_setup() {
     FE_PASSES=0
     FE_RC=0
     FE_PIDS=()
+    FE_CLEANUP=() # commands fe_cleanup runs at exit (e.g. stopping a second server)
     SANDBOX_PID=
     SANDBOX_URL=
     PG_DIR=
