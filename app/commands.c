@@ -23,11 +23,17 @@ int command_init(const config *cfg)
         return 3;
     }
     int code = 0;
-    if (migrate_apply(conn, &applied, &err) != FE_OK) {
+    migrate_layout want = LAYOUT_AUTO, layout = LAYOUT_SINGLE;
+    if (!migrate_layout_parse(config_warehouse_str(cfg, "layout"), &want)) {
+        /* The config's own check refuses other values; kept for a bad default. */
+        log_error(NULL, "[warehouse] layout must be auto, single or citus");
+        code = 2;
+    } else if (migrate_apply(conn, want, &applied, &layout, &err) != FE_OK) {
         log_error(NULL, "init failed: %s", err.msg);
         code = 1;
     } else {
-        printf("warehouse schema is up to date (%d migration(s) applied now)\n", applied);
+        printf("warehouse schema is up to date (%d migration(s) applied now; layout %s)\n",
+               applied, migrate_layout_name(layout));
     }
     PQfinish(conn);
     return code;
@@ -114,7 +120,11 @@ int command_check(const config *cfg)
         print_redacted("warehouse: reachable, but ", err.msg, "\n");
         code = 2;
     } else {
-        printf("warehouse: ok (%s)\n", PQdb(conn));
+        migrate_layout layout = LAYOUT_SINGLE;
+        if (migrate_current_layout(conn, &layout, &err) != FE_OK)
+            log_debug(NULL, "reading the warehouse layout: %s", err.msg);
+        printf("warehouse: ok (database %s, layout %s)\n", PQdb(conn),
+               migrate_layout_name(layout));
     }
     bool schema_ok = conn && code == 0;
     for (size_t i = 0; i < cfg->nsources; i++) {

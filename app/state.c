@@ -358,7 +358,7 @@ static int source_key_locked(PGconn *conn, const source_config *conf, bool lock,
 static const char set_sql[] =
     "INSERT INTO etl.sync_state (source_key, stream, cursor, updated_at, run_id)"
     " VALUES ($1, $2, $3::jsonb, now(), 0) ON CONFLICT (source_key, stream) DO UPDATE"
-    " SET cursor = excluded.cursor, updated_at = now(), run_id = 0,"
+    " SET cursor = excluded.cursor, updated_at = excluded.updated_at, run_id = 0,"
     " full_refresh_requested_at = NULL, full_refresh_requested_by = NULL";
 
 static int state_set(PGconn *conn, const state_item *it, const state_args *a)
@@ -411,7 +411,8 @@ static const char request_sql[] =
     " SET full_refresh_requested_by = coalesce(CASE WHEN"
     "  etl.sync_state.full_refresh_requested_at IS NOT NULL"
     "  THEN etl.sync_state.full_refresh_requested_by END, excluded.full_refresh_requested_by),"
-    " full_refresh_requested_at = coalesce(etl.sync_state.full_refresh_requested_at, now())";
+    " full_refresh_requested_at = coalesce(etl.sync_state.full_refresh_requested_at,"
+    "  excluded.full_refresh_requested_at)";
 
 static fe_rc request_refresh(PGconn *conn, int key, const char *stream, const char *by, fe_err *err)
 {

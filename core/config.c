@@ -737,11 +737,16 @@ bool config_run_duration(const config *c, const char *key, int64_t *micros)
     return v && time_parse_duration(v, micros);
 }
 
-bool config_warehouse_duration(const config *c, const char *key, int64_t *micros)
+const char *config_warehouse_str(const config *c, const char *key)
 {
     const config_kv *kv = kv_find(c->warehouse, c->nwarehouse, key);
     const config_key *e = config_key_find(NULL, "warehouse", key);
-    const char *v = kv ? kv->value : e ? e->def : NULL;
+    return kv ? kv->value : e ? e->def : NULL;
+}
+
+bool config_warehouse_duration(const config *c, const char *key, int64_t *micros)
+{
+    const char *v = config_warehouse_str(c, key);
     return v && time_parse_duration(v, micros);
 }
 

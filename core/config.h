@@ -186,6 +186,7 @@ bool config_run_duration(const config *c, const char *key, int64_t *micros);
 
 /* [warehouse] values, the same way. */
 bool config_warehouse_duration(const config *c, const char *key, int64_t *micros);
+const char *config_warehouse_str(const config *c, const char *key);
 
 /* Every expanded secret value (CK_SECRET keys, the DSN's password) for log redaction.
  * The pointers are owned by c. Empty and unexpanded values are skipped. Returns the

@@ -153,6 +153,12 @@ static const config_key common_keys[] = {
      "libpq connection string or URI; empty = libpq defaults (PGHOST, PGDATABASE... from the "
      "environment).",
      false, NULL, 0, 0, CR_NONE},
+    {"warehouse", "layout", CK_STRING, "auto",
+     "Warehouse layout `flowetl init` makes: auto (citus when the citus extension is installed "
+     "in the database, else single), single (plain PostgreSQL tables, also on a Citus "
+     "coordinator) or citus (the per-source tables distributed by source_key; refused without "
+     "the extension). A warehouse once distributed stays so (README \"Scaling out\").",
+     false, "auto|single|citus", 0, 0, CR_NONE},
     {"warehouse", "lock_timeout", CK_DURATION, "5m",
      "Longest wait of a loading statement for a table lock someone else holds (e.g. an "
      "analyst's ACCESS EXCLUSIVE); the stream then fails naming the table and the blocking "

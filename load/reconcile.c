@@ -175,14 +175,17 @@ static void scope_sql(const rc_scope *s, char *dst, size_t size)
                           ? "(o.ordered_at AT TIME ZONE 'UTC')::date"
                           : "to_date(nullif(o.order_date_key, 0)::text, 'YYYYMMDD')";
     static const char *const tables[] = {"fact_order", "dim_product", "dim_customer", "dim_store"};
+    /* A source's own unknown member (key 0, the Citus layout's) is no member. */
+    static const char *const keys[] = {"order_key", "product_key", "customer_key", "store_key"};
     const char *deleted = s->with_deleted ? "true" : "NOT o.is_deleted";
     if (s->entity != RC_ORDERS) {
         /* $2..$5 unused but typed: the same parameters for every scope */
         snprintf(dst, size,
-                 " FROM dw.%s o WHERE o.source_key = $1 AND (%s) AND NOT o.is_inferred"
+                 " FROM dw.%s o WHERE o.source_key = $1 AND o.%s <> 0 AND (%s)"
+                 " AND NOT o.is_inferred"
                  " AND ($2::date IS NULL OR true) AND ($3::date IS NULL OR true)"
                  " AND ($5::text IS NULL OR true) AND %s AND %s",
-                 tables[s->entity], deleted,
+                 tables[s->entity], keys[s->entity], deleted,
                  s->entity == RC_STORES ? "o.kind = coalesce($4, 'store')"
                                         : "($4::text IS NULL OR true)",
                  s->entity == RC_PRODUCTS

@@ -14,6 +14,8 @@
 #define STR(x) #x
 #define XSTR(x) STR(x)
 #define LOCK_CLASS_TEXT XSTR(SOURCE_ID_LOCK_CLASS)
+/* The advisory lock class ("FREG") registrations take turns on (key 0). */
+#define REGISTER_LOCK_CLASS 1179796807
 /* The lock's object id: the identity hashed by the server, so every flowetl
  * process talking to one warehouse derives the same key. */
 #define LOCK_KEY_SQL "hashtext($1 || '/' || $2)"
@@ -69,6 +71,23 @@ static const char rebind_lock_sql[] =
 static const char rebind_rename_sql[] =
     "UPDATE dw.dim_source SET name = name || '@' || account, loaded_at = now()"
     " WHERE source_key = $1::int RETURNING name";
+
+/* The source's own unknown members (key 0) where the layout keeps them per source
+ * (Citus: sql/009_layouts.sql); a no-op on the single-node layout. Every
+ * registration makes sure of them, so a source registered before the warehouse
+ * was distributed is covered too. */
+static fe_rc ensure_unknown_members(PGconn *conn, const char *name, int key, fe_err *err)
+{
+    char text[16];
+    snprintf(text, sizeof text, "%d", key);
+    const char *params[1] = {text};
+    PGresult *res = pg_query(conn, "SELECT etl.ensure_unknown_members($1::smallint)", 1, params,
+                             err);
+    if (!res)
+        return fe_err_wrap(err, "making the unknown members of source %s", name);
+    PQclear(res);
+    return FE_OK;
+}
 
 /* The key in the first column of the first row; 0 when there is none. */
 static int first_key(const PGresult *res)
@@ -250,8 +269,9 @@ bool source_id_end_session(PGconn *conn, int backend_pid)
     return ok;
 }
 
-fe_rc source_id_register(PGconn *conn, const char *system, const char *account, const char *name,
-                         const char *timezone, int *key, fe_err *err)
+/* source_id_register's work, inside its transaction. */
+static fe_rc register_locked(PGconn *conn, const char *system, const char *account,
+                             const char *name, const char *timezone, int *key, fe_err *err)
 {
     const char *tz = timezone && *timezone ? timezone : "UTC";
     const char *params[4] = {system, account, name, tz};
@@ -266,11 +286,31 @@ fe_rc source_id_register(PGconn *conn, const char *system, const char *account, 
         bool found = PQntuples(res) == 1;
         PQclear(res);
         if (found && *key > 0)
-            return FE_OK;
+            return ensure_unknown_members(conn, name, *key, err);
         if (found)
             return fe_err_set(err, FE_EPG, "registering source %s: bad source_key", name);
     }
     return fe_err_set(err, FE_EPG, "registering source %s: dw.dim_source row not found", name);
+}
+
+fe_rc source_id_register(PGconn *conn, const char *system, const char *account, const char *name,
+                         const char *timezone, int *key, fe_err *err)
+{
+    /* Registrations take turns: on Citus dw.dim_source is a reference table, where
+     * two sessions writing it at once (the statement's insert and its update) can
+     * deadlock on its shard's lock. A registration is one short transaction a
+     * source and run, so waiting for another costs nothing. */
+    fe_rc rc = pg_exec(conn, "BEGIN; SELECT pg_advisory_xact_lock(" XSTR(REGISTER_LOCK_CLASS) ", 0)",
+                       err);
+    if (rc == FE_OK)
+        rc = register_locked(conn, system, account, name, timezone, key, err);
+    if (rc == FE_OK)
+        rc = pg_exec(conn, "COMMIT", err);
+    if (rc != FE_OK) {
+        PGresult *res = PQexec(conn, "ROLLBACK");
+        PQclear(res);
+    }
+    return rc;
 }
 
 /* Renames one old row of NAME, after taking its identity's lock for the

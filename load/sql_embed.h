@@ -18,4 +18,9 @@ extern const int sql_files_count;
 extern const struct sql_file sql_merge_files[];
 extern const int sql_merge_files_count;
 
+/* The Citus layout's files (sql/citus/NNN_name.sql, named "citus/NNN_name.sql"):
+ * applied after the migrations, on a Citus warehouse only (load/migrate.h). */
+extern const struct sql_file sql_citus_files[];
+extern const int sql_citus_files_count;
+
 #endif

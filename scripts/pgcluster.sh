@@ -9,6 +9,11 @@
 #   eval "$(scripts/pgcluster.sh start /tmp/pg)"; export PGHOST PGUSER PGDATABASE
 # Everything else goes to stderr.
 #
+# Environment (for a Citus cluster of several servers on one machine, see
+# scripts/citus-cluster.sh): PGCLUSTER_PORT (default 5432: the port, which names the
+# socket file), PGCLUSTER_CONF (extra postgresql.conf lines, e.g.
+# "shared_preload_libraries = 'citus'"), PGCLUSTER_MAX_CONNECTIONS (default 50).
+#
 # The cluster listens on a unix socket in DIR only (no TCP), trusts every local
 # connection and runs with fsync, synchronous_commit and full_page_writes off: fast
 # and fine for tests and the demo, NOT crash-safe at the OS level, never for real data.
@@ -61,7 +66,7 @@ as_owner() {
 }
 
 print_env() {
-    printf 'PGHOST=%q\nPGUSER=postgres\nPGDATABASE=dw\n' "$DIR"
+    printf 'PGHOST=%q\nPGPORT=%q\nPGUSER=postgres\nPGDATABASE=dw\n' "$DIR" "$PORT"
 }
 
 is_running() {
@@ -135,7 +140,9 @@ unix_socket_directories = '$DIR'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-max_connections = 50
+max_connections = ${PGCLUSTER_MAX_CONNECTIONS:-50}
+port = $PORT
+${PGCLUSTER_CONF:-}
 EOF
 }
 
@@ -153,15 +160,15 @@ start() {
     fi
     local i
     for ((i = 0; i < 100; i++)); do
-        "$BIN/pg_isready" -q -h "$DIR" -U postgres && break
+        "$BIN/pg_isready" -q -h "$DIR" -p "$PORT" -U postgres && break
         sleep 0.1
     done
-    "$BIN/pg_isready" -q -h "$DIR" -U postgres || die "the server does not accept connections"
+    "$BIN/pg_isready" -q -h "$DIR" -p "$PORT" -U postgres || die "the server does not accept connections"
     local exists
-    exists=$("$BIN/psql" -XAtq -h "$DIR" -U postgres -d postgres \
+    exists=$("$BIN/psql" -XAtq -h "$DIR" -p "$PORT" -U postgres -d postgres \
         -c "select 1 from pg_database where datname = 'dw'")
     if [[ $exists != 1 ]]; then
-        "$BIN/psql" -XAtq -h "$DIR" -U postgres -d postgres -c 'create database dw' >/dev/null
+        "$BIN/psql" -XAtq -h "$DIR" -p "$PORT" -U postgres -d postgres -c 'create database dw' >/dev/null
     fi
     print_env
 }
@@ -198,6 +205,7 @@ elif [[ ! -d $2 ]]; then
 fi
 DIR=$(cd "$2" && pwd -P)
 BIN=$(find_bindir)
+PORT=${PGCLUSTER_PORT:-5432}
 
 case $cmd in
 start) start ;;

@@ -8,7 +8,10 @@
 #                   build/flowetl and the sandbox); then scripts/demo.sh on it:
 #                   all four sources, each checked against the sandbox truth
 #   4. build-asan/  Debug + ASan/UBSan build; ctest there runs the unit and the
-#                   integration tests under the sanitizers
+#                   integration tests under the sanitizers, some of them twice: on
+#                   single-node PostgreSQL and (citus.*) on a Citus cluster of a
+#                   coordinator and two workers (Citus is built first from
+#                   ../shared/vendor when missing)
 #   5. the unit tests once more, from build/, under valgrind
 #   6. flowetl itself under valgrind, end to end (full load; malformed JSON)
 #   7. build-fuzz/: a short libFuzzer pass over every target of tests/fuzz (clang
@@ -126,6 +129,12 @@ build "$ASAN_DIR" -DCMAKE_BUILD_TYPE=Debug -DFLOWETL_SANITIZE=ON || {
     asan_ok=0
     fail_step "sanitizer build"
 }
+
+# ---------------------------------------------------------------- Citus
+# The citus.* tests and it_citus run on a Citus cluster of this machine; Debian 12
+# packages no Citus, so it is built from ../shared/vendor once (2-4 minutes, root).
+step "Citus (for the tests on a Citus cluster)"
+scripts/citus-cluster.sh install || fail_step "Citus install (the Citus tests will fail)"
 
 # ---------------------------------------------------------------- ctest
 if ((asan_ok)); then

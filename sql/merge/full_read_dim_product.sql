@@ -5,11 +5,13 @@
 -- many of how many and how to allow it. The guard is a one-time filter of the UPDATE (an
 -- uncorrelated subquery), so it costs one more pass over the stream's rows of the table,
 -- not a round trip. Returns the rows marked.
-WITH n AS (SELECT count(*) AS live, count(*) FILTER (WHERE s.product_id IS NULL) AS gone
-FROM dw.dim_product t LEFT JOIN (SELECT DISTINCT product_id FROM seen_product) s ON
-s.product_id = t.product_id WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT
-t.is_deleted), d AS (UPDATE dw.dim_product t SET is_deleted = true, loaded_at = now(),
-run_id = $2 WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted
-AND NOT EXISTS (SELECT 1 FROM seen_product s WHERE s.product_id = t.product_id)
-AND (SELECT etl.full_read_guard($1, 'dw.dim_product', n.gone, n.live, $4::float8) FROM n)
+WITH seen AS MATERIALIZED (SELECT DISTINCT product_id FROM seen_product),
+n AS MATERIALIZED (SELECT count(*) AS live, count(*) FILTER (WHERE s.product_id IS NULL) AS gone
+FROM dw.dim_product t LEFT JOIN seen s ON s.product_id = t.product_id
+WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted),
+ok AS MATERIALIZED (SELECT etl.full_read_guard($1, 'dw.dim_product', n.gone, n.live, $4::float8) AS go
+FROM n),
+d AS (UPDATE dw.dim_product t SET is_deleted = true, loaded_at = now(), run_id = $2
+WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted
+AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.product_id = t.product_id) AND (SELECT go FROM ok)
 RETURNING 1) SELECT count(*) FROM d

@@ -5,12 +5,13 @@
 -- many of how many and how to allow it. The guard is a one-time filter of the UPDATE (an
 -- uncorrelated subquery), so it costs one more pass over the stream's rows of the table,
 -- not a round trip. Returns the rows marked.
-WITH n AS (SELECT count(*) AS live, count(*) FILTER (WHERE s.store_id IS NULL) AS gone
-FROM dw.dim_store t LEFT JOIN (SELECT DISTINCT kind, store_id FROM seen_store) s ON s.kind =
-t.kind AND s.store_id = t.store_id
+WITH seen AS MATERIALIZED (SELECT DISTINCT kind, store_id FROM seen_store),
+n AS MATERIALIZED (SELECT count(*) AS live, count(*) FILTER (WHERE s.store_id IS NULL) AS gone
+FROM dw.dim_store t LEFT JOIN seen s ON s.kind = t.kind AND s.store_id = t.store_id
 WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted),
+ok AS MATERIALIZED (SELECT etl.full_read_guard($1, 'dw.dim_store', n.gone, n.live, $4::float8) AS go
+FROM n),
 d AS (UPDATE dw.dim_store t SET is_deleted = true, loaded_at = now(), run_id = $2
 WHERE t.source_key = $1 AND t.origin_stream = $3 AND NOT t.is_deleted
-AND NOT EXISTS (SELECT 1 FROM seen_store s WHERE s.kind = t.kind AND s.store_id =
-t.store_id) AND (SELECT etl.full_read_guard($1, 'dw.dim_store', n.gone, n.live, $4::float8)
-FROM n) RETURNING 1) SELECT count(*) FROM d
+AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.kind = t.kind AND s.store_id = t.store_id) AND (SELECT go FROM ok)
+RETURNING 1) SELECT count(*) FROM d

@@ -10,7 +10,7 @@ component_product_key, slot, source_key, quantity, special_price, is_deleted,
 origin_stream, loaded_at, run_id)
 SELECT s.parent_key, s.component_key, s.slot, $1, s.quantity, s.special_price, false, $3,
 now(), $2 FROM s
-ON CONFLICT (parent_product_key, component_product_key, slot) DO UPDATE SET
+ON CONFLICT (source_key, parent_product_key, component_product_key, slot) DO UPDATE SET
 quantity = excluded.quantity, special_price = excluded.special_price,
 is_deleted = false, origin_stream = excluded.origin_stream,
 loaded_at = excluded.loaded_at, run_id = excluded.run_id

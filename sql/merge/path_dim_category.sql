@@ -8,6 +8,7 @@ UNION ALL
 SELECT c.category_key, tree.path || ' / ' || coalesce(c.name, c.category_id),
  tree.depth + 1 FROM dw.dim_category c
  JOIN tree ON c.parent_category_key = tree.category_key
- WHERE tree.depth < 100 AND c.category_key <> 0)
+ WHERE c.source_key = $1 AND tree.depth < 100 AND c.category_key <> 0)
 UPDATE dw.dim_category c SET path = tree.path, loaded_at = now(), run_id = $2 FROM tree
-WHERE c.category_key = tree.category_key AND c.path IS DISTINCT FROM tree.path
+WHERE c.source_key = $1 AND c.category_key = tree.category_key
+AND c.path IS DISTINCT FROM tree.path

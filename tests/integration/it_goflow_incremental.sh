@@ -51,13 +51,13 @@ assert_stderr_contains "re-scanning orders dated from" "the run re-scans by date
 # its lines (now deleted); originals split before the first load are not created.
 deleted=$(sql "select count(distinct o.order_id) from dw.fact_order o
                  join dw.dim_source s using (source_key)
-                 join dw.fact_order_line l using (order_key)
+                 join dw.fact_order_line l using (source_key, order_key)
                 where s.name = '$SOURCE' and o.is_deleted")
 assert_eq "$split" "$deleted" "every split original that was loaded is marked deleted"
 blank=$(sql "select count(*) from dw.fact_order o join dw.dim_source s using (source_key)
               where s.name = '$SOURCE' and o.is_deleted and o.total is null")
 assert_eq 0 "$blank" "deleted originals keep their amounts (total is not blanked)"
-orphans=$(sql "select count(*) from dw.fact_order_line l join dw.fact_order o using (order_key)
+orphans=$(sql "select count(*) from dw.fact_order_line l join dw.fact_order o using (source_key, order_key)
                 where o.is_deleted and not l.is_deleted")
 assert_eq 0 "$orphans" "the lines of deleted originals are deleted too"
 live_after=$(sql "select count(*) from dw.fact_order o join dw.dim_source s using (source_key)

@@ -32,7 +32,9 @@ add_run() {
 
 # add_stream RUN_ID STREAM STATUS ERROR [SOURCE_KEY]: an etl.run_stream row.
 add_stream() {
-    local key=${5:-"(select source_key from dw.dim_source where name = '$SOURCE')"}
+    # The key read first: Citus takes no subquery in an INSERT's VALUES.
+    local key=${5:-$(sql "select coalesce(max(source_key)::text, 'NULL') from dw.dim_source
+                           where name = '$SOURCE'")}
     sql "insert into etl.run_stream (run_id, source_key, source_name, stream, status,
                                      started_at, finished_at, error)
          values ($1, $key, '$SOURCE', '$2', '$3', now(), now(), nullif('$4', ''))" >/dev/null

@@ -231,19 +231,32 @@ flowetl_bg_wait() {
 
 # ---------------------------------------------------------------- PostgreSQL
 
-# pg_start: a private cluster in $T/pg; exports PGHOST, PGUSER, PGDATABASE.
+# pg_start: a private cluster in $T/pg; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+# With FE_IT_LAYOUT=citus the warehouse is a Citus cluster instead (a coordinator and
+# two workers, scripts/citus-cluster.sh, in $T/citus), and `flowetl init` gives it
+# the Citus layout: the same test then checks flowetl on Citus.
 pg_start() {
-    PG_DIR=$T/pg
     local envlines
-    envlines=$("$SOURCE_DIR/scripts/pgcluster.sh" start "$PG_DIR") ||
-        bail "could not start PostgreSQL in $PG_DIR"
+    if [[ ${FE_IT_LAYOUT:-single} == citus ]]; then
+        PG_DIR=$T/citus
+        envlines=$("$SOURCE_DIR/scripts/citus-cluster.sh" start "$PG_DIR") ||
+            bail "could not start the Citus cluster in $PG_DIR"
+    else
+        PG_DIR=$T/pg
+        envlines=$("$SOURCE_DIR/scripts/pgcluster.sh" start "$PG_DIR") ||
+            bail "could not start PostgreSQL in $PG_DIR"
+    fi
     eval "$envlines"
-    export PGHOST PGUSER PGDATABASE
+    export PGHOST PGPORT PGUSER PGDATABASE
 }
 
 pg_stop() {
     [[ -n $PG_DIR ]] || return 0
-    "$SOURCE_DIR/scripts/pgcluster.sh" stop "$PG_DIR" || true
+    if [[ ${FE_IT_LAYOUT:-single} == citus ]]; then
+        "$SOURCE_DIR/scripts/citus-cluster.sh" stop "$PG_DIR" || true
+    else
+        "$SOURCE_DIR/scripts/pgcluster.sh" stop "$PG_DIR" || true
+    fi
     PG_DIR=
 }
 
@@ -473,6 +486,10 @@ fe_cleanup() {
     done
     sandbox_stop
     pg_stop
+    local cmd
+    for cmd in "${FE_CLEANUP[@]}"; do
+        $cmd >/dev/null 2>&1
+    done
     if [[ -n ${T:-} && -d $T ]]; then
         if [[ ${KEEP:-0} == 1 || ($rc -ne 0 && ${KEEP_FAILED:-0} == 1) ]]; then
             echo "# kept $T"
@@ -489,6 +506,7 @@ fe_setup() {
     FE_PASSES=0
     FE_RC=0
     FE_PIDS=()
+    FE_CLEANUP=() # commands fe_cleanup runs at exit (e.g. stopping a second server)
     SANDBOX_PID=
     SANDBOX_URL=
     PG_DIR=

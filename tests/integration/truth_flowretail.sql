@@ -12,13 +12,14 @@ with src as (
     select d.* from dw.dim_product d join src using (source_key)
      where d.product_key <> 0 and not d.is_inferred and not d.is_deleted
 ), c as (
-    select b.* from dw.bridge_product_component b join p on p.product_key = b.parent_product_key
+    select b.* from dw.bridge_product_component b join p on p.source_key = b.source_key
+                                                and p.product_key = b.parent_product_key
      where not b.is_deleted
 ), inv as (
     select f.*, s.kind, s.store_id from dw.fact_inventory_snapshot f
       join src using (source_key)
-      join p on p.product_key = f.product_key
-      join dw.dim_store s on s.store_key = f.store_key
+      join p on p.source_key = f.source_key and p.product_key = f.product_key
+      join dw.dim_store s on s.source_key = f.source_key and s.store_key = f.store_key
      where f.snapshot_date_key = (select max(snapshot_date_key)
                                     from dw.fact_inventory_snapshot x join src using (source_key))
 ), m(metric, value) as (

@@ -12,7 +12,8 @@ with src as (
     select f.* from dw.fact_order_line f join src using (source_key) where not f.is_deleted
 ), inv as (
     select i.* from dw.fact_inventory_snapshot i join src using (source_key)
-      join dw.dim_product p on p.product_key = i.product_key and not p.is_deleted
+      join dw.dim_product p on p.source_key = i.source_key and p.product_key = i.product_key
+       and not p.is_deleted
      where i.snapshot_date_key = (select max(snapshot_date_key)
                                     from dw.fact_inventory_snapshot x
                                    where x.source_key = i.source_key)

@@ -84,9 +84,9 @@ static void test_migrate(void)
     int applied = -1;
     CU_ASSERT_EQUAL(migrate_check(db, &err), FE_ECONFIG);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "run `flowetl init`"));
-    CU_ASSERT_EQUAL_FATAL(migrate_apply(db, &applied, &err), FE_OK);
+    CU_ASSERT_EQUAL_FATAL(migrate_apply(db, LAYOUT_SINGLE, &applied, NULL, &err), FE_OK);
     CU_ASSERT(applied >= 2);
-    CU_ASSERT_EQUAL(migrate_apply(db, &applied, &err), FE_OK);
+    CU_ASSERT_EQUAL(migrate_apply(db, LAYOUT_SINGLE, &applied, NULL, &err), FE_OK);
     CU_ASSERT_EQUAL(applied, 0);
     CU_ASSERT_EQUAL(migrate_check(db, &err), FE_OK);
     /* Unknown members and the calendar. */
