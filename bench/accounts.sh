@@ -10,11 +10,16 @@
 # rows/s.
 #
 #   bench/accounts.sh                        200 accounts, 8 at a time, private PostgreSQL
+#   LAYOUT=citus bench/accounts.sh           the same into a private Citus cluster (a
+#                                            coordinator and two workers on this machine,
+#                                            scripts/citus-cluster.sh); also prints the
+#                                            peak connections the workers served
 #   WAREHOUSE_DSN='host=... dbname=dw' bench/accounts.sh
 #                                            into an existing, empty warehouse (e.g. a
 #                                            Citus coordinator; `flowetl init` is run on it)
 #
-# Environment: ACCOUNTS (200), MAX_SOURCES (8), SCALE (0.02: the sandbox's data
+# Environment: LAYOUT (single or citus: the private warehouse's), ACCOUNTS (200),
+# MAX_SOURCES (8), SCALE (0.02: the sandbox's data
 # each account loads), WAREHOUSE_DSN (unset: a private PostgreSQL cluster in
 # BENCH_DIR/pg with a fresh database), BUILD_DIR (build-bench, Release),
 # BENCH_DIR (BUILD_DIR/accounts: cluster, config, logs), JOBS (2).
@@ -34,6 +39,8 @@ SANDBOX=$BUILD/sandbox/flowetl-sandbox
 PG_DIR=$WORK/pg
 SANDBOX_PID=
 WATCH_PID=
+WORKERS_WATCH=
+LAYOUT=${LAYOUT:-single}
 SYSTEMS=(posiflora goflow flowwow flowretail)
 
 # The integration harness's config_section_<system> and goflow_fast; then the
@@ -53,7 +60,9 @@ die() {
 cleanup() {
     [[ -z $WATCH_PID ]] || kill -TERM "$WATCH_PID" 2>/dev/null || true
     stop_sandbox
+    [[ -z $WORKERS_WATCH ]] || kill -TERM $WORKERS_WATCH 2>/dev/null || true
     [[ -n ${WAREHOUSE_DSN:-} || ! -d $PG_DIR ]] || scripts/pgcluster.sh stop "$PG_DIR"
+    [[ -n ${WAREHOUSE_DSN:-} || ! -d $WORK/citus ]] || scripts/citus-cluster.sh stop "$WORK/citus"
 }
 
 build() {
@@ -71,6 +80,17 @@ build() {
 warehouse() {
     if [[ -n ${WAREHOUSE_DSN:-} ]]; then
         DSN=$WAREHOUSE_DSN
+        return
+    fi
+    if [[ $LAYOUT == citus ]]; then
+        say "starting a private Citus cluster in $WORK/citus (a coordinator, two workers)"
+        scripts/citus-cluster.sh stop "$WORK/citus"
+        rm -rf "$WORK/citus"
+        local envlines
+        envlines=$(scripts/citus-cluster.sh start "$WORK/citus") || die "Citus did not start"
+        eval "$envlines"
+        export PGHOST PGPORT PGUSER PGDATABASE
+        DSN="host=$PGHOST port=$PGPORT user=$PGUSER dbname=dw"
         return
     fi
     say "starting a private PostgreSQL in $PG_DIR"
@@ -113,6 +133,29 @@ watch_sessions() {
     WATCH_PID=$!
 }
 
+# Connections each Citus worker serves (the coordinator's to it), polled likewise.
+watch_workers() {
+    local w
+    [[ $LAYOUT == citus && -z ${WAREHOUSE_DSN:-} ]] || return 0
+    for w in "$WORK"/citus/worker*; do
+        printf '%s\n' "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()" \
+            '\watch 0.05' | psql -XAtq -h "$(readlink -f "$w")" -p "$(awk -F' = ' '$1 == "port" { print $2 }' "$w/data/postgresql.conf" | tail -1)" -U postgres -d dw \
+            >"$WORK/$(basename "$w").txt" 2>/dev/null &
+        WORKERS_WATCH+=" $!"
+    done
+}
+
+peak_workers() {
+    local f peaks=""
+    [[ -n $WORKERS_WATCH ]] || return 0
+    kill -TERM $WORKERS_WATCH 2>/dev/null || true
+    WORKERS_WATCH=
+    for f in "$WORK"/worker*.txt; do
+        peaks+="$(basename "$f" .txt) $(grep -E '^[0-9]+$' "$f" | sort -n | tail -1); "
+    done
+    echo "${peaks%; }"
+}
+
 peak_sessions() {
     kill -TERM "$WATCH_PID" 2>/dev/null || true
     wait "$WATCH_PID" 2>/dev/null || true
@@ -139,6 +182,7 @@ main() {
         die "flowetl init (see $WORK/init.log)"
     say "flowetl run: $ACCOUNTS accounts, max_sources $MAX_SOURCES"
     watch_sessions
+    watch_workers
     local t0 t1 rc=0
     t0=$(date +%s.%N)
     /usr/bin/time -v -o "$WORK/time.txt" "$FLOWETL" -c "$WORK/flowetl.conf" run \
@@ -146,6 +190,8 @@ main() {
     t1=$(date +%s.%N)
     local peak held
     read -r peak held < <(peak_sessions)
+    local workers
+    workers=$(peak_workers)
     ((rc == 0)) || die "flowetl run exited $rc (see $WORK/run.err)"
     local run rows sources streams rss wall
     run=$(psql_q "$DSN" -c "select max(run_id) from etl.run")
@@ -161,13 +207,14 @@ main() {
     printf '%-28s %s\n' \
         "accounts" "$ACCOUNTS (the four types in turn, scale $SCALE each)" \
         "max_sources" "$MAX_SOURCES" \
-        "warehouse" "$([[ -n ${WAREHOUSE_DSN:-} ]] && echo "WAREHOUSE_DSN" || echo "private PostgreSQL $(psql_q "$DSN" -c 'show server_version')")" \
+        "warehouse" "$([[ -n ${WAREHOUSE_DSN:-} ]] && echo "WAREHOUSE_DSN" || echo "private $LAYOUT PostgreSQL $(psql_q "$DSN" -c 'show server_version')")" \
         "streams succeeded" "$streams" \
         "wall time" "$wall s" \
         "peak RSS of flowetl" "$((rss / 1024)) MB ($rss kB)" \
         "peak sessions of the run" "$peak in one poll, $held in two polls 50 ms apart ($bound)" \
         "rows written" "$rows" \
         "rows/s" "$(awk -v r="$rows" -v w="$wall" 'BEGIN { printf "%.0f", r / w }')"
+    [[ -z $workers ]] || printf '%-28s %s\n' "peak connections per worker" "$workers"
 }
 
 main "$@"
