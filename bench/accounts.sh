@@ -65,16 +65,6 @@ cleanup() {
     [[ -n ${WAREHOUSE_DSN:-} || ! -d $WORK/citus ]] || scripts/citus-cluster.sh stop "$WORK/citus"
 }
 
-build() {
-    say "building $BUILD (Release)"
-    {
-        cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
-            cmake --build "$BUILD" -j "$JOBS" --target flowetl flowetl-sandbox
-    } >"$WORK/build.log" 2>&1 || {
-        tail -n 30 "$WORK/build.log" >&2
-        die "build (see $WORK/build.log)"
-    }
-}
 
 # The warehouse: WAREHOUSE_DSN as given, or a fresh database in a private cluster.
 warehouse() {
@@ -172,7 +162,7 @@ main() {
     mkdir -p "$WORK"
     trap cleanup EXIT
     [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (apt-get install time)"
-    build
+    build_release
     warehouse
     say "sandbox at scale $SCALE"
     start_sandbox "$SCALE"

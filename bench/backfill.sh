@@ -112,17 +112,6 @@ section() {
     esac
 }
 
-build() {
-    [[ ${NO_BUILD:-0} == 1 ]] && return 0
-    say "building $BUILD (Release)"
-    {
-        cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
-            cmake --build "$BUILD" -j "$JOBS" --target flowetl flowetl-sandbox
-    } >"$WORK/build.log" 2>&1 || {
-        tail -n 30 "$WORK/build.log" >&2
-        die "build (see $WORK/build.log)"
-    }
-}
 
 
 
@@ -222,7 +211,7 @@ report() {
 main() {
     mkdir -p "$WORK"
     rm -f "$WORK/rows.tsv"
-    build
+    build_release
     [[ -x $FLOWETL && -x $SANDBOX ]] || die "no binaries in $BUILD"
     trap cleanup EXIT
     rm -rf "$PG_DIR"

@@ -1,10 +1,24 @@
-# lib.sh: what the benchmark scripts share (sourced by bench/run.sh and
-# bench/backfill.sh). The caller defines die (its own prefix), WORK (logs and the
-# port file) and SANDBOX (the sandbox binary); start_sandbox sets SANDBOX_PID and
-# SANDBOX_URL.
+# lib.sh: what the benchmark scripts share (sourced by bench/run.sh,
+# bench/backfill.sh and bench/accounts.sh). The caller defines die (its own
+# prefix), WORK (logs and the port file) and SANDBOX (the sandbox binary);
+# start_sandbox sets SANDBOX_PID and SANDBOX_URL.
 # shellcheck shell=bash
 
 psql_q() { psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
+
+# build_release: flowetl and the sandbox in Release mode into BUILD (log in
+# WORK/build.log); NO_BUILD=1 skips it. The caller defines say, die, ROOT, BUILD, JOBS.
+build_release() {
+    [[ ${NO_BUILD:-0} == 1 ]] && return 0
+    say "building $BUILD (Release)"
+    {
+        cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
+            cmake --build "$BUILD" -j "$JOBS" --target flowetl flowetl-sandbox
+    } >"$WORK/build.log" 2>&1 || {
+        tail -n 30 "$WORK/build.log" >&2
+        die "build (see $WORK/build.log)"
+    }
+}
 
 # start_sandbox SCALE [FAULTS] [THREADS]: a sandbox on a free loopback port, seed 1,
 # answering before this returns (an earlier one is stopped first).

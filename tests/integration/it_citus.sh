@@ -160,10 +160,6 @@ fi
 flowetl run
 assert_exit 0 "the run after kill -9 exits 0"
 assert_truth_matches "every source matches its truth after kill -9 and a re-run"
-dups() {
-    sql "select coalesce(sum(n - d), 0) from (
-           select source_key, count(*) n, count(distinct $2) d from $1 group by source_key) x"
-}
 assert_eq 0 "$(dups dw.fact_order order_id)" "no duplicate orders"
 assert_eq 0 "$(dups dw.fact_order_line "(order_id, line_id)")" "no duplicate order lines"
 assert_eq 0 "$(dups dw.fact_payment payment_id)" "no duplicate payments"

@@ -24,10 +24,6 @@ running_rows() {
               + (select count(*) from etl.run_stream where status = 'running')"
 }
 
-dups() {
-    sql "select coalesce(sum(n - d), 0) from (
-           select source_key, count(*) n, count(distinct $2) d from $1 group by source_key) x"
-}
 
 pg_start
 sandbox_start --scale 0.05 --faults "budget=$BUDGET"

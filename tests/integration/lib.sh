@@ -305,6 +305,13 @@ last_run_id() {
     sql "select coalesce(max(run_id), 0) from etl.run"
 }
 
+# dups TABLE KEY: rows of TABLE beyond one per (source_key, KEY): 0 when the natural
+# key is unique (KEY may be a row expression, e.g. "(order_id, line_id)").
+dups() {
+    sql "select coalesce(sum(n - d), 0) from (
+           select source_key, count(*) n, count(distinct $2) d from $1 group by source_key) x"
+}
+
 # ---------------------------------------------------------------- sandbox
 
 # sandbox_start [ARGS...]: starts the sandbox (seed 1 unless ARGS say otherwise) on a
