@@ -32,8 +32,8 @@ int command_init(const config *cfg)
         log_error(NULL, "init failed: %s", err.msg);
         code = 1;
     } else {
-        printf("warehouse schema is up to date (%d migration(s) applied now; layout %s)\n",
-               applied, migrate_layout_name(layout));
+        printf("warehouse schema is up to date (%d migration(s) applied now; layout %s)\n", applied,
+               migrate_layout_name(layout));
     }
     PQfinish(conn);
     return code;
@@ -123,8 +123,7 @@ int command_check(const config *cfg)
         migrate_layout layout = LAYOUT_SINGLE;
         if (migrate_current_layout(conn, &layout, &err) != FE_OK)
             log_debug(NULL, "reading the warehouse layout: %s", err.msg);
-        printf("warehouse: ok (database %s, layout %s)\n", PQdb(conn),
-               migrate_layout_name(layout));
+        printf("warehouse: ok (database %s, layout %s)\n", PQdb(conn), migrate_layout_name(layout));
     }
     bool schema_ok = conn && code == 0;
     for (size_t i = 0; i < cfg->nsources; i++) {

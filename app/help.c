@@ -90,9 +90,15 @@ static const help_cmd commands[] = {
         .about = {"Applies the migrations compiled into the binary (sql/NNN_name.sql) that the "
                   "warehouse has not seen yet, in name order, each in its own transaction. "
                   "Safe to run again: an up-to-date warehouse is left as it is. Needs only "
-                  "[warehouse] from the config, no API secret."},
+                  "[warehouse] from the config, no API secret. On a Citus coordinator "
+                  "([warehouse] layout = auto with the citus extension installed, or "
+                  "layout = citus) it then distributes the per-source tables by source_key "
+                  "(sql/citus/), converting a warehouse that was single-node until then; "
+                  "the last line names the layout."},
         .exits = {{"0", "The schema is up to date."},
-                  {"1", "A migration failed (rolled back)."},
+                  {"1", "A migration failed (rolled back), or the layout asked for cannot be "
+                        "made (layout = citus without the extension, layout = single on a "
+                        "distributed warehouse)."},
                   {"2", "Usage or configuration error."},
                   {"3", "The warehouse could not be reached."}},
         .examples = {{"flowetl -c /etc/flowetl/flowetl.conf init",

@@ -116,8 +116,7 @@ fe_rc migrate_current_layout(PGconn *conn, migrate_layout *layout, fe_err *err)
 {
     bool citus = false;
     *layout = LAYOUT_SINGLE;
-    FE_TRY(query_bool(conn, "SELECT to_regclass('etl.schema_migration') IS NOT NULL", &citus,
-                      err));
+    FE_TRY(query_bool(conn, "SELECT to_regclass('etl.schema_migration') IS NOT NULL", &citus, err));
     if (citus)
         FE_TRY(query_bool(conn,
                           "SELECT EXISTS (SELECT 1 FROM etl.schema_migration"

@@ -81,8 +81,8 @@ static fe_rc ensure_unknown_members(PGconn *conn, const char *name, int key, fe_
     char text[16];
     snprintf(text, sizeof text, "%d", key);
     const char *params[1] = {text};
-    PGresult *res = pg_query(conn, "SELECT etl.ensure_unknown_members($1::smallint)", 1, params,
-                             err);
+    PGresult *res =
+        pg_query(conn, "SELECT etl.ensure_unknown_members($1::smallint)", 1, params, err);
     if (!res)
         return fe_err_wrap(err, "making the unknown members of source %s", name);
     PQclear(res);
@@ -300,8 +300,8 @@ fe_rc source_id_register(PGconn *conn, const char *system, const char *account, 
      * two sessions writing it at once (the statement's insert and its update) can
      * deadlock on its shard's lock. A registration is one short transaction a
      * source and run, so waiting for another costs nothing. */
-    fe_rc rc = pg_exec(conn, "BEGIN; SELECT pg_advisory_xact_lock(" XSTR(REGISTER_LOCK_CLASS) ", 0)",
-                       err);
+    fe_rc rc =
+        pg_exec(conn, "BEGIN; SELECT pg_advisory_xact_lock(" XSTR(REGISTER_LOCK_CLASS) ", 0)", err);
     if (rc == FE_OK)
         rc = register_locked(conn, system, account, name, timezone, key, err);
     if (rc == FE_OK)
