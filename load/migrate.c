@@ -155,6 +155,17 @@ static fe_rc decide_layout(PGconn *conn, migrate_layout want, migrate_layout *ou
         return fe_err_set(err, FE_ECONFIG,
                           "this database is a Citus worker, not the coordinator: point "
                           "[warehouse] dsn at the coordinator");
+    /* Without it Citus runs a write to a reference table on a worker, where the
+     * smallint identity of dw.dim_source cannot draw a key: registering a new
+     * source would fail at its first run. */
+    FE_TRY(query_bool(conn, "SELECT EXISTS (SELECT 1 FROM pg_dist_node WHERE groupid = 0)",
+                      &coordinator, err));
+    if (!coordinator)
+        return fe_err_set(err, FE_ECONFIG,
+                          "the Citus coordinator is not in its own metadata: run SELECT "
+                          "citus_set_coordinator_host('HOST', PORT) on it first, with the host "
+                          "and port the workers reach it at (flowetl registers sources in the "
+                          "reference table dw.dim_source from the coordinator)");
     return FE_OK;
 }
 

@@ -75,8 +75,18 @@ FROM unnest(ARRAY['dw.dim_source', 'dw.dim_date', 'dw.dim_store', 'dw.dim_custom
                   'dw.fact_inventory_snapshot', 'etl.sync_state', 'etl.reject']) AS t;
 
 -- The unknown members of every source registered so far (before the keys that
--- need them).
-SELECT etl.ensure_unknown_members(source_key) FROM dw.dim_source;
+-- need them). A loop, so each call runs on the coordinator: in a SELECT over the
+-- reference table Citus would push the call to a worker, where it cannot write to
+-- distributed tables (when the coordinator is not in the metadata).
+DO $$
+DECLARE
+    source smallint;
+BEGIN
+    FOR source IN SELECT source_key FROM dw.dim_source LOOP
+        PERFORM etl.ensure_unknown_members(source);
+    END LOOP;
+END
+$$;
 
 -- One key a statement: Citus takes no other subcommand with ADD CONSTRAINT.
 ALTER TABLE dw.dim_store ADD FOREIGN KEY (source_key) REFERENCES dw.dim_source;

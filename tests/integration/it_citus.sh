@@ -170,6 +170,21 @@ sed -i 's/^\[warehouse\]$/[warehouse]\nlayout = citus/' "$T/single_citus.conf"
 fe_exec "$FLOWETL_BIN" -c "$T/single_citus.conf" init
 assert_exit 1 "layout = citus without the extension is refused"
 assert_stderr_contains "citus extension is not installed" "the refusal says why"
+# A database whose coordinator is not in Citus's metadata (workers only).
+psql -XAtq -c "set client_min_messages to warning" -c "create database nometa" >/dev/null
+for i in 1 2; do
+    psql -XAtq -h "$T/citus/worker$i" -p $((PGPORT + i)) -U postgres -d postgres \
+        -c "create database nometa" >/dev/null
+    psql -XAtq -h "$T/citus/worker$i" -p $((PGPORT + i)) -U postgres -d nometa \
+        -c "create extension citus" >/dev/null
+done
+psql -XAtq -d nometa -c "create extension citus" \
+    -c "select citus_add_node('$(readlink -f "$T/citus/worker1")', $((PGPORT + 1)))" \
+    -c "select citus_add_node('$(readlink -f "$T/citus/worker2")', $((PGPORT + 2)))" >/dev/null
+sed "s|dbname=dw|dbname=nometa|" "$CONF" >"$T/nometa.conf"
+fe_exec "$FLOWETL_BIN" -c "$T/nometa.conf" init
+assert_exit 1 "the Citus layout without the coordinator in the metadata is refused"
+assert_stderr_contains "citus_set_coordinator_host" "the refusal says what to run"
 sed -i 's/^\[warehouse\]$/[warehouse]\nlayout = single/' "$CONF"
 flowetl init
 assert_exit 1 "layout = single on a distributed warehouse is refused"
