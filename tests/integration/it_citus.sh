@@ -99,6 +99,8 @@ assert_eq 0 "$(sql "select count(*) from dw.fact_order o join dw.dim_store s
 
 # --- the BI views: the same answers as on single-node PostgreSQL ------------------
 # The same sandbox state loaded into a single-node server (before the sandbox moves on).
+# The snapshot day is left out: it is the day each load read the stock, in the
+# source's zone, and the two loads may fall on either side of its midnight.
 views() {
     psql -XAtq -v ON_ERROR_STOP=1 -h "$1" -p "$2" -U postgres -d dw <<'SQL'
 select 'sales', s.name, v.date, v.store_name, v.currency, v.orders, v.revenue, v.units,
@@ -108,8 +110,8 @@ select 'payments', s.name, v.date, v.store_name, v.method, v.currency, v.payment
   from dw.v_payments_daily v join dw.dim_source s using (source_key) order by 1, 2, 3, 4, 5, 6, 7, 8;
 select 'customers', s.name, v.customer_id, v.orders, v.revenue, v.net_revenue
   from dw.v_customer_summary v join dw.dim_source s using (source_key) order by 1, 2, 3, 4, 5, 6;
-select 'inventory', s.name, v.product_id, v.store_name, v.snapshot_date, v.on_hand, v.available
-  from dw.v_inventory_latest v join dw.dim_source s using (source_key) order by 1, 2, 3, 4, 5, 6, 7;
+select 'inventory', s.name, v.product_id, v.store_name, v.on_hand, v.available
+  from dw.v_inventory_latest v join dw.dim_source s using (source_key) order by 1, 2, 3, 4, 5, 6;
 SQL
 }
 views "$PGHOST" "$PGPORT" >"$T/views_citus.txt" 2>"$T/views_citus.err" ||
