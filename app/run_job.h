@@ -81,6 +81,7 @@ typedef struct {
     int64_t run_id;
     int64_t started_unix;     /* when the run started (wall clock), for its metrics */
     const char *metrics_file; /* [run] metrics_file; NULL or "": none */
+    const char *layout;       /* [warehouse] layout: auto, single or citus */
     const char *dsn;
     char app_name[64];     /* application_name of the run's sessions */
     char lock_timeout[24]; /* milliseconds, for SET lock_timeout */

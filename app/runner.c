@@ -765,6 +765,7 @@ static void ctl_init(run_ctl *ctl, const config *cfg)
     ctl->dsn = cfg->dsn;
     ctl->started_unix = (int64_t)time(NULL);
     ctl->metrics_file = config_run_str(cfg, "metrics_file");
+    ctl->layout = config_warehouse_str(cfg, "layout");
 }
 
 /* The run's row and lock, its session settings, and the runs left `running` by
@@ -775,7 +776,10 @@ static int open_run(PGconn *conn, run_ctl *ctl, const run_request *req)
     char host[64], gone[1024];
     int ngone = 0;
 
-    if (migrate_check(conn, &err) != FE_OK) {
+    migrate_layout want = LAYOUT_AUTO;
+    if (!migrate_layout_parse(ctl->layout, &want))
+        want = LAYOUT_AUTO; /* the config's own check refuses other values */
+    if (migrate_check(conn, &err) != FE_OK || migrate_check_layout(conn, want, &err) != FE_OK) {
         log_error(NULL, "%s", err.msg);
         fe_err rerr = {0};
         if (err.code == FE_ECONFIG &&

@@ -127,10 +127,24 @@ fe_rc migrate_current_layout(PGconn *conn, migrate_layout *layout, fe_err *err)
     return FE_OK;
 }
 
+fe_rc migrate_check_layout(PGconn *conn, migrate_layout want, fe_err *err)
+{
+    migrate_layout now;
+    if (want != LAYOUT_CITUS)
+        return FE_OK;
+    if (migrate_current_layout(conn, &now, err) != FE_OK)
+        return fe_err_wrap(err, "checking the warehouse layout");
+    if (now != LAYOUT_CITUS)
+        return fe_err_set(err, FE_ECONFIG,
+                          "[warehouse] layout = citus, but the warehouse is not distributed: run "
+                          "`flowetl init` (it says why it cannot distribute it)");
+    return FE_OK;
+}
+
 /* The layout init makes: want, checked against what the database has. */
 static fe_rc decide_layout(PGconn *conn, migrate_layout want, migrate_layout *out, fe_err *err)
 {
-    bool installed = false, coordinator = false;
+    bool installed = false, coordinator = false, in_metadata = false;
     migrate_layout now;
     FE_TRY(migrate_current_layout(conn, &now, err));
     FE_TRY(query_bool(conn, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
@@ -159,8 +173,8 @@ static fe_rc decide_layout(PGconn *conn, migrate_layout want, migrate_layout *ou
      * smallint identity of dw.dim_source cannot draw a key: registering a new
      * source would fail at its first run. */
     FE_TRY(query_bool(conn, "SELECT EXISTS (SELECT 1 FROM pg_dist_node WHERE groupid = 0)",
-                      &coordinator, err));
-    if (!coordinator)
+                      &in_metadata, err));
+    if (!in_metadata)
         return fe_err_set(err, FE_ECONFIG,
                           "the Citus coordinator is not in its own metadata: run SELECT "
                           "citus_set_coordinator_host('HOST', PORT) on it first, with the host "

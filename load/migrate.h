@@ -46,6 +46,12 @@ fe_rc migrate_apply(PGconn *conn, migrate_layout want, int *applied, migrate_lay
  * check itself fails. */
 fe_rc migrate_check(PGconn *conn, fe_err *err) FE_MUST_CHECK;
 
+/* FE_ECONFIG when want is CITUS and the warehouse has the single-node layout (an
+ * init that could not distribute it rolled back): "... run `flowetl init`". FE_OK
+ * otherwise: AUTO and SINGLE take the layout there is (a Citus coordinator may
+ * hold a single-node warehouse). FE_EPG when the check itself fails. */
+fe_rc migrate_check_layout(PGconn *conn, migrate_layout want, fe_err *err) FE_MUST_CHECK;
+
 /* The layout the warehouse has now: *layout CITUS when sql/citus files are
  * recorded as applied, else SINGLE. */
 fe_rc migrate_current_layout(PGconn *conn, migrate_layout *layout, fe_err *err) FE_MUST_CHECK;

@@ -172,6 +172,9 @@ sed -i 's/^\[warehouse\]$/[warehouse]\nlayout = citus/' "$T/single_citus.conf"
 fe_exec "$FLOWETL_BIN" -c "$T/single_citus.conf" init
 assert_exit 1 "layout = citus without the extension is refused"
 assert_stderr_contains "citus extension is not installed" "the refusal says why"
+fe_exec "$FLOWETL_BIN" -c "$T/single_citus.conf" run
+assert_exit 2 "run with layout = citus on a warehouse that is not distributed is refused"
+assert_stderr_contains "the warehouse is not distributed: run \`flowetl init\`" "the refusal says what to do"
 # A database whose coordinator is not in Citus's metadata (workers only).
 psql -XAtq -c "set client_min_messages to warning" -c "create database nometa" >/dev/null
 for i in 1 2; do
