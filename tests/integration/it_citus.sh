@@ -146,6 +146,40 @@ flowetl run
 assert_exit 0 "an incremental run exits 0"
 assert_truth_matches "every source matches its advanced truth"
 
+# --- routing: a run of one source touches its own shards only --------------------
+# Every statement of a load filters by source_key, so Citus runs it on the one shard
+# group of that source. The workers' table statistics show it: after a run of
+# posiflora_test alone (a full refresh: every merge runs), no shard of another
+# source was scanned or written. Its own shards were (the measure works).
+key=$(sql "select source_key from dw.dim_source where name = 'posiflora_test'")
+sql "select s.logicalrelid::regclass::text || '_' || s.shardid,
+            s.shardid = get_shard_id_for_distribution_column(s.logicalrelid, $key)
+       from pg_dist_shard s join pg_dist_partition p using (logicalrelid)
+      where p.partmethod = 'h'" >"$T/shards.txt"
+worker_activity() { # MINE(t|f): scans and writes on the workers of those shards
+    local list i total=0 n
+    list=$(awk -F'\t' -v m="$1" '$2 == m { printf "%s'"'"'%s'"'"'", sep, $1; sep = "," }' "$T/shards.txt")
+    for i in 1 2; do
+        # Citus hides the shards from the catalog unless told otherwise.
+        n=$(psql -XAtq -h "$T/citus/worker$i" -p $((PGPORT + i)) -U postgres -d dw \
+            -c "set citus.override_table_visibility to off" -c "
+              select coalesce(sum(seq_scan + coalesce(idx_scan, 0) + n_tup_ins + n_tup_upd
+                                  + n_tup_del), 0)
+                from pg_stat_user_tables where schemaname || '.' || relname in ($list)")
+        total=$((total + n))
+    done
+    echo "$total"
+}
+for i in 1 2; do
+    psql -XAtq -h "$T/citus/worker$i" -p $((PGPORT + i)) -U postgres -d dw \
+        -c "select pg_stat_reset()" >/dev/null
+done
+flowetl run posiflora_test --full-refresh
+assert_exit 0 "a full refresh of posiflora_test alone exits 0"
+sleep 2 # the workers' backends report their table statistics when they end
+assert_gt "$(worker_activity t)" 0 "posiflora_test's run scanned and wrote its own shards"
+assert_eq 0 "$(worker_activity f)" "it touched no shard of another source (every statement routed)"
+
 # --- kill -9 mid-load, then a re-run ----------------------------------------------
 sandbox_post "/_sandbox/advance?steps=20" >/dev/null
 flowetl_bg killed run --full-refresh
