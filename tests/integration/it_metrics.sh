@@ -144,7 +144,6 @@ assert_gt "$(block orders | grep -c '^    dw\.fact_order_line: ')" 0 \
     "summary: the orders stream names its table fact_order_line"
 assert_eq 0 "$(grep -cE '(^|[^0-9])1 [a-z]+s[ ,)]' "$T/summary.out" || true)" \
     "summary: no plural after 1"
-inode1=$(stat -c %i "$PROM")
 cp "$PROM" "$T/success.prom"
 
 # ------------------------------------------------- a run stopped by SIGTERM
@@ -174,6 +173,10 @@ assert_eq "" "$(metric flowetl_stream_last_run_failed customers)" \
 # ------------------------------------------------- a run that fails (wrong password)
 sleep 1.1 # a later second, so that a moved last-success time would show
 sed -i 's|^password = .*|password = wrong-password|' "$CONF"
+# Taken just before the run: the file's inode is in use until the run's rename, so
+# the run's new file cannot get it. (Taken before the SIGTERM run, it was freed by
+# that run's rename and the file system could hand it to this run's file.)
+inode1=$(stat -c %i "$PROM")
 flowetl run
 assert_exit 1 "a run with a wrong password exits 1"
 check_parses "failure"
