@@ -237,16 +237,6 @@ assert_eq 0 "$bad" "after the three shards, every source equals its truth"
 # --- the warehouse goes away while the first sources load: the queued ones are
 # not started (no connection attempt each), the run ends soon with exit 3 and
 # counts them among the streams not run.
-pg_ctl_owner() {
-    local bindir
-    bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-    [[ -x $bindir/pg_ctl ]] || bindir=$(dirname "$(command -v pg_ctl)")
-    if [[ $EUID -eq 0 ]]; then
-        runuser -u postgres -- "$bindir/pg_ctl" "$@"
-    else
-        "$bindir/pg_ctl" "$@"
-    fi
-}
 before=$(PGDATABASE=dw_shards last_run_id)
 sandbox_faults slow_ms=20
 flowetl_bg lost run --full-refresh

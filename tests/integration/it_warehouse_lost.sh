@@ -16,18 +16,6 @@ write_config
 flowetl init
 assert_exit 0 "init exits 0"
 
-# Runs pg_ctl as the cluster's owner (scripts/pgcluster.sh runs it as postgres
-# when we are root).
-pg_ctl_owner() {
-    local bindir
-    bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-    [[ -x $bindir/pg_ctl ]] || bindir=$(dirname "$(command -v pg_ctl)")
-    if [[ $EUID -eq 0 ]]; then
-        runuser -u postgres -- "$bindir/pg_ctl" "$@"
-    else
-        "$bindir/pg_ctl" "$@"
-    fi
-}
 
 # --- the loading session is killed, the warehouse stays: the stream fails, the
 # worker connects again (and takes the source's lock again) and goes on. With the

@@ -260,6 +260,19 @@ pg_stop() {
     PG_DIR=
 }
 
+# Runs pg_ctl as the cluster's owner (scripts/pgcluster.sh runs it as postgres
+# when we are root).
+pg_ctl_owner() {
+    local bindir
+    bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    [[ -x $bindir/pg_ctl ]] || bindir=$(dirname "$(command -v pg_ctl)")
+    if [[ $EUID -eq 0 ]]; then
+        runuser -u postgres -- "$bindir/pg_ctl" "$@"
+    else
+        "$bindir/pg_ctl" "$@"
+    fi
+}
+
 # sql QUERY: runs QUERY in the warehouse; unaligned rows, tab-separated fields.
 sql() {
     psql -XAtq -v ON_ERROR_STOP=1 -F $'\t' -c "$1"
